@@ -1,0 +1,275 @@
+/*
+ * bitnative.h - the whole public C ABI of the BitNative kernel library.
+ *
+ * BitNative runs 1.58-bit ("ternary", weights in {-1, 0, +1}) LLMs on CPUs. This library holds
+ * the hot loops; everything else lives in .NET. build/BindGen reads this header with libclang
+ * and generates the C# bindings, so keep to what it understands: enums with explicit values,
+ * structs of fixed-width fields, functions with fixed-width parameters, and one block comment
+ * above every declaration (its first paragraph becomes the C# <summary>).
+ *
+ * Conventions
+ *  - Every function that can fail returns bn_status and never aborts, prints or exits.
+ *    bn_last_error() gives a thread-local human-readable detail of the last failure.
+ *  - Buffers are plain typed pointers, each followed by its length in elements (int64_t), so
+ *    native code can check it against the shape: a buffer shorter than the shape needs is
+ *    BN_STATUS_INVALID_ARGUMENT, never a read or write past its end. Buffers must not overlap.
+ *  - Order: inputs, then arguments (shapes, scales), then outputs, then the optional thread
+ *    pool. A NULL pool runs the operation on the calling thread.
+ *  - Dimensions and counts are int32_t; byte sizes and element counts of buffers are int64_t.
+ *  - Type tokens in names. Weights: i2s (bitnet.cpp I2_S), tq2 (llama.cpp TQ2_0), tq1 (TQ1_0).
+ *    Activations: q8 (int8, per-row absmax), q4 (int4 values held in int8, BitNet a4.8).
+ *  - A matrix W has n rows (output features) of k columns (input features), row-major with k
+ *    contiguous, as GGUF stores a tensor of shape [k, n] (ne0 = k).
+ *
+ * Numerics (the scalar reference in native/src/kernels/ref is the specification)
+ *  - Ternarization (absmean, BitNet b1.58): gamma = mean(|W|) over the whole tensor,
+ *    Wq = clamp(round(W / (gamma + 1e-5)), -1, 1); W ~= gamma * Wq.
+ *  - q8 activations, per row: s = 127 / max(max|x|, 1e-5), xq = clamp(round(x * s), -128, 127),
+ *    x ~= xq * d with d = 1 / s stored as the row's scale.
+ *  - q4 activations, per row (BitNet a4.8): beta = mean|x|, s = sqrt(7) / max(beta, 1e-5),
+ *    xq = clamp(round(x * s), -8, 7), d = 1 / s.
+ *  - round() is round-half-to-even everywhere (what SIMD conversions do), so every variant
+ *    produces the same integers.
+ *  - Ternary matmul: y[r, i] = (sum_j Wq[i, j] * xq[r, j]) * (d_r * w_scale), accumulated exactly
+ *    in int32; the float epilogue is the same expression in every variant, so integer paths and
+ *    float outputs are bit-identical to the reference. For tq2 the per-block fp16 scales enter
+ *    as y = (sum_b (float)dot_b * d_b) * (d_r * w_scale), summed over blocks in order.
+ */
+#ifndef BITNATIVE_H
+#define BITNATIVE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  if defined(BN_BUILDING_LIBRARY)
+#    define BN_API __declspec(dllexport)
+#  else
+#    define BN_API
+#  endif
+#else
+#  define BN_API __attribute__((visibility("default")))
+#endif
+
+/* Bumped whenever a signature, enum value or struct changes; the .NET resolver refuses a
+ * library whose bn_abi_version() differs from the version its bindings were generated for. */
+#define BN_ABI_VERSION 1
+
+/* Result of every fallible call. Values are frozen once released; removed values stay as
+ * comments. */
+typedef enum bn_status {
+    BN_STATUS_OK = 0,
+    BN_STATUS_INVALID_ARGUMENT = 1,
+    BN_STATUS_SHAPE_MISMATCH = 2,
+    BN_STATUS_UNSUPPORTED = 3,
+    BN_STATUS_OUT_OF_MEMORY = 4,
+    BN_STATUS_INTERNAL = 5
+} bn_status;
+
+/* Instruction-set variants of the kernels. Each ISA implies the ones it builds on:
+ * AVX512_VNNI needs AVX-512 F/BW/VL/VNNI; NEON_DOTPROD needs the Armv8.2 SDOT extension. */
+typedef enum bn_isa {
+    BN_ISA_REF = 0,
+    BN_ISA_AVX2 = 1,
+    BN_ISA_AVX512_VNNI = 2,
+    BN_ISA_NEON = 3,
+    BN_ISA_NEON_DOTPROD = 4,
+    BN_ISA_COUNT = 5
+} bn_isa;
+
+/* Packed ternary weight formats. */
+typedef enum bn_wtype {
+    /* bitnet.cpp I2_S: 2 bits per weight, code = w + 1; 128-weight blocks of 32 bytes where byte
+     * j holds weights j, j+32, j+64, j+96 in bits 7:6, 5:4, 3:2, 1:0. One float32 scale for the
+     * whole tensor follows the codes in a file; kernels take it as w_scale. */
+    BN_WTYPE_I2S = 0,
+    /* llama.cpp TQ2_0: 256-weight blocks of 66 bytes {uint8 qs[64]; fp16 d}; within each
+     * 32-byte half, byte m holds weights m + 32 n at bits 2n..2n+1 (n = 0..3). */
+    BN_WTYPE_TQ2 = 1,
+    /* llama.cpp TQ1_0: 256-weight blocks of 54 bytes {uint8 qs[48]; uint8 qh[4]; fp16 d}; base-3
+     * digits, five per qs byte and four per qh byte, each byte stored as ceil(v * 256 / 243). */
+    BN_WTYPE_TQ1 = 2,
+    BN_WTYPE_COUNT = 3
+} bn_wtype;
+
+/* CPU features found at bn_init(); every field is 1 when present, 0 otherwise. */
+typedef struct bn_cpu_features {
+    int32_t avx2;
+    int32_t fma;
+    int32_t f16c;
+    int32_t avx512f;
+    int32_t avx512bw;
+    int32_t avx512vl;
+    int32_t avx512vnni;
+    int32_t avx512vbmi;
+    int32_t avxvnni;
+    int32_t neon;
+    int32_t dotprod;
+    int32_t i8mm;
+    /* Logical processors available to this process (at least 1). */
+    int32_t logical_cpus;
+    /* The ISA bn_init() chose: the best one the CPU supports. */
+    int32_t best_isa;
+} bn_cpu_features;
+
+/* Shape rules of a packed weight format: a row of k weights must hold a whole number of
+ * blocks (k % block_weights == 0) and occupies k / block_weights * block_bytes bytes. */
+typedef struct bn_wtype_info {
+    int32_t block_weights;
+    int32_t block_bytes;
+    /* Bytes a file stores after the packed rows of a whole tensor (I2_S: 32, scale + padding). */
+    int32_t tensor_trailer_bytes;
+    int32_t reserved;
+} bn_wtype_info;
+
+/* Opaque pool of worker threads that splits one operation over output rows. */
+typedef struct bn_threadpool bn_threadpool;
+
+/* ---------------------------------------------------------------------------------------------
+ * Library state, errors and dispatch
+ * ------------------------------------------------------------------------------------------- */
+
+/* Returns BN_ABI_VERSION of the compiled library.
+ *
+ * Callers compare it with the version their bindings were generated for before any other call. */
+BN_API int32_t bn_abi_version(void);
+
+/* Detects CPU features and selects the best kernels; idempotent and thread-safe.
+ *
+ * Every other entry point calls it on first use, so calling it is optional. Returns BN_STATUS_OK. */
+BN_API bn_status bn_init(void);
+
+/* Returns a static English name for a status code ("ok", "invalid argument", ...). */
+BN_API const char* bn_status_string(bn_status status);
+
+/* Returns the detail message of the last failure on the calling thread, or "" if none.
+ *
+ * The text is thread-local and valid until the next failing call on the same thread. */
+BN_API const char* bn_last_error(void);
+
+/* Copies the detected CPU features into *out.
+ *
+ * Returns BN_STATUS_INVALID_ARGUMENT when out is NULL. */
+BN_API bn_status bn_get_cpu_features(bn_cpu_features* out);
+
+/* Returns 1 if this CPU and this build can run the given ISA's kernels, 0 otherwise. */
+BN_API int32_t bn_isa_supported(bn_isa isa);
+
+/* Forces every subsequent call, in every thread, to use the given ISA's kernels.
+ *
+ * For tests and benchmarks; switch only while no kernel is running. Returns
+ * BN_STATUS_UNSUPPORTED when the CPU or the build lacks the ISA, and
+ * BN_STATUS_INVALID_ARGUMENT for a value outside bn_isa. */
+BN_API bn_status bn_set_isa(bn_isa isa);
+
+/* Returns the ISA whose kernels are in use. */
+BN_API bn_isa bn_get_isa(void);
+
+/* Returns a static lower-case name for an ISA ("ref", "avx2", "avx512_vnni", "neon", "neon_dotprod"). */
+BN_API const char* bn_isa_name(bn_isa isa);
+
+/* Describes a packed weight format's block geometry.
+ *
+ * Returns BN_STATUS_INVALID_ARGUMENT for an unknown wtype or a NULL out. */
+BN_API bn_status bn_wtype_get_info(bn_wtype wtype, bn_wtype_info* out);
+
+/* Computes the bytes of n rows of k weights packed as wtype (without any tensor trailer).
+ *
+ * Returns BN_STATUS_SHAPE_MISMATCH when k is not a multiple of the block size, and
+ * BN_STATUS_INVALID_ARGUMENT for negative sizes or a NULL out. */
+BN_API bn_status bn_wtype_row_bytes(bn_wtype wtype, int32_t n, int32_t k, int64_t* out_bytes);
+
+/* ---------------------------------------------------------------------------------------------
+ * Thread pool
+ * ------------------------------------------------------------------------------------------- */
+
+/* Creates a pool that runs operations on n_threads threads: the caller plus n_threads - 1 workers.
+ *
+ * Workers spin briefly after each operation, then sleep, so back-to-back operations of one token
+ * hand off in microseconds. n_threads must be 1..256. Returns BN_STATUS_OUT_OF_MEMORY or
+ * BN_STATUS_INTERNAL when threads cannot be created. */
+BN_API bn_status bn_threadpool_create(int32_t n_threads, bn_threadpool** out_pool);
+
+/* Stops and joins the workers and frees the pool; accepts NULL. */
+BN_API void bn_threadpool_free(bn_threadpool* pool);
+
+/* Returns the number of threads an operation on this pool uses (1 for NULL). */
+BN_API int32_t bn_threadpool_size(const bn_threadpool* pool);
+
+/* ---------------------------------------------------------------------------------------------
+ * Weight ternarization and packing
+ * ------------------------------------------------------------------------------------------- */
+
+/* Ternarizes n float weights with the absmean rule: gamma = mean|w|, q = clamp(round(w / (gamma + 1e-5)), -1, 1).
+ *
+ * Writes q[0..n) in {-1, 0, 1} and *out_scale = gamma (0 for an all-zero tensor). Non-finite
+ * weights are BN_STATUS_INVALID_ARGUMENT. */
+BN_API bn_status bn_ternarize_absmean(const float* w, int64_t w_len, int64_t n, int8_t* q, int64_t q_len,
+                                      float* out_scale);
+
+/* Packs n ternary values (int8 in {-1, 0, 1}) as wtype.
+ *
+ * n must be a multiple of the block size (128 for I2S, 256 for TQ2/TQ1). For I2S the output is
+ * the codes only (n / 4 bytes); the per-tensor scale is kept separately. For TQ2/TQ1 every block's
+ * fp16 d is set to scale. Values outside {-1, 0, 1} are BN_STATUS_INVALID_ARGUMENT. */
+BN_API bn_status bn_pack(bn_wtype wtype, const int8_t* q, int64_t q_len, int64_t n, float scale, uint8_t* out,
+                         int64_t out_len);
+
+/* Unpacks n weights of wtype back to int8 {-1, 0, 1}.
+ *
+ * For TQ2/TQ1, block_scales receives each block's fp16 d as float (n / 256 values); for I2S pass
+ * NULL and 0. Code 3 (I2S, TQ2) is not a ternary value and gives BN_STATUS_INVALID_ARGUMENT;
+ * every TQ1 byte decodes to digits 0..2 exactly as llama.cpp reads it. */
+BN_API bn_status bn_unpack(bn_wtype wtype, const uint8_t* packed, int64_t packed_len, int64_t n, int8_t* q,
+                           int64_t q_len, float* block_scales, int64_t block_scales_len);
+
+/* ---------------------------------------------------------------------------------------------
+ * Activation quantization
+ * ------------------------------------------------------------------------------------------- */
+
+/* Quantizes m rows of k floats to int8 with per-row absmax scaling (see Numerics above).
+ *
+ * Writes xq[m * k] and scales[m] (the dequantization factor d = max(max|x|, 1e-5) / 127 per row).
+ * A non-finite input value is BN_STATUS_INVALID_ARGUMENT. */
+BN_API bn_status bn_quantize_q8(const float* x, int64_t x_len, int32_t m, int32_t k, int8_t* xq, int64_t xq_len,
+                                float* scales, int64_t scales_len, bn_threadpool* pool);
+
+/* Quantizes m rows of k floats to int4 values in [-8, 7] (held in int8) with BitNet a4.8's
+ * per-row absmean rule (see Numerics above); scales[m] gets d = max(mean|x|, 1e-5) / sqrt(7).
+ *
+ * A non-finite input value is BN_STATUS_INVALID_ARGUMENT. */
+BN_API bn_status bn_quantize_q4(const float* x, int64_t x_len, int32_t m, int32_t k, int8_t* xq, int64_t xq_len,
+                                float* scales, int64_t scales_len, bn_threadpool* pool);
+
+/* ---------------------------------------------------------------------------------------------
+ * Ternary matrix multiplication (multiply-add kernels)
+ * ------------------------------------------------------------------------------------------- */
+
+/* Multiplies m int8 activation rows by a ternary I2S matrix: y[r, i] = (W[i, :] . xq[r, :]) * x_scales[r] * w_scale.
+ *
+ * w holds n rows of k weights packed as I2S (k % 128 == 0, n * k / 4 bytes). xq is m x k
+ * (values in [-128, 127]; q4 activations work unchanged), y is m x n. m = 1 is a GEMV; larger m
+ * (a prompt batch) reads each weight row once for all activation rows. Returns
+ * BN_STATUS_SHAPE_MISMATCH when k is not a multiple of 128 and BN_STATUS_INVALID_ARGUMENT when
+ * a buffer is shorter than the shape needs or a scale is not finite. */
+BN_API bn_status bn_matmul_i2s_q8(const uint8_t* w, int64_t w_len, float w_scale, const int8_t* xq, int64_t xq_len,
+                                  const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
+                                  float* y, int64_t y_len, bn_threadpool* pool);
+
+/* Multiplies m int8 activation rows by a ternary TQ2_0 matrix: y[r, i] = sum_b d_b (W[i, b] . xq[r, b]) * x_scales[r] * w_scale.
+ *
+ * w holds n rows of k weights as TQ2_0 blocks (k % 256 == 0, n * k / 256 * 66 bytes), each block
+ * with its own fp16 scale d_b; w_scale is an extra factor (1, or llama.cpp's optional per-tensor
+ * `.scale`). Shapes, buffers and statuses as bn_matmul_i2s_q8. */
+BN_API bn_status bn_matmul_tq2_q8(const uint8_t* w, int64_t w_len, float w_scale, const int8_t* xq, int64_t xq_len,
+                                  const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
+                                  float* y, int64_t y_len, bn_threadpool* pool);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BITNATIVE_H */

@@ -1,0 +1,183 @@
+/* Packing of ternary int8 values into the three file formats, and back.
+ *
+ * Layouts (block = the format's unit; every tensor is a whole number of blocks):
+ *  I2S  128 weights -> 32 bytes. Byte j holds weights j, j+32, j+64, j+96 as code = w + 1 in
+ *       bits 7:6, 5:4, 3:2, 1:0 (bitnet.cpp's x86 layout, which the published 2B-4T file uses).
+ *  TQ2  256 weights -> qs[64] + fp16 d. Each 32-byte half h covers weights 128h..128h+127; byte m
+ *       of it holds weights 128h + m + 32n at bits 2n..2n+1, LSB first (llama.cpp's TQ2_0).
+ *  TQ1  256 weights -> qs[48] + qh[4] + fp16 d. Base-3 digits (code = w + 1), most significant
+ *       first, each byte stored as ceil(v * 256 / 243) so digit n is ((uint8)(b * 3^n) * 3) >> 8:
+ *       qs[0..32) digits n of weights m + 32n (n < 5), qs[32..48) weights 160 + m + 16n,
+ *       qh[0..4) weights 240 + j + 4n (n < 4, the fifth digit is 0) (llama.cpp's TQ1_0). */
+#include "bn_internal.h"
+
+#include <string.h>
+
+static const uint8_t pow3[6] = {1, 3, 9, 27, 81, 243};
+
+static int is_ternary(int8_t v) { return v >= -1 && v <= 1; }
+
+static void pack_i2s(const int8_t* q, int64_t n, uint8_t* out) {
+    for (int64_t b = 0; b < n / BN_I2S_BLOCK; b++) {
+        const int8_t* src = q + b * BN_I2S_BLOCK;
+        uint8_t* dst = out + b * (BN_I2S_BLOCK / 4);
+        for (int j = 0; j < 32; j++) {
+            dst[j] = (uint8_t)(((src[j] + 1) << 6) | ((src[j + 32] + 1) << 4) | ((src[j + 64] + 1) << 2) |
+                               (src[j + 96] + 1));
+        }
+    }
+}
+
+static int unpack_i2s(const uint8_t* in, int64_t n, int8_t* q) {
+    for (int64_t b = 0; b < n / BN_I2S_BLOCK; b++) {
+        const uint8_t* src = in + b * (BN_I2S_BLOCK / 4);
+        int8_t* dst = q + b * BN_I2S_BLOCK;
+        for (int j = 0; j < 32; j++) {
+            for (int g = 0; g < 4; g++) {
+                int code = (src[j] >> (6 - 2 * g)) & 3;
+                if (code == 3) return 0;
+                dst[j + 32 * g] = (int8_t)(code - 1);
+            }
+        }
+    }
+    return 1;
+}
+
+static void put_fp16(uint8_t* dst, float v) {
+    uint16_t h = bn_fp32_to_fp16(v);
+    dst[0] = (uint8_t)(h & 0xff);
+    dst[1] = (uint8_t)(h >> 8);
+}
+
+static float get_fp16(const uint8_t* src) { return bn_fp16_to_fp32((uint16_t)(src[0] | (src[1] << 8))); }
+
+static void pack_tq2(const int8_t* q, int64_t n, float scale, uint8_t* out) {
+    for (int64_t b = 0; b < n / BN_TQ_BLOCK; b++) {
+        const int8_t* src = q + b * BN_TQ_BLOCK;
+        uint8_t* dst = out + b * BN_TQ2_BLOCK_BYTES;
+        for (int h = 0; h < 2; h++)
+            for (int m = 0; m < 32; m++) {
+                uint8_t byte = 0;
+                for (int g = 0; g < 4; g++) byte |= (uint8_t)((src[128 * h + m + 32 * g] + 1) << (2 * g));
+                dst[32 * h + m] = byte;
+            }
+        put_fp16(dst + 64, scale);
+    }
+}
+
+static int unpack_tq2(const uint8_t* in, int64_t n, int8_t* q, float* block_scales) {
+    for (int64_t b = 0; b < n / BN_TQ_BLOCK; b++) {
+        const uint8_t* src = in + b * BN_TQ2_BLOCK_BYTES;
+        int8_t* dst = q + b * BN_TQ_BLOCK;
+        for (int h = 0; h < 2; h++)
+            for (int m = 0; m < 32; m++)
+                for (int g = 0; g < 4; g++) {
+                    int code = (src[32 * h + m] >> (2 * g)) & 3;
+                    if (code == 3) return 0;
+                    dst[128 * h + m + 32 * g] = (int8_t)(code - 1);
+                }
+        block_scales[b] = get_fp16(src + 64);
+    }
+    return 1;
+}
+
+/* Packs `digits` base-3 codes (most significant first), padded to five digits, into one byte. */
+static uint8_t tq1_byte(const int8_t* src, int stride, int digits) {
+    unsigned v = 0;
+    for (int d = 0; d < 5; d++) v = v * 3u + (d < digits ? (unsigned)(src[d * stride] + 1) : 0u);
+    return (uint8_t)((v * 256u + 242u) / 243u); /* ceiling division */
+}
+
+static int8_t tq1_digit(uint8_t byte, int d) {
+    uint8_t shifted = (uint8_t)(byte * pow3[d]);
+    return (int8_t)((((unsigned)shifted * 3u) >> 8) - 1);
+}
+
+static void pack_tq1(const int8_t* q, int64_t n, float scale, uint8_t* out) {
+    for (int64_t b = 0; b < n / BN_TQ_BLOCK; b++) {
+        const int8_t* src = q + b * BN_TQ_BLOCK;
+        uint8_t* dst = out + b * BN_TQ1_BLOCK_BYTES;
+        for (int m = 0; m < 32; m++) dst[m] = tq1_byte(src + m, 32, 5);
+        for (int m = 0; m < 16; m++) dst[32 + m] = tq1_byte(src + 160 + m, 16, 5);
+        for (int j = 0; j < 4; j++) dst[48 + j] = tq1_byte(src + 240 + j, 4, 4);
+        put_fp16(dst + 52, scale);
+    }
+}
+
+static void unpack_tq1(const uint8_t* in, int64_t n, int8_t* q, float* block_scales) {
+    for (int64_t b = 0; b < n / BN_TQ_BLOCK; b++) {
+        const uint8_t* src = in + b * BN_TQ1_BLOCK_BYTES;
+        int8_t* dst = q + b * BN_TQ_BLOCK;
+        for (int m = 0; m < 32; m++)
+            for (int d = 0; d < 5; d++) dst[m + 32 * d] = tq1_digit(src[m], d);
+        for (int m = 0; m < 16; m++)
+            for (int d = 0; d < 5; d++) dst[160 + m + 16 * d] = tq1_digit(src[32 + m], d);
+        for (int j = 0; j < 4; j++)
+            for (int d = 0; d < 4; d++) dst[240 + j + 4 * d] = tq1_digit(src[48 + j], d);
+        block_scales[b] = get_fp16(src + 52);
+    }
+}
+
+static bn_status check_shape(const char* fn, bn_wtype wtype, int64_t n, int64_t* out_bytes) {
+    bn_wtype_info info;
+    if (bn_wtype_get_info(wtype, &info) != BN_STATUS_OK)
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: %d is not a bn_wtype value", fn, (int)wtype);
+    if (n < 0) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: negative n=%lld", fn, (long long)n);
+    if (n % info.block_weights != 0)
+        return bn_fail(BN_STATUS_SHAPE_MISMATCH, "%s: n=%lld is not a multiple of the %d-weight block", fn,
+                       (long long)n, info.block_weights);
+    *out_bytes = n / info.block_weights * info.block_bytes;
+    return BN_STATUS_OK;
+}
+
+BN_API bn_status bn_pack(bn_wtype wtype, const int8_t* q, int64_t q_len, int64_t n, float scale, uint8_t* out,
+                         int64_t out_len) {
+    int64_t bytes = 0;
+    bn_status st = check_shape("bn_pack", wtype, n, &bytes);
+    if (st != BN_STATUS_OK) return st;
+    if (!q || !out) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_pack: NULL buffer");
+    if (q_len < n || out_len < bytes)
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_pack: n=%lld needs q_len >= %lld and out_len >= %lld, got %lld and %lld",
+                       (long long)n, (long long)n, (long long)bytes, (long long)q_len, (long long)out_len);
+    /* I2S keeps its scale outside the codes; TQ blocks store it as fp16 (NaN fails this test too). */
+    if (wtype != BN_WTYPE_I2S && !(scale >= -65504.0f && scale <= 65504.0f))
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_pack: scale %g does not fit an fp16 block scale", (double)scale);
+    for (int64_t i = 0; i < n; i++)
+        if (!is_ternary(q[i]))
+            return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_pack: value %d at %lld is not in {-1, 0, 1}", q[i],
+                           (long long)i);
+    switch (wtype) {
+    case BN_WTYPE_I2S: pack_i2s(q, n, out); break;
+    case BN_WTYPE_TQ2: pack_tq2(q, n, scale, out); break;
+    case BN_WTYPE_TQ1: pack_tq1(q, n, scale, out); break;
+    default: return bn_fail(BN_STATUS_INTERNAL, "bn_pack: unhandled wtype %d", (int)wtype);
+    }
+    return BN_STATUS_OK;
+}
+
+BN_API bn_status bn_unpack(bn_wtype wtype, const uint8_t* packed, int64_t packed_len, int64_t n, int8_t* q,
+                           int64_t q_len, float* block_scales, int64_t block_scales_len) {
+    int64_t bytes = 0;
+    bn_status st = check_shape("bn_unpack", wtype, n, &bytes);
+    if (st != BN_STATUS_OK) return st;
+    if (!packed || !q) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: NULL buffer");
+    if (packed_len < bytes || q_len < n)
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: n=%lld needs packed_len >= %lld and q_len >= %lld, got %lld and %lld",
+                       (long long)n, (long long)bytes, (long long)n, (long long)packed_len, (long long)q_len);
+    int64_t n_blocks = n / BN_TQ_BLOCK;
+    if (wtype != BN_WTYPE_I2S && (!block_scales || block_scales_len < n_blocks))
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: %lld blocks need block_scales_len >= %lld, got %lld",
+                       (long long)n_blocks, (long long)n_blocks, (long long)block_scales_len);
+    switch (wtype) {
+    case BN_WTYPE_I2S:
+        if (!unpack_i2s(packed, n, q)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: I2S code 3 is not ternary");
+        break;
+    case BN_WTYPE_TQ2:
+        if (!unpack_tq2(packed, n, q, block_scales))
+            return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: TQ2_0 code 3 is not ternary");
+        break;
+    case BN_WTYPE_TQ1: unpack_tq1(packed, n, q, block_scales); break;
+    default: return bn_fail(BN_STATUS_INTERNAL, "bn_unpack: unhandled wtype %d", (int)wtype);
+    }
+    return BN_STATUS_OK;
+}

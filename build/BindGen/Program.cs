@@ -1,0 +1,3 @@
+// PROVISIONAL entry point; the libclang-based generator replaces it.
+Console.Error.WriteLine("BindGen: not yet implemented");
+return 1;

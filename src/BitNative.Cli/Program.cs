@@ -1,0 +1,3 @@
+// PROVISIONAL entry point; the command set replaces it.
+Console.Error.WriteLine("bitnative: commands are being built");
+return 1;

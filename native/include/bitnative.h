@@ -13,6 +13,7 @@
  *  - Buffers are plain typed pointers, each followed by its length in elements (int64_t), so
  *    native code can check it against the shape: a buffer shorter than the shape needs is
  *    BN_STATUS_INVALID_ARGUMENT, never a read or write past its end. Buffers must not overlap.
+ *    A buffer the shape needs no element of may be NULL.
  *  - Order: inputs, then arguments (shapes, scales), then outputs, then the optional thread
  *    pool. A NULL pool runs the operation on the calling thread.
  *  - Dimensions and counts are int32_t; byte sizes and element counts of buffers are int64_t.

@@ -24,7 +24,6 @@ static int is_finite(float v) { return v - v == 0.0f; }
 static bn_status matmul(const char* name, bn_wtype wtype, const uint8_t* w, int64_t w_len, float w_scale,
                         const int8_t* xq, int64_t xq_len, const float* x_scales, int64_t x_scales_len, int32_t n,
                         int32_t k, int32_t m, float* y, int64_t y_len, bn_threadpool* pool) {
-    if (!w || !xq || !x_scales || !y) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: NULL buffer", name);
     if (n < 0 || k < 0 || m < 0)
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: negative shape n=%d k=%d m=%d", name, n, k, m);
     if (k > BN_MAX_K) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: k=%d exceeds the limit %d", name, k, BN_MAX_K);
@@ -41,6 +40,9 @@ static bn_status matmul(const char* name, bn_wtype wtype, const uint8_t* w, int6
                        "%s: m=%d n=%d k=%d needs xq_len >= %lld, x_scales_len >= %d, y_len >= %lld; got %lld, %lld, %lld",
                        name, m, n, k, (long long)need_x, m, (long long)need_y, (long long)xq_len,
                        (long long)x_scales_len, (long long)y_len);
+    /* Empty buffers may be NULL (a .NET `fixed` over an empty span is); non-empty ones may not. */
+    if ((need_w > 0 && !w) || (need_x > 0 && !xq) || (m > 0 && !x_scales) || (need_y > 0 && !y))
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: NULL buffer", name);
     if (!is_finite(w_scale)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: w_scale is not finite", name);
     for (int32_t r = 0; r < m; r++)
         if (!is_finite(x_scales[r]))

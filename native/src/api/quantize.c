@@ -16,13 +16,14 @@ static void quantize_rows(const void* ctx, int32_t begin, int32_t end) {
 
 static bn_status quantize(const char* name, int is_q4, const float* x, int64_t x_len, int32_t m, int32_t k, int8_t* xq,
                           int64_t xq_len, float* scales, int64_t scales_len, bn_threadpool* pool) {
-    if (!x || !xq || !scales) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: NULL buffer", name);
     if (m < 0 || k < 0) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: negative shape m=%d k=%d", name, m, k);
     int64_t count = (int64_t)m * k;
     if (x_len < count || xq_len < count || scales_len < m)
         return bn_fail(BN_STATUS_INVALID_ARGUMENT,
                        "%s: m=%d k=%d needs x_len and xq_len >= %lld and scales_len >= %d, got %lld, %lld, %lld", name,
                        m, k, (long long)count, m, (long long)x_len, (long long)xq_len, (long long)scales_len);
+    if ((count > 0 && (!x || !xq)) || (m > 0 && !scales))
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: NULL buffer", name);
     /* Reject NaN and infinity up front: they would make the scale meaningless for the whole row. */
     for (int64_t i = 0; i < count; i++)
         if (!(x[i] - x[i] == 0.0f))

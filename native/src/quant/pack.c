@@ -135,7 +135,7 @@ BN_API bn_status bn_pack(bn_wtype wtype, const int8_t* q, int64_t q_len, int64_t
     int64_t bytes = 0;
     bn_status st = check_shape("bn_pack", wtype, n, &bytes);
     if (st != BN_STATUS_OK) return st;
-    if (!q || !out) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_pack: NULL buffer");
+    if (n > 0 && (!q || !out)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_pack: NULL buffer");
     if (q_len < n || out_len < bytes)
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_pack: n=%lld needs q_len >= %lld and out_len >= %lld, got %lld and %lld",
                        (long long)n, (long long)n, (long long)bytes, (long long)q_len, (long long)out_len);
@@ -160,12 +160,12 @@ BN_API bn_status bn_unpack(bn_wtype wtype, const uint8_t* packed, int64_t packed
     int64_t bytes = 0;
     bn_status st = check_shape("bn_unpack", wtype, n, &bytes);
     if (st != BN_STATUS_OK) return st;
-    if (!packed || !q) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: NULL buffer");
+    if (n > 0 && (!packed || !q)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: NULL buffer");
     if (packed_len < bytes || q_len < n)
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: n=%lld needs packed_len >= %lld and q_len >= %lld, got %lld and %lld",
                        (long long)n, (long long)bytes, (long long)n, (long long)packed_len, (long long)q_len);
     int64_t n_blocks = n / BN_TQ_BLOCK;
-    if (wtype != BN_WTYPE_I2S && (!block_scales || block_scales_len < n_blocks))
+    if (wtype != BN_WTYPE_I2S && ((n_blocks > 0 && !block_scales) || block_scales_len < n_blocks))
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: %lld blocks need block_scales_len >= %lld, got %lld",
                        (long long)n_blocks, (long long)n_blocks, (long long)block_scales_len);
     switch (wtype) {

@@ -3,7 +3,8 @@
 
 BN_API bn_status bn_ternarize_absmean(const float* w, int64_t w_len, int64_t n, int8_t* q, int64_t q_len,
                                       float* out_scale) {
-    if (!w || !q || !out_scale) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_ternarize_absmean: NULL buffer");
+    if (!out_scale || (n > 0 && (!w || !q)))
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_ternarize_absmean: NULL buffer");
     if (n < 0 || w_len < n || q_len < n)
         return bn_fail(BN_STATUS_INVALID_ARGUMENT,
                        "bn_ternarize_absmean: n=%lld with w_len=%lld and q_len=%lld", (long long)n,

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# BitNative build driver.
+#   ./build.sh            build the native library (host, and linux-arm64 when the cross compiler is
+#                         installed) and the .NET solution
+#   ./build.sh run [...]  build, then run the `bitnative` CLI (default: generate text from the default model)
+#   ./build.sh test       build, then run every test: ctest (host, and arm64 under qemu), the
+#                         generated-bindings check, and all xUnit tests
+#   ./build.sh pack       build, then produce the NuGet packages in artifacts/nuget
+#   ./build.sh bench ...  build, then run the BenchmarkDotNet suite (arguments go to BenchmarkDotNet)
+# Environment: CONFIGURATION (Release), BITNATIVE_SKIP_ARM64=1 to skip the cross build.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CONFIGURATION="${CONFIGURATION:-Release}"
+ARTIFACTS="$ROOT/artifacts"
+JOBS="$(nproc 2>/dev/null || echo 2)"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+host_rid() {
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64) echo linux-x64 ;;
+    Linux-aarch64) echo linux-arm64 ;;
+    Darwin-arm64) echo osx-arm64 ;;
+    *) echo "unsupported host $(uname -s)-$(uname -m)" >&2; exit 1 ;;
+  esac
+}
+
+# build_native <rid> [extra cmake args...]: configure, build and stage libbitnative for one RID.
+build_native() {
+  local rid="$1"; shift
+  local dir="$ARTIFACTS/cmake/$rid"
+  log "native $rid"
+  cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+  mkdir -p "$ARTIFACTS/native/$rid"
+  local lib
+  for lib in libbitnative.so libbitnative.dylib bitnative.dll; do
+    if [[ -f "$dir/native/$lib" ]]; then cp "$dir/native/$lib" "$ARTIFACTS/native/$rid/"; fi
+  done
+}
+
+have_arm64_cross() { command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 && [[ -d /usr/aarch64-linux-gnu ]]; }
+
+build_all() {
+  local rid; rid="$(host_rid)"
+  build_native "$rid"
+  if [[ "$rid" == linux-x64 && "${BITNATIVE_SKIP_ARM64:-0}" != 1 ]]; then
+    if have_arm64_cross; then
+      build_native linux-arm64 -DCMAKE_TOOLCHAIN_FILE="$ROOT/build/cmake/aarch64-linux-gnu.cmake"
+    else
+      log "skipping linux-arm64: aarch64-linux-gnu-gcc is not installed (apt-get install gcc-aarch64-linux-gnu)"
+    fi
+  fi
+  log "dotnet build ($CONFIGURATION)"
+  dotnet build "$ROOT/BitNative.sln" -c "$CONFIGURATION" -nologo -v quiet
+}
+
+run_ctest() {
+  local rid="$1"
+  log "ctest $rid"
+  (cd "$ARTIFACTS/cmake/$rid" && ctest --output-on-failure -j "$JOBS")
+}
+
+cmd_test() {
+  build_all
+  local rid; rid="$(host_rid)"
+  run_ctest "$rid"
+  if [[ -d "$ARTIFACTS/cmake/linux-arm64" && "$rid" == linux-x64 && "${BITNATIVE_SKIP_ARM64:-0}" != 1 ]]; then
+    command -v qemu-aarch64 >/dev/null || { echo "qemu-aarch64 is required to test arm64 (apt-get install qemu-user)" >&2; exit 1; }
+    run_ctest linux-arm64
+  fi
+  log "bindings are up to date (BindGen --check)"
+  dotnet run --project "$ROOT/build/BindGen" -c "$CONFIGURATION" --no-build -- --check
+  if [[ -x "$ROOT/build/fetch-test-data.sh" ]]; then
+    log "test data"
+    "$ROOT/build/fetch-test-data.sh"
+  fi
+  log "dotnet test"
+  dotnet test "$ROOT/BitNative.sln" -c "$CONFIGURATION" --no-build -nologo
+}
+
+cmd_run() {
+  build_all
+  local args=("$@")
+  if [[ ${#args[@]} -eq 0 ]]; then args=(run -p "The little boat sailed"); fi
+  dotnet "$ARTIFACTS/bin/BitNative.Cli/$(echo "$CONFIGURATION" | tr '[:upper:]' '[:lower:]')/bitnative.dll" "${args[@]}"
+}
+
+case "${1:-build}" in
+  build) build_all ;;
+  run) shift; cmd_run "$@" ;;
+  test) cmd_test ;;
+  pack) build_all; "$ROOT/build/nuget/pack.sh" ;;
+  bench) shift; build_all; dotnet run --project "$ROOT/tests/BitNative.Benchmarks" -c Release --no-build -- "$@" ;;
+  -h|--help|help) sed -n '2,11p' "$0" ;;
+  *) echo "unknown command '$1' (try ./build.sh help)" >&2; exit 2 ;;
+esac

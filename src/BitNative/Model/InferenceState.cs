@@ -1,0 +1,48 @@
+namespace BitNative.Model;
+
+/// <summary>
+/// Scratch buffers for a batch of up to <see cref="MaxTokens"/> tokens, sized once from the config so the forward pass
+/// allocates nothing (llama2.c's RunState). Shapes: T = MaxTokens, d = embedding, f = FFN width, kv = KvDim.
+/// </summary>
+internal sealed class InferenceState
+{
+    public InferenceState(ModelConfig config, int maxTokens, int contextCapacity)
+    {
+        int d = config.EmbeddingLength, f = config.FeedForwardLength, kv = config.KvDim;
+        int widest = Math.Max(d, f);
+        MaxTokens = maxTokens;
+        X = new float[maxTokens * d];
+        Normed = new float[maxTokens * widest];
+        Quantized = new sbyte[maxTokens * widest];
+        QuantScales = new float[maxTokens];
+        Query = new float[maxTokens * d];
+        Key = new float[maxTokens * kv];
+        Value = new float[maxTokens * kv];
+        Attention = new float[maxTokens * d];
+        Projected = new float[maxTokens * d];
+        Gate = new float[maxTokens * f];
+        Up = new float[maxTokens * f];
+        Scores = new float[contextCapacity];
+        KeysF32 = new float[contextCapacity * config.HeadDim];
+        ValuesF32 = new float[contextCapacity * config.HeadDim];
+        Logits = new float[config.VocabSize];
+    }
+
+    public int MaxTokens { get; }
+
+    public float[] X { get; }            // [T, d] residual stream
+    public float[] Normed { get; }       // [T, max(d, f)] RMSNorm output, projection input
+    public sbyte[] Quantized { get; }    // [T, max(d, f)] int8 projection input
+    public float[] QuantScales { get; }  // [T]
+    public float[] Query { get; }        // [T, d]
+    public float[] Key { get; }          // [T, kv]
+    public float[] Value { get; }        // [T, kv]
+    public float[] Attention { get; }    // [T, d] attention output
+    public float[] Projected { get; }    // [T, d] output of Output / Down before the residual add
+    public float[] Gate { get; }         // [T, f]
+    public float[] Up { get; }           // [T, f]
+    public float[] Scores { get; }       // [context] one head's attention weights
+    public float[] KeysF32 { get; }      // [context, headDim] one KV head's keys, converted from fp16
+    public float[] ValuesF32 { get; }    // [context, headDim]
+    public float[] Logits { get; }       // [vocab] logits of the last token
+}

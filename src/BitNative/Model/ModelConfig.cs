@@ -1,0 +1,70 @@
+namespace BitNative.Model;
+
+/// <summary>Hyperparameters of a model, independent of the file it came from.</summary>
+/// <param name="Architecture">The transformer variant.</param>
+/// <param name="ArchitectureName">The name the file used (e.g. <c>bitnet-b1.58</c>).</param>
+/// <param name="VocabSize">Tokens in the vocabulary (rows of the embedding and the output head).</param>
+/// <param name="EmbeddingLength">Width of the residual stream (d_model).</param>
+/// <param name="BlockCount">Transformer layers.</param>
+/// <param name="FeedForwardLength">Width of the FFN's hidden layer.</param>
+/// <param name="HeadCount">Query heads.</param>
+/// <param name="KvHeadCount">Key/value heads (grouped-query attention when fewer than query heads).</param>
+/// <param name="RopeDimensions">Leading dimensions of each head that RoPE rotates.</param>
+/// <param name="RopeFreqBase">RoPE base θ.</param>
+/// <param name="RmsNormEpsilon">Epsilon of every RMSNorm.</param>
+/// <param name="ContextLength">Positions the model was trained for; the default KV-cache size.</param>
+/// <param name="Activation">FFN gate nonlinearity.</param>
+/// <param name="Rope">Dimension pairing of RoPE.</param>
+public sealed record ModelConfig(
+    ModelArchitecture Architecture,
+    string ArchitectureName,
+    int VocabSize,
+    int EmbeddingLength,
+    int BlockCount,
+    int FeedForwardLength,
+    int HeadCount,
+    int KvHeadCount,
+    int RopeDimensions,
+    float RopeFreqBase,
+    float RmsNormEpsilon,
+    int ContextLength,
+    FeedForwardActivation Activation,
+    RopeStyle Rope)
+{
+    /// <summary>Dimensions per attention head.</summary>
+    public int HeadDim => EmbeddingLength / HeadCount;
+
+    /// <summary>Width of the K and V projections.</summary>
+    public int KvDim => KvHeadCount * HeadDim;
+
+    /// <summary>Whether the architecture has ternary projections (and their sub-norms).</summary>
+    public bool IsTernary => Architecture != ModelArchitecture.Llama;
+
+    /// <summary>Rejects impossible or absurd hyperparameters with a message naming the field.</summary>
+    /// <exception cref="InvalidDataException">A value is out of range or inconsistent.</exception>
+    public void Validate()
+    {
+        Require(VocabSize is > 0 and <= 4_000_000, nameof(VocabSize), VocabSize);
+        Require(EmbeddingLength is > 0 and <= 65_536, nameof(EmbeddingLength), EmbeddingLength);
+        Require(BlockCount is > 0 and <= 1_024, nameof(BlockCount), BlockCount);
+        Require(FeedForwardLength is > 0 and <= 262_144, nameof(FeedForwardLength), FeedForwardLength);
+        Require(HeadCount is > 0 and <= 1_024, nameof(HeadCount), HeadCount);
+        Require(KvHeadCount > 0 && KvHeadCount <= HeadCount && HeadCount % KvHeadCount == 0, nameof(KvHeadCount), KvHeadCount,
+            $"must divide head_count {HeadCount}");
+        Require(EmbeddingLength % HeadCount == 0, nameof(EmbeddingLength), EmbeddingLength, $"must be a multiple of head_count {HeadCount}");
+        Require(HeadDim % 2 == 0, "head dimension", HeadDim, "must be even for RoPE");
+        Require(RopeDimensions > 0 && RopeDimensions <= HeadDim && RopeDimensions % 2 == 0, nameof(RopeDimensions), RopeDimensions,
+            $"must be even and at most the head dimension {HeadDim}");
+        Require(float.IsFinite(RopeFreqBase) && RopeFreqBase > 1, nameof(RopeFreqBase), RopeFreqBase);
+        Require(float.IsFinite(RmsNormEpsilon) && RmsNormEpsilon is > 0 and < 1, nameof(RmsNormEpsilon), RmsNormEpsilon);
+        Require(ContextLength is > 0 and <= 16_777_216, nameof(ContextLength), ContextLength);
+    }
+
+    private static void Require(bool ok, string field, object value, string? rule = null)
+    {
+        if (!ok)
+        {
+            throw new InvalidDataException($"Model hyperparameter {field} = {value} is invalid{(rule is null ? "" : ": " + rule)}.");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+namespace BitNative.Model;
+
+/// <summary>The weights of one transformer block. Shapes in comments: d = EmbeddingLength, f = FeedForwardLength.</summary>
+internal sealed record LayerWeights(
+    float[] AttentionNorm,          // [d]
+    Linear Query,                   // [d -> d]
+    Linear Key,                     // [d -> kv]
+    Linear Value,                   // [d -> kv]
+    float[]? AttentionSubNorm,      // [d], BitNet only: normalizes the attention output before Output
+    Linear Output,                  // [d -> d]
+    float[] FeedForwardNorm,        // [d]
+    Linear Gate,                    // [d -> f]
+    Linear Up,                      // [d -> f]
+    float[]? FeedForwardSubNorm,    // [f], BitNet only: normalizes act(gate) * up before Down
+    Linear Down);                   // [f -> d]
+
+/// <summary>All weights of a model, typed and checked against its <see cref="ModelConfig"/>.</summary>
+internal sealed class ModelWeights : IDisposable
+{
+    private readonly IDisposable? _owner;
+
+    /// <param name="config">Hyperparameters the shapes were checked against.</param>
+    /// <param name="tokenEmbedding">[vocab, d].</param>
+    /// <param name="layers">BlockCount blocks.</param>
+    /// <param name="outputNorm">[d].</param>
+    /// <param name="outputHead">[d -> vocab]; the embedding itself when tied.</param>
+    /// <param name="owner">Keeps the memory map / native buffers behind the weights alive; disposed with the weights.</param>
+    public ModelWeights(ModelConfig config, EmbeddingTable tokenEmbedding, IReadOnlyList<LayerWeights> layers, float[] outputNorm,
+        Linear outputHead, IDisposable? owner)
+    {
+        Config = config;
+        TokenEmbedding = tokenEmbedding;
+        Layers = layers;
+        OutputNorm = outputNorm;
+        OutputHead = outputHead;
+        _owner = owner;
+        CheckShapes();
+    }
+
+    public ModelConfig Config { get; }
+
+    public EmbeddingTable TokenEmbedding { get; }
+
+    public IReadOnlyList<LayerWeights> Layers { get; }
+
+    public float[] OutputNorm { get; }
+
+    public Linear OutputHead { get; }
+
+    /// <summary>True when some projection reads int8-quantized activations.</summary>
+    public bool NeedsQuantizedActivations => Layers.Any(l => l.Query.TakesQuantizedInput || l.Gate.TakesQuantizedInput);
+
+    /// <summary>Bytes of weights one decoded token reads (every projection and the head; one embedding row is negligible).</summary>
+    public long BytesPerToken =>
+        OutputHead.WeightBytes + Layers.Sum(l => l.Query.WeightBytes + l.Key.WeightBytes + l.Value.WeightBytes + l.Output.WeightBytes
+            + l.Gate.WeightBytes + l.Up.WeightBytes + l.Down.WeightBytes);
+
+    public void Dispose() => _owner?.Dispose();
+
+    private void CheckShapes()
+    {
+        ModelConfig c = Config;
+        int d = c.EmbeddingLength, f = c.FeedForwardLength, kv = c.KvDim;
+        Expect(TokenEmbedding.Rows == c.VocabSize && TokenEmbedding.Columns == d, TokenEmbedding.Name,
+            $"[{c.VocabSize}, {d}]", $"[{TokenEmbedding.Rows}, {TokenEmbedding.Columns}]");
+        Expect(Layers.Count == c.BlockCount, "layers", c.BlockCount.ToString(), Layers.Count.ToString());
+        Vector(OutputNorm, d, "output_norm.weight");
+        Matrix(OutputHead, d, c.VocabSize);
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            LayerWeights l = Layers[i];
+            string p = $"blk.{i}.";
+            Vector(l.AttentionNorm, d, p + "attn_norm.weight");
+            Matrix(l.Query, d, d);
+            Matrix(l.Key, d, kv);
+            Matrix(l.Value, d, kv);
+            Matrix(l.Output, d, d);
+            Vector(l.FeedForwardNorm, d, p + "ffn_norm.weight");
+            Matrix(l.Gate, d, f);
+            Matrix(l.Up, d, f);
+            Matrix(l.Down, f, d);
+            if (c.IsTernary)
+            {
+                Expect(l.AttentionSubNorm is not null, p + "attn_sub_norm.weight", "present", "missing");
+                Expect(l.FeedForwardSubNorm is not null, p + "ffn_sub_norm.weight", "present", "missing");
+            }
+
+            if (l.AttentionSubNorm is not null)
+            {
+                Vector(l.AttentionSubNorm, d, p + "attn_sub_norm.weight");
+            }
+
+            if (l.FeedForwardSubNorm is not null)
+            {
+                Vector(l.FeedForwardSubNorm, f, p + "ffn_sub_norm.weight");
+            }
+        }
+    }
+
+    private static void Vector(float[] v, int length, string name) => Expect(v.Length == length, name, $"[{length}]", $"[{v.Length}]");
+
+    private static void Matrix(Linear m, int inFeatures, int outFeatures) =>
+        Expect(m.InFeatures == inFeatures && m.OutFeatures == outFeatures, m.Name, $"[{inFeatures}, {outFeatures}]",
+            $"[{m.InFeatures}, {m.OutFeatures}]");
+
+    private static void Expect(bool ok, string name, string expected, string actual)
+    {
+        if (!ok)
+        {
+            throw new InvalidDataException($"Tensor {name} has shape {actual}, but the hyperparameters need {expected}.");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+namespace BitNative.Model;
+
+/// <summary>Float and block-quantized row encodings a model's embedding and head tensors can use.</summary>
+internal enum RowCodec
+{
+    F32,
+    F16,
+    BF16,
+    Q8_0,
+    Q4_0,
+    Q6_K,
+}
+
+internal static class RowCodecs
+{
+    /// <summary>Values per block of the encoding (a row length must be a multiple).</summary>
+    public static int BlockValues(this RowCodec codec) => codec switch
+    {
+        RowCodec.Q8_0 => BlockDecoding.Q8_0Block,
+        RowCodec.Q4_0 => BlockDecoding.Q4_0Block,
+        RowCodec.Q6_K => BlockDecoding.Q6_KBlock,
+        _ => 1,
+    };
+
+    /// <summary>Bytes of one row of <paramref name="values"/> values.</summary>
+    public static long RowBytes(this RowCodec codec, int values) => codec switch
+    {
+        RowCodec.F32 => 4L * values,
+        RowCodec.F16 or RowCodec.BF16 => 2L * values,
+        RowCodec.Q8_0 => (long)values / BlockDecoding.Q8_0Block * BlockDecoding.Q8_0Bytes,
+        RowCodec.Q4_0 => (long)values / BlockDecoding.Q4_0Block * BlockDecoding.Q4_0Bytes,
+        RowCodec.Q6_K => (long)values / BlockDecoding.Q6_KBlock * BlockDecoding.Q6_KBytes,
+        _ => throw new ArgumentOutOfRangeException(nameof(codec)),
+    };
+
+    /// <summary>Decodes one row.</summary>
+    public static void Decode(this RowCodec codec, ReadOnlySpan<byte> row, Span<float> values)
+    {
+        switch (codec)
+        {
+            case RowCodec.F32: BlockDecoding.F32(row, values); break;
+            case RowCodec.F16: BlockDecoding.F16(row, values); break;
+            case RowCodec.BF16: BlockDecoding.BF16(row, values); break;
+            case RowCodec.Q8_0: BlockDecoding.Q8_0(row, values); break;
+            case RowCodec.Q4_0: BlockDecoding.Q4_0(row, values); break;
+            case RowCodec.Q6_K: BlockDecoding.Q6_K(row, values); break;
+            default: throw new ArgumentOutOfRangeException(nameof(codec));
+        }
+    }
+}
+
+/// <summary>A [rows, columns] table stored in a row codec: the token embedding (and, when tied, the output head).</summary>
+internal sealed class EmbeddingTable
+{
+    private readonly ReadOnlyMemory<byte> _data;
+    private readonly long _rowBytes;
+
+    public EmbeddingTable(string name, RowCodec codec, ReadOnlyMemory<byte> data, int rows, int columns)
+    {
+        if (columns % codec.BlockValues() != 0)
+        {
+            throw new InvalidDataException($"{name}: rows of {columns} values do not fit {codec}'s {codec.BlockValues()}-value blocks.");
+        }
+
+        _rowBytes = codec.RowBytes(columns);
+        if (data.Length < _rowBytes * rows)
+        {
+            throw new InvalidDataException($"{name}: {data.Length} bytes, but {rows}x{columns} {codec} needs {_rowBytes * rows}.");
+        }
+
+        Name = name;
+        Codec = codec;
+        Rows = rows;
+        Columns = columns;
+        _data = data;
+    }
+
+    public string Name { get; }
+
+    public RowCodec Codec { get; }
+
+    public int Rows { get; }
+
+    public int Columns { get; }
+
+    public ReadOnlyMemory<byte> Data => _data;
+
+    /// <summary>Decodes row <paramref name="row"/> (a token id) into <paramref name="destination"/>.</summary>
+    public void ReadRow(int row, Span<float> destination)
+    {
+        if ((uint)row >= (uint)Rows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(row), row, $"{Name} has {Rows} rows.");
+        }
+
+        Codec.Decode(_data.Span.Slice((int)(row * _rowBytes), (int)_rowBytes), destination[..Columns]);
+    }
+}

@@ -1,0 +1,151 @@
+using System.Runtime.InteropServices;
+using BenchmarkDotNet.Attributes;
+using BitNative.Benchmarks.Peers;
+using BitNative.Kernels;
+
+namespace BitNative.Benchmarks;
+
+/// <summary>
+/// Ternary GEMV (one token) on the BitNet-b1.58-2B-4T projection shapes: every BitNative kernel variant this CPU runs,
+/// and llama.cpp's own TQ2_0 / TQ1_0 kernels on the same weights, single- and two-threaded. "DramBound" cycles through
+/// at least 256 MB of distinct matrices, as decoding does; "CacheResident" reuses one matrix.
+/// Columns: G weights/s and packed GB/s (see <see cref="ThroughputColumns"/>).
+/// </summary>
+[Config(typeof(KernelBenchmarkConfig))]
+public unsafe class GemvBenchmarks
+{
+    private const long DramBytes = 256L << 20;
+
+    /// <summary>k x n as the issue names them: input features x output features.</summary>
+    [Params("2560x2560", "2560x640", "2560x6912", "6912x2560")]
+    public string Shape { get; set; } = "2560x2560";
+
+    [ParamsSource(nameof(KernelNames))]
+    public string Kernel { get; set; } = "";
+
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    [Params(Residency.CacheResident, Residency.DramBound)]
+    public Residency Data { get; set; }
+
+    public enum Residency
+    {
+        CacheResident,
+        DramBound,
+    }
+
+    /// <summary>Every variant of ours this machine runs, then the peers (listed even when absent: they report why).</summary>
+    public static IEnumerable<string> KernelNames()
+    {
+        foreach (Isa isa in Enum.GetValues<Isa>().Where(KernelDispatch.IsSupported))
+        {
+            yield return $"bitnative-i2s-{KernelDispatch.NameOf(isa)}";
+            yield return $"bitnative-tq2-{KernelDispatch.NameOf(isa)}";
+        }
+
+        yield return "llama.cpp-tq2_0";
+        yield return "llama.cpp-tq1_0";
+    }
+
+    private int _k, _n;
+    private byte[][] _matrices = [];
+    private int _next;
+    private sbyte[] _xq = [];
+    private float[] _xScale = [1f];
+    private byte[] _q8k = [];
+    private float[] _y = [];
+    private KernelThreadPool? _pool;
+    private SpinningWorker? _peerWorker;
+    private LlamaCppCpuBackend? _peer;
+    private Action _run = () => { };
+
+    public long WeightsPerOp => (long)_k * _n;
+
+    public long BytesPerOp => _matrices.Length > 0 ? _matrices[0].Length : 0;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        string[] parts = Shape.Split('x');
+        (_k, _n) = (int.Parse(parts[0]), int.Parse(parts[1]));
+        var rng = new Random(20260101);
+        float[] x = Enumerable.Range(0, _k).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        _xq = new sbyte[_k];
+        ActivationQuantizer.QuantizeInt8(x, 1, _k, _xq, _xScale);
+        _y = new float[_n];
+        sbyte[] ternary = Enumerable.Range(0, _k * _n).Select(_ => (sbyte)rng.Next(-1, 2)).ToArray();
+
+        bool isPeer = Kernel.StartsWith("llama.cpp", StringComparison.Ordinal);
+        TernaryFormat format = Kernel.Contains("i2s") ? TernaryFormat.I2S : Kernel.Contains("tq1") ? TernaryFormat.Tq1 : TernaryFormat.Tq2;
+        byte[] packed = new byte[WeightPacker.PackedBytes(format, _n, _k)];
+        WeightPacker.Pack(format, ternary, 0.02f, packed);
+        int copies = Data == Residency.DramBound ? (int)Math.Max(2, DramBytes / packed.Length + 1) : 1;
+        _matrices = new byte[copies][];
+        _matrices[0] = packed;
+        for (int c = 1; c < copies; c++)
+        {
+            _matrices[c] = (byte[])packed.Clone(); // distinct memory, same contents: every call streams from DRAM
+        }
+
+        if (isPeer)
+        {
+            _peer = LlamaCppCpuBackend.TryGet(out string reason)
+                ?? throw new InvalidOperationException($"Peer unavailable, benchmark not run: {reason}");
+            Console.WriteLine($"// llama.cpp peer: {_peer.Variant}");
+            _q8k = new byte[_k / 256 * LlamaCppCpuBackend.Q8KBlockBytes];
+            _peer.QuantizeQ8K(x, _q8k);
+            _peerWorker = Threads > 1 ? new SpinningWorker() : null;
+            bool tq1 = format == TernaryFormat.Tq1;
+            long rowBytes = packed.Length / _n;
+            _run = () =>
+            {
+                byte[] w = NextMatrix();
+                int half = _n / 2;
+                fixed (byte* wp = w)
+                fixed (byte* q = _q8k)
+                fixed (float* y = _y)
+                {
+                    byte* wpc = wp, qc = q;
+                    float* yc = y;
+                    if (_peerWorker is null)
+                    {
+                        _peer.Gemv(tq1, wpc, rowBytes, _k, qc, yc, 0, _n);
+                    }
+                    else
+                    {
+                        nint wpi = (nint)wpc, qi = (nint)qc, yi = (nint)yc;
+                        _peerWorker.Run(
+                            () => _peer.Gemv(tq1, (byte*)wpi, rowBytes, _k, (byte*)qi, (float*)yi, 0, half),
+                            () => _peer.Gemv(tq1, (byte*)wpi, rowBytes, _k, (byte*)qi, (float*)yi, half, _n));
+                    }
+                }
+            };
+            return;
+        }
+
+        string isaName = Kernel[(Kernel.LastIndexOf('-') + 1)..];
+        KernelDispatch.Force(Enum.GetValues<Isa>().Single(i => KernelDispatch.NameOf(i) == isaName));
+        _pool = Threads > 1 ? KernelThreadPool.Create(Threads) : null;
+        _run = format == TernaryFormat.I2S
+            ? () => TernaryMatmul.I2S(NextMatrix(), 0.02f, _xq, _xScale, _n, _k, 1, _y, _pool)
+            : () => TernaryMatmul.Tq2(NextMatrix(), 1f, _xq, _xScale, _n, _k, 1, _y, _pool);
+    }
+
+    private byte[] NextMatrix()
+    {
+        byte[] m = _matrices[_next];
+        _next = _next + 1 == _matrices.Length ? 0 : _next + 1;
+        return m;
+    }
+
+    [Benchmark]
+    public void Gemv() => _run();
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _pool?.Dispose();
+        _peerWorker?.Dispose();
+    }
+}

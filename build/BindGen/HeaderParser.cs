@@ -275,7 +275,7 @@ internal sealed class HeaderParser
             }
 
             long value = unsigned ? (long)child.EnumConstantUnsignedValue : child.EnumConstantValue;
-            constants.Add(new EnumConstant(child.Spelling, value, CommentBefore(child)));
+            constants.Add(new EnumConstant(child.Spelling, value, MemberComment(child)));
         }
 
         Builtin underlying = constants.Any(k => k.Value > int.MaxValue) ? Builtin.UInt32 : Builtin.Int32;
@@ -322,7 +322,7 @@ internal sealed class HeaderParser
 
             if (Map(child.Type, child, what) is { } type)
             {
-                fields.Add(new FieldDecl(child.Spelling, type, offsetBits / 8, CommentBefore(child)));
+                fields.Add(new FieldDecl(child.Spelling, type, offsetBits / 8, MemberComment(child)));
             }
         }
 
@@ -381,11 +381,16 @@ internal sealed class HeaderParser
     }
 
     // BN_API expands differently per platform (an attribute, __declspec or nothing), so the
-    // reliable test is the spelling: the declaration's first token is the macro itself.
+    // reliable test is the spelling: the macro is the declaration's first token (when it expands
+    // to an attribute, the extent starts at it) or the token right before it (when it expands to
+    // nothing).
     private bool IsExported(ClangCursor c)
     {
-        int index = IndexOfTokenAt(c.ExtentStart.Offset);
-        return index >= 0 && _tokens[index] is { Kind: CXTokenKind.Identifier, Spelling: ExportMacro };
+        int index = FirstTokenAtOrAfter(c.ExtentStart.Offset);
+        return IsExportMacro(index) || IsExportMacro(index - 1);
+
+        bool IsExportMacro(int i) =>
+            i >= 0 && i < _tokens.Count && _tokens[i] is { Kind: CXTokenKind.Identifier, Spelling: ExportMacro };
     }
 
     /// <summary>Maps a C type, or reports why it cannot be mapped and returns null.</summary>
@@ -506,8 +511,8 @@ internal sealed class HeaderParser
             return null;
         }
 
-        // libclang attaches no comment to a macro; its comment is the one before "#define".
-        return new ConstantDecl(name, value, CommentBefore(nameIndex - 2));
+        // A macro's leading comment is the one before its "#define".
+        return new ConstantDecl(name, value, CommentBefore(nameIndex - 2) ?? CommentAfter(c.ExtentEnd));
     }
 
     // Accepts 42, -1, (64), (-1), 0x7F, 017, 0b101 and the u/l suffixes.
@@ -578,12 +583,17 @@ internal sealed class HeaderParser
 
     private DocComment? CommentBefore(ClangCursor c) => CommentBefore(IndexOfTokenAt(c.ExtentStart.Offset));
 
-    // A declaration's comment is the block of comments that ends on the line above its first token
-    // (or on the same line), with no other token in between; adjacent comments merge, as in
-    // "// line 1\n// line 2". Comments separated from the declaration by a blank line (section
-    // banners) do not count. libclang's own attachment (clang_Cursor_getRawCommentText) is not
-    // used: clang 14 gives an undocumented enumerator the comment of the enumerator before it,
-    // because only ";{}#@" between comment and declaration stop the search.
+    // Enumerators, fields and #defines may instead have a trailing comment on their own line:
+    // "BN_X = 1, /* ... */", "int32_t n; // ...", "#define BN_X 1 /* ... */".
+    private DocComment? MemberComment(ClangCursor c) => CommentBefore(c) ?? CommentAfter(c.ExtentEnd);
+
+    // A leading comment is the block of comments that ends on the line above the declaration's
+    // first token (or on the same line) with no other token in between; adjacent comments merge,
+    // as in "// line 1\n// line 2". A comment separated by a blank line (a section banner) or
+    // trailing another declaration's tokens does not count. libclang's own attachment
+    // (clang_Cursor_getRawCommentText) is not used: clang 14 gives an undocumented enumerator the
+    // comment of the enumerator before it, because only ";{}#@" between comment and declaration
+    // stop its search.
     private DocComment? CommentBefore(int firstTokenIndex)
     {
         if (firstTokenIndex <= 0)
@@ -593,13 +603,51 @@ internal sealed class HeaderParser
 
         var parts = new List<string>();
         int line = _tokens[firstTokenIndex].Start.Line;
-        for (int i = firstTokenIndex - 1; i >= 0 && _tokens[i].Kind == CXTokenKind.Comment && _tokens[i].End.Line >= line - 1; i--)
+        int i = firstTokenIndex - 1;
+        for (; i >= 0 && _tokens[i].Kind == CXTokenKind.Comment && _tokens[i].End.Line >= line - 1; i--)
         {
             parts.Insert(0, _tokens[i].Spelling);
             line = _tokens[i].Start.Line;
         }
 
+        if (parts.Count > 0 && i >= 0 && _tokens[i].End.Line == line)
+        {
+            parts.RemoveAt(0); // it trails the previous declaration
+        }
+
         return parts.Count == 0 ? null : DocComment.FromRaw(string.Join('\n', parts));
+    }
+
+    private DocComment? CommentAfter(SourcePosition end)
+    {
+        int i = FirstTokenAtOrAfter(end.Offset);
+        if (i < _tokens.Count && _tokens[i].Spelling is "," or ";")
+        {
+            i++;
+        }
+
+        return i < _tokens.Count && _tokens[i].Kind == CXTokenKind.Comment && _tokens[i].Start.Line == end.Line
+            ? DocComment.FromRaw(_tokens[i].Spelling)
+            : null;
+    }
+
+    private int FirstTokenAtOrAfter(int offset)
+    {
+        int lo = 0, hi = _tokens.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (_tokens[mid].Start.Offset < offset)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
     }
 
     private static ClangType StripElaborated(ClangType type) =>

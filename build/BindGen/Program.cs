@@ -164,51 +164,80 @@ internal sealed record Options(string Header, string HeaderName, string Out, str
     }
 }
 
-/// <summary>A short unified-style summary of how a file on disk differs from the generated text.</summary>
+/// <summary>A short unified-style diff of a file on disk against the generated text.</summary>
 internal static class DiffSummary
 {
-    private const int MaxLinesPerSide = 12;
+    private const int MaxOutputLines = 40;
+    private const int Context = 1;
 
-    // One hunk: the lines between the longest common prefix and the longest common suffix.
+    // A plain LCS line diff: generated files are a few hundred lines, so O(n*m) is instant.
     public static string Of(string onDisk, string generated)
     {
-        string[] a = onDisk.Replace("\r\n", "\n").Split('\n');
-        string[] b = generated.Split('\n');
-        int prefix = 0;
-        while (prefix < a.Length && prefix < b.Length && a[prefix] == b[prefix])
-        {
-            prefix++;
-        }
-
-        int suffix = 0;
-        while (suffix < a.Length - prefix && suffix < b.Length - prefix && a[^(suffix + 1)] == b[^(suffix + 1)])
-        {
-            suffix++;
-        }
-
         var text = new StringBuilder();
         if (onDisk.Contains('\r'))
         {
             text.Append("  (the file on disk has CR characters; generated files use LF line endings)\n");
         }
 
-        int removed = a.Length - prefix - suffix, added = b.Length - prefix - suffix;
-        text.Append($"  @@ -{prefix + 1},{removed} +{prefix + 1},{added} @@ (- on disk, + generated)\n");
-        Side(text, '-', a, prefix, removed);
-        Side(text, '+', b, prefix, added);
+        string[] a = onDisk.Replace("\r\n", "\n").Split('\n');
+        string[] b = generated.Split('\n');
+        var lcs = new int[a.Length + 1, b.Length + 1];
+        for (int i = a.Length - 1; i >= 0; i--)
+        {
+            for (int j = b.Length - 1; j >= 0; j--)
+            {
+                lcs[i, j] = a[i] == b[j] ? lcs[i + 1, j + 1] + 1 : Math.Max(lcs[i + 1, j], lcs[i, j + 1]);
+            }
+        }
+
+        // The edit script: (' ', line) kept, ('-', line) only on disk, ('+', line) only generated.
+        var script = new List<(char Sign, string Line, int OldLine, int NewLine)>();
+        for (int i = 0, j = 0; i < a.Length || j < b.Length;)
+        {
+            if (i < a.Length && j < b.Length && a[i] == b[j])
+            {
+                script.Add((' ', a[i], ++i, ++j));
+            }
+            else if (i < a.Length && (j == b.Length || lcs[i + 1, j] >= lcs[i, j + 1]))
+            {
+                script.Add(('-', a[i], ++i, j));
+            }
+            else
+            {
+                script.Add(('+', b[j], i, ++j));
+            }
+        }
+
+        int written = 0, lastShown = -1;
+        for (int k = 0; k < script.Count && written < MaxOutputLines; k++)
+        {
+            bool nearChange = false;
+            for (int d = Math.Max(0, k - Context); d <= Math.Min(script.Count - 1, k + Context); d++)
+            {
+                nearChange |= script[d].Sign != ' ';
+            }
+
+            if (!nearChange)
+            {
+                continue;
+            }
+
+            if (k != lastShown + 1)
+            {
+                text.Append($"  @@ line {script[k].OldLine} on disk, {script[k].NewLine} generated @@\n");
+            }
+
+            text.Append($"  {script[k].Sign}{script[k].Line}\n");
+            lastShown = k;
+            written++;
+        }
+
+        int changes = script.Count(s => s.Sign != ' ');
+        if (written == MaxOutputLines)
+        {
+            text.Append($"  ... ({changes} changed line(s) in all)\n");
+        }
+
         return text.ToString();
-    }
-
-    private static void Side(StringBuilder text, char sign, string[] lines, int start, int count)
-    {
-        for (int i = 0; i < Math.Min(count, MaxLinesPerSide); i++)
-        {
-            text.Append($"  {sign}{lines[start + i]}\n");
-        }
-
-        if (count > MaxLinesPerSide)
-        {
-            text.Append($"  {sign}... ({count - MaxLinesPerSide} more line(s))\n");
-        }
     }
 }

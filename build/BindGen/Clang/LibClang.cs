@@ -265,7 +265,9 @@ internal static unsafe partial class LibClang
             }
             catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
             {
-                trace.Add($"  {candidate}: {e.Message}");
+                // On Linux the runtime's message ends with dlerror()'s line, the useful part.
+                string reason = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
+                trace.Add($"  {candidate}: {reason}");
             }
         }
 

@@ -71,9 +71,7 @@ internal static class LayoutTestsEmitter
             w.Open();
             foreach (ConstantDecl c in model.Constants)
             {
-                (string type, string literal) = CSharp.Constant(c.Value);
-                string expected = type == "int" ? literal : $"({type}){literal}";
-                w.Line($"Assert.Equal({expected}, NativeMethods.{CSharp.Identifier(c.Name)});");
+                w.Line($"Assert.Equal({CSharp.Constant(c.Value).Literal}, NativeMethods.{CSharp.Identifier(c.Name)});");
             }
 
             w.Close();

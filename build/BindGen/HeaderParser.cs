@@ -91,7 +91,7 @@ internal sealed class HeaderParser
     {
         var args = new List<string>
         {
-            "-x", "c", "-std=c11", "-ffreestanding", "--target=x86_64-unknown-linux-gnu", 
+            "-x", "c", "-std=c11", "-ffreestanding", "--target=x86_64-unknown-linux-gnu",
             "-I" + Path.GetDirectoryName(Path.GetFullPath(headerPath)),
         };
         string? resourceDir = ClangResourceDir.Find();
@@ -149,10 +149,18 @@ internal sealed class HeaderParser
 
                     break;
 
-                case CXCursorKind.EnumDecl:
+                case CXCursorKind.EnumDecl when c.IsDefinition:
                     if (ParseEnum(c) is { } e)
                     {
                         enums.Add(e);
+                    }
+
+                    break;
+
+                case CXCursorKind.EnumDecl:
+                    if (c.Definition.IsNull)
+                    {
+                        Error(c, $"enum '{c.Spelling}' is declared but never defined");
                     }
 
                     break;
@@ -168,9 +176,9 @@ internal sealed class HeaderParser
                 case CXCursorKind.StructDecl:
                     // A forward declaration: opaque when the struct is never defined; otherwise
                     // the definition produces it.
-                    if (c.Definition.IsNull && seen.Add(c.Usr))
+                    if (c.Definition.IsNull && seen.Add(c.Usr) && _tagNames.TryGetValue(c.Usr, out string? opaque))
                     {
-                        opaques.Add(new OpaqueDecl(_tagNames[c.Usr], CommentOfTag(c)));
+                        opaques.Add(new OpaqueDecl(opaque, CommentOfTag(c)));
                     }
 
                     break;
@@ -338,7 +346,8 @@ internal sealed class HeaderParser
     private FunctionDecl? ParseFunction(ClangCursor c)
     {
         string name = c.Spelling;
-        if (!IsExported(c))
+        int exportIndex = ExportMacroIndex(c);
+        if (exportIndex < 0)
         {
             Error(c, $"function '{name}' is not marked {ExportMacro}: every function of the header is part of the ABI");
             return null;
@@ -377,17 +386,17 @@ internal sealed class HeaderParser
 
         return result is null || parameters.Count != arguments.Count
             ? null
-            : new FunctionDecl(name, result, parameters, CommentBefore(c));
+            : new FunctionDecl(name, result, parameters, CommentBefore(exportIndex));
     }
 
     // BN_API expands differently per platform (an attribute, __declspec or nothing), so the
     // reliable test is the spelling: the macro is the declaration's first token (when it expands
     // to an attribute, the extent starts at it) or the token right before it (when it expands to
-    // nothing).
-    private bool IsExported(ClangCursor c)
+    // nothing). Returns the index of the BN_API token, or -1.
+    private int ExportMacroIndex(ClangCursor c)
     {
         int index = FirstTokenAtOrAfter(c.ExtentStart.Offset);
-        return IsExportMacro(index) || IsExportMacro(index - 1);
+        return IsExportMacro(index) ? index : IsExportMacro(index - 1) ? index - 1 : -1;
 
         bool IsExportMacro(int i) =>
             i >= 0 && i < _tokens.Count && _tokens[i] is { Kind: CXTokenKind.Identifier, Spelling: ExportMacro };

@@ -90,8 +90,12 @@ internal sealed unsafe class TranslationUnit : IDisposable
 
             if (errors.Count > 0)
             {
+                string hint = errors.Any(e => e.Contains("stdint.h' file not found", StringComparison.Ordinal))
+                    ? $"\nclang's own headers were not found: set {ClangResourceDir.OverrideVariable} to clang's resource " +
+                      "directory (the output of `clang -print-resource-dir`)."
+                    : "";
                 throw new BindGenException(
-                    $"the header does not compile ({errors.Count} error(s)):\n{string.Join('\n', errors)}");
+                    $"the header does not compile ({errors.Count} error(s)):\n{string.Join('\n', errors)}{hint}");
             }
 
             var result = new TranslationUnit(index, tu) { Warnings = warnings };

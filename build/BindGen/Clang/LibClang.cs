@@ -188,7 +188,6 @@ internal static unsafe partial class LibClang
     [LibraryImport(Name)] public static partial CXCursor clang_getTypeDeclaration(CXType type);
     [LibraryImport(Name)] public static partial uint clang_isFunctionTypeVariadic(CXType type);
     [LibraryImport(Name)] public static partial long clang_Type_getSizeOf(CXType type);
-    [LibraryImport(Name)] public static partial long clang_Type_getAlignOf(CXType type);
 
     [LibraryImport(Name)] public static partial int clang_Location_isFromMainFile(CXSourceLocation location);
     [LibraryImport(Name)]

@@ -218,7 +218,8 @@ internal static class ByteLevelBpeTrainer
                 ApplyMerge(pair, left, right, id, mergeIndex++, increased);
                 foreach (long p in increased)
                 {
-                    Push(p, _pairCounts[p]);
+                    // A pair can rise and fall back within one merge ("a b a b": (C, a) +1 then -1).
+                    Push(p, _pairCounts.GetValueOrDefault(p));
                 }
             }
         }

@@ -52,7 +52,7 @@ internal sealed partial class TokenizerData
         string preTokenizer = DetectPreTokenizer(root, where);
 
         // Vocabulary: id -> token, from model.vocab plus added_tokens.
-        var byId = new SortedDictionary<int, (string Token, TokenType Type)>();
+        var byId = new Dictionary<int, (string Token, TokenType Type)>();
         JsonElement vocab = Required(model, "vocab", where);
         if (vocab.ValueKind != JsonValueKind.Object)
         {

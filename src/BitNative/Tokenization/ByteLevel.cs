@@ -96,18 +96,6 @@ internal static class ByteLevel
         return bytes;
     }
 
-    /// <summary>The byte-level string for a byte sequence.</summary>
-    public static string FromBytes(ReadOnlySpan<byte> bytes)
-    {
-        return string.Create(bytes.Length, bytes.ToArray(), static (span, b) =>
-        {
-            for (int i = 0; i < b.Length; i++)
-            {
-                span[i] = ByteToChar[b[i]];
-            }
-        });
-    }
-
     /// <summary>
     /// Writes the byte-level form of <paramref name="text"/>'s UTF-8 encoding into <paramref name="destination"/>
     /// (which must hold <c>Encoding.UTF8.GetMaxByteCount(text.Length)</c> chars) and returns its length.

@@ -21,6 +21,9 @@ internal sealed partial class TokenizerData
     /// <summary>The name written for the Llama-3 pre-tokenizer.</summary>
     public const string Llama3PreTokenizerName = "llama-bpe";
 
+    // Set once Validate() succeeded; the lists are private copies, so the result cannot go stale.
+    private bool _validated;
+
     /// <summary>Creates the description; call <see cref="Validate"/> before use.</summary>
     /// <param name="tokens">Token strings, id = index (byte-level encoded for text tokens, literal for special tokens).</param>
     /// <param name="tokenTypes">One type per token (GGUF numbering).</param>
@@ -108,8 +111,6 @@ internal sealed partial class TokenizerData
         ValidateCore();
         _validated = true;
     }
-
-    private bool _validated;
 
     private void ValidateCore()
     {

@@ -1,0 +1,101 @@
+using BitNative.Kernels;
+using BitNative.Model;
+using BitNative.Tokenization;
+
+namespace BitNative;
+
+/// <summary>
+/// A loaded BitNet b1.58 model: weights (memory-mapped where the file layout allows), tokenizer and native worker
+/// threads, shared by every <see cref="InferenceSession"/> created from it. Thread-safe.
+/// </summary>
+public sealed class BitNetModel : IDisposable
+{
+    private readonly ModelWeights _weights;
+    private readonly KernelThreadPool? _pool;
+    private readonly Transformer _transformer;
+    private readonly ByteLevelBpeTokenizer _tokenizer;
+    private readonly ModelOptions _options;
+
+    internal BitNetModel(ModelWeights weights, TokenizerData tokenizer, ModelOptions options, string source)
+    {
+        options.Validate();
+        _options = options;
+        _weights = weights;
+        int threads = options.Threads > 0 ? options.Threads : Math.Max(1, KernelDispatch.Features.LogicalCpus);
+        _pool = threads > 1 ? KernelThreadPool.Create(threads) : null;
+        Threads = threads;
+        _transformer = new Transformer(weights, _pool);
+        _tokenizer = ByteLevelBpeTokenizer.Create(tokenizer);
+        Source = source;
+        if (_tokenizer.VocabularySize > weights.Config.VocabSize)
+        {
+            throw new InvalidDataException(
+                $"{source}: the tokenizer has {_tokenizer.VocabularySize} tokens but the model only {weights.Config.VocabSize} embedding rows.");
+        }
+    }
+
+    /// <summary>Loads a model file (GGUF) or a Hugging Face checkpoint folder with default options.</summary>
+    public static BitNetModel Load(string path) => Load(path, new ModelOptions());
+
+    /// <summary>Loads a model file (GGUF) or a Hugging Face checkpoint folder.</summary>
+    /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is malformed, or holds a tensor type or architecture this engine does not run.</exception>
+    public static BitNetModel Load(string path, ModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        LoadedModel loaded = ModelLoader.Load(path);
+        try
+        {
+            return new BitNetModel(loaded.Weights, loaded.Tokenizer, options, path);
+        }
+        catch
+        {
+            loaded.Weights.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The model's hyperparameters.</summary>
+    public ModelConfig Config => _weights.Config;
+
+    /// <summary>Where the model was loaded from.</summary>
+    public string Source { get; }
+
+    /// <summary>Threads the kernels use.</summary>
+    public int Threads { get; }
+
+    /// <summary>Positions a new session holds.</summary>
+    public int ContextLength => _options.ContextLength > 0 ? _options.ContextLength : Config.ContextLength;
+
+    /// <summary>Bytes of weights one decoded token reads.</summary>
+    public long WeightBytesPerToken => _weights.BytesPerToken;
+
+    /// <summary>The kernel variant in use (e.g. avx2).</summary>
+    public string KernelIsa => KernelDispatch.NameOf(KernelDispatch.ActiveIsa);
+
+    internal ByteLevelBpeTokenizer Tokenizer => _tokenizer;
+
+    internal Transformer Transformer => _transformer;
+
+    /// <summary>Creates a session with its own KV cache of <see cref="ContextLength"/> positions.</summary>
+    public InferenceSession CreateSession() => new(this, _transformer, _tokenizer, ContextLength, _options.BatchSize);
+
+    /// <summary>Tokenizes text as plain text (never control tokens), adding BOS when asked.</summary>
+    public int[] Tokenize(string text, bool addBos) => _tokenizer.Encode(text, addBos);
+
+    /// <summary>Turns token ids back into text.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An id is outside the vocabulary.</exception>
+    public string Detokenize(IEnumerable<int> tokens) => _tokenizer.Decode(tokens);
+
+    /// <summary>Whether the model adds BOS in front of a new sequence.</summary>
+    public bool AddsBos => _tokenizer.AddBos;
+
+    /// <summary>Releases the weights and worker threads.</summary>
+    public void Dispose()
+    {
+        _pool?.Dispose();
+        _weights.Dispose();
+    }
+}

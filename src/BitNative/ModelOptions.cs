@@ -1,0 +1,33 @@
+namespace BitNative;
+
+/// <summary>How a model is loaded and run.</summary>
+public sealed record ModelOptions
+{
+    /// <summary>Threads the native kernels use (0: one per logical CPU). Default 0.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Positions each session's KV cache holds (0: the model's own context length). Default 0.</summary>
+    public int ContextLength { get; init; }
+
+    /// <summary>Prompt tokens evaluated per batch: larger batches reuse each weight row more. Default 128.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        if (Threads is < 0 or > 256)
+        {
+            throw new ArgumentException($"Threads = {Threads} is invalid: it must be 0 (all CPUs) or 1..256.", nameof(Threads));
+        }
+
+        if (ContextLength < 0)
+        {
+            throw new ArgumentException($"ContextLength = {ContextLength} is invalid: it must be >= 0.", nameof(ContextLength));
+        }
+
+        if (BatchSize is < 1 or > 4096)
+        {
+            throw new ArgumentException($"BatchSize = {BatchSize} is invalid: it must be in 1..4096.", nameof(BatchSize));
+        }
+    }
+}

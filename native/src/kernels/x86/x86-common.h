@@ -11,6 +11,19 @@
 #  include <immintrin.h>
 #endif
 
+#if defined(BN_SIMDE) && !defined(SIMDE_X86_AVX512F_NATIVE)
+/* SIMDe 0.7.4 (Debian 12) lacks this AVX-512F intrinsic. Defined from its documented semantics
+ * (vcvtps2dq: convert in the current rounding mode, round-half-even by default) as two native AVX2
+ * halves, which the emulated test build has. */
+static inline __m512i bn_simde_mm512_cvtps_epi32(__m512 v) {
+    __m256i lo = _mm256_cvtps_epi32(_mm512_castps512_ps256(v));
+    __m256i hi = _mm256_cvtps_epi32(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+#  undef _mm512_cvtps_epi32
+#  define _mm512_cvtps_epi32 bn_simde_mm512_cvtps_epi32
+#endif
+
 #include "bn_internal.h"
 
 /* Sum of the eight int32 lanes. */

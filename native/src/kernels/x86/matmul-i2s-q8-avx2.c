@@ -29,6 +29,8 @@
 #define GEMM_BLOCKS_PER_FLUSH 8
 /* m > 1: weight rows kept hot in L1/L2 while every group of activation rows passes over them. */
 #define ROW_TILE 16
+/* m > 1: blocks of k per pass, so the activation rows of a group stay in L1 (8 rows x 2 KB). */
+#define GEMM_CHUNK_BLOCKS 16
 
 /* One block of one row for the GEMV: codes from the 32 bytes at wp, activations xb[0..128). */
 #define BN_GEMV_STEP(wp, A, B)                                                                                         \
@@ -149,22 +151,32 @@ static inline __attribute__((always_inline)) void gemm_row(const uint8_t* w, con
     for (int r = 0; r < R; r++) dots[r] = bn_hsum_epi32_avx2(acc[r]);
 }
 
-/* Output rows [t0, t1) for activation rows [r0, r0 + R). */
+/* Output rows [t0, t1) (at most ROW_TILE) for activation rows [r0, r0 + R). k is walked in chunks of
+ * GEMM_CHUNK_BLOCKS so the R activation rows of a chunk (R x 2 KB) stay in L1 while every row of the
+ * tile passes over them; the int32 partial dots wait in a small array. */
 static inline __attribute__((always_inline)) void gemm_tile(const bn_matmul_args* a, int32_t t0, int32_t t1,
                                                             int32_t r0, const int R) {
     const int32_t k = a->k, n_blocks = k / BN_I2S_BLOCK;
     const int8_t* x = a->xq + (int64_t)r0 * k;
-    int32_t x_sums[8];
+    int32_t x_sums[8], dots[ROW_TILE][8];
     float scales[8];
     for (int r = 0; r < R; r++) {
         x_sums[r] = bn_sum_i8_avx2(x + (int64_t)r * k, k);
         scales[r] = a->x_scales[r0 + r] * a->w_scale;
     }
-    for (int32_t i = t0; i < t1; i++) {
-        int32_t dots[8];
-        gemm_row(a->w + (int64_t)i * a->row_bytes, x, k, n_blocks, R, dots);
-        for (int r = 0; r < R; r++) a->y[(int64_t)(r0 + r) * a->n + i] = (float)(dots[r] - x_sums[r]) * scales[r];
+    for (int32_t i = 0; i < t1 - t0; i++)
+        for (int r = 0; r < R; r++) dots[i][r] = -x_sums[r];
+    for (int32_t c0 = 0; c0 < n_blocks; c0 += GEMM_CHUNK_BLOCKS) {
+        const int32_t cn = n_blocks - c0 < GEMM_CHUNK_BLOCKS ? n_blocks - c0 : GEMM_CHUNK_BLOCKS;
+        for (int32_t i = t0; i < t1; i++) {
+            int32_t part[8];
+            gemm_row(a->w + (int64_t)i * a->row_bytes + (int64_t)c0 * 32, x + (int64_t)c0 * BN_I2S_BLOCK, k, cn, R,
+                     part);
+            for (int r = 0; r < R; r++) dots[i - t0][r] += part[r];
+        }
     }
+    for (int32_t i = t0; i < t1; i++)
+        for (int r = 0; r < R; r++) a->y[(int64_t)(r0 + r) * a->n + i] = (float)dots[i - t0][r] * scales[r];
 }
 
 /* m > 1: each weight row is decoded once per group of up to eight activation rows; weight rows go in

@@ -29,8 +29,8 @@
 #define GEMM_BLOCKS_PER_FLUSH 8
 /* m > 1: weight rows kept hot in L1/L2 while every group of activation rows passes over them. */
 #define ROW_TILE 16
-/* m > 1: blocks of k per pass, so the activation rows of a group stay in L1 (8 rows x 2 KB). */
-#define GEMM_CHUNK_BLOCKS 16
+/* m > 1: activation rows whose sums are kept on the stack at once. */
+#define GEMM_ROW_BLOCK 64
 
 /* One block of one row for the GEMV: codes from the 32 bytes at wp, activations xb[0..128). */
 #define BN_GEMV_STEP(wp, A, B)                                                                                         \
@@ -47,9 +47,19 @@
 #define BN_GEMV_FLUSH(acc, A, B)                                                                                       \
     acc = _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(A, fours), _mm256_madd_epi16(B, ones)))
 
+/* GCC's tree-PRE pass hoists the intrinsics' __m256i <-> int16-vector view conversions of the eight
+ * GEMV accumulators into loop-header phis, so both views stay live and the register allocator spills
+ * four accumulators to the stack on every block (GCC 12: 8-15 % slower). The GEMV loop opts out of
+ * that one pass (the GEMM loops are faster with it); clang allocates either way without spills. */
+#if defined(__GNUC__) && !defined(__clang__)
+#  define BN_GEMV_ATTRIBUTES __attribute__((noinline, optimize("no-tree-pre")))
+#else
+#  define BN_GEMV_ATTRIBUTES
+#endif
+
 /* sum_j c_j x_j of four consecutive rows starting at w (row_bytes apart) against x; prefetches the
  * contiguous bytes at next (the following group, or this one again for the last group). */
-static void gemv_rows4(const uint8_t* w, int64_t row_bytes, const uint8_t* next, const int8_t* x, int32_t n_blocks,
+BN_GEMV_ATTRIBUTES static void gemv_rows4(const uint8_t* w, int64_t row_bytes, const uint8_t* next, const int8_t* x, int32_t n_blocks,
                        int32_t dots[4]) {
     const __m256i m3 = _mm256_set1_epi8(3), mc = _mm256_set1_epi8(0x0c);
     const __m256i ones = _mm256_set1_epi16(1), fours = _mm256_set1_epi16(4);
@@ -120,75 +130,101 @@ static void gemv(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     }
 }
 
-/* sum_j c_j x_j of one weight row against R activation rows (R a compile-time constant after
- * inlining, so the accumulators stay in registers): the decode is shared by all R rows. */
-static inline __attribute__((always_inline)) void gemm_row(const uint8_t* w, const int8_t* x, int64_t k,
-                                                           int32_t n_blocks, const int R, int32_t* dots) {
-    const __m256i mask = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
-    __m256i acc[8];
-    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_si256();
-    for (int32_t b0 = 0; b0 < n_blocks; b0 += GEMM_BLOCKS_PER_FLUSH) {
-        const int32_t b_end = n_blocks - b0 < GEMM_BLOCKS_PER_FLUSH ? n_blocks : b0 + GEMM_BLOCKS_PER_FLUSH;
-        __m256i s[8];
-        for (int r = 0; r < R; r++) s[r] = _mm256_setzero_si256();
-        for (int32_t b = b0; b < b_end; b++) {
-            const __m256i p = _mm256_loadu_si256((const __m256i*)(w + (int64_t)b * 32));
-            const __m256i c0 = _mm256_and_si256(_mm256_srli_epi16(p, 6), mask);
-            const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(p, 4), mask);
-            const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(p, 2), mask);
-            const __m256i c3 = _mm256_and_si256(p, mask);
-            for (int r = 0; r < R; r++) {
-                const int8_t* xb = x + r * k + (int64_t)b * BN_I2S_BLOCK;
-                __m256i p0 = _mm256_maddubs_epi16(c0, _mm256_loadu_si256((const __m256i*)(xb + 0)));
-                __m256i p1 = _mm256_maddubs_epi16(c1, _mm256_loadu_si256((const __m256i*)(xb + 32)));
-                __m256i p2 = _mm256_maddubs_epi16(c2, _mm256_loadu_si256((const __m256i*)(xb + 64)));
-                __m256i p3 = _mm256_maddubs_epi16(c3, _mm256_loadu_si256((const __m256i*)(xb + 96)));
-                s[r] = _mm256_add_epi16(s[r], _mm256_add_epi16(_mm256_add_epi16(p0, p1), _mm256_add_epi16(p2, p3)));
-            }
-        }
-        for (int r = 0; r < R; r++) acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(s[r], ones));
-    }
-    for (int r = 0; r < R; r++) dots[r] = bn_hsum_epi32_avx2(acc[r]);
+/* The eight sums of v[0..7], in that order. int32 adds wrap, but each true total fits, so the result
+ * is exact whatever the grouping. */
+static inline __m256i hsum8_epi32(const __m256i v[8]) {
+    __m256i q0 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    __m256i q1 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+    /* q0 = [v0..v3 over low 128 bits | v0..v3 over high 128 bits], q1 likewise for v4..v7 */
+    return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31));
 }
 
-/* Output rows [t0, t1) (at most ROW_TILE) for activation rows [r0, r0 + R). k is walked in chunks of
- * GEMM_CHUNK_BLOCKS so the R activation rows of a chunk (R x 2 KB) stay in L1 while every row of the
- * tile passes over them; the int32 partial dots wait in a small array. */
+/* dots[r] += sum_j c_j x_j of one weight row against R activation rows (k apart), over n_blocks <=
+ * GEMM_BLOCKS_PER_FLUSH blocks: one int16 accumulator per activation row, no widening inside, so
+ * the accumulators, the four code vectors and the mask fit the 16 registers. R is a compile-time
+ * constant after inlining; the decode is shared by all R rows. */
+static inline __attribute__((always_inline)) void gemm_row(const uint8_t* w, const int8_t* x, int64_t k,
+                                                           int32_t n_blocks, const int R, int32_t* dots) {
+    const __m256i mask = _mm256_set1_epi8(3);
+    __m256i s[8];
+    for (int r = 0; r < R; r++) s[r] = _mm256_setzero_si256();
+    for (int32_t b = 0; b < n_blocks; b++) {
+        const __m256i p = _mm256_loadu_si256((const __m256i*)(w + (int64_t)b * 32));
+        const __m256i c0 = _mm256_and_si256(_mm256_srli_epi16(p, 6), mask);
+        const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(p, 4), mask);
+        const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(p, 2), mask);
+        const __m256i c3 = _mm256_and_si256(p, mask);
+        for (int r = 0; r < R; r++) {
+            /* Added one product at a time, so only one temporary is live (eight rows give enough
+             * independent chains to hide the add latency). */
+            const int8_t* xb = x + r * k + (int64_t)b * BN_I2S_BLOCK;
+            s[r] = _mm256_add_epi16(s[r], _mm256_maddubs_epi16(c0, _mm256_loadu_si256((const __m256i*)(xb + 0))));
+            s[r] = _mm256_add_epi16(s[r], _mm256_maddubs_epi16(c1, _mm256_loadu_si256((const __m256i*)(xb + 32))));
+            s[r] = _mm256_add_epi16(s[r], _mm256_maddubs_epi16(c2, _mm256_loadu_si256((const __m256i*)(xb + 64))));
+            s[r] = _mm256_add_epi16(s[r], _mm256_maddubs_epi16(c3, _mm256_loadu_si256((const __m256i*)(xb + 96))));
+        }
+    }
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int r = 0; r < R; r++) s[r] = _mm256_madd_epi16(s[r], ones);
+    if (R == 8) {
+        _mm256_storeu_si256((__m256i*)dots,
+                            _mm256_add_epi32(_mm256_loadu_si256((const __m256i*)dots), hsum8_epi32(s)));
+    } else if (R == 4) {
+        _mm_storeu_si128((__m128i*)dots, _mm_add_epi32(_mm_loadu_si128((const __m128i*)dots),
+                                                       bn_hsum4_epi32_avx2(s[0], s[1], s[2], s[3])));
+    } else {
+        for (int r = 0; r < R; r++) dots[r] += bn_hsum_epi32_avx2(s[r]);
+    }
+}
+
+/* Output rows [t0, t1) (at most ROW_TILE) for activation rows [r0, r0 + R), whose sums and scales are
+ * x_sums[0..R) and scales[0..R). k is walked in chunks of GEMM_BLOCKS_PER_FLUSH blocks, so the R
+ * activation rows of a chunk (R x 1 KB) stay in L1 while every weight row of the tile passes over
+ * them; the int32 dots wait in a small array. */
 static inline __attribute__((always_inline)) void gemm_tile(const bn_matmul_args* a, int32_t t0, int32_t t1,
-                                                            int32_t r0, const int R) {
+                                                            int32_t r0, const int R, const int32_t* x_sums,
+                                                            const float* scales) {
     const int32_t k = a->k, n_blocks = k / BN_I2S_BLOCK;
     const int8_t* x = a->xq + (int64_t)r0 * k;
-    int32_t x_sums[8], dots[ROW_TILE][8];
-    float scales[8];
-    for (int r = 0; r < R; r++) {
-        x_sums[r] = bn_sum_i8_avx2(x + (int64_t)r * k, k);
-        scales[r] = a->x_scales[r0 + r] * a->w_scale;
-    }
+    int32_t dots[ROW_TILE][8];
     for (int32_t i = 0; i < t1 - t0; i++)
         for (int r = 0; r < R; r++) dots[i][r] = -x_sums[r];
-    for (int32_t c0 = 0; c0 < n_blocks; c0 += GEMM_CHUNK_BLOCKS) {
-        const int32_t cn = n_blocks - c0 < GEMM_CHUNK_BLOCKS ? n_blocks - c0 : GEMM_CHUNK_BLOCKS;
-        for (int32_t i = t0; i < t1; i++) {
-            int32_t part[8];
+    for (int32_t c0 = 0; c0 < n_blocks; c0 += GEMM_BLOCKS_PER_FLUSH) {
+        const int32_t cn = n_blocks - c0 < GEMM_BLOCKS_PER_FLUSH ? n_blocks - c0 : GEMM_BLOCKS_PER_FLUSH;
+        for (int32_t i = t0; i < t1; i++)
             gemm_row(a->w + (int64_t)i * a->row_bytes + (int64_t)c0 * 32, x + (int64_t)c0 * BN_I2S_BLOCK, k, cn, R,
-                     part);
-            for (int r = 0; r < R; r++) dots[i - t0][r] += part[r];
-        }
+                     dots[i - t0]);
     }
     for (int32_t i = t0; i < t1; i++)
         for (int r = 0; r < R; r++) a->y[(int64_t)(r0 + r) * a->n + i] = (float)dots[i - t0][r] * scales[r];
 }
 
 /* m > 1: each weight row is decoded once per group of up to eight activation rows; weight rows go in
- * tiles that stay in cache while all activation groups pass. */
+ * tiles that stay in cache while the activation groups pass. Activation sums and scales are computed
+ * once per call for up to GEMM_ROW_BLOCK rows at a time. */
 static void gemm(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    for (int32_t t0 = i_begin; t0 < i_end; t0 += ROW_TILE) {
-        const int32_t t1 = i_end - t0 < ROW_TILE ? i_end : t0 + ROW_TILE;
-        int32_t r0 = 0;
-        for (; r0 + 8 <= a->m; r0 += 8) gemm_tile(a, t0, t1, r0, 8);
-        if (a->m - r0 >= 4) { gemm_tile(a, t0, t1, r0, 4); r0 += 4; }
-        if (a->m - r0 >= 2) { gemm_tile(a, t0, t1, r0, 2); r0 += 2; }
-        if (a->m - r0 >= 1) gemm_tile(a, t0, t1, r0, 1);
+    int32_t x_sums[GEMM_ROW_BLOCK];
+    float scales[GEMM_ROW_BLOCK];
+    for (int32_t rb0 = 0; rb0 < a->m; rb0 += GEMM_ROW_BLOCK) {
+        const int32_t rb1 = a->m - rb0 < GEMM_ROW_BLOCK ? a->m : rb0 + GEMM_ROW_BLOCK;
+        for (int32_t r = rb0; r < rb1; r++) {
+            x_sums[r - rb0] = bn_sum_i8_avx2(a->xq + (int64_t)r * a->k, a->k);
+            scales[r - rb0] = a->x_scales[r] * a->w_scale;
+        }
+        for (int32_t t0 = i_begin; t0 < i_end; t0 += ROW_TILE) {
+            const int32_t t1 = i_end - t0 < ROW_TILE ? i_end : t0 + ROW_TILE;
+            int32_t r0 = rb0;
+            for (; r0 + 8 <= rb1; r0 += 8) gemm_tile(a, t0, t1, r0, 8, x_sums + (r0 - rb0), scales + (r0 - rb0));
+            if (rb1 - r0 >= 4) {
+                gemm_tile(a, t0, t1, r0, 4, x_sums + (r0 - rb0), scales + (r0 - rb0));
+                r0 += 4;
+            }
+            if (rb1 - r0 >= 2) {
+                gemm_tile(a, t0, t1, r0, 2, x_sums + (r0 - rb0), scales + (r0 - rb0));
+                r0 += 2;
+            }
+            if (rb1 - r0 >= 1) gemm_tile(a, t0, t1, r0, 1, x_sums + (r0 - rb0), scales + (r0 - rb0));
+        }
     }
 }
 

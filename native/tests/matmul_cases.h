@@ -8,13 +8,15 @@
 typedef struct shape { int32_t n, k, m; } shape;
 
 /* Odd row counts (4-row groups with tails, odd splits), k with an odd number of I2S blocks, more
- * than one 64-block TQ2 chunk (k = 16640), batches of 2-16 rows, and empty shapes (n, m or k = 0). */
+ * than one 64-block TQ2 chunk (k = 16640), batches of 2-16 rows and of 67 (more than one 64-row block
+ * of activation sums), and empty shapes (n, m or k = 0). */
 static const shape i2s_shapes[] = {{1, 128, 1},   {8, 128, 1},   {7, 256, 2},    {33, 384, 3},  {17, 640, 4},
                                    {64, 2560, 1}, {9, 2560, 5},  {40, 6912, 1},  {13, 6912, 8}, {3, 1152, 16},
-                                   {6, 16640, 1}, {5, 16640, 3}, {0, 128, 1},    {5, 128, 0},   {3, 0, 2}};
+                                   {6, 16640, 1}, {5, 16640, 3}, {5, 256, 67},   {0, 128, 1},   {5, 128, 0},
+                                   {3, 0, 2}};
 static const shape tq2_shapes[] = {{1, 256, 1},   {8, 256, 1},   {7, 512, 2},   {33, 768, 3},  {64, 2560, 1},
                                    {9, 2560, 5},  {40, 6912, 1}, {13, 6912, 8}, {6, 16640, 1}, {5, 16640, 3},
-                                   {3, 1280, 16}, {0, 256, 1},   {3, 0, 2}};
+                                   {3, 1280, 16}, {5, 256, 67},  {0, 256, 1},   {3, 0, 2}};
 #define N_I2S_SHAPES ((int)(sizeof i2s_shapes / sizeof *i2s_shapes))
 #define N_TQ2_SHAPES ((int)(sizeof tq2_shapes / sizeof *tq2_shapes))
 

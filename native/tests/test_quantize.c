@@ -51,7 +51,8 @@ static void check_variants(void) {
                                                  : bn_quantize_q4(x, count, m, k, q_var, count, s_var, m, pool);
                         CHECK(st == BN_STATUS_OK, "public q%d: %s", bits, bn_last_error());
                         CHECK(memcmp(q_var, q_ref, (size_t)count) == 0 && memcmp(s_var, s_ref, (size_t)m * 4) == 0,
-                              "public q%d %s k=%d m=%d differs from the reference", bits, bn_isa_name((bn_isa)isa), k, m);
+                              "public q%d %s k=%d m=%d differs from the reference", bits, bn_isa_name((bn_isa)isa), k,
+                              m);
                         bn_threadpool_free(pool);
                     }
                     free(x); free(q_ref); free(q_var);

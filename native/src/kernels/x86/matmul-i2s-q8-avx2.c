@@ -37,14 +37,16 @@
 #define GEMM_ROW_BLOCK 64
 
 /* One block of one row for the GEMV: codes from the 32 bytes at wp, activations xb[0..128). */
+static inline __m256i bn_load_x(const int8_t* p) { return _mm256_loadu_si256((const __m256i*)p); }
+
 #define BN_GEMV_STEP(wp, A, B)                                                                                         \
     do {                                                                                                               \
         const __m256i p = _mm256_loadu_si256((const __m256i*)(wp));                                                    \
         const __m256i t = _mm256_srli_epi16(p, 4);                                                                     \
-        A = _mm256_add_epi16(A, _mm256_maddubs_epi16(_mm256_and_si256(t, m3), _mm256_loadu_si256((const __m256i*)(xb + 32)))); \
-        B = _mm256_add_epi16(B, _mm256_maddubs_epi16(_mm256_and_si256(t, mc), _mm256_loadu_si256((const __m256i*)(xb + 0))));  \
-        A = _mm256_add_epi16(A, _mm256_maddubs_epi16(_mm256_and_si256(p, m3), _mm256_loadu_si256((const __m256i*)(xb + 96)))); \
-        B = _mm256_add_epi16(B, _mm256_maddubs_epi16(_mm256_and_si256(p, mc), _mm256_loadu_si256((const __m256i*)(xb + 64)))); \
+        A = _mm256_add_epi16(A, _mm256_maddubs_epi16(_mm256_and_si256(t, m3), bn_load_x(xb + 32)));                    \
+        B = _mm256_add_epi16(B, _mm256_maddubs_epi16(_mm256_and_si256(t, mc), bn_load_x(xb + 0)));                     \
+        A = _mm256_add_epi16(A, _mm256_maddubs_epi16(_mm256_and_si256(p, m3), bn_load_x(xb + 96)));                    \
+        B = _mm256_add_epi16(B, _mm256_maddubs_epi16(_mm256_and_si256(p, mc), bn_load_x(xb + 64)));                    \
     } while (0)
 
 /* 4 A + B of one row, widened to int32 lanes. */
@@ -63,8 +65,8 @@
 
 /* sum_j c_j x_j of four consecutive rows starting at w (row_bytes apart) against x; prefetches the
  * contiguous bytes at next (the following group, or this one again for the last group). */
-BN_GEMV_ATTRIBUTES static void gemv_rows4(const uint8_t* w, int64_t row_bytes, const uint8_t* next, const int8_t* x, int32_t n_blocks,
-                       int32_t dots[4]) {
+BN_GEMV_ATTRIBUTES static void gemv_rows4(const uint8_t* w, int64_t row_bytes, const uint8_t* next, const int8_t* x,
+                                          int32_t n_blocks, int32_t dots[4]) {
     const __m256i m3 = _mm256_set1_epi8(3), mc = _mm256_set1_epi8(0x0c);
     const __m256i ones = _mm256_set1_epi16(1), fours = _mm256_set1_epi16(4);
     const uint8_t* w0 = w;

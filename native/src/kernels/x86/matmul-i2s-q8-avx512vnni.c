@@ -110,8 +110,10 @@ void bn_matmul_i2s_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int3
             for (int32_t i = t0; i < t1; i++) {
                 int32_t dots[4];
                 row1_x4(a->w + (int64_t)i * a->row_bytes, x, n_blocks, dots);
-                for (int32_t r = 0; r < nr; r++)
-                    a->y[(int64_t)(r0 + r) * a->n + i] = (float)(dots[r] - x_sums[r]) * (a->x_scales[r0 + r] * a->w_scale);
+                for (int32_t r = 0; r < nr; r++) {
+                    const float scale = a->x_scales[r0 + r] * a->w_scale;
+                    a->y[(int64_t)(r0 + r) * a->n + i] = (float)(dots[r] - x_sums[r]) * scale;
+                }
             }
         }
     }

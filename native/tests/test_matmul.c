@@ -1,89 +1,36 @@
 /* Ternary matmul (I2S x q8, TQ2_0 x q8): the reference against an independent computation from
  * unpacked weights, then every ISA variant and the public entry point (with and without a pool)
  * against the reference, bit for bit, on edge-case shapes and values; then every bad argument. */
-#include "testing.h"
-
-typedef struct shape { int32_t n, k, m; } shape;
-
-enum { ACT_RANDOM, ACT_MIN, ACT_MAX, ACT_ALTERNATING, ACT_Q4, ACT_COUNT };
-
-static void fill_activations(bn_rng* rng, int8_t* x, int64_t count, int kind) {
-    for (int64_t j = 0; j < count; j++) {
-        switch (kind) {
-        case ACT_RANDOM: x[j] = (int8_t)rng_int(rng, -128, 127); break;
-        case ACT_MIN: x[j] = -128; break; /* with all +1 or all -1 weights this overflows int16 sums */
-        case ACT_MAX: x[j] = 127; break;
-        case ACT_ALTERNATING: x[j] = (int8_t)(j & 1 ? 127 : -128); break;
-        case ACT_Q4: x[j] = (int8_t)rng_int(rng, -8, 7); break;
-        }
-    }
-}
-
-/* Weights: random with varying sparsity, plus rows that are all +1, all -1 and all 0. */
-static void fill_weights(bn_rng* rng, int8_t* q, int32_t n, int32_t k) {
-    for (int32_t i = 0; i < n; i++) {
-        int8_t* row = q + (int64_t)i * k;
-        switch (i % 7) {
-        case 0: memset(row, 1, (size_t)k); break;
-        case 1: memset(row, 0xff, (size_t)k); break; /* -1 */
-        case 2: memset(row, 0, (size_t)k); break;
-        default: fill_ternary(rng, row, k, 10 * (i % 7)); break;
-        }
-    }
-}
-
-static const float scale_cases[][2] = {{0.0123f, 0.031f}, {1.0f, 1.0f}, {1e-30f, 3e-8f}, {1e20f, 7e15f}, {0.0f, 1.0f}};
+#include "matmul_cases.h"
 
 static void run_case(bn_wtype wtype, shape s, int act_kind, int scale_case, bn_rng* rng, bn_threadpool* pool) {
     const int32_t n = s.n, k = s.k, m = s.m;
     const int is_i2s = wtype == BN_WTYPE_I2S;
-    int64_t w_bytes;
-    CHECK_STATUS(bn_wtype_row_bytes(wtype, n, k, &w_bytes), BN_STATUS_OK);
-    int8_t* wq = xmalloc((size_t)n * (size_t)k);
-    uint8_t* w = xmalloc((size_t)w_bytes);
-    int8_t* x = xmalloc((size_t)m * (size_t)k);
-    float* x_scales = xmalloc((size_t)m * sizeof(float));
-    float* y_ref = xmalloc((size_t)m * (size_t)n * sizeof(float));
-    float* y_var = xmalloc((size_t)m * (size_t)n * sizeof(float));
-    int64_t n_blocks = (int64_t)k / 256;
-    float* block_scales = xmalloc((size_t)(n_blocks > 0 ? n_blocks : 1) * sizeof(float));
-
-    fill_weights(rng, wq, n, k);
-    fill_activations(rng, x, (int64_t)m * k, act_kind);
-    const float w_scale = scale_cases[scale_case][0];
-    for (int32_t r = 0; r < m; r++) x_scales[r] = scale_cases[scale_case][1] * (float)(r + 1);
-    /* TQ2 rows get their own block scale so a wrong block-to-scale pairing shows. */
-    const int64_t row_bytes = w_bytes / (n > 0 ? n : 1);
-    for (int32_t i = 0; i < n; i++) {
-        float row_scale = is_i2s ? 1.0f : 0.5f + (float)(i % 5) * 0.25f;
-        CHECK_STATUS(bn_pack(wtype, wq + (int64_t)i * k, k, k, row_scale, w + i * row_bytes, row_bytes), BN_STATUS_OK);
-    }
-
-    bn_matmul_args args = {.w = w, .row_bytes = row_bytes, .w_scale = w_scale, .xq = x, .x_scales = x_scales,
-                           .n = n, .k = k, .m = m, .y = y_ref};
-    bn_matmul_fn ref = is_i2s ? bn_matmul_i2s_q8__ref : bn_matmul_tq2_q8__ref;
-    ref(&args, 0, n);
+    matmul_case c;
+    matmul_case_init(&c, wtype, s, act_kind, scale_case, rng);
+    const float w_scale = c.args.w_scale;
+    const int64_t n_blocks = (int64_t)k / 256;
 
     /* The reference against the definition, from unpacked weights (exact integers, then the same epilogue). */
     for (int32_t i = 0; i < n; i++)
         for (int32_t r = 0; r < m; r++) {
-            const int8_t* wr = wq + (int64_t)i * k;
-            const int8_t* xr = x + (int64_t)r * k;
+            const int8_t* wr = c.wq + (int64_t)i * k;
+            const int8_t* xr = c.x + (int64_t)r * k;
             float expect;
             if (is_i2s) {
                 int64_t dot = 0;
                 for (int32_t j = 0; j < k; j++) dot += wr[j] * xr[j];
-                expect = (float)dot * (x_scales[r] * w_scale);
+                expect = (float)dot * (c.x_scales[r] * w_scale);
             } else {
-                float d = bn_fp16_to_fp32(bn_fp32_to_fp16(0.5f + (float)(i % 5) * 0.25f)), sum = 0.0f;
+                float d = bn_fp16_to_fp32(bn_fp32_to_fp16(tq2_row_scale(i))), sum = 0.0f;
                 for (int64_t b = 0; b < n_blocks; b++) {
                     int64_t dot = 0;
                     for (int32_t j = 0; j < 256; j++) dot += wr[b * 256 + j] * xr[b * 256 + j];
                     sum += (float)dot * d;
                 }
-                expect = sum * (x_scales[r] * w_scale);
+                expect = sum * (c.x_scales[r] * w_scale);
             }
-            float got = y_ref[(int64_t)r * n + i];
+            float got = c.y_ref[(int64_t)r * n + i];
             if (!same_float_bits(expect, got)) {
                 CHECK(0, "ref %s n=%d k=%d m=%d act=%d: y[%d,%d] = %a, definition gives %a", is_i2s ? "i2s" : "tq2", n,
                       k, m, act_kind, r, i, (double)got, (double)expect);
@@ -91,61 +38,55 @@ static void run_case(bn_wtype wtype, shape s, int act_kind, int scale_case, bn_r
             }
         }
 
+    float* y_var = xmalloc((size_t)m * (size_t)n * sizeof(float));
     for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
         if (!should_test_isa((bn_isa)isa)) continue;
         const bn_kernels* kern = bn_kernels_for_isa((bn_isa)isa);
-        bn_matmul_fn var = is_i2s ? kern->matmul_i2s_q8 : kern->matmul_tq2_q8;
-        /* Direct call over the whole range and over an odd split, as the pool may hand out. */
-        for (int split = 0; split < 2; split++) {
-            memset(y_var, 0xcd, (size_t)m * (size_t)n * sizeof(float));
-            args.y = y_var;
-            int32_t mid = split ? (n / 2) | 1 : n;
-            if (mid > n) mid = n;
-            var(&args, 0, mid);
-            var(&args, mid, n);
-            for (int64_t e = 0; e < (int64_t)m * n; e++)
-                if (!same_float_bits(y_ref[e], y_var[e])) {
-                    CHECK(0, "%s %s n=%d k=%d m=%d act=%d scales=%d split=%d: y[%lld] = %a, ref %a",
-                          is_i2s ? "i2s" : "tq2", bn_isa_name((bn_isa)isa), n, k, m, act_kind, scale_case, split,
-                          (long long)e, (double)y_var[e], (double)y_ref[e]);
-                    break;
-                }
-        }
+        matmul_check_variant(&c, is_i2s ? kern->matmul_i2s_q8 : kern->matmul_tq2_q8, bn_isa_name((bn_isa)isa));
         /* The public entry point, this ISA forced, on the pool. */
         CHECK_STATUS(bn_set_isa((bn_isa)isa), BN_STATUS_OK);
         memset(y_var, 0xcd, (size_t)m * (size_t)n * sizeof(float));
-        bn_status st = is_i2s ? bn_matmul_i2s_q8(w, w_bytes, w_scale, x, (int64_t)m * k, x_scales, m, n, k, m, y_var,
-                                                 (int64_t)m * n, pool)
-                              : bn_matmul_tq2_q8(w, w_bytes, w_scale, x, (int64_t)m * k, x_scales, m, n, k, m, y_var,
-                                                 (int64_t)m * n, pool);
+        bn_status st = is_i2s ? bn_matmul_i2s_q8(c.w, c.w_bytes, w_scale, c.x, (int64_t)m * k, c.x_scales, m, n, k, m,
+                                                 y_var, (int64_t)m * n, pool)
+                              : bn_matmul_tq2_q8(c.w, c.w_bytes, w_scale, c.x, (int64_t)m * k, c.x_scales, m, n, k, m,
+                                                 y_var, (int64_t)m * n, pool);
         CHECK(st == BN_STATUS_OK, "public matmul: %s", bn_last_error());
-        CHECK(memcmp(y_ref, y_var, (size_t)m * (size_t)n * sizeof(float)) == 0,
+        CHECK(memcmp(c.y_ref, y_var, (size_t)m * (size_t)n * sizeof(float)) == 0,
               "public %s %s n=%d k=%d m=%d threads=%d differs from the reference", is_i2s ? "i2s" : "tq2",
               bn_isa_name((bn_isa)isa), n, k, m, bn_threadpool_size(pool));
     }
+    free(y_var);
     bn_set_isa(BN_ISA_REF);
 done:
-    free(wq); free(w); free(x); free(x_scales); free(y_ref); free(y_var); free(block_scales);
+    matmul_case_free(&c);
 }
 
 static void check_shapes(void) {
-    static const shape i2s_shapes[] = {{1, 128, 1}, {8, 128, 1}, {7, 256, 2}, {33, 384, 3}, {17, 640, 4},
-                                       {64, 2560, 1}, {9, 2560, 5}, {40, 6912, 1}, {13, 6912, 8}, {3, 1152, 16},
-                                       {0, 128, 1}, {5, 128, 0}};
-    static const shape tq2_shapes[] = {{1, 256, 1}, {8, 256, 1}, {7, 512, 2}, {33, 768, 3}, {64, 2560, 1},
-                                       {9, 2560, 5}, {40, 6912, 1}, {13, 6912, 8}, {0, 256, 1}};
     bn_rng rng = {1234};
     bn_threadpool *pool2 = NULL, *pool3 = NULL;
     CHECK_STATUS(bn_threadpool_create(2, &pool2), BN_STATUS_OK);
     CHECK_STATUS(bn_threadpool_create(3, &pool3), BN_STATUS_OK);
-    for (size_t s = 0; s < sizeof i2s_shapes / sizeof *i2s_shapes; s++)
+    for (int s = 0; s < N_I2S_SHAPES; s++)
         for (int act = 0; act < ACT_COUNT; act++)
-            run_case(BN_WTYPE_I2S, i2s_shapes[s], act, (int)((s + act) % 5), &rng, act & 1 ? pool3 : (act ? pool2 : NULL));
-    for (size_t s = 0; s < sizeof tq2_shapes / sizeof *tq2_shapes; s++)
+            run_case(BN_WTYPE_I2S, i2s_shapes[s], act, (s + act) % N_SCALE_CASES, &rng,
+                     act & 1 ? pool3 : (act ? pool2 : NULL));
+    for (int s = 0; s < N_TQ2_SHAPES; s++)
         for (int act = 0; act < ACT_COUNT; act++)
-            run_case(BN_WTYPE_TQ2, tq2_shapes[s], act, (int)((s + act) % 5), &rng, act & 1 ? pool2 : (act ? pool3 : NULL));
+            run_case(BN_WTYPE_TQ2, tq2_shapes[s], act, (s + act) % N_SCALE_CASES, &rng,
+                     act & 1 ? pool2 : (act ? pool3 : NULL));
     bn_threadpool_free(pool2);
     bn_threadpool_free(pool3);
+}
+
+/* Corrupt weights (code 3 = +2) give the reference's results in every variant. */
+static void check_code3(void) {
+    bn_rng rng = {99};
+    for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
+        if (!should_test_isa((bn_isa)isa)) continue;
+        const bn_kernels* kern = bn_kernels_for_isa((bn_isa)isa);
+        matmul_check_code3(BN_WTYPE_I2S, kern->matmul_i2s_q8, bn_isa_name((bn_isa)isa), &rng);
+        matmul_check_code3(BN_WTYPE_TQ2, kern->matmul_tq2_q8, bn_isa_name((bn_isa)isa), &rng);
+    }
 }
 
 static void check_bad_arguments(void) {
@@ -176,6 +117,7 @@ static void check_bad_arguments(void) {
 
 int main(void) {
     check_shapes();
+    check_code3();
     check_bad_arguments();
     return test_summary("test_matmul");
 }

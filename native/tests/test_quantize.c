@@ -1,21 +1,6 @@
 /* Activation quantization: every ISA's q8 and q4 kernels against the scalar reference, bit for bit,
  * on awkward widths and extreme rows; the reference itself against the defining formula. */
-#include "testing.h"
-
-enum { FILL_NORMAL, FILL_ZERO, FILL_OUTLIER, FILL_TINY, FILL_HUGE, FILL_TIES, FILL_COUNT };
-
-static void fill_row(bn_rng* rng, float* x, int32_t k, int kind) {
-    for (int32_t j = 0; j < k; j++) {
-        switch (kind) {
-        case FILL_NORMAL: x[j] = rng_normal(rng); break;
-        case FILL_ZERO: x[j] = 0.0f; break;
-        case FILL_OUTLIER: x[j] = j == k / 2 ? 1000.0f : rng_normal(rng) * 0.01f; break;
-        case FILL_TINY: x[j] = rng_normal(rng) * 1e-30f; break;
-        case FILL_HUGE: x[j] = rng_normal(rng) * 1e30f; break;
-        case FILL_TIES: x[j] = (float)(rng_int(rng, -254, 254)) * 0.5f; break; /* x * s lands on .5 often */
-        }
-    }
-}
+#include "quantize_cases.h"
 
 static void check_reference_formula(void) {
     /* q8: the largest magnitude maps to +-127, zero rows use the epsilon scale. */
@@ -41,36 +26,22 @@ static void check_reference_formula(void) {
 }
 
 static void check_variants(void) {
-    const int32_t widths[] = {1, 7, 15, 16, 17, 31, 33, 64, 127, 255, 2560, 6912};
-    const int32_t rows[] = {1, 3, 9};
     bn_rng rng = {7};
     for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
         if (!should_test_isa((bn_isa)isa)) continue;
         const bn_kernels* kern = bn_kernels_for_isa((bn_isa)isa);
-        for (size_t wi = 0; wi < sizeof widths / sizeof *widths; wi++)
-            for (size_t ri = 0; ri < sizeof rows / sizeof *rows; ri++)
+        for (int wi = 0; wi < N_Q_WIDTHS; wi++)
+            for (int ri = 0; ri < N_Q_ROWS; ri++)
                 for (int kind = 0; kind < FILL_COUNT; kind++) {
-                    int32_t k = widths[wi], m = rows[ri];
+                    int32_t k = q_widths[wi], m = q_rows[ri];
                     int64_t count = (int64_t)m * k;
-                    float* x = xmalloc((size_t)count * sizeof(float));
+                    float* x = quantize_case_input(&rng, k, m, kind);
                     int8_t *q_ref = xmalloc((size_t)count), *q_var = xmalloc((size_t)count);
-                    float s_ref[9], s_var[9];
-                    for (int32_t r = 0; r < m; r++) fill_row(&rng, x + (int64_t)r * k, k, (kind + r) % FILL_COUNT);
+                    float s_ref[Q_MAX_ROWS], s_var[Q_MAX_ROWS];
                     for (int bits = 8; bits >= 4; bits -= 4) {
-                        bn_quantize_fn ref = bits == 8 ? bn_quantize_q8__ref : bn_quantize_q4__ref;
-                        bn_quantize_fn var = bits == 8 ? kern->quantize_q8 : kern->quantize_q4;
-                        ref(x, k, 0, m, q_ref, s_ref);
-                        memset(q_var, 0x5a, (size_t)count);
-                        var(x, k, 0, m, q_var, s_var);
-                        for (int32_t r = 0; r < m; r++)
-                            CHECK(same_float_bits(s_ref[r], s_var[r]), "q%d %s k=%d m=%d kind=%d row %d: scale %a vs ref %a",
-                                  bits, bn_isa_name((bn_isa)isa), k, m, kind, r, (double)s_var[r], (double)s_ref[r]);
-                        for (int64_t j = 0; j < count; j++)
-                            if (q_ref[j] != q_var[j]) {
-                                CHECK(0, "q%d %s k=%d m=%d kind=%d: xq[%lld] = %d, ref %d (x = %a)", bits,
-                                      bn_isa_name((bn_isa)isa), k, m, kind, (long long)j, q_var[j], q_ref[j], (double)x[j]);
-                                break;
-                            }
+                        quantize_check_variant(bits == 8 ? bn_quantize_q8__ref : bn_quantize_q4__ref,
+                                               bits == 8 ? kern->quantize_q8 : kern->quantize_q4, bits,
+                                               bn_isa_name((bn_isa)isa), x, k, m, kind, q_ref, s_ref);
                         /* The public entry point with this ISA forced and a pool gives the same bits. */
                         CHECK_STATUS(bn_set_isa((bn_isa)isa), BN_STATUS_OK);
                         bn_threadpool* pool = NULL;
@@ -80,7 +51,8 @@ static void check_variants(void) {
                                                  : bn_quantize_q4(x, count, m, k, q_var, count, s_var, m, pool);
                         CHECK(st == BN_STATUS_OK, "public q%d: %s", bits, bn_last_error());
                         CHECK(memcmp(q_var, q_ref, (size_t)count) == 0 && memcmp(s_var, s_ref, (size_t)m * 4) == 0,
-                              "public q%d %s k=%d m=%d differs from the reference", bits, bn_isa_name((bn_isa)isa), k, m);
+                              "public q%d %s k=%d m=%d differs from the reference", bits, bn_isa_name((bn_isa)isa), k,
+                              m);
                         bn_threadpool_free(pool);
                     }
                     free(x); free(q_ref); free(q_var);

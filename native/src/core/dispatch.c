@@ -17,16 +17,16 @@ static const bn_kernels kernels_ref = {
 static const bn_kernels kernels_avx2 = {
     .isa = BN_ISA_AVX2,
     .matmul_i2s_q8 = bn_matmul_i2s_q8__avx2,
-    .matmul_tq2_q8 = bn_matmul_tq2_q8__ref, /* PENDING: avx2 variant */
+    .matmul_tq2_q8 = bn_matmul_tq2_q8__avx2,
     .quantize_q8 = bn_quantize_q8__avx2,
     .quantize_q4 = bn_quantize_q4__avx2,
 };
 static const bn_kernels kernels_avx512_vnni = {
     .isa = BN_ISA_AVX512_VNNI,
-    .matmul_i2s_q8 = bn_matmul_i2s_q8__avx2, /* PENDING: avx512 variants */
-    .matmul_tq2_q8 = bn_matmul_tq2_q8__ref,
-    .quantize_q8 = bn_quantize_q8__avx2,
-    .quantize_q4 = bn_quantize_q4__avx2,
+    .matmul_i2s_q8 = bn_matmul_i2s_q8__avx512vnni,
+    .matmul_tq2_q8 = bn_matmul_tq2_q8__avx512vnni,
+    .quantize_q8 = bn_quantize_q8__avx512,
+    .quantize_q4 = bn_quantize_q4__avx512,
 };
 #endif
 

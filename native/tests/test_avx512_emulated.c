@@ -1,0 +1,59 @@
+/* The AVX-512 kernels on any AVX2 machine: their sources are compiled a second time for this test
+ * with -DBN_SIMDE (intrinsics from SIMDe, running on AVX2) and AVX2 flags only, their symbols renamed
+ * to *_emu (see CMakeLists.txt), and checked bit for bit against the scalar reference on the same
+ * shape and value classes as test_matmul and test_quantize. On a CPU with AVX-512 those tests also
+ * run the real kernels; this one keeps them checked where the CPU cannot. */
+#include "matmul_cases.h"
+#include "quantize_cases.h"
+
+void bn_matmul_i2s_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_tq2_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+void bn_quantize_q8__avx512_emu(const float* x, int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);
+void bn_quantize_q4__avx512_emu(const float* x, int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);
+
+static void check_matmul(void) {
+    bn_rng rng = {1234};
+    for (int s = 0; s < N_I2S_SHAPES; s++)
+        for (int act = 0; act < ACT_COUNT; act++) {
+            matmul_case c;
+            matmul_case_init(&c, BN_WTYPE_I2S, i2s_shapes[s], act, (s + act) % N_SCALE_CASES, &rng);
+            matmul_check_variant(&c, bn_matmul_i2s_q8__avx512vnni_emu, "avx512vnni(emulated)");
+            matmul_case_free(&c);
+        }
+    for (int s = 0; s < N_TQ2_SHAPES; s++)
+        for (int act = 0; act < ACT_COUNT; act++) {
+            matmul_case c;
+            matmul_case_init(&c, BN_WTYPE_TQ2, tq2_shapes[s], act, (s + act) % N_SCALE_CASES, &rng);
+            matmul_check_variant(&c, bn_matmul_tq2_q8__avx512vnni_emu, "avx512vnni(emulated)");
+            matmul_case_free(&c);
+        }
+    bn_rng rng3 = {99};
+    matmul_check_code3(BN_WTYPE_I2S, bn_matmul_i2s_q8__avx512vnni_emu, "avx512vnni(emulated)", &rng3);
+    matmul_check_code3(BN_WTYPE_TQ2, bn_matmul_tq2_q8__avx512vnni_emu, "avx512vnni(emulated)", &rng3);
+}
+
+static void check_quantize(void) {
+    bn_rng rng = {7};
+    for (int wi = 0; wi < N_Q_WIDTHS; wi++)
+        for (int ri = 0; ri < N_Q_ROWS; ri++)
+            for (int kind = 0; kind < FILL_COUNT; kind++) {
+                int32_t k = q_widths[wi], m = q_rows[ri];
+                float* x = quantize_case_input(&rng, k, m, kind);
+                int8_t* q_ref = xmalloc((size_t)m * (size_t)k);
+                float s_ref[Q_MAX_ROWS];
+                quantize_check_variant(bn_quantize_q8__ref, bn_quantize_q8__avx512_emu, 8, "avx512(emulated)", x, k,
+                                       m, kind, q_ref, s_ref);
+                quantize_check_variant(bn_quantize_q4__ref, bn_quantize_q4__avx512_emu, 4, "avx512(emulated)", x, k,
+                                       m, kind, q_ref, s_ref);
+                free(x);
+                free(q_ref);
+            }
+}
+
+int main(void) {
+    printf("  AVX-512 kernels emulated with SIMDe on this CPU (native AVX-512 VNNI: %s)\n",
+           bn_isa_supported(BN_ISA_AVX512_VNNI) ? "yes, also tested natively by test_matmul" : "no");
+    check_matmul();
+    check_quantize();
+    return test_summary("test_avx512_emulated");
+}

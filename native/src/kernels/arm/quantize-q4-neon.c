@@ -9,13 +9,16 @@
  * sum (i + 4), low + high half (i + 2), lane 0 + lane 1 (i + 1): the same additions on the same
  * operands, hence the same bits.
  *
- * Quantization: x * s, clamp to [-8, 7], FCVTNS (round to nearest, ties to even, like nearbyintf
- * in the default mode); the narrows never saturate. */
+ * Quantization: x * s, FCVTNS (round to nearest, ties to even, like nearbyintf in the default
+ * mode), saturating narrows to int8, then SMAX/SMIN to [-8, 7] on 16 bytes at once. The reference
+ * clamps the float before rounding; since rounding is monotonic and -8 and 7 are integers,
+ * round(clamp(v)) = clamp(round(v)), and the saturating narrows are themselves a monotonic clamp to
+ * a wider range, so the integers are identical. */
 #include "arm-common.h"
 
 void bn_quantize_q4__neon(const float* x, int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales) {
     const float sqrt7 = 2.64575131106459059f;
-    const float32x4_t lo = vdupq_n_f32(-8.0f), hi = vdupq_n_f32(7.0f);
+    const int8x16_t lo = vdupq_n_s8(-8), hi = vdupq_n_s8(7);
     for (int32_t r = r_begin; r < r_end; r++) {
         const float* row = x + (int64_t)r * k;
         int8_t* out = xq + (int64_t)r * k;
@@ -48,12 +51,12 @@ void bn_quantize_q4__neon(const float* x, int32_t k, int32_t r_begin, int32_t r_
         for (; j + 16 <= k; j += 16) {
             int32x4_t q[4];
             for (int t = 0; t < 4; t++) {
-                float32x4_t v = vmulq_f32(vld1q_f32(row + j + 4 * t), vs);
-                q[t] = vcvtnq_s32_f32(vminq_f32(vmaxq_f32(v, lo), hi));
+                q[t] = vcvtnq_s32_f32(vmulq_f32(vld1q_f32(row + j + 4 * t), vs));
             }
             int16x8_t h01 = vqmovn_high_s32(vqmovn_s32(q[0]), q[1]);
             int16x8_t h23 = vqmovn_high_s32(vqmovn_s32(q[2]), q[3]);
-            vst1q_s8(out + j, vqmovn_high_s16(vqmovn_s16(h01), h23));
+            int8x16_t b = vqmovn_high_s16(vqmovn_s16(h01), h23);
+            vst1q_s8(out + j, vminq_s8(vmaxq_s8(b, lo), hi));
         }
         for (; j < k; j++) {
             float v = row[j] * s;

@@ -1,14 +1,16 @@
 /* int8 absmax activation quantization, Armv8 NEON. Bit-exact with bn_quantize_q8__ref: the same
- * float operations in the same order per element (|x| max, which is order-free; x * s; clamp to
- * [-128, 127]; round half to even). FCVTNS (vcvtnq_s32_f32) rounds to nearest, ties to even,
- * independently of FPCR, exactly like the reference's nearbyintf in the default rounding mode. The
- * clamped values already fit int8, so the saturating narrows (SQXTN) never saturate. Inputs are
- * finite (the entry point rejects NaN and infinity), so FMAX/FMIN and the reference's comparisons
- * agree. */
+ * float operations per element (|x| max, which is order-free; x * s; round half to even; clamp).
+ *
+ * FCVTNS (vcvtnq_s32_f32) rounds to nearest, ties to even, independently of FPCR, exactly like the
+ * reference's nearbyintf in the default rounding mode. The reference clamps the float to
+ * [-128, 127] before rounding; we round first and let the saturating narrows (SQXTN, int32 ->
+ * int16 -> int8) clamp. Both give the same integer: rounding is monotonic and the bounds are
+ * integers, so round(clamp(v)) = clamp(round(v)) (e.g. 127.5: clamp then round gives 127, round
+ * gives 128 and saturation 127). That saves the two float clamps per vector. Inputs are finite (the
+ * entry point rejects NaN and infinity). */
 #include "arm-common.h"
 
 void bn_quantize_q8__neon(const float* x, int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales) {
-    const float32x4_t lo = vdupq_n_f32(-128.0f), hi = vdupq_n_f32(127.0f);
     for (int32_t r = r_begin; r < r_end; r++) {
         const float* row = x + (int64_t)r * k;
         int8_t* out = xq + (int64_t)r * k;
@@ -33,8 +35,7 @@ void bn_quantize_q8__neon(const float* x, int32_t k, int32_t r_begin, int32_t r_
         for (; j + 16 <= k; j += 16) {
             int32x4_t q[4];
             for (int t = 0; t < 4; t++) {
-                float32x4_t v = vmulq_f32(vld1q_f32(row + j + 4 * t), vs);
-                q[t] = vcvtnq_s32_f32(vminq_f32(vmaxq_f32(v, lo), hi));
+                q[t] = vcvtnq_s32_f32(vmulq_f32(vld1q_f32(row + j + 4 * t), vs));
             }
             int16x8_t h01 = vqmovn_high_s32(vqmovn_s32(q[0]), q[1]);
             int16x8_t h23 = vqmovn_high_s32(vqmovn_s32(q[2]), q[3]);

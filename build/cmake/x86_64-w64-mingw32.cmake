@@ -29,7 +29,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 # Tests (if enabled) run under wine when it is installed.
-find_program(BN_WINE NAMES wine64 wine)
+# Debian installs the wine64 loader in /usr/lib/wine (the `wine` package adds /usr/bin wrappers).
+find_program(BN_WINE NAMES wine64 wine PATHS /usr/lib/wine)
 if(BN_WINE)
   set(CMAKE_CROSSCOMPILING_EMULATOR ${BN_WINE})
 endif()

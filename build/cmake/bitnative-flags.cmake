@@ -21,7 +21,23 @@ function(bn_configure_target target)
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wshadow -Wno-unused-parameter
       -ffp-contract=off -fno-fast-math -fvisibility=hidden)
   endif()
+  # MinGW-w64 GCC cannot realign the stack beyond 16 bytes on Win64 (GCC bug 54412), so a spilled
+  # __m256/__m512 written with an aligned move (vmovaps/vmovdqa to the stack) faults on Windows
+  # although it works on Linux. The assembler option emits unaligned moves instead, which cost the
+  # same on aligned data (binutils >= 2.38).
+  if(MINGW AND BN_ARCH STREQUAL "x86" AND BN_HAS_UNALIGNED_VECTOR_MOVE)
+    target_compile_options(${target} PRIVATE -Wa,-muse-unaligned-vector-move)
+  endif()
 endfunction()
+
+if(MINGW)
+  include(CheckCCompilerFlag)
+  check_c_compiler_flag(-Wa,-muse-unaligned-vector-move BN_HAS_UNALIGNED_VECTOR_MOVE)
+  if(NOT BN_HAS_UNALIGNED_VECTOR_MOVE)
+    message(WARNING "bitnative: the assembler lacks -muse-unaligned-vector-move (binutils < 2.38); "
+                    "AVX kernels may fault on Windows if GCC spills vectors with aligned moves")
+  endif()
+endif()
 
 # Per-file ISA flags from the file name: <op>-<wtype>-<atype>-<isa>.c
 function(bn_set_isa_flags sources)

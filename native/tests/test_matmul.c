@@ -89,6 +89,63 @@ static void check_code3(void) {
     }
 }
 
+/* Code 3 never comes out of bn_pack, but a corrupt or hostile file can hold it; the reference reads
+ * it as w = +2 and every variant must agree bit for bit. It is also the worst case for narrow
+ * accumulators: all-3 rows against -128 activations give products of -384 (the bound the int16
+ * paths are sized for). Raw random bytes cover every code; TQ2 block scales are set to finite fp16. */
+static void check_raw_codes(void) {
+    static const shape shapes[] = {{9, 6912, 1}, {5, 2560, 3}, {6, 1280, 5}, {4, 33280, 1}};
+    bn_rng rng = {99};
+    for (int wt = 0; wt < 2; wt++) {
+        const bn_wtype wtype = wt == 0 ? BN_WTYPE_I2S : BN_WTYPE_TQ2;
+        for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+            for (int act = 0; act < 2; act++) {
+                const int32_t n = shapes[s].n, k = shapes[s].k, m = shapes[s].m;
+                int64_t w_bytes;
+                CHECK_STATUS(bn_wtype_row_bytes(wtype, n, k, &w_bytes), BN_STATUS_OK);
+                const int64_t row_bytes = w_bytes / n;
+                uint8_t* w = xmalloc((size_t)w_bytes);
+                int8_t* x = xmalloc((size_t)m * (size_t)k);
+                float x_scales[8];
+                float* y_ref = xmalloc((size_t)m * (size_t)n * sizeof(float));
+                float* y_var = xmalloc((size_t)m * (size_t)n * sizeof(float));
+                for (int32_t i = 0; i < n; i++)
+                    for (int64_t j = 0; j < row_bytes; j++)
+                        w[i * row_bytes + j] = (uint8_t)(i % 3 == 0 ? 0xff : rng_int(&rng, 0, 255));
+                if (wtype == BN_WTYPE_TQ2)
+                    for (int64_t b = 0; b < w_bytes / BN_TQ2_BLOCK_BYTES; b++) {
+                        uint16_t h = bn_fp32_to_fp16(0.25f + (float)rng_int(&rng, 0, 100) * 0.01f);
+                        w[b * BN_TQ2_BLOCK_BYTES + 64] = (uint8_t)(h & 0xff);
+                        w[b * BN_TQ2_BLOCK_BYTES + 65] = (uint8_t)(h >> 8);
+                    }
+                fill_activations(&rng, x, (int64_t)m * k, act == 0 ? ACT_MIN : ACT_RANDOM);
+                for (int32_t r = 0; r < m; r++) x_scales[r] = 0.01f * (float)(r + 1);
+                bn_matmul_args args = {.w = w, .row_bytes = row_bytes, .w_scale = 0.5f, .xq = x, .x_scales = x_scales,
+                                       .n = n, .k = k, .m = m, .y = y_ref};
+                (wtype == BN_WTYPE_I2S ? bn_matmul_i2s_q8__ref : bn_matmul_tq2_q8__ref)(&args, 0, n);
+                if (act == 0 && wtype == BN_WTYPE_I2S)
+                    CHECK(y_ref[0] == (float)(-2 * 128 * k) * (0.01f * 0.5f), "ref reads code 3 as +2: %a",
+                          (double)y_ref[0]);
+                for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
+                    if (!should_test_isa((bn_isa)isa)) continue;
+                    const bn_kernels* kern = bn_kernels_for_isa((bn_isa)isa);
+                    memset(y_var, 0xcd, (size_t)m * (size_t)n * sizeof(float));
+                    args.y = y_var;
+                    (wtype == BN_WTYPE_I2S ? kern->matmul_i2s_q8 : kern->matmul_tq2_q8)(&args, 0, n);
+                    args.y = y_ref;
+                    for (int64_t e = 0; e < (int64_t)m * n; e++)
+                        if (!same_float_bits(y_ref[e], y_var[e])) {
+                            CHECK(0, "raw codes %s %s n=%d k=%d m=%d act=%d: y[%lld] = %a, ref %a",
+                                  wtype == BN_WTYPE_I2S ? "i2s" : "tq2", bn_isa_name((bn_isa)isa), n, k, m, act,
+                                  (long long)e, (double)y_var[e], (double)y_ref[e]);
+                            break;
+                        }
+                }
+                free(w); free(x); free(y_ref); free(y_var);
+            }
+    }
+}
+
 static void check_bad_arguments(void) {
     uint8_t w[66 * 4] = {0};
     int8_t x[512] = {0};
@@ -118,6 +175,7 @@ static void check_bad_arguments(void) {
 int main(void) {
     check_shapes();
     check_code3();
+    check_raw_codes();
     check_bad_arguments();
     return test_summary("test_matmul");
 }

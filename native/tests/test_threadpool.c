@@ -3,7 +3,10 @@
 #include "testing.h"
 
 #include <stdatomic.h>
-#if !defined(_WIN32)
+#if defined(_WIN32)
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
 #include <pthread.h>
 #include <unistd.h>
 #endif
@@ -33,12 +36,40 @@ static void check_coverage(bn_threadpool* pool, int32_t n_rows, int32_t grain) {
     free(hits);
 }
 
-#if !defined(_WIN32)
-static void* concurrent_caller(void* arg) {
-    bn_threadpool* pool = (bn_threadpool*)arg;
+static void concurrent_calls(bn_threadpool* pool) {
     for (int i = 0; i < 300; i++) check_coverage(pool, 1000 + i, 8);
+}
+
+/* A second thread calling into the same pool while this one does (the pool serializes them). The
+ * Win32 branch exercises threadpool.c's SRWLOCK / CONDITION_VARIABLE path the same way. */
+#if defined(_WIN32)
+static DWORD WINAPI concurrent_caller(LPVOID arg) {
+    concurrent_calls((bn_threadpool*)arg);
+    return 0;
+}
+static void run_concurrently(bn_threadpool* pool) {
+    HANDLE other = CreateThread(NULL, 0, concurrent_caller, pool, 0, NULL);
+    CHECK(other != NULL, "CreateThread");
+    concurrent_calls(pool);
+    if (other) {
+        WaitForSingleObject(other, INFINITE);
+        CloseHandle(other);
+    }
+}
+static void sleep_ms(int ms) { Sleep((DWORD)ms); }
+#else
+static void* concurrent_caller(void* arg) {
+    concurrent_calls((bn_threadpool*)arg);
     return NULL;
 }
+static void run_concurrently(bn_threadpool* pool) {
+    pthread_t other;
+    int started = pthread_create(&other, NULL, concurrent_caller, pool) == 0;
+    CHECK(started, "pthread_create");
+    concurrent_calls(pool);
+    if (started) pthread_join(other, NULL);
+}
+static void sleep_ms(int ms) { usleep((useconds_t)ms * 1000); }
 #endif
 
 int main(void) {
@@ -51,14 +82,9 @@ int main(void) {
         for (size_t r = 0; r < sizeof rows / sizeof *rows; r++)
             for (size_t g = 0; g < sizeof grains / sizeof *grains; g++) check_coverage(pool, rows[r], grains[g]);
         for (int i = 0; i < 20000; i++) check_coverage(pool, 64, 8); /* back to back, as within a token */
-#if !defined(_WIN32)
-        usleep(20000); /* long enough for the workers to fall asleep */
+        sleep_ms(20); /* long enough for the workers to fall asleep */
         check_coverage(pool, 6912, 8);
-        pthread_t other;
-        pthread_create(&other, NULL, concurrent_caller, pool);
-        concurrent_caller(pool);
-        pthread_join(other, NULL);
-#endif
+        run_concurrently(pool);
         bn_threadpool_free(pool);
     }
     check_coverage(NULL, 100, 8);

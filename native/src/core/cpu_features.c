@@ -109,6 +109,14 @@ static void detect_arm(bn_cpu_features* f) { f->neon = 1; }
 
 static int32_t count_logical_cpus(void) {
 #if defined(_WIN32)
+    /* Like sched_getaffinity on Linux: the CPUs this process may run on (within its processor
+     * group, which is where CreateThread puts the pool's workers by default). */
+    DWORD_PTR process_mask = 0, system_mask = 0;
+    if (GetProcessAffinityMask(GetCurrentProcess(), &process_mask, &system_mask) && process_mask != 0) {
+        int32_t n = 0;
+        for (; process_mask; process_mask &= process_mask - 1) n++;
+        return n;
+    }
     SYSTEM_INFO info;
     GetSystemInfo(&info);
     return (int32_t)info.dwNumberOfProcessors;

@@ -33,17 +33,18 @@ static const bn_kernels kernels_avx512_vnni = {
 #if defined(BN_ARCH_ARM64)
 static const bn_kernels kernels_neon = {
     .isa = BN_ISA_NEON,
-    .matmul_i2s_q8 = bn_matmul_i2s_q8__ref, /* PENDING: neon variants */
-    .matmul_tq2_q8 = bn_matmul_tq2_q8__ref,
-    .quantize_q8 = bn_quantize_q8__ref,
-    .quantize_q4 = bn_quantize_q4__ref,
+    .matmul_i2s_q8 = bn_matmul_i2s_q8__neon,
+    .matmul_tq2_q8 = bn_matmul_tq2_q8__neon,
+    .quantize_q8 = bn_quantize_q8__neon,
+    .quantize_q4 = bn_quantize_q4__neon,
 };
+/* Quantization has no dot products: the dotprod table reuses the plain NEON quantizers. */
 static const bn_kernels kernels_neon_dotprod = {
     .isa = BN_ISA_NEON_DOTPROD,
-    .matmul_i2s_q8 = bn_matmul_i2s_q8__ref, /* PENDING: neondot variants */
-    .matmul_tq2_q8 = bn_matmul_tq2_q8__ref,
-    .quantize_q8 = bn_quantize_q8__ref,
-    .quantize_q4 = bn_quantize_q4__ref,
+    .matmul_i2s_q8 = bn_matmul_i2s_q8__neondot,
+    .matmul_tq2_q8 = bn_matmul_tq2_q8__neondot,
+    .quantize_q8 = bn_quantize_q8__neon,
+    .quantize_q4 = bn_quantize_q4__neon,
 };
 #endif
 

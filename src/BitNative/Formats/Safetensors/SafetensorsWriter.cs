@@ -179,6 +179,11 @@ public sealed class SafetensorsWriter
 
         // Pad with spaces so the data section starts 8-byte aligned (JSON allows trailing whitespace).
         int padded = (buffer.WrittenCount + 8 + 7) / 8 * 8 - 8;
+        if (padded > SafetensorsHeaderParser.MaxHeaderBytes)
+        {
+            throw new InvalidOperationException($"The header would be {padded} bytes, more than the {SafetensorsHeaderParser.MaxHeaderBytes} readers accept.");
+        }
+
         byte[] header = new byte[padded];
         header.AsSpan().Fill((byte)' ');
         buffer.WrittenSpan.CopyTo(header);

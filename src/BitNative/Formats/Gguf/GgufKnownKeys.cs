@@ -15,6 +15,18 @@ internal static class GgufKnownKeys
     public const string Scores = "tokenizer.ggml.scores";
     public const string Merges = "tokenizer.ggml.merges";
 
+    /// <summary>Special-token ids: u32, and smaller than the vocabulary when there is one. Declared before TypedKeys, which uses it.</summary>
+    private static readonly string[] SpecialTokenIdKeys =
+    [
+        "tokenizer.ggml.bos_token_id",
+        "tokenizer.ggml.eos_token_id",
+        "tokenizer.ggml.unknown_token_id",
+        "tokenizer.ggml.separator_token_id",
+        "tokenizer.ggml.padding_token_id",
+        "tokenizer.ggml.eot_token_id",
+        "tokenizer.ggml.eom_token_id",
+    ];
+
     /// <summary>Keys with a required type (llama.cpp reads each with exactly this type).</summary>
     private static readonly (string Key, GgufValueType Type, GgufValueType? ElementType)[] TypedKeys =
     [
@@ -33,18 +45,6 @@ internal static class GgufKnownKeys
         ("tokenizer.ggml.add_eos_token", GgufValueType.Bool, null),
         ("tokenizer.chat_template", GgufValueType.String, null),
         .. SpecialTokenIdKeys.Select(k => (k, GgufValueType.UInt32, (GgufValueType?)null)),
-    ];
-
-    /// <summary>Special-token ids: u32, and smaller than the vocabulary when there is one.</summary>
-    private static string[] SpecialTokenIdKeys =>
-    [
-        "tokenizer.ggml.bos_token_id",
-        "tokenizer.ggml.eos_token_id",
-        "tokenizer.ggml.unknown_token_id",
-        "tokenizer.ggml.separator_token_id",
-        "tokenizer.ggml.padding_token_id",
-        "tokenizer.ggml.eot_token_id",
-        "tokenizer.ggml.eom_token_id",
     ];
 
     /// <summary>

@@ -1,0 +1,66 @@
+namespace BitNative.Formats;
+
+/// <summary>
+/// Read-only bytes of a whole file, addressed with 64-bit offsets. Every request is bounds-checked
+/// by the implementation, so parsers can never read outside the file whatever a header claims.
+/// </summary>
+internal interface IByteSource : IDisposable
+{
+    /// <summary>Length of the file in bytes.</summary>
+    long Length { get; }
+
+    /// <summary>
+    /// Returns <paramref name="length"/> bytes starting at <paramref name="offset"/>.
+    /// Throws <see cref="ArgumentOutOfRangeException"/> when the range is not inside the file: callers
+    /// validate ranges first and turn them into format errors, so this is the last line of defence.
+    /// </summary>
+    ReadOnlySpan<byte> GetSpan(long offset, int length);
+}
+
+/// <summary>Opens a file as an <see cref="IByteSource"/>: memory-mapped, or empty for a zero-length file.</summary>
+internal static class ByteSource
+{
+    public static IByteSource OpenFile(string path)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+            bufferSize: 1, FileOptions.RandomAccess);
+        try
+        {
+            // A zero-length file cannot be mapped; it still has to reach the parser so the user gets
+            // "file is too short" rather than an ArgumentException from the mapping API.
+            if (stream.Length == 0)
+            {
+                stream.Dispose();
+                return new ByteArraySource([]);
+            }
+
+            return MemoryMappedFileView.Map(stream);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>An <see cref="IByteSource"/> over a managed array: for tests and for tiny in-memory files.</summary>
+internal sealed class ByteArraySource(byte[] bytes) : IByteSource
+{
+    public long Length => bytes.Length;
+
+    public ReadOnlySpan<byte> GetSpan(long offset, int length)
+    {
+        if (offset < 0 || length < 0 || offset > bytes.Length || length > bytes.Length - offset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset),
+                $"Range [{offset}, {offset}+{length}) is outside the {bytes.Length}-byte buffer.");
+        }
+
+        return new ReadOnlySpan<byte>(bytes, (int)offset, length);
+    }
+
+    public void Dispose()
+    {
+    }
+}

@@ -85,7 +85,7 @@ cmd_run() {
   build_all
   local args=("$@")
   if [[ ${#args[@]} -eq 0 ]]; then args=(run -p "The little boat sailed"); fi
-  dotnet "$ARTIFACTS/bin/BitNative.Cli/$(echo "$CONFIGURATION" | tr '[:upper:]' '[:lower:]')/bitnative.dll" "${args[@]}"
+  dotnet "$ARTIFACTS/bin/BitNative.Cli/$(echo "$CONFIGURATION" | tr "[:upper:]" "[:lower:]")/BitNative.Cli.dll" "${args[@]}"
 }
 
 case "${1:-build}" in

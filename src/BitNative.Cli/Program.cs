@@ -1,3 +1,32 @@
-// PROVISIONAL entry point; the command set replaces it.
-Console.Error.WriteLine("bitnative: commands are being built");
-return 1;
+using System.CommandLine;
+using BitNative.Cli;
+using BitNative.Cli.Commands;
+using BitNative.Formats;
+
+var root = new RootCommand("bitnative: run 1.58-bit (ternary) BitNet models on the CPU")
+{
+    RunCommand.Create(),
+    ChatCommand.Create(),
+    PerplexityCommand.Create(),
+    ScoreCommand.Create(),
+    InspectCommand.Create(),
+    MakeModelCommand.Create(),
+};
+
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is CliException or ArgumentException or InvalidDataException or BitNativeFormatException
+                              or FileNotFoundException or BitNative.BitNativeException or DllNotFoundException
+                              or PlatformNotSupportedException)
+{
+    Console.Out.Flush();
+    Console.Error.WriteLine($"error: {e.Message}");
+    return e is ArgumentException or CliException ? 2 : 1;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("cancelled");
+    return 130;
+}

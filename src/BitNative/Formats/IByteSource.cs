@@ -15,6 +15,12 @@ internal interface IByteSource : IDisposable
     /// validate ranges first and turn them into format errors, so this is the last line of defence.
     /// </summary>
     ReadOnlySpan<byte> GetSpan(long offset, int length);
+
+    /// <summary>
+    /// The same bytes as <see cref="GetSpan"/>, as memory that can be kept in a field (e.g. by model weights). It stays
+    /// valid only while this source is not disposed.
+    /// </summary>
+    ReadOnlyMemory<byte> GetMemory(long offset, int length);
 }
 
 /// <summary>Opens a file as an <see cref="IByteSource"/>: memory-mapped, or empty for a zero-length file.</summary>
@@ -58,6 +64,12 @@ internal sealed class ByteArraySource(byte[] bytes) : IByteSource
         }
 
         return new ReadOnlySpan<byte>(bytes, (int)offset, length);
+    }
+
+    public ReadOnlyMemory<byte> GetMemory(long offset, int length)
+    {
+        _ = GetSpan(offset, length); // the same bounds check
+        return new ReadOnlyMemory<byte>(bytes, (int)offset, length);
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.MemoryMappedFiles;
 
 namespace BitNative.Formats;
@@ -78,6 +79,37 @@ internal sealed unsafe class MemoryMappedFileView : IByteSource
         }
 
         return new ReadOnlySpan<byte>(_pointer + offset, length);
+    }
+
+    public ReadOnlyMemory<byte> GetMemory(long offset, int length)
+    {
+        _ = GetSpan(offset, length); // the same checks
+        return new MappedRange(this, offset, length).Memory;
+    }
+
+    /// <summary>A range of the mapping as <see cref="Memory{T}"/>; pins nothing (the mapping never moves).</summary>
+    private sealed class MappedRange(MemoryMappedFileView view, long offset, int length) : MemoryManager<byte>
+    {
+        public override Span<byte> GetSpan()
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref view._disposed) != 0, view);
+            return new Span<byte>(view._pointer + offset, length);
+        }
+
+        public override MemoryHandle Pin(int elementIndex = 0)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref view._disposed) != 0, view);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)elementIndex, (uint)length);
+            return new MemoryHandle(view._pointer + offset + elementIndex);
+        }
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
     }
 
     public void Dispose()

@@ -5,21 +5,26 @@ namespace BitNative.Model;
 /// <summary>Weights and tokenizer read from a model file or folder.</summary>
 internal sealed record LoadedModel(ModelWeights Weights, TokenizerData Tokenizer);
 
-/// <summary>Chooses the reader for a path: a GGUF file or a Hugging Face checkpoint folder.</summary>
+/// <summary>Chooses the reader for a path: a GGUF file or a Hugging Face checkpoint (folder or safetensors file).</summary>
 internal static class ModelLoader
 {
-    public static LoadedModel Load(string path)
+    public static LoadedModel Load(string path, ModelLoadOptions options)
     {
         if (Directory.Exists(path))
         {
-            throw new NotSupportedException("Hugging Face checkpoint folders are read by SafetensorsModelReader (pending formats merge).");
+            return SafetensorsModelReader.Read(path, options);
         }
 
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"No model file at {Path.GetFullPath(path)}.", path);
+            throw new FileNotFoundException($"No model file or folder at {Path.GetFullPath(path)}.", path);
         }
 
-        throw new NotSupportedException("GGUF loading lands with the formats merge.");
+        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            return SafetensorsModelReader.Read(path, options);
+        }
+
+        return GgufModelReader.Read(path, options);
     }
 }

@@ -117,6 +117,16 @@ public sealed class GgufFile : IDisposable
         return _source.GetSpan(tensor.FileOffset, (int)tensor.ByteSize);
     }
 
+    /// <summary>
+    /// The bytes of a tensor as memory that can be kept (model weights hold it): valid until this file is disposed.
+    /// </summary>
+    /// <exception cref="BitNativeFormatException">The tensor is 2 GiB or larger.</exception>
+    internal ReadOnlyMemory<byte> GetTensorMemory(GgufTensorInfo tensor)
+    {
+        _ = GetTensorData(tensor); // ownership and size checks
+        return _source.GetMemory(tensor.FileOffset, (int)tensor.ByteSize);
+    }
+
     /// <summary>The bytes of the named tensor as stored, without copying.</summary>
     /// <param name="name">The tensor name.</param>
     /// <exception cref="BitNativeFormatException">The tensor is missing or 2 GiB or larger.</exception>

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using BitNative.Formats.Gguf;
+using BitNative.Model;
+
+namespace BitNative.Cli.Commands;
+
+/// <summary>
+/// <c>bitnative inspect</c>: architecture, hyperparameters, tensor table, parameter count, bits per weight, and the
+/// memory needed to run the model (weights as stored + fp16 KV cache at the model's context length) next to the usual
+/// rule of thumb (parameters × bytes per parameter × 1.25) and its FP16 equivalent.
+/// </summary>
+internal static class InspectCommand
+{
+    public static Command Create()
+    {
+        var path = new Argument<string>("file") { Description = "GGUF model file" };
+        var json = new Option<bool>("--json") { Description = "Machine-readable output" };
+        var command = new Command("inspect", "Describe a GGUF model file");
+        command.Arguments.Add(path);
+        command.Options.Add(json);
+        command.SetAction(r =>
+        {
+            string file = r.GetValue(path)!;
+            if (!File.Exists(file))
+            {
+                throw new CliException($"{Path.GetFullPath(file)} does not exist.");
+            }
+
+            using GgufFile gguf = GgufFile.Open(file);
+            Report report = Describe(gguf);
+            if (r.GetValue(json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            }
+            else
+            {
+                Print(report);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    internal sealed record TensorRow(string Name, string Type, long[] Shape, long Bytes);
+
+    internal sealed record Report(
+        string File, uint Version, string Architecture, ModelConfig? Config, string? ConfigError, long Parameters, long WeightBytes,
+        double BitsPerWeight, long KvCacheBytes, long MemoryBytes, long RuleOfThumbBytes, long Fp16RuleOfThumbBytes,
+        IReadOnlyList<TensorRow> Tensors);
+
+    internal static Report Describe(GgufFile gguf)
+    {
+        string arch = gguf.Metadata.TryGetValue("general.architecture", out GgufValue? a) && a.Type == GgufValueType.String ? a.AsString() : "?";
+        ModelConfig? config = null;
+        string? error = null;
+        try
+        {
+            config = GgufModelReader.ReadConfig(gguf);
+        }
+        catch (InvalidDataException e)
+        {
+            error = e.Message;
+        }
+
+        var rows = gguf.Tensors.Select(t => new TensorRow(t.Name, t.Type.ToString(), t.Dimensions.ToArray(), t.ByteSize)).ToList();
+        long parameters = gguf.Tensors.Sum(t => t.ElementCount);
+        long bytes = gguf.Tensors.Sum(t => t.ByteSize);
+        long kv = config is null ? 0 : 2L * config.BlockCount * config.ContextLength * config.KvDim * 2;
+        double bitsPerWeight = parameters > 0 ? bytes * 8.0 / parameters : 0;
+        return new Report(Path.GetFullPath(gguf.FilePath), gguf.Version, arch, config, error, parameters, bytes, bitsPerWeight, kv,
+            bytes + kv, (long)(parameters * (bitsPerWeight / 8) * 1.25), (long)(parameters * 2 * 1.25), rows);
+    }
+
+    private static void Print(Report r)
+    {
+        var o = Console.Out;
+        string Gb(long b) => (b / 1e9).ToString("F3", CultureInfo.InvariantCulture) + " GB";
+        o.WriteLine($"file           {r.File} (GGUF v{r.Version})");
+        o.WriteLine($"architecture   {r.Architecture}");
+        if (r.Config is { } c)
+        {
+            o.WriteLine($"vocab          {c.VocabSize}");
+            o.WriteLine($"embedding      {c.EmbeddingLength}   layers {c.BlockCount}   ffn {c.FeedForwardLength}");
+            o.WriteLine($"heads          {c.HeadCount} (kv {c.KvHeadCount}, head dim {c.HeadDim}, rope dims {c.RopeDimensions}, base {c.RopeFreqBase})");
+            o.WriteLine($"context        {c.ContextLength}   rms eps {c.RmsNormEpsilon}   ffn gate {c.Activation}");
+        }
+        else
+        {
+            o.WriteLine($"config         not runnable: {r.ConfigError}");
+        }
+
+        o.WriteLine();
+        o.WriteLine($"{"tensor",-32} {"type",-6} {"shape",-20} {"bytes",14}");
+        foreach (TensorRow t in r.Tensors)
+        {
+            o.WriteLine($"{t.Name,-32} {t.Type,-6} {"[" + string.Join(", ", t.Shape) + "]",-20} {t.Bytes,14:N0}");
+        }
+
+        o.WriteLine();
+        o.WriteLine($"parameters     {r.Parameters:N0} ({r.Parameters / 1e9:F3} B)");
+        o.WriteLine($"weights        {Gb(r.WeightBytes)} ({r.BitsPerWeight:F2} bits per weight)");
+        o.WriteLine($"KV cache       {Gb(r.KvCacheBytes)} (fp16, {r.Config?.ContextLength ?? 0} positions)");
+        o.WriteLine($"memory to run  {Gb(r.MemoryBytes)} (weights as stored + KV cache)");
+        o.WriteLine($"rule of thumb  {Gb(r.RuleOfThumbBytes)} (params x {r.BitsPerWeight / 8:F3} bytes x 1.25)");
+        o.WriteLine($"FP16 model     {Gb(r.Fp16RuleOfThumbBytes)} (params x 2 bytes x 1.25): ternary storage is {(double)r.Fp16RuleOfThumbBytes / Math.Max(r.RuleOfThumbBytes, 1):F1}x smaller");
+    }
+}

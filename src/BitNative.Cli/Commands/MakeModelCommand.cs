@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Diagnostics;
+using BitNative.Model.Synthetic;
+
+namespace BitNative.Cli.Commands;
+
+/// <summary><c>bitnative make-model</c>: write a synthetic model (random ternary weights, real formats) as GGUF.</summary>
+internal static class MakeModelCommand
+{
+    public static Command Create()
+    {
+        var shape = new Option<string>("--shape") { Description = "tiny | small | 2b4t | custom:d=256,layers=2,ff=768,heads=4,kv=2,vocab=512,ctx=512", DefaultValueFactory = _ => "tiny" };
+        var weights = new Option<string>("--weights") { Description = "i2_s | tq2_0 | tq1_0 | f16", DefaultValueFactory = _ => "i2_s" };
+        var arch = new Option<string>("--arch") { Description = "bitnet-b1.58 (ReLU² FFN, bitnet.cpp) | bitnet (SiLU FFN, llama.cpp)", DefaultValueFactory = _ => "bitnet-b1.58" };
+        var head = new Option<string>("--head") { Description = "f16 | q8_0 | q6_k (the tied embedding / output head)", DefaultValueFactory = _ => "f16" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 1 };
+        var vocab = new Option<FileInfo?>("--vocab") { Description = "Hugging Face tokenizer.json to use (required for 2b4t)" };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Output .gguf file", Required = true };
+        var command = new Command("make-model", "Write a synthetic BitNet model file (random ternary weights)");
+        foreach (Option o in new Option[] { shape, weights, arch, head, seed, vocab, output })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction(r =>
+        {
+            SyntheticWeights w = r.GetValue(weights) switch
+            {
+                "i2_s" => SyntheticWeights.I2S,
+                "tq2_0" => SyntheticWeights.Tq2,
+                "tq1_0" => SyntheticWeights.Tq1,
+                "f16" => SyntheticWeights.F16,
+                var other => throw new CliException($"--weights {other} is not one of i2_s, tq2_0, tq1_0, f16."),
+            };
+            SyntheticHead h = r.GetValue(head) switch
+            {
+                "f16" => SyntheticHead.F16,
+                "q8_0" => SyntheticHead.Q8_0,
+                "q6_k" => SyntheticHead.Q6_K,
+                var other => throw new CliException($"--head {other} is not one of f16, q8_0, q6_k."),
+            };
+            if (w == SyntheticWeights.I2S && r.GetValue(arch) == "bitnet")
+            {
+                throw new CliException("--arch bitnet files are for llama.cpp, which cannot read I2_S; use --weights tq2_0, tq1_0 or f16.");
+            }
+
+            string? vocabFile = r.GetValue(vocab)?.FullName;
+            if (vocabFile is not null && !File.Exists(vocabFile))
+            {
+                throw new CliException($"--vocab {vocabFile} does not exist.");
+            }
+
+            SyntheticModelSpec spec;
+            try
+            {
+                spec = SyntheticModelSpec.Parse(r.GetValue(shape)!, w, h, r.GetValue(arch)!, r.GetValue(seed), vocabFile);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException(e.Message);
+            }
+
+            string path = r.GetValue(output)!.FullName;
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var clock = Stopwatch.StartNew();
+            SyntheticModelWriter.Write(spec, path);
+            Console.Error.WriteLine($"wrote {path}: {spec.ShapeName}, {r.GetValue(weights)}, {spec.Architecture}, head {r.GetValue(head)}, " +
+                                    $"{new FileInfo(path).Length / 1e6:F1} MB in {clock.Elapsed.TotalSeconds:F1} s");
+            return 0;
+        });
+        return command;
+    }
+}

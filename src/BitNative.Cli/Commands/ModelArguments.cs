@@ -1,0 +1,27 @@
+using System.CommandLine;
+using System.Diagnostics;
+
+namespace BitNative.Cli.Commands;
+
+/// <summary>-m / -t / -c, and loading the model they describe.</summary>
+internal sealed class ModelArguments
+{
+    public Option<string?> Model { get; } = CliOptions.Model();
+    public Option<int> Threads { get; } = CliOptions.Threads();
+    public Option<int> Context { get; } = CliOptions.Context();
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Model);
+        command.Options.Add(Threads);
+        command.Options.Add(Context);
+    }
+
+    public (BitNetModel Model, TimeSpan LoadTime) Load(ParseResult r)
+    {
+        string path = ModelLocator.Resolve(r.GetValue(Model));
+        var clock = Stopwatch.StartNew();
+        var model = BitNetModel.Load(path, new ModelOptions { Threads = r.GetValue(Threads), ContextLength = r.GetValue(Context) });
+        return (model, clock.Elapsed);
+    }
+}

@@ -1,0 +1,357 @@
+using System.Runtime.InteropServices;
+using BitNative.Formats.Gguf;
+using BitNative.Kernels;
+using BitNative.Tokenization;
+
+namespace BitNative.Model;
+
+/// <summary>
+/// Reads a GGUF model as bitnet.cpp (architectures <c>bitnet-b1.58</c>, <c>bitnet-25</c>) or llama.cpp (<c>bitnet</c>,
+/// <c>llama</c>) write it: hyperparameters, tokenizer and typed weights, zero-copy where the kernels read the file's
+/// layout (I2_S, TQ2_0 with per-block scales, F16/F32 heads) and repacked once otherwise.
+/// </summary>
+internal static class GgufModelReader
+{
+    public static LoadedModel Read(string path, ModelLoadOptions options)
+    {
+        var owner = new ResourceOwner();
+        try
+        {
+            GgufFile file = owner.Track(GgufFile.Open(path));
+            ModelConfig config = ReadConfig(file);
+            TokenizerData tokenizer = ReadTokenizer(file, config);
+            ModelWeights weights = ReadWeights(file, config, options, owner);
+            return new LoadedModel(weights, tokenizer);
+        }
+        catch
+        {
+            owner.Dispose();
+            throw;
+        }
+    }
+
+    public static ModelArchitecture ArchitectureOf(string name) => name switch
+    {
+        "bitnet-b1.58" or "bitnet-25" => ModelArchitecture.BitNetB158,
+        "bitnet" => ModelArchitecture.BitNet,
+        "llama" => ModelArchitecture.Llama,
+        _ => throw new InvalidDataException(
+            $"Architecture '{name}' is not supported; BitNative runs bitnet-b1.58, bitnet-25, bitnet and llama models."),
+    };
+
+    public static ModelConfig ReadConfig(GgufFile file)
+    {
+        GgufMetadata m = file.Metadata;
+        string arch = m.GetStringOrNull("general.architecture")
+            ?? throw new InvalidDataException($"{file.FilePath}: general.architecture is missing.");
+        ModelArchitecture architecture = ArchitectureOf(arch);
+        int embedding = m.GetInt($"{arch}.embedding_length");
+        int heads = m.GetInt($"{arch}.attention.head_count");
+        int vocab = m.GetInt($"{arch}.vocab_size", m.TryGetValue("tokenizer.ggml.tokens", out GgufValue? tokens) ? tokens.ArrayLength
+            : file.TryGetTensor("token_embd.weight", out GgufTensorInfo? embd) ? (int)embd.Dimensions[^1] : null);
+        var config = new ModelConfig(
+            architecture,
+            arch,
+            vocab,
+            embedding,
+            m.GetInt($"{arch}.block_count"),
+            m.GetInt($"{arch}.feed_forward_length"),
+            heads,
+            m.GetInt($"{arch}.attention.head_count_kv", heads),
+            m.GetInt($"{arch}.rope.dimension_count", heads > 0 ? embedding / heads : 0),
+            m.GetFloat($"{arch}.rope.freq_base", 10000f),
+            m.GetFloat($"{arch}.attention.layer_norm_rms_epsilon", 1e-5f),
+            m.GetInt($"{arch}.context_length", 4096),
+            architecture == ModelArchitecture.BitNetB158 ? FeedForwardActivation.SquaredRelu : FeedForwardActivation.Silu,
+            // BitNet converters keep Hugging Face's Q/K row order (rotate-half RoPE); llama.cpp's LLaMA converter permutes
+            // the rows into the interleaved pairing its NORM RoPE expects.
+            architecture == ModelArchitecture.Llama ? RopeStyle.Interleaved : RopeStyle.NeoX);
+        try
+        {
+            config.Validate();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{file.FilePath}: {e.Message}", e);
+        }
+
+        return config;
+    }
+
+    public static TokenizerData ReadTokenizer(GgufFile file, ModelConfig config)
+    {
+        GgufMetadata m = file.Metadata;
+        string model = m.GetStringOrNull("tokenizer.ggml.model")
+            ?? throw new InvalidDataException($"{file.FilePath}: tokenizer.ggml.model is missing; the file carries no tokenizer.");
+        if (model != "gpt2")
+        {
+            throw new InvalidDataException(
+                $"{file.FilePath}: tokenizer model '{model}' is not supported; BitNative reads byte-level BPE ('gpt2') vocabularies.");
+        }
+
+        IReadOnlyList<string> tokens = m.GetStringArray("tokenizer.ggml.tokens");
+        IReadOnlyList<string> merges = m.ContainsKey("tokenizer.ggml.merges") ? m.GetStringArray("tokenizer.ggml.merges") : [];
+        TokenType[] types = m.ContainsKey("tokenizer.ggml.token_type")
+            ? m.GetArray<int>("tokenizer.ggml.token_type").ToArray().Select(t => (TokenType)t).ToArray()
+            : Enumerable.Repeat(TokenType.Normal, tokens.Count).ToArray();
+        int? Id(string key) => m.TryGetInt(key, out long v) ? (int)v : null;
+        int? bos = Id("tokenizer.ggml.bos_token_id");
+        int? eot = Id("tokenizer.ggml.eot_token_id");
+        if (eot is null && tokens.Count > 0)
+        {
+            // Llama-3 vocabularies always have <|eot_id|>; older converters did not write its id.
+            int found = IndexOf(tokens, "<|eot_id|>");
+            eot = found >= 0 ? found : null;
+        }
+
+        var data = new TokenizerData(tokens, types, merges, bos, Id("tokenizer.ggml.eos_token_id"), eot,
+            Id("tokenizer.ggml.padding_token_id"), m.GetBool("tokenizer.ggml.add_bos_token", bos is not null),
+            m.GetStringOrNull("tokenizer.ggml.pre"), m.GetStringOrNull("tokenizer.chat_template"));
+        try
+        {
+            data.Validate();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{file.FilePath}: tokenizer: {e.Message}", e);
+        }
+
+        if (tokens.Count > config.VocabSize)
+        {
+            throw new InvalidDataException($"{file.FilePath}: {tokens.Count} tokens but only {config.VocabSize} embedding rows.");
+        }
+
+        return data;
+    }
+
+    private static int IndexOf(IReadOnlyList<string> tokens, string token)
+    {
+        for (int i = tokens.Count - 1; i >= 0; i--)
+        {
+            if (tokens[i] == token)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static ModelWeights ReadWeights(GgufFile file, ModelConfig c, ModelLoadOptions options, ResourceOwner owner)
+    {
+        var reader = new TensorReader(file, c, options, owner);
+        EmbeddingTable embedding = reader.Embedding("token_embd.weight", c.VocabSize, c.EmbeddingLength);
+        Linear head = file.TryGetTensor("output.weight", out _)
+            ? reader.Head("output.weight")
+            : reader.Head("token_embd.weight"); // tied
+        var layers = new LayerWeights[c.BlockCount];
+        int d = c.EmbeddingLength, f = c.FeedForwardLength, kv = c.KvDim;
+        for (int i = 0; i < c.BlockCount; i++)
+        {
+            string p = $"blk.{i}.";
+            layers[i] = new LayerWeights(
+                reader.Vector(p + "attn_norm.weight", d),
+                reader.Projection(p + "attn_q", d, d),
+                reader.Projection(p + "attn_k", kv, d),
+                reader.Projection(p + "attn_v", kv, d),
+                reader.OptionalVector(p + "attn_sub_norm.weight", d),
+                reader.Projection(p + "attn_output", d, d),
+                reader.Vector(p + "ffn_norm.weight", d),
+                reader.Projection(p + "ffn_gate", f, d),
+                reader.Projection(p + "ffn_up", f, d),
+                reader.OptionalVector(p + "ffn_sub_norm.weight", f),
+                reader.Projection(p + "ffn_down", d, f));
+        }
+
+        return new ModelWeights(c, embedding, layers, reader.Vector("output_norm.weight", d), head, owner);
+    }
+
+    /// <summary>Typed access to the tensors of one file, every shape checked against the config.</summary>
+    private sealed class TensorReader(GgufFile file, ModelConfig config, ModelLoadOptions options, ResourceOwner owner)
+    {
+        private GgufTensorInfo Get(string name, params long[] shape)
+        {
+            if (!file.TryGetTensor(name, out GgufTensorInfo? t))
+            {
+                throw new InvalidDataException($"{file.FilePath}: tensor {name} is missing.");
+            }
+
+            // GGUF lists ne0 (the contiguous, input dimension) first; trailing 1s are optional.
+            IReadOnlyList<long> dims = t.Dimensions;
+            bool ok = dims.Count >= shape.Length && dims.Skip(shape.Length).All(x => x == 1);
+            for (int i = 0; ok && i < shape.Length; i++)
+            {
+                ok = dims[i] == shape[i];
+            }
+
+            if (!ok)
+            {
+                throw new InvalidDataException(
+                    $"{file.FilePath}: tensor {name} has shape [{string.Join(", ", dims)}], but the hyperparameters need [{string.Join(", ", shape)}].");
+            }
+
+            return t;
+        }
+
+        public float[]? OptionalVector(string name, int length) =>
+            file.TryGetTensor(name, out _) ? Vector(name, length) : null;
+
+        public float[] Vector(string name, int length)
+        {
+            GgufTensorInfo t = Get(name, length);
+            var values = new float[length];
+            DecodeRows(t, values);
+            foreach (float v in values)
+            {
+                if (!float.IsFinite(v))
+                {
+                    throw new InvalidDataException($"{file.FilePath}: tensor {name} holds a value that is not finite.");
+                }
+            }
+
+            return values;
+        }
+
+        public EmbeddingTable Embedding(string name, int rows, int columns)
+        {
+            GgufTensorInfo t = Get(name, columns, rows);
+            return new EmbeddingTable(name, CodecOf(t), file.GetTensorMemory(t), rows, columns);
+        }
+
+        /// <summary>The output head: F16/F32 read in place; other encodings converted to F16 once.</summary>
+        public Linear Head(string name)
+        {
+            int d = config.EmbeddingLength, vocab = config.VocabSize;
+            GgufTensorInfo t = Get(name, d, vocab);
+            if (t.Type is GgmlType.F16 or GgmlType.F32)
+            {
+                return new DenseLinear(name, t.Type == GgmlType.F16 ? DenseType.F16 : DenseType.F32, file.GetTensorMemory(t), vocab, d);
+            }
+
+            RowCodec codec = CodecOf(t);
+            var table = new EmbeddingTable(name, codec, file.GetTensorMemory(t), vocab, d);
+            var f16 = owner.Track(new NativeBuffer<byte>(checked(vocab * d * 2)));
+            Span<Half> halves = MemoryMarshal.Cast<byte, Half>(f16.GetSpan());
+            var row = new float[d];
+            for (int r = 0; r < vocab; r++)
+            {
+                table.ReadRow(r, row);
+                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(row, halves.Slice(r * d, d));
+            }
+
+            return new DenseLinear(name, DenseType.F16, f16.Memory, vocab, d);
+        }
+
+        /// <summary>A projection [inFeatures -> outFeatures] with its optional llama.cpp `.scale` factor.</summary>
+        public Linear Projection(string baseName, int outFeatures, int inFeatures)
+        {
+            string name = baseName + ".weight";
+            GgufTensorInfo t = Get(name, inFeatures, outFeatures);
+            float extra = 1f;
+            if (file.TryGetTensor(baseName + ".scale", out _))
+            {
+                float[] s = Vector(baseName + ".scale", 1);
+                extra = s[0];
+            }
+
+            if (!config.IsTernary)
+            {
+                return DenseProjection(t, name, outFeatures, inFeatures);
+            }
+
+            switch (t.Type)
+            {
+                case GgmlType.I2_S:
+                    ReadOnlyMemory<byte> i2s = file.GetTensorMemory(t);
+                    return new TernaryLinear(name, TernaryFormat.I2S, i2s, file.GetI2SScale(t) * extra, outFeatures, inFeatures);
+                case GgmlType.TQ2_0 or GgmlType.TQ1_0:
+                    return TqProjection(t, name, extra, outFeatures, inFeatures);
+                default:
+                    var values = new float[checked(outFeatures * inFeatures)];
+                    DecodeRows(t, values);
+                    var (q, scale, _) = WeightConversion.Ternarize(values);
+                    RequireI2SColumns(name, inFeatures);
+                    return new TernaryLinear(name, TernaryFormat.I2S, WeightConversion.PackI2S(q, outFeatures, inFeatures, owner),
+                        scale * extra, outFeatures, inFeatures);
+            }
+        }
+
+        /// <summary>
+        /// TQ2_0 runs in place; TQ1_0 is repacked. When every block carries the same scale (what converters write for a
+        /// ternary tensor) the weights are repacked as I2_S, whose kernel is the fastest, unless the options say otherwise.
+        /// </summary>
+        private Linear TqProjection(GgufTensorInfo t, string name, float extra, int outFeatures, int inFeatures)
+        {
+            TernaryFormat source = t.Type == GgmlType.TQ2_0 ? TernaryFormat.Tq2 : TernaryFormat.Tq1;
+            ReadOnlyMemory<byte> data = file.GetTensorMemory(t);
+            if (source == TernaryFormat.Tq2 && !options.RepackToI2S)
+            {
+                return new TernaryLinear(name, TernaryFormat.Tq2, data, extra, outFeatures, inFeatures);
+            }
+
+            var (q, blockScales) = WeightConversion.UnpackTq(source, data.Span, (long)outFeatures * inFeatures);
+            if (options.RepackToI2S && inFeatures % 128 == 0 && WeightConversion.UniformScale(blockScales, q) is float uniform)
+            {
+                return new TernaryLinear(name, TernaryFormat.I2S, WeightConversion.PackI2S(q, outFeatures, inFeatures, owner),
+                    uniform * extra, outFeatures, inFeatures);
+            }
+
+            return source == TernaryFormat.Tq2
+                ? new TernaryLinear(name, TernaryFormat.Tq2, data, extra, outFeatures, inFeatures)
+                : new TernaryLinear(name, TernaryFormat.Tq2, WeightConversion.PackTq2(q, blockScales, owner), extra, outFeatures, inFeatures);
+        }
+
+        private Linear DenseProjection(GgufTensorInfo t, string name, int outFeatures, int inFeatures)
+        {
+            if (t.Type is GgmlType.F16 or GgmlType.F32)
+            {
+                return new DenseLinear(name, t.Type == GgmlType.F16 ? DenseType.F16 : DenseType.F32, file.GetTensorMemory(t), outFeatures, inFeatures);
+            }
+
+            var values = new float[checked(outFeatures * inFeatures)];
+            DecodeRows(t, values);
+            var buffer = owner.Track(new NativeBuffer<byte>(values.Length * 4));
+            values.CopyTo(MemoryMarshal.Cast<byte, float>(buffer.GetSpan()));
+            return new DenseLinear(name, DenseType.F32, buffer.Memory, outFeatures, inFeatures);
+        }
+
+        private void RequireI2SColumns(string name, int inFeatures)
+        {
+            if (inFeatures % 128 != 0)
+            {
+                throw new InvalidDataException($"{file.FilePath}: {name} has rows of {inFeatures} weights; ternary kernels need a multiple of 128.");
+            }
+        }
+
+        private void DecodeRows(GgufTensorInfo t, Span<float> values)
+        {
+            RowCodec codec = CodecOf(t);
+            int rowLength = (int)t.Dimensions[0];
+            ReadOnlySpan<byte> data = file.GetTensorData(t);
+            long rowBytes = codec.RowBytes(rowLength);
+            for (int r = 0; r < values.Length / rowLength; r++)
+            {
+                codec.Decode(data.Slice((int)(r * rowBytes), (int)rowBytes), values.Slice(r * rowLength, rowLength));
+            }
+        }
+
+        private RowCodec CodecOf(GgufTensorInfo t) => t.Type switch
+        {
+            GgmlType.F32 => RowCodec.F32,
+            GgmlType.F16 => RowCodec.F16,
+            GgmlType.BF16 => RowCodec.BF16,
+            GgmlType.Q8_0 => RowCodec.Q8_0,
+            GgmlType.Q4_0 => RowCodec.Q4_0,
+            GgmlType.Q6_K => RowCodec.Q6_K,
+            _ => throw new InvalidDataException(
+                $"{file.FilePath}: tensor {t.Name} is {t.Type}, which this engine cannot use for an embedding, norm or head."),
+        };
+    }
+}
+
+/// <summary>Load-time choices that change how weights are laid out in memory.</summary>
+internal sealed record ModelLoadOptions
+{
+    /// <summary>Repack ternary TQ1_0/TQ2_0 projections with a uniform scale as I2_S (the fastest kernel). Default true.</summary>
+    public bool RepackToI2S { get; init; } = true;
+}

@@ -1,0 +1,127 @@
+using System.Globalization;
+
+namespace BitNative.Model.Synthetic;
+
+/// <summary>How projection weights are stored in a synthetic file.</summary>
+internal enum SyntheticWeights
+{
+    I2S,
+    Tq2,
+    Tq1,
+    F16,
+}
+
+/// <summary>How the (tied) token embedding / output head is stored.</summary>
+internal enum SyntheticHead
+{
+    F16,
+    Q8_0,
+    Q6_K,
+}
+
+/// <summary>A synthetic model's shape and storage choices (what <c>bitnative make-model</c> takes).</summary>
+internal sealed record SyntheticModelSpec(
+    string ShapeName,
+    int Embedding,
+    int Layers,
+    int FeedForward,
+    int Heads,
+    int KvHeads,
+    int Vocab,
+    int Context,
+    float RopeBase,
+    SyntheticWeights Weights,
+    SyntheticHead Head,
+    string Architecture,
+    int Seed,
+    string? VocabularyFile)
+{
+    /// <summary>True when the vocabulary is the real Llama-3 one (from a tokenizer.json), not a trained small one.</summary>
+    public bool UsesRealVocabulary => VocabularyFile is not null;
+
+    /// <summary>
+    /// Parses tiny | small | 2b4t | custom:d=..,layers=..,ff=..,heads=..,kv=..,vocab=..,ctx=.. (custom keys default to tiny's).
+    /// </summary>
+    public static SyntheticModelSpec Parse(string shape, SyntheticWeights weights, SyntheticHead head, string architecture, int seed,
+        string? vocabularyFile)
+    {
+        if (architecture is not ("bitnet-b1.58" or "bitnet"))
+        {
+            throw new ArgumentException($"--arch {architecture} is not one of bitnet-b1.58, bitnet.", nameof(architecture));
+        }
+
+        SyntheticModelSpec Make(string name, int d, int layers, int ff, int heads, int kv, int vocab, int ctx, float rope) =>
+            new(name, d, layers, ff, heads, kv, vocab, ctx, rope, weights, head, architecture, seed, vocabularyFile);
+
+        SyntheticModelSpec spec = shape switch
+        {
+            "tiny" => Make("tiny", 256, 2, 768, 4, 2, 512, 512, 10000f),
+            "small" => Make("small", 1024, 8, 2816, 16, 4, 2048, 2048, 10000f),
+            // BitNet-b1.58-2B-4T's published hyperparameters (formats.md section 4); the real Llama-3 vocabulary.
+            "2b4t" => Make("2b4t", 2560, 30, 6912, 20, 5, 128256, 4096, 500000f),
+            _ when shape.StartsWith("custom:", StringComparison.Ordinal) => ParseCustom(shape["custom:".Length..], Make),
+            _ => throw new ArgumentException($"--shape {shape} is not tiny, small, 2b4t or custom:key=value,...", nameof(shape)),
+        };
+        if (spec.ShapeName == "2b4t" && vocabularyFile is null)
+        {
+            throw new ArgumentException(
+                "--shape 2b4t uses the real Llama-3 vocabulary: pass --vocab path/to/tokenizer.json (build/fetch-test-data.sh " +
+                "puts one in .cache/tokenizer/llama3/).", nameof(vocabularyFile));
+        }
+
+        spec.Check();
+        return spec;
+    }
+
+    private static SyntheticModelSpec ParseCustom(string text,
+        Func<string, int, int, int, int, int, int, int, float, SyntheticModelSpec> make)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string[] kv = part.Split('=', 2);
+            if (kv.Length != 2)
+            {
+                throw new ArgumentException($"custom shape entry '{part}' is not key=value.");
+            }
+
+            values[kv[0]] = kv[1];
+        }
+
+        string[] known = ["d", "layers", "ff", "heads", "kv", "vocab", "ctx", "rope"];
+        foreach (string key in values.Keys.Where(k => !known.Contains(k)))
+        {
+            throw new ArgumentException($"custom shape key '{key}' is unknown; use {string.Join(", ", known)}.");
+        }
+
+        int Int(string key, int fallback) =>
+            !values.TryGetValue(key, out string? v) ? fallback
+                : int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i
+                : throw new ArgumentException($"custom shape {key}={v} is not a positive integer.");
+        int heads = Int("heads", 4);
+        return make("custom", Int("d", 256), Int("layers", 2), Int("ff", 768), heads, Int("kv", heads), Int("vocab", 512),
+            Int("ctx", 512), values.TryGetValue("rope", out string? r) ? float.Parse(r, CultureInfo.InvariantCulture) : 10000f);
+    }
+
+    private void Check()
+    {
+        int block = Weights is SyntheticWeights.I2S or SyntheticWeights.F16 ? 128 : 256;
+        if (Embedding % block != 0 || FeedForward % block != 0)
+        {
+            throw new ArgumentException($"d={Embedding} and ff={FeedForward} must be multiples of {block} for {Weights} weights.");
+        }
+
+        if (Head == SyntheticHead.Q6_K && Embedding % 256 != 0)
+        {
+            throw new ArgumentException($"d={Embedding} must be a multiple of 256 for a Q6_K head.");
+        }
+
+        if (Layers is < 1 or > 256 || Heads < 1 || KvHeads < 1 || Heads % KvHeads != 0 || Embedding % Heads != 0 ||
+            (Embedding / Heads) % 2 != 0 || Vocab < 300 || Context < 1)
+        {
+            throw new ArgumentException(
+                $"inconsistent shape: d={Embedding} layers={Layers} heads={Heads} kv={KvHeads} vocab={Vocab} ctx={Context} " +
+                "(heads must divide d into even head sizes, kv must divide heads, vocab >= 300).");
+        }
+    }
+}

@@ -89,6 +89,9 @@ public sealed class BitNetModel : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">An id is outside the vocabulary.</exception>
     public string Detokenize(IEnumerable<int> tokens) => _tokenizer.Decode(tokens);
 
+    /// <summary>The beginning-of-sequence token id, if the vocabulary has one.</summary>
+    public int? BosTokenId => _tokenizer.BosId;
+
     /// <summary>Whether the model adds BOS in front of a new sequence.</summary>
     public bool AddsBos => _tokenizer.AddBos;
 

@@ -79,11 +79,10 @@ internal static class PerplexityCommand
         var progress = new Reporting.Progress("perplexity", windows);
         var clock = Stopwatch.StartNew();
         int[] window = new int[context];
-        int? bos = model.Tokenize("", addBos: true) is [int b] ? b : null;
         for (int w = 0; w < windows; w++)
         {
             tokens.AsSpan(w * context, context).CopyTo(window);
-            if (bos is int bosId && model.AddsBos)
+            if (model.BosTokenId is int bosId && model.AddsBos)
             {
                 window[0] = bosId;
             }

@@ -8,7 +8,7 @@ public sealed record GenerationSettings
     /// <summary>Stop after this many generated tokens. Default 256.</summary>
     public int MaxTokens { get; init; } = 256;
 
-    /// <summary>How each token is chosen. Default: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, repeat penalty 1.1.</summary>
+    /// <summary>How each token is chosen. Default: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, no repetition penalty.</summary>
     public SamplingOptions Sampling { get; init; } = new();
 
     /// <summary>Stop as soon as the output contains one of these strings (the string itself is not returned).</summary>

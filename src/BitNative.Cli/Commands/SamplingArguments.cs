@@ -11,7 +11,7 @@ internal sealed class SamplingArguments
     public Option<int> TopK { get; } = new("--top-k") { Description = "Top-k (0: off)", DefaultValueFactory = _ => 40 };
     public Option<float> TopP { get; } = new("--top-p") { Description = "Top-p (1: off)", DefaultValueFactory = _ => 0.95f };
     public Option<float> MinP { get; } = new("--min-p") { Description = "Min-p (0: off)", DefaultValueFactory = _ => 0.05f };
-    public Option<float> RepeatPenalty { get; } = new("--repeat-penalty") { Description = "Repetition penalty (1: off)", DefaultValueFactory = _ => 1.1f };
+    public Option<float> RepeatPenalty { get; } = new("--repeat-penalty") { Description = "Repetition penalty (1: off)", DefaultValueFactory = _ => 1.0f };
     public Option<int> RepeatLastN { get; } = new("--repeat-last-n") { Description = "Tokens the penalties look back over", DefaultValueFactory = _ => 64 };
     public Option<float> FrequencyPenalty { get; } = new("--frequency-penalty") { Description = "Frequency penalty", DefaultValueFactory = _ => 0f };
     public Option<float> PresencePenalty { get; } = new("--presence-penalty") { Description = "Presence penalty", DefaultValueFactory = _ => 0f };

@@ -22,8 +22,8 @@ public sealed record SamplingOptions
     /// <summary>Drops tokens less likely than MinP times the most likely one; 0 disables. Default 0.05.</summary>
     public float MinP { get; init; } = 0.05f;
 
-    /// <summary>Divides positive (multiplies negative) logits of recently seen tokens; 1 disables. Default 1.1.</summary>
-    public float RepeatPenalty { get; init; } = 1.1f;
+    /// <summary>Divides positive (multiplies negative) logits of recently seen tokens; 1 disables. Default 1 (off, as llama.cpp).</summary>
+    public float RepeatPenalty { get; init; } = 1.0f;
 
     /// <summary>Subtracted from a logit once per occurrence in the recent tokens; 0 disables.</summary>
     public float FrequencyPenalty { get; init; }

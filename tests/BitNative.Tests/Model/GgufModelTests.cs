@@ -70,7 +70,7 @@ public sealed class GgufModelTests : IDisposable
             LoadedModel loaded = ModelLoader.Load(path, new ModelLoadOptions { RepackToI2S = repack });
             using var model = new BitNetModel(loaded.Weights, loaded.Tokenizer, new ModelOptions { Threads = 1 }, path);
             using InferenceSession session = model.CreateSession();
-            var text = session.GenerateAsync("Numbers and dates", new GenerationSettings { MaxTokens = 12, Sampling = Generation.SamplingOptions.Greedy })
+            var text = session.GenerateAsync("Numbers and dates", new GenerationSettings { MaxTokens = 12, Sampling = global::BitNative.Generation.SamplingOptions.Greedy })
                 .ToBlockingEnumerable().ToList();
             return session.Tokens.ToArray();
         }

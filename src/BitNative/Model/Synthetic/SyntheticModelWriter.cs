@@ -105,7 +105,10 @@ internal static class SyntheticModelWriter
         w.AddTensor(name, GgmlType.F32, [length], MemoryMarshal.AsBytes(values.AsSpan()));
     }
 
-    /// <summary>The tied token embedding / head, rows of N(0, 1) values (row-wise RMS 1, like a trained embedding after norm).</summary>
+    /// <summary>
+    /// The tied token embedding / head: N(0, 4/d) values, so logits of a normalized hidden state spread over a few units
+    /// (std ~2) as a trained model's do, and sampling options have a visible effect.
+    /// </summary>
     private static void AddEmbedding(GgufWriter w, SyntheticModelSpec spec, int vocab, int index)
     {
         int d = spec.Embedding;
@@ -120,13 +123,14 @@ internal static class SyntheticModelWriter
         w.AddTensor("token_embd.weight", type, [d, vocab], stream =>
         {
             var rng = new FastRandom(spec.Seed, index);
+            float sigma = 2f / MathF.Sqrt(d);
             var row = new float[d];
             var bytes = new byte[rowBytes];
             for (int r = 0; r < vocab; r++)
             {
                 for (int i = 0; i < d; i++)
                 {
-                    row[i] = rng.NextGaussian();
+                    row[i] = sigma * rng.NextGaussian();
                 }
 
                 switch (spec.Head)

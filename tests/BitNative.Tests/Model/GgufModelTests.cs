@@ -51,13 +51,39 @@ public sealed class GgufModelTests : IDisposable
             float[] actual = logits.AsSpan(t * c.VocabSize, c.VocabSize).ToArray();
             double spread = expected.Max() - expected.Min();
             double maxDiff = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
-            // Float sums in a different order can put an int8 activation one step apart (a rounding tie broken the
-            // other way); that nudges every later logit a little, so bound the mean tightly and the maximum loosely.
-            double meanDiff = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Average();
-            Assert.True(maxDiff <= 1e-2 * spread && meanDiff <= 1e-3 * spread,
-                $"{weights}/{head}/{arch} t={t}: max |diff| {maxDiff:G4}, mean {meanDiff:G4}, spread {spread:G4}");
-            Assert.Equal(Array.IndexOf(expected, expected.Max()), Array.IndexOf(actual, actual.Max()));
+            // Until an activation lands near a rounding midpoint the two agree to float precision; after one, the
+            // engine may round it the other way (its float sums run in another order), which moves every later logit
+            // slightly. Compare the next-token distributions (KL, as llama.cpp compares engines) tightly before and
+            // loosely after such an event.
+            double kl = GgufModelTests.KullbackLeibler(expected, actual);
+            bool exact = reference.NearTies == 0;
+            Assert.True(exact ? kl <= 1e-6 && maxDiff <= 1e-3 * spread : kl <= 1e-2 && maxDiff <= 0.1 * spread,
+                $"{weights}/{head}/{arch} t={t} ({reference.NearTies} near-ties so far): KL {kl:G3}, max |diff| {maxDiff:G4}, spread {spread:G4}");
+            if (exact)
+            {
+                Assert.Equal(Array.IndexOf(expected, expected.Max()), Array.IndexOf(actual, actual.Max()));
+            }
         }
+    }
+
+    /// <summary>KL(p || q) of the softmax distributions of two logit vectors, in nats.</summary>
+    internal static double KullbackLeibler(float[] p, float[] q)
+    {
+        double[] lp = LogSoftmax(p), lq = LogSoftmax(q);
+        double kl = 0;
+        for (int i = 0; i < p.Length; i++)
+        {
+            kl += Math.Exp(lp[i]) * (lp[i] - lq[i]);
+        }
+
+        return kl;
+    }
+
+    private static double[] LogSoftmax(float[] x)
+    {
+        double max = x.Max();
+        double log = Math.Log(x.Sum(v => Math.Exp(v - max))) + max;
+        return x.Select(v => v - log).ToArray();
     }
 
     [Fact]

@@ -18,6 +18,11 @@ internal sealed class ReferenceTransformer(
     private readonly List<float[]>[] _keys = Enumerable.Range(0, config.BlockCount).Select(_ => new List<float[]>()).ToArray();
     private readonly List<float[]>[] _values = Enumerable.Range(0, config.BlockCount).Select(_ => new List<float[]>()).ToArray();
 
+    private int _nearTies;
+
+    /// <summary>Activations quantized so far that sat within 1e-4 of a rounding midpoint.</summary>
+    public int NearTies => _nearTies;
+
     /// <summary>Feeds one token at the next position and returns its logits.</summary>
     public float[] Step(int token)
     {
@@ -89,7 +94,7 @@ internal sealed class ReferenceTransformer(
     }
 
     /// <summary>Ternary: per-token int8 absmax of the input, exact integer dot, times both scales. Dense: float dot.</summary>
-    private static float[] Apply(ReferenceLinear w, float[] x)
+    private float[] Apply(ReferenceLinear w, float[] x)
     {
         var y = new float[w.Out];
         if (w.Dense is not null)
@@ -111,6 +116,15 @@ internal sealed class ReferenceTransformer(
         float amax = Math.Max(x.Max(MathF.Abs), 1e-5f);
         float qs = 127f / amax;
         int[] xq = x.Select(v => (int)Math.Clamp(Math.Round(v * qs, MidpointRounding.ToEven), -128, 127)).ToArray();
+        foreach (float v in x)
+        {
+            // A value this close to a rounding midpoint may round the other way in the engine, whose float sums
+            // run in another order; every later logit then moves a little. Counted, so tests can tell the two apart.
+            if (Math.Abs(Math.Abs(v * qs) % 1.0 - 0.5) < 1e-4)
+            {
+                _nearTies++;
+            }
+        }
         double dequant = amax / 127.0;
         for (int i = 0; i < w.Out; i++)
         {

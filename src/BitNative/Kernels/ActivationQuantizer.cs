@@ -15,14 +15,24 @@ public static unsafe class ActivationQuantizer
     /// <param name="scales">Receives one dequantization factor per row.</param>
     /// <param name="pool">Threads for large batches, or null for the calling thread.</param>
     /// <exception cref="ArgumentException">A span is shorter than the shape needs, or an input is not finite.</exception>
-    public static void QuantizeInt8(ReadOnlySpan<float> x, int rows, int columns, Span<sbyte> q, Span<float> scales, KernelThreadPool? pool = null)
+    public static void QuantizeInt8(ReadOnlySpan<float> x, int rows, int columns, Span<sbyte> q, Span<float> scales, KernelThreadPool? pool)
         => Quantize(false, x, rows, columns, q, scales, pool);
+
+    /// <summary>Quantizes to int8 on the calling thread.</summary>
+    /// <inheritdoc cref="QuantizeInt8(ReadOnlySpan{float}, int, int, Span{sbyte}, Span{float}, KernelThreadPool?)"/>
+    public static void QuantizeInt8(ReadOnlySpan<float> x, int rows, int columns, Span<sbyte> q, Span<float> scales)
+        => Quantize(false, x, rows, columns, q, scales, null);
+
+    /// <summary>Quantizes to int4 on the calling thread.</summary>
+    /// <inheritdoc cref="QuantizeInt4(ReadOnlySpan{float}, int, int, Span{sbyte}, Span{float}, KernelThreadPool?)"/>
+    public static void QuantizeInt4(ReadOnlySpan<float> x, int rows, int columns, Span<sbyte> q, Span<float> scales)
+        => Quantize(true, x, rows, columns, q, scales, null);
 
     /// <summary>
     /// int4 per row (BitNet a4.8): beta = mean|x|, s = √7 / max(beta, 1e-5), q = round(clamp(x·s, -8, 7)); scales[r] = 1 / s.
     /// </summary>
-    /// <inheritdoc cref="QuantizeInt8"/>
-    public static void QuantizeInt4(ReadOnlySpan<float> x, int rows, int columns, Span<sbyte> q, Span<float> scales, KernelThreadPool? pool = null)
+    /// <inheritdoc cref="QuantizeInt8(ReadOnlySpan{float}, int, int, Span{sbyte}, Span{float}, KernelThreadPool?)"/>
+    public static void QuantizeInt4(ReadOnlySpan<float> x, int rows, int columns, Span<sbyte> q, Span<float> scales, KernelThreadPool? pool)
         => Quantize(true, x, rows, columns, q, scales, pool);
 
     private static void Quantize(bool int4, ReadOnlySpan<float> x, int rows, int columns, Span<sbyte> q, Span<float> scales, KernelThreadPool? pool)

@@ -24,14 +24,26 @@ public static unsafe class TernaryMatmul
     /// <param name="pool">Threads that split the output rows, or null for the calling thread.</param>
     /// <exception cref="ArgumentException">k does not fit the format, a span is shorter than the shape needs, or a scale is not finite.</exception>
     public static void I2S(ReadOnlySpan<byte> weights, float weightScale, ReadOnlySpan<sbyte> xq, ReadOnlySpan<float> xScales,
-        int n, int k, int m, Span<float> y, KernelThreadPool? pool = null)
+        int n, int k, int m, Span<float> y, KernelThreadPool? pool)
         => Run(TernaryFormat.I2S, weights, weightScale, xq, xScales, n, k, m, y, pool);
 
     /// <summary>Multiplies by a TQ2_0 matrix (k a multiple of 256), each block with its fp16 scale; weightScale is an extra factor.</summary>
-    /// <inheritdoc cref="I2S"/>
+    /// <inheritdoc cref="I2S(ReadOnlySpan{byte}, float, ReadOnlySpan{sbyte}, ReadOnlySpan{float}, int, int, int, Span{float}, KernelThreadPool?)"/>
     public static void Tq2(ReadOnlySpan<byte> weights, float weightScale, ReadOnlySpan<sbyte> xq, ReadOnlySpan<float> xScales,
-        int n, int k, int m, Span<float> y, KernelThreadPool? pool = null)
+        int n, int k, int m, Span<float> y, KernelThreadPool? pool)
         => Run(TernaryFormat.Tq2, weights, weightScale, xq, xScales, n, k, m, y, pool);
+
+    /// <summary>Multiplies by an I2_S matrix on the calling thread.</summary>
+    /// <inheritdoc cref="I2S(ReadOnlySpan{byte}, float, ReadOnlySpan{sbyte}, ReadOnlySpan{float}, int, int, int, Span{float}, KernelThreadPool?)"/>
+    public static void I2S(ReadOnlySpan<byte> weights, float weightScale, ReadOnlySpan<sbyte> xq, ReadOnlySpan<float> xScales,
+        int n, int k, int m, Span<float> y)
+        => Run(TernaryFormat.I2S, weights, weightScale, xq, xScales, n, k, m, y, null);
+
+    /// <summary>Multiplies by a TQ2_0 matrix on the calling thread.</summary>
+    /// <inheritdoc cref="I2S(ReadOnlySpan{byte}, float, ReadOnlySpan{sbyte}, ReadOnlySpan{float}, int, int, int, Span{float}, KernelThreadPool?)"/>
+    public static void Tq2(ReadOnlySpan<byte> weights, float weightScale, ReadOnlySpan<sbyte> xq, ReadOnlySpan<float> xScales,
+        int n, int k, int m, Span<float> y)
+        => Run(TernaryFormat.Tq2, weights, weightScale, xq, xScales, n, k, m, y, null);
 
     private static void Run(TernaryFormat format, ReadOnlySpan<byte> weights, float weightScale, ReadOnlySpan<sbyte> xq,
         ReadOnlySpan<float> xScales, int n, int k, int m, Span<float> y, KernelThreadPool? pool)

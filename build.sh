@@ -81,11 +81,22 @@ cmd_test() {
   dotnet test "$ROOT/BitNative.sln" -c "$CONFIGURATION" --no-build -nologo
 }
 
+# The CLI falls back to artifacts/models/tiny.gguf when the bundled models/default.gguf is absent; make it once.
+ensure_demo_model() {
+  if [[ ! -f "$ROOT/models/default.gguf" && ! -f "$ARTIFACTS/models/tiny.gguf" ]]; then
+    log "synthetic demo model (artifacts/models/tiny.gguf)"
+    dotnet "$(cli_dll)" make-model --shape tiny --seed 1 -o "$ARTIFACTS/models/tiny.gguf"
+  fi
+}
+
+cli_dll() { echo "$ARTIFACTS/bin/BitNative.Cli/$(echo "$CONFIGURATION" | tr "[:upper:]" "[:lower:]")/BitNative.Cli.dll"; }
+
 cmd_run() {
   build_all
+  ensure_demo_model
   local args=("$@")
   if [[ ${#args[@]} -eq 0 ]]; then args=(run -p "The little boat sailed"); fi
-  dotnet "$ARTIFACTS/bin/BitNative.Cli/$(echo "$CONFIGURATION" | tr "[:upper:]" "[:lower:]")/BitNative.Cli.dll" "${args[@]}"
+  dotnet "$(cli_dll)" "${args[@]}"
 }
 
 case "${1:-build}" in

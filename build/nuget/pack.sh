@@ -123,17 +123,20 @@ if [[ " ${rids[*]} " != *" osx-arm64 "* && -f "$osx/libbitnative.dylib" ]]; then
   fi
 fi
 
+# One source date for the whole pack, so two packs of one commit are byte-identical: NuGet uses it for the zip entry
+# times, and binutils for the PE header time strip rewrites (it would write the current time otherwise). The
+# commit's time when there is a commit; outside git, 1980-01-01 (the earliest time a zip entry can hold).
+if [[ -z "${SOURCE_DATE_EPOCH:-}" ]]; then
+  SOURCE_DATE_EPOCH="$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 315532800)"
+fi
+export SOURCE_DATE_EPOCH
+
 # --- stage and check native libraries -------------------------------------------------------------------
 rm -rf "$FEED" "$WORK/native" "$WORK/packages" "$ARTIFACTS/nuget-symbols"
 mkdir -p "$FEED"
 for rid in "${rids[@]}"; do stage_native "$rid"; done
 
 # --- pack ----------------------------------------------------------------------------------------------------
-# Zip entry timestamps: the commit's time, so two packs of one commit are byte-identical.
-if [[ -z "${SOURCE_DATE_EPOCH:-}" && "$commit" != unknown ]]; then
-  SOURCE_DATE_EPOCH="$(git -C "$ROOT" log -1 --format=%ct)"
-  export SOURCE_DATE_EPOCH
-fi
 common=(
   -c "$CONFIGURATION" -o "$FEED" -nologo -v quiet
   -p:ArtifactsPath="$WORK/"              # pack builds never touch (or reuse) the developer's artifacts/bin, obj

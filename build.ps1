@@ -1,4 +1,3 @@
-#requires -Version 5.1
 <#
 .SYNOPSIS
   BitNative build driver for Windows; mirrors build.sh.
@@ -24,10 +23,12 @@
   Release packages for all RIDs come from ./build.sh pack on Linux (cross-compilers) plus the macOS CI job; the
   package smoke test (build/nuget/smoke-test.sh) runs there too. Keep this script simple.
 #>
+#requires -Version 5.1
 # No param() block on purpose: `.\build.ps1 run -p "Hello"` must pass -p through to the CLI, and a declared
 # parameter set would try to bind it (or reject it as ambiguous) instead.
 $Command = if ($args.Count -gt 0) { "$($args[0])" } else { 'build' }
-$Rest = if ($args.Count -gt 1) { @($args[1..($args.Count - 1)] | ForEach-Object { "$_" }) } else { @() }
+# @(...) around the whole expression: assigning an `if` unwraps a one-element array into a scalar.
+$Rest = @(if ($args.Count -gt 1) { $args[1..($args.Count - 1)] | ForEach-Object { "$_" } })
 if ($Command -notin 'build', 'run', 'test', 'pack', 'bench', 'help', '-h', '--help') {
     Write-Error "unknown command '$Command' (try .\build.ps1 help)"
     exit 2
@@ -209,7 +210,7 @@ switch ($Command) {
     'build' { Build-All | Out-Null }
     'run' {
         Build-All | Out-Null
-        $cliArgs = if ($Rest.Count -gt 0) { $Rest } else { @('run', '-p', 'The little boat sailed') }
+        $cliArgs = @(if ($Rest.Count -gt 0) { $Rest } else { 'run', '-p', 'The little boat sailed' })
         $dll = Join-Path $Artifacts "bin/BitNative.Cli/$($Configuration.ToLowerInvariant())/BitNative.Cli.dll"
         Invoke-Tool dotnet (@($dll) + $cliArgs)
     }

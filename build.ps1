@@ -108,8 +108,10 @@ function Build-Native {
     $cmakeArgs = @('-S', $Root, '-B', $dir, '-DCMAKE_BUILD_TYPE=Release')
     if ($OnWindows) {
         $cmakeArgs += Get-WindowsToolchainArgs $dir
-        # No link time in the PE header: the DLL is the same bytes every build (as build.sh's mingw build).
-        $cmakeArgs += '-DCMAKE_SHARED_LINKER_FLAGS=-Wl,--no-insert-timestamp'
+        # --no-insert-timestamp: no link time in the PE header, so the DLL is the same bytes every build (as build.sh's
+        # mingw build). -static: MSYS2's and most native MinGW GCCs use the posix thread model, whose TLS emulation
+        # would make the DLL need libwinpthread-1.dll; linking it (and libgcc) in leaves only system DLLs to import.
+        $cmakeArgs += '-DCMAKE_SHARED_LINKER_FLAGS=-Wl,--no-insert-timestamp -static'
     }
     Invoke-Tool cmake $cmakeArgs
     Invoke-Tool cmake @('--build', $dir, '-j', "$Jobs")
@@ -143,11 +145,15 @@ function Invoke-Test {
     }
     Invoke-Tool dotnet @('run', '--project', (Join-Path $Root 'build/BindGen'), '-c', $Configuration, '--no-build', '--', '--check')
 
-    # The test data script is bash (Git for Windows provides it); without bash the tests that need the data skip.
+    # The test data script is bash: Git for Windows' bash by preference (a bare `bash` on Windows may be WSL's, which
+    # would not see this Windows toolchain); without bash the tests that need the data skip.
     $fetch = Join-Path $Root 'build/fetch-test-data.sh'
-    if ((Test-Path $fetch) -and (Test-Command 'bash')) {
+    $bash = if ($OnWindows -and $env:ProgramFiles -and (Test-Path (Join-Path $env:ProgramFiles 'Git/bin/bash.exe'))) {
+        Join-Path $env:ProgramFiles 'Git/bin/bash.exe'
+    } elseif (Test-Command 'bash') { 'bash' } else { $null }
+    if ((Test-Path $fetch) -and $bash) {
         Write-Step 'test data'
-        Invoke-Tool bash @($fetch)
+        Invoke-Tool $bash @($fetch)
     }
 
     Write-Step 'dotnet test'
@@ -185,6 +191,12 @@ function Invoke-Pack {
             if (-not $strip) { throw 'strip (binutils) or llvm-strip is needed to strip the native library' }
             $mode = if ($rid.StartsWith('win-')) { '--strip-all' } else { '--strip-unneeded' }
             Invoke-Tool $strip @($mode, $staged)
+        }
+        # A stock Windows has KERNEL32 and the C runtime, nothing from a MinGW installation.
+        if ($rid.StartsWith('win-') -and (Test-Command 'objdump')) {
+            $imports = @(& objdump -p $staged | Select-String 'DLL Name:\s*(\S+)' | ForEach-Object { $_.Matches[0].Groups[1].Value.ToLowerInvariant() })
+            $foreign = @($imports | Where-Object { $_ -notmatch '^(kernel32|msvcrt|ucrtbase|api-ms-win-crt-.*)\.dll$' })
+            if ($foreign.Count -gt 0) { throw "$lib imports $($foreign -join ', '), which a stock Windows does not have" }
         }
     }
 

@@ -83,9 +83,9 @@ stage_native() {
       if "${p}objdump" -t "$dst" 2>/dev/null | grep -q '^\['; then die "$rid: $dst still has a COFF symbol table"; fi
       exports="$(awk '/\[Ordinal\/Name Pointer\] Table/ {on=1; next} on && NF == 0 {on=0} on {print $NF}' <<<"$info")"
       local dlls; dlls="$(awk '/DLL Name:/ {print tolower($3)}' <<<"$info" | sort -u | tr '\n' ' ')"
-      # KERNEL32 plus the C runtime that every Windows has (msvcrt, or the api-ms-win-crt set for a UCRT toolchain).
+      # KERNEL32 plus the C runtime that every Windows has (msvcrt, or ucrtbase / api-ms-win-crt-* for a UCRT toolchain).
       for dll in $dlls; do
-        [[ "$dll" == kernel32.dll || "$dll" == msvcrt.dll || "$dll" == api-ms-win-crt-* ]] ||
+        [[ "$dll" == kernel32.dll || "$dll" == msvcrt.dll || "$dll" == ucrtbase.dll || "$dll" == api-ms-win-crt-* ]] ||
           die "$rid: $lib imports $dll, which a stock Windows does not have (imports: $dlls)"
       done
       log "$rid: $lib $(stat -c %s "$dst") bytes, imports: $dlls"

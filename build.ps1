@@ -224,6 +224,12 @@ switch ($Command) {
         Build-All | Out-Null
         $cliArgs = @(if ($Rest.Count -gt 0) { $Rest } else { 'run', '-p', 'The little boat sailed' })
         $dll = Join-Path $Artifacts "bin/BitNative.Cli/$($Configuration.ToLowerInvariant())/BitNative.Cli.dll"
+        # The CLI falls back to artifacts/models/tiny.gguf when the bundled models/default.gguf is absent; make it once.
+        $demo = Join-Path $Artifacts 'models/tiny.gguf'
+        if (-not (Test-Path (Join-Path $Root 'models/default.gguf')) -and -not (Test-Path $demo)) {
+            Write-Step 'synthetic demo model (artifacts/models/tiny.gguf)'
+            Invoke-Tool dotnet @($dll, 'make-model', '--shape', 'tiny', '--seed', '1', '-o', $demo)
+        }
         Invoke-Tool dotnet (@($dll) + $cliArgs)
     }
     'test' { Invoke-Test }

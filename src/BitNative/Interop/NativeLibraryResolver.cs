@@ -97,10 +97,10 @@ internal static class NativeLibraryResolver
             yield return Directory.Exists(overridePath) ? Path.Combine(overridePath, PlatformFileName) : overridePath;
         }
 
-        var roots = new List<string> { AppContext.BaseDirectory };
+        var roots = new List<string> { Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory) };
         // Location is empty in single-file apps; AppContext.BaseDirectory above covers them.
 #pragma warning disable IL3000
-        string? assemblyDir = string.IsNullOrEmpty(assembly.Location) ? null : Path.GetDirectoryName(assembly.Location);
+        string? assemblyDir = string.IsNullOrEmpty(assembly.Location) ? null : Path.TrimEndingDirectorySeparator(Path.GetDirectoryName(assembly.Location)!);
 #pragma warning restore IL3000
         if (assemblyDir is not null && !roots.Contains(assemblyDir))
         {

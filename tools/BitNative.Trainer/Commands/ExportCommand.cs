@@ -1,0 +1,27 @@
+using System.CommandLine;
+using BitNative.Trainer.Export;
+using BitNative.Trainer.Training;
+
+namespace BitNative.Trainer.Commands;
+
+/// <summary><c>export</c>: checkpoint -> GGUF (I2_S projections, F16 tied embedding, tokenizer inside).</summary>
+internal static class ExportCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "checkpoint.bin of a run", Required = true };
+        var tokenizer = new Option<FileInfo>("--tokenizer") { Description = "tokenizer.json the model was trained with", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "GGUF file to write", Required = true };
+        var name = new Option<string>("--name") { DefaultValueFactory = _ => "BitNative Brown 1.58-bit" };
+        var command = new Command("export", "Write a checkpoint as a BitNet b1.58 GGUF (I2_S)") { checkpoint, tokenizer, output, name };
+        command.SetAction(r =>
+        {
+            var (header, model) = Checkpoint.Load(r.GetValue(checkpoint)!.FullName, null, out _);
+            string path = r.GetValue(output)!.FullName;
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            GgufExporter.Write(model, TokenizerFiles.Load(r.GetValue(tokenizer)!.FullName), path, r.GetValue(name)!);
+            Console.WriteLine($"step {header.Step} ({header.TokensSeen:N0} tokens) written to {path} ({new FileInfo(path).Length:N0} bytes)");
+        });
+        return command;
+    }
+}

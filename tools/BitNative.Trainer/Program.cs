@@ -9,6 +9,7 @@ var root = new RootCommand("BitNative QAT trainer: trains the small BitNet b1.58
     TrainCommand.Create(),
     ExportCommand.Create(),
     EvalCommand.Create(),
+    PlotCommand.Create(),
 };
 
 try

@@ -32,10 +32,11 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => defaults.Seed };
         var evalEvery = new Option<int>("--eval-every") { DefaultValueFactory = _ => defaults.EvalEvery };
         var checkpointEvery = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => defaults.CheckpointEvery };
+        var stopAfter = new Option<int>("--stop-after") { Description = "Checkpoint and stop after this many steps (resume later)", DefaultValueFactory = _ => int.MaxValue };
         var command = new Command("train", "Train the model (QAT: ternary weights, int8 activations, straight-through estimator)")
         {
             train, test, tokenizer, run, resume, threads, dim, layers, ff, heads, kvHeads, context,
-            steps, batch, lr, warmup, seed, evalEvery, checkpointEvery,
+            steps, batch, lr, warmup, seed, evalEvery, checkpointEvery, stopAfter,
         };
         command.SetAction(r =>
         {
@@ -57,7 +58,7 @@ internal static class TrainCommand
                 EvalEvery = r.GetValue(evalEvery),
                 CheckpointEvery = r.GetValue(checkpointEvery),
             };
-            new TrainingRun(r.GetValue(run)!.FullName, dataset, validation, Console.Out).Run(shape, options, r.GetValue(resume));
+            new TrainingRun(r.GetValue(run)!.FullName, dataset, validation, Console.Out).Run(shape, options, r.GetValue(resume), r.GetValue(stopAfter));
         });
         return command;
     }

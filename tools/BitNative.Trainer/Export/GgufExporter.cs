@@ -2,11 +2,34 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using BitNative.Formats.Gguf;
 using BitNative.Kernels;
+using BitNative.Model;
 using BitNative.Tokenization;
 using BitNative.Trainer.Model;
 using BitNative.Trainer.Ops;
 
 namespace BitNative.Trainer.Export;
+
+/// <summary>How the exported file stores the tied embedding / head and the projections (the file-level lossy choices).</summary>
+/// <param name="Head">F16 (the reference), Q8_0 or Q6_K.</param>
+/// <param name="Weights">I2_S (the reference), TQ2_0 or TQ1_0 (the same ternary values; the scale becomes a per-block fp16).</param>
+internal sealed record ExportOptions(GgmlType Head = GgmlType.F16, GgmlType Weights = GgmlType.I2_S)
+{
+    public static ExportOptions Parse(string head, string weights) => new(
+        head.ToLowerInvariant() switch
+        {
+            "f16" => GgmlType.F16,
+            "q8_0" => GgmlType.Q8_0,
+            "q6_k" => GgmlType.Q6_K,
+            _ => throw new ArgumentException($"--head {head} is not f16, q8_0 or q6_k."),
+        },
+        weights.ToLowerInvariant() switch
+        {
+            "i2_s" => GgmlType.I2_S,
+            "tq2_0" => GgmlType.TQ2_0,
+            "tq1_0" => GgmlType.TQ1_0,
+            _ => throw new ArgumentException($"--weights {weights} is not i2_s, tq2_0 or tq1_0."),
+        });
+}
 
 /// <summary>
 /// Writes a trained model as a bitnet.cpp-style GGUF (architecture <c>bitnet-b1.58</c>) through the project's
@@ -19,8 +42,9 @@ internal static class GgufExporter
 {
     public const string Architecture = "bitnet-b1.58";
 
-    public static void Write(TrainingModel model, TokenizerData tokenizer, string path, string name)
+    public static void Write(TrainingModel model, TokenizerData tokenizer, string path, string name, ExportOptions? options = null)
     {
+        options ??= new ExportOptions();
         ModelShape s = model.Shape;
         if (tokenizer.Count != s.Vocab)
         {
@@ -31,7 +55,8 @@ internal static class GgufExporter
         var w = new GgufWriter();
         w.AddString("general.architecture", a)
          .AddString("general.name", name)
-         .AddUInt32("general.file_type", 40) // bitnet.cpp's I2_S file type
+         // llama_ftype: MOSTLY_TQ1_0 = 36, MOSTLY_TQ2_0 = 37; bitnet.cpp writes 40 for I2_S.
+         .AddUInt32("general.file_type", options.Weights switch { GgmlType.TQ1_0 => 36u, GgmlType.TQ2_0 => 37u, _ => 40u })
          .AddUInt32($"{a}.vocab_size", (uint)s.Vocab)
          .AddUInt32($"{a}.context_length", (uint)s.Context)
          .AddUInt32($"{a}.embedding_length", (uint)s.Dim)
@@ -50,15 +75,13 @@ internal static class GgufExporter
             switch (t.Kind)
             {
                 case TensorKind.Embedding:
-                    var halves = new Half[t.Length];
-                    System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(values, halves);
-                    w.AddTensor(t.Name, GgmlType.F16, [t.Columns, t.Rows], MemoryMarshal.AsBytes(halves.AsSpan()));
+                    w.AddTensor(t.Name, options.Head, [t.Columns, t.Rows], EncodeEmbedding(t, values, options.Head));
                     break;
                 case TensorKind.Norm:
                     w.AddTensor(t.Name, GgmlType.F32, [t.Columns], MemoryMarshal.AsBytes(values));
                     break;
                 default:
-                    w.AddTensor(t.Name, GgmlType.I2_S, [t.Columns, t.Rows], PackI2S(t, values));
+                    w.AddTensor(t.Name, options.Weights, [t.Columns, t.Rows], PackTernary(t, values, options.Weights));
                     break;
             }
         }
@@ -70,7 +93,7 @@ internal static class GgufExporter
     /// Ternarizes with the engine's kernel and checks the codes against the trainer's own rule (the one every training
     /// step used): the shipped weights must be exactly the weights the trainer evaluated.
     /// </summary>
-    private static byte[] PackI2S(ParameterTensor t, ReadOnlySpan<float> latent)
+    private static byte[] PackTernary(ParameterTensor t, ReadOnlySpan<float> latent, GgmlType type)
     {
         var q = new sbyte[t.Length];
         float gamma = WeightPacker.TernarizeAbsmean(latent, q);
@@ -85,10 +108,48 @@ internal static class GgufExporter
             }
         }
 
+        if (type != GgmlType.I2_S)
+        {
+            // TQ blocks carry the scale as fp16 (llama.cpp's converter stores BitNet this way).
+            TernaryFormat format = type == GgmlType.TQ2_0 ? TernaryFormat.Tq2 : TernaryFormat.Tq1;
+            var tq = new byte[WeightPacker.PackedBytes(format, t.Rows, t.Columns)];
+            WeightPacker.Pack(format, q, gamma, tq);
+            return tq;
+        }
+
         var packed = new byte[WeightPacker.PackedBytes(TernaryFormat.I2S, t.Rows, t.Columns) + 32];
         WeightPacker.Pack(TernaryFormat.I2S, q, gamma, packed);
         BinaryPrimitives.WriteSingleLittleEndian(packed.AsSpan(packed.Length - 32), gamma); // bitnet.cpp's trailer
         return packed;
+    }
+
+    private static byte[] EncodeEmbedding(ParameterTensor t, ReadOnlySpan<float> values, GgmlType type)
+    {
+        if (type == GgmlType.F16)
+        {
+            var halves = new Half[t.Length];
+            System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(values, halves);
+            return MemoryMarshal.AsBytes(halves.AsSpan()).ToArray();
+        }
+
+        RowCodec codec = type == GgmlType.Q8_0 ? RowCodec.Q8_0 : RowCodec.Q6_K;
+        int rowBytes = (int)codec.RowBytes(t.Columns);
+        var bytes = new byte[rowBytes * t.Rows];
+        for (int r = 0; r < t.Rows; r++)
+        {
+            ReadOnlySpan<float> row = values.Slice(r * t.Columns, t.Columns);
+            Span<byte> destination = bytes.AsSpan(r * rowBytes, rowBytes);
+            if (type == GgmlType.Q8_0)
+            {
+                BlockDecoding.EncodeQ8_0(row, destination);
+            }
+            else
+            {
+                BlockDecoding.EncodeQ6_K(row, destination);
+            }
+        }
+
+        return bytes;
     }
 
     private static void AddTokenizer(GgufWriter w, TokenizerData t)

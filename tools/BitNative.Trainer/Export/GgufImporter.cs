@@ -35,6 +35,17 @@ internal static class GgufImporter
                 case GgmlType.F32:
                     MemoryMarshal.Cast<byte, float>(data)[..t.Length].CopyTo(values);
                     break;
+                case GgmlType.Q8_0 or GgmlType.Q6_K when t.Kind == TensorKind.Embedding:
+                    // The engine turns a quantized head into F16 at load; do the same, so both evaluate the same values.
+                    RowCodec codec = info.Type == GgmlType.Q8_0 ? RowCodec.Q8_0 : RowCodec.Q6_K;
+                    int rowBytes = (int)codec.RowBytes(t.Columns);
+                    for (int r = 0; r < t.Rows; r++)
+                    {
+                        Span<float> row = values.Slice(r * t.Columns, t.Columns);
+                        codec.Decode(data.Slice(r * rowBytes, rowBytes), row);
+                    }
+
+                    break;
                 case GgmlType.I2_S:
                     var codes = new sbyte[t.Length];
                     WeightPacker.Unpack(TernaryFormat.I2S, data, codes, []);
@@ -47,7 +58,7 @@ internal static class GgufImporter
                     model.Projections.SelectMany(p => p.All).Single(p => p.Name == t.Name).SetTernary(codes, gamma);
                     break;
                 default:
-                    throw new InvalidDataException($"{path}: {t.Name} is {info.Type}; the trainer reads F16, F32 and I2_S.");
+                    throw new InvalidDataException($"{path}: {t.Name} is {info.Type}; the trainer reads F16, F32, I2_S (and Q8_0 / Q6_K embeddings).");
             }
         }
 

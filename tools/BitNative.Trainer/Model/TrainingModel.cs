@@ -65,6 +65,12 @@ internal sealed class TrainingModel
     public QuantMode Mode { get; set; } = QuantMode.Ternary;
 
     /// <summary>
+    /// Rounds keys and values to fp16 as the engine's KV cache stores them (evaluation only: training keeps fp32).
+    /// With it, the trainer reproduces the engine's losses to float precision; without it they differ by the KV rounding.
+    /// </summary>
+    public bool HalfPrecisionKv { get; set; }
+
+    /// <summary>
     /// Set for a model read back from a file: its forward weights are the file's ternary codes and scales, which
     /// <see cref="Prepare"/> would replace by a re-ternarization of their dequantized values (a different γ).
     /// </summary>
@@ -184,6 +190,14 @@ internal sealed class TrainingModel
         return _scored == 0 ? 0f : (float)(sum / _scored);
     }
 
+    private static void RoundToHalf(Span<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)(Half)values[i];
+        }
+    }
+
     /// <summary>XMid = x + O(attn_sub_norm(attention(rope(Q n), rope(K n), V n))), n = attn_norm(x).</summary>
     private void AttentionForward(int l, int n)
     {
@@ -201,6 +215,12 @@ internal sealed class TrainingModel
         w.V.Forward(s.NQ, s.NScale, n, s.V); // [N, kv]
         _rope.Apply(s.Q, n, d, Shape.Context, inverse: false);
         _rope.Apply(s.K, n, kv, Shape.Context, inverse: false);
+        if (HalfPrecisionKv)
+        {
+            RoundToHalf(s.K.AsSpan(0, n * kv));
+            RoundToHalf(s.V.AsSpan(0, n * kv));
+        }
+
         _attention.Forward(s.Q, s.K, s.V, s.Probs, s.Att, _batch, Shape.Context);
 
         RmsNorm.Forward(s.Att, PM(p + "attn_sub_norm.weight"), eps, n, d, a.Normed, s.SubRstd);

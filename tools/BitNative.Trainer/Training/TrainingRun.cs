@@ -32,8 +32,12 @@ internal sealed class TrainingRun
         _console = console;
     }
 
-    /// <summary>Trains from scratch, or resumes when the folder holds a checkpoint and <paramref name="resume"/> is set.</summary>
-    public TrainingModel Run(ModelShape shape, TrainOptions options, bool resume)
+    /// <summary>
+    /// Trains from scratch, or resumes when the folder holds a checkpoint and <paramref name="resume"/> is set. With
+    /// <paramref name="stopAfter"/>, saves a checkpoint and returns after that many steps of this session (the run
+    /// itself keeps its length and schedule: resume it later).
+    /// </summary>
+    public TrainingModel Run(ModelShape shape, TrainOptions options, bool resume, int stopAfter = int.MaxValue)
     {
         Directory.CreateDirectory(_folder);
         string checkpointPath = Path.Combine(_folder, CheckpointFile);
@@ -71,7 +75,8 @@ internal sealed class TrainingRun
 
         var clock = Stopwatch.StartNew();
         using var log = new StreamWriter(logPath, append: true);
-        for (int step = start; step < options.Steps; step++)
+        int end = (int)Math.Min(options.Steps, (long)start + stopAfter);
+        for (int step = start; step < end; step++)
         {
             float lr = schedule.At(step);
             model.Prepare();
@@ -104,7 +109,7 @@ internal sealed class TrainingRun
                     $"step {step + 1,5}/{options.Steps}  loss {loss:F4}  lr {lr:E2}  |g| {norm:F2}  {(validation.Length > 0 ? "val " + validation + "  " : "")}{(step + 1 - start) * options.Batch * context / clock.Elapsed.TotalSeconds:F0} tok/s  {seconds:F0} s"));
             }
 
-            if ((step + 1) % options.CheckpointEvery == 0 || last)
+            if ((step + 1) % options.CheckpointEvery == 0 || step + 1 == end)
             {
                 log.Flush();
                 Checkpoint.Save(checkpointPath, new CheckpointHeader(model.Shape, options, step + 1, tokens, seconds), model, optimizer);

@@ -24,8 +24,13 @@ internal static class EvalCommand
         var file = new Option<FileInfo>("--file", "-f") { Description = "Text to score", Required = true };
         var useFloat = new Option<bool>("--float") { Description = "Full-precision latent weights and activations (checkpoint only)" };
         var chunks = new Option<int>("--chunks") { Description = "Score at most this many windows (0: all)", DefaultValueFactory = _ => 0 };
+        var int4 = new Option<bool>("--a4") { Description = "BitNet a4.8 split: int4 inputs for Q/K/V/gate/up, int8 for O/down (ternary only)" };
+        var halfKv = new Option<bool>("--fp16-kv") { Description = "Round keys and values to fp16 like the engine's KV cache" };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
-        var command = new Command("eval", "Held-out perplexity computed by the trainer") { checkpoint, tokenizer, gguf, file, useFloat, chunks, threads };
+        var command = new Command("eval", "Held-out perplexity computed by the trainer")
+        {
+            checkpoint, tokenizer, gguf, file, useFloat, int4, halfKv, chunks, threads,
+        };
         command.SetAction(r =>
         {
             Gemm.Threads = r.GetValue(threads);
@@ -47,6 +52,8 @@ internal static class EvalCommand
                 throw new ArgumentException("Give --gguf FILE, or --checkpoint FILE with --tokenizer FILE.");
             }
 
+            model.Int4Inputs = r.GetValue(int4);
+            model.HalfPrecisionKv = r.GetValue(halfKv);
             var clock = Stopwatch.StartNew();
             int[] tokens = TokenizerFiles.Encode(vocabulary, r.GetValue(file)!.FullName, addBos: vocabulary.AddBos);
             var result = Perplexity.Evaluate(model, tokens, vocabulary.BosId ?? 0, r.GetValue(chunks), batch: 4);

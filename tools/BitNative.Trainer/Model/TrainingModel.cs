@@ -71,6 +71,12 @@ internal sealed class TrainingModel
     public bool HalfPrecisionKv { get; set; }
 
     /// <summary>
+    /// Evaluation of BitNet a4.8's activation split on this b1.58 model: int4 (absmean) inputs for the Q, K, V, gate and
+    /// up projections, int8 kept for O and down (without a4.8's top-K sparsification of the down input). Ternary mode only.
+    /// </summary>
+    public bool Int4Inputs { get; set; }
+
+    /// <summary>
     /// Set for a model read back from a file: its forward weights are the file's ternary codes and scales, which
     /// <see cref="Prepare"/> would replace by a re-ternarization of their dequantized values (a different γ).
     /// </summary>
@@ -190,6 +196,19 @@ internal sealed class TrainingModel
         return _scored == 0 ? 0f : (float)(sum / _scored);
     }
 
+    /// <summary>Quantizes the input of Q/K/V or gate/up: int8, or int4 when <see cref="Int4Inputs"/> is set.</summary>
+    private void QuantizeWideInput(float[] x, int n, int width, float[] xq, float[] scale)
+    {
+        if (Int4Inputs && Mode == QuantMode.Ternary)
+        {
+            ActivationQuant.ApplyInt4(x, n, width, xq, scale);
+        }
+        else
+        {
+            ActivationQuant.Apply(Mode, x, n, width, xq, scale);
+        }
+    }
+
     private static void RoundToHalf(Span<float> values)
     {
         for (int i = 0; i < values.Length; i++)
@@ -209,7 +228,7 @@ internal sealed class TrainingModel
         string p = $"blk.{l}.";
 
         RmsNorm.Forward(a.Residual[l], PM(p + "attn_norm.weight"), eps, n, d, a.Normed, s.AttnRstd);
-        ActivationQuant.Apply(Mode, a.Normed, n, d, s.NQ, s.NScale);
+        QuantizeWideInput(a.Normed, n, d, s.NQ, s.NScale);
         w.Q.Forward(s.NQ, s.NScale, n, s.Q); // [N, d]
         w.K.Forward(s.NQ, s.NScale, n, s.K); // [N, kv]
         w.V.Forward(s.NQ, s.NScale, n, s.V); // [N, kv]
@@ -240,7 +259,7 @@ internal sealed class TrainingModel
         string p = $"blk.{l}.";
 
         RmsNorm.Forward(s.XMid, PM(p + "ffn_norm.weight"), eps, n, d, a.Normed, s.FfnRstd);
-        ActivationQuant.Apply(Mode, a.Normed, n, d, s.MQ, s.MScale);
+        QuantizeWideInput(a.Normed, n, d, s.MQ, s.MScale);
         w.Gate.Forward(s.MQ, s.MScale, n, s.G); // [N, f]
         w.Up.Forward(s.MQ, s.MScale, n, s.U);   // [N, f]
         SquaredReluGate.Forward(s.G, s.U, s.H, n * f);

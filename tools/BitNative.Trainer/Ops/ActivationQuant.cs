@@ -42,4 +42,20 @@ internal static class ActivationQuant
                 System.Numerics.Tensors.TensorPrimitives.Multiply(xq.Span.Slice(t * width, width), rowScale.Span[t], x.Span.Slice(t * width, width));
             }
         });
+
+    /// <summary>
+    /// BitNet a4.8's int4 rule for evaluation (never trained with here): the engine's own kernel
+    /// (<see cref="BitNative.Kernels.ActivationQuantizer.QuantizeInt4"/>: β = mean|x|, s = √7 / max(β, 1e-5),
+    /// q = round_half_even(clamp(x·s, −8, 7))), so the simulated mode is the engine's rule bit for bit.
+    /// </summary>
+    public static void ApplyInt4(ReadOnlyMemory<float> x, int rows, int width, Memory<float> xq, Memory<float> rowScale)
+    {
+        var q = new sbyte[rows * width];
+        BitNative.Kernels.ActivationQuantizer.QuantizeInt4(x.Span[..(rows * width)], rows, width, q, rowScale.Span[..rows]);
+        Span<float> qs = xq.Span;
+        for (int i = 0; i < q.Length; i++)
+        {
+            qs[i] = q[i];
+        }
+    }
 }

@@ -7,7 +7,7 @@
 #   5. trainer `eval`                             held-out PPL: latent float weights, and the exported ternary file
 #   6. trainer `plot` + rsvg-convert              loss curve -> docs/images/loss-curve.png
 # Re-running after an interruption resumes training from the last checkpoint (every 100 steps).
-# Uses 2 threads; about 40 minutes on a 2-core machine shared with other work.
+# Uses 2 threads; about 35-45 minutes on a 2-core machine shared with other work.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +28,7 @@ trainer() { dotnet "$WORK/bin/BitNative.Trainer.dll" "$@"; }
 
 trainer train --train "$CORPUS/train.txt" --test "$CORPUS/test.txt" --tokenizer "$TOKENIZER" --run "$RUN" --resume \
   --dim 256 --layers 4 --ff 768 --heads 4 --kv-heads 2 --context 256 \
-  --steps 1200 --batch 8 --lr 3e-3 --warmup 60 --seed 1234 --eval-every 100 --checkpoint-every 100 --threads 2
+  --steps 1000 --batch 8 --lr 3e-3 --warmup 50 --seed 1234 --eval-every 100 --checkpoint-every 100 --threads 2
 
 trainer export --checkpoint "$RUN/checkpoint.bin" --tokenizer "$TOKENIZER" --out "$ROOT/models/default.gguf"
 

@@ -1,0 +1,32 @@
+using System.CommandLine;
+using System.Diagnostics;
+using BitNative.Tokenization;
+
+namespace BitNative.Trainer.Commands;
+
+/// <summary><c>tokenizer</c>: trains the byte-level BPE vocabulary (Llama-3 pre-tokenizer, BitNet chat template) on a text file.</summary>
+internal static class TokenizerCommand
+{
+    public static Command Create()
+    {
+        var train = new Option<FileInfo>("--train") { Description = "Training text", Required = true };
+        var vocab = new Option<int>("--vocab") { Description = "Vocabulary size incl. bytes and special tokens", DefaultValueFactory = _ => 4096 };
+        var output = new Option<FileInfo>("--out") { Description = "tokenizer.json to write (Hugging Face format)", Required = true };
+        var command = new Command("tokenizer", "Train the BPE vocabulary") { train, vocab, output };
+        command.SetAction(r =>
+        {
+            var clock = Stopwatch.StartNew();
+            TokenizerData data = ByteLevelBpeTrainer.Train(File.ReadAllText(r.GetValue(train)!.FullName), r.GetValue(vocab));
+            if (data.Count != r.GetValue(vocab))
+            {
+                throw new InvalidOperationException($"The corpus yields only {data.Count} tokens; ask for fewer.");
+            }
+
+            string path = r.GetValue(output)!.FullName;
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            data.WriteHuggingFace(path, Path.Combine(Path.GetDirectoryName(path)!, "tokenizer_config.json"));
+            Console.WriteLine($"{data.Count} tokens ({data.Merges.Count} merges) written to {path} in {clock.Elapsed.TotalSeconds:F1} s");
+        });
+        return command;
+    }
+}

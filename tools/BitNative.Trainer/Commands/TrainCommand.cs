@@ -1,0 +1,65 @@
+using System.CommandLine;
+using BitNative.Tokenization;
+using BitNative.Trainer.Data;
+using BitNative.Trainer.Model;
+using BitNative.Trainer.Ops;
+using BitNative.Trainer.Training;
+
+namespace BitNative.Trainer.Commands;
+
+/// <summary><c>train</c>: quantization-aware training from scratch, or resumed from the run folder's checkpoint.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var train = new Option<FileInfo>("--train") { Description = "Training text", Required = true };
+        var test = new Option<FileInfo>("--test") { Description = "Held-out text (validation loss)", Required = true };
+        var tokenizer = new Option<FileInfo>("--tokenizer") { Description = "tokenizer.json from the tokenizer command", Required = true };
+        var run = new Option<DirectoryInfo>("--run") { Description = "Run folder: checkpoint.bin, log.csv", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's checkpoint if there is one" };
+        var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => 2 };
+        var dim = new Option<int>("--dim") { DefaultValueFactory = _ => 256 };
+        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => 4 };
+        var ff = new Option<int>("--ff") { DefaultValueFactory = _ => 768 };
+        var heads = new Option<int>("--heads") { DefaultValueFactory = _ => 4 };
+        var kvHeads = new Option<int>("--kv-heads") { DefaultValueFactory = _ => 2 };
+        var context = new Option<int>("--context") { DefaultValueFactory = _ => 256 };
+        var defaults = new TrainOptions();
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => defaults.Steps };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => defaults.Batch };
+        var lr = new Option<float>("--lr") { DefaultValueFactory = _ => defaults.LearningRate };
+        var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => defaults.WarmupSteps };
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => defaults.Seed };
+        var evalEvery = new Option<int>("--eval-every") { DefaultValueFactory = _ => defaults.EvalEvery };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => defaults.CheckpointEvery };
+        var stopAfter = new Option<int>("--stop-after") { Description = "Checkpoint and stop after this many steps (resume later)", DefaultValueFactory = _ => int.MaxValue };
+        var command = new Command("train", "Train the model (QAT: ternary weights, int8 activations, straight-through estimator)")
+        {
+            train, test, tokenizer, run, resume, threads, dim, layers, ff, heads, kvHeads, context,
+            steps, batch, lr, warmup, seed, evalEvery, checkpointEvery, stopAfter,
+        };
+        command.SetAction(r =>
+        {
+            Gemm.Threads = r.GetValue(threads);
+            TokenizerData vocabulary = TokenizerFiles.Load(r.GetValue(tokenizer)!.FullName);
+            int bos = vocabulary.BosId ?? throw new InvalidDataException("The tokenizer has no BOS token.");
+            var dataset = new TokenDataset(TokenizerFiles.Encode(vocabulary, r.GetValue(train)!.FullName, addBos: false), bos);
+            int[] validation = TokenizerFiles.Encode(vocabulary, r.GetValue(test)!.FullName, addBos: true);
+            Console.WriteLine($"{dataset.Tokens.Length:N0} training tokens, {validation.Length:N0} held-out tokens");
+            var shape = new ModelShape(vocabulary.Count, r.GetValue(dim), r.GetValue(layers), r.GetValue(ff), r.GetValue(heads),
+                r.GetValue(kvHeads), r.GetValue(context));
+            var options = new TrainOptions
+            {
+                Steps = r.GetValue(steps),
+                Batch = r.GetValue(batch),
+                LearningRate = r.GetValue(lr),
+                WarmupSteps = r.GetValue(warmup),
+                Seed = r.GetValue(seed),
+                EvalEvery = r.GetValue(evalEvery),
+                CheckpointEvery = r.GetValue(checkpointEvery),
+            };
+            new TrainingRun(r.GetValue(run)!.FullName, dataset, validation, Console.Out).Run(shape, options, r.GetValue(resume), r.GetValue(stopAfter));
+        });
+        return command;
+    }
+}

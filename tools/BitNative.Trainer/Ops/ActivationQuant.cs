@@ -45,7 +45,7 @@ internal static class ActivationQuant
 
     /// <summary>
     /// BitNet a4.8's int4 rule for evaluation (never trained with here): the engine's own kernel
-    /// (<see cref="BitNative.Kernels.ActivationQuantizer.QuantizeInt4"/>: β = mean|x|, s = √7 / max(β, 1e-5),
+    /// (<see cref="BitNative.Kernels.ActivationQuantizer.QuantizeInt4(ReadOnlySpan{float}, int, int, Span{sbyte}, Span{float})"/>: β = mean|x|, s = √7 / max(β, 1e-5),
     /// q = round_half_even(clamp(x·s, −8, 7))), so the simulated mode is the engine's rule bit for bit.
     /// </summary>
     public static void ApplyInt4(ReadOnlyMemory<float> x, int rows, int width, Memory<float> xq, Memory<float> rowScale)

@@ -49,6 +49,13 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Logits of the last evaluated token (vocabulary-sized); empty before any token is evaluated.</summary>
     public ReadOnlySpan<float> Logits => _hasLogits ? _state.Logits : default;
 
+    /// <summary>Times this session's forward passes part by part when set (bench --profile).</summary>
+    internal TransformerProfiler? Profiler
+    {
+        get => _state.Profiler;
+        set => _state.Profiler = value;
+    }
+
     /// <summary>Forgets every evaluated token.</summary>
     public void Reset()
     {

@@ -30,6 +30,9 @@ internal sealed class InferenceState
 
     public int MaxTokens { get; }
 
+    /// <summary>Times the forward passes that use this state when set (bench --profile); null in normal runs.</summary>
+    public TransformerProfiler? Profiler { get; set; }
+
     public float[] X { get; }            // [T, d] residual stream
     public float[] Normed { get; }       // [T, max(d, f)] RMSNorm output, projection input
     public sbyte[] Quantized { get; }    // [T, max(d, f)] int8 projection input

@@ -51,10 +51,14 @@ internal sealed class Transformer
             throw new ArgumentException($"allLogits needs {count} x {_config.VocabSize} values.", nameof(allLogits));
         }
 
+        using var forward = TransformerProfiler.TimeForward(state.Profiler, count);
         int d = _config.EmbeddingLength;
-        for (int t = 0; t < count; t++)
+        using (TransformerProfiler.Time(state.Profiler, ForwardPart.Embedding, 0))
         {
-            _weights.TokenEmbedding.ReadRow(tokens[t], state.X.AsSpan(t * d, d)); // x[t] = embedding[token]
+            for (int t = 0; t < count; t++)
+            {
+                _weights.TokenEmbedding.ReadRow(tokens[t], state.X.AsSpan(t * d, d)); // x[t] = embedding[token]
+            }
         }
 
         for (int layer = 0; layer < _config.BlockCount; layer++)
@@ -63,7 +67,10 @@ internal sealed class Transformer
             FeedForwardBlock(state, layer, count);
         }
 
-        Head(state, count, allLogits);
+        using (TransformerProfiler.Time(state.Profiler, ForwardPart.OutputHead, 2))
+        {
+            Head(state, count, allLogits);
+        }
     }
 
     /// <summary>x += Output(subnorm(attention(rope(Q n), rope(K n), V n))), n = attn_norm(x).</summary>
@@ -73,38 +80,62 @@ internal sealed class Transformer
         int d = _config.EmbeddingLength, kv = _config.KvDim;
         float eps = _config.RmsNormEpsilon;
 
-        TensorOps.RmsNormRows(s.X, w.AttentionNorm, eps, count, d, s.Normed);
-        PrepareInput(w.Query, s, count, d);
-        Project(w.Query, s, count, s.Query);   // [T, d]
-        Project(w.Key, s, count, s.Key);       // [T, kv]
-        Project(w.Value, s, count, s.Value);   // [T, kv]
-
-        for (int t = 0; t < count; t++)
+        using (TransformerProfiler.Time(s.Profiler, ForwardPart.Norm, 1))
         {
-            _rope.Apply(s.Query.AsSpan(t * d, d), start + t);
-            _rope.Apply(s.Key.AsSpan(t * kv, kv), start + t);
-            cache.Write(layer, start + t, s.Key.AsSpan(t * kv, kv), s.Value.AsSpan(t * kv, kv));
+            TensorOps.RmsNormRows(s.X, w.AttentionNorm, eps, count, d, s.Normed);
+            PrepareInput(w.Query, s, count, d);
         }
 
-        for (int t = 0; t < count; t++)
+        using (TransformerProfiler.Time(s.Profiler, ForwardPart.QkvProjection, 3))
         {
-            Attend(s, cache, layer, s.Query.AsSpan(t * d, d), start + t, s.Attention.AsSpan(t * d, d));
+            Project(w.Query, s, count, s.Query);   // [T, d]
+            Project(w.Key, s, count, s.Key);       // [T, kv]
+            Project(w.Value, s, count, s.Value);   // [T, kv]
         }
 
-        ReadOnlySpan<float> attention = s.Attention.AsSpan(0, count * d);
-        if (w.AttentionSubNorm is not null)
+        using (TransformerProfiler.Time(s.Profiler, ForwardPart.RopeKvWrite, 0))
         {
-            TensorOps.RmsNormRows(attention, w.AttentionSubNorm, eps, count, d, s.Normed);
-            attention = s.Normed.AsSpan(0, count * d);
-        }
-        else
-        {
-            attention.CopyTo(s.Normed);
+            for (int t = 0; t < count; t++)
+            {
+                _rope.Apply(s.Query.AsSpan(t * d, d), start + t);
+                _rope.Apply(s.Key.AsSpan(t * kv, kv), start + t);
+                cache.Write(layer, start + t, s.Key.AsSpan(t * kv, kv), s.Value.AsSpan(t * kv, kv));
+            }
         }
 
-        PrepareInput(w.Output, s, count, d);
-        Project(w.Output, s, count, s.Projected);
-        TensorPrimitives.Add(s.X.AsSpan(0, count * d), s.Projected.AsSpan(0, count * d), s.X.AsSpan(0, count * d));
+        using (TransformerProfiler.Time(s.Profiler, ForwardPart.Attention, 0))
+        {
+            for (int t = 0; t < count; t++)
+            {
+                Attend(s, cache, layer, s.Query.AsSpan(t * d, d), start + t, s.Attention.AsSpan(t * d, d));
+            }
+        }
+
+        using (TransformerProfiler.Time(s.Profiler, ForwardPart.Norm, 1))
+        {
+            ReadOnlySpan<float> attention = s.Attention.AsSpan(0, count * d);
+            if (w.AttentionSubNorm is not null)
+            {
+                TensorOps.RmsNormRows(attention, w.AttentionSubNorm, eps, count, d, s.Normed);
+                attention = s.Normed.AsSpan(0, count * d);
+            }
+            else
+            {
+                attention.CopyTo(s.Normed);
+            }
+
+            PrepareInput(w.Output, s, count, d);
+        }
+
+        using (TransformerProfiler.Time(s.Profiler, ForwardPart.OutputProjection, 1))
+        {
+            Project(w.Output, s, count, s.Projected);
+        }
+
+        using (TransformerProfiler.Time(s.Profiler, ForwardPart.Residual, 0))
+        {
+            TensorPrimitives.Add(s.X.AsSpan(0, count * d), s.Projected.AsSpan(0, count * d), s.X.AsSpan(0, count * d));
+        }
     }
 
     /// <summary>x += Down(subnorm(act(Gate m) · Up m)), m = ffn_norm(x).</summary>
@@ -114,25 +145,44 @@ internal sealed class Transformer
         int d = _config.EmbeddingLength, f = _config.FeedForwardLength;
         float eps = _config.RmsNormEpsilon;
 
-        TensorOps.RmsNormRows(s.X, w.FeedForwardNorm, eps, count, d, s.Normed);
-        PrepareInput(w.Gate, s, count, d);
-        Project(w.Gate, s, count, s.Gate);     // [T, f]
-        Project(w.Up, s, count, s.Up);         // [T, f]
-        Span<float> hidden = s.Gate.AsSpan(0, count * f);
-        TensorOps.GatedActivation(_config.Activation, hidden, s.Up.AsSpan(0, count * f));
-
-        if (w.FeedForwardSubNorm is not null)
+        using (TransformerProfiler.Time(s.Profiler, ForwardPart.Norm, 1))
         {
-            TensorOps.RmsNormRows(hidden, w.FeedForwardSubNorm, eps, count, f, s.Normed);
-        }
-        else
-        {
-            hidden.CopyTo(s.Normed);
+            TensorOps.RmsNormRows(s.X, w.FeedForwardNorm, eps, count, d, s.Normed);
+            PrepareInput(w.Gate, s, count, d);
         }
 
-        PrepareInput(w.Down, s, count, f);
-        Project(w.Down, s, count, s.Projected); // [T, d]
-        TensorPrimitives.Add(s.X.AsSpan(0, count * d), s.Projected.AsSpan(0, count * d), s.X.AsSpan(0, count * d));
+        using (TransformerProfiler.Time(s.Profiler, ForwardPart.GateUpProjection, 2))
+        {
+            Project(w.Gate, s, count, s.Gate);     // [T, f]
+            Project(w.Up, s, count, s.Up);         // [T, f]
+        }
+
+        using (TransformerProfiler.Time(s.Profiler, ForwardPart.GatedActivation, 1))
+        {
+            Span<float> hidden = s.Gate.AsSpan(0, count * f);
+            TensorOps.GatedActivation(_config.Activation, hidden, s.Up.AsSpan(0, count * f));
+
+            if (w.FeedForwardSubNorm is not null)
+            {
+                TensorOps.RmsNormRows(hidden, w.FeedForwardSubNorm, eps, count, f, s.Normed);
+            }
+            else
+            {
+                hidden.CopyTo(s.Normed);
+            }
+
+            PrepareInput(w.Down, s, count, f);
+        }
+
+        using (TransformerProfiler.Time(s.Profiler, ForwardPart.DownProjection, 1))
+        {
+            Project(w.Down, s, count, s.Projected); // [T, d]
+        }
+
+        using (TransformerProfiler.Time(s.Profiler, ForwardPart.Residual, 0))
+        {
+            TensorPrimitives.Add(s.X.AsSpan(0, count * d), s.Projected.AsSpan(0, count * d), s.X.AsSpan(0, count * d));
+        }
     }
 
     /// <summary>Final norm and output head: logits of the last token, or of every token.</summary>

@@ -22,7 +22,7 @@ enum { NORM_NORMAL, NORM_ZERO, NORM_OUTLIER, NORM_TINY, NORM_OVERFLOW, NORM_LARG
 
 /* Row r of class (kind + r) % NORM_KIND_COUNT: NORM_OVERFLOW squares past FLT_MAX (a row the
  * kernels must report), NORM_TINY squares to zero, NORM_ZERO normalizes by sqrt(eps) alone. */
-static float* norm_case_input(bn_rng* rng, int32_t k, int32_t m, int kind) {
+static inline float* norm_case_input(bn_rng* rng, int32_t k, int32_t m, int kind) {
     float* x = xmalloc((size_t)m * (size_t)k * sizeof(float));
     for (int32_t r = 0; r < m; r++) {
         float* row = x + (int64_t)r * k;
@@ -41,13 +41,13 @@ static float* norm_case_input(bn_rng* rng, int32_t k, int32_t m, int kind) {
     return x;
 }
 
-static float* norm_weight(bn_rng* rng, int32_t k) {
+static inline float* norm_weight(bn_rng* rng, int32_t k) {
     float* w = xmalloc((size_t)k * sizeof(float));
     for (int32_t j = 0; j < k; j++) w[j] = 1.0f + 0.3f * rng_normal(rng); /* some negative ones too */
     return w;
 }
 
-static int same_bits_f32(const float* a, const float* b, int64_t n, int64_t* at) {
+static inline int same_bits_f32(const float* a, const float* b, int64_t n, int64_t* at) {
     for (int64_t i = 0; i < n; i++)
         if (memcmp(a + i, b + i, sizeof(float)) != 0) {
             *at = i;
@@ -57,7 +57,7 @@ static int same_bits_f32(const float* a, const float* b, int64_t n, int64_t* at)
 }
 
 /* One norm variant (f32, q8 or q4 output) against the reference on m rows of k. */
-static void norm_check_variant(const char* variant, bn_rmsnorm_f32_fn f32, bn_rmsnorm_quant_fn q8,
+static inline void norm_check_variant(const char* variant, bn_rmsnorm_f32_fn f32, bn_rmsnorm_quant_fn q8,
                                bn_rmsnorm_quant_fn q4, const float* x, const float* w, int32_t k, int32_t m, int kind) {
     const int64_t count = (int64_t)m * k;
     const float eps = 1e-5f;
@@ -98,7 +98,7 @@ static void norm_check_variant(const char* variant, bn_rmsnorm_f32_fn f32, bn_rm
 
 /* Gate values around the interesting parts of both activations: negatives (ReLU^2 zero), the
  * sigmoid's knee, and |g| large enough that exp(-g) overflows or underflows. */
-static void glu_case_input(bn_rng* rng, float* gate, float* up, int64_t n) {
+static inline void glu_case_input(bn_rng* rng, float* gate, float* up, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         int c = rng_int(rng, 0, 9);
         gate[i] = c == 0 ? (rng_uniform(rng) - 0.5f) * 400.0f : (c == 1 ? 0.0f : rng_normal(rng) * 3.0f);
@@ -106,7 +106,7 @@ static void glu_case_input(bn_rng* rng, float* gate, float* up, int64_t n) {
     }
 }
 
-static void glu_check_variant(const char* variant, bn_glu_f32_fn glu, bn_glu_rmsnorm_q8_fn glu_norm, bn_rng* rng,
+static inline void glu_check_variant(const char* variant, bn_glu_f32_fn glu, bn_glu_rmsnorm_q8_fn glu_norm, bn_rng* rng,
                               int32_t k, int32_t m) {
     const int64_t count = (int64_t)m * k;
     float* gate = xmalloc((size_t)count * sizeof(float));
@@ -157,7 +157,7 @@ static const rope_shape rope_shapes[] = {{20, 5, 128, 128}, {4, 2, 64, 64}, {3, 
                                          {6, 3, 48, 32},    {1, 1, 2, 2}};
 #define N_ROPE_SHAPES ((int)(sizeof rope_shapes / sizeof *rope_shapes))
 
-static void rope_check_variant(const char* variant, bn_rope_kv_fn fn, bn_rng* rng, rope_shape s, int32_t m,
+static inline void rope_check_variant(const char* variant, bn_rope_kv_fn fn, bn_rng* rng, rope_shape s, int32_t m,
                                int32_t position, bn_rope_style style) {
     const int32_t q_dim = s.n_heads * s.head_dim, kv_dim = s.n_kv_heads * s.head_dim;
     const int32_t rows = position + m + 2; /* two rows past the written ones must stay untouched */
@@ -225,7 +225,7 @@ typedef struct attention_case {
 } attention_case;
 
 /* q_sigma large makes sharp softmaxes (scores ~ +-40), small ones nearly uniform weights. */
-static void attention_case_init(attention_case* c, bn_rng* rng, attention_shape s, int32_t m, int32_t position,
+static inline void attention_case_init(attention_case* c, bn_rng* rng, attention_shape s, int32_t m, int32_t position,
                                 float q_sigma) {
     c->s = s;
     c->m = m;
@@ -258,16 +258,16 @@ static void attention_case_init(attention_case* c, bn_rng* rng, attention_shape 
             }
 }
 
-static void attention_case_free(attention_case* c) {
+static inline void attention_case_free(attention_case* c) {
     free(c->q);
     free(c->k_cache);
     free(c->v_cache);
 }
 
 /* bitnative.h: |out - ref| <= 1e-5 (1 + |max score|) max|v|. */
-static float attention_tolerance(const attention_case* c) { return 1e-5f * (1.0f + c->score_max) * c->v_max; }
+static inline float attention_tolerance(const attention_case* c) { return 1e-5f * (1.0f + c->score_max) * c->v_max; }
 
-static void attention_check_output(const char* variant, const attention_case* c, const float* ref, const float* out,
+static inline void attention_check_output(const char* variant, const attention_case* c, const float* ref, const float* out,
                                    const char* how) {
     const int64_t count = (int64_t)c->m * c->s.n_heads * c->s.head_dim;
     const float tol = attention_tolerance(c);
@@ -282,7 +282,7 @@ static void attention_check_output(const char* variant, const attention_case* c,
 }
 
 /* The variant with every way of cutting a KV head's group into units, against the reference. */
-static void attention_check_variant(const char* variant, bn_attention_fn fn, const attention_case* c) {
+static inline void attention_check_variant(const char* variant, bn_attention_fn fn, const attention_case* c) {
     const attention_shape s = c->s;
     const int64_t count = (int64_t)c->m * s.n_heads * s.head_dim;
     float* ref = xmalloc((size_t)count * sizeof(float));
@@ -320,7 +320,7 @@ static const int32_t dense_m[] = {1, 2, 3, 5};
 #define N_DENSE_M ((int)(sizeof dense_m / sizeof *dense_m))
 
 /* n x k fp16 weights (little-endian bytes) with some subnormals and large values; m x k floats. */
-static void dense_f16_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, uint8_t* w, float* x) {
+static inline void dense_f16_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, uint8_t* w, float* x) {
     for (int64_t i = 0; i < (int64_t)n * k; i++) {
         int c = rng_int(rng, 0, 19);
         float v = c == 0 ? rng_normal(rng) * 3e-6f : (c == 1 ? rng_normal(rng) * 2000.0f : rng_normal(rng) * 0.05f);
@@ -331,7 +331,7 @@ static void dense_f16_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, uint8_t
     for (int64_t i = 0; i < (int64_t)m * k; i++) x[i] = rng_normal(rng);
 }
 
-static void dense_f16_check_variant(const char* variant, bn_dense_fn fn, const uint8_t* w, const float* x, int32_t n,
+static inline void dense_f16_check_variant(const char* variant, bn_dense_fn fn, const uint8_t* w, const float* x, int32_t n,
                                     int32_t k, int32_t m) {
     float* ref = xmalloc((size_t)m * n * sizeof(float));
     float* out = xmalloc((size_t)m * n * sizeof(float));
@@ -364,7 +364,7 @@ done:
 
 /* n rows of k Q8_0 weights: block scales from subnormal to large fp16, int8 values over the whole
  * range (-128 included, which llama.cpp never writes but a file may hold); m rows of int8. */
-static void dense_q8_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, uint8_t* w, int8_t* xq, float* scales) {
+static inline void dense_q8_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, uint8_t* w, int8_t* xq, float* scales) {
     const int32_t blocks = k / BN_Q8_0_BLOCK;
     for (int64_t b = 0; b < (int64_t)n * blocks; b++) {
         uint8_t* block = w + b * BN_Q8_0_BLOCK_BYTES;
@@ -379,7 +379,7 @@ static void dense_q8_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, uint8_t*
     for (int32_t r = 0; r < m; r++) scales[r] = 0.01f + rng_uniform(rng);
 }
 
-static void dense_q8_check_variant(const char* variant, bn_dense_fn fn, const uint8_t* w, const int8_t* xq,
+static inline void dense_q8_check_variant(const char* variant, bn_dense_fn fn, const uint8_t* w, const int8_t* xq,
                                    const float* scales, int32_t n, int32_t k, int32_t m) {
     const int64_t row_bytes = (int64_t)k / BN_Q8_0_BLOCK * BN_Q8_0_BLOCK_BYTES;
     float* ref = xmalloc((size_t)m * n * sizeof(float));

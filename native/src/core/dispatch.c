@@ -180,9 +180,9 @@ static const bn_decode_kernels decode_avx512_vnni = {
     .glu_f32 = bn_glu_f32__avx2,
     .glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__avx2,
     .rope_kv_f16 = bn_rope_kv_f16__avx2,
-    .attention_f16 = bn_attention_f16__avx2,
-    .matmul_f16_f32 = bn_matmul_f16_f32__avx2,
-    .matmul_q8_0_q8 = bn_matmul_q8_0_q8__avx2,
+    .attention_f16 = bn_attention_f16__avx512,
+    .matmul_f16_f32 = bn_matmul_f16_f32__avx512,
+    .matmul_q8_0_q8 = bn_matmul_q8_0_q8__avx512vnni,
 };
 #endif
 

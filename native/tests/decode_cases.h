@@ -13,9 +13,7 @@
 /* ---- norms and activations ----------------------------------------------------------------- */
 
 static const int32_t norm_widths[] = {1, 7, 15, 16, 17, 31, 33, 64, 127, 255, 2560, 6912};
-static const int32_t norm_rows[] = {1, 3, 9};
 #define N_NORM_WIDTHS ((int)(sizeof norm_widths / sizeof *norm_widths))
-#define N_NORM_ROWS ((int)(sizeof norm_rows / sizeof *norm_rows))
 #define NORM_MAX_ROWS 9
 
 enum { NORM_NORMAL, NORM_ZERO, NORM_OUTLIER, NORM_TINY, NORM_OVERFLOW, NORM_LARGE, NORM_KIND_COUNT };
@@ -281,21 +279,30 @@ static inline void attention_check_output(const char* variant, const attention_c
     g_checks++;
 }
 
+/* The reference output of a case (m rows of n_heads * head_dim), computed once for all variants. */
+static inline float* attention_reference(const attention_case* c) {
+    const attention_shape s = c->s;
+    float* ref = xmalloc((size_t)c->m * s.n_heads * s.head_dim * sizeof(float));
+    bn_attention_args a = {.q = c->q, .k_cache = c->k_cache, .v_cache = c->v_cache, .n_heads = s.n_heads,
+                           .n_kv_heads = s.n_kv_heads, .head_dim = s.head_dim, .position = c->position,
+                           .heads_per_unit = s.n_heads / s.n_kv_heads, .scale = c->scale, .out = ref};
+    bn_attention_f16__ref(&a, 0, c->m * s.n_kv_heads);
+    return ref;
+}
+
 /* The variant with every way of cutting a KV head's group into units, against the reference. */
-static inline void attention_check_variant(const char* variant, bn_attention_fn fn, const attention_case* c) {
+static inline void attention_check_variant(const char* variant, bn_attention_fn fn, const attention_case* c,
+                                           const float* ref) {
     const attention_shape s = c->s;
     const int64_t count = (int64_t)c->m * s.n_heads * s.head_dim;
-    float* ref = xmalloc((size_t)count * sizeof(float));
     float* out = xmalloc((size_t)count * sizeof(float));
     const int32_t group = s.n_heads / s.n_kv_heads;
     bn_attention_args a = {.q = c->q, .k_cache = c->k_cache, .v_cache = c->v_cache, .n_heads = s.n_heads,
                            .n_kv_heads = s.n_kv_heads, .head_dim = s.head_dim, .position = c->position,
-                           .heads_per_unit = group, .scale = c->scale, .out = ref};
-    bn_attention_f16__ref(&a, 0, c->m * s.n_kv_heads);
+                           .scale = c->scale, .out = out};
     for (int32_t hpu = group; hpu >= 1; hpu--) {
         if (group % hpu != 0) continue;
         a.heads_per_unit = hpu;
-        a.out = out;
         memset(out, 0x5a, (size_t)count * sizeof(float));
         const int32_t units = c->m * s.n_kv_heads * (group / hpu);
         fn(&a, 0, units / 2); /* two calls, as two pool chunks would make them */
@@ -304,16 +311,15 @@ static inline void attention_check_variant(const char* variant, bn_attention_fn 
         snprintf(how, sizeof how, "%d heads per unit", hpu);
         attention_check_output(variant, c, ref, out, how);
     }
-    free(ref);
     free(out);
 }
 
 /* ---- dense matrices (f16 and q8_0 heads) --------------------------------------------------- */
 
-static const int32_t dense_n[] = {1, 3, 4, 5, 17, 64};
+static const int32_t dense_n[] = {1, 3, 5, 17};
 static const int32_t dense_k_f16[] = {1, 7, 8, 16, 33, 64, 256, 2560};
 static const int32_t dense_k_q8[] = {32, 64, 96, 160, 2560};
-static const int32_t dense_m[] = {1, 2, 3, 5};
+static const int32_t dense_m[] = {1, 3, 6}; /* every tile width of every variant: 1, 2, 3, 4 tokens */
 #define N_DENSE_N ((int)(sizeof dense_n / sizeof *dense_n))
 #define N_DENSE_K_F16 ((int)(sizeof dense_k_f16 / sizeof *dense_k_f16))
 #define N_DENSE_K_Q8 ((int)(sizeof dense_k_q8 / sizeof *dense_k_q8))

@@ -3,7 +3,21 @@
  * entry points with a pool, the reference against its defining formulas, and argument checks. */
 #include "decode_cases.h"
 
+#include <stddef.h>
+
 static const bn_decode_kernels* table_of(bn_isa isa) { return bn_decode_kernels_for_isa(isa); }
+
+/* True if an earlier ISA's table (other than the reference) has the same variant of field, which
+ * was then already tested: ISAs without a variant of their own reuse a lower one's. */
+#define TESTED_BEFORE(isa, field)                                                                                      \
+    tested_before((isa), offsetof(bn_decode_kernels, field), sizeof(((bn_decode_kernels*)0)->field))
+static int tested_before(int isa, size_t offset, size_t size) {
+    for (int j = 1; j < isa; j++)
+        if (should_test_isa((bn_isa)j) &&
+            memcmp((const char*)table_of((bn_isa)j) + offset, (const char*)table_of((bn_isa)isa) + offset, size) == 0)
+            return 1;
+    return 0;
+}
 
 /* ---- the specifications themselves ----------------------------------------------------------- */
 
@@ -106,30 +120,33 @@ static void check_attention_formula(void) {
 
 static void check_norms(void) {
     bn_rng rng = {11};
-    for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
+    for (int isa = 1; isa < BN_ISA_COUNT; isa++) { /* every ISA but the reference itself */
         if (!should_test_isa((bn_isa)isa)) continue;
         const bn_decode_kernels* kern = table_of((bn_isa)isa);
         const char* name = bn_isa_name((bn_isa)isa);
+        if (TESTED_BEFORE(isa, rmsnorm_f32) && TESTED_BEFORE(isa, rmsnorm_q8) && TESTED_BEFORE(isa, rmsnorm_q4) &&
+            TESTED_BEFORE(isa, glu_f32) && TESTED_BEFORE(isa, glu_rmsnorm_q8))
+            continue;
+        /* every value class alone in a one-row call, then all of them (and nine rows) in one call */
         for (int wi = 0; wi < N_NORM_WIDTHS; wi++)
-            for (int ri = 0; ri < N_NORM_ROWS; ri++)
-                for (int kind = 0; kind < NORM_KIND_COUNT; kind++) {
-                    const int32_t k = norm_widths[wi], m = norm_rows[ri];
-                    float* x = norm_case_input(&rng, k, m, kind);
-                    float* w = norm_weight(&rng, k);
-                    norm_check_variant(name, kern->rmsnorm_f32, kern->rmsnorm_q8, kern->rmsnorm_q4, x, w, k, m, kind);
-                    free(x);
-                    free(w);
-                }
+            for (int kind = 0; kind <= NORM_KIND_COUNT; kind++) {
+                const int32_t k = norm_widths[wi], m = kind < NORM_KIND_COUNT ? 1 : NORM_MAX_ROWS;
+                float* x = norm_case_input(&rng, k, m, kind % NORM_KIND_COUNT);
+                float* w = norm_weight(&rng, k);
+                norm_check_variant(name, kern->rmsnorm_f32, kern->rmsnorm_q8, kern->rmsnorm_q4, x, w, k, m, kind);
+                free(x);
+                free(w);
+            }
         for (int wi = 0; wi < N_NORM_WIDTHS; wi++)
-            for (int ri = 0; ri < N_NORM_ROWS; ri++)
-                glu_check_variant(name, kern->glu_f32, kern->glu_rmsnorm_q8, &rng, norm_widths[wi], norm_rows[ri]);
+            for (int32_t m = 1; m <= 3; m += 2)
+                glu_check_variant(name, kern->glu_f32, kern->glu_rmsnorm_q8, &rng, norm_widths[wi], m);
     }
 }
 
 static void check_rope(void) {
     bn_rng rng = {13};
-    for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
-        if (!should_test_isa((bn_isa)isa)) continue;
+    for (int isa = 1; isa < BN_ISA_COUNT; isa++) {
+        if (!should_test_isa((bn_isa)isa) || TESTED_BEFORE(isa, rope_kv_f16)) continue;
         for (int s = 0; s < N_ROPE_SHAPES; s++)
             for (int style = 0; style <= 1; style++) {
                 rope_check_variant(bn_isa_name((bn_isa)isa), table_of((bn_isa)isa)->rope_kv_f16, &rng, rope_shapes[s],
@@ -142,17 +159,20 @@ static void check_rope(void) {
 
 static void check_attention(void) {
     bn_rng rng = {17};
-    static const int32_t positions[] = {0, 1, 37, 300};
+    /* 100 positions are four chunks of the SIMD variants' online softmax */
+    static const int32_t positions[] = {0, 1, 37, 100};
     for (int s = 0; s < N_ATTENTION_SHAPES; s++)
         for (int pi = 0; pi < 4; pi++)
             for (int32_t m = 1; m <= 3; m += 2) {
                 attention_case c;
                 /* sharp softmax on the long cases, nearly uniform on the others */
                 attention_case_init(&c, &rng, attention_shapes[s], m, positions[pi], pi == 3 ? 3.0f : 0.3f);
-                for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
-                    if (!should_test_isa((bn_isa)isa)) continue;
-                    attention_check_variant(bn_isa_name((bn_isa)isa), table_of((bn_isa)isa)->attention_f16, &c);
+                float* ref = attention_reference(&c);
+                for (int isa = 1; isa < BN_ISA_COUNT; isa++) { /* the reference itself is the expectation */
+                    if (!should_test_isa((bn_isa)isa) || TESTED_BEFORE(isa, attention_f16)) continue;
+                    attention_check_variant(bn_isa_name((bn_isa)isa), table_of((bn_isa)isa)->attention_f16, &c, ref);
                 }
+                free(ref);
                 attention_case_free(&c);
             }
 }
@@ -167,8 +187,8 @@ static void check_dense(void) {
                 uint8_t* w = xmalloc((size_t)n * k * 2);
                 float* x = xmalloc((size_t)m * k * sizeof(float));
                 dense_f16_case(&rng, n, k, m, w, x);
-                for (int isa = 0; isa < BN_ISA_COUNT; isa++)
-                    if (should_test_isa((bn_isa)isa))
+                for (int isa = 1; isa < BN_ISA_COUNT; isa++)
+                    if (should_test_isa((bn_isa)isa) && !TESTED_BEFORE(isa, matmul_f16_f32))
                         dense_f16_check_variant(bn_isa_name((bn_isa)isa), table_of((bn_isa)isa)->matmul_f16_f32, w, x,
                                                 n, k, m);
                 free(w);
@@ -180,8 +200,8 @@ static void check_dense(void) {
                 int8_t* xq = xmalloc((size_t)m * k);
                 float scales[8];
                 dense_q8_case(&rng, n, k, m, w, xq, scales);
-                for (int isa = 0; isa < BN_ISA_COUNT; isa++)
-                    if (should_test_isa((bn_isa)isa))
+                for (int isa = 1; isa < BN_ISA_COUNT; isa++)
+                    if (should_test_isa((bn_isa)isa) && !TESTED_BEFORE(isa, matmul_q8_0_q8))
                         dense_q8_check_variant(bn_isa_name((bn_isa)isa), table_of((bn_isa)isa)->matmul_q8_0_q8, w, xq,
                                                scales, n, k, m);
                 free(w);
@@ -197,102 +217,104 @@ static void check_public(void) {
     bn_threadpool* pools[3] = {NULL, NULL, NULL};
     CHECK_STATUS(bn_threadpool_create(2, &pools[1]), BN_STATUS_OK);
     CHECK_STATUS(bn_threadpool_create(3, &pools[2]), BN_STATUS_OK);
+
+    /* a prompt-sized batch for the norms (split over the pool) */
+    const int32_t k = 2560, m = 9;
+    const int64_t count = (int64_t)m * k;
+    float* x = xmalloc((size_t)count * sizeof(float));
+    for (int64_t i = 0; i < count; i++) x[i] = rng_normal(&rng);
+    float* w = norm_weight(&rng, k);
+    float* up = norm_weight(&rng, (int32_t)count);
+    float* y = xmalloc((size_t)count * sizeof(float));
+    float* y_ref = xmalloc((size_t)count * sizeof(float));
+    float* h = xmalloc((size_t)count * sizeof(float));
+    int8_t* q = xmalloc((size_t)count);
+    int8_t* q_ref = xmalloc((size_t)count);
+    float s[9], s_ref[9];
+    int64_t at;
+    /* one token of 2B-4T at position 70 (the group split kicks in), and a batch of 4 */
+    attention_case att[2];
+    float* att_ref[2];
+    for (int c = 0; c < 2; c++) {
+        attention_case_init(&att[c], &rng, attention_shapes[0], c == 0 ? 1 : 4, 70, 1.0f);
+        att_ref[c] = attention_reference(&att[c]);
+    }
+    float* att_out = xmalloc((size_t)4 * 20 * 128 * sizeof(float));
+    /* dense heads with n not a multiple of the row grain */
+    const int32_t n = 1003, kk = 256, mm = 2;
+    uint8_t* wf = xmalloc((size_t)n * kk * 2);
+    float* xf = xmalloc((size_t)mm * kk * sizeof(float));
+    float* yd = xmalloc((size_t)mm * n * sizeof(float));
+    float* yd_ref = xmalloc((size_t)mm * n * sizeof(float));
+    uint8_t* wq = xmalloc((size_t)n * kk / 32 * 34);
+    int8_t* xq = xmalloc((size_t)mm * kk);
+    float xs[2];
+    dense_f16_case(&rng, n, kk, mm, wf, xf);
+    dense_q8_case(&rng, n, kk, mm, wq, xq, xs);
+
     for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
         if (!should_test_isa((bn_isa)isa)) continue;
         CHECK_STATUS(bn_set_isa((bn_isa)isa), BN_STATUS_OK);
         const bn_decode_kernels* kern = table_of((bn_isa)isa);
-        for (int pi = 0; pi < 3; pi++) {
+        const char* name = bn_isa_name((bn_isa)isa);
+        for (int pi = 0; pi < (isa == BN_ISA_REF ? 1 : 3); pi++) { /* the slow reference once, without pools */
             bn_threadpool* pool = pools[pi];
-            /* norms on a prompt-sized batch (split over the pool) */
-            const int32_t k = 2560, m = 9;
-            float* x = norm_case_input(&rng, k, m, NORM_NORMAL);
-            for (int64_t i = 0; i < (int64_t)m * k; i++) x[i] = rng_normal(&rng); /* no overflow row here */
-            float* w = norm_weight(&rng, k);
-            float* y = xmalloc((size_t)m * k * sizeof(float));
-            float* y_ref = xmalloc((size_t)m * k * sizeof(float));
-            int8_t* q = xmalloc((size_t)m * k);
-            int8_t* q_ref = xmalloc((size_t)m * k);
-            float s[9], s_ref[9];
-            int64_t at;
-            CHECK_STATUS(bn_rmsnorm_f32(x, (int64_t)m * k, w, k, 1e-5f, m, k, y, (int64_t)m * k, pool), BN_STATUS_OK);
+            CHECK_STATUS(bn_rmsnorm_f32(x, count, w, k, 1e-5f, m, k, y, count, pool), BN_STATUS_OK);
             kern->rmsnorm_f32(x, w, 1e-5f, k, 0, m, y_ref);
-            CHECK(same_bits_f32(y, y_ref, (int64_t)m * k, &at), "public rmsnorm_f32 %s pool %d", bn_isa_name(isa), pi);
-            CHECK_STATUS(bn_rmsnorm_q8(x, (int64_t)m * k, w, k, 1e-5f, m, k, q, (int64_t)m * k, s, m, pool),
-                         BN_STATUS_OK);
+            CHECK(same_bits_f32(y, y_ref, count, &at), "public rmsnorm_f32 %s pool %d", name, pi);
+            CHECK_STATUS(bn_rmsnorm_q8(x, count, w, k, 1e-5f, m, k, q, count, s, m, pool), BN_STATUS_OK);
             kern->rmsnorm_q8(x, w, 1e-5f, k, 0, m, q_ref, s_ref);
-            CHECK(memcmp(q, q_ref, (size_t)m * k) == 0 && memcmp(s, s_ref, m * 4) == 0, "public rmsnorm_q8 %s pool %d",
-                  bn_isa_name(isa), pi);
-            CHECK_STATUS(bn_rmsnorm_q4(x, (int64_t)m * k, w, k, 1e-5f, m, k, q, (int64_t)m * k, s, m, pool),
-                         BN_STATUS_OK);
+            CHECK(memcmp(q, q_ref, (size_t)count) == 0 && memcmp(s, s_ref, m * 4) == 0, "public rmsnorm_q8 %s pool %d",
+                  name, pi);
+            CHECK_STATUS(bn_rmsnorm_q4(x, count, w, k, 1e-5f, m, k, q, count, s, m, pool), BN_STATUS_OK);
             kern->rmsnorm_q4(x, w, 1e-5f, k, 0, m, q_ref, s_ref);
-            CHECK(memcmp(q, q_ref, (size_t)m * k) == 0 && memcmp(s, s_ref, m * 4) == 0, "public rmsnorm_q4 %s pool %d",
-                  bn_isa_name(isa), pi);
-            float* up = norm_weight(&rng, m * k);
-            CHECK_STATUS(bn_glu_f32(x, (int64_t)m * k, up, (int64_t)m * k, BN_ACTIVATION_SILU, m, k, y, (int64_t)m * k,
-                                    pool),
-                         BN_STATUS_OK);
-            kern->glu_f32(x, up, BN_ACTIVATION_SILU, 0, (int64_t)m * k, y_ref);
-            CHECK(same_bits_f32(y, y_ref, (int64_t)m * k, &at), "public glu_f32 %s pool %d", bn_isa_name(isa), pi);
-            memcpy(y_ref, x, (size_t)m * k * sizeof(float));
-            CHECK_STATUS(bn_glu_rmsnorm_q8(x, (int64_t)m * k, up, (int64_t)m * k, BN_ACTIVATION_RELU2, w, k, 1e-5f, m,
-                                           k, q, (int64_t)m * k, s, m, pool),
+            CHECK(memcmp(q, q_ref, (size_t)count) == 0 && memcmp(s, s_ref, m * 4) == 0, "public rmsnorm_q4 %s pool %d",
+                  name, pi);
+            CHECK_STATUS(bn_glu_f32(x, count, up, count, BN_ACTIVATION_SILU, m, k, y, count, pool), BN_STATUS_OK);
+            kern->glu_f32(x, up, BN_ACTIVATION_SILU, 0, count, y_ref);
+            CHECK(same_bits_f32(y, y_ref, count, &at), "public glu_f32 %s pool %d", name, pi);
+            memcpy(h, x, (size_t)count * sizeof(float));
+            memcpy(y_ref, x, (size_t)count * sizeof(float));
+            CHECK_STATUS(bn_glu_rmsnorm_q8(h, count, up, count, BN_ACTIVATION_RELU2, w, k, 1e-5f, m, k, q, count, s, m,
+                                           pool),
                          BN_STATUS_OK);
             kern->glu_rmsnorm_q8(y_ref, up, BN_ACTIVATION_RELU2, w, 1e-5f, k, 0, m, q_ref, s_ref);
-            CHECK(memcmp(q, q_ref, (size_t)m * k) == 0 && same_bits_f32(x, y_ref, (int64_t)m * k, &at),
-                  "public glu_rmsnorm_q8 %s pool %d", bn_isa_name(isa), pi);
-            free(x); free(w); free(y); free(y_ref); free(q); free(q_ref); free(up);
+            CHECK(memcmp(q, q_ref, (size_t)count) == 0 && same_bits_f32(h, y_ref, count, &at),
+                  "public glu_rmsnorm_q8 %s pool %d", name, pi);
 
-            /* attention: one token of 2B-4T at position 70 (the group split kicks in), and a batch */
-            for (int32_t mm = 1; mm <= 4; mm += 3) {
-                attention_case c;
-                attention_case_init(&c, &rng, attention_shapes[0], mm, 70, 1.0f);
-                const int64_t count = (int64_t)mm * 20 * 128, rows = 70 + mm;
-                float* out = xmalloc((size_t)count * sizeof(float));
-                float* ref = xmalloc((size_t)count * sizeof(float));
-                bn_attention_args a = {.q = c.q, .k_cache = c.k_cache, .v_cache = c.v_cache, .n_heads = 20,
-                                       .n_kv_heads = 5, .head_dim = 128, .position = 70, .heads_per_unit = 4,
-                                       .scale = c.scale, .out = ref};
-                bn_attention_f16__ref(&a, 0, mm * 5);
-                CHECK_STATUS(bn_attention_f16(c.q, count, c.k_cache, rows * 640, c.v_cache, rows * 640, mm, 20, 5, 128,
-                                              70, c.scale, out, count, pool),
+            for (int c = 0; c < 2; c++) {
+                const int64_t out_len = (int64_t)att[c].m * 20 * 128, rows = 70 + att[c].m;
+                CHECK_STATUS(bn_attention_f16(att[c].q, out_len, att[c].k_cache, rows * 640, att[c].v_cache,
+                                              rows * 640, att[c].m, 20, 5, 128, 70, att[c].scale, att_out, out_len,
+                                              pool),
                              BN_STATUS_OK);
-                attention_check_output(bn_isa_name(isa), &c, ref, out, "public entry point");
-                free(out); free(ref);
-                attention_case_free(&c);
+                attention_check_output(name, &att[c], att_ref[c], att_out, "public entry point");
             }
 
-            /* dense heads: n not a multiple of the row grain */
-            const int32_t n = 1003, kk = 256, mm = 2;
-            uint8_t* wf = xmalloc((size_t)n * kk * 2);
-            float* xf = xmalloc((size_t)mm * kk * sizeof(float));
-            float* yd = xmalloc((size_t)mm * n * sizeof(float));
-            float* yd_ref = xmalloc((size_t)mm * n * sizeof(float));
-            dense_f16_case(&rng, n, kk, mm, wf, xf);
             CHECK_STATUS(bn_matmul_f16_f32((const uint16_t*)wf, (int64_t)n * kk, xf, (int64_t)mm * kk, n, kk, mm, yd,
                                            (int64_t)mm * n, pool),
                          BN_STATUS_OK);
             bn_dense_args da = {.w = wf, .row_bytes = 2 * kk, .x = xf, .n = n, .k = kk, .m = mm, .y = yd_ref};
             kern->matmul_f16_f32(&da, 0, n);
-            CHECK(same_bits_f32(yd, yd_ref, (int64_t)mm * n, &at), "public matmul_f16_f32 %s pool %d", bn_isa_name(isa),
-                  pi);
-            uint8_t* wq = xmalloc((size_t)n * kk / 32 * 34);
-            int8_t* xq = xmalloc((size_t)mm * kk);
-            float xs[2];
-            dense_q8_case(&rng, n, kk, mm, wq, xq, xs);
+            CHECK(same_bits_f32(yd, yd_ref, (int64_t)mm * n, &at), "public matmul_f16_f32 %s pool %d", name, pi);
             CHECK_STATUS(bn_matmul_q8_0_q8(wq, (int64_t)n * kk / 32 * 34, xq, (int64_t)mm * kk, xs, mm, n, kk, mm, yd,
                                            (int64_t)mm * n, pool),
                          BN_STATUS_OK);
             bn_dense_args qa = {.w = wq, .row_bytes = kk / 32 * 34, .xq = xq, .x_scales = xs, .n = n, .k = kk,
                                 .m = mm, .y = yd_ref};
             kern->matmul_q8_0_q8(&qa, 0, n);
-            CHECK(same_bits_f32(yd, yd_ref, (int64_t)mm * n, &at), "public matmul_q8_0_q8 %s pool %d",
-                  bn_isa_name(isa), pi);
-            free(wf); free(xf); free(yd); free(yd_ref); free(wq); free(xq);
+            CHECK(same_bits_f32(yd, yd_ref, (int64_t)mm * n, &at), "public matmul_q8_0_q8 %s pool %d", name, pi);
         }
     }
     bn_set_isa(BN_ISA_REF);
     bn_threadpool_free(pools[1]);
     bn_threadpool_free(pools[2]);
+    free(x); free(w); free(up); free(y); free(y_ref); free(h); free(q); free(q_ref); free(att_out);
+    for (int c = 0; c < 2; c++) {
+        free(att_ref[c]);
+        attention_case_free(&att[c]);
+    }
+    free(wf); free(xf); free(yd); free(yd_ref); free(wq); free(xq);
 }
 
 /* ---- argument checks ------------------------------------------------------------------------- */

@@ -186,12 +186,44 @@ static const bn_decode_kernels decode_avx512_vnni = {
 };
 #endif
 
+#if defined(BN_ARCH_ARM64)
+static const bn_decode_kernels decode_neon = {
+    .isa = BN_ISA_NEON,
+    .rmsnorm_f32 = bn_rmsnorm_f32__neon,
+    .rmsnorm_q8 = bn_rmsnorm_q8__neon,
+    .rmsnorm_q4 = bn_rmsnorm_q4__neon,
+    .glu_f32 = bn_glu_f32__neon,
+    .glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__neon,
+    .rope_kv_f16 = bn_rope_kv_f16__neon,
+    .attention_f16 = bn_attention_f16__neon,
+    .matmul_f16_f32 = bn_matmul_f16_f32__neon,
+    .matmul_q8_0_q8 = bn_matmul_q8_0_q8__neon,
+};
+/* Only the int8 head has dot products: everything else is the plain NEON code. */
+static const bn_decode_kernels decode_neon_dotprod = {
+    .isa = BN_ISA_NEON_DOTPROD,
+    .rmsnorm_f32 = bn_rmsnorm_f32__neon,
+    .rmsnorm_q8 = bn_rmsnorm_q8__neon,
+    .rmsnorm_q4 = bn_rmsnorm_q4__neon,
+    .glu_f32 = bn_glu_f32__neon,
+    .glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__neon,
+    .rope_kv_f16 = bn_rope_kv_f16__neon,
+    .attention_f16 = bn_attention_f16__neon,
+    .matmul_f16_f32 = bn_matmul_f16_f32__neon,
+    .matmul_q8_0_q8 = bn_matmul_q8_0_q8__neondot,
+};
+#endif
+
 const bn_decode_kernels* bn_decode_kernels_for_isa(bn_isa isa) {
     switch (isa) {
     case BN_ISA_REF: return &decode_ref;
 #if defined(BN_ARCH_X86)
     case BN_ISA_AVX2: return &decode_avx2;
     case BN_ISA_AVX512_VNNI: return &decode_avx512_vnni;
+#endif
+#if defined(BN_ARCH_ARM64)
+    case BN_ISA_NEON: return &decode_neon;
+    case BN_ISA_NEON_DOTPROD: return &decode_neon_dotprod;
 #endif
     default: return NULL;
     }

@@ -27,7 +27,7 @@ public sealed class InferenceSession : IDisposable
         _transformer = transformer;
         _tokenizer = tokenizer;
         ContextLength = contextLength;
-        _state = new InferenceState(transformer.Config, Math.Min(batchSize, contextLength), contextLength);
+        _state = new InferenceState(transformer.Config, Math.Min(batchSize, contextLength));
         _cache = new KvCache(transformer.Config, contextLength);
     }
 
@@ -251,7 +251,7 @@ public sealed class InferenceSession : IDisposable
                 break;
             }
 
-            Evaluate([token]);
+            Evaluate(new ReadOnlySpan<int>(in token)); // no array per token
         }
 
         if (reason != FinishReason.StopString)

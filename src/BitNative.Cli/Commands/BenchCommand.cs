@@ -22,8 +22,9 @@ internal static class BenchCommand
         var threads = new Option<string>("--threads", "-t") { Description = "Comma-separated thread counts", DefaultValueFactory = _ => "1" };
         var repetitions = new Option<int>("--repetitions", "-r") { Description = "Repetitions per thread count (median reported)", DefaultValueFactory = _ => 3 };
         var profile = new Option<bool>("--profile") { Description = "Break one decode step into its parts" };
+        var head = CliOptions.Head();
         var command = new Command("bench", "Measure prefill and decode speed (and, with --profile, where a decode step spends its time)");
-        foreach (Option o in new Option[] { model, prompt, generate, threads, repetitions, profile })
+        foreach (Option o in new Option[] { model, prompt, generate, threads, repetitions, head, profile })
         {
             command.Options.Add(o);
         }
@@ -40,7 +41,7 @@ internal static class BenchCommand
             string path = ModelLocator.Resolve(r.GetValue(model));
             foreach (int t in threadCounts)
             {
-                Run(path, t, p, n, reps, r.GetValue(profile));
+                Run(path, t, p, n, reps, r.GetValue(head), r.GetValue(profile));
             }
 
             return 0;
@@ -66,10 +67,10 @@ internal static class BenchCommand
         throw new CliException($"--threads '{text}' is not a comma-separated list of counts in 1..256.");
     }
 
-    private static void Run(string path, int threads, int promptTokens, int genTokens, int reps, bool profile)
+    private static void Run(string path, int threads, int promptTokens, int genTokens, int reps, OutputHeadPrecision head, bool profile)
     {
         int context = Math.Max(promptTokens + genTokens + 1, 64);
-        using BitNetModel model = BitNetModel.Load(path, new ModelOptions { Threads = threads, ContextLength = context });
+        using BitNetModel model = BitNetModel.Load(path, new ModelOptions { Threads = threads, ContextLength = context, OutputHead = head });
         using InferenceSession session = model.CreateSession();
         int vocab = model.Config.VocabSize;
         var rng = new Random(1234);

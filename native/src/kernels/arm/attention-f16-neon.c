@@ -22,6 +22,26 @@ typedef struct heads_ctx {
     float scale;
 } heads_ctx;
 
+/* A score from the sum of the head's 8-dimension blocks plus its remaining dimensions. */
+static inline float score_tail(const heads_ctx* c, int g, const uint16_t* kp, float sum, int32_t j0) {
+    for (int32_t j = j0; j < c->hd; j++) sum += c->q[g][j] * bn_fp16_to_fp32(kp[j]);
+    return sum * c->scale;
+}
+
+/* The cache rows a few positions ahead, keys and values, for this KV head (its fp16 values span a
+ * few lines within rows kv_dim apart, a stride hardware prefetchers follow poorly). */
+#define PREFETCH_AHEAD 8
+static inline void prefetch_rows(const heads_ctx* c, int32_t p, int32_t count) {
+    for (int32_t i = 0; i < count && p + i < c->seen; i++) {
+        const char* k = (const char*)(c->keys + (int64_t)(p + i) * c->kv_dim);
+        const char* v = (const char*)(c->values + (int64_t)(p + i) * c->kv_dim);
+        for (int32_t off = 0; off < 2 * c->hd; off += 64) {
+            __builtin_prefetch(k + off);
+            __builtin_prefetch(v + off);
+        }
+    }
+}
+
 BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G) {
     const int32_t hd = c->hd, nb = hd / 8;
     _Alignas(16) float acc[MAX_G][BN_ATTENTION_MAX_HEAD_DIM];
@@ -34,22 +54,49 @@ BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G) {
     }
     for (int32_t p0 = 0; p0 < c->seen; p0 += CHUNK) {
         const int32_t pc = c->seen - p0 < CHUNK ? c->seen - p0 : CHUNK;
-        for (int32_t p = 0; p < pc; p++) {
-            const uint16_t* kp = c->keys + (int64_t)(p0 + p) * c->kv_dim;
-            float32x4_t d[MAX_G];
-            for (int g = 0; g < G; g++) d[g] = vdupq_n_f32(0.0f);
-            for (int32_t b = 0; b < nb; b++) {
-                float32x4_t kl, kh;
-                bn_load_f16x8_neon(kp + 8 * b, &kl, &kh);
-                for (int g = 0; g < G; g++) {
-                    d[g] = vfmaq_f32(d[g], vld1q_f32(c->q[g] + 8 * b), kl);
-                    d[g] = vfmaq_f32(d[g], vld1q_f32(c->q[g] + 8 * b + 4), kh);
+        {
+            /* scores: two positions per step for groups of up to four heads, two accumulators per
+             * head and position (low and high half of each 8-dimension block), so 16 independent
+             * FMA chains, each query block loaded once for both positions */
+            int32_t p = 0;
+            if (G <= 4)
+                for (; p + 2 <= pc; p += 2) {
+                    const uint16_t* k0 = c->keys + (int64_t)(p0 + p) * c->kv_dim;
+                    const uint16_t* k1 = k0 + c->kv_dim;
+                    prefetch_rows(c, p0 + p + PREFETCH_AHEAD, 2);
+                    float32x4_t a0[MAX_G], b0[MAX_G], a1[MAX_G], b1[MAX_G];
+                    for (int g = 0; g < G; g++) a0[g] = b0[g] = a1[g] = b1[g] = vdupq_n_f32(0.0f);
+                    for (int32_t b = 0; b < nb; b++) {
+                        float32x4_t kl0, kh0, kl1, kh1;
+                        bn_load_f16x8_neon(k0 + 8 * b, &kl0, &kh0);
+                        bn_load_f16x8_neon(k1 + 8 * b, &kl1, &kh1);
+                        for (int g = 0; g < G; g++) {
+                            const float32x4_t ql = vld1q_f32(c->q[g] + 8 * b), qh = vld1q_f32(c->q[g] + 8 * b + 4);
+                            a0[g] = vfmaq_f32(a0[g], ql, kl0);
+                            b0[g] = vfmaq_f32(b0[g], qh, kh0);
+                            a1[g] = vfmaq_f32(a1[g], ql, kl1);
+                            b1[g] = vfmaq_f32(b1[g], qh, kh1);
+                        }
+                    }
+                    for (int g = 0; g < G; g++) {
+                        s[g][p] = score_tail(c, g, k0, vaddvq_f32(vaddq_f32(a0[g], b0[g])), 8 * nb);
+                        s[g][p + 1] = score_tail(c, g, k1, vaddvq_f32(vaddq_f32(a1[g], b1[g])), 8 * nb);
+                    }
                 }
-            }
-            for (int g = 0; g < G; g++) {
-                float sum = vaddvq_f32(d[g]);
-                for (int32_t j = 8 * nb; j < hd; j++) sum += c->q[g][j] * bn_fp16_to_fp32(kp[j]);
-                s[g][p] = sum * c->scale;
+            for (; p < pc; p++) {
+                const uint16_t* kp = c->keys + (int64_t)(p0 + p) * c->kv_dim;
+                prefetch_rows(c, p0 + p + PREFETCH_AHEAD, 1);
+                float32x4_t a[MAX_G], bh[MAX_G];
+                for (int g = 0; g < G; g++) a[g] = bh[g] = vdupq_n_f32(0.0f);
+                for (int32_t b = 0; b < nb; b++) {
+                    float32x4_t kl, kh;
+                    bn_load_f16x8_neon(kp + 8 * b, &kl, &kh);
+                    for (int g = 0; g < G; g++) {
+                        a[g] = vfmaq_f32(a[g], vld1q_f32(c->q[g] + 8 * b), kl);
+                        bh[g] = vfmaq_f32(bh[g], vld1q_f32(c->q[g] + 8 * b + 4), kh);
+                    }
+                }
+                for (int g = 0; g < G; g++) s[g][p] = score_tail(c, g, kp, vaddvq_f32(vaddq_f32(a[g], bh[g])), 8 * nb);
             }
         }
         const int32_t padded = (pc + 3) & ~3;

@@ -393,10 +393,11 @@ BN_API bn_status bn_matmul_f16_f32(const uint16_t* w, int64_t w_len, const float
  *
  * w holds n rows of k weights as ggml Q8_0 blocks (k % 32 == 0; 34 bytes per 32 weights: fp16
  * d_b, then 32 int8); xq and x_scales are per-row int8 activations as bn_quantize_q8 or
- * bn_rmsnorm_q8 make them. Block dot products are exact int32; the float sum over blocks runs in
- * SIMD lanes, so each result lies within 2 (k / 32 + 3) 2^-24 |x_scales[r]| sum_b |d_b| sum_j
- * |W[i, j] xq[r, j]| of the scalar reference (sequential sum). Returns BN_STATUS_SHAPE_MISMATCH when k is not a multiple of
- * 32 and BN_STATUS_INVALID_ARGUMENT for a short buffer or a scale that is not finite. */
+ * bn_rmsnorm_q8 make them. Block dot products are exact int32 for every int8 value; the float sum
+ * over blocks runs in SIMD lanes, so each result lies within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
+ * sum_b |d_b| sum_j |W[i, j] xq[r, j]| of the scalar reference (sequential sum). Returns
+ * BN_STATUS_SHAPE_MISMATCH when k is not a multiple of 32 and BN_STATUS_INVALID_ARGUMENT for a
+ * short buffer or a scale that is not finite. */
 BN_API bn_status bn_matmul_q8_0_q8(const uint8_t* w, int64_t w_len, const int8_t* xq, int64_t xq_len,
                                    const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
                                    float* y, int64_t y_len, bn_threadpool* pool);

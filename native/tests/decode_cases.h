@@ -56,7 +56,8 @@ static inline int same_bits_f32(const float* a, const float* b, int64_t n, int64
 
 /* One norm variant (f32, q8 or q4 output) against the reference on m rows of k. */
 static inline void norm_check_variant(const char* variant, bn_rmsnorm_f32_fn f32, bn_rmsnorm_quant_fn q8,
-                               bn_rmsnorm_quant_fn q4, const float* x, const float* w, int32_t k, int32_t m, int kind) {
+                                      bn_rmsnorm_quant_fn q4, const float* x, const float* w, int32_t k, int32_t m,
+                                      int kind) {
     const int64_t count = (int64_t)m * k;
     const float eps = 1e-5f;
     float* y_ref = xmalloc((size_t)count * sizeof(float));
@@ -80,7 +81,8 @@ static inline void norm_check_variant(const char* variant, bn_rmsnorm_f32_fn f32
         bad_ref = ref(x, w, eps, k, 0, m, q_ref, s_ref);
         memset(q_var, 0x5a, (size_t)count);
         bad_var = var(x, w, eps, k, 0, m, q_var, s_var);
-        CHECK(bad_ref == bad_var, "rmsnorm_q%d %s k=%d m=%d: bad row %d, ref %d", bits, variant, k, m, bad_var, bad_ref);
+        CHECK(bad_ref == bad_var, "rmsnorm_q%d %s k=%d m=%d: bad row %d, ref %d", bits, variant, k, m, bad_var,
+              bad_ref);
         for (int32_t r = 0; r < m; r++)
             CHECK(same_float_bits(s_ref[r], s_var[r]), "rmsnorm_q%d %s k=%d m=%d kind=%d row %d: scale %a, ref %a",
                   bits, variant, k, m, kind, r, (double)s_var[r], (double)s_ref[r]);
@@ -104,8 +106,8 @@ static inline void glu_case_input(bn_rng* rng, float* gate, float* up, int64_t n
     }
 }
 
-static inline void glu_check_variant(const char* variant, bn_glu_f32_fn glu, bn_glu_rmsnorm_q8_fn glu_norm, bn_rng* rng,
-                              int32_t k, int32_t m) {
+static inline void glu_check_variant(const char* variant, bn_glu_f32_fn glu, bn_glu_rmsnorm_q8_fn glu_norm,
+                                     bn_rng* rng, int32_t k, int32_t m) {
     const int64_t count = (int64_t)m * k;
     float* gate = xmalloc((size_t)count * sizeof(float));
     float* up = xmalloc((size_t)count * sizeof(float));
@@ -156,7 +158,7 @@ static const rope_shape rope_shapes[] = {{20, 5, 128, 128}, {4, 2, 64, 64}, {3, 
 #define N_ROPE_SHAPES ((int)(sizeof rope_shapes / sizeof *rope_shapes))
 
 static inline void rope_check_variant(const char* variant, bn_rope_kv_fn fn, bn_rng* rng, rope_shape s, int32_t m,
-                               int32_t position, bn_rope_style style) {
+                                      int32_t position, bn_rope_style style) {
     const int32_t q_dim = s.n_heads * s.head_dim, kv_dim = s.n_kv_heads * s.head_dim;
     const int32_t rows = position + m + 2; /* two rows past the written ones must stay untouched */
     float* q = xmalloc((size_t)m * q_dim * sizeof(float));
@@ -188,12 +190,14 @@ static inline void rope_check_variant(const char* variant, bn_rope_kv_fn fn, bn_
     a.v_cache = vc_var;
     fn(&a, 0, m);
     int64_t at;
-    CHECK(same_bits_f32(q_ref, q, (int64_t)m * q_dim, &at), "rope %s %dx%d/%d hd=%d rd=%d style=%d m=%d: q[%lld] = %a, ref %a",
-          variant, s.n_heads, s.head_dim, s.n_kv_heads, s.head_dim, s.rope_dims, (int)style, m, (long long)at,
-          (double)q[at], (double)q_ref[at]);
+    CHECK(same_bits_f32(q_ref, q, (int64_t)m * q_dim, &at),
+          "rope %s %d/%d heads hd=%d rd=%d style=%d m=%d: q[%lld] = %a, ref %a", variant, s.n_heads, s.n_kv_heads,
+          s.head_dim, s.rope_dims, (int)style, m, (long long)at, (double)q[at], (double)q_ref[at]);
     for (int64_t i = 0; i < (int64_t)rows * kv_dim; i++)
         if (kc_ref[i] != kc_var[i] || vc_ref[i] != vc_var[i]) {
-            CHECK(0, "rope %s hd=%d rd=%d style=%d m=%d pos=%d: cache element %lld (row %lld): k %04x v %04x, ref %04x %04x",
+            CHECK(0,
+                  "rope %s hd=%d rd=%d style=%d m=%d pos=%d: cache element %lld (row %lld): k %04x v %04x, "
+                  "ref %04x %04x",
                   variant, s.head_dim, s.rope_dims, (int)style, m, position, (long long)i, (long long)(i / kv_dim),
                   kc_var[i], vc_var[i], kc_ref[i], vc_ref[i]);
             break;
@@ -224,7 +228,7 @@ typedef struct attention_case {
 
 /* q_sigma large makes sharp softmaxes (scores ~ +-40), small ones nearly uniform weights. */
 static inline void attention_case_init(attention_case* c, bn_rng* rng, attention_shape s, int32_t m, int32_t position,
-                                float q_sigma) {
+                                       float q_sigma) {
     c->s = s;
     c->m = m;
     c->position = position;
@@ -263,10 +267,12 @@ static inline void attention_case_free(attention_case* c) {
 }
 
 /* bitnative.h: |out - ref| <= 1e-5 (1 + |max score|) max|v|. */
-static inline float attention_tolerance(const attention_case* c) { return 1e-5f * (1.0f + c->score_max) * c->v_max; }
+static inline float attention_tolerance(const attention_case* c) {
+    return 1e-5f * (1.0f + c->score_max) * c->v_max;
+}
 
-static inline void attention_check_output(const char* variant, const attention_case* c, const float* ref, const float* out,
-                                   const char* how) {
+static inline void attention_check_output(const char* variant, const attention_case* c, const float* ref,
+                                          const float* out, const char* how) {
     const int64_t count = (int64_t)c->m * c->s.n_heads * c->s.head_dim;
     const float tol = attention_tolerance(c);
     for (int64_t i = 0; i < count; i++)
@@ -337,8 +343,8 @@ static inline void dense_f16_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, 
     for (int64_t i = 0; i < (int64_t)m * k; i++) x[i] = rng_normal(rng);
 }
 
-static inline void dense_f16_check_variant(const char* variant, bn_dense_fn fn, const uint8_t* w, const float* x, int32_t n,
-                                    int32_t k, int32_t m) {
+static inline void dense_f16_check_variant(const char* variant, bn_dense_fn fn, const uint8_t* w, const float* x,
+                                           int32_t n, int32_t k, int32_t m) {
     float* ref = xmalloc((size_t)m * n * sizeof(float));
     float* out = xmalloc((size_t)m * n * sizeof(float));
     bn_dense_args a = {.w = w, .row_bytes = 2 * (int64_t)k, .x = x, .n = n, .k = k, .m = m, .y = ref};
@@ -386,7 +392,7 @@ static inline void dense_q8_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, u
 }
 
 static inline void dense_q8_check_variant(const char* variant, bn_dense_fn fn, const uint8_t* w, const int8_t* xq,
-                                   const float* scales, int32_t n, int32_t k, int32_t m) {
+                                          const float* scales, int32_t n, int32_t k, int32_t m) {
     const int64_t row_bytes = (int64_t)k / BN_Q8_0_BLOCK * BN_Q8_0_BLOCK_BYTES;
     float* ref = xmalloc((size_t)m * n * sizeof(float));
     float* out = xmalloc((size_t)m * n * sizeof(float));

@@ -359,8 +359,9 @@ static void check_bad_arguments(void) {
                  BN_STATUS_INVALID_ARGUMENT); /* rope_dims > head_dim */
     CHECK_STATUS(bn_rope_kv_f16(qq, 8, kk, 4, vv, 4, table, 4, 1, 3, 2, 4, 4, BN_ROPE_NEOX, 2, kc, 12, vc, 12, NULL),
                  BN_STATUS_INVALID_ARGUMENT); /* 2 KV heads do not divide 3 */
-    CHECK_STATUS(bn_rope_kv_f16(qq, 8, kk, 4, vv, 4, table, 4, 1, 2, 1, 4, 4, (bn_rope_style)7, 2, kc, 12, vc, 12, NULL),
-                 BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(
+        bn_rope_kv_f16(qq, 8, kk, 4, vv, 4, table, 4, 1, 2, 1, 4, 4, (bn_rope_style)7, 2, kc, 12, vc, 12, NULL),
+        BN_STATUS_INVALID_ARGUMENT);
     CHECK_STATUS(bn_rope_kv_f16(qq, 8, kk, 4, vv, 4, table, 3, 1, 2, 1, 4, 4, BN_ROPE_NEOX, 2, kc, 12, vc, 12, NULL),
                  BN_STATUS_INVALID_ARGUMENT); /* short table */
 

@@ -41,7 +41,8 @@ static int32_t row_grain(int32_t m) { return m >= 8 ? 1 : m; }
 
 static int is_finite(float v) { return v - v == 0.0f; }
 
-static bn_status check_rows(const char* name, int32_t m, int32_t k, const float* weight, int64_t weight_len, float eps) {
+static bn_status check_rows(const char* name, int32_t m, int32_t k, const float* weight, int64_t weight_len,
+                            float eps) {
     if (m < 0 || k < 1) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: m=%d must be >= 0 and k=%d >= 1", name, m, k);
     if (weight_len < k || !weight)
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: weight_len %lld < k=%d (or weight is NULL)", name,

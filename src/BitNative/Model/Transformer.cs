@@ -20,8 +20,17 @@ internal sealed class Transformer
     private readonly RotaryLayout _rotary;
     private readonly float _attentionScale;
 
+    /// <summary>The longest attention head the native attention kernels take (bitnative.h).</summary>
+    public const int MaxHeadDim = 512;
+
     public Transformer(ModelWeights weights, KernelThreadPool? pool)
     {
+        if (weights.Config.HeadDim > MaxHeadDim)
+        {
+            throw new InvalidDataException(
+                $"Attention heads of {weights.Config.HeadDim} dimensions are not supported; the attention kernels take up to {MaxHeadDim}.");
+        }
+
         _weights = weights;
         _config = weights.Config;
         _pool = pool;

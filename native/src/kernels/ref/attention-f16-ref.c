@@ -20,7 +20,8 @@ void bn_attention_f16__ref(const bn_attention_args* a, int32_t u_begin, int32_t 
         const int32_t seen = a->position + t + 1;
         const uint16_t* keys = a->k_cache + (int64_t)kvh * hd;
         const uint16_t* values = a->v_cache + (int64_t)kvh * hd;
-        for (int32_t h = kvh * group + part * a->heads_per_unit; h < kvh * group + (part + 1) * a->heads_per_unit; h++) {
+        const int32_t h_first = kvh * group + part * a->heads_per_unit;
+        for (int32_t h = h_first; h < h_first + a->heads_per_unit; h++) {
             const float* q = a->q + (int64_t)t * q_dim + (int64_t)h * hd;
             float* out = a->out + (int64_t)t * q_dim + (int64_t)h * hd;
             float max = -INFINITY;

@@ -26,7 +26,8 @@ typedef struct heads_ctx {
 static inline __m256 load_f16x8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p)); }
 
 /* A score from the sum of its 16-dimension blocks plus the head's remaining 8-block and scalars. */
-static inline float score_tail(const heads_ctx* c, int g, const uint16_t* kp, float sum, int32_t j8, int has8, int32_t jt) {
+static inline float score_tail(const heads_ctx* c, int g, const uint16_t* kp, float sum, int32_t j8, int has8,
+                               int32_t jt) {
     if (has8) sum += bn_hsum_ps_avx2(_mm256_mul_ps(_mm256_loadu_ps(c->q[g] + j8), load_f16x8(kp + j8)));
     for (int32_t j = jt; j < c->hd; j++) sum += c->q[g][j] * bn_fp16_to_fp32(kp[j]);
     return sum * c->scale;

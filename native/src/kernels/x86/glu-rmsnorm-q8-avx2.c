@@ -12,7 +12,8 @@ int32_t bn_glu_rmsnorm_q8__avx2(float* gate, const float* up, bn_activation act,
         const float* u = up + (int64_t)r * k;
         int8_t* out = xq + (int64_t)r * k;
         int32_t j = 0;
-        for (; j + 8 <= k; j += 8) _mm256_storeu_ps(h + j, bn_glu_avx2(_mm256_loadu_ps(h + j), _mm256_loadu_ps(u + j), act));
+        for (; j + 8 <= k; j += 8)
+            _mm256_storeu_ps(h + j, bn_glu_avx2(_mm256_loadu_ps(h + j), _mm256_loadu_ps(u + j), act));
         for (; j < k; j++) h[j] = bn_glu__ref(h[j], u[j], act);
         const float rf = bn_rms_factor(bn_sum_squares_avx2(h, k), k, eps);
         if (rf == 0.0f) {

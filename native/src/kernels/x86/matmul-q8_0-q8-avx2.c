@@ -82,7 +82,8 @@ static int has_min_int8(const int8_t* x, int32_t k) {
     const __m256i min = _mm256_set1_epi8(-128);
     __m256i any = _mm256_setzero_si256();
     int32_t j = 0;
-    for (; j + 32 <= k; j += 32) any = _mm256_or_si256(any, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i*)(x + j)), min));
+    for (; j + 32 <= k; j += 32)
+        any = _mm256_or_si256(any, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i*)(x + j)), min));
     return !_mm256_testz_si256(any, any);
 }
 

@@ -22,7 +22,8 @@ static inline __attribute__((always_inline)) void tile(const bn_dense_args* a, i
             const uint8_t* blk = w[i] + (int64_t)b * BN_Q8_0_BLOCK_BYTES;
             const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i*)(blk + 2)));
             const __m512 d = _mm512_broadcastss_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(blk[0] | (blk[1] << 8))));
-            acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, xv)), d, acc[i]);
+            const __m512i dot = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, xv);
+            acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), d, acc[i]);
         }
     }
     for (int i = 0; i < R; i++) a->y[(int64_t)r * a->n + i0 + i] = bn_hsum_ps_avx512(acc[i]) * a->x_scales[r];

@@ -30,7 +30,9 @@ static inline __m512 bn_simde_mm512_cvtepi32_ps(__m512i v) {
 #endif
 
 /* Sum and maximum of the 16 lanes (any order: the callers' tolerances cover it). */
-static inline float bn_hsum_ps_avx512(__m512 v) { return bn_hsum_ps_avx2(_mm256_add_ps(bn_lo256_ps(v), bn_hi256_ps(v))); }
+static inline float bn_hsum_ps_avx512(__m512 v) {
+    return bn_hsum_ps_avx2(_mm256_add_ps(bn_lo256_ps(v), bn_hi256_ps(v)));
+}
 static inline float bn_hmax_ps_avx512(__m512 v) {
     const __m256 m8 = _mm256_max_ps(bn_lo256_ps(v), bn_hi256_ps(v));
     __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
@@ -39,7 +41,9 @@ static inline float bn_hmax_ps_avx512(__m512 v) {
 }
 
 /* 16 fp16 values at p as floats, exactly. */
-static inline __m512 bn_load_f16x16(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)p)); }
+static inline __m512 bn_load_f16x16(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)p));
+}
 
 /* bn_expf__ref on 16 lanes: the same operations in the same order as bn_exp_avx2. */
 static inline __m512 bn_exp_avx512(__m512 x) {

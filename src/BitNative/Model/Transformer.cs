@@ -103,14 +103,14 @@ internal sealed class Transformer
 
         using (Time(s.Profiler, ForwardPart.Norm, 1))
         {
-            NormalizeInput(s, w.Query, s.X, w.AttentionNorm, count, d);           // n = attn_norm(x): [T, d]
+            NormalizeInput(s, w.Query, s.X, w.AttentionNorm, count, d);             // n = attn_norm(x): [T, d]
         }
 
         using (Time(s.Profiler, ForwardPart.QkvProjection, 3))
         {
-            Project(s, w.Query, count, s.Query);                                   // [T, d]
-            Project(s, w.Key, count, s.Key);                                       // [T, kv]
-            Project(s, w.Value, count, s.Value);                                   // [T, kv]
+            Project(s, w.Query, count, s.Query);                                    // [T, d]
+            Project(s, w.Key, count, s.Key);                                        // [T, kv]
+            Project(s, w.Value, count, s.Value);                                    // [T, kv]
         }
 
         using (Time(s.Profiler, ForwardPart.RopeKvWrite, 1))
@@ -135,7 +135,7 @@ internal sealed class Transformer
 
         using (Time(s.Profiler, ForwardPart.OutputProjection, 1))
         {
-            Project(s, w.Output, count, s.Projected);                              // [T, d]
+            Project(s, w.Output, count, s.Projected);                               // [T, d]
         }
 
         AddResidual(s, count * d);
@@ -149,18 +149,18 @@ internal sealed class Transformer
 
         using (Time(s.Profiler, ForwardPart.Norm, 1))
         {
-            NormalizeInput(s, w.Gate, s.X, w.FeedForwardNorm, count, d);          // m = ffn_norm(x): [T, d]
+            NormalizeInput(s, w.Gate, s.X, w.FeedForwardNorm, count, d);            // m = ffn_norm(x): [T, d]
         }
 
         using (Time(s.Profiler, ForwardPart.GateUpProjection, 2))
         {
-            Project(s, w.Gate, count, s.Gate);                                     // [T, f]
-            Project(s, w.Up, count, s.Up);                                         // [T, f]
+            Project(s, w.Gate, count, s.Gate);                                      // [T, f]
+            Project(s, w.Up, count, s.Up);                                          // [T, f]
         }
 
         using (Time(s.Profiler, ForwardPart.GatedActivation, 1))
         {
-            Span<float> hidden = s.Gate.AsSpan(0, count * f);                   // h = act(gate) · up: [T, f]
+            Span<float> hidden = s.Gate.AsSpan(0, count * f);                       // h = act(gate) · up: [T, f]
             if (w.FeedForwardSubNorm is not null && w.Down.TakesQuantizedInput)
             {
                 // BitNet: h, its sub-norm and the down projection's int8 input in one call
@@ -181,7 +181,7 @@ internal sealed class Transformer
 
         using (Time(s.Profiler, ForwardPart.DownProjection, 1))
         {
-            Project(s, w.Down, count, s.Projected);                                // [T, d]
+            Project(s, w.Down, count, s.Projected);                                 // [T, d]
         }
 
         AddResidual(s, count * d);
@@ -196,12 +196,12 @@ internal sealed class Transformer
         if (allLogits.IsEmpty)
         {
             NormalizeInput(s, head, s.X.AsSpan((count - 1) * d, d), _weights.OutputNorm, 1, d); // the last token: [1, d]
-            Project(s, head, 1, s.Logits);                                                       // [vocab]
+            Project(s, head, 1, s.Logits);                                          // [vocab]
             return;
         }
 
         NormalizeInput(s, head, s.X, _weights.OutputNorm, count, d);
-        Project(s, head, count, allLogits);                                                      // [T, vocab]
+        Project(s, head, count, allLogits);                                         // [T, vocab]
         allLogits.Slice((count - 1) * vocab, vocab).CopyTo(s.Logits);
     }
 

@@ -17,8 +17,9 @@
  *  - Order: inputs, then arguments (shapes, scales), then outputs, then the optional thread
  *    pool. A NULL pool runs the operation on the calling thread.
  *  - Dimensions and counts are int32_t; byte sizes and element counts of buffers are int64_t.
- *  - Type tokens in names. Weights: i2s (bitnet.cpp I2_S), tq2 (llama.cpp TQ2_0), tq1 (TQ1_0).
- *    Activations: q8 (int8, per-row absmax), q4 (int4 values held in int8, BitNet a4.8).
+ *  - Type tokens in names. Weights: i2s (bitnet.cpp I2_S), tq2 (llama.cpp TQ2_0), tq1 (TQ1_0),
+ *    f16 (IEEE half), q8_0 (ggml Q8_0 blocks). Activations: q8 (int8, per-row absmax), q4 (int4
+ *    values held in int8, BitNet a4.8), f32 (float).
  *  - A matrix W has n rows (output features) of k columns (input features), row-major with k
  *    contiguous, as GGUF stores a tensor of shape [k, n] (ne0 = k).
  *
@@ -57,7 +58,7 @@ extern "C" {
 
 /* Bumped whenever a signature, enum value or struct changes; the .NET resolver refuses a
  * library whose bn_abi_version() differs from the version its bindings were generated for. */
-#define BN_ABI_VERSION 1
+#define BN_ABI_VERSION 2
 
 /* Result of every fallible call. Values are frozen once released; removed values stay as
  * comments. */
@@ -268,6 +269,138 @@ BN_API bn_status bn_matmul_i2s_q8(const uint8_t* w, int64_t w_len, float w_scale
 BN_API bn_status bn_matmul_tq2_q8(const uint8_t* w, int64_t w_len, float w_scale, const int8_t* xq, int64_t xq_len,
                                   const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
                                   float* y, int64_t y_len, bn_threadpool* pool);
+
+
+/* ---------------------------------------------------------------------------------------------
+ * Decode-step operations: RMSNorm (+ activation quantization), gated activation, RoPE with the
+ * KV-cache write, attention over an fp16 KV cache, dense (f16, q8_0) matrices for the output head.
+ *
+ * Numerics of this section:
+ *  - fp16 values (weights, KV cache) are IEEE binary16 bit patterns in uint16_t; float -> fp16
+ *    rounds to nearest even, fp16 -> float is exact.
+ *  - RMSNorm of a row of k values: ss = sum x^2 accumulated in 16 lanes (element j in lane j % 16,
+ *    lanes combined by the halving tree of the q4 rule), r = 1 / sqrtf(ss / k + eps),
+ *    y = (x * r) * w. The quantizing variants quantize y exactly as bn_quantize_q8 / _q4 would.
+ *    Every variant returns the same bits. A row whose ss is not finite (a NaN or infinite input, or
+ *    |x| beyond ~1e19) is BN_STATUS_INVALID_ARGUMENT.
+ *  - Gated activations: ReLU^2 gives max(g, 0)^2 * u; SiLU gives g / (1 + exp(-g)) * u with the
+ *    library's exp (Cephes expf as plain float operations, <= 2 ulp); every variant returns the
+ *    same bits.
+ *  - RoPE rotates pairs (a, b) by pos * theta_i, theta_i = freq_base^(-2i / rope_dims), from a
+ *    table of cosines and sines (bn_rope_table); a' = a cos - b sin, b' = a sin + b cos; every
+ *    variant returns the same bits.
+ *  - Attention and the dense matrices sum in SIMD lanes (and attention's softmax is computed
+ *    online, chunk by chunk), so they match the scalar reference within a rounding tolerance, not
+ *    bit for bit: see each function.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Nonlinearity of a gated FFN: act(gate) * up. */
+typedef enum bn_activation {
+    /* max(g, 0)^2, BitNet b1.58 2B-4T. */
+    BN_ACTIVATION_RELU2 = 0,
+    /* g * sigmoid(g) (SwiGLU), llama.cpp's bitnet architecture and LLaMA. */
+    BN_ACTIVATION_SILU = 1
+} bn_activation;
+
+/* Which dimensions of a head RoPE rotates together. */
+typedef enum bn_rope_style {
+    /* Pairs (i, i + rope_dims / 2): "rotate half", GPT-NeoX and Hugging Face LLaMA / BitNet. */
+    BN_ROPE_NEOX = 0,
+    /* Pairs (2i, 2i + 1): the original RoFormer / llama.cpp NORM layout. */
+    BN_ROPE_INTERLEAVED = 1
+} bn_rope_style;
+
+/* Normalizes m rows of k floats: y = x / sqrt(mean(x^2) + eps) * weight (see Numerics of this section).
+ *
+ * weight has k values, x and y m * k. k must be at least 1 and eps positive and finite. Returns
+ * BN_STATUS_INVALID_ARGUMENT for a short buffer, a bad eps, or a row that is not finite. */
+BN_API bn_status bn_rmsnorm_f32(const float* x, int64_t x_len, const float* weight, int64_t weight_len, float eps,
+                                int32_t m, int32_t k, float* y, int64_t y_len, bn_threadpool* pool);
+
+/* Normalizes m rows like bn_rmsnorm_f32 and quantizes the result to int8 per row like bn_quantize_q8, in one pass.
+ *
+ * The projection input of a ternary layer in one call: xq gets m * k int8 values, scales the m
+ * dequantization factors. Bit-identical to bn_rmsnorm_f32 followed by bn_quantize_q8. */
+BN_API bn_status bn_rmsnorm_q8(const float* x, int64_t x_len, const float* weight, int64_t weight_len, float eps,
+                               int32_t m, int32_t k, int8_t* xq, int64_t xq_len, float* scales, int64_t scales_len,
+                               bn_threadpool* pool);
+
+/* Normalizes m rows like bn_rmsnorm_f32 and quantizes the result to int4 per row like bn_quantize_q4 (BitNet a4.8).
+ *
+ * Bit-identical to bn_rmsnorm_f32 followed by bn_quantize_q4. */
+BN_API bn_status bn_rmsnorm_q4(const float* x, int64_t x_len, const float* weight, int64_t weight_len, float eps,
+                               int32_t m, int32_t k, int8_t* xq, int64_t xq_len, float* scales, int64_t scales_len,
+                               bn_threadpool* pool);
+
+/* Computes the gated activation y = act(gate) * up elementwise over m rows of k values.
+ *
+ * Returns BN_STATUS_INVALID_ARGUMENT for a short buffer or an unknown activation. */
+BN_API bn_status bn_glu_f32(const float* gate, int64_t gate_len, const float* up, int64_t up_len, bn_activation act,
+                            int32_t m, int32_t k, float* y, int64_t y_len, bn_threadpool* pool);
+
+/* Computes h = act(gate) * up, normalizes each row of h (RMSNorm with weight) and quantizes it to int8, in one call.
+ *
+ * The input of a BitNet down projection (its sub-norm included). gate is overwritten with h; xq and
+ * scales are as in bn_rmsnorm_q8. Bit-identical to bn_glu_f32 then bn_rmsnorm_q8. */
+BN_API bn_status bn_glu_rmsnorm_q8(float* gate, int64_t gate_len, const float* up, int64_t up_len, bn_activation act,
+                                   const float* weight, int64_t weight_len, float eps, int32_t m, int32_t k, int8_t* xq,
+                                   int64_t xq_len, float* scales, int64_t scales_len, bn_threadpool* pool);
+
+/* Fills RoPE's table for positions [position, position + m): row t holds cos(p theta_i) for i < rope_dims / 2, then sin(p theta_i).
+ *
+ * p = position + t, theta_i = freq_base^(-2i / rope_dims); angles, cosines and sines are evaluated
+ * in double and rounded to float. table needs m * rope_dims floats. rope_dims must be even and
+ * positive, freq_base finite and > 1, position >= 0. */
+BN_API bn_status bn_rope_table(int32_t position, int32_t m, int32_t rope_dims, float freq_base, float* table,
+                               int64_t table_len);
+
+/* Applies RoPE to the queries and keys of m tokens at cache rows [position, position + m) and stores the keys and values there as fp16.
+ *
+ * q (m rows of n_heads * head_dim floats) is rotated in place; k and v (m rows of kv_dim =
+ * n_kv_heads * head_dim) are read, and row position + t of k_cache / v_cache (rows of kv_dim fp16
+ * values, one layer of the cache) receives token t's rotated key / its value. Only the first
+ * rope_dims dimensions of each head rotate (even, <= head_dim); table comes from bn_rope_table for
+ * the same positions. n_heads must be a multiple of n_kv_heads. */
+BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t k_len, const float* v, int64_t v_len,
+                                const float* table, int64_t table_len, int32_t m, int32_t n_heads, int32_t n_kv_heads,
+                                int32_t head_dim, int32_t rope_dims, bn_rope_style style, int32_t position,
+                                uint16_t* k_cache, int64_t k_cache_len, uint16_t* v_cache, int64_t v_cache_len,
+                                bn_threadpool* pool);
+
+/* Causal grouped-query attention of m query tokens over an fp16 KV cache: out_h = sum_p softmax_p(scale q_h . k_p) v_p.
+ *
+ * Query token t (row t of q, n_heads * head_dim floats) sits at cache row position + t and attends
+ * to rows [0, position + t] of k_cache / v_cache (rows of n_kv_heads * head_dim fp16 values);
+ * query head h reads KV head h / (n_heads / n_kv_heads). out is m rows like q. head_dim is at
+ * most 512. The softmax runs online over chunks of positions with the library's exp, so every
+ * output lies within 1e-5 * (1 + |max score|) * max|v| of the scalar reference (which is the
+ * textbook three-pass definition with libm's expf). Threads split the work over tokens, KV heads
+ * and, when there are few of those, groups of query heads. */
+BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t* k_cache, int64_t k_cache_len,
+                                  const uint16_t* v_cache, int64_t v_cache_len, int32_t m, int32_t n_heads,
+                                  int32_t n_kv_heads, int32_t head_dim, int32_t position, float scale, float* out,
+                                  int64_t out_len, bn_threadpool* pool);
+
+/* Multiplies m float activation rows by an fp16 matrix: y[r, i] = sum_j W[i, j] x[r, j].
+ *
+ * w holds n rows of k fp16 values (the F16 output head or embedding, read in place). The variants
+ * sum in SIMD lanes with FMA; each result lies within 2 k 2^-24 sum_j |W[i, j] x[r, j]| of the
+ * scalar reference (sequential float sum). Returns BN_STATUS_INVALID_ARGUMENT for a short buffer. */
+BN_API bn_status bn_matmul_f16_f32(const uint16_t* w, int64_t w_len, const float* x, int64_t x_len, int32_t n,
+                                   int32_t k, int32_t m, float* y, int64_t y_len, bn_threadpool* pool);
+
+/* Multiplies m int8 activation rows by a Q8_0 matrix: y[r, i] = x_scales[r] * sum_b d_b (W[i, b] . xq[r, b]).
+ *
+ * w holds n rows of k weights as ggml Q8_0 blocks (k % 32 == 0; 34 bytes per 32 weights: fp16
+ * d_b, then 32 int8); xq and x_scales are per-row int8 activations as bn_quantize_q8 or
+ * bn_rmsnorm_q8 make them. Block dot products are exact int32 for every int8 value; the float sum
+ * over blocks runs in SIMD lanes, so each result lies within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
+ * sum_b |d_b| sum_j |W[i, j] xq[r, j]| of the scalar reference (sequential sum). Returns
+ * BN_STATUS_SHAPE_MISMATCH when k is not a multiple of 32 and BN_STATUS_INVALID_ARGUMENT for a
+ * short buffer or a scale that is not finite. */
+BN_API bn_status bn_matmul_q8_0_q8(const uint8_t* w, int64_t w_len, const int8_t* xq, int64_t xq_len,
+                                   const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
+                                   float* y, int64_t y_len, bn_threadpool* pool);
 
 #ifdef __cplusplus
 }

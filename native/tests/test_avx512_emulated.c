@@ -3,6 +3,7 @@
  * to *_emu (see CMakeLists.txt), and checked bit for bit against the scalar reference on the same
  * shape and value classes as test_matmul and test_quantize. On a CPU with AVX-512 those tests also
  * run the real kernels; this one keeps them checked where the CPU cannot. */
+#include "decode_cases.h"
 #include "matmul_cases.h"
 #include "quantize_cases.h"
 
@@ -10,6 +11,10 @@ void bn_matmul_i2s_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, 
 void bn_matmul_tq2_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 void bn_quantize_q8__avx512_emu(const float* x, int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);
 void bn_quantize_q4__avx512_emu(const float* x, int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);
+
+void bn_attention_f16__avx512_emu(const bn_attention_args* a, int32_t u_begin, int32_t u_end);
+void bn_matmul_f16_f32__avx512_emu(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_q8_0_q8__avx512vnni_emu(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
 
 static void check_matmul(void) {
     bn_rng rng = {1234};
@@ -50,10 +55,50 @@ static void check_quantize(void) {
             }
 }
 
+/* The decode-step AVX-512 kernels on the shape and value classes of test_decode. */
+static void check_decode(void) {
+    bn_rng rng = {29};
+    static const int32_t positions[] = {0, 1, 37, 100};
+    for (int s = 0; s < N_ATTENTION_SHAPES; s++)
+        for (int pi = 0; pi < 4; pi++)
+            for (int32_t m = 1; m <= 3; m += 2) {
+                attention_case c;
+                attention_case_init(&c, &rng, attention_shapes[s], m, positions[pi], pi == 3 ? 3.0f : 0.3f);
+                float* ref = attention_reference(&c);
+                attention_check_variant("avx512(emulated)", bn_attention_f16__avx512_emu, &c, ref);
+                free(ref);
+                attention_case_free(&c);
+            }
+    for (int ni = 0; ni < N_DENSE_N; ni++)
+        for (int mi = 0; mi < N_DENSE_M; mi++) {
+            const int32_t n = dense_n[ni], m = dense_m[mi];
+            for (int ki = 0; ki < N_DENSE_K_F16; ki++) {
+                const int32_t k = dense_k_f16[ki];
+                uint8_t* w = xmalloc((size_t)n * k * 2);
+                float* x = xmalloc((size_t)m * k * sizeof(float));
+                dense_f16_case(&rng, n, k, m, w, x);
+                dense_f16_check_variant("avx512(emulated)", bn_matmul_f16_f32__avx512_emu, w, x, n, k, m);
+                free(w);
+                free(x);
+            }
+            for (int ki = 0; ki < N_DENSE_K_Q8; ki++) {
+                const int32_t k = dense_k_q8[ki];
+                uint8_t* w = xmalloc((size_t)n * k / 32 * 34);
+                int8_t* xq = xmalloc((size_t)m * k);
+                float scales[8];
+                dense_q8_case(&rng, n, k, m, w, xq, scales);
+                dense_q8_check_variant("avx512(emulated)", bn_matmul_q8_0_q8__avx512vnni_emu, w, xq, scales, n, k, m);
+                free(w);
+                free(xq);
+            }
+        }
+}
+
 int main(void) {
     printf("  AVX-512 kernels emulated with SIMDe on this CPU (native AVX-512 VNNI: %s)\n",
            bn_isa_supported(BN_ISA_AVX512_VNNI) ? "yes, also tested natively by test_matmul" : "no");
     check_matmul();
     check_quantize();
+    check_decode();
     return test_summary("test_avx512_emulated");
 }

@@ -45,7 +45,7 @@ public sealed class BitNetModel : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        LoadedModel loaded = ModelLoader.Load(path, new ModelLoadOptions());
+        LoadedModel loaded = ModelLoader.Load(path, new ModelLoadOptions { OutputHead = options.OutputHead });
         try
         {
             return new BitNetModel(loaded.Weights, loaded.Tokenizer, options, path);

@@ -27,7 +27,7 @@ public sealed class InferenceSession : IDisposable
         _transformer = transformer;
         _tokenizer = tokenizer;
         ContextLength = contextLength;
-        _state = new InferenceState(transformer.Config, Math.Min(batchSize, contextLength), contextLength);
+        _state = new InferenceState(transformer.Config, Math.Min(batchSize, contextLength));
         _cache = new KvCache(transformer.Config, contextLength);
     }
 
@@ -48,6 +48,13 @@ public sealed class InferenceSession : IDisposable
 
     /// <summary>Logits of the last evaluated token (vocabulary-sized); empty before any token is evaluated.</summary>
     public ReadOnlySpan<float> Logits => _hasLogits ? _state.Logits : default;
+
+    /// <summary>Times this session's forward passes part by part when set (bench --profile).</summary>
+    internal TransformerProfiler? Profiler
+    {
+        get => _state.Profiler;
+        set => _state.Profiler = value;
+    }
 
     /// <summary>Forgets every evaluated token.</summary>
     public void Reset()
@@ -244,7 +251,7 @@ public sealed class InferenceSession : IDisposable
                 break;
             }
 
-            Evaluate([token]);
+            Evaluate(new ReadOnlySpan<int>(in token)); // no array per token
         }
 
         if (reason != FinishReason.StopString)

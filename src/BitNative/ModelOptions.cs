@@ -12,6 +12,9 @@ public sealed record ModelOptions
     /// <summary>Prompt tokens evaluated per batch: larger batches reuse each weight row more. Default 128.</summary>
     public int BatchSize { get; init; } = 128;
 
+    /// <summary>Precision of the output head. Default <see cref="OutputHeadPrecision.Auto"/> (as the file stores it).</summary>
+    public OutputHeadPrecision OutputHead { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -23,6 +26,11 @@ public sealed record ModelOptions
         if (ContextLength < 0)
         {
             throw new ArgumentException($"ContextLength = {ContextLength} is invalid: it must be >= 0.", nameof(ContextLength));
+        }
+
+        if (!Enum.IsDefined(OutputHead))
+        {
+            throw new ArgumentException($"OutputHead = {OutputHead} is not an {nameof(OutputHeadPrecision)} value.", nameof(OutputHead));
         }
 
         if (BatchSize is < 1 or > 4096)

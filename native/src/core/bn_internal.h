@@ -124,4 +124,188 @@ const bn_kernels* bn_kernels_for_isa(bn_isa isa);
 #define BN_TQ2_BLOCK_BYTES 66
 #define BN_TQ1_BLOCK_BYTES 54
 
+
+/* ==== Decode-step operations (norms, gated activation, RoPE + KV cache, attention, dense heads) ====
+ * Kernels of the non-matmul parts of a token and of the dense output head. They have their own
+ * dispatch table (bn_decode_kernels, filled in dispatch.c from the same ISA choice) so the ternary
+ * kernel table above stays as it is. */
+
+/* -- shared scalar specifications ------------------------------------------------------------ */
+
+/* Sum of x[j]^2 over a row in the 16-lane order of bn_q4_abs_sum__ref (lane j % 16, then the
+ * halving tree), so every SIMD variant reproduces it bit for bit. */
+static inline float bn_sum_squares__ref(const float* x, int32_t k) {
+    float lane[16] = {0};
+    for (int32_t j = 0; j < k; j++) lane[j % 16] += x[j] * x[j];
+    for (int width = 8; width >= 1; width /= 2)
+        for (int i = 0; i < width; i++) lane[i] = lane[i] + lane[i + width];
+    return lane[0];
+}
+
+/* The RMSNorm factor r = 1 / sqrt(ss / k + eps), or 0 when ss is not finite (an input was NaN or
+ * infinite, or its squares overflowed float); callers report such rows as invalid input. */
+static inline float bn_rms_factor(float ss, int32_t k, float eps) {
+    if (!(ss - ss == 0.0f)) return 0.0f;
+    return 1.0f / sqrtf(ss / (float)k + eps);
+}
+
+/* exp(x) as every kernel of this section computes it (Cephes' expf: n = round(x log2 e),
+ * r = x - n ln2 in two parts, exp(r) = 1 + r + r^2 P(r), times 2^n), written as plain float
+ * operations so the SIMD versions, which perform the same operations in the same order (no FMA),
+ * produce the same bits. Relative error <= 2 ulp on [-87.33, 88.37]; below that the result is 0
+ * (true value < 2^-126), above it +inf; NaN stays NaN. */
+#define BN_EXP_LO (-87.3365478515625f)
+#define BN_EXP_HI 88.3762626647949f
+#define BN_EXP_LOG2E 1.44269504088896341f
+#define BN_EXP_LN2_HI 0.693359375f
+#define BN_EXP_LN2_LO (-2.12194440e-4f)
+#define BN_EXP_P0 1.9875691500e-4f
+#define BN_EXP_P1 1.3981999507e-3f
+#define BN_EXP_P2 8.3334519073e-3f
+#define BN_EXP_P3 4.1665795894e-2f
+#define BN_EXP_P4 1.6666665459e-1f
+#define BN_EXP_P5 5.0000001201e-1f
+static inline float bn_expf__ref(float x) {
+    if (!(x == x)) return x;
+    if (x < BN_EXP_LO) return 0.0f;
+    if (x > BN_EXP_HI) return INFINITY;
+    float n = nearbyintf(x * BN_EXP_LOG2E);
+    float r = x - n * BN_EXP_LN2_HI;
+    r = r - n * BN_EXP_LN2_LO;
+    float p = BN_EXP_P0;
+    p = p * r + BN_EXP_P1;
+    p = p * r + BN_EXP_P2;
+    p = p * r + BN_EXP_P3;
+    p = p * r + BN_EXP_P4;
+    p = p * r + BN_EXP_P5;
+    float y = p * (r * r) + r + 1.0f;
+    /* n is in [-126, 127] here, so 2^n is a normal float built from its exponent bits. */
+    union { uint32_t u; float f; } two_n = {(uint32_t)((int32_t)n + 127) << 23};
+    return y * two_n.f;
+}
+
+/* The gated activations of the FFN hidden layer: act(g) * u. */
+static inline float bn_glu__ref(float g, float u, bn_activation act) {
+    if (act == BN_ACTIVATION_RELU2) {
+        float a = g > 0.0f ? g : 0.0f;
+        return a * a * u;
+    }
+    return g / (1.0f + bn_expf__ref(-g)) * u; /* SiLU: g * sigmoid(g) */
+}
+
+/* -- argument blocks of the row-parallel operations ------------------------------------------ */
+
+/* RoPE on q and k of tokens [t_begin, t_end) with the K and V rows written to the fp16 cache. */
+typedef struct bn_rope_args {
+    float* q;              /* m rows of n_heads * head_dim, rotated in place */
+    const float* k;        /* m rows of kv_dim */
+    const float* v;        /* m rows of kv_dim */
+    const float* table;    /* m rows of rope_dims: cos[rope_dims / 2] then sin[rope_dims / 2] */
+    int32_t n_heads;
+    int32_t n_kv_heads;
+    int32_t head_dim;
+    int32_t rope_dims;
+    bn_rope_style style;
+    int32_t position;      /* cache row of token 0 */
+    uint16_t* k_cache;     /* rows of kv_dim fp16 */
+    uint16_t* v_cache;
+} bn_rope_args;
+
+/* Attention of m query tokens over the fp16 cache. Work unit u covers token u / (n_kv_heads *
+ * parts), KV head (u / parts) % n_kv_heads and the heads_per_unit query heads of part u % parts of
+ * that KV head's group. */
+typedef struct bn_attention_args {
+    const float* q;        /* m rows of n_heads * head_dim */
+    const uint16_t* k_cache; /* rows of n_kv_heads * head_dim */
+    const uint16_t* v_cache;
+    int32_t n_heads;
+    int32_t n_kv_heads;
+    int32_t head_dim;
+    int32_t position;      /* token t sees cache rows [0, position + t] */
+    int32_t heads_per_unit;
+    float scale;           /* applied to q . k */
+    float* out;            /* m rows of n_heads * head_dim */
+} bn_attention_args;
+
+/* A dense matrix times float (f16) or int8 (q8_0) activation rows; kernels compute output
+ * features [i_begin, i_end) for all m rows. */
+typedef struct bn_dense_args {
+    const uint8_t* w;      /* n rows of row_bytes */
+    int64_t row_bytes;
+    const float* x;        /* f16 kernels: m rows of k floats */
+    const int8_t* xq;      /* q8_0 kernels: m rows of k int8 */
+    const float* x_scales; /* q8_0 kernels: m */
+    int32_t n;
+    int32_t k;
+    int32_t m;
+    float* y;              /* m rows of n */
+} bn_dense_args;
+
+/* Row kernels of the norms return -1, or the first row in [r_begin, r_end) whose sum of squares
+ * is not finite (its outputs are then zeros). */
+typedef int32_t (*bn_rmsnorm_f32_fn)(const float* x, const float* w, float eps, int32_t k, int32_t r_begin,
+                                     int32_t r_end, float* y);
+typedef int32_t (*bn_rmsnorm_quant_fn)(const float* x, const float* w, float eps, int32_t k, int32_t r_begin,
+                                       int32_t r_end, int8_t* xq, float* scales);
+typedef void (*bn_glu_f32_fn)(const float* gate, const float* up, bn_activation act, int64_t begin, int64_t end,
+                              float* y);
+typedef int32_t (*bn_glu_rmsnorm_q8_fn)(float* gate, const float* up, bn_activation act, const float* w, float eps,
+                                        int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);
+typedef void (*bn_rope_kv_fn)(const bn_rope_args* a, int32_t t_begin, int32_t t_end);
+typedef void (*bn_attention_fn)(const bn_attention_args* a, int32_t u_begin, int32_t u_end);
+typedef void (*bn_dense_fn)(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+
+typedef struct bn_decode_kernels {
+    bn_isa isa;
+    bn_rmsnorm_f32_fn rmsnorm_f32;
+    bn_rmsnorm_quant_fn rmsnorm_q8;
+    bn_rmsnorm_quant_fn rmsnorm_q4;
+    bn_glu_f32_fn glu_f32;
+    bn_glu_rmsnorm_q8_fn glu_rmsnorm_q8;
+    bn_rope_kv_fn rope_kv_f16;
+    bn_attention_fn attention_f16;
+    bn_dense_fn matmul_f16_f32;
+    bn_dense_fn matmul_q8_0_q8;
+} bn_decode_kernels;
+
+/* The decode table of the ISA in use, and of a given ISA (NULL if not compiled in). */
+const bn_decode_kernels* bn_active_decode_kernels(void);
+const bn_decode_kernels* bn_decode_kernels_for_isa(bn_isa isa);
+
+#define BN_DECODE_KERNEL_DECLS(isa)                                                                                    \
+    int32_t bn_rmsnorm_f32__##isa(const float* x, const float* w, float eps, int32_t k, int32_t r_begin,              \
+                                  int32_t r_end, float* y);                                                            \
+    int32_t bn_rmsnorm_q8__##isa(const float* x, const float* w, float eps, int32_t k, int32_t r_begin,               \
+                                 int32_t r_end, int8_t* xq, float* scales);                                            \
+    int32_t bn_rmsnorm_q4__##isa(const float* x, const float* w, float eps, int32_t k, int32_t r_begin,               \
+                                 int32_t r_end, int8_t* xq, float* scales);                                            \
+    void bn_glu_f32__##isa(const float* gate, const float* up, bn_activation act, int64_t begin, int64_t end,         \
+                           float* y);                                                                                  \
+    int32_t bn_glu_rmsnorm_q8__##isa(float* gate, const float* up, bn_activation act, const float* w, float eps,      \
+                                     int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);           \
+    void bn_rope_kv_f16__##isa(const bn_rope_args* a, int32_t t_begin, int32_t t_end);                                \
+    void bn_attention_f16__##isa(const bn_attention_args* a, int32_t u_begin, int32_t u_end);                         \
+    void bn_matmul_f16_f32__##isa(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+
+BN_DECODE_KERNEL_DECLS(ref)
+void bn_matmul_q8_0_q8__ref(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+#if defined(BN_ARCH_X86)
+BN_DECODE_KERNEL_DECLS(avx2)
+void bn_matmul_q8_0_q8__avx2(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+/* AVX-512 variants exist where the wider vectors pay: the dense heads and attention. */
+void bn_attention_f16__avx512(const bn_attention_args* a, int32_t u_begin, int32_t u_end);
+void bn_matmul_f16_f32__avx512(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_q8_0_q8__avx512vnni(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+#endif
+#if defined(BN_ARCH_ARM64)
+BN_DECODE_KERNEL_DECLS(neon)
+void bn_matmul_q8_0_q8__neon(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_q8_0_q8__neondot(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+#endif
+
+#define BN_Q8_0_BLOCK 32
+#define BN_Q8_0_BLOCK_BYTES 34
+/* Longest head the attention kernels keep on their stack (2B-4T: 128). */
+#define BN_ATTENTION_MAX_HEAD_DIM 512
+
 #endif /* BN_INTERNAL_H */

@@ -139,3 +139,94 @@ BN_API const char* bn_isa_name(bn_isa isa) {
     default: return "unknown";
     }
 }
+
+/* ==== Decode-step kernels (norms, gated activation, RoPE + KV write, attention, dense heads) ====
+ * A second table per ISA, selected by the same ISA choice as the ternary table above (so
+ * bn_set_isa switches both). Where an ISA has no variant of its own it takes the best lower one. */
+
+static const bn_decode_kernels decode_ref = {
+    .isa = BN_ISA_REF,
+    .rmsnorm_f32 = bn_rmsnorm_f32__ref,
+    .rmsnorm_q8 = bn_rmsnorm_q8__ref,
+    .rmsnorm_q4 = bn_rmsnorm_q4__ref,
+    .glu_f32 = bn_glu_f32__ref,
+    .glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__ref,
+    .rope_kv_f16 = bn_rope_kv_f16__ref,
+    .attention_f16 = bn_attention_f16__ref,
+    .matmul_f16_f32 = bn_matmul_f16_f32__ref,
+    .matmul_q8_0_q8 = bn_matmul_q8_0_q8__ref,
+};
+
+#if defined(BN_ARCH_X86)
+static const bn_decode_kernels decode_avx2 = {
+    .isa = BN_ISA_AVX2,
+    .rmsnorm_f32 = bn_rmsnorm_f32__avx2,
+    .rmsnorm_q8 = bn_rmsnorm_q8__avx2,
+    .rmsnorm_q4 = bn_rmsnorm_q4__avx2,
+    .glu_f32 = bn_glu_f32__avx2,
+    .glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__avx2,
+    .rope_kv_f16 = bn_rope_kv_f16__avx2,
+    .attention_f16 = bn_attention_f16__avx2,
+    .matmul_f16_f32 = bn_matmul_f16_f32__avx2,
+    .matmul_q8_0_q8 = bn_matmul_q8_0_q8__avx2,
+};
+/* Norms, activations and RoPE are a few microseconds per token at AVX2 width; AVX-512 variants
+ * exist for the operations that stream the most data: attention and the dense heads. */
+static const bn_decode_kernels decode_avx512_vnni = {
+    .isa = BN_ISA_AVX512_VNNI,
+    .rmsnorm_f32 = bn_rmsnorm_f32__avx2,
+    .rmsnorm_q8 = bn_rmsnorm_q8__avx2,
+    .rmsnorm_q4 = bn_rmsnorm_q4__avx2,
+    .glu_f32 = bn_glu_f32__avx2,
+    .glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__avx2,
+    .rope_kv_f16 = bn_rope_kv_f16__avx2,
+    .attention_f16 = bn_attention_f16__avx512,
+    .matmul_f16_f32 = bn_matmul_f16_f32__avx512,
+    .matmul_q8_0_q8 = bn_matmul_q8_0_q8__avx512vnni,
+};
+#endif
+
+#if defined(BN_ARCH_ARM64)
+static const bn_decode_kernels decode_neon = {
+    .isa = BN_ISA_NEON,
+    .rmsnorm_f32 = bn_rmsnorm_f32__neon,
+    .rmsnorm_q8 = bn_rmsnorm_q8__neon,
+    .rmsnorm_q4 = bn_rmsnorm_q4__neon,
+    .glu_f32 = bn_glu_f32__neon,
+    .glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__neon,
+    .rope_kv_f16 = bn_rope_kv_f16__neon,
+    .attention_f16 = bn_attention_f16__neon,
+    .matmul_f16_f32 = bn_matmul_f16_f32__neon,
+    .matmul_q8_0_q8 = bn_matmul_q8_0_q8__neon,
+};
+/* Only the int8 head has dot products: everything else is the plain NEON code. */
+static const bn_decode_kernels decode_neon_dotprod = {
+    .isa = BN_ISA_NEON_DOTPROD,
+    .rmsnorm_f32 = bn_rmsnorm_f32__neon,
+    .rmsnorm_q8 = bn_rmsnorm_q8__neon,
+    .rmsnorm_q4 = bn_rmsnorm_q4__neon,
+    .glu_f32 = bn_glu_f32__neon,
+    .glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__neon,
+    .rope_kv_f16 = bn_rope_kv_f16__neon,
+    .attention_f16 = bn_attention_f16__neon,
+    .matmul_f16_f32 = bn_matmul_f16_f32__neon,
+    .matmul_q8_0_q8 = bn_matmul_q8_0_q8__neondot,
+};
+#endif
+
+const bn_decode_kernels* bn_decode_kernels_for_isa(bn_isa isa) {
+    switch (isa) {
+    case BN_ISA_REF: return &decode_ref;
+#if defined(BN_ARCH_X86)
+    case BN_ISA_AVX2: return &decode_avx2;
+    case BN_ISA_AVX512_VNNI: return &decode_avx512_vnni;
+#endif
+#if defined(BN_ARCH_ARM64)
+    case BN_ISA_NEON: return &decode_neon;
+    case BN_ISA_NEON_DOTPROD: return &decode_neon_dotprod;
+#endif
+    default: return NULL;
+    }
+}
+
+const bn_decode_kernels* bn_active_decode_kernels(void) { return bn_decode_kernels_for_isa(bn_active_kernels()->isa); }

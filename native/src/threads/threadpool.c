@@ -1,10 +1,20 @@
 /* A small spin-then-sleep pool that splits one operation over output rows.
  *
  * Per token a model runs a few hundred operations back to back, each tens of microseconds, so
- * the hand-off must cost far less than that: workers spin on a generation counter for a while
- * after each operation (a new one usually arrives within microseconds) and only then sleep on a
- * condition variable. The calling thread works too and then waits for the others. Chunks are
- * claimed from an atomic counter, so a core slowed by a noisy neighbour takes fewer of them. */
+ * the hand-off must cost far less than that: workers spin on the published operation for a while
+ * after each one (a new one usually arrives within microseconds) and only then sleep on a
+ * condition variable. The calling thread works too. Chunks are claimed from an atomic word, so a
+ * core slowed by a noisy neighbour takes fewer of them.
+ *
+ * An operation is complete when all of its chunks are done, not when every worker has checked in:
+ * a worker that is descheduled (a busy machine) or still asleep when an operation arrives simply
+ * misses it, and the caller, having claimed the chunks itself, returns without waiting for that
+ * worker to be scheduled again (which took 1-2 ms per operation on a loaded two-core machine). To
+ * make that safe, a chunk is claimed with a compare-and-swap on one 64-bit word holding the
+ * operation's generation, its chunk count and the next chunk: a late worker's claim fails as soon
+ * as the generation moved on, so it never runs a chunk of a finished operation, and the operation
+ * descriptor (fn, ctx, rows) it reads after a successful claim cannot change before its chunk is
+ * done, because the operation cannot complete before that. */
 #include "bn_internal.h"
 
 #include <stdatomic.h>
@@ -74,20 +84,23 @@ struct bn_threadpool {
     bn_cond wake;
     bn_cond done;
 
-    /* the current operation, written by the caller before it bumps the generation */
+    /* the current operation, written by the caller before it publishes the operation in `claim`;
+     * unchanged until all of its chunks are done */
     bn_rows_fn fn;
     const void* ctx;
     int32_t n_rows;
     int32_t chunk_rows;
-    int32_t n_chunks;
+    uint32_t generation;       /* the caller's count of operations (under call_lock) */
 
-    _Alignas(BN_CACHE_LINE) atomic_uint generation; /* bumped once per operation */
+    /* generation << 32 | n_chunks << 16 | next chunk (n_chunks <= 4 * 256 threads fits 16 bits) */
+    _Alignas(BN_CACHE_LINE) _Atomic(uint64_t) claim;
     atomic_int stop;
     atomic_int n_sleeping;
-    _Alignas(BN_CACHE_LINE) atomic_int next_chunk;
-    _Alignas(BN_CACHE_LINE) atomic_int workers_busy;
+    _Alignas(BN_CACHE_LINE) atomic_int chunks_done;
     char pad[BN_CACHE_LINE - sizeof(atomic_int)];
 };
+
+static uint32_t claim_generation(uint64_t word) { return (uint32_t)(word >> 32); }
 
 static void* aligned_zalloc(size_t bytes) {
     size_t rounded = (bytes + BN_CACHE_LINE - 1) / BN_CACHE_LINE * BN_CACHE_LINE;
@@ -108,14 +121,36 @@ static void aligned_free(void* p) {
 #endif
 }
 
-static void run_chunks(bn_threadpool* p) {
+/* Claims the next chunk of operation `generation`; 0 when that operation has no chunk left or is
+ * no longer the current one. */
+static int claim_chunk(bn_threadpool* p, uint32_t generation, int32_t* chunk) {
+    uint64_t word = atomic_load_explicit(&p->claim, memory_order_acquire);
     for (;;) {
-        int c = atomic_fetch_add_explicit(&p->next_chunk, 1, memory_order_relaxed);
-        if (c >= p->n_chunks) return;
-        int32_t begin = c * p->chunk_rows;
-        int32_t end = begin + p->chunk_rows;
-        if (end > p->n_rows || c == p->n_chunks - 1) end = p->n_rows;
+        const uint32_t next = (uint32_t)(word & 0xffffu), n_chunks = (uint32_t)((word >> 16) & 0xffffu);
+        if (claim_generation(word) != generation || next >= n_chunks) return 0;
+        if (atomic_compare_exchange_weak_explicit(&p->claim, &word, word + 1, memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            *chunk = (int32_t)next;
+            return 1;
+        }
+    }
+}
+
+/* Runs chunks of operation `generation` until none is left. */
+static void run_chunks(bn_threadpool* p, uint32_t generation) {
+    int32_t c;
+    while (claim_chunk(p, generation, &c)) {
+        const int32_t n_chunks = (p->n_rows + p->chunk_rows - 1) / p->chunk_rows;
+        const int32_t begin = c * p->chunk_rows;
+        const int32_t end = c == n_chunks - 1 ? p->n_rows : begin + p->chunk_rows;
         p->fn(p->ctx, begin, end);
+        if (atomic_fetch_add_explicit(&p->chunks_done, 1, memory_order_acq_rel) + 1 == n_chunks &&
+            p->spin_iterations == 0) {
+            /* passive mode: the caller may be asleep waiting for the last chunk */
+            mutex_lock(&p->sleep_lock);
+            cond_broadcast(&p->done);
+            mutex_unlock(&p->sleep_lock);
+        }
     }
 }
 
@@ -126,37 +161,33 @@ static void* worker_main(void* arg)
 #endif
 {
     bn_threadpool* p = (bn_threadpool*)arg;
-    /* Generation 0 is the pool's creation; reading the counter here instead would race with a
-     * first operation that starts before this thread does, and that operation would never end. */
-    unsigned seen = 0;
+    /* Generation 0 is the pool's creation; reading the word here instead would race with a first
+     * operation that starts before this thread does, which this thread would then miss (harmless
+     * now, but it would also sleep through it). */
+    uint32_t seen = 0;
     for (;;) {
-        unsigned gen;
+        uint32_t gen;
         int spins = 0;
-        while ((gen = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen &&
+        while ((gen = claim_generation(atomic_load_explicit(&p->claim, memory_order_acquire))) == seen &&
                !atomic_load_explicit(&p->stop, memory_order_relaxed)) {
             if (++spins < p->spin_iterations) {
                 if (spins < BN_SPINS_BEFORE_YIELD) cpu_relax();
                 else thread_yield();
                 continue;
             }
-            /* Sleep. The caller bumps generation, then checks n_sleeping (both seq_cst), so either
-             * it sees us and broadcasts under the lock, or we see its new generation here. */
+            /* Sleep. The caller publishes the operation, then checks n_sleeping (both seq_cst), so
+             * either it sees us and broadcasts under the lock, or we see its new generation here. */
             atomic_fetch_add(&p->n_sleeping, 1);
             mutex_lock(&p->sleep_lock);
-            while (atomic_load(&p->generation) == seen && !atomic_load(&p->stop)) cond_wait(&p->wake, &p->sleep_lock);
+            while (claim_generation(atomic_load(&p->claim)) == seen && !atomic_load(&p->stop))
+                cond_wait(&p->wake, &p->sleep_lock);
             mutex_unlock(&p->sleep_lock);
             atomic_fetch_sub(&p->n_sleeping, 1);
             spins = 0;
         }
         if (atomic_load(&p->stop)) break;
         seen = gen;
-        run_chunks(p);
-        if (atomic_fetch_sub(&p->workers_busy, 1) == 1 && p->spin_iterations == 0) {
-            /* passive mode: the caller may be asleep waiting for the last worker */
-            mutex_lock(&p->sleep_lock);
-            cond_broadcast(&p->done);
-            mutex_unlock(&p->sleep_lock);
-        }
+        run_chunks(p, gen);
     }
 #if defined(_WIN32)
     return 0;
@@ -194,10 +225,9 @@ BN_API bn_status bn_threadpool_create(int32_t n_threads, bn_threadpool** out_poo
     cond_init(&p->wake);
     cond_init(&p->done);
     atomic_init(&p->n_sleeping, 0);
-    atomic_init(&p->generation, 0u);
+    atomic_init(&p->claim, (uint64_t)0);
     atomic_init(&p->stop, 0);
-    atomic_init(&p->next_chunk, 0);
-    atomic_init(&p->workers_busy, 0);
+    atomic_init(&p->chunks_done, 0);
     if (n_threads > 1) {
         p->workers = (bn_thread*)calloc((size_t)(n_threads - 1), sizeof(bn_thread));
         if (!p->workers) {
@@ -260,25 +290,29 @@ void bn_parallel_rows(bn_threadpool* pool, int32_t n_rows, int32_t grain, bn_row
     int32_t grains_per_chunk = (n_grains + target_chunks - 1) / target_chunks;
     int32_t chunk_rows = grains_per_chunk * grain;
 
+    const int32_t n_chunks = (n_rows + chunk_rows - 1) / chunk_rows;
+
     mutex_lock(&pool->call_lock);
     pool->fn = fn;
     pool->ctx = ctx;
     pool->n_rows = n_rows;
     pool->chunk_rows = chunk_rows;
-    pool->n_chunks = (n_rows + chunk_rows - 1) / chunk_rows;
-    atomic_store_explicit(&pool->next_chunk, 0, memory_order_relaxed);
-    atomic_store_explicit(&pool->workers_busy, pool->n_threads - 1, memory_order_relaxed);
-    atomic_fetch_add(&pool->generation, 1u); /* seq_cst: publishes the task above */
+    atomic_store_explicit(&pool->chunks_done, 0, memory_order_relaxed);
+    const uint32_t gen = ++pool->generation == 0 ? ++pool->generation : pool->generation; /* 0 means "none yet" */
+    /* seq_cst: publishes the descriptor above, and orders against the n_sleeping check in wake_workers */
+    atomic_store(&pool->claim, (uint64_t)gen << 32 | (uint64_t)n_chunks << 16);
     wake_workers(pool);
-    run_chunks(pool);
+    run_chunks(pool, gen);
+    /* Wait for chunks that workers claimed and are still running; workers that claimed nothing are
+     * not waited for. */
     if (pool->spin_iterations > 0) {
-        for (int spins = 0; atomic_load_explicit(&pool->workers_busy, memory_order_acquire) > 0; spins++) {
+        for (int spins = 0; atomic_load_explicit(&pool->chunks_done, memory_order_acquire) < n_chunks; spins++) {
             if (spins < BN_SPINS_BEFORE_YIELD) cpu_relax();
             else thread_yield();
         }
     } else {
         mutex_lock(&pool->sleep_lock);
-        while (atomic_load(&pool->workers_busy) > 0) cond_wait(&pool->done, &pool->sleep_lock);
+        while (atomic_load(&pool->chunks_done) < n_chunks) cond_wait(&pool->done, &pool->sleep_lock);
         mutex_unlock(&pool->sleep_lock);
     }
     mutex_unlock(&pool->call_lock);

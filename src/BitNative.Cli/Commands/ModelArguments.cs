@@ -9,19 +9,26 @@ internal sealed class ModelArguments
     public Option<string?> Model { get; } = CliOptions.Model();
     public Option<int> Threads { get; } = CliOptions.Threads();
     public Option<int> Context { get; } = CliOptions.Context();
+    public Option<OutputHeadPrecision> Head { get; } = CliOptions.Head();
 
     public void AddTo(Command command)
     {
         command.Options.Add(Model);
         command.Options.Add(Threads);
         command.Options.Add(Context);
+        command.Options.Add(Head);
     }
 
     public (BitNetModel Model, TimeSpan LoadTime) Load(ParseResult r)
     {
         string path = ModelLocator.Resolve(r.GetValue(Model));
         var clock = Stopwatch.StartNew();
-        var model = BitNetModel.Load(path, new ModelOptions { Threads = r.GetValue(Threads), ContextLength = r.GetValue(Context) });
+        var model = BitNetModel.Load(path, new ModelOptions
+        {
+            Threads = r.GetValue(Threads),
+            ContextLength = r.GetValue(Context),
+            OutputHead = r.GetValue(Head),
+        });
         return (model, clock.Elapsed);
     }
 }

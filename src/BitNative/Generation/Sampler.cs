@@ -104,12 +104,26 @@ public sealed class Sampler
                 SiftUp(heap, i, z);
             }
 
-            for (int i = k; i < vocab; i++)
+            // Most logits are below the k-th best seen so far: a vector of them is skipped with one comparison (a later id
+            // with an equal logit is never better, so "greater than" is the exact test).
+            int width = System.Numerics.Vector<float>.Count;
+            for (int i = k; i < vocab;)
             {
-                if (Better(i, heap[0], z))
+                if (i + width <= vocab &&
+                    !System.Numerics.Vector.GreaterThanAny(new System.Numerics.Vector<float>(z.Slice(i, width)),
+                        new System.Numerics.Vector<float>(z[heap[0]])))
                 {
-                    heap[0] = i;
-                    SiftDown(heap, 0, z);
+                    i += width;
+                    continue;
+                }
+
+                for (int end = Math.Min(i + width, vocab); i < end; i++)
+                {
+                    if (Better(i, heap[0], z))
+                    {
+                        heap[0] = i;
+                        SiftDown(heap, 0, z);
+                    }
                 }
             }
         }

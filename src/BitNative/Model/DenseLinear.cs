@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using BitNative.Kernels;
@@ -12,7 +11,10 @@ internal enum DenseType
     F16,
 }
 
-/// <summary>A full-precision projection (F32 or F16 rows), e.g. the output head or a LLaMA baseline's projections.</summary>
+/// <summary>
+/// A full-precision projection (F16 or F32 rows) over float activations: the F16 output head (native F16C / NEON
+/// kernel, threaded over output rows) or a LLaMA baseline's projections.
+/// </summary>
 internal sealed class DenseLinear : Linear
 {
     private readonly ReadOnlyMemory<byte> _data;
@@ -55,17 +57,21 @@ internal sealed class DenseLinear : Linear
     public override void Forward(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> xq, ReadOnlySpan<float> xScales, int tokens,
         Span<float> y, KernelThreadPool? pool)
     {
-        float[] rented = ArrayPool<float>.Shared.Rent(InFeatures);
-        Span<float> row = rented.AsSpan(0, InFeatures);
-        for (int i = 0; i < OutFeatures; i++)
+        if (Type == DenseType.F16)
         {
-            ReadRow(i, row);
-            for (int t = 0; t < tokens; t++)
-            {
-                y[t * OutFeatures + i] = TensorPrimitives.Dot<float>(row, x.Slice(t * InFeatures, InFeatures));
-            }
+            DenseMatmul.F16(MemoryMarshal.Cast<byte, Half>(_data.Span), x, OutFeatures, InFeatures, tokens, y, pool);
+            return;
         }
 
-        ArrayPool<float>.Shared.Return(rented);
+        // F32 weights only come from LLaMA baselines converted from other encodings: plain vectorized dot products.
+        ReadOnlySpan<float> w = MemoryMarshal.Cast<byte, float>(_data.Span);
+        for (int i = 0; i < OutFeatures; i++)
+        {
+            ReadOnlySpan<float> row = w.Slice(i * InFeatures, InFeatures);
+            for (int t = 0; t < tokens; t++)
+            {
+                y[t * OutFeatures + i] = TensorPrimitives.Dot(row, x.Slice(t * InFeatures, InFeatures));
+            }
+        }
     }
 }

@@ -218,28 +218,27 @@ internal static class GgufModelReader
             return new EmbeddingTable(name, CodecOf(t), file.GetTensorMemory(t), rows, columns);
         }
 
-        /// <summary>The output head: F16/F32 read in place; other encodings converted to F16 once.</summary>
+        /// <summary>
+        /// The output head in the precision the options ask for: F16 and Q8_0 read in place when they match it, F32 in place
+        /// as F32 unless 8 bits are asked for, other encodings converted once (see <see cref="OutputHeads"/>).
+        /// </summary>
         public Linear Head(string name)
         {
             int d = config.EmbeddingLength, vocab = config.VocabSize;
             GgufTensorInfo t = Get(name, d, vocab);
-            if (t.Type is GgmlType.F16 or GgmlType.F32)
+            OutputHeadPrecision precision = options.OutputHead;
+            switch (t.Type)
             {
-                return new DenseLinear(name, t.Type == GgmlType.F16 ? DenseType.F16 : DenseType.F32, file.GetTensorMemory(t), vocab, d);
+                case GgmlType.F16:
+                    return OutputHeads.FromF16(name, file.GetTensorMemory(t), vocab, d, precision, owner);
+                case GgmlType.Q8_0:
+                    return OutputHeads.FromQ8_0(name, file.GetTensorMemory(t), vocab, d, precision, owner);
+                case GgmlType.F32 when precision == OutputHeadPrecision.Auto:
+                    return new DenseLinear(name, DenseType.F32, file.GetTensorMemory(t), vocab, d);
             }
 
-            RowCodec codec = CodecOf(t);
-            var table = new EmbeddingTable(name, codec, file.GetTensorMemory(t), vocab, d);
-            var f16 = owner.Track(new NativeBuffer<byte>(checked(vocab * d * 2)));
-            Span<Half> halves = MemoryMarshal.Cast<byte, Half>(f16.GetSpan());
-            var row = new float[d];
-            for (int r = 0; r < vocab; r++)
-            {
-                table.ReadRow(r, row);
-                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(row, halves.Slice(r * d, d));
-            }
-
-            return new DenseLinear(name, DenseType.F16, f16.Memory, vocab, d);
+            var table = new EmbeddingTable(name, CodecOf(t), file.GetTensorMemory(t), vocab, d);
+            return OutputHeads.FromRows(name, table.ReadRow, vocab, d, precision, owner);
         }
 
         /// <summary>A projection [inFeatures -> outFeatures] with its optional llama.cpp `.scale` factor.</summary>
@@ -354,4 +353,7 @@ internal sealed record ModelLoadOptions
 {
     /// <summary>Repack ternary TQ1_0/TQ2_0 projections with a uniform scale as I2_S (the fastest kernel). Default true.</summary>
     public bool RepackToI2S { get; init; } = true;
+
+    /// <summary>Precision of the output head (<see cref="OutputHeadPrecision"/>). Default: as the file stores it.</summary>
+    public OutputHeadPrecision OutputHead { get; init; }
 }

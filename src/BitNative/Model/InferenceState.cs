@@ -6,8 +6,9 @@ namespace BitNative.Model;
 /// </summary>
 internal sealed class InferenceState
 {
-    public InferenceState(ModelConfig config, int maxTokens, int contextCapacity)
+    public InferenceState(ModelConfig config, int maxTokens)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
         int d = config.EmbeddingLength, f = config.FeedForwardLength, kv = config.KvDim;
         int widest = Math.Max(d, f);
         MaxTokens = maxTokens;
@@ -22,27 +23,26 @@ internal sealed class InferenceState
         Projected = new float[maxTokens * d];
         Gate = new float[maxTokens * f];
         Up = new float[maxTokens * f];
-        Scores = new float[contextCapacity];
-        KeysF32 = new float[contextCapacity * config.HeadDim];
-        ValuesF32 = new float[contextCapacity * config.HeadDim];
+        RopeTable = new float[maxTokens * config.RopeDimensions];
         Logits = new float[config.VocabSize];
     }
 
     public int MaxTokens { get; }
 
+    /// <summary>Times the forward passes that use this state when set (bench --profile); null in normal runs.</summary>
+    public TransformerProfiler? Profiler { get; set; }
+
     public float[] X { get; }            // [T, d] residual stream
-    public float[] Normed { get; }       // [T, max(d, f)] RMSNorm output, projection input
-    public sbyte[] Quantized { get; }    // [T, max(d, f)] int8 projection input
+    public float[] Normed { get; }       // [T, max(d, f)] float projection input (dense projections, F16 head)
+    public sbyte[] Quantized { get; }    // [T, max(d, f)] int8 projection input (ternary projections, 8-bit head)
     public float[] QuantScales { get; }  // [T]
     public float[] Query { get; }        // [T, d]
     public float[] Key { get; }          // [T, kv]
     public float[] Value { get; }        // [T, kv]
     public float[] Attention { get; }    // [T, d] attention output
     public float[] Projected { get; }    // [T, d] output of Output / Down before the residual add
-    public float[] Gate { get; }         // [T, f]
+    public float[] Gate { get; }         // [T, f] gate projection, then the hidden layer act(gate) · up
     public float[] Up { get; }           // [T, f]
-    public float[] Scores { get; }       // [context] one head's attention weights
-    public float[] KeysF32 { get; }      // [context, headDim] one KV head's keys, converted from fp16
-    public float[] ValuesF32 { get; }    // [context, headDim]
+    public float[] RopeTable { get; }    // [T, ropeDims] cos then sin of the batch's positions
     public float[] Logits { get; }       // [vocab] logits of the last token
 }

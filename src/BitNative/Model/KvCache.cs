@@ -1,10 +1,9 @@
-using System.Numerics.Tensors;
-
 namespace BitNative.Model;
 
 /// <summary>
 /// Keys and values of every layer for positions [0, Capacity), stored as fp16 (half the memory of f32: 300 MiB
-/// instead of 600 for 2B-4T at 4096 positions). Row p of a layer holds the KvDim values of position p.
+/// instead of 600 for 2B-4T at 4096 positions). Row p of a layer holds the KvDim values of position p, heads side by
+/// side: the layout the native RoPE + KV-write and attention kernels read and write.
 /// </summary>
 internal sealed class KvCache
 {
@@ -32,15 +31,9 @@ internal sealed class KvCache
     /// <summary>Bytes held.</summary>
     public long Bytes => 2L * _keys.Length * Capacity * KvDim * 2;
 
-    public void Write(int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
-    {
-        TensorPrimitives.ConvertToHalf(key, _keys[layer].AsSpan(position * KvDim, KvDim));
-        TensorPrimitives.ConvertToHalf(value, _values[layer].AsSpan(position * KvDim, KvDim));
-    }
+    /// <summary>A layer's key rows, [Capacity, KvDim].</summary>
+    public Span<Half> Keys(int layer) => _keys[layer];
 
-    /// <summary>Keys of positions [0, count) of a layer, row-major [count, KvDim].</summary>
-    public ReadOnlySpan<Half> Keys(int layer, int count) => _keys[layer].AsSpan(0, count * KvDim);
-
-    /// <summary>Values of positions [0, count) of a layer, row-major [count, KvDim].</summary>
-    public ReadOnlySpan<Half> Values(int layer, int count) => _values[layer].AsSpan(0, count * KvDim);
+    /// <summary>A layer's value rows, [Capacity, KvDim].</summary>
+    public Span<Half> Values(int layer) => _values[layer];
 }

@@ -29,7 +29,7 @@ internal static class SafetensorsModelReader
 
             string configJson = Path.Combine(folder, "tokenizer_config.json");
             TokenizerData tokenizer = TokenizerData.FromHuggingFace(tokenizerJson, File.Exists(configJson) ? configJson : null);
-            var reader = new Reader(checkpoint, config, owner);
+            var reader = new Reader(checkpoint, config, options, owner);
             ModelWeights weights = reader.Weights(tied);
             return new LoadedModel(weights, tokenizer);
         }
@@ -81,7 +81,7 @@ internal static class SafetensorsModelReader
         return (config, tied);
     }
 
-    private sealed class Reader(SafetensorsCheckpoint ckpt, ModelConfig config, ResourceOwner owner)
+    private sealed class Reader(SafetensorsCheckpoint ckpt, ModelConfig config, ModelLoadOptions options, ResourceOwner owner)
     {
         public ModelWeights Weights(bool tied)
         {
@@ -92,8 +92,8 @@ internal static class SafetensorsModelReader
             System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(embedding, halves);
             var table = new EmbeddingTable("model.embed_tokens.weight", RowCodec.F16, embeddingBuffer.Memory, v, d);
             Linear head = tied || !ckpt.TryGetTensor("lm_head.weight", out _)
-                ? new DenseLinear("model.embed_tokens.weight", DenseType.F16, embeddingBuffer.Memory, v, d)
-                : Dense("lm_head.weight", v, d);
+                ? OutputHeads.FromF16("model.embed_tokens.weight", embeddingBuffer.Memory, v, d, options.OutputHead, owner)
+                : UntiedHead("lm_head.weight", v, d);
 
             var layers = new LayerWeights[config.BlockCount];
             for (int i = 0; i < config.BlockCount; i++)
@@ -114,6 +114,14 @@ internal static class SafetensorsModelReader
             }
 
             return new ModelWeights(config, table, layers, Floats("model.norm.weight", d), head, owner);
+        }
+
+        /// <summary>A separate lm_head: F16 (or 8 bits when asked), never the F32 master values, which would double the bytes per token.</summary>
+        private Linear UntiedHead(string name, int vocab, int d)
+        {
+            float[] w = Floats(name, vocab, d);
+            return OutputHeads.FromRows(name, (r, row) => w.AsSpan(r * d, d).CopyTo(row), vocab, d,
+                options.OutputHead == OutputHeadPrecision.Int8 ? OutputHeadPrecision.Int8 : OutputHeadPrecision.F16, owner);
         }
 
         private float[]? Optional(string name, int length) => ckpt.TryGetTensor(name, out _) ? Floats(name, length) : null;

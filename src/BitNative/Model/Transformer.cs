@@ -1,26 +1,42 @@
 using System.Numerics.Tensors;
 using BitNative.Kernels;
+using static BitNative.Model.TransformerProfiler;
 
 namespace BitNative.Model;
 
 /// <summary>
 /// The forward pass, one function per block in the spirit of llama2.c's run.c. A batch of T tokens at positions
 /// [start, start + T) goes through every layer together, so prompt processing (T up to the state's MaxTokens) and
-/// decoding (T = 1) share this one code path. Shapes in comments: d = embedding, f = FFN width, kv = KV width.
+/// decoding (T = 1) share this one code path. Every step of a layer is one native call (norm + quantize, each
+/// projection, RoPE + KV write, attention, activation + sub-norm + quantize); only the embedding lookup and the
+/// residual additions run in managed code. Shapes in comments: d = embedding, f = FFN width, kv = KV width.
 /// </summary>
 internal sealed class Transformer
 {
     private readonly ModelWeights _weights;
     private readonly ModelConfig _config;
-    private readonly Rope _rope;
     private readonly KernelThreadPool? _pool;
+    private readonly GateActivation _activation;
+    private readonly RotaryLayout _rotary;
+    private readonly float _attentionScale;
+
+    /// <summary>The longest attention head the native attention kernels take (bitnative.h).</summary>
+    public const int MaxHeadDim = 512;
 
     public Transformer(ModelWeights weights, KernelThreadPool? pool)
     {
+        if (weights.Config.HeadDim > MaxHeadDim)
+        {
+            throw new InvalidDataException(
+                $"Attention heads of {weights.Config.HeadDim} dimensions are not supported; the attention kernels take up to {MaxHeadDim}.");
+        }
+
         _weights = weights;
         _config = weights.Config;
-        _rope = new Rope(_config);
         _pool = pool;
+        _activation = _config.Activation == FeedForwardActivation.SquaredRelu ? GateActivation.ReluSquared : GateActivation.Silu;
+        _rotary = _config.Rope == RopeStyle.NeoX ? RotaryLayout.NeoX : RotaryLayout.Interleaved;
+        _attentionScale = 1.0f / MathF.Sqrt(_config.HeadDim);
     }
 
     public ModelConfig Config => _config;
@@ -51,10 +67,12 @@ internal sealed class Transformer
             throw new ArgumentException($"allLogits needs {count} x {_config.VocabSize} values.", nameof(allLogits));
         }
 
-        int d = _config.EmbeddingLength;
-        for (int t = 0; t < count; t++)
+        using ForwardScope forward = TimeForward(state.Profiler, count);
+        Embed(state, tokens);
+        using (Time(state.Profiler, ForwardPart.RopeTable, 1))
         {
-            _weights.TokenEmbedding.ReadRow(tokens[t], state.X.AsSpan(t * d, d)); // x[t] = embedding[token]
+            // cos / sin of the batch's positions, shared by every layer: [T, ropeDims]
+            Attention.RopeTable(start, count, _config.RopeDimensions, _config.RopeFreqBase, state.RopeTable);
         }
 
         for (int layer = 0; layer < _config.BlockCount; layer++)
@@ -66,45 +84,61 @@ internal sealed class Transformer
         Head(state, count, allLogits);
     }
 
+    /// <summary>x[t] = embedding[token t]: [T, d].</summary>
+    private void Embed(InferenceState s, ReadOnlySpan<int> tokens)
+    {
+        using Scope _ = Time(s.Profiler, ForwardPart.Embedding, 0);
+        int d = _config.EmbeddingLength;
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            _weights.TokenEmbedding.ReadRow(tokens[t], s.X.AsSpan(t * d, d));
+        }
+    }
+
     /// <summary>x += Output(subnorm(attention(rope(Q n), rope(K n), V n))), n = attn_norm(x).</summary>
     private void AttentionBlock(InferenceState s, KvCache cache, int layer, int count, int start)
     {
         LayerWeights w = _weights.Layers[layer];
         int d = _config.EmbeddingLength, kv = _config.KvDim;
-        float eps = _config.RmsNormEpsilon;
 
-        TensorOps.RmsNormRows(s.X, w.AttentionNorm, eps, count, d, s.Normed);
-        PrepareInput(w.Query, s, count, d);
-        Project(w.Query, s, count, s.Query);   // [T, d]
-        Project(w.Key, s, count, s.Key);       // [T, kv]
-        Project(w.Value, s, count, s.Value);   // [T, kv]
-
-        for (int t = 0; t < count; t++)
+        using (Time(s.Profiler, ForwardPart.Norm, 1))
         {
-            _rope.Apply(s.Query.AsSpan(t * d, d), start + t);
-            _rope.Apply(s.Key.AsSpan(t * kv, kv), start + t);
-            cache.Write(layer, start + t, s.Key.AsSpan(t * kv, kv), s.Value.AsSpan(t * kv, kv));
+            NormalizeInput(s, w.Query, s.X, w.AttentionNorm, count, d);             // n = attn_norm(x): [T, d]
         }
 
-        for (int t = 0; t < count; t++)
+        using (Time(s.Profiler, ForwardPart.QkvProjection, 3))
         {
-            Attend(s, cache, layer, s.Query.AsSpan(t * d, d), start + t, s.Attention.AsSpan(t * d, d));
+            Project(s, w.Query, count, s.Query);                                    // [T, d]
+            Project(s, w.Key, count, s.Key);                                        // [T, kv]
+            Project(s, w.Value, count, s.Value);                                    // [T, kv]
         }
 
-        ReadOnlySpan<float> attention = s.Attention.AsSpan(0, count * d);
-        if (w.AttentionSubNorm is not null)
+        using (Time(s.Profiler, ForwardPart.RopeKvWrite, 1))
         {
-            TensorOps.RmsNormRows(attention, w.AttentionSubNorm, eps, count, d, s.Normed);
-            attention = s.Normed.AsSpan(0, count * d);
-        }
-        else
-        {
-            attention.CopyTo(s.Normed);
+            // q rotated in place; rotated k and v to cache rows [start, start + T) as fp16
+            Attention.RopeAndStoreKv(s.Query, s.Key.AsSpan(0, count * kv), s.Value.AsSpan(0, count * kv), s.RopeTable, count,
+                _config.HeadCount, _config.KvHeadCount, _config.HeadDim, _config.RopeDimensions, _rotary, start, cache.Keys(layer),
+                cache.Values(layer), _pool);
         }
 
-        PrepareInput(w.Output, s, count, d);
-        Project(w.Output, s, count, s.Projected);
-        TensorPrimitives.Add(s.X.AsSpan(0, count * d), s.Projected.AsSpan(0, count * d), s.X.AsSpan(0, count * d));
+        using (Time(s.Profiler, ForwardPart.Attention, 1))
+        {
+            // token t attends to cache rows [0, start + t]: [T, d]
+            Attention.Attend(s.Query.AsSpan(0, count * d), cache.Keys(layer), cache.Values(layer), count, _config.HeadCount,
+                _config.KvHeadCount, _config.HeadDim, start, _attentionScale, s.Attention.AsSpan(0, count * d), _pool);
+        }
+
+        using (Time(s.Profiler, ForwardPart.Norm, 1))
+        {
+            NormalizeInput(s, w.Output, s.Attention, w.AttentionSubNorm, count, d); // attn_sub_norm(attention): [T, d]
+        }
+
+        using (Time(s.Profiler, ForwardPart.OutputProjection, 1))
+        {
+            Project(s, w.Output, count, s.Projected);                               // [T, d]
+        }
+
+        AddResidual(s, count * d);
     }
 
     /// <summary>x += Down(subnorm(act(Gate m) · Up m)), m = ffn_norm(x).</summary>
@@ -112,98 +146,107 @@ internal sealed class Transformer
     {
         LayerWeights w = _weights.Layers[layer];
         int d = _config.EmbeddingLength, f = _config.FeedForwardLength;
-        float eps = _config.RmsNormEpsilon;
 
-        TensorOps.RmsNormRows(s.X, w.FeedForwardNorm, eps, count, d, s.Normed);
-        PrepareInput(w.Gate, s, count, d);
-        Project(w.Gate, s, count, s.Gate);     // [T, f]
-        Project(w.Up, s, count, s.Up);         // [T, f]
-        Span<float> hidden = s.Gate.AsSpan(0, count * f);
-        TensorOps.GatedActivation(_config.Activation, hidden, s.Up.AsSpan(0, count * f));
-
-        if (w.FeedForwardSubNorm is not null)
+        using (Time(s.Profiler, ForwardPart.Norm, 1))
         {
-            TensorOps.RmsNormRows(hidden, w.FeedForwardSubNorm, eps, count, f, s.Normed);
-        }
-        else
-        {
-            hidden.CopyTo(s.Normed);
+            NormalizeInput(s, w.Gate, s.X, w.FeedForwardNorm, count, d);            // m = ffn_norm(x): [T, d]
         }
 
-        PrepareInput(w.Down, s, count, f);
-        Project(w.Down, s, count, s.Projected); // [T, d]
-        TensorPrimitives.Add(s.X.AsSpan(0, count * d), s.Projected.AsSpan(0, count * d), s.X.AsSpan(0, count * d));
+        using (Time(s.Profiler, ForwardPart.GateUpProjection, 2))
+        {
+            Project(s, w.Gate, count, s.Gate);                                      // [T, f]
+            Project(s, w.Up, count, s.Up);                                          // [T, f]
+        }
+
+        using (Time(s.Profiler, ForwardPart.GatedActivation, 1))
+        {
+            Span<float> hidden = s.Gate.AsSpan(0, count * f);                       // h = act(gate) · up: [T, f]
+            if (w.FeedForwardSubNorm is not null && w.Down.TakesQuantizedInput)
+            {
+                // BitNet: h, its sub-norm and the down projection's int8 input in one call
+                GatedActivations.ApplyRmsNormInt8(hidden, s.Up.AsSpan(0, count * f), _activation, w.FeedForwardSubNorm,
+                    _config.RmsNormEpsilon, count, f, s.Quantized, s.QuantScales, _pool);
+            }
+            else
+            {
+                // float projections (LLaMA baselines): h into Normed, which is their input unless a sub-norm follows
+                GatedActivations.Apply(hidden, s.Up.AsSpan(0, count * f), _activation, count, f, s.Normed, _pool);
+                if (w.FeedForwardSubNorm is not null || w.Down.TakesQuantizedInput)
+                {
+                    s.Normed.AsSpan(0, count * f).CopyTo(hidden);
+                    NormalizeInput(s, w.Down, hidden, w.FeedForwardSubNorm, count, f);
+                }
+            }
+        }
+
+        using (Time(s.Profiler, ForwardPart.DownProjection, 1))
+        {
+            Project(s, w.Down, count, s.Projected);                                 // [T, d]
+        }
+
+        AddResidual(s, count * d);
     }
 
     /// <summary>Final norm and output head: logits of the last token, or of every token.</summary>
     private void Head(InferenceState s, int count, Span<float> allLogits)
     {
+        using Scope _ = Time(s.Profiler, ForwardPart.OutputHead, 2);
         int d = _config.EmbeddingLength, vocab = _config.VocabSize;
         Linear head = _weights.OutputHead;
         if (allLogits.IsEmpty)
         {
-            ReadOnlySpan<float> last = s.X.AsSpan((count - 1) * d, d);
-            TensorOps.RmsNorm(last, _weights.OutputNorm, _config.RmsNormEpsilon, s.Normed.AsSpan(0, d));
-            PrepareInput(head, s, 1, d);
-            Project(head, s, 1, s.Logits);
+            NormalizeInput(s, head, s.X.AsSpan((count - 1) * d, d), _weights.OutputNorm, 1, d); // the last token: [1, d]
+            Project(s, head, 1, s.Logits);                                          // [vocab]
             return;
         }
 
-        TensorOps.RmsNormRows(s.X, _weights.OutputNorm, _config.RmsNormEpsilon, count, d, s.Normed);
-        PrepareInput(head, s, count, d);
-        Project(head, s, count, allLogits);
+        NormalizeInput(s, head, s.X, _weights.OutputNorm, count, d);
+        Project(s, head, count, allLogits);                                         // [T, vocab]
         allLogits.Slice((count - 1) * vocab, vocab).CopyTo(s.Logits);
     }
 
     /// <summary>
-    /// Grouped-query attention of one query (all heads) at <paramref name="position"/> over the cached positions
-    /// [0, position]: out_h = Σ_p softmax_p(q_h · k_p / √hd) v_p, with kv head = h / (heads / kvHeads).
+    /// Prepares the input of <paramref name="next"/> from rows of x: RMSNorm with <paramref name="weight"/> (when there is
+    /// one), fused with the int8 quantization when <paramref name="next"/> reads int8 (into Quantized / QuantScales),
+    /// as floats otherwise (into Normed).
     /// </summary>
-    private void Attend(InferenceState s, KvCache cache, int layer, ReadOnlySpan<float> query, int position, Span<float> output)
+    private void NormalizeInput(InferenceState s, Linear next, ReadOnlySpan<float> x, float[]? weight, int rows, int width)
     {
-        int hd = _config.HeadDim, kvDim = _config.KvDim, seen = position + 1;
-        int group = _config.HeadCount / _config.KvHeadCount;
-        float scale = 1.0f / MathF.Sqrt(hd);
-        ReadOnlySpan<Half> keys = cache.Keys(layer, seen), values = cache.Values(layer, seen);
-        Span<float> k = s.KeysF32.AsSpan(0, seen * hd), v = s.ValuesF32.AsSpan(0, seen * hd);
-        Span<float> scores = s.Scores.AsSpan(0, seen);
-        for (int kvHead = 0; kvHead < _config.KvHeadCount; kvHead++)
-        {
-            for (int p = 0; p < seen; p++) // this KV head's rows, converted once for the whole group
-            {
-                TensorPrimitives.ConvertToSingle(keys.Slice(p * kvDim + kvHead * hd, hd), k.Slice(p * hd, hd));
-                TensorPrimitives.ConvertToSingle(values.Slice(p * kvDim + kvHead * hd, hd), v.Slice(p * hd, hd));
-            }
-
-            for (int h = kvHead * group; h < (kvHead + 1) * group; h++)
-            {
-                ReadOnlySpan<float> q = query.Slice(h * hd, hd);
-                for (int p = 0; p < seen; p++)
-                {
-                    scores[p] = TensorPrimitives.Dot(q, k.Slice(p * hd, hd)) * scale;
-                }
-
-                TensorOps.Softmax(scores);
-                Span<float> o = output.Slice(h * hd, hd);
-                o.Clear();
-                for (int p = 0; p < seen; p++)
-                {
-                    TensorPrimitives.MultiplyAdd(v.Slice(p * hd, hd), scores[p], o, o);
-                }
-            }
-        }
-    }
-
-    /// <summary>Quantizes the projection input rows in <c>state.Normed</c> when the projection reads int8.</summary>
-    private void PrepareInput(Linear next, InferenceState s, int count, int width)
-    {
+        ReadOnlySpan<float> input = x[..(rows * width)];
+        float eps = _config.RmsNormEpsilon;
         if (next.TakesQuantizedInput)
         {
-            ActivationQuantizer.QuantizeInt8(s.Normed.AsSpan(0, count * width), count, width, s.Quantized, s.QuantScales, _pool);
+            if (weight is not null)
+            {
+                Norms.RmsNormInt8(input, weight, eps, rows, width, s.Quantized, s.QuantScales, _pool);
+            }
+            else
+            {
+                ActivationQuantizer.QuantizeInt8(input, rows, width, s.Quantized, s.QuantScales, _pool);
+            }
+        }
+        else if (weight is not null)
+        {
+            Norms.RmsNorm(input, weight, eps, rows, width, s.Normed, _pool);
+        }
+        else
+        {
+            input.CopyTo(s.Normed);
         }
     }
 
-    private void Project(Linear linear, InferenceState s, int count, Span<float> y) =>
-        linear.Forward(s.Normed.AsSpan(0, count * linear.InFeatures), s.Quantized.AsSpan(0, count * linear.InFeatures),
-            s.QuantScales.AsSpan(0, count), count, y, _pool);
+    /// <summary>y = linear · (the prepared input rows).</summary>
+    private void Project(InferenceState s, Linear linear, int rows, Span<float> y)
+    {
+        int width = linear.InFeatures;
+        linear.Forward(s.Normed.AsSpan(0, rows * width), s.Quantized.AsSpan(0, rows * width), s.QuantScales.AsSpan(0, rows), rows, y,
+            _pool);
+    }
+
+    /// <summary>x += projected over the batch's n = T · d values.</summary>
+    private static void AddResidual(InferenceState s, int n)
+    {
+        using Scope _ = Time(s.Profiler, ForwardPart.Residual, 0);
+        TensorPrimitives.Add(s.X.AsSpan(0, n), s.Projected.AsSpan(0, n), s.X.AsSpan(0, n));
+    }
 }

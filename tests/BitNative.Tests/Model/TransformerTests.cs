@@ -28,7 +28,7 @@ public sealed class TransformerTests
         var transformer = new Transformer(model.Weights, pool);
 
         // One batch (prefill path), logits of every position.
-        var state = new InferenceState(c, maxTokens: 32, contextCapacity: c.ContextLength);
+        var state = new InferenceState(c, maxTokens: 32);
         var cache = new KvCache(c, c.ContextLength);
         var all = new float[tokens.Length * c.VocabSize];
         transformer.Forward(state, cache, tokens, 0, all);
@@ -36,7 +36,7 @@ public sealed class TransformerTests
         // Token by token (decode path) on a fresh cache, plus an uneven split: 5 tokens then one at a time.
         var stepCache = new KvCache(c, c.ContextLength);
         var splitCache = new KvCache(c, c.ContextLength);
-        var splitState = new InferenceState(c, maxTokens: 32, contextCapacity: c.ContextLength);
+        var splitState = new InferenceState(c, maxTokens: 32);
         transformer.Forward(splitState, splitCache, tokens.AsSpan(0, 5), 0, default);
         for (int t = 0; t < tokens.Length; t++)
         {
@@ -49,6 +49,69 @@ public sealed class TransformerTests
                 AssertClose(expected[t], splitState.Logits, $"{format}/{arch} split t={t}");
             }
         }
+    }
+
+    [Fact]
+    public void TheEightBitHeadStaysCloseToTheF16Reference()
+    {
+        TinyModel model = TinyModel.Create(seed: 5, TernaryFormat.I2S);
+        ModelConfig c = model.Weights.Config;
+        using var owner = new ResourceOwner();
+        var f16Head = (DenseLinear)model.Weights.OutputHead;
+        Linear q8Head = OutputHeads.FromRows("head.q8", f16Head.ReadRow, c.VocabSize, c.EmbeddingLength, BitNative.OutputHeadPrecision.Int8, owner);
+        Assert.IsType<Q8Linear>(q8Head);
+        var weights = new ModelWeights(c, model.Weights.TokenEmbedding, model.Weights.Layers, model.Weights.OutputNorm, q8Head, owner: null);
+        var transformer = new Transformer(weights, pool: null);
+        var state = new InferenceState(c, maxTokens: 1);
+        var cache = new KvCache(c, c.ContextLength);
+        ReferenceTransformer reference = model.NewReference();
+        int agree = 0;
+        const int steps = 16;
+        for (int t = 0; t < steps; t++)
+        {
+            int token = (t * 53 + 7) % c.VocabSize;
+            float[] expected = reference.Step(token);
+            transformer.Forward(state, cache, [token], t, default);
+            double spread = expected.Max() - expected.Min();
+            double maxDiff = expected.Zip(state.Logits, (a, b) => Math.Abs(a - b)).Max();
+            // int8 activations (a step of max|x| / 127) and Q8_0 weights (max|w| / 254 per 32 weights): measured ~0.2 % of
+            // the logit spread here, bounded at 1 % (five times the F16 head's tolerance)
+            Assert.True(maxDiff <= 0.01 * spread, $"t={t}: max |logit diff| {maxDiff:G4} vs spread {spread:G4}");
+            agree += Array.IndexOf(expected, expected.Max()) == Array.IndexOf(state.Logits, state.Logits.Max()) ? 1 : 0;
+        }
+
+        Assert.True(agree >= steps - 2, $"argmax agreed on {agree} of {steps} steps");
+    }
+
+    [Fact]
+    public void DecodingAllocatesNothingAndTheProfilerCountsEveryNativeCall()
+    {
+        TinyModel model = TinyModel.Create(seed: 3, TernaryFormat.I2S);
+        ModelConfig c = model.Weights.Config;
+        using var pool = KernelThreadPool.Create(2);
+        var transformer = new Transformer(model.Weights, pool);
+        var state = new InferenceState(c, maxTokens: 8);
+        var cache = new KvCache(c, c.ContextLength);
+        int[] token = [1];
+        transformer.Forward(state, cache, [1, 2, 3], 0, default);
+        transformer.Forward(state, cache, token, 3, default); // JIT and tiering out of the way
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 4; t < 12; t++)
+        {
+            transformer.Forward(state, cache, token, t, default);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        state.Profiler = new TransformerProfiler();
+        transformer.Forward(state, cache, token, 12, default);
+        TransformerProfiler p = state.Profiler;
+        // per layer: 3 norms, Q/K/V, RoPE + KV write, attention, output, gate, up, activation + sub-norm, down;
+        // per token: the RoPE table, the final norm and the head
+        Assert.Equal(13 * c.BlockCount + 3, p.TotalCalls);
+        Assert.Equal(1, p.Forwards);
+        Assert.True(p.Ticks(ForwardPart.OutputHead) > 0 && p.UntimedTicks >= 0 && p.ForwardTicks >= p.Ticks(ForwardPart.Attention));
     }
 
     /// <summary>

@@ -1,0 +1,217 @@
+/* Causal grouped-query attention over the fp16 KV cache, AVX2.
+ *
+ * One work unit is a token's KV head with G <= 8 of the query heads that share it, so every cached
+ * key and value is converted (F16C) once for all of them. The softmax runs online (flash-attention
+ * style) over chunks of CHUNK positions: scores of the chunk, new running max M, old sums and
+ * outputs rescaled by exp(M_old - M), weights exp(s - M) with the library's exp on eight lanes,
+ * then the weighted values are accumulated. No scratch beyond the stack, one pass over the cache.
+ *
+ * Loop order for the values: dimension block outside, position inside, so the G output vectors of
+ * a block stay in registers while the chunk's value rows (CHUNK x head_dim fp16, 8 KB for 2B-4T)
+ * stay in L1. FMA latency, not throughput, bounds both loops when each head has one accumulator
+ * chain, so groups of up to four heads (2B-4T: 4) take two positions (scores) or two dimension
+ * blocks (values) per step: eight independent chains.
+ *
+ * Numerics differ from the three-pass reference only by rounding: FMA dot products in lanes, the
+ * online rescaling and the polynomial exp (tolerance in bitnative.h). */
+#include "x86-decode.h"
+
+#define CHUNK 32
+#define MAX_G 8
+
+typedef struct heads_ctx {
+    const float* q[MAX_G];
+    float* out[MAX_G];
+    const uint16_t* keys;   /* row 0 of this KV head */
+    const uint16_t* values;
+    int32_t kv_dim;
+    int32_t hd;
+    int32_t seen;
+    float scale;
+} heads_ctx;
+
+static inline __m256 load_f16x8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p)); }
+
+/* {sum(a), sum(b), ...} in the first two lanes. */
+static inline __m128 hsum2_ps(__m256 a, __m256 b) {
+    const __m256 t = _mm256_hadd_ps(a, b); /* a01 a23 b01 b23 | a45 a67 b45 b67 */
+    const __m128 u = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+    return _mm_hadd_ps(u, u);
+}
+
+/* The cache rows a few positions ahead, keys and values, for this KV head (its head_dim fp16 values
+ * span 1-4 lines within rows kv_dim apart, a stride the hardware prefetchers do not follow well). */
+#define PREFETCH_AHEAD 8
+static inline void prefetch_rows(const heads_ctx* c, int32_t p, int32_t count) {
+    for (int32_t i = 0; i < count && p + i < c->seen; i++) {
+        const char* k = (const char*)(c->keys + (int64_t)(p + i) * c->kv_dim);
+        const char* v = (const char*)(c->values + (int64_t)(p + i) * c->kv_dim);
+        for (int32_t off = 0; off < 2 * c->hd; off += 64) {
+            _mm_prefetch(k + off, _MM_HINT_T0);
+            _mm_prefetch(v + off, _MM_HINT_T0);
+        }
+    }
+}
+
+/* G is a compile-time constant at every call (see attend), so the accumulator arrays live in registers. */
+static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, const int G) {
+    const int32_t hd = c->hd, nb = hd / 8;
+    _Alignas(32) float acc[MAX_G][BN_ATTENTION_MAX_HEAD_DIM];
+    _Alignas(32) float s[MAX_G][CHUNK];
+    float m_run[MAX_G], l_run[MAX_G];
+    for (int g = 0; g < G; g++) {
+        for (int32_t j = 0; j < hd; j++) acc[g][j] = 0.0f;
+        m_run[g] = -INFINITY;
+        l_run[g] = 0.0f;
+    }
+    for (int32_t p0 = 0; p0 < c->seen; p0 += CHUNK) {
+        const int32_t pc = c->seen - p0 < CHUNK ? c->seen - p0 : CHUNK;
+        /* scores: with at most four heads, two positions per step (eight independent FMA chains, each
+         * query block loaded once for both) */
+        {
+            int32_t p = 0;
+            if (G <= 4)
+                for (; p + 2 <= pc; p += 2) {
+                    const uint16_t* k0 = c->keys + (int64_t)(p0 + p) * c->kv_dim;
+                    const uint16_t* k1 = k0 + c->kv_dim;
+                    prefetch_rows(c, p0 + p + PREFETCH_AHEAD, 2);
+                    __m256 d0[MAX_G], d1[MAX_G];
+                    for (int g = 0; g < G; g++) d0[g] = d1[g] = _mm256_setzero_ps();
+                    for (int32_t b = 0; b < nb; b++) {
+                        const __m256 kv0 = load_f16x8(k0 + 8 * b), kv1 = load_f16x8(k1 + 8 * b);
+                        for (int g = 0; g < G; g++) {
+                            const __m256 qv = _mm256_loadu_ps(c->q[g] + 8 * b);
+                            d0[g] = _mm256_fmadd_ps(qv, kv0, d0[g]);
+                            d1[g] = _mm256_fmadd_ps(qv, kv1, d1[g]);
+                        }
+                    }
+                    for (int g = 0; g < G; g++) {
+                        const __m128 sums = hsum2_ps(d0[g], d1[g]);
+                        float s0 = _mm_cvtss_f32(sums), s1 = _mm_cvtss_f32(_mm_shuffle_ps(sums, sums, 1));
+                        for (int32_t j = 8 * nb; j < hd; j++) {
+                            s0 += c->q[g][j] * bn_fp16_to_fp32(k0[j]);
+                            s1 += c->q[g][j] * bn_fp16_to_fp32(k1[j]);
+                        }
+                        s[g][p] = s0 * c->scale;
+                        s[g][p + 1] = s1 * c->scale;
+                    }
+                }
+            for (; p < pc; p++) {
+                const uint16_t* kp = c->keys + (int64_t)(p0 + p) * c->kv_dim;
+                prefetch_rows(c, p0 + p + PREFETCH_AHEAD, 1);
+                __m256 d[MAX_G];
+                for (int g = 0; g < G; g++) d[g] = _mm256_setzero_ps();
+                for (int32_t b = 0; b < nb; b++) {
+                    const __m256 kv = load_f16x8(kp + 8 * b);
+                    for (int g = 0; g < G; g++) d[g] = _mm256_fmadd_ps(_mm256_loadu_ps(c->q[g] + 8 * b), kv, d[g]);
+                }
+                for (int g = 0; g < G; g++) {
+                    float sum = bn_hsum_ps_avx2(d[g]);
+                    for (int32_t j = 8 * nb; j < hd; j++) sum += c->q[g][j] * bn_fp16_to_fp32(kp[j]);
+                    s[g][p] = sum * c->scale;
+                }
+            }
+        }
+        /* online softmax: pad the chunk to whole vectors with -inf (weight exp(-inf) = 0) */
+        const int32_t padded = (pc + 7) & ~7;
+        for (int g = 0; g < G; g++) {
+            for (int32_t p = pc; p < padded; p++) s[g][p] = -INFINITY;
+            __m256 vmax = _mm256_set1_ps(-INFINITY);
+            for (int32_t p = 0; p < padded; p += 8) vmax = _mm256_max_ps(vmax, _mm256_load_ps(&s[g][p]));
+            __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+            const float cmax = _mm_cvtss_f32(_mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1)));
+            const float m_new = cmax > m_run[g] ? cmax : m_run[g];
+            const __m256 vm = _mm256_set1_ps(m_new);
+            __m256 lsum = _mm256_setzero_ps();
+            for (int32_t p = 0; p < padded; p += 8) {
+                const __m256 w = bn_exp_avx2(_mm256_sub_ps(_mm256_load_ps(&s[g][p]), vm));
+                _mm256_store_ps(&s[g][p], w);
+                lsum = _mm256_add_ps(lsum, w);
+            }
+            const float corr = bn_expf__ref(m_run[g] - m_new); /* 0 on the first chunk (M = -inf) */
+            l_run[g] = l_run[g] * corr + bn_hsum_ps_avx2(lsum);
+            m_run[g] = m_new;
+            if (corr != 1.0f) {
+                const __m256 vc = _mm256_set1_ps(corr);
+                int32_t j = 0;
+                for (; j + 8 <= hd; j += 8) _mm256_store_ps(&acc[g][j], _mm256_mul_ps(_mm256_load_ps(&acc[g][j]), vc));
+                for (; j < hd; j++) acc[g][j] *= corr;
+            }
+        }
+        /* weighted values: with at most four heads, two dimension blocks per pass (eight chains) */
+        const uint16_t* v0 = c->values + (int64_t)p0 * c->kv_dim;
+        int32_t b = 0;
+        if (G <= 4)
+            for (; b + 2 <= nb; b += 2) {
+                __m256 o0[MAX_G], o1[MAX_G];
+                for (int g = 0; g < G; g++) {
+                    o0[g] = _mm256_load_ps(&acc[g][8 * b]);
+                    o1[g] = _mm256_load_ps(&acc[g][8 * b + 8]);
+                }
+                for (int32_t q = 0; q < pc; q++) {
+                    const uint16_t* vq = v0 + (int64_t)q * c->kv_dim + 8 * b;
+                    const __m256 va = load_f16x8(vq), vb = load_f16x8(vq + 8);
+                    for (int g = 0; g < G; g++) {
+                        const __m256 w = _mm256_broadcast_ss(&s[g][q]);
+                        o0[g] = _mm256_fmadd_ps(w, va, o0[g]);
+                        o1[g] = _mm256_fmadd_ps(w, vb, o1[g]);
+                    }
+                }
+                for (int g = 0; g < G; g++) {
+                    _mm256_store_ps(&acc[g][8 * b], o0[g]);
+                    _mm256_store_ps(&acc[g][8 * b + 8], o1[g]);
+                }
+            }
+        for (; b < nb; b++) {
+            __m256 o[MAX_G];
+            for (int g = 0; g < G; g++) o[g] = _mm256_load_ps(&acc[g][8 * b]);
+            for (int32_t q = 0; q < pc; q++) {
+                const __m256 vv = load_f16x8(v0 + (int64_t)q * c->kv_dim + 8 * b);
+                for (int g = 0; g < G; g++) o[g] = _mm256_fmadd_ps(_mm256_broadcast_ss(&s[g][q]), vv, o[g]);
+            }
+            for (int g = 0; g < G; g++) _mm256_store_ps(&acc[g][8 * b], o[g]);
+        }
+        for (int32_t j = 8 * nb; j < hd; j++)
+            for (int32_t p = 0; p < pc; p++) {
+                const float vj = bn_fp16_to_fp32(v0[(int64_t)p * c->kv_dim + j]);
+                for (int g = 0; g < G; g++) acc[g][j] += s[g][p] * vj;
+            }
+    }
+    for (int g = 0; g < G; g++) {
+        const float inv = 1.0f / l_run[g];
+        for (int32_t j = 0; j < hd; j++) c->out[g][j] = acc[g][j] * inv;
+    }
+}
+
+static void attend(const heads_ctx* c, int G) {
+    switch (G) {
+    case 1: attend_g(c, 1); break;
+    case 2: attend_g(c, 2); break;
+    case 3: attend_g(c, 3); break;
+    case 4: attend_g(c, 4); break;
+    case 5: attend_g(c, 5); break;
+    case 6: attend_g(c, 6); break;
+    case 7: attend_g(c, 7); break;
+    default: attend_g(c, 8); break;
+    }
+}
+
+void bn_attention_f16__avx2(const bn_attention_args* a, int32_t u_begin, int32_t u_end) {
+    const int32_t hd = a->head_dim, kv_dim = a->n_kv_heads * hd, q_dim = a->n_heads * hd;
+    const int32_t group = a->n_heads / a->n_kv_heads, parts = group / a->heads_per_unit;
+    for (int32_t u = u_begin; u < u_end; u++) {
+        const int32_t t = u / (a->n_kv_heads * parts), kvh = (u / parts) % a->n_kv_heads, part = u % parts;
+        heads_ctx c = {.keys = a->k_cache + (int64_t)kvh * hd, .values = a->v_cache + (int64_t)kvh * hd,
+                       .kv_dim = kv_dim, .hd = hd, .seen = a->position + t + 1, .scale = a->scale};
+        const int32_t h_first = kvh * group + part * a->heads_per_unit;
+        for (int32_t g0 = 0; g0 < a->heads_per_unit; g0 += MAX_G) {
+            const int G = a->heads_per_unit - g0 < MAX_G ? a->heads_per_unit - g0 : MAX_G;
+            for (int g = 0; g < G; g++) {
+                c.q[g] = a->q + (int64_t)t * q_dim + (int64_t)(h_first + g0 + g) * hd;
+                c.out[g] = a->out + (int64_t)t * q_dim + (int64_t)(h_first + g0 + g) * hd;
+            }
+            attend(&c, G);
+        }
+    }
+}

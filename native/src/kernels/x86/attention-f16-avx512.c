@@ -1,0 +1,197 @@
+/* Causal grouped-query attention over the fp16 KV cache, AVX-512F.
+ *
+ * The algorithm of attention-f16-avx2.c (a unit is one token's KV head with up to 8 of its query
+ * heads; online softmax over chunks of positions; values accumulated dimension block by dimension
+ * block with the group's outputs in registers) on 16-float vectors: a 128-dimension head is 8
+ * conversions and 8 FMAs per cached row and query head instead of 16, and the exp runs 16 lanes
+ * at a time. With 32 registers, every group size takes two positions (scores) or two dimension
+ * blocks (values) per step. Head sizes that are not a multiple of 16 finish with one 8-float block
+ * and scalars. */
+#include "x86-avx512-decode.h"
+
+#define CHUNK 32
+#define MAX_G 8
+
+typedef struct heads_ctx {
+    const float* q[MAX_G];
+    float* out[MAX_G];
+    const uint16_t* keys;
+    const uint16_t* values;
+    int32_t kv_dim;
+    int32_t hd;
+    int32_t seen;
+    float scale;
+} heads_ctx;
+
+static inline __m256 load_f16x8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p)); }
+
+/* A score from the sum of its 16-dimension blocks plus the head's remaining 8-block and scalars. */
+static inline float score_tail(const heads_ctx* c, int g, const uint16_t* kp, float sum, int32_t j8, int has8,
+                               int32_t jt) {
+    if (has8) sum += bn_hsum_ps_avx2(_mm256_mul_ps(_mm256_loadu_ps(c->q[g] + j8), load_f16x8(kp + j8)));
+    for (int32_t j = jt; j < c->hd; j++) sum += c->q[g][j] * bn_fp16_to_fp32(kp[j]);
+    return sum * c->scale;
+}
+
+/* The cache rows a few positions ahead (see attention-f16-avx2.c). */
+#define PREFETCH_AHEAD 8
+static inline void prefetch_rows(const heads_ctx* c, int32_t p, int32_t count) {
+    for (int32_t i = 0; i < count && p + i < c->seen; i++) {
+        const char* k = (const char*)(c->keys + (int64_t)(p + i) * c->kv_dim);
+        const char* v = (const char*)(c->values + (int64_t)(p + i) * c->kv_dim);
+        for (int32_t off = 0; off < 2 * c->hd; off += 64) {
+            _mm_prefetch(k + off, _MM_HINT_T0);
+            _mm_prefetch(v + off, _MM_HINT_T0);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, const int G) {
+    const int32_t hd = c->hd, nb = hd / 16, j8 = 16 * nb, has8 = hd - j8 >= 8, jt = j8 + (has8 ? 8 : 0);
+    _Alignas(64) float acc[MAX_G][BN_ATTENTION_MAX_HEAD_DIM];
+    _Alignas(64) float s[MAX_G][CHUNK];
+    float m_run[MAX_G], l_run[MAX_G];
+    for (int g = 0; g < G; g++) {
+        for (int32_t j = 0; j < hd; j++) acc[g][j] = 0.0f;
+        m_run[g] = -INFINITY;
+        l_run[g] = 0.0f;
+    }
+    for (int32_t p0 = 0; p0 < c->seen; p0 += CHUNK) {
+        const int32_t pc = c->seen - p0 < CHUNK ? c->seen - p0 : CHUNK;
+        {
+            /* scores, two positions per step: 2 G independent FMA chains, each query block loaded once */
+            int32_t p = 0;
+            for (; p + 2 <= pc; p += 2) {
+                const uint16_t* k0 = c->keys + (int64_t)(p0 + p) * c->kv_dim;
+                const uint16_t* k1 = k0 + c->kv_dim;
+                prefetch_rows(c, p0 + p + PREFETCH_AHEAD, 2);
+                __m512 d0[MAX_G], d1[MAX_G];
+                for (int g = 0; g < G; g++) d0[g] = d1[g] = _mm512_setzero_ps();
+                for (int32_t b = 0; b < nb; b++) {
+                    const __m512 kv0 = bn_load_f16x16(k0 + 16 * b), kv1 = bn_load_f16x16(k1 + 16 * b);
+                    for (int g = 0; g < G; g++) {
+                        const __m512 qv = _mm512_loadu_ps(c->q[g] + 16 * b);
+                        d0[g] = _mm512_fmadd_ps(qv, kv0, d0[g]);
+                        d1[g] = _mm512_fmadd_ps(qv, kv1, d1[g]);
+                    }
+                }
+                for (int g = 0; g < G; g++) {
+                    s[g][p] = score_tail(c, g, k0, bn_hsum_ps_avx512(d0[g]), j8, has8, jt);
+                    s[g][p + 1] = score_tail(c, g, k1, bn_hsum_ps_avx512(d1[g]), j8, has8, jt);
+                }
+            }
+            for (; p < pc; p++) {
+                const uint16_t* kp = c->keys + (int64_t)(p0 + p) * c->kv_dim;
+                prefetch_rows(c, p0 + p + PREFETCH_AHEAD, 1);
+                __m512 d[MAX_G];
+                for (int g = 0; g < G; g++) d[g] = _mm512_setzero_ps();
+                for (int32_t b = 0; b < nb; b++) {
+                    const __m512 kv = bn_load_f16x16(kp + 16 * b);
+                    for (int g = 0; g < G; g++) d[g] = _mm512_fmadd_ps(_mm512_loadu_ps(c->q[g] + 16 * b), kv, d[g]);
+                }
+                for (int g = 0; g < G; g++) s[g][p] = score_tail(c, g, kp, bn_hsum_ps_avx512(d[g]), j8, has8, jt);
+            }
+        }
+        const int32_t padded = (pc + 15) & ~15;
+        for (int g = 0; g < G; g++) {
+            for (int32_t p = pc; p < padded; p++) s[g][p] = -INFINITY;
+            __m512 vmax = _mm512_set1_ps(-INFINITY);
+            for (int32_t p = 0; p < padded; p += 16) vmax = _mm512_max_ps(vmax, _mm512_load_ps(&s[g][p]));
+            const float cmax = bn_hmax_ps_avx512(vmax);
+            const float m_new = cmax > m_run[g] ? cmax : m_run[g];
+            const __m512 vm = _mm512_set1_ps(m_new);
+            __m512 lsum = _mm512_setzero_ps();
+            for (int32_t p = 0; p < padded; p += 16) {
+                const __m512 w = bn_exp_avx512(_mm512_sub_ps(_mm512_load_ps(&s[g][p]), vm));
+                _mm512_store_ps(&s[g][p], w);
+                lsum = _mm512_add_ps(lsum, w);
+            }
+            const float corr = bn_expf__ref(m_run[g] - m_new);
+            l_run[g] = l_run[g] * corr + bn_hsum_ps_avx512(lsum);
+            m_run[g] = m_new;
+            if (corr != 1.0f)
+                for (int32_t j = 0; j < hd; j++) acc[g][j] *= corr;
+        }
+        const uint16_t* v0 = c->values + (int64_t)p0 * c->kv_dim;
+        int32_t b = 0;
+        for (; b + 2 <= nb; b += 2) { /* two dimension blocks per pass: 2 G independent chains */
+            __m512 o0[MAX_G], o1[MAX_G];
+            for (int g = 0; g < G; g++) {
+                o0[g] = _mm512_load_ps(&acc[g][16 * b]);
+                o1[g] = _mm512_load_ps(&acc[g][16 * b + 16]);
+            }
+            for (int32_t q = 0; q < pc; q++) {
+                const uint16_t* vq = v0 + (int64_t)q * c->kv_dim + 16 * b;
+                const __m512 va = bn_load_f16x16(vq), vb = bn_load_f16x16(vq + 16);
+                for (int g = 0; g < G; g++) {
+                    const __m512 w = _mm512_set1_ps(s[g][q]);
+                    o0[g] = _mm512_fmadd_ps(w, va, o0[g]);
+                    o1[g] = _mm512_fmadd_ps(w, vb, o1[g]);
+                }
+            }
+            for (int g = 0; g < G; g++) {
+                _mm512_store_ps(&acc[g][16 * b], o0[g]);
+                _mm512_store_ps(&acc[g][16 * b + 16], o1[g]);
+            }
+        }
+        for (; b < nb; b++) {
+            __m512 o[MAX_G];
+            for (int g = 0; g < G; g++) o[g] = _mm512_load_ps(&acc[g][16 * b]);
+            for (int32_t q = 0; q < pc; q++) {
+                const __m512 vv = bn_load_f16x16(v0 + (int64_t)q * c->kv_dim + 16 * b);
+                for (int g = 0; g < G; g++) o[g] = _mm512_fmadd_ps(_mm512_set1_ps(s[g][q]), vv, o[g]);
+            }
+            for (int g = 0; g < G; g++) _mm512_store_ps(&acc[g][16 * b], o[g]);
+        }
+        if (has8) {
+            __m256 o[MAX_G];
+            for (int g = 0; g < G; g++) o[g] = _mm256_load_ps(&acc[g][j8]);
+            for (int32_t p = 0; p < pc; p++) {
+                const __m256 vv = load_f16x8(v0 + (int64_t)p * c->kv_dim + j8);
+                for (int g = 0; g < G; g++) o[g] = _mm256_fmadd_ps(_mm256_broadcast_ss(&s[g][p]), vv, o[g]);
+            }
+            for (int g = 0; g < G; g++) _mm256_store_ps(&acc[g][j8], o[g]);
+        }
+        for (int32_t j = jt; j < hd; j++)
+            for (int32_t p = 0; p < pc; p++) {
+                const float vj = bn_fp16_to_fp32(v0[(int64_t)p * c->kv_dim + j]);
+                for (int g = 0; g < G; g++) acc[g][j] += s[g][p] * vj;
+            }
+    }
+    for (int g = 0; g < G; g++) {
+        const float inv = 1.0f / l_run[g];
+        for (int32_t j = 0; j < hd; j++) c->out[g][j] = acc[g][j] * inv;
+    }
+}
+
+static void attend(const heads_ctx* c, int G) {
+    switch (G) {
+    case 1: attend_g(c, 1); break;
+    case 2: attend_g(c, 2); break;
+    case 3: attend_g(c, 3); break;
+    case 4: attend_g(c, 4); break;
+    case 5: attend_g(c, 5); break;
+    case 6: attend_g(c, 6); break;
+    case 7: attend_g(c, 7); break;
+    default: attend_g(c, 8); break;
+    }
+}
+
+void bn_attention_f16__avx512(const bn_attention_args* a, int32_t u_begin, int32_t u_end) {
+    const int32_t hd = a->head_dim, kv_dim = a->n_kv_heads * hd, q_dim = a->n_heads * hd;
+    const int32_t group = a->n_heads / a->n_kv_heads, parts = group / a->heads_per_unit;
+    for (int32_t u = u_begin; u < u_end; u++) {
+        const int32_t t = u / (a->n_kv_heads * parts), kvh = (u / parts) % a->n_kv_heads, part = u % parts;
+        heads_ctx c = {.keys = a->k_cache + (int64_t)kvh * hd, .values = a->v_cache + (int64_t)kvh * hd,
+                       .kv_dim = kv_dim, .hd = hd, .seen = a->position + t + 1, .scale = a->scale};
+        const int32_t h_first = kvh * group + part * a->heads_per_unit;
+        for (int32_t g0 = 0; g0 < a->heads_per_unit; g0 += MAX_G) {
+            const int G = a->heads_per_unit - g0 < MAX_G ? a->heads_per_unit - g0 : MAX_G;
+            for (int g = 0; g < G; g++) {
+                c.q[g] = a->q + (int64_t)t * q_dim + (int64_t)(h_first + g0 + g) * hd;
+                c.out[g] = a->out + (int64_t)t * q_dim + (int64_t)(h_first + g0 + g) * hd;
+            }
+            attend(&c, G);
+        }
+    }
+}

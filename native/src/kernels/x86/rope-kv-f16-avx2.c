@@ -1,0 +1,82 @@
+/* RoPE + fp16 KV-cache write, AVX2. NeoX pairs (i, i + half) rotate as two contiguous 8-float
+ * vectors; interleaved pairs (2i, 2i + 1) as one vector of four pairs whose cos / sin are
+ * duplicated into both lanes of a pair, with the two results blended by lane parity. Every lane
+ * computes the reference's a cos - b sin or a sin + b cos; F16C converts with round-to-nearest-
+ * even like bn_fp32_to_fp16. So identical bits. */
+#include "x86-decode.h"
+
+/* Rotates one head of n floats (n = rope_dims) in place (k_out NULL), or into fp16 k_out. */
+static void rotate_head(const float* in, float* q_out, uint16_t* k_out, const float* cos_t, const float* sin_t,
+                        int32_t rope_dims, bn_rope_style style) {
+    const int32_t half = rope_dims / 2;
+    int32_t i = 0;
+    if (style == BN_ROPE_NEOX) {
+        for (; i + 8 <= half; i += 8) {
+            const __m256 a = _mm256_loadu_ps(in + i), b = _mm256_loadu_ps(in + half + i);
+            const __m256 c = _mm256_loadu_ps(cos_t + i), s = _mm256_loadu_ps(sin_t + i);
+            const __m256 a2 = _mm256_sub_ps(_mm256_mul_ps(a, c), _mm256_mul_ps(b, s));
+            const __m256 b2 = _mm256_add_ps(_mm256_mul_ps(a, s), _mm256_mul_ps(b, c));
+            if (q_out) {
+                _mm256_storeu_ps(q_out + i, a2);
+                _mm256_storeu_ps(q_out + half + i, b2);
+            } else {
+                _mm_storeu_si128((__m128i*)(k_out + i), _mm256_cvtps_ph(a2, _MM_FROUND_TO_NEAREST_INT));
+                _mm_storeu_si128((__m128i*)(k_out + half + i), _mm256_cvtps_ph(b2, _MM_FROUND_TO_NEAREST_INT));
+            }
+        }
+    } else {
+        const __m256i dup = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+        for (; i + 4 <= half; i += 4) {
+            const __m256 x = _mm256_loadu_ps(in + 2 * i);
+            const __m256 a = _mm256_moveldup_ps(x), b = _mm256_movehdup_ps(x); /* a0 a0 a1 a1 .., b0 b0 .. */
+            const __m256 c = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(cos_t + i)), dup);
+            const __m256 s = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(sin_t + i)), dup);
+            const __m256 even = _mm256_sub_ps(_mm256_mul_ps(a, c), _mm256_mul_ps(b, s));
+            const __m256 odd = _mm256_add_ps(_mm256_mul_ps(a, s), _mm256_mul_ps(b, c));
+            const __m256 v = _mm256_blend_ps(even, odd, 0xaa);
+            if (q_out) _mm256_storeu_ps(q_out + 2 * i, v);
+            else _mm_storeu_si128((__m128i*)(k_out + 2 * i), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+        }
+    }
+    for (; i < half; i++) {
+        const int32_t ia = style == BN_ROPE_NEOX ? i : 2 * i, ib = style == BN_ROPE_NEOX ? i + half : 2 * i + 1;
+        const float x0 = in[ia], x1 = in[ib];
+        const float a2 = x0 * cos_t[i] - x1 * sin_t[i], b2 = x0 * sin_t[i] + x1 * cos_t[i];
+        if (q_out) {
+            q_out[ia] = a2;
+            q_out[ib] = b2;
+        } else {
+            k_out[ia] = bn_fp32_to_fp16(a2);
+            k_out[ib] = bn_fp32_to_fp16(b2);
+        }
+    }
+}
+
+/* n floats to fp16. */
+static void store_f16(const float* in, uint16_t* out, int32_t n) {
+    int32_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        _mm_storeu_si128((__m128i*)(out + j), _mm256_cvtps_ph(_mm256_loadu_ps(in + j), _MM_FROUND_TO_NEAREST_INT));
+    for (; j < n; j++) out[j] = bn_fp32_to_fp16(in[j]);
+}
+
+void bn_rope_kv_f16__avx2(const bn_rope_args* a, int32_t t_begin, int32_t t_end) {
+    const int32_t hd = a->head_dim, half = a->rope_dims / 2;
+    const int32_t q_dim = a->n_heads * hd, kv_dim = a->n_kv_heads * hd;
+    for (int32_t t = t_begin; t < t_end; t++) {
+        const float* cos_t = a->table + (int64_t)t * a->rope_dims;
+        const float* sin_t = cos_t + half;
+        float* q = a->q + (int64_t)t * q_dim;
+        for (int32_t h = 0; h < a->n_heads; h++)
+            rotate_head(q + (int64_t)h * hd, q + (int64_t)h * hd, NULL, cos_t, sin_t, a->rope_dims, a->style);
+        const float* k = a->k + (int64_t)t * kv_dim;
+        uint16_t* kc = a->k_cache + (int64_t)(a->position + t) * kv_dim;
+        for (int32_t h = 0; h < a->n_kv_heads; h++) {
+            const float* head = k + (int64_t)h * hd;
+            uint16_t* out = kc + (int64_t)h * hd;
+            rotate_head(head, NULL, out, cos_t, sin_t, a->rope_dims, a->style);
+            store_f16(head + a->rope_dims, out + a->rope_dims, hd - a->rope_dims);
+        }
+        store_f16(a->v + (int64_t)t * kv_dim, a->v_cache + (int64_t)(a->position + t) * kv_dim, kv_dim);
+    }
+}

@@ -316,24 +316,24 @@ public sealed class DecodeOpsTests
     {
         var x = new float[8];
         var w = new float[4];
-        Assert.Equal("y", Assert.Throws<ArgumentException>(() => Norms.RmsNorm(x, w, Eps, 2, 4, new float[7])).ParamName);
-        Assert.Equal("weight", Assert.Throws<ArgumentException>(() => Norms.RmsNormInt8(x, new float[3], Eps, 2, 4, new sbyte[8], new float[2])).ParamName);
-        Assert.Equal("scales", Assert.Throws<ArgumentException>(() => Norms.RmsNormInt4(x, w, Eps, 2, 4, new sbyte[8], new float[1])).ParamName);
+        Assert.Equal("y", Assert.Throws<ArgumentException>(() => Norms.RmsNorm(x, w, Eps, 2, 4, new float[7], null)).ParamName);
+        Assert.Equal("weight", Assert.Throws<ArgumentException>(() => Norms.RmsNormInt8(x, new float[3], Eps, 2, 4, new sbyte[8], new float[2], null)).ParamName);
+        Assert.Equal("scales", Assert.Throws<ArgumentException>(() => Norms.RmsNormInt4(x, w, Eps, 2, 4, new sbyte[8], new float[1], null)).ParamName);
         x[5] = float.NaN;
-        Assert.Contains("row 1", Assert.Throws<ArgumentException>(() => Norms.RmsNormInt8(x, w, Eps, 2, 4, new sbyte[8], new float[2])).Message);
-        Assert.Throws<ArgumentException>(() => Norms.RmsNorm(new float[8], w, 0f, 2, 4, new float[8]));
-        Assert.Equal("up", Assert.Throws<ArgumentException>(() => GatedActivations.Apply(x, new float[7], GateActivation.Silu, 2, 4, new float[8])).ParamName);
-        Assert.Throws<ArgumentException>(() => GatedActivations.Apply(x, x, (GateActivation)9, 2, 4, new float[8]));
+        Assert.Contains("row 1", Assert.Throws<ArgumentException>(() => Norms.RmsNormInt8(x, w, Eps, 2, 4, new sbyte[8], new float[2], null)).Message);
+        Assert.Throws<ArgumentException>(() => Norms.RmsNorm(new float[8], w, 0f, 2, 4, new float[8], null));
+        Assert.Equal("up", Assert.Throws<ArgumentException>(() => GatedActivations.Apply(x, new float[7], GateActivation.Silu, 2, 4, new float[8], null)).ParamName);
+        Assert.Throws<ArgumentException>(() => GatedActivations.Apply(x, x, (GateActivation)9, 2, 4, new float[8], null));
         Assert.Equal("keyCache", Assert.Throws<ArgumentException>(() => Attention.Attend(new float[8], new Half[11], new Half[12], 1, 2, 1, 4, 2, 0.5f,
-            new float[8])).ParamName);
+            new float[8], null)).ParamName);
         Assert.Equal("kvHeads", Assert.Throws<ArgumentException>(() => Attention.Attend(new float[12], new Half[12], new Half[12], 1, 3, 2, 4, 0, 0.5f,
-            new float[12])).ParamName);
-        Assert.Throws<ArgumentException>(() => Attention.Attend(new float[1024], new Half[1024], new Half[1024], 1, 1, 1, 1024, 0, 0.5f, new float[1024]));
+            new float[12], null)).ParamName);
+        Assert.Throws<ArgumentException>(() => Attention.Attend(new float[1024], new Half[1024], new Half[1024], 1, 1, 1, 1024, 0, 0.5f, new float[1024], null));
         Assert.Throws<ArgumentException>(() => Attention.RopeAndStoreKv(new float[8], new float[4], new float[4], new float[4], 1, 2, 1, 4, 6,
-            RotaryLayout.NeoX, 0, new Half[4], new Half[4]));
+            RotaryLayout.NeoX, 0, new Half[4], new Half[4], null));
         Assert.Throws<ArgumentException>(() => Attention.RopeTable(0, 2, 3, 10000f, new float[8]));
-        Assert.Equal("k", Assert.Throws<ArgumentException>(() => DenseMatmul.Q8_0(new byte[34], new sbyte[16], [1f], 1, 16, 1, new float[1])).ParamName);
-        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => DenseMatmul.F16(new Half[7], new float[4], 2, 4, 1, new float[2])).ParamName);
-        Assert.Throws<ArgumentException>(() => DenseMatmul.Q8_0(new byte[34], new sbyte[32], [float.NaN], 1, 32, 1, new float[1]));
+        Assert.Equal("k", Assert.Throws<ArgumentException>(() => DenseMatmul.Q8_0(new byte[34], new sbyte[16], [1f], 1, 16, 1, new float[1], null)).ParamName);
+        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => DenseMatmul.F16(new Half[7], new float[4], 2, 4, 1, new float[2], null)).ParamName);
+        Assert.Throws<ArgumentException>(() => DenseMatmul.Q8_0(new byte[34], new sbyte[32], [float.NaN], 1, 32, 1, new float[1], null));
     }
 }

@@ -61,7 +61,7 @@ public static unsafe class Attention
     /// <exception cref="ArgumentException">A span is shorter than the shape needs or the head configuration is invalid.</exception>
     public static void RopeAndStoreKv(Span<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> table, int tokens,
         int heads, int kvHeads, int headDim, int ropeDims, RotaryLayout layout, int position, Span<Half> keyCache, Span<Half> valueCache,
-        KernelThreadPool? pool = null)
+        KernelThreadPool? pool)
     {
         CheckHeads(tokens, heads, kvHeads, headDim, position);
         long kvDim = (long)kvHeads * headDim;
@@ -103,7 +103,7 @@ public static unsafe class Attention
     /// <param name="pool">Threads that split tokens, KV heads and groups of query heads, or null for the calling thread.</param>
     /// <exception cref="ArgumentException">A span is shorter than the shape needs or the head configuration is invalid.</exception>
     public static void Attend(ReadOnlySpan<float> q, ReadOnlySpan<Half> keyCache, ReadOnlySpan<Half> valueCache, int tokens, int heads,
-        int kvHeads, int headDim, int position, float scale, Span<float> output, KernelThreadPool? pool = null)
+        int kvHeads, int headDim, int position, float scale, Span<float> output, KernelThreadPool? pool)
     {
         CheckHeads(tokens, heads, kvHeads, headDim, position);
         long kvDim = (long)kvHeads * headDim;

@@ -25,7 +25,7 @@ public static unsafe class DenseMatmul
     /// <param name="y">Receives m rows of n floats.</param>
     /// <param name="pool">Threads that split the output rows, or null for the calling thread.</param>
     /// <exception cref="ArgumentException">A span is shorter than the shape needs.</exception>
-    public static void F16(ReadOnlySpan<Half> weights, ReadOnlySpan<float> x, int n, int k, int m, Span<float> y, KernelThreadPool? pool = null)
+    public static void F16(ReadOnlySpan<Half> weights, ReadOnlySpan<float> x, int n, int k, int m, Span<float> y, KernelThreadPool? pool)
     {
         CheckShape(n, k, m);
         Shapes.Require(weights.Length, (long)n * k, nameof(weights));
@@ -55,7 +55,7 @@ public static unsafe class DenseMatmul
     /// <param name="pool">Threads that split the output rows, or null for the calling thread.</param>
     /// <exception cref="ArgumentException">k is not a multiple of 32, a span is shorter than the shape needs, or a scale is not finite.</exception>
     public static void Q8_0(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> xq, ReadOnlySpan<float> xScales, int n, int k, int m, Span<float> y,
-        KernelThreadPool? pool = null)
+        KernelThreadPool? pool)
     {
         CheckShape(n, k, m);
         if (k % Q8_0BlockValues != 0)

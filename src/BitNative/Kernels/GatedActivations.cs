@@ -25,7 +25,7 @@ public static unsafe class GatedActivations
     /// <param name="pool">Threads for large batches, or null for the calling thread.</param>
     /// <exception cref="ArgumentException">A span is shorter than the shape needs or the activation is unknown.</exception>
     public static void Apply(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, GateActivation activation, int rows, int columns,
-        Span<float> y, KernelThreadPool? pool = null)
+        Span<float> y, KernelThreadPool? pool)
     {
         CheckShape(gate.Length, up.Length, activation, rows, columns);
         Shapes.Require(y.Length, (long)rows * columns, nameof(y));
@@ -56,7 +56,7 @@ public static unsafe class GatedActivations
     /// <param name="pool">Threads for large batches, or null for the calling thread.</param>
     /// <exception cref="ArgumentException">A span is shorter than the shape needs, eps is not positive, or a row of h is not finite.</exception>
     public static void ApplyRmsNormInt8(Span<float> gate, ReadOnlySpan<float> up, GateActivation activation, ReadOnlySpan<float> weight,
-        float eps, int rows, int columns, Span<sbyte> q, Span<float> scales, KernelThreadPool? pool = null)
+        float eps, int rows, int columns, Span<sbyte> q, Span<float> scales, KernelThreadPool? pool)
     {
         CheckShape(gate.Length, up.Length, activation, rows, columns);
         ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);

@@ -19,7 +19,7 @@ public static unsafe class Norms
     /// <param name="pool">Threads for large batches, or null for the calling thread.</param>
     /// <exception cref="ArgumentException">A span is shorter than the shape needs, eps is not positive, or a row is not finite.</exception>
     public static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, int rows, int columns, Span<float> y,
-        KernelThreadPool? pool = null)
+        KernelThreadPool? pool)
     {
         Check(x, weight, rows, columns);
         Shapes.Require(y.Length, (long)rows * columns, nameof(y));
@@ -35,7 +35,7 @@ public static unsafe class Norms
 
     /// <summary>
     /// RMSNorm then int8 absmax quantization per row, in one pass: the input of a ternary projection. Bit-identical to
-    /// <see cref="RmsNorm"/> followed by <see cref="ActivationQuantizer.QuantizeInt8"/>.
+    /// <see cref="RmsNorm"/> followed by <see cref="ActivationQuantizer.QuantizeInt8(ReadOnlySpan{float}, int, int, Span{sbyte}, Span{float}, KernelThreadPool?)"/>.
     /// </summary>
     /// <param name="x">rows × columns floats.</param>
     /// <param name="weight">columns floats.</param>
@@ -47,15 +47,15 @@ public static unsafe class Norms
     /// <param name="pool">Threads for large batches, or null for the calling thread.</param>
     /// <exception cref="ArgumentException">A span is shorter than the shape needs, eps is not positive, or a row is not finite.</exception>
     public static void RmsNormInt8(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, int rows, int columns, Span<sbyte> q,
-        Span<float> scales, KernelThreadPool? pool = null) => Quantized(false, x, weight, eps, rows, columns, q, scales, pool);
+        Span<float> scales, KernelThreadPool? pool) => Quantized(false, x, weight, eps, rows, columns, q, scales, pool);
 
     /// <summary>
     /// RMSNorm then int4 (BitNet a4.8) quantization per row. Bit-identical to <see cref="RmsNorm"/> followed by
-    /// <see cref="ActivationQuantizer.QuantizeInt4"/>.
+    /// <see cref="ActivationQuantizer.QuantizeInt4(ReadOnlySpan{float}, int, int, Span{sbyte}, Span{float}, KernelThreadPool?)"/>.
     /// </summary>
     /// <inheritdoc cref="RmsNormInt8"/>
     public static void RmsNormInt4(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, int rows, int columns, Span<sbyte> q,
-        Span<float> scales, KernelThreadPool? pool = null) => Quantized(true, x, weight, eps, rows, columns, q, scales, pool);
+        Span<float> scales, KernelThreadPool? pool) => Quantized(true, x, weight, eps, rows, columns, q, scales, pool);
 
     private static void Quantized(bool int4, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, int rows, int columns,
         Span<sbyte> q, Span<float> scales, KernelThreadPool? pool)

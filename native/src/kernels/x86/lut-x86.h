@@ -12,9 +12,12 @@
 
 #include "x86-common.h"
 
-/* Keeps a vector chain in the order written. GCC 12 re-associates `acc = acc + lookup` chains into
- * balanced trees, which keeps every lookup of an unrolled run live at once and spills (measured:
- * the q8 kernel 1.4x slower). An empty asm that "modifies" the accumulator pins the order. */
+/* An empty asm that "modifies" a vector, to steer GCC 12's register allocation in the unrolled
+ * lookup loops. On an accumulator it pins the order of `acc = acc + lookup` chains, which GCC
+ * otherwise re-associates into balanced trees that keep every lookup of a run live and spill
+ * (measured: q8 1.4x slower). On a freshly loaded table or code vector it stops GCC from loading the
+ * same 32 bytes again for each use (it rematerializes loads instead of keeping a register: eight
+ * loads per unit instead of three made the kernels load-port bound, ~25 % slower). */
 #if defined(__GNUC__) && !defined(BN_SIMDE)
 #  define BN_LUT_KEEP(v) __asm__("" : "+x"(v))
 #else
@@ -63,17 +66,37 @@ static inline __m256i bn_lut_unit_table_avx2(__m256i v, int u) {
                            _mm256_set1_epi8(BN_LUT_BIAS));
 }
 
-/* Maps the 64 int32 partial sums a kernel keeps per (tile, activation row) to the tile's 32 rows.
- * Partial v * 8 + j holds the bytes b = 2 (2j + (v & 1)) + ((v >> 1) & 1) of the lookups of row
- * half v >> 2 (rows 0-15 or 16-31); byte b is tile row 16 (v >> 2) + b % 16 (b < 16: the first pair
- * of a unit, b >= 16: the second). Each row receives exactly two partials. */
+/* The widening both AVX2 kernels use, and the order of the 64 int32 partial sums it leaves per
+ * (tile, activation row). A byte accumulator's byte b (0..31) holds the lookups of tile row b % 16
+ * (b < 16: the unit's first pair, b >= 16: its second; rows 16-31 have their own accumulators).
+ * vpunpcklbw / vpunpckhbw pair each byte with the matching byte of a second accumulator (the high
+ * parts for q8, zero for q4) into int16 lanes: lane L of the "lo" vector is byte L + 8 (L >= 8), of
+ * the "hi" vector byte L + 8 + 8 (L >= 8). vpmaddwd then takes the even (sel 0) or odd (sel 1) int16
+ * lanes to int32. Partial v * 8 + j, v = half * 4 + which * 2 + sel, is therefore int16 lane
+ * L = 2 j + sel of vector `which` (0: lo, 1: hi) of row half `half`: byte b = L + 8 which + 8 (L >= 8),
+ * tile row 16 half + b % 16. Each row receives exactly two partials. */
 static inline void bn_lut_rows_from_partials(const int32_t partial[64], int32_t rows[32]) {
     for (int i = 0; i < 32; i++) rows[i] = 0;
     for (int v = 0; v < 8; v++)
         for (int j = 0; j < 8; j++) {
-            const int b = 2 * (2 * j + (v & 1)) + ((v >> 1) & 1);
+            const int lane = 2 * j + (v & 1), which = (v >> 1) & 1;
+            const int b = lane + 8 * which + (lane >= 8 ? 8 : 0);
             rows[16 * (v >> 2) + b % 16] += partial[v * 8 + j];
         }
+}
+
+/* partial[8 * (2 * which + sel) + j] += the sel (even/odd) int16 lanes of lo (which 0) and hi (which
+ * 1) as int32, for one row half (partial points at its 32 sums). The sums live in memory, not in
+ * registers: kept in registers across a chunk they crowd out the lookup temporaries and GCC then
+ * reloads tables inside the unrolled loop. */
+static inline void bn_lut_flush_avx2(__m256i lo, __m256i hi, int32_t* partial) {
+    const __m256i even32 = _mm256_set1_epi32(1), odd32 = _mm256_set1_epi32(1 << 16);
+    const __m256i add[4] = {_mm256_madd_epi16(lo, even32), _mm256_madd_epi16(lo, odd32), _mm256_madd_epi16(hi, even32),
+                            _mm256_madd_epi16(hi, odd32)};
+    for (int v = 0; v < 4; v++) {
+        __m256i* p = (__m256i*)(partial + 8 * v);
+        _mm256_storeu_si256(p, _mm256_add_epi32(_mm256_loadu_si256(p), add[v]));
+    }
 }
 
 #endif

@@ -6,17 +6,23 @@
  * xl, see lut-x86.h): four vpshufb and four byte adds per 128 weights, no multiplications.
  *
  * Accumulation and its bounds. Biased entries are 0..32, so seven lookups sum to at most 224 in an
- * unsigned byte. Then vpmaddubsw widens them, multiplying the high-part sums by 16 and the low-part
- * sums by 1, separately for even and odd bytes (one vector each), into int16 lanes: at most
- * 16 * 224 + 224 = 3808 per widening, so eight widenings (56 units) stay below 32767. vpmaddwd then
- * moves the even and odd int16 lanes into int32 partial sums (kept per tile and activation row in a
- * small array; |sum| <= 272 k / 2 < 2^31 for k <= 2^22). The bias, 16 * 16 + 16 per pair, comes off
- * at the end: dot = sum - 136 k.
+ * unsigned byte. Then vpunpck{l,h}bw pairs each low-part byte with its high-part byte, and
+ * vpmaddubsw with [1, 16] turns each pair into l + 16 h in an int16 lane: at most 224 + 16 * 224 =
+ * 3808 per widening, so eight widenings (56 units) stay below 32767. vpmaddwd moves the even and
+ * odd int16 lanes to int32 sums (|sum| <= 272 k / 2 < 2^31 for k <= 2^22). The bias, 16 * 16 + 16
+ * per pair, comes off at the end: dot = sum - 136 k.
  *
- * Loop order. Units are processed in chunks of 56 (the int16 limit) for a group of up to 8 tiles and
- * up to 4 activation rows: a chunk's tables (3.5 KB per activation row) stay in L1 while the group's
- * tiles pass, and a tile's chunk of codes (1.8 KB) stays in L1 while the rows pass, so a batch reads
- * each weight once from memory. */
+ * Registers. Four byte accumulators, four int16 accumulators, two constants and five per-unit
+ * temporaries fit the sixteen ymm registers; widening with separate even/odd vpmaddubsw constants
+ * (four more registers) made GCC reload every table twice, and the loads became the bottleneck.
+ *
+ * Loop order. One activation row (a GEMV) goes tile after tile over the whole k, int32 sums in
+ * registers: the codes stream sequentially (interleaving eight tiles' chunks measured 25 % slower
+ * from L3: the prefetchers lose the streams) and the row's tables (16 k bytes) are re-read per tile
+ * from L2. A batch (m > 1) runs chunks of 56 units for a group of up to 8 tiles and up to 4 rows:
+ * a chunk's tables (3.5 KB per row) stay in L1 while the tiles pass and a tile's chunk of codes
+ * (1.8 KB) while the rows pass, so each weight is read from memory once per 4 rows and each table
+ * once per 8 tiles. */
 #include "lut-x86.h"
 
 #include <string.h>
@@ -28,11 +34,14 @@
 /* One unit: codes at wp, the unit's 64 bytes of tables at tp, into the four byte accumulators. */
 #define BN_TL1_Q8_UNIT(wp, tp)                                                                                         \
     do {                                                                                                               \
-        const __m256i v_ = _mm256_loadu_si256((const __m256i*)(wp));                                                   \
-        const __m256i lo_ = _mm256_and_si256(v_, nibble);                                                              \
-        const __m256i hi_ = _mm256_and_si256(_mm256_srli_epi16(v_, 4), nibble);                                       \
-        const __m256i th_ = _mm256_load_si256((const __m256i*)(tp));                                                   \
-        const __m256i tl_ = _mm256_load_si256((const __m256i*)((tp) + 32));                                            \
+        __m256i c_ = _mm256_loadu_si256((const __m256i*)(wp));                                                         \
+        __m256i th_ = _mm256_load_si256((const __m256i*)(tp));                                                         \
+        __m256i tl_ = _mm256_load_si256((const __m256i*)((tp) + 32));                                                  \
+        BN_LUT_KEEP(c_); /* loaded once: see BN_LUT_KEEP */                                                            \
+        BN_LUT_KEEP(th_);                                                                                              \
+        BN_LUT_KEEP(tl_);                                                                                              \
+        const __m256i lo_ = _mm256_and_si256(c_, nibble);                                                              \
+        const __m256i hi_ = _mm256_and_si256(_mm256_srli_epi16(c_, 4), nibble);                                       \
         h0 = _mm256_add_epi8(h0, _mm256_shuffle_epi8(th_, lo_));                                                       \
         l0 = _mm256_add_epi8(l0, _mm256_shuffle_epi8(tl_, lo_));                                                       \
         h1 = _mm256_add_epi8(h1, _mm256_shuffle_epi8(th_, hi_));                                                       \
@@ -43,43 +52,66 @@
         BN_LUT_KEEP(l1);                                                                                               \
     } while (0)
 
-/* partial[64] += the lookups of `units` (<= UNITS_PER_CHUNK) units of one tile (codes w) against one
+/* Units [u, end) (end - u <= 7, unrolled when 7) of codes w and tables tab, then widened into the
+ * int16 accumulators a0 b0 (rows 0-15) and a1 b1 (rows 16-31). */
+#define BN_TL1_Q8_RUN(w, tab, u, end)                                                                                  \
+    do {                                                                                                               \
+        __m256i h0 = _mm256_setzero_si256(), l0 = h0, h1 = h0, l1 = h0;                                                \
+        if ((end) - (u) == BN_LUT_LOOKUPS_PER_WIDEN) {                                                                 \
+            BN_TL1_Q8_UNIT((w) + (int64_t)(u) * 32, (tab) + (int64_t)(u) * 64);                                        \
+            BN_TL1_Q8_UNIT((w) + (int64_t)(u) * 32 + 32, (tab) + (int64_t)(u) * 64 + 64);                              \
+            BN_TL1_Q8_UNIT((w) + (int64_t)(u) * 32 + 64, (tab) + (int64_t)(u) * 64 + 128);                             \
+            BN_TL1_Q8_UNIT((w) + (int64_t)(u) * 32 + 96, (tab) + (int64_t)(u) * 64 + 192);                             \
+            BN_TL1_Q8_UNIT((w) + (int64_t)(u) * 32 + 128, (tab) + (int64_t)(u) * 64 + 256);                            \
+            BN_TL1_Q8_UNIT((w) + (int64_t)(u) * 32 + 160, (tab) + (int64_t)(u) * 64 + 320);                            \
+            BN_TL1_Q8_UNIT((w) + (int64_t)(u) * 32 + 192, (tab) + (int64_t)(u) * 64 + 384);                            \
+        } else {                                                                                                       \
+            for (int32_t i_ = (u); i_ < (end); i_++) BN_TL1_Q8_UNIT((w) + (int64_t)i_ * 32, (tab) + (int64_t)i_ * 64);  \
+        }                                                                                                              \
+        a0 = _mm256_add_epi16(a0, _mm256_maddubs_epi16(_mm256_unpacklo_epi8(l0, h0), by_1_16));                       \
+        b0 = _mm256_add_epi16(b0, _mm256_maddubs_epi16(_mm256_unpackhi_epi8(l0, h0), by_1_16));                       \
+        a1 = _mm256_add_epi16(a1, _mm256_maddubs_epi16(_mm256_unpacklo_epi8(l1, h1), by_1_16));                       \
+        b1 = _mm256_add_epi16(b1, _mm256_maddubs_epi16(_mm256_unpackhi_epi8(l1, h1), by_1_16));                       \
+    } while (0)
+
+/* partial[64] += units [0, units) (at most UNITS_PER_CHUNK) of one tile (codes w) against one
  * activation row's tables for the same units (tab), in the order bn_lut_rows_from_partials reads. */
-static inline void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* partial) {
+static void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* partial) {
     const __m256i nibble = _mm256_set1_epi8(15);
-    const __m256i by16_even = _mm256_set1_epi16(16), by16_odd = _mm256_set1_epi16(16 << 8);
-    const __m256i by1_even = _mm256_set1_epi16(1), by1_odd = _mm256_set1_epi16(1 << 8);
-    __m256i e0 = _mm256_setzero_si256(), o0 = e0, e1 = e0, o1 = e0;
-    for (int32_t u = 0; u < units;) {
-        __m256i h0 = _mm256_setzero_si256(), l0 = h0, h1 = h0, l1 = h0;
-        if (units - u >= BN_LUT_LOOKUPS_PER_WIDEN) {
-#pragma GCC unroll 7
-            for (int s = 0; s < BN_LUT_LOOKUPS_PER_WIDEN; s++)
-                BN_TL1_Q8_UNIT(w + (int64_t)(u + s) * 32, tab + (int64_t)(u + s) * 64);
-            u += BN_LUT_LOOKUPS_PER_WIDEN;
-        } else {
-            for (; u < units; u++) BN_TL1_Q8_UNIT(w + (int64_t)u * 32, tab + (int64_t)u * 64);
-        }
-        /* sums of biased entries are unsigned: they are vpmaddubsw's unsigned operand */
-        e0 = _mm256_add_epi16(e0, _mm256_add_epi16(_mm256_maddubs_epi16(h0, by16_even), _mm256_maddubs_epi16(l0, by1_even)));
-        o0 = _mm256_add_epi16(o0, _mm256_add_epi16(_mm256_maddubs_epi16(h0, by16_odd), _mm256_maddubs_epi16(l0, by1_odd)));
-        e1 = _mm256_add_epi16(e1, _mm256_add_epi16(_mm256_maddubs_epi16(h1, by16_even), _mm256_maddubs_epi16(l1, by1_even)));
-        o1 = _mm256_add_epi16(o1, _mm256_add_epi16(_mm256_maddubs_epi16(h1, by16_odd), _mm256_maddubs_epi16(l1, by1_odd)));
+    const __m256i by_1_16 = _mm256_set1_epi16(16 << 8 | 1); /* low byte (l) x 1, high byte (h) x 16 */
+    __m256i a0 = _mm256_setzero_si256(), b0 = a0, a1 = a0, b1 = a0;
+    for (int32_t u = 0; u < units; u += BN_LUT_LOOKUPS_PER_WIDEN) {
+        const int32_t end = units - u < BN_LUT_LOOKUPS_PER_WIDEN ? units : u + BN_LUT_LOOKUPS_PER_WIDEN;
+        BN_TL1_Q8_RUN(w, tab, u, end);
     }
-    const __m256i even32 = _mm256_set1_epi32(1), odd32 = _mm256_set1_epi32(1 << 16);
-    const __m256i acc16[4] = {e0, o0, e1, o1};
-    for (int a = 0; a < 4; a++) {
-        __m256i* p = (__m256i*)(partial + 16 * a);
-        _mm256_storeu_si256(p, _mm256_add_epi32(_mm256_loadu_si256(p), _mm256_madd_epi16(acc16[a], even32)));
-        _mm256_storeu_si256(p + 1, _mm256_add_epi32(_mm256_loadu_si256(p + 1), _mm256_madd_epi16(acc16[a], odd32)));
-    }
+    bn_lut_flush_avx2(a0, b0, partial);
+    bn_lut_flush_avx2(a1, b1, partial + 32);
+}
+
+/* y for tile t, activation row r, from its 64 partial sums. */
+static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* partial, int32_t bias) {
+    int32_t dots[BN_LUT_ROW_TILE];
+    bn_lut_rows_from_partials(partial, dots);
+    const float scale = a->x_scales[r] * a->w_scale;
+    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
+    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
+    for (int32_t i = 0; i < rows; i++) y[i] = (float)(dots[i] - bias) * scale;
 }
 
 void bn_matmul_tl1_q8__avx2(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
     const int32_t k = a->k, units = k / 4;
     const int64_t tile_bytes = BN_TL1_TILE_BYTES(k);
-    /* per pair 16 * 16 + 16 of bias, k / 2 pairs */
-    const int32_t bias = (BN_LUT_BIAS * 16 + BN_LUT_BIAS) * (k / 2);
+    const int32_t bias = (BN_LUT_BIAS * 16 + BN_LUT_BIAS) * (k / 2); /* per pair 16 * 16 + 16 */
+    if (a->m == 1) {
+        for (int32_t t = tile_begin; t < tile_end; t++) {
+            int32_t partial[64] = {0};
+            for (int32_t u0 = 0; u0 < units; u0 += UNITS_PER_CHUNK)
+                chunk(a->w + t * tile_bytes + (int64_t)u0 * 32, a->tables + (int64_t)u0 * 64,
+                      units - u0 < UNITS_PER_CHUNK ? units - u0 : UNITS_PER_CHUNK, partial);
+            store_rows(a, t, 0, partial, bias);
+        }
+        return;
+    }
     int32_t partial[TILE_GROUP][ROW_BLOCK][64];
     for (int32_t g0 = tile_begin; g0 < tile_end; g0 += TILE_GROUP) {
         const int32_t g1 = tile_end - g0 < TILE_GROUP ? tile_end : g0 + TILE_GROUP;
@@ -94,15 +126,7 @@ void bn_matmul_tl1_q8__avx2(const bn_lut_args* a, int32_t tile_begin, int32_t ti
                               cu, partial[t - g0][r - r0]);
             }
             for (int32_t t = g0; t < g1; t++)
-                for (int32_t r = r0; r < r1; r++) {
-                    int32_t dots[BN_LUT_ROW_TILE];
-                    bn_lut_rows_from_partials(partial[t - g0][r - r0], dots);
-                    const float scale = a->x_scales[r] * a->w_scale;
-                    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE
-                                                                                      : BN_LUT_ROW_TILE;
-                    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
-                    for (int32_t i = 0; i < rows; i++) y[i] = (float)(dots[i] - bias) * scale;
-                }
+                for (int32_t r = r0; r < r1; r++) store_rows(a, t, r, partial[t - g0][r - r0], bias);
         }
     }
 }

@@ -69,8 +69,12 @@ void bn_matmul_tl1_q8__avx512vnni(const bn_lut_args* a, int32_t tile_begin, int3
     const int64_t tile_bytes = BN_TL1_TILE_BYTES(k);
     const int32_t bias = (BN_LUT_BIAS * 16 + BN_LUT_BIAS) * (k / 2); /* per pair 16 * 16 + 16 */
     int32_t partial[TILE_GROUP][ROW_BLOCK][128];
-    for (int32_t g0 = tile_begin; g0 < tile_end; g0 += TILE_GROUP) {
-        const int32_t g1 = tile_end - g0 < TILE_GROUP ? tile_end : g0 + TILE_GROUP;
+    /* One activation row: tile after tile, so the codes stream sequentially (eight interleaved
+     * tiles measured 25 % slower from L3: the prefetchers lose the streams); the row's tables, 16 k
+     * bytes, are re-read per tile from L2. Batches: groups of tiles share each chunk's tables. */
+    const int32_t group = a->m == 1 ? 1 : TILE_GROUP;
+    for (int32_t g0 = tile_begin; g0 < tile_end; g0 += group) {
+        const int32_t g1 = tile_end - g0 < group ? tile_end : g0 + group;
         for (int32_t r0 = 0; r0 < a->m; r0 += ROW_BLOCK) {
             const int32_t r1 = a->m - r0 < ROW_BLOCK ? a->m : r0 + ROW_BLOCK;
             memset(partial, 0, sizeof partial);

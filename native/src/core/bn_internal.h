@@ -165,8 +165,8 @@ typedef struct bn_lut_args {
 /* Computes the output rows of tiles [tile_begin, tile_end) for all m activation rows. */
 typedef void (*bn_lut_matmul_fn)(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
 
-/* Builds one activation row's tables (the kernel of the same ISA reads them). Returns how many
- * activations lie outside [-8, 7] (q4 builders, whose tables assume int4; q8 builders return 0). */
+/* Builds one activation row's tables (the kernel of the same ISA reads them). q4 builders, whose
+ * tables assume int4, return nonzero when an activation lies outside [-8, 7]; q8 builders return 0. */
 typedef int32_t (*bn_lut_build_fn)(const int8_t* x, int32_t k, uint8_t* table);
 
 /* The LUT kernels of one ISA; builders are NULL where the kernels read activations directly. */

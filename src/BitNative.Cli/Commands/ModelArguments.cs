@@ -3,25 +3,35 @@ using System.Diagnostics;
 
 namespace BitNative.Cli.Commands;
 
-/// <summary>-m / -t / -c, and loading the model they describe.</summary>
+/// <summary>-m / -t / -c / --kernel / --act, and loading the model they describe.</summary>
 internal sealed class ModelArguments
 {
     public Option<string?> Model { get; } = CliOptions.Model();
     public Option<int> Threads { get; } = CliOptions.Threads();
     public Option<int> Context { get; } = CliOptions.Context();
+    public Option<string> Kernel { get; } = CliOptions.Kernel();
+    public Option<string> Activations { get; } = CliOptions.Activations();
 
     public void AddTo(Command command)
     {
         command.Options.Add(Model);
         command.Options.Add(Threads);
         command.Options.Add(Context);
+        command.Options.Add(Kernel);
+        command.Options.Add(Activations);
     }
 
     public (BitNetModel Model, TimeSpan LoadTime) Load(ParseResult r)
     {
         string path = ModelLocator.Resolve(r.GetValue(Model));
         var clock = Stopwatch.StartNew();
-        var model = BitNetModel.Load(path, new ModelOptions { Threads = r.GetValue(Threads), ContextLength = r.GetValue(Context) });
+        var model = BitNetModel.Load(path, new ModelOptions
+        {
+            Threads = r.GetValue(Threads),
+            ContextLength = r.GetValue(Context),
+            Kernel = CliOptions.ParseKernel(r.GetValue(Kernel)) ?? TernaryKernel.Auto,
+            ActivationBits = CliOptions.ParseActivations(r.GetValue(Activations)) ?? ActivationBits.Int8,
+        });
         return (model, clock.Elapsed);
     }
 }

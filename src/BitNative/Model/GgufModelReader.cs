@@ -354,4 +354,10 @@ internal sealed record ModelLoadOptions
 {
     /// <summary>Repack ternary TQ1_0/TQ2_0 projections with a uniform scale as I2_S (the fastest kernel). Default true.</summary>
     public bool RepackToI2S { get; init; } = true;
+
+    /// <summary>Kernel family of the ternary projections (resolved: not Auto); lookup tables repack I2_S to TL1 at load.</summary>
+    public TernaryKernel Kernel { get; init; } = TernaryKernel.MultiplyAdd;
+
+    /// <summary>Input precision of the Q/K/V and gate/up projections.</summary>
+    public ActivationBits ActivationBits { get; init; } = ActivationBits.Int8;
 }

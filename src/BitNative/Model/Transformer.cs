@@ -194,12 +194,26 @@ internal sealed class Transformer
         }
     }
 
-    /// <summary>Quantizes the projection input rows in <c>state.Normed</c> when the projection reads int8.</summary>
+    /// <summary>
+    /// Quantizes the projection input rows in <c>state.Normed</c> when the projection reads quantized activations: int8
+    /// absmax, or int4 absmean (BitNet a4.8) for the projections loaded with 4-bit inputs (Q/K/V and gate/up; the
+    /// projections sharing an input share its precision).
+    /// </summary>
     private void PrepareInput(Linear next, InferenceState s, int count, int width)
     {
-        if (next.TakesQuantizedInput)
+        if (!next.TakesQuantizedInput)
         {
-            ActivationQuantizer.QuantizeInt8(s.Normed.AsSpan(0, count * width), count, width, s.Quantized, s.QuantScales, _pool);
+            return;
+        }
+
+        ReadOnlySpan<float> rows = s.Normed.AsSpan(0, count * width);
+        if (next.InputBits == 4)
+        {
+            ActivationQuantizer.QuantizeInt4(rows, count, width, s.Quantized, s.QuantScales, _pool);
+        }
+        else
+        {
+            ActivationQuantizer.QuantizeInt8(rows, count, width, s.Quantized, s.QuantScales, _pool);
         }
     }
 

@@ -20,6 +20,9 @@
 #define UNITS_PER_WIDEN 3
 #define UNITS_PER_CHUNK 60
 #define TILE_GROUP 8
+/* One activation row: groups of 4 tiles (as measured on AVX2: a chunk of tables serves 4 tiles from L1;
+ * more interleaved tiles lose the prefetch streams). */
+#define GEMV_TILE_GROUP 4
 #define ROW_BLOCK 4
 
 /* dots[32] (the tile's rows in order) += units [0, units) (<= UNITS_PER_CHUNK) of one tile (codes w)
@@ -68,7 +71,7 @@ void bn_matmul_tl1_q8__neon(const bn_lut_args* a, int32_t tile_begin, int32_t ti
     const int32_t k = a->k, units = k / 4;
     const int64_t tile_bytes = BN_TL1_TILE_BYTES(k);
     const int8_t* tables = (const int8_t*)a->tables;
-    const int32_t group = a->m == 1 ? 1 : TILE_GROUP;
+    const int32_t group = a->m == 1 ? GEMV_TILE_GROUP : TILE_GROUP;
     int32_t dots[TILE_GROUP][ROW_BLOCK][BN_LUT_ROW_TILE];
     for (int32_t g0 = tile_begin; g0 < tile_end; g0 += group) {
         const int32_t g1 = tile_end - g0 < group ? tile_end : g0 + group;

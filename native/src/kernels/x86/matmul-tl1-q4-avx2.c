@@ -16,6 +16,8 @@
 
 #define UNITS_PER_CHUNK 112
 #define TILE_GROUP 8
+/* One activation row: groups of 4 tiles (see "Loop order"). */
+#define GEMV_TILE_GROUP 4
 #define ROW_BLOCK 4
 
 /* One unit: codes at wp, the unit's 32 bytes of tables at tp, into the two byte accumulators. */
@@ -53,7 +55,7 @@
     } while (0)
 
 /* partial[64] += units [0, units) (at most UNITS_PER_CHUNK) of one tile (codes w) against one
- * activation row's tables for the same units (tab), in the order bn_lut_rows_from_partials reads. */
+ * activation row's tables for the same units (tab), in the order bn_lut_store_rows_avx2 reads. */
 static void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* partial) {
     const __m256i nibble = _mm256_set1_epi8(15), zero = _mm256_setzero_si256();
     __m256i a0 = zero, b0 = zero, a1 = zero, b1 = zero;
@@ -67,34 +69,23 @@ static void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* 
 
 /* y for tile t, activation row r, from its 64 partial sums. */
 static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* partial, int32_t bias) {
-    int32_t dots[BN_LUT_ROW_TILE];
-    bn_lut_rows_from_partials(partial, dots);
-    const float scale = a->x_scales[r] * a->w_scale;
     const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
-    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
-    for (int32_t i = 0; i < rows; i++) y[i] = (float)(dots[i] - bias) * scale;
+    bn_lut_store_rows_avx2(partial, bias, a->x_scales[r] * a->w_scale, rows,
+                           a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE);
 }
 
 void bn_matmul_tl1_q4__avx2(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
     const int32_t k = a->k, units = k / 4;
     const int64_t tile_bytes = BN_TL1_TILE_BYTES(k);
     const int32_t bias = BN_LUT_BIAS * (k / 2); /* 16 per pair */
-    if (a->m == 1) {
-        for (int32_t t = tile_begin; t < tile_end; t++) {
-            int32_t partial[64] = {0};
-            for (int32_t u0 = 0; u0 < units; u0 += UNITS_PER_CHUNK)
-                chunk(a->w + t * tile_bytes + (int64_t)u0 * 32, a->tables + (int64_t)u0 * 32,
-                      units - u0 < UNITS_PER_CHUNK ? units - u0 : UNITS_PER_CHUNK, partial);
-            store_rows(a, t, 0, partial, bias);
-        }
-        return;
-    }
     int32_t partial[TILE_GROUP][ROW_BLOCK][64];
-    for (int32_t g0 = tile_begin; g0 < tile_end; g0 += TILE_GROUP) {
-        const int32_t g1 = tile_end - g0 < TILE_GROUP ? tile_end : g0 + TILE_GROUP;
+    const int32_t group = a->m == 1 ? GEMV_TILE_GROUP : TILE_GROUP;
+    for (int32_t g0 = tile_begin; g0 < tile_end; g0 += group) {
+        const int32_t g1 = tile_end - g0 < group ? tile_end : g0 + group;
         for (int32_t r0 = 0; r0 < a->m; r0 += ROW_BLOCK) {
             const int32_t r1 = a->m - r0 < ROW_BLOCK ? a->m : r0 + ROW_BLOCK;
-            memset(partial, 0, sizeof partial);
+            for (int32_t t = g0; t < g1; t++)
+                for (int32_t r = r0; r < r1; r++) memset(partial[t - g0][r - r0], 0, sizeof partial[0][0]);
             for (int32_t u0 = 0; u0 < units; u0 += UNITS_PER_CHUNK) {
                 const int32_t cu = units - u0 < UNITS_PER_CHUNK ? units - u0 : UNITS_PER_CHUNK;
                 for (int32_t t = g0; t < g1; t++)

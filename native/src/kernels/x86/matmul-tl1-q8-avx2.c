@@ -16,19 +16,21 @@
  * temporaries fit the sixteen ymm registers; widening with separate even/odd vpmaddubsw constants
  * (four more registers) made GCC reload every table twice, and the loads became the bottleneck.
  *
- * Loop order. One activation row (a GEMV) goes tile after tile over the whole k, int32 sums in
- * registers: the codes stream sequentially (interleaving eight tiles' chunks measured 25 % slower
- * from L3: the prefetchers lose the streams) and the row's tables (16 k bytes) are re-read per tile
- * from L2. A batch (m > 1) runs chunks of 56 units for a group of up to 8 tiles and up to 4 rows:
- * a chunk's tables (3.5 KB per row) stay in L1 while the tiles pass and a tile's chunk of codes
- * (1.8 KB) while the rows pass, so each weight is read from memory once per 4 rows and each table
- * once per 8 tiles. */
+ * Loop order. Units go in chunks of 56 (the int16 limit) over a group of tiles and up to 4 activation
+ * rows: a chunk's tables (3.5 KB per row) stay in L1 while the group's tiles pass, and a tile's chunk
+ * of codes (1.8 KB) stays in L1 while the rows pass. One activation row (a GEMV) uses groups of 4
+ * tiles: measured against 1, 2 and 8, one tile at a time re-reads the row's whole tables (16 k
+ * bytes) from L2 per tile and was 5-10 % slower at k = 6912, eight interleaved tiles lose the
+ * prefetchers' streams. A batch uses groups of 8, so each weight is read from memory once per 4
+ * rows and each table once per 8 tiles. */
 #include "lut-x86.h"
 
 #include <string.h>
 
 #define UNITS_PER_CHUNK 56
 #define TILE_GROUP 8
+/* One activation row: groups of 4 tiles (see "Loop order"). */
+#define GEMV_TILE_GROUP 4
 #define ROW_BLOCK 4
 
 /* One unit: codes at wp, the unit's 64 bytes of tables at tp, into the four byte accumulators. */
@@ -75,7 +77,7 @@
     } while (0)
 
 /* partial[64] += units [0, units) (at most UNITS_PER_CHUNK) of one tile (codes w) against one
- * activation row's tables for the same units (tab), in the order bn_lut_rows_from_partials reads. */
+ * activation row's tables for the same units (tab), in the order bn_lut_store_rows_avx2 reads. */
 static void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* partial) {
     const __m256i nibble = _mm256_set1_epi8(15);
     const __m256i by_1_16 = _mm256_set1_epi16(16 << 8 | 1); /* low byte (l) x 1, high byte (h) x 16 */
@@ -90,34 +92,23 @@ static void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* 
 
 /* y for tile t, activation row r, from its 64 partial sums. */
 static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* partial, int32_t bias) {
-    int32_t dots[BN_LUT_ROW_TILE];
-    bn_lut_rows_from_partials(partial, dots);
-    const float scale = a->x_scales[r] * a->w_scale;
     const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
-    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
-    for (int32_t i = 0; i < rows; i++) y[i] = (float)(dots[i] - bias) * scale;
+    bn_lut_store_rows_avx2(partial, bias, a->x_scales[r] * a->w_scale, rows,
+                           a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE);
 }
 
 void bn_matmul_tl1_q8__avx2(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
     const int32_t k = a->k, units = k / 4;
     const int64_t tile_bytes = BN_TL1_TILE_BYTES(k);
     const int32_t bias = (BN_LUT_BIAS * 16 + BN_LUT_BIAS) * (k / 2); /* per pair 16 * 16 + 16 */
-    if (a->m == 1) {
-        for (int32_t t = tile_begin; t < tile_end; t++) {
-            int32_t partial[64] = {0};
-            for (int32_t u0 = 0; u0 < units; u0 += UNITS_PER_CHUNK)
-                chunk(a->w + t * tile_bytes + (int64_t)u0 * 32, a->tables + (int64_t)u0 * 64,
-                      units - u0 < UNITS_PER_CHUNK ? units - u0 : UNITS_PER_CHUNK, partial);
-            store_rows(a, t, 0, partial, bias);
-        }
-        return;
-    }
     int32_t partial[TILE_GROUP][ROW_BLOCK][64];
-    for (int32_t g0 = tile_begin; g0 < tile_end; g0 += TILE_GROUP) {
-        const int32_t g1 = tile_end - g0 < TILE_GROUP ? tile_end : g0 + TILE_GROUP;
+    const int32_t group = a->m == 1 ? GEMV_TILE_GROUP : TILE_GROUP;
+    for (int32_t g0 = tile_begin; g0 < tile_end; g0 += group) {
+        const int32_t g1 = tile_end - g0 < group ? tile_end : g0 + group;
         for (int32_t r0 = 0; r0 < a->m; r0 += ROW_BLOCK) {
             const int32_t r1 = a->m - r0 < ROW_BLOCK ? a->m : r0 + ROW_BLOCK;
-            memset(partial, 0, sizeof partial);
+            for (int32_t t = g0; t < g1; t++)
+                for (int32_t r = r0; r < r1; r++) memset(partial[t - g0][r - r0], 0, sizeof partial[0][0]);
             for (int32_t u0 = 0; u0 < units; u0 += UNITS_PER_CHUNK) {
                 const int32_t cu = units - u0 < UNITS_PER_CHUNK ? units - u0 : UNITS_PER_CHUNK;
                 for (int32_t t = g0; t < g1; t++)

@@ -24,6 +24,18 @@
 #  define BN_LUT_KEEP(v) ((void)0)
 #endif
 
+/* Prefetches the 224 bytes of codes of seven units at p (four cache lines, the last one partly): the
+ * kernels call it once per seven units with p one chunk ahead in the same tile, so codes stream from
+ * DRAM at the rate they are consumed. Without it the lookup kernels read DRAM-resident matrices ~30 %
+ * slower than the multiply-add kernels, which prefetch the same way. */
+#define BN_LUT_PREFETCH_7_UNITS(p)                                                                                     \
+    do {                                                                                                               \
+        _mm_prefetch((const char*)(p), _MM_HINT_T0);                                                                   \
+        _mm_prefetch((const char*)(p) + 64, _MM_HINT_T0);                                                              \
+        _mm_prefetch((const char*)(p) + 128, _MM_HINT_T0);                                                             \
+        _mm_prefetch((const char*)(p) + 192, _MM_HINT_T0);                                                             \
+    } while (0)
+
 /* Table entry bias (see above) and the largest biased entry: 7 lookups stay below 256. */
 #define BN_LUT_BIAS 16
 #define BN_LUT_LOOKUPS_PER_WIDEN 7

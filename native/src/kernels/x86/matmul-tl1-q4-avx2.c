@@ -34,10 +34,11 @@
     } while (0)
 
 /* Units [u, end) (end - u <= 7, unrolled when 7), then widened into a0 b0 (rows 0-15), a1 b1. */
-#define BN_TL1_Q4_RUN(w, tab, u, end)                                                                                  \
+#define BN_TL1_Q4_RUN(w, tab, pf, u, end)                                                                                  \
     do {                                                                                                               \
         __m256i l0 = _mm256_setzero_si256(), l1 = l0;                                                                  \
         if ((end) - (u) == BN_LUT_LOOKUPS_PER_WIDEN) {                                                                 \
+            BN_LUT_PREFETCH_7_UNITS((pf) + (int64_t)(u) * 32);                                                         \
             BN_TL1_Q4_UNIT((w) + (int64_t)(u) * 32, (tab) + (int64_t)(u) * 32);                                        \
             BN_TL1_Q4_UNIT((w) + (int64_t)(u) * 32 + 32, (tab) + (int64_t)(u) * 32 + 32);                              \
             BN_TL1_Q4_UNIT((w) + (int64_t)(u) * 32 + 64, (tab) + (int64_t)(u) * 32 + 64);                              \
@@ -56,12 +57,12 @@
 
 /* partial[64] += units [0, units) (at most UNITS_PER_CHUNK) of one tile (codes w) against one
  * activation row's tables for the same units (tab), in the order bn_lut_store_rows_avx2 reads. */
-static void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* partial) {
+static void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* partial, const uint8_t* pf) {
     const __m256i nibble = _mm256_set1_epi8(15), zero = _mm256_setzero_si256();
     __m256i a0 = zero, b0 = zero, a1 = zero, b1 = zero;
     for (int32_t u = 0; u < units; u += BN_LUT_LOOKUPS_PER_WIDEN) {
         const int32_t end = units - u < BN_LUT_LOOKUPS_PER_WIDEN ? units : u + BN_LUT_LOOKUPS_PER_WIDEN;
-        BN_TL1_Q4_RUN(w, tab, u, end);
+        BN_TL1_Q4_RUN(w, tab, pf, u, end);
     }
     bn_lut_flush_avx2(a0, b0, partial);
     bn_lut_flush_avx2(a1, b1, partial + 32);
@@ -88,10 +89,17 @@ void bn_matmul_tl1_q4__avx2(const bn_lut_args* a, int32_t tile_begin, int32_t ti
                 for (int32_t r = r0; r < r1; r++) memset(partial[t - g0][r - r0], 0, sizeof partial[0][0]);
             for (int32_t u0 = 0; u0 < units; u0 += UNITS_PER_CHUNK) {
                 const int32_t cu = units - u0 < UNITS_PER_CHUNK ? units - u0 : UNITS_PER_CHUNK;
-                for (int32_t t = g0; t < g1; t++)
+                for (int32_t t = g0; t < g1; t++) {
+                    const uint8_t* w = a->w + t * tile_bytes + (int64_t)u0 * 32;
+                    /* the codes this tile needs next: its next chunk, or after its last chunk the first chunk of
+                     * the tile one group ahead (within the range; else the chunk itself, already cached) */
+                    const uint8_t* next = u0 + UNITS_PER_CHUNK < units ? w + UNITS_PER_CHUNK * 32
+                                          : t + group < tile_end      ? a->w + (t + group) * tile_bytes
+                                                                      : w;
                     for (int32_t r = r0; r < r1; r++)
-                        chunk(a->w + t * tile_bytes + (int64_t)u0 * 32, a->tables + r * a->table_bytes + (int64_t)u0 * 32,
-                              cu, partial[t - g0][r - r0]);
+                        chunk(w, a->tables + r * a->table_bytes + (int64_t)u0 * 32, cu, partial[t - g0][r - r0],
+                              r == r0 ? next : w);
+                }
             }
             for (int32_t t = g0; t < g1; t++)
                 for (int32_t r = r0; r < r1; r++) store_rows(a, t, r, partial[t - g0][r - r0], bias);

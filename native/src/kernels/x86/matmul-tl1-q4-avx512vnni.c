@@ -23,7 +23,7 @@ static void rows_from_partials(const int32_t partial[128], int32_t rows[32]) {
         for (int j = 0; j < 16; j++) rows[16 * (v >> 2) + (4 * j + (v & 3)) % 16] += partial[v * 16 + j];
 }
 
-static inline void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* partial) {
+static inline void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* partial, const uint8_t* pf) {
     const __m512i nibble = _mm512_set1_epi8(15);
     __m512i sel1[4];
     for (int q = 0; q < 4; q++) sel1[q] = _mm512_set1_epi32(1 << (8 * q));
@@ -34,6 +34,7 @@ static inline void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, in
         const int32_t end = steps - s < BN_LUT_LOOKUPS_PER_WIDEN ? steps : s + BN_LUT_LOOKUPS_PER_WIDEN;
         __m512i l0 = _mm512_setzero_si512(), l1 = l0;
         for (; s < end; s++) {
+            _mm_prefetch((const char*)(pf + (int64_t)s * 64), _MM_HINT_T0); /* one chunk ahead (lut-x86.h) */
             const __m512i v = _mm512_loadu_si512((const void*)(w + (int64_t)s * 64));
             const __m512i t = _mm512_load_si512((const void*)(tab + (int64_t)s * 64));
             l0 = _mm512_add_epi8(l0, _mm512_shuffle_epi8(t, _mm512_and_si512(v, nibble)));
@@ -64,10 +65,15 @@ void bn_matmul_tl1_q4__avx512vnni(const bn_lut_args* a, int32_t tile_begin, int3
                 for (int32_t r = r0; r < r1; r++) memset(partial[t - g0][r - r0], 0, sizeof partial[0][0]);
             for (int32_t u0 = 0; u0 < units; u0 += UNITS_PER_CHUNK) {
                 const int32_t cu = units - u0 < UNITS_PER_CHUNK ? units - u0 : UNITS_PER_CHUNK;
-                for (int32_t t = g0; t < g1; t++)
+                for (int32_t t = g0; t < g1; t++) {
+                    const uint8_t* w = a->w + t * tile_bytes + (int64_t)u0 * 32;
+                    const uint8_t* next = u0 + UNITS_PER_CHUNK < units ? w + UNITS_PER_CHUNK * 32
+                                          : t + group < tile_end      ? a->w + (t + group) * tile_bytes
+                                                                      : w;
                     for (int32_t r = r0; r < r1; r++)
-                        chunk(a->w + t * tile_bytes + (int64_t)u0 * 32, a->tables + r * a->table_bytes + (int64_t)u0 * 32,
-                              cu, partial[t - g0][r - r0]);
+                        chunk(w, a->tables + r * a->table_bytes + (int64_t)u0 * 32, cu, partial[t - g0][r - r0],
+                              r == r0 ? next : w);
+                }
             }
             for (int32_t t = g0; t < g1; t++)
                 for (int32_t r = r0; r < r1; r++) {

@@ -56,10 +56,11 @@
 
 /* Units [u, end) (end - u <= 7, unrolled when 7) of codes w and tables tab, then widened into the
  * int16 accumulators a0 b0 (rows 0-15) and a1 b1 (rows 16-31). */
-#define BN_TL1_Q8_RUN(w, tab, u, end)                                                                                  \
+#define BN_TL1_Q8_RUN(w, tab, pf, u, end)                                                                                  \
     do {                                                                                                               \
         __m256i h0 = _mm256_setzero_si256(), l0 = h0, h1 = h0, l1 = h0;                                                \
         if ((end) - (u) == BN_LUT_LOOKUPS_PER_WIDEN) {                                                                 \
+            BN_LUT_PREFETCH_7_UNITS((pf) + (int64_t)(u) * 32);                                                         \
             BN_TL1_Q8_UNIT((w) + (int64_t)(u) * 32, (tab) + (int64_t)(u) * 64);                                        \
             BN_TL1_Q8_UNIT((w) + (int64_t)(u) * 32 + 32, (tab) + (int64_t)(u) * 64 + 64);                              \
             BN_TL1_Q8_UNIT((w) + (int64_t)(u) * 32 + 64, (tab) + (int64_t)(u) * 64 + 128);                             \
@@ -78,13 +79,13 @@
 
 /* partial[64] += units [0, units) (at most UNITS_PER_CHUNK) of one tile (codes w) against one
  * activation row's tables for the same units (tab), in the order bn_lut_store_rows_avx2 reads. */
-static void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* partial) {
+static void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* partial, const uint8_t* pf) {
     const __m256i nibble = _mm256_set1_epi8(15);
     const __m256i by_1_16 = _mm256_set1_epi16(16 << 8 | 1); /* low byte (l) x 1, high byte (h) x 16 */
     __m256i a0 = _mm256_setzero_si256(), b0 = a0, a1 = a0, b1 = a0;
     for (int32_t u = 0; u < units; u += BN_LUT_LOOKUPS_PER_WIDEN) {
         const int32_t end = units - u < BN_LUT_LOOKUPS_PER_WIDEN ? units : u + BN_LUT_LOOKUPS_PER_WIDEN;
-        BN_TL1_Q8_RUN(w, tab, u, end);
+        BN_TL1_Q8_RUN(w, tab, pf, u, end);
     }
     bn_lut_flush_avx2(a0, b0, partial);
     bn_lut_flush_avx2(a1, b1, partial + 32);
@@ -111,10 +112,17 @@ void bn_matmul_tl1_q8__avx2(const bn_lut_args* a, int32_t tile_begin, int32_t ti
                 for (int32_t r = r0; r < r1; r++) memset(partial[t - g0][r - r0], 0, sizeof partial[0][0]);
             for (int32_t u0 = 0; u0 < units; u0 += UNITS_PER_CHUNK) {
                 const int32_t cu = units - u0 < UNITS_PER_CHUNK ? units - u0 : UNITS_PER_CHUNK;
-                for (int32_t t = g0; t < g1; t++)
+                for (int32_t t = g0; t < g1; t++) {
+                    const uint8_t* w = a->w + t * tile_bytes + (int64_t)u0 * 32;
+                    /* the codes this tile needs next: its next chunk, or after its last chunk the first chunk of
+                     * the tile one group ahead (within the range; else the chunk itself, already cached) */
+                    const uint8_t* next = u0 + UNITS_PER_CHUNK < units ? w + UNITS_PER_CHUNK * 32
+                                          : t + group < tile_end      ? a->w + (t + group) * tile_bytes
+                                                                      : w;
                     for (int32_t r = r0; r < r1; r++)
-                        chunk(a->w + t * tile_bytes + (int64_t)u0 * 32, a->tables + r * a->table_bytes + (int64_t)u0 * 64,
-                              cu, partial[t - g0][r - r0]);
+                        chunk(w, a->tables + r * a->table_bytes + (int64_t)u0 * 64, cu, partial[t - g0][r - r0],
+                              r == r0 ? next : w);
+                }
             }
             for (int32_t t = g0; t < g1; t++)
                 for (int32_t r = r0; r < r1; r++) store_rows(a, t, r, partial[t - g0][r - r0], bias);

@@ -147,6 +147,13 @@ static inline int bn_tl1_w1(int c) { return c <= 8 ? c % 3 - 1 : 0; }
 #define BN_LUT_TABLE_BYTES_Q8(k) ((int64_t)(k) * 16)
 #define BN_LUT_TABLE_BYTES_Q4(k) ((int64_t)(k) * 8)
 
+/* Start of chunk c (of n_chunks) of a tile's `units` units, rounded down to a multiple of `align`:
+ * the kernels cut a tile into chunks of (nearly) equal size rather than full chunks and a short tail,
+ * so a chunk that prefetches "the next chunk's worth" of codes always covers the next chunk. */
+static inline int32_t bn_lut_chunk_start(int32_t units, int32_t n_chunks, int32_t c, int32_t align) {
+    return (int32_t)((int64_t)units * c / n_chunks / align * align);
+}
+
 /* One TL1 matmul task over tiles: y[r * n + i] for r in [0, m), i in [0, n). Validated by the
  * entry point, so kernels only assert. */
 typedef struct bn_lut_args {

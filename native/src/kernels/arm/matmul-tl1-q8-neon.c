@@ -70,6 +70,7 @@ static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t
 
 void bn_matmul_tl1_q8__neon(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
     const int32_t k = a->k, units = k / 4;
+    const int32_t n_chunks = (units + UNITS_PER_CHUNK - 1) / UNITS_PER_CHUNK; /* equal chunks <= UNITS_PER_CHUNK */
     const int64_t tile_bytes = BN_TL1_TILE_BYTES(k);
     const int8_t* tables = (const int8_t*)a->tables;
     const int32_t group = a->m == 1 ? GEMV_TILE_GROUP : TILE_GROUP;
@@ -80,11 +81,12 @@ void bn_matmul_tl1_q8__neon(const bn_lut_args* a, int32_t tile_begin, int32_t ti
             const int32_t r1 = a->m - r0 < ROW_BLOCK ? a->m : r0 + ROW_BLOCK;
             for (int32_t t = g0; t < g1; t++)
                 for (int32_t r = r0; r < r1; r++) memset(dots[t - g0][r - r0], 0, sizeof dots[0][0]);
-            for (int32_t u0 = 0; u0 < units; u0 += UNITS_PER_CHUNK) {
-                const int32_t cu = units - u0 < UNITS_PER_CHUNK ? units - u0 : UNITS_PER_CHUNK;
+            for (int32_t c = 0; c < n_chunks; c++) {
+                const int32_t u0 = bn_lut_chunk_start(units, n_chunks, c, 1);
+                const int32_t cu = bn_lut_chunk_start(units, n_chunks, c + 1, 1) - u0;
                 for (int32_t t = g0; t < g1; t++) {
                     const uint8_t* w = a->w + t * tile_bytes + (int64_t)u0 * 32;
-                    const uint8_t* next = u0 + UNITS_PER_CHUNK < units ? w + UNITS_PER_CHUNK * 32
+                    const uint8_t* next = c + 1 < n_chunks ? w + (int64_t)cu * 32
                                           : t + group < tile_end      ? a->w + (t + group) * tile_bytes
                                                                       : w;
                     for (int32_t r = r0; r < r1; r++)

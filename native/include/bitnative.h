@@ -18,8 +18,9 @@
  *    pool. A NULL pool runs the operation on the calling thread.
  *  - Dimensions and counts are int32_t; byte sizes and element counts of buffers are int64_t.
  *  - Type tokens in names. Weights: i2s (bitnet.cpp I2_S), tq2 (llama.cpp TQ2_0), tq1 (TQ1_0),
- *    f16 (IEEE half), q8_0 (ggml Q8_0 blocks). Activations: q8 (int8, per-row absmax), q4 (int4
- *    values held in int8, BitNet a4.8), f32 (float).
+ *    tl1 (BitNative's lookup-table layout, see "Lookup-table kernels" below), f16 (IEEE half),
+ *    q8_0 (ggml Q8_0 blocks). Activations: q8 (int8, per-row absmax), q4 (int4 values held in
+ *    int8, BitNet a4.8), f32 (float).
  *  - A matrix W has n rows (output features) of k columns (input features), row-major with k
  *    contiguous, as GGUF stores a tensor of shape [k, n] (ne0 = k).
  *
@@ -29,7 +30,12 @@
  *  - q8 activations, per row: s = 127 / max(max|x|, 1e-5), xq = clamp(round(x * s), -128, 127),
  *    x ~= xq * d with d = 1 / s stored as the row's scale.
  *  - q4 activations, per row (BitNet a4.8): beta = mean|x|, s = sqrt(7) / max(beta, 1e-5),
- *    xq = clamp(round(x * s), -8, 7), d = 1 / s.
+ *    xq = clamp(round(x * s), -8, 7), d = 1 / s. Checked against arXiv 2411.04965 eq. (7),
+ *    Q_INT4(X) = beta / sqrt(7) * RoundClip(sqrt(7) / (beta + eps) * X, -8, 7), beta = mean(|X|):
+ *    same estimator, constant and range. The paper writes beta + eps where we take max(beta, eps),
+ *    exactly as its eq. (3) writes gamma + eps for int8 while BitNet's published training code
+ *    clamps (max) the absmax; the two differ by at most eps / beta (< 1e-5 relative for a normalized
+ *    row) and only when beta < eps do they differ materially (there max keeps d > 0).
  *  - round() is round-half-to-even everywhere (what SIMD conversions do), so every variant
  *    produces the same integers.
  *  - Ternary matmul: y[r, i] = (sum_j Wq[i, j] * xq[r, j]) * (d_r * w_scale), accumulated exactly
@@ -58,7 +64,7 @@ extern "C" {
 
 /* Bumped whenever a signature, enum value or struct changes; the .NET resolver refuses a
  * library whose bn_abi_version() differs from the version its bindings were generated for. */
-#define BN_ABI_VERSION 2
+#define BN_ABI_VERSION 3
 
 /* Result of every fallible call. Values are frozen once released; removed values stay as
  * comments. */
@@ -401,6 +407,91 @@ BN_API bn_status bn_matmul_f16_f32(const uint16_t* w, int64_t w_len, const float
 BN_API bn_status bn_matmul_q8_0_q8(const uint8_t* w, int64_t w_len, const int8_t* xq, int64_t xq_len,
                                    const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
                                    float* y, int64_t y_len, bn_threadpool* pool);
+
+
+/* ---------------------------------------------------------------------------------------------
+ * Lookup-table (LUT) kernels: the TL1 weight layout and its matmuls with int8 and int4 activations
+ *
+ * Ternary weights need no multiplications: for every pair of activations (x0, x1) a kernel builds
+ * the table of all nine sums w0 x0 + w1 x1 (w in {-1, 0, 1}) once per activation row, and every
+ * weight row then costs one 16-entry byte lookup (pshufb / tbl) and one add per pair, shared by all
+ * output rows and threads. Tables hold int8 entries: with q4 activations (|x| <= 8) a sum fits
+ * directly; q8 activations are split exactly as x = 16 xh + xl with xl in [-8, 7] and xh in [-8, 8],
+ * so one q8 matmul is two table lookups per pair, recombined exactly in integer accumulators.
+ *
+ * TL1 layout (2 bits per weight, g = 2 weights per 4-bit code):
+ *  - Pair code c = 3 (w0 + 1) + (w1 + 1) in 0..8 for the weights (w0, w1) of columns (2j, 2j + 1).
+ *    Codes 9..15 never come out of the packers; every kernel reads them as the pair (0, 0).
+ *  - Rows are grouped in tiles of 32 (BN_LUT_ROW_TILE); n is padded up to a whole tile with zero
+ *    rows (code 4). A tile is k / 4 units of 32 bytes, unit u covering columns 4u .. 4u + 3, i.e.
+ *    pairs 2u and 2u + 1: byte i (0..15) holds pair 2u of tile row i in bits 3:0 and of tile row
+ *    i + 16 in bits 7:4; byte 16 + i holds pair 2u + 1 of the same two rows.
+ *  - Tile t starts at byte t * 8 k; the matrix takes ceil(n / 32) * 8 k bytes. k must be a
+ *    multiple of 128 (as for I2S), so every I2S matrix converts with bn_lut_pack_i2s.
+ *  - One float scale per matrix, passed as w_scale (as for I2S).
+ * Why this layout: one 32-byte load gives 64 codes, whose low and high nibbles index the tables of
+ * two pairs for 32 rows; 16 rows x 1 pair per 128-bit lane matches pshufb and tbl (16 byte lanes,
+ * one table per lane). Three weights per code (bitnet.cpp's TL2, 1.67-1.72 bits) were measured
+ * slower on AVX2 (their 27 combinations need a sign bit per code and its expansion), see
+ * docs/PERFORMANCE.md.
+ *
+ * Results are bit-identical to bn_matmul_i2s_q8 on the same ternary values, activations and
+ * scales: the integer dot is exact and the epilogue is the same float expression,
+ * y[r, i] = (float)dot * (x_scales[r] * w_scale).
+ * ------------------------------------------------------------------------------------------- */
+
+/* Rows per TL1 tile: packed matrices hold a whole number of tiles. */
+#define BN_LUT_ROW_TILE 32
+/* Columns per TL1 block: k must be a multiple of it. */
+#define BN_LUT_BLOCK 128
+
+/* Computes the bytes of an n x k ternary matrix in the TL1 layout: ceil(n / 32) * 8 * k.
+ *
+ * Returns BN_STATUS_SHAPE_MISMATCH when k is not a multiple of 128 and BN_STATUS_INVALID_ARGUMENT
+ * for negative sizes or a NULL out. */
+BN_API bn_status bn_lut_packed_bytes(int32_t n, int32_t k, int64_t* out_bytes);
+
+/* Packs n rows of k ternary values (int8 in {-1, 0, 1}, row-major) into the TL1 layout.
+ *
+ * out must hold bn_lut_packed_bytes(n, k) bytes; padding rows are written as zero weights. Values
+ * outside {-1, 0, 1} are BN_STATUS_INVALID_ARGUMENT; k not a multiple of 128 is
+ * BN_STATUS_SHAPE_MISMATCH. */
+BN_API bn_status bn_lut_pack(const int8_t* q, int64_t q_len, int32_t n, int32_t k, uint8_t* out, int64_t out_len);
+
+/* Repacks an I2S matrix (n rows of k weights, n * k / 4 bytes, the file layout) into the TL1 layout.
+ *
+ * The conversion a model does at load: no int8 copy of the matrix, rows split over the pool. The
+ * per-tensor scale is unchanged (pass it as w_scale). A code 3, which no valid I2S file holds, is
+ * BN_STATUS_INVALID_ARGUMENT (then out is partly written). */
+BN_API bn_status bn_lut_pack_i2s(const uint8_t* w, int64_t w_len, int32_t n, int32_t k, uint8_t* out,
+                                 int64_t out_len, bn_threadpool* pool);
+
+/* Unpacks a TL1 matrix back to n rows of k int8 values in {-1, 0, 1} (codes 9..15 give 0, 0).
+ *
+ * For tests and tools; statuses as bn_lut_pack. */
+BN_API bn_status bn_lut_unpack(const uint8_t* packed, int64_t packed_len, int32_t n, int32_t k, int8_t* q,
+                               int64_t q_len);
+
+/* Multiplies m int8 activation rows by a TL1 matrix with lookup tables: y[r, i] = (W[i, :] . xq[r, :]) * x_scales[r] * w_scale.
+ *
+ * w holds n rows of k weights in the TL1 layout (bn_lut_packed_bytes(n, k) bytes, k % 128 == 0).
+ * xq is m x k (any int8), y is m x n. The tables are built once per activation row before the
+ * output rows are split over the pool. Bit-identical to bn_matmul_i2s_q8 on the same values.
+ * Returns BN_STATUS_SHAPE_MISMATCH when k is not a multiple of 128, BN_STATUS_INVALID_ARGUMENT
+ * when a buffer is shorter than the shape needs or a scale is not finite, and
+ * BN_STATUS_OUT_OF_MEMORY when the tables cannot be allocated. */
+BN_API bn_status bn_matmul_tl1_q8(const uint8_t* w, int64_t w_len, float w_scale, const int8_t* xq, int64_t xq_len,
+                                  const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
+                                  float* y, int64_t y_len, bn_threadpool* pool);
+
+/* Multiplies m int4 activation rows (BitNet a4.8, values in [-8, 7] held in int8) by a TL1 matrix: same formula as bn_matmul_tl1_q8.
+ *
+ * Half the table work of the q8 kernel: every pair sum fits one int8 table entry. An activation
+ * outside [-8, 7] is BN_STATUS_INVALID_ARGUMENT (use bn_matmul_tl1_q8 for int8 rows); other
+ * statuses as bn_matmul_tl1_q8. */
+BN_API bn_status bn_matmul_tl1_q4(const uint8_t* w, int64_t w_len, float w_scale, const int8_t* xq, int64_t xq_len,
+                                  const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
+                                  float* y, int64_t y_len, bn_threadpool* pool);
 
 #ifdef __cplusplus
 }

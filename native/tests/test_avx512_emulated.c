@@ -6,6 +6,7 @@
 #include "decode_cases.h"
 #include "matmul_cases.h"
 #include "quantize_cases.h"
+#include "lut_cases.h"
 
 void bn_matmul_i2s_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 void bn_matmul_tq2_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
@@ -94,11 +95,42 @@ static void check_decode(void) {
         }
 }
 
+/* The AVX-512 lookup-table (TL1) kernels and their table builders, emulated: the q8 and q4 paths on
+ * the shared LUT shapes (a smaller set: SIMDe runs 512-bit code at a fraction of native speed),
+ * corrupt codes, with and without a pool. */
+int32_t bn_lutbuild_tl1_q8__avx512vnni_emu(const int8_t* x, int32_t k, uint8_t* table);
+int32_t bn_lutbuild_tl1_q4__avx512vnni_emu(const int8_t* x, int32_t k, uint8_t* table);
+void bn_matmul_tl1_q8__avx512vnni_emu(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+void bn_matmul_tl1_q4__avx512vnni_emu(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+
+static void check_lut(void) {
+    const bn_lut_kernels emu = {.isa = BN_ISA_AVX512_VNNI,
+                                .build_q8 = bn_lutbuild_tl1_q8__avx512vnni_emu,
+                                .build_q4 = bn_lutbuild_tl1_q4__avx512vnni_emu,
+                                .matmul_q8 = bn_matmul_tl1_q8__avx512vnni_emu,
+                                .matmul_q4 = bn_matmul_tl1_q4__avx512vnni_emu};
+    bn_threadpool* pool = NULL;
+    CHECK_STATUS(bn_threadpool_create(2, &pool), BN_STATUS_OK);
+    bn_rng rng = {1234};
+    for (int s = 0; s < N_LUT_SHAPES; s++)
+        for (int act = 0; act < ACT_COUNT; act++) {
+            if (lut_shapes[s].k >= 6912 && act % 2) continue; /* the widest shapes: half the value classes */
+            lut_case c;
+            lut_case_init(&c, lut_shapes[s], act, (s + act) % N_SCALE_CASES, &rng);
+            lut_check_kernels(&c, &emu, "avx512vnni(emulated)", act % 2 ? pool : NULL);
+            lut_case_free(&c);
+        }
+    bn_rng rng3 = {99};
+    lut_check_raw_codes(&emu, "avx512vnni(emulated)", &rng3);
+    bn_threadpool_free(pool);
+}
+
 int main(void) {
     printf("  AVX-512 kernels emulated with SIMDe on this CPU (native AVX-512 VNNI: %s)\n",
            bn_isa_supported(BN_ISA_AVX512_VNNI) ? "yes, also tested natively by test_matmul" : "no");
     check_matmul();
     check_quantize();
     check_decode();
+    check_lut();
     return test_summary("test_avx512_emulated");
 }

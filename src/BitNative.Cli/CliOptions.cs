@@ -42,6 +42,35 @@ internal static class CliOptions
         },
     };
 
+    public static Option<string> Kernel() => new("--kernel")
+    {
+        Description = "Ternary kernels: auto (fastest for this CPU), mad (multiply-add on the file layout) or lut (lookup tables, repacked at load)",
+        DefaultValueFactory = _ => "auto",
+        Validators = { r => { if (ParseKernel(r.GetValueOrDefault<string>()) is null) r.AddError("--kernel must be auto, mad or lut."); } },
+    };
+
+    public static Option<string> Activations() => new("--act")
+    {
+        Description = "Q/K/V and gate/up input precision: int8 (default) or int4 (BitNet a4.8; changes the numerics)",
+        DefaultValueFactory = _ => "int8",
+        Validators = { r => { if (ParseActivations(r.GetValueOrDefault<string>()) is null) r.AddError("--act must be int8 or int4."); } },
+    };
+
+    public static TernaryKernel? ParseKernel(string? value) => value?.ToLowerInvariant() switch
+    {
+        "auto" => TernaryKernel.Auto,
+        "mad" => TernaryKernel.MultiplyAdd,
+        "lut" => TernaryKernel.LookupTable,
+        _ => null,
+    };
+
+    public static ActivationBits? ParseActivations(string? value) => value?.ToLowerInvariant() switch
+    {
+        "int8" => ActivationBits.Int8,
+        "int4" => ActivationBits.Int4,
+        _ => null,
+    };
+
     public static Option<int> Seed() => new("--seed", "-s")
     {
         Description = "Random seed for sampling (-1: random)",

@@ -45,7 +45,13 @@ public sealed class BitNetModel : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        LoadedModel loaded = ModelLoader.Load(path, new ModelLoadOptions { OutputHead = options.OutputHead });
+        TernaryKernel kernel = KernelSelection.Resolve(options.Kernel, options.ActivationBits, KernelDispatch.ActiveIsa);
+        LoadedModel loaded = ModelLoader.Load(path, new ModelLoadOptions
+        {
+            OutputHead = options.OutputHead,
+            Kernel = kernel,
+            ActivationBits = options.ActivationBits,
+        });
         try
         {
             return new BitNetModel(loaded.Weights, loaded.Tokenizer, options, path);
@@ -74,6 +80,17 @@ public sealed class BitNetModel : IDisposable
 
     /// <summary>The kernel variant in use (e.g. avx2).</summary>
     public string KernelIsa => KernelDispatch.NameOf(KernelDispatch.ActiveIsa);
+
+    /// <summary>
+    /// The kernel family the ternary projections run on (<see cref="ModelOptions.Kernel"/> with Auto resolved):
+    /// <see cref="TernaryKernel.LookupTable"/> when at least one projection was repacked for it.
+    /// </summary>
+    public TernaryKernel Kernel => _weights.Layers.Any(l => l.Query is TernaryLinear { UsesLookupTables: true })
+        ? TernaryKernel.LookupTable
+        : TernaryKernel.MultiplyAdd;
+
+    /// <summary>Input precision of the Q/K/V and gate/up projections (<see cref="ModelOptions.ActivationBits"/>).</summary>
+    public ActivationBits ActivationBits => _options.ActivationBits;
 
     internal ByteLevelBpeTokenizer Tokenizer => _tokenizer;
 

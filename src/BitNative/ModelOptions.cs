@@ -15,6 +15,15 @@ public sealed record ModelOptions
     /// <summary>Precision of the output head. Default <see cref="OutputHeadPrecision.Auto"/> (as the file stores it).</summary>
     public OutputHeadPrecision OutputHead { get; init; }
 
+    /// <summary>Kernels for the ternary projections. Default <see cref="TernaryKernel.Auto"/>: the fastest for this CPU.</summary>
+    public TernaryKernel Kernel { get; init; } = TernaryKernel.Auto;
+
+    /// <summary>
+    /// Activation precision of the Q/K/V and gate/up projection inputs. Default <see cref="BitNative.ActivationBits.Int8"/>;
+    /// <see cref="BitNative.ActivationBits.Int4"/> (BitNet a4.8) is faster but changes the numerics.
+    /// </summary>
+    public ActivationBits ActivationBits { get; init; } = ActivationBits.Int8;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -36,6 +45,16 @@ public sealed record ModelOptions
         if (BatchSize is < 1 or > 4096)
         {
             throw new ArgumentException($"BatchSize = {BatchSize} is invalid: it must be in 1..4096.", nameof(BatchSize));
+        }
+
+        if (!Enum.IsDefined(Kernel))
+        {
+            throw new ArgumentException($"Kernel = {(int)Kernel} is not a {nameof(TernaryKernel)} value.", nameof(Kernel));
+        }
+
+        if (!Enum.IsDefined(ActivationBits))
+        {
+            throw new ArgumentException($"ActivationBits = {(int)ActivationBits} is invalid: it must be Int8 or Int4.", nameof(ActivationBits));
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
 using BitNative.Benchmarks.Peers;
 using BitNative.Kernels;
@@ -6,18 +7,24 @@ using BitNative.Kernels;
 namespace BitNative.Benchmarks;
 
 /// <summary>
-/// Ternary GEMV (one token) on the BitNet-b1.58-2B-4T projection shapes: every BitNative kernel variant this CPU runs,
-/// and llama.cpp's own TQ2_0 / TQ1_0 kernels on the same weights, single- and two-threaded. "DramBound" cycles through
-/// at least 256 MB of distinct matrices, as decoding does; "CacheResident" reuses one matrix.
+/// Ternary GEMV (one token) on the BitNet-b1.58-2B-4T projection shapes: every BitNative kernel variant this CPU runs
+/// (multiply-add on I2_S and TQ2_0; lookup tables on TL1 with int8 and with int4 activations), and llama.cpp's own
+/// TQ2_0 / TQ1_0 kernels on the same weights, single- and two-threaded. "DramBound" cycles through at least 256 MB of
+/// distinct matrices, as decoding does; "CacheResident" reuses one matrix.
 /// Columns: G weights/s and packed GB/s (see <see cref="ThroughputColumns"/>).
 /// </summary>
+/// <remarks>
+/// Kernel names: bitnative-&lt;layout&gt;-&lt;isa&gt;, where layout is i2s or tq2 (multiply-add, int8 activations), tl1q8
+/// or tl1q4 (lookup tables, int8 or int4 activations). To run a subset in one process, set BITNATIVE_GEMV_SHAPES and/or
+/// BITNATIVE_GEMV_KERNELS to comma-separated names or substrings (e.g. "6912x2560,2560x6912" and "avx2,llama.cpp-tq2").
+/// </remarks>
 [Config(typeof(KernelBenchmarkConfig))]
 public unsafe class GemvBenchmarks
 {
     private const long DramBytes = 256L << 20;
 
     /// <summary>k x n as the issue names them: input features x output features.</summary>
-    [Params("2560x2560", "2560x640", "2560x6912", "6912x2560")]
+    [ParamsSource(nameof(ShapeNames))]
     public string Shape { get; set; } = "2560x2560";
 
     [ParamsSource(nameof(KernelNames))]
@@ -35,17 +42,39 @@ public unsafe class GemvBenchmarks
         DramBound,
     }
 
-    /// <summary>Every variant of ours this machine runs, then the peers (listed even when absent: they report why).</summary>
+    /// <summary>The 2B-4T projection shapes (optionally narrowed by BITNATIVE_GEMV_SHAPES).</summary>
+    public static IEnumerable<string> ShapeNames() => Selected("BITNATIVE_GEMV_SHAPES", ["2560x2560", "2560x640", "2560x6912", "6912x2560"]);
+
+    /// <summary>
+    /// Every variant of ours this machine runs, then the peers (listed even when absent: they report why); optionally
+    /// narrowed by BITNATIVE_GEMV_KERNELS. The lookup-table kernels are listed for SIMD variants only: their scalar
+    /// reference is the same loop as I2S's.
+    /// </summary>
     public static IEnumerable<string> KernelNames()
     {
+        var names = new List<string>();
         foreach (Isa isa in Enum.GetValues<Isa>().Where(KernelDispatch.IsSupported))
         {
-            yield return $"bitnative-i2s-{KernelDispatch.NameOf(isa)}";
-            yield return $"bitnative-tq2-{KernelDispatch.NameOf(isa)}";
+            names.Add($"bitnative-i2s-{KernelDispatch.NameOf(isa)}");
+            names.Add($"bitnative-tq2-{KernelDispatch.NameOf(isa)}");
+            if (isa != Isa.Reference)
+            {
+                names.Add($"bitnative-tl1q8-{KernelDispatch.NameOf(isa)}");
+                names.Add($"bitnative-tl1q4-{KernelDispatch.NameOf(isa)}");
+            }
         }
 
-        yield return "llama.cpp-tq2_0";
-        yield return "llama.cpp-tq1_0";
+        names.Add("llama.cpp-tq2_0");
+        names.Add("llama.cpp-tq1_0");
+        names.Add("stream-i2s"); // the bandwidth yardstick: reads the I2S-sized matrices and does nothing else
+        return Selected("BITNATIVE_GEMV_KERNELS", names);
+    }
+
+    private static IEnumerable<string> Selected(string variable, IEnumerable<string> all)
+    {
+        string[] wanted = (Environment.GetEnvironmentVariable(variable) ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return wanted.Length == 0 ? all : all.Where(name => wanted.Any(w => name.Contains(w, StringComparison.Ordinal)));
     }
 
     private int _k, _n;
@@ -77,15 +106,33 @@ public unsafe class GemvBenchmarks
         sbyte[] ternary = Enumerable.Range(0, _k * _n).Select(_ => (sbyte)rng.Next(-1, 2)).ToArray();
 
         bool isPeer = Kernel.StartsWith("llama.cpp", StringComparison.Ordinal);
-        TernaryFormat format = Kernel.Contains("i2s") ? TernaryFormat.I2S : Kernel.Contains("tq1") ? TernaryFormat.Tq1 : TernaryFormat.Tq2;
-        byte[] packed = new byte[WeightPacker.PackedBytes(format, _n, _k)];
-        WeightPacker.Pack(format, ternary, 0.02f, packed);
+        bool stream = Kernel.StartsWith("stream-", StringComparison.Ordinal);
+        bool lut = Kernel.Contains("-tl1q", StringComparison.Ordinal), int4 = Kernel.Contains("-tl1q4", StringComparison.Ordinal);
+        TernaryFormat format = Kernel.Contains("i2s") || lut ? TernaryFormat.I2S : Kernel.Contains("tq1") ? TernaryFormat.Tq1 : TernaryFormat.Tq2;
+        byte[] packed;
+        if (lut)
+        {
+            packed = new byte[LutMatmul.PackedBytes(_n, _k)];
+            LutMatmul.Pack(ternary, _n, _k, packed);
+        }
+        else
+        {
+            packed = new byte[WeightPacker.PackedBytes(format, _n, _k)];
+            WeightPacker.Pack(format, ternary, 0.02f, packed);
+        }
         int copies = Data == Residency.DramBound ? (int)Math.Max(2, DramBytes / packed.Length + 1) : 1;
         _matrices = new byte[copies][];
         _matrices[0] = packed;
         for (int c = 1; c < copies; c++)
         {
             _matrices[c] = (byte[])packed.Clone(); // distinct memory, same contents: every call streams from DRAM
+        }
+
+        if (stream)
+        {
+            _run = Threads > 1 ? () => StreamTwoThreads(NextMatrix()) : () => _sink += Stream(NextMatrix());
+            _peerWorker = Threads > 1 ? new SpinningWorker() : null;
+            return;
         }
 
         if (isPeer)
@@ -127,9 +174,45 @@ public unsafe class GemvBenchmarks
         string isaName = Kernel[(Kernel.LastIndexOf('-') + 1)..];
         KernelDispatch.Force(Enum.GetValues<Isa>().Single(i => KernelDispatch.NameOf(i) == isaName));
         _pool = Threads > 1 ? KernelThreadPool.Create(Threads) : null;
-        _run = format == TernaryFormat.I2S
-            ? () => TernaryMatmul.I2S(NextMatrix(), 0.02f, _xq, _xScale, _n, _k, 1, _y, _pool)
-            : () => TernaryMatmul.Tq2(NextMatrix(), 1f, _xq, _xScale, _n, _k, 1, _y, _pool);
+        if (int4)
+        {
+            ActivationQuantizer.QuantizeInt4(x, 1, _k, _xq, _xScale); // BitNet a4.8 activations: values in [-8, 7]
+        }
+
+        _run = lut
+            ? int4
+                ? () => LutMatmul.Int4(NextMatrix(), 0.02f, _xq, _xScale, _n, _k, 1, _y, _pool)
+                : () => LutMatmul.Int8(NextMatrix(), 0.02f, _xq, _xScale, _n, _k, 1, _y, _pool)
+            : format == TernaryFormat.I2S
+                ? () => TernaryMatmul.I2S(NextMatrix(), 0.02f, _xq, _xScale, _n, _k, 1, _y, _pool)
+                : () => TernaryMatmul.Tq2(NextMatrix(), 1f, _xq, _xScale, _n, _k, 1, _y, _pool);
+    }
+
+    private long _sink;
+
+    /// <summary>Reads every byte of <paramref name="bytes"/> with 256-bit loads (four independent sums), nothing else.</summary>
+    private static long Stream(ReadOnlySpan<byte> bytes)
+    {
+        ref byte start = ref MemoryMarshal.GetReference(bytes);
+        Vector256<byte> a = default, b = default, c = default, d = default;
+        int i = 0;
+        for (; i + 128 <= bytes.Length; i += 128)
+        {
+            a += Vector256.LoadUnsafe(ref start, (nuint)i);
+            b += Vector256.LoadUnsafe(ref start, (nuint)i + 32);
+            c += Vector256.LoadUnsafe(ref start, (nuint)i + 64);
+            d += Vector256.LoadUnsafe(ref start, (nuint)i + 96);
+        }
+
+        return (long)Vector256.Sum(Vector256.WidenLower(a + b + c + d).AsUInt16()) + i;
+    }
+
+    private void StreamTwoThreads(byte[] m)
+    {
+        int half = m.Length / 2 / 128 * 128;
+        long x = 0, y = 0;
+        _peerWorker!.Run(() => x = Stream(m.AsSpan(0, half)), () => y = Stream(m.AsSpan(half)));
+        _sink += x + y;
     }
 
     private byte[] NextMatrix()

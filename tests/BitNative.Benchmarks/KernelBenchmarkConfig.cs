@@ -67,7 +67,7 @@ public sealed class ThroughputColumns : IColumn
 
         string[] kn = shape.Split('x');
         double weights = double.Parse(kn[0]) * double.Parse(kn[1]);
-        double bitsPerWeight = kernel.Contains("i2s") ? 2.0 : kernel.Contains("tq1") ? 54 * 8 / 256.0 : 66 * 8 / 256.0;
+        double bitsPerWeight = kernel.Contains("i2s") || kernel.Contains("tl1") || kernel.StartsWith("stream", StringComparison.Ordinal) ? 2.0 : kernel.Contains("tq1") ? 54 * 8 / 256.0 : 66 * 8 / 256.0;
         double perSecond = (_bytes ? weights * bitsPerWeight / 8 : weights) / (stats.Median * 1e-9) / 1e9;
         return perSecond.ToString("F1");
     }

@@ -216,4 +216,35 @@ internal static class ReferenceKernels
 
         return y;
     }
+
+    /// <summary>
+    /// TL1: rows in tiles of 32 (padding rows are zero weights); per tile, k / 4 units of 32 bytes. In unit u, byte i
+    /// (0..15) holds the pair code 3 (w0 + 1) + (w1 + 1) of columns (4u, 4u + 1) for tile row i in bits 3:0 and row i + 16
+    /// in bits 7:4; byte 16 + i the code of columns (4u + 2, 4u + 3) for the same rows.
+    /// </summary>
+    public static byte[] PackTl1(ReadOnlySpan<sbyte> q, int n, int k)
+    {
+        int tiles = (n + 31) / 32;
+        var packed = new byte[(long)tiles * 8 * k];
+        for (int t = 0; t < tiles; t++)
+        {
+            for (int u = 0; u < k / 4; u++)
+            {
+                for (int half = 0; half < 2; half++)
+                {
+                    for (int i = 0; i < 16; i++)
+                    {
+                        int lo = PairCode(q, n, k, t * 32 + i, 4 * u + 2 * half);
+                        int hi = PairCode(q, n, k, t * 32 + i + 16, 4 * u + 2 * half);
+                        packed[(long)t * 8 * k + u * 32 + 16 * half + i] = (byte)(lo | (hi << 4));
+                    }
+                }
+            }
+        }
+
+        return packed;
+    }
+
+    private static int PairCode(ReadOnlySpan<sbyte> q, int n, int k, int row, int column) =>
+        row < n ? 3 * (q[row * k + column] + 1) + (q[row * k + column + 1] + 1) : 4;
 }

@@ -308,4 +308,93 @@ void bn_matmul_q8_0_q8__neondot(const bn_dense_args* a, int32_t i_begin, int32_t
 /* Longest head the attention kernels keep on their stack (2B-4T: 128). */
 #define BN_ATTENTION_MAX_HEAD_DIM 512
 
+/* ---- lookup-table (TL1) kernels ------------------------------------------------------------ */
+
+/* The TL1 layout (bitnative.h): 32-row tiles of k / 4 units of 32 bytes, one 4-bit pair code per
+ * (row, pair of columns). Tile t starts at t * BN_TL1_TILE_BYTES(k). */
+#define BN_TL1_TILE_BYTES(k) ((int64_t)(k) * 8)
+#define BN_TL1_UNIT_BYTES 32
+
+/* The pair code of tile row i (0..31) for column pair p (columns 2p, 2p + 1) of a tile. */
+static inline int bn_tl1_code(const uint8_t* tile, int32_t p, int32_t i) {
+    const uint8_t byte = tile[(int64_t)(p >> 1) * BN_TL1_UNIT_BYTES + 16 * (p & 1) + (i & 15)];
+    return i < 16 ? (byte & 15) : (byte >> 4);
+}
+
+/* The weights of a pair code: (c / 3 - 1, c % 3 - 1) for c <= 8; codes 9..15 (never packed) are
+ * the zero pair in every kernel, so even corrupt weights give identical results everywhere. */
+static inline int bn_tl1_w0(int c) { return c <= 8 ? c / 3 - 1 : 0; }
+static inline int bn_tl1_w1(int c) { return c <= 8 ? c % 3 - 1 : 0; }
+
+/* Bytes of one activation row's lookup tables: a 16-byte table per column pair, two (for the high
+ * and low parts of the split) with q8 activations, one with q4. Every ISA's tables fit in these. */
+#define BN_LUT_TABLE_BYTES_Q8(k) ((int64_t)(k) * 16)
+#define BN_LUT_TABLE_BYTES_Q4(k) ((int64_t)(k) * 8)
+
+/* Start of chunk c (of n_chunks) of a tile's `units` units, rounded down to a multiple of `align`:
+ * the kernels cut a tile into chunks of (nearly) equal size rather than full chunks and a short tail,
+ * so a chunk that prefetches "the next chunk's worth" of codes always covers the next chunk. */
+static inline int32_t bn_lut_chunk_start(int32_t units, int32_t n_chunks, int32_t c, int32_t align) {
+    return (int32_t)((int64_t)units * c / n_chunks / align * align);
+}
+
+/* One TL1 matmul task over tiles: y[r * n + i] for r in [0, m), i in [0, n). Validated by the
+ * entry point, so kernels only assert. */
+typedef struct bn_lut_args {
+    const uint8_t* w;        /* ceil(n / 32) tiles of BN_TL1_TILE_BYTES(k) bytes */
+    const uint8_t* tables;   /* m activation rows' tables, table_bytes apart; NULL for the reference */
+    int64_t table_bytes;
+    const int8_t* xq;        /* m rows of k activations (the reference reads them, not tables) */
+    const float* x_scales;   /* m */
+    float w_scale;
+    int32_t n;
+    int32_t k;
+    int32_t m;
+    float* y;                /* m rows of n */
+} bn_lut_args;
+
+/* Computes the output rows of tiles [tile_begin, tile_end) for all m activation rows. */
+typedef void (*bn_lut_matmul_fn)(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+
+/* Builds one activation row's tables (the kernel of the same ISA reads them). q4 builders, whose
+ * tables assume int4, return nonzero when an activation lies outside [-8, 7]; q8 builders return 0. */
+typedef int32_t (*bn_lut_build_fn)(const int8_t* x, int32_t k, uint8_t* table);
+
+/* The LUT kernels of one ISA; builders are NULL where the kernels read activations directly. */
+typedef struct bn_lut_kernels {
+    bn_isa isa;
+    bn_lut_build_fn build_q8;
+    bn_lut_build_fn build_q4;
+    bn_lut_matmul_fn matmul_q8;
+    bn_lut_matmul_fn matmul_q4;
+} bn_lut_kernels;
+
+/* The LUT kernels of an ISA (NULL if not compiled in); entry points use the active ISA's. */
+const bn_lut_kernels* bn_lut_kernels_for_isa(bn_isa isa);
+
+/* Runs a validated TL1 matmul with the given kernels: builds the tables (checking q4 ranges), then
+ * splits the tiles over the pool. Shared by the entry points and the tests (which pass each ISA's
+ * kernels, emulated ones included). */
+bn_status bn_lut_matmul_run(const bn_lut_kernels* lk, int is_q4, const uint8_t* w, float w_scale, const int8_t* xq,
+                            const float* x_scales, int32_t n, int32_t k, int32_t m, float* y, bn_threadpool* pool);
+
+void bn_matmul_tl1_q8__ref(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+void bn_matmul_tl1_q4__ref(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+#if defined(BN_ARCH_X86)
+int32_t bn_lutbuild_tl1_q8__avx2(const int8_t* x, int32_t k, uint8_t* table);
+int32_t bn_lutbuild_tl1_q4__avx2(const int8_t* x, int32_t k, uint8_t* table);
+void bn_matmul_tl1_q8__avx2(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+void bn_matmul_tl1_q4__avx2(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+int32_t bn_lutbuild_tl1_q8__avx512vnni(const int8_t* x, int32_t k, uint8_t* table);
+int32_t bn_lutbuild_tl1_q4__avx512vnni(const int8_t* x, int32_t k, uint8_t* table);
+void bn_matmul_tl1_q8__avx512vnni(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+void bn_matmul_tl1_q4__avx512vnni(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+#endif
+#if defined(BN_ARCH_ARM64)
+int32_t bn_lutbuild_tl1_q8__neon(const int8_t* x, int32_t k, uint8_t* table);
+int32_t bn_lutbuild_tl1_q4__neon(const int8_t* x, int32_t k, uint8_t* table);
+void bn_matmul_tl1_q8__neon(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+void bn_matmul_tl1_q4__neon(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+#endif
+
 #endif /* BN_INTERNAL_H */

@@ -3,13 +3,15 @@ using System.Diagnostics;
 
 namespace BitNative.Cli.Commands;
 
-/// <summary>-m / -t / -c, and loading the model they describe.</summary>
+/// <summary>-m / -t / -c / --kernel / --act, and loading the model they describe.</summary>
 internal sealed class ModelArguments
 {
     public Option<string?> Model { get; } = CliOptions.Model();
     public Option<int> Threads { get; } = CliOptions.Threads();
     public Option<int> Context { get; } = CliOptions.Context();
     public Option<OutputHeadPrecision> Head { get; } = CliOptions.Head();
+    public Option<string> Kernel { get; } = CliOptions.Kernel();
+    public Option<string> Activations { get; } = CliOptions.Activations();
 
     public void AddTo(Command command)
     {
@@ -17,6 +19,8 @@ internal sealed class ModelArguments
         command.Options.Add(Threads);
         command.Options.Add(Context);
         command.Options.Add(Head);
+        command.Options.Add(Kernel);
+        command.Options.Add(Activations);
     }
 
     public (BitNetModel Model, TimeSpan LoadTime) Load(ParseResult r)
@@ -28,6 +32,8 @@ internal sealed class ModelArguments
             Threads = r.GetValue(Threads),
             ContextLength = r.GetValue(Context),
             OutputHead = r.GetValue(Head),
+            Kernel = CliOptions.ParseKernel(r.GetValue(Kernel)) ?? TernaryKernel.Auto,
+            ActivationBits = CliOptions.ParseActivations(r.GetValue(Activations)) ?? ActivationBits.Int8,
         });
         return (model, clock.Elapsed);
     }

@@ -356,4 +356,10 @@ internal sealed record ModelLoadOptions
 
     /// <summary>Precision of the output head (<see cref="OutputHeadPrecision"/>). Default: as the file stores it.</summary>
     public OutputHeadPrecision OutputHead { get; init; }
+
+    /// <summary>Kernel family of the ternary projections (resolved: not Auto); lookup tables repack I2_S to TL1 at load.</summary>
+    public TernaryKernel Kernel { get; init; } = TernaryKernel.MultiplyAdd;
+
+    /// <summary>Input precision of the Q/K/V and gate/up projections.</summary>
+    public ActivationBits ActivationBits { get; init; } = ActivationBits.Int8;
 }

@@ -207,14 +207,26 @@ internal sealed class Transformer
 
     /// <summary>
     /// Prepares the input of <paramref name="next"/> from rows of x: RMSNorm with <paramref name="weight"/> (when there is
-    /// one), fused with the int8 quantization when <paramref name="next"/> reads int8 (into Quantized / QuantScales),
+    /// one), fused with the quantization when <paramref name="next"/> reads int8 or int4 (BitNet a4.8: Q/K/V and gate/up
+    /// loaded with 4-bit inputs) activations (into Quantized / QuantScales),
     /// as floats otherwise (into Normed).
     /// </summary>
     private void NormalizeInput(InferenceState s, Linear next, ReadOnlySpan<float> x, float[]? weight, int rows, int width)
     {
         ReadOnlySpan<float> input = x[..(rows * width)];
         float eps = _config.RmsNormEpsilon;
-        if (next.TakesQuantizedInput)
+        if (next.TakesQuantizedInput && next.InputBits == 4)
+        {
+            if (weight is not null)
+            {
+                Norms.RmsNormInt4(input, weight, eps, rows, width, s.Quantized, s.QuantScales, _pool);
+            }
+            else
+            {
+                ActivationQuantizer.QuantizeInt4(input, rows, width, s.Quantized, s.QuantScales, _pool);
+            }
+        }
+        else if (next.TakesQuantizedInput)
         {
             if (weight is not null)
             {

@@ -1,0 +1,48 @@
+/* Helpers shared by the AArch64 lookup-table (TL1) kernels and their table builders.
+ *
+ * Table format of the NEON kernels (private to the lutbuild-* / matmul-tl1-* pairs): per unit u
+ * (column pairs 2u and 2u + 1), q8 tables take 64 bytes: the 16-byte tables of the high parts (xh)
+ * of pairs 2u and 2u + 1, then those of the low parts (xl); q4 tables take 32 bytes, the two pairs'
+ * tables. Entry c of a pair (x0, x1) is w0(c) x0 + w1(c) x1, signed (|.| <= 16): NEON widens signed
+ * bytes directly (saddw, smlal), so no bias. Entries 9..15 are 0: a corrupt code reads as the zero
+ * pair, as in the reference. */
+#ifndef BN_LUT_ARM_H
+#define BN_LUT_ARM_H
+
+#include "arm-common.h"
+
+/* The pair weights of codes 0..15 (w0 = c / 3 - 1, w1 = c % 3 - 1, zero for c >= 9). */
+static const int8_t bn_lut_w0_pattern[16] = {-1, -1, -1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+static const int8_t bn_lut_w1_pattern[16] = {-1, 0, 1, -1, 0, 1, -1, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+
+/* Lookups per signed byte accumulator before it is widened: |pair sum| <= 16, 7 * 16 = 112 < 128. */
+#define BN_LUT_NEON_LOOKUPS 7
+
+/* The split of int8 activations used by q8 tables: x = 16 xh + xl with xl in [-8, 7], xh in [-8, 8].
+ * With x = 16 q + r (q = x >> 4, r in 0..15): xl = r if r < 8 else r - 16, and xh = q + (r >= 8) =
+ * (x >> 4) + bit 3 of x, computed in bytes without the overflow of x - xl (which can be 128). */
+BN_ALWAYS_INLINE void bn_lut_split_neon(int8x16_t x, int8x16_t* xh, int8x16_t* xl) {
+    const uint8x16_t u = vreinterpretq_u8_s8(x);
+    *xl = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(vaddq_u8(u, vdupq_n_u8(8)), vdupq_n_u8(15))), vdupq_n_s8(8));
+    *xh = vaddq_s8(vshrq_n_s8(x, 4), vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(u, 3), vdupq_n_u8(1))));
+}
+
+/* The table of pair (v[2j], v[2j + 1]) of a 16-activation vector v, j = 0..7 (a constant after
+ * inlining): entry c = w0(c) v[2j] + w1(c) v[2j + 1] (no overflow: |.| <= 16 for |v| <= 8). */
+BN_ALWAYS_INLINE int8x16_t bn_lut_pair_table_neon(int8x16_t v, const int j) {
+    const int8x16_t w0 = vld1q_s8(bn_lut_w0_pattern), w1 = vld1q_s8(bn_lut_w1_pattern);
+    int8x16_t x0, x1;
+    switch (j) { /* DUP (element) needs a constant lane */
+    case 0: x0 = vdupq_laneq_s8(v, 0); x1 = vdupq_laneq_s8(v, 1); break;
+    case 1: x0 = vdupq_laneq_s8(v, 2); x1 = vdupq_laneq_s8(v, 3); break;
+    case 2: x0 = vdupq_laneq_s8(v, 4); x1 = vdupq_laneq_s8(v, 5); break;
+    case 3: x0 = vdupq_laneq_s8(v, 6); x1 = vdupq_laneq_s8(v, 7); break;
+    case 4: x0 = vdupq_laneq_s8(v, 8); x1 = vdupq_laneq_s8(v, 9); break;
+    case 5: x0 = vdupq_laneq_s8(v, 10); x1 = vdupq_laneq_s8(v, 11); break;
+    case 6: x0 = vdupq_laneq_s8(v, 12); x1 = vdupq_laneq_s8(v, 13); break;
+    default: x0 = vdupq_laneq_s8(v, 14); x1 = vdupq_laneq_s8(v, 15); break;
+    }
+    return vmlaq_s8(vmulq_s8(x0, w0), x1, w1);
+}
+
+#endif

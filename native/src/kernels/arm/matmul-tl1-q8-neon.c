@@ -1,0 +1,101 @@
+/* TL1 x int8 matmul with lookup tables, NEON (TBL). Bit-exact with bn_matmul_tl1_q8__ref.
+ *
+ * Per unit (32 rows x 4 columns, 32 bytes of pair codes): bytes 0-15 are pair 2u's codes, the low
+ * nibbles for tile rows 0-15 and the high nibbles (USHR, no mask needed) for rows 16-31; bytes
+ * 16-31 are pair 2u + 1's. Each index vector is looked up in the pair's high-part and low-part
+ * tables (x = 16 xh + xl, lut-arm.h) with TBL, whose out-of-range rule never triggers (indices <= 15).
+ * Both pairs of a unit add into the same row accumulators: eight TBL and eight byte adds per 128
+ * weights, no multiplications.
+ *
+ * Bounds. Signed entries |.| <= 16; an accumulator takes two lookups per unit, so three units (six
+ * lookups, |.| <= 96) fit a signed byte. SMLAL by 16 (high parts) and SADDW (low parts) widen them
+ * to int16 lanes, |16 * 96 + 96| = 1632 per three units, so 60 units (20 widenings, <= 32640) stay
+ * in int16; SADDW then moves them to int32 sums (|sum| <= 272 k / 2 < 2^31 for k <= 2^22). Rows stay
+ * in order throughout: lane i of the rows-0-15 accumulators is row i.
+ *
+ * Loop order as on x86 (matmul-tl1-q8-avx2.c): one activation row goes tile by tile over the whole
+ * k; a batch runs chunks for groups of 8 tiles and 4 rows. */
+#include "lut-arm.h"
+
+#define UNITS_PER_WIDEN 3
+#define UNITS_PER_CHUNK 60
+#define TILE_GROUP 8
+/* One activation row: groups of 4 tiles (as measured on AVX2: a chunk of tables serves 4 tiles from L1;
+ * more interleaved tiles lose the prefetch streams). */
+#define GEMV_TILE_GROUP 4
+#define ROW_BLOCK 4
+
+/* dots[32] (the tile's rows in order) += units [0, units) (<= UNITS_PER_CHUNK) of one tile (codes w)
+ * against one activation row's tables for the same units (tab, 64 bytes per unit). */
+static void chunk(const uint8_t* w, const int8_t* tab, int32_t units, int32_t* dots, const uint8_t* pf) {
+    const uint8x16_t nibble = vdupq_n_u8(15);
+    const int8x16_t sixteen = vdupq_n_s8(16);
+    int16x8_t acc16[4] = {vdupq_n_s16(0), vdupq_n_s16(0), vdupq_n_s16(0), vdupq_n_s16(0)};
+    for (int32_t u = 0; u < units;) {
+        const int32_t end = units - u < UNITS_PER_WIDEN ? units : u + UNITS_PER_WIDEN;
+        int8x16_t h0 = vdupq_n_s8(0), l0 = h0, h1 = h0, l1 = h0; /* 0: rows 0-15, 1: rows 16-31 */
+        for (; u < end; u++) {
+            __builtin_prefetch(pf + (int64_t)u * 32); /* the codes one chunk ahead, as on x86 */
+            const uint8_t* c = w + (int64_t)u * 32;
+            const int8_t* t = tab + (int64_t)u * 64;
+#pragma GCC unroll 2
+            for (int p = 0; p < 2; p++) {
+                const uint8x16_t codes = vld1q_u8(c + 16 * p);
+                const uint8x16_t lo = vandq_u8(codes, nibble), hi = vshrq_n_u8(codes, 4);
+                const int8x16_t th = vld1q_s8(t + 16 * p), tl = vld1q_s8(t + 32 + 16 * p);
+                h0 = vaddq_s8(h0, vqtbl1q_s8(th, lo));
+                l0 = vaddq_s8(l0, vqtbl1q_s8(tl, lo));
+                h1 = vaddq_s8(h1, vqtbl1q_s8(th, hi));
+                l1 = vaddq_s8(l1, vqtbl1q_s8(tl, hi));
+            }
+        }
+        acc16[0] = vaddw_s8(vmlal_s8(acc16[0], vget_low_s8(h0), vget_low_s8(sixteen)), vget_low_s8(l0));
+        acc16[1] = vaddw_high_s8(vmlal_high_s8(acc16[1], h0, sixteen), l0);
+        acc16[2] = vaddw_s8(vmlal_s8(acc16[2], vget_low_s8(h1), vget_low_s8(sixteen)), vget_low_s8(l1));
+        acc16[3] = vaddw_high_s8(vmlal_high_s8(acc16[3], h1, sixteen), l1);
+    }
+    for (int q = 0; q < 4; q++) {
+        int32_t* d = dots + 8 * q; /* rows 8q .. 8q + 7 */
+        vst1q_s32(d, vaddw_s16(vld1q_s32(d), vget_low_s16(acc16[q])));
+        vst1q_s32(d + 4, vaddw_high_s16(vld1q_s32(d + 4), acc16[q]));
+    }
+}
+
+static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* dots) {
+    const float scale = a->x_scales[r] * a->w_scale;
+    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
+    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
+    for (int32_t i = 0; i < rows; i++) y[i] = (float)dots[i] * scale;
+}
+
+void bn_matmul_tl1_q8__neon(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
+    const int32_t k = a->k, units = k / 4;
+    const int32_t n_chunks = (units + UNITS_PER_CHUNK - 1) / UNITS_PER_CHUNK; /* equal chunks <= UNITS_PER_CHUNK */
+    const int64_t tile_bytes = BN_TL1_TILE_BYTES(k);
+    const int8_t* tables = (const int8_t*)a->tables;
+    const int32_t group = a->m == 1 ? GEMV_TILE_GROUP : TILE_GROUP;
+    int32_t dots[TILE_GROUP][ROW_BLOCK][BN_LUT_ROW_TILE];
+    for (int32_t g0 = tile_begin; g0 < tile_end; g0 += group) {
+        const int32_t g1 = tile_end - g0 < group ? tile_end : g0 + group;
+        for (int32_t r0 = 0; r0 < a->m; r0 += ROW_BLOCK) {
+            const int32_t r1 = a->m - r0 < ROW_BLOCK ? a->m : r0 + ROW_BLOCK;
+            for (int32_t t = g0; t < g1; t++)
+                for (int32_t r = r0; r < r1; r++) memset(dots[t - g0][r - r0], 0, sizeof dots[0][0]);
+            for (int32_t c = 0; c < n_chunks; c++) {
+                const int32_t u0 = bn_lut_chunk_start(units, n_chunks, c, 1);
+                const int32_t cu = bn_lut_chunk_start(units, n_chunks, c + 1, 1) - u0;
+                for (int32_t t = g0; t < g1; t++) {
+                    const uint8_t* w = a->w + t * tile_bytes + (int64_t)u0 * 32;
+                    const uint8_t* next = c + 1 < n_chunks ? w + (int64_t)cu * 32
+                                          : t + group < tile_end      ? a->w + (t + group) * tile_bytes
+                                                                      : w;
+                    for (int32_t r = r0; r < r1; r++)
+                        chunk(w, tables + r * a->table_bytes + (int64_t)u0 * 64, cu, dots[t - g0][r - r0],
+                              r == r0 ? next : w);
+                }
+            }
+            for (int32_t t = g0; t < g1; t++)
+                for (int32_t r = r0; r < r1; r++) store_rows(a, t, r, dots[t - g0][r - r0]);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+/* TL1 x int4 matmul with lookup tables, AVX-512 BW + VNNI. Bit-exact with bn_matmul_tl1_q4__ref.
+ *
+ * The q8 AVX-512 kernel (matmul-tl1-q8-avx512vnni.c) with one table per pair: one 64-byte load holds
+ * two units, vpshufb looks up the four lanes' pair tables (the q4 table format is the AVX2 one, two
+ * units = 64 contiguous bytes), and vpdpbusd with the selector [1, 0, 0, 0] at byte position q widens
+ * the byte sums of up to seven lookups (<= 224) to int32. A lane gains at most 224 per seven units,
+ * <= 32 k / 2 < 2^31. The bias, 16 per pair, comes off at the end: dot = sum - 8 k. */
+#include "lut-x86.h"
+
+#include <string.h>
+
+#define UNITS_PER_CHUNK 112
+#define TILE_GROUP 8
+/* One activation row: groups of 4 tiles (as measured on AVX2: a chunk of tables serves 4 tiles from L1;
+ * more interleaved tiles lose the prefetch streams). */
+#define GEMV_TILE_GROUP 4
+#define ROW_BLOCK 4
+
+/* As in the q8 kernel: partial v * 16 + j (v = half * 4 + q) is byte 4 j + q of row half `half`. */
+static void rows_from_partials(const int32_t partial[128], int32_t rows[32]) {
+    for (int i = 0; i < 32; i++) rows[i] = 0;
+    for (int v = 0; v < 8; v++)
+        for (int j = 0; j < 16; j++) rows[16 * (v >> 2) + (4 * j + (v & 3)) % 16] += partial[v * 16 + j];
+}
+
+static inline void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* partial, const uint8_t* pf) {
+    const __m512i nibble = _mm512_set1_epi8(15);
+    __m512i sel1[4];
+    for (int q = 0; q < 4; q++) sel1[q] = _mm512_set1_epi32(1 << (8 * q));
+    __m512i acc[8];
+    for (int v = 0; v < 8; v++) acc[v] = _mm512_setzero_si512();
+    const int32_t steps = units / 2;
+    for (int32_t s = 0; s < steps;) {
+        const int32_t end = steps - s < BN_LUT_LOOKUPS_PER_WIDEN ? steps : s + BN_LUT_LOOKUPS_PER_WIDEN;
+        __m512i l0 = _mm512_setzero_si512(), l1 = l0;
+        for (; s < end; s++) {
+            _mm_prefetch((const char*)(pf + (int64_t)s * 64), _MM_HINT_T0); /* one chunk ahead (lut-x86.h) */
+            const __m512i v = _mm512_loadu_si512((const void*)(w + (int64_t)s * 64));
+            const __m512i t = _mm512_load_si512((const void*)(tab + (int64_t)s * 64));
+            l0 = _mm512_add_epi8(l0, _mm512_shuffle_epi8(t, _mm512_and_si512(v, nibble)));
+            l1 = _mm512_add_epi8(l1, _mm512_shuffle_epi8(t, _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble)));
+        }
+        for (int q = 0; q < 4; q++) {
+            acc[q] = _mm512_dpbusd_epi32(acc[q], l0, sel1[q]);
+            acc[4 + q] = _mm512_dpbusd_epi32(acc[4 + q], l1, sel1[q]);
+        }
+    }
+    for (int v = 0; v < 8; v++) {
+        void* p = partial + 16 * v;
+        _mm512_storeu_si512(p, _mm512_add_epi32(_mm512_loadu_si512(p), acc[v]));
+    }
+}
+
+void bn_matmul_tl1_q4__avx512vnni(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
+    const int32_t k = a->k, units = k / 4;
+    /* equal chunks of whole two-unit steps, at most UNITS_PER_CHUNK units (even boundaries add at most 1) */
+    const int32_t n_chunks = (units + UNITS_PER_CHUNK - 2) / (UNITS_PER_CHUNK - 1);
+    const int64_t tile_bytes = BN_TL1_TILE_BYTES(k);
+    const int32_t bias = BN_LUT_BIAS * (k / 2); /* 16 per pair */
+    int32_t partial[TILE_GROUP][ROW_BLOCK][128];
+    const int32_t group = a->m == 1 ? GEMV_TILE_GROUP : TILE_GROUP;
+    for (int32_t g0 = tile_begin; g0 < tile_end; g0 += group) {
+        const int32_t g1 = tile_end - g0 < group ? tile_end : g0 + group;
+        for (int32_t r0 = 0; r0 < a->m; r0 += ROW_BLOCK) {
+            const int32_t r1 = a->m - r0 < ROW_BLOCK ? a->m : r0 + ROW_BLOCK;
+            for (int32_t t = g0; t < g1; t++)
+                for (int32_t r = r0; r < r1; r++) memset(partial[t - g0][r - r0], 0, sizeof partial[0][0]);
+            for (int32_t c = 0; c < n_chunks; c++) {
+                const int32_t u0 = bn_lut_chunk_start(units, n_chunks, c, 2);
+                const int32_t cu = bn_lut_chunk_start(units, n_chunks, c + 1, 2) - u0;
+                for (int32_t t = g0; t < g1; t++) {
+                    const uint8_t* w = a->w + t * tile_bytes + (int64_t)u0 * 32;
+                    const uint8_t* next = c + 1 < n_chunks ? w + (int64_t)cu * 32
+                                          : t + group < tile_end      ? a->w + (t + group) * tile_bytes
+                                                                      : w;
+                    for (int32_t r = r0; r < r1; r++)
+                        chunk(w, a->tables + r * a->table_bytes + (int64_t)u0 * 32, cu, partial[t - g0][r - r0],
+                              r == r0 ? next : w);
+                }
+            }
+            for (int32_t t = g0; t < g1; t++)
+                for (int32_t r = r0; r < r1; r++) {
+                    int32_t dots[BN_LUT_ROW_TILE];
+                    rows_from_partials(partial[t - g0][r - r0], dots);
+                    const float scale = a->x_scales[r] * a->w_scale;
+                    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE
+                                                                                      : BN_LUT_ROW_TILE;
+                    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
+                    for (int32_t i = 0; i < rows; i++) y[i] = (float)(dots[i] - bias) * scale;
+                }
+        }
+    }
+}

@@ -1,47 +1,114 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
-using System.Numerics.Tensors;
-using BitNative.Generation;
-using BitNative.Model;
+using System.Text.Json;
 
 namespace BitNative.Cli.Commands;
 
 /// <summary>
-/// <c>bitnative bench</c>: prefill and decode speed like llama-bench (median of repetitions, with their spread), and
-/// with <c>--profile</c> a breakdown of one decode step into its parts (each projection family, attention, norms,
-/// output head, sampling, managed overhead, native calls per token).
+/// <c>bitnative bench</c>: prefill and decode speed like llama-bench (median of repetitions, with their spread), on a
+/// given file, the bundled model or a cached synthetic one (<c>--synthetic small|2b4t</c>); <c>--json</c> for scripts
+/// (build/bench-peers.sh), and with <c>--profile</c> a breakdown of one decode step into its parts (each projection
+/// family, attention, norms, output head, sampling, managed overhead, native calls per token).
 /// </summary>
 internal static class BenchCommand
 {
     public static Command Create()
     {
         var model = CliOptions.Model();
+        var synthetic = new Option<string?>("--synthetic")
+        {
+            Description = "Benchmark a synthetic model instead of -m: small or 2b4t (generated once, then cached under .cache/models)",
+        };
+        var syntheticWeights = new Option<string>("--synthetic-weights") { Description = "i2_s | tq2_0 | tq1_0", DefaultValueFactory = _ => "i2_s" };
+        var syntheticHead = new Option<string>("--synthetic-head") { Description = "f16 | q8_0", DefaultValueFactory = _ => "q8_0" };
+        var syntheticArch = new Option<string>("--synthetic-arch") { Description = "bitnet-b1.58 | bitnet (llama.cpp's)", DefaultValueFactory = _ => "bitnet-b1.58" };
+        var syntheticSeed = new Option<int>("--synthetic-seed") { Description = "Seed of the synthetic weights", DefaultValueFactory = _ => 1 };
         var prompt = new Option<int>("--n-prompt", "-p") { Description = "Prompt tokens evaluated as one batch (0: none)", DefaultValueFactory = _ => 128 };
         var generate = new Option<int>("--n-gen", "-n") { Description = "Tokens decoded one at a time", DefaultValueFactory = _ => 64 };
         var threads = new Option<string>("--threads", "-t") { Description = "Comma-separated thread counts", DefaultValueFactory = _ => "1" };
         var repetitions = new Option<int>("--repetitions", "-r") { Description = "Repetitions per thread count (median reported)", DefaultValueFactory = _ => 3 };
-        var profile = new Option<bool>("--profile") { Description = "Break one decode step into its parts" };
+        var context = CliOptions.Context();
+        context.Description = "KV-cache positions (default: prompt + gen + 1, at least 64); e.g. 4096 to measure memory at a long context";
         var head = CliOptions.Head();
+        var kernel = CliOptions.Kernel();
+        var activations = CliOptions.Activations();
+        var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout (progress and --profile go to stderr)" };
+        var profile = new Option<bool>("--profile") { Description = "Break one decode step into its parts" };
         var command = new Command("bench", "Measure prefill and decode speed (and, with --profile, where a decode step spends its time)");
-        foreach (Option o in new Option[] { model, prompt, generate, threads, repetitions, head, profile })
+        Option[] syntheticOptions = [syntheticWeights, syntheticHead, syntheticArch, syntheticSeed];
+        foreach (Option o in new Option[] { model, synthetic }.Concat(syntheticOptions)
+                     .Concat([prompt, generate, threads, repetitions, context, head, kernel, activations, json, profile]))
         {
             command.Options.Add(o);
         }
 
         command.SetAction(r =>
         {
-            int p = r.GetValue(prompt), n = r.GetValue(generate), reps = r.GetValue(repetitions);
+            int p = r.GetValue(prompt), n = r.GetValue(generate), reps = r.GetValue(repetitions), ctx = r.GetValue(context);
             if (p < 0 || n < 1 || reps < 1)
             {
                 throw new CliException("bench needs -p >= 0, -n >= 1 and -r >= 1.");
             }
 
+            if (ctx > 0 && ctx < BenchRunner.RequiredContext(p, n))
+            {
+                throw new CliException(
+                    $"-c {ctx} is too small: each repetition fills {BenchRunner.RequiredContext(p, n)} positions (-p + -n, at least 12).");
+            }
+
             int[] threadCounts = ParseThreads(r.GetValue(threads)!);
-            string path = ModelLocator.Resolve(r.GetValue(model));
+            string? shape = r.GetValue(synthetic);
+            if (shape is not null && !string.IsNullOrEmpty(r.GetValue(model)))
+            {
+                throw new CliException("-m and --synthetic are mutually exclusive: benchmark a file (-m) or a synthetic model (--synthetic), not both.");
+            }
+
+            if (shape is null && syntheticOptions.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } stray)
+            {
+                throw new CliException($"{stray.Name} only applies with --synthetic small|2b4t.");
+            }
+
+            SyntheticRequest? request = shape is null
+                ? null
+                : new SyntheticRequest(shape, r.GetValue(syntheticWeights)!, r.GetValue(syntheticHead)!, r.GetValue(syntheticArch)!,
+                    r.GetValue(syntheticSeed));
+            request?.Validate();
+            string path = request is null ? ModelLocator.Resolve(r.GetValue(model)) : SyntheticModelCache.GetOrCreate(request);
+            if (!File.Exists(path) && !Directory.Exists(path))
+            {
+                throw new FileNotFoundException($"model {path} does not exist.", path);
+            }
+
+            bool asJson = r.GetValue(json);
+            if (request is null)
+            {
+                Console.Error.WriteLine($"model: {Path.GetFullPath(path)}");
+            }
+
+            var settings = new BenchSettings(p, n, reps, ctx, r.GetValue(head),
+                CliOptions.ParseKernel(r.GetValue(kernel)) ?? TernaryKernel.Auto,
+                CliOptions.ParseActivations(r.GetValue(activations)) ?? ActivationBits.Int8,
+                r.GetValue(profile), asJson ? Console.Error : Console.Out);
+            long modelBytes = ModelBytes(path);
+            var runs = new List<BenchRun>();
+            BenchModelFacts? facts = null;
             foreach (int t in threadCounts)
             {
-                Run(path, t, p, n, reps, r.GetValue(head), r.GetValue(profile));
+                (BenchRun run, facts) = BenchRunner.Measure(path, t, settings);
+                runs.Add(run);
+                if (!asJson)
+                {
+                    PrintRun(path, modelBytes, facts, run, settings);
+                }
+            }
+
+            if (asJson)
+            {
+                var report = new BenchReport(Path.GetFullPath(path), modelBytes,
+                    request is null ? null : new BenchSynthetic(request.Shape, request.Weights, request.Head, request.Architecture, request.Seed),
+                    facts!.Architecture, facts.WeightsBytesPerToken, facts.Isa, facts.Kernel, facts.ActivationBits, facts.HeadPrecision,
+                    p, n, reps, DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), runs);
+                Console.Out.WriteLine(JsonSerializer.Serialize(report, BenchJsonContext.Default.BenchReport));
             }
 
             return 0;
@@ -60,115 +127,34 @@ internal static class BenchCommand
                 return values;
             }
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
         }
 
         throw new CliException($"--threads '{text}' is not a comma-separated list of counts in 1..256.");
     }
 
-    private static void Run(string path, int threads, int promptTokens, int genTokens, int reps, OutputHeadPrecision head, bool profile)
+    /// <summary>Size on disk: the file, or the files of a Hugging Face checkpoint folder.</summary>
+    private static long ModelBytes(string path) => Directory.Exists(path)
+        ? new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)
+        : new FileInfo(path).Length;
+
+    private static void PrintRun(string path, long modelBytes, BenchModelFacts facts, BenchRun run, BenchSettings s)
     {
-        int context = Math.Max(promptTokens + genTokens + 1, 64);
-        using BitNetModel model = BitNetModel.Load(path, new ModelOptions { Threads = threads, ContextLength = context, OutputHead = head });
-        using InferenceSession session = model.CreateSession();
-        int vocab = model.Config.VocabSize;
-        var rng = new Random(1234);
-        int[] prompt = Enumerable.Range(0, Math.Max(promptTokens, 1)).Select(_ => rng.Next(vocab)).ToArray();
-
-        // Warm-up: page the weights in and let the JIT settle.
-        session.Evaluate(prompt.AsSpan(0, Math.Min(prompt.Length, 8)));
-        Decode(session, 4, null, null);
-
-        var prefill = new List<double>();
-        var decode = new List<double>();
-        for (int rep = 0; rep < reps; rep++)
-        {
-            session.Reset();
-            long start = Stopwatch.GetTimestamp();
-            session.Evaluate(prompt);
-            double prefillSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            if (promptTokens > 0)
-            {
-                prefill.Add(promptTokens / prefillSeconds);
-            }
-
-            start = Stopwatch.GetTimestamp();
-            Decode(session, genTokens, null, null);
-            decode.Add(genTokens / Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }
-
         Console.Out.WriteLine(
-            $"{Path.GetFileName(path)} | {model.KernelIsa} | threads {threads} | weights read per token {Reporting.Mib(model.WeightBytesPerToken)}");
-        if (prefill.Count > 0)
+            $"{Path.GetFileName(path)} ({Reporting.Mib(modelBytes)}) | {facts.Isa} | kernel {facts.Kernel}, act int{facts.ActivationBits}, " +
+            $"head {facts.HeadPrecision} | threads {run.Threads} | ctx {run.ContextLength} | " +
+            $"weights read per token {Reporting.Mib(facts.WeightsBytesPerToken)}");
+        if (run.Prefill is { } prefill)
         {
-            Console.Out.WriteLine($"  prefill pp{promptTokens}: {Summary(prefill)} tok/s");
+            Console.Out.WriteLine($"  prefill pp{s.PromptTokens}: {Summary(prefill)} tok/s");
         }
 
-        Console.Out.WriteLine($"  decode  tg{genTokens}: {Summary(decode)} tok/s ({1000.0 / Median(decode):F2} ms/token) | " +
-            $"peak RSS {Reporting.Mib(Reporting.PeakResidentBytes())}");
-
-        if (profile)
-        {
-            session.Reset();
-            session.Evaluate(prompt);
-            var profiler = new TransformerProfiler();
-            var sampler = new Sampler(new SamplingOptions { Seed = 1 }, vocab);
-            for (int i = 0; i < 100; i++)
-            {
-                sampler.Sample(session.Logits, prompt); // the JIT's optimized tier, as a long generation has it
-            }
-
-            long samplingTicks = 0;
-            session.Profiler = profiler;
-            long start = Stopwatch.GetTimestamp();
-            Decode(session, genTokens, sampler, ticks => samplingTicks += ticks);
-            long totalTicks = Stopwatch.GetTimestamp() - start;
-            session.Profiler = null;
-            PrintProfile(profiler, samplingTicks, totalTicks, genTokens);
-        }
+        string scope = run.PeakRssScope == "run" ? "this run" : "whole process so far";
+        Console.Out.WriteLine($"  decode  tg{s.GenTokens}: {Summary(run.Decode)} tok/s ({run.MsPerTokenMedian:F2} ms/token) | " +
+            $"peak RSS {Reporting.Mib(run.PeakRssBytesProcess)} (process, {scope})");
     }
 
-    /// <summary>Decodes <paramref name="count"/> tokens, each chosen from the previous logits (greedy, or by the sampler).</summary>
-    private static void Decode(InferenceSession session, int count, Sampler? sampler, Action<long>? samplingTime)
-    {
-        Span<int> next = stackalloc int[1];
-        int[] history = sampler is null ? [] : session.Tokens.ToArray();
-        for (int i = 0; i < count; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            next[0] = sampler is null ? TensorPrimitives.IndexOfMax(session.Logits) : sampler.Sample(session.Logits, history);
-            samplingTime?.Invoke(Stopwatch.GetTimestamp() - start);
-            session.Evaluate(next);
-        }
-    }
-
-    private static void PrintProfile(TransformerProfiler p, long samplingTicks, long totalTicks, int tokens)
-    {
-        double MsPerToken(long ticks) => ticks * 1000.0 / Stopwatch.Frequency / tokens;
-        double total = MsPerToken(totalTicks);
-        Console.Out.WriteLine($"  profile of {tokens} decode steps: {total:F3} ms/token");
-        Console.Out.WriteLine($"    {"part",-22} {"ms/token",9} {"share",7} {"calls/token",12}");
-        foreach (ForwardPart part in Enum.GetValues<ForwardPart>())
-        {
-            Line(part.ToString(), MsPerToken(p.Ticks(part)), p.Calls(part) / (double)tokens);
-        }
-
-        Line("Sampling", MsPerToken(samplingTicks), 0);
-        long outside = totalTicks - p.ForwardTicks - samplingTicks; // session bookkeeping between forward passes
-        Line("ManagedOverhead", MsPerToken(p.UntimedTicks + outside), 0);
-        Console.Out.WriteLine($"    {"native calls",-22} {p.TotalCalls / (double)tokens,30:F1} per token");
-
-        void Line(string name, double ms, double calls) =>
-            Console.Out.WriteLine($"    {name,-22} {ms,9:F3} {100 * ms / total,6:F1}% {calls,12:F1}");
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    private static string Summary(List<double> values) =>
-        values.Count == 1 ? $"{values[0]:F2}" : $"{Median(values):F2} (min {values.Min():F2}, max {values.Max():F2}, n={values.Count})";
+    private static string Summary(BenchSamples s) =>
+        s.Samples.Count == 1 ? $"{s.Median:F2}" : $"{s.Median:F2} (min {s.Min:F2}, max {s.Max:F2}, n={s.Samples.Count})";
 }

@@ -1,0 +1,57 @@
+using System.Text.Json.Serialization;
+
+namespace BitNative.Cli.Commands;
+
+/// <summary>What <c>bitnative bench --json</c> prints: the model and how it ran, then one entry per thread count.</summary>
+internal sealed record BenchReport(
+    string ModelPath,
+    long ModelBytes,
+    BenchSynthetic? Synthetic,
+    string Architecture,
+    long WeightsBytesPerToken,
+    string Isa,
+    string Kernel,
+    int ActivationBits,
+    string HeadPrecision,
+    int PromptTokens,
+    int GenTokens,
+    int Repetitions,
+    string TimestampUtc,
+    IReadOnlyList<BenchRun> Runs);
+
+/// <summary>The <c>--synthetic</c> choices the model file was generated with.</summary>
+internal sealed record BenchSynthetic(string Shape, string Weights, string Head, string Architecture, int Seed);
+
+/// <summary>
+/// One thread count. <see cref="PeakRssBytesProcess"/> is the whole process's peak resident memory (runtime, tool and model);
+/// <see cref="PeakRssScope"/> says whether it was reset before this run (<c>run</c>: Linux clear_refs) or is the peak
+/// since the process started (<c>process</c>, so it includes earlier runs).
+/// </summary>
+internal sealed record BenchRun(
+    int Threads,
+    int ContextLength,
+    BenchSamples? Prefill,
+    BenchSamples Decode,
+    double MsPerTokenMedian,
+    long PeakRssBytesProcess,
+    string PeakRssScope);
+
+/// <summary>Tokens per second of each repetition, with their median and range.</summary>
+internal sealed record BenchSamples(double Median, double Min, double Max, IReadOnlyList<double> Samples)
+{
+    public static BenchSamples Of(IReadOnlyList<double> samples) =>
+        new(BenchStatistics.Median(samples), samples.Min(), samples.Max(), samples);
+}
+
+internal static class BenchStatistics
+{
+    public static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(BenchReport))]
+internal sealed partial class BenchJsonContext : JsonSerializerContext;

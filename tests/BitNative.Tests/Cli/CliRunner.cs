@@ -7,7 +7,10 @@ internal static class CliRunner
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => RunWithEnvironment(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs the CLI with <paramref name="environment"/> added to (or replacing entries of) the inherited environment.</summary>
+    public static Result RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -23,6 +26,11 @@ internal static class CliRunner
         }
 
         info.Environment.Remove("BITNATIVE_MODEL");
+        foreach ((string name, string value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         using Process process = Process.Start(info)!;
         process.StandardInput.Close();
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();

@@ -21,6 +21,13 @@ internal interface IByteSource : IDisposable
     /// valid only while this source is not disposed.
     /// </summary>
     ReadOnlyMemory<byte> GetMemory(long offset, int length);
+
+    /// <summary>
+    /// Hints that bytes [offset, offset + length) will not be read again soon (a model converted them), so a mapped file
+    /// can drop their pages from the process's resident memory. Reading them later still works. Bounds as for
+    /// <see cref="GetSpan"/>.
+    /// </summary>
+    void ReleasePages(long offset, long length);
 }
 
 /// <summary>Opens a file as an <see cref="IByteSource"/>: memory-mapped, or empty for a zero-length file.</summary>
@@ -71,6 +78,8 @@ internal sealed class ByteArraySource(byte[] bytes) : IByteSource
         _ = GetSpan(offset, length); // the same bounds check
         return new ReadOnlyMemory<byte>(bytes, (int)offset, length);
     }
+
+    public void ReleasePages(long offset, long length) => _ = GetSpan(offset, checked((int)length)); // managed memory stays
 
     public void Dispose()
     {

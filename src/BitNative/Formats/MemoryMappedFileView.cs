@@ -81,6 +81,16 @@ internal sealed unsafe class MemoryMappedFileView : IByteSource
         return new ReadOnlySpan<byte>(_pointer + offset, length);
     }
 
+    public void ReleasePages(long offset, long length)
+    {
+        for (long done = 0; done < length;) // GetSpan's int lengths, in chunks
+        {
+            int chunk = (int)Math.Min(length - done, 1 << 30);
+            Kernels.WeightMemory.ReleaseMappedPages(GetSpan(offset + done, chunk));
+            done += chunk;
+        }
+    }
+
     public ReadOnlyMemory<byte> GetMemory(long offset, int length)
     {
         _ = GetSpan(offset, length); // the same checks

@@ -1,11 +1,11 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 
 namespace BitNative.Kernels;
 
 /// <summary>
 /// A 64-byte-aligned block of native memory exposed as <see cref="Memory{T}"/>, for repacked weights and
-/// other large buffers the kernels read: the GC never moves or scans it, and `fixed` over it pins nothing.
+/// other large buffers the kernels read: the GC never moves or scans it, and `fixed` over it pins nothing. It comes from
+/// <see cref="WeightMemory"/>, so large buffers sit in huge pages where the OS has them.
 /// </summary>
 internal sealed unsafe class NativeBuffer<T> : MemoryManager<T>
     where T : unmanaged
@@ -18,10 +18,9 @@ internal sealed unsafe class NativeBuffer<T> : MemoryManager<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         _length = length;
-        nuint bytes = (nuint)length * (nuint)sizeof(T);
-        _pointer = NativeMemory.AlignedAlloc(bytes == 0 ? 1 : bytes, 64);
-        NativeMemory.Clear(_pointer, bytes);
-        GC.AddMemoryPressure((long)bytes);
+        long bytes = Math.Max(1, (long)length * sizeof(T));
+        _pointer = WeightMemory.Allocate(bytes);
+        GC.AddMemoryPressure(bytes);
     }
 
     public int Length => _length;
@@ -47,9 +46,10 @@ internal sealed unsafe class NativeBuffer<T> : MemoryManager<T>
     {
         if (_pointer != null)
         {
-            NativeMemory.AlignedFree(_pointer);
+            long bytes = Math.Max(1, (long)_length * sizeof(T));
+            WeightMemory.Free(_pointer, bytes);
             _pointer = null;
-            GC.RemoveMemoryPressure((long)_length * sizeof(T));
+            GC.RemoveMemoryPressure(bytes);
         }
     }
 }

@@ -227,18 +227,21 @@ internal static class GgufModelReader
             int d = config.EmbeddingLength, vocab = config.VocabSize;
             GgufTensorInfo t = Get(name, d, vocab);
             OutputHeadPrecision precision = options.OutputHead;
-            switch (t.Type)
+            ReadOnlyMemory<byte> data = file.GetTensorMemory(t);
+            (Linear head, bool inPlace) = t.Type switch
             {
-                case GgmlType.F16:
-                    return OutputHeads.FromF16(name, file.GetTensorMemory(t), vocab, d, precision, owner);
-                case GgmlType.Q8_0:
-                    return OutputHeads.FromQ8_0(name, file.GetTensorMemory(t), vocab, d, precision, owner);
-                case GgmlType.F32 when precision == OutputHeadPrecision.Auto:
-                    return new DenseLinear(name, DenseType.F32, file.GetTensorMemory(t), vocab, d);
+                GgmlType.F16 => (OutputHeads.FromF16(name, data, vocab, d, precision, owner), precision != OutputHeadPrecision.Int8),
+                GgmlType.Q8_0 => (OutputHeads.FromQ8_0(name, data, vocab, d, precision, owner),
+                    precision != OutputHeadPrecision.F16 && d % BlockDecoding.Q8_0Block == 0),
+                GgmlType.F32 when precision == OutputHeadPrecision.Auto => (new DenseLinear(name, DenseType.F32, data, vocab, d), true),
+                _ => (OutputHeads.FromRows(name, new EmbeddingTable(name, CodecOf(t), data, vocab, d).ReadRow, vocab, d, precision, owner), false),
+            };
+            if (!inPlace)
+            {
+                file.ReleaseTensorPages(t); // converted: only the copy is read from now on (a tied embedding faults its rows back)
             }
 
-            var table = new EmbeddingTable(name, CodecOf(t), file.GetTensorMemory(t), vocab, d);
-            return OutputHeads.FromRows(name, table.ReadRow, vocab, d, precision, owner);
+            return head;
         }
 
         /// <summary>A projection [inFeatures -> outFeatures] with its optional llama.cpp `.scale` factor.</summary>
@@ -268,6 +271,7 @@ internal static class GgufModelReader
                 default:
                     var values = new float[checked(outFeatures * inFeatures)];
                     DecodeRows(t, values);
+                    file.ReleaseTensorPages(t);
                     var (q, scale, _) = WeightConversion.Ternarize(values);
                     RequireI2SColumns(name, inFeatures);
                     return new TernaryLinear(name, TernaryFormat.I2S, WeightConversion.PackI2S(q, outFeatures, inFeatures, owner),
@@ -288,15 +292,18 @@ internal static class GgufModelReader
                 return new TernaryLinear(name, TernaryFormat.Tq2, data, extra, outFeatures, inFeatures);
             }
 
-            var (q, blockScales) = WeightConversion.UnpackTq(source, data.Span, (long)outFeatures * inFeatures);
-            if (options.RepackToI2S && inFeatures % 128 == 0 && WeightConversion.UniformScale(blockScales, q) is float uniform)
+            var (scratch, blockScales) = WeightConversion.UnpackTq(source, data.Span, (long)outFeatures * inFeatures);
+            using IDisposable scratchOwner = scratch;
+            ReadOnlySpan<sbyte> q = scratch.GetSpan();
+            float? uniform = options.RepackToI2S && inFeatures % 128 == 0 ? WeightConversion.UniformScale(blockScales, q) : null;
+            if (uniform is null && source == TernaryFormat.Tq2)
             {
-                return new TernaryLinear(name, TernaryFormat.I2S, WeightConversion.PackI2S(q, outFeatures, inFeatures, owner),
-                    uniform * extra, outFeatures, inFeatures);
+                return new TernaryLinear(name, TernaryFormat.Tq2, data, extra, outFeatures, inFeatures);
             }
 
-            return source == TernaryFormat.Tq2
-                ? new TernaryLinear(name, TernaryFormat.Tq2, data, extra, outFeatures, inFeatures)
+            file.ReleaseTensorPages(t); // repacked: the file's copy is not read again
+            return uniform is float scale
+                ? new TernaryLinear(name, TernaryFormat.I2S, WeightConversion.PackI2S(q, outFeatures, inFeatures, owner), scale * extra, outFeatures, inFeatures)
                 : new TernaryLinear(name, TernaryFormat.Tq2, WeightConversion.PackTq2(q, blockScales, owner), extra, outFeatures, inFeatures);
         }
 
@@ -309,6 +316,7 @@ internal static class GgufModelReader
 
             var values = new float[checked(outFeatures * inFeatures)];
             DecodeRows(t, values);
+            file.ReleaseTensorPages(t);
             var buffer = owner.Track(new NativeBuffer<byte>(values.Length * 4));
             values.CopyTo(MemoryMarshal.Cast<byte, float>(buffer.GetSpan()));
             return new DenseLinear(name, DenseType.F32, buffer.Memory, outFeatures, inFeatures);

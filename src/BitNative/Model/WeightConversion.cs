@@ -62,19 +62,29 @@ internal static class WeightConversion
     }
 
     /// <summary>
-    /// Unpacks TQ1_0 or TQ2_0 blocks into ternary values and one scale per 256-weight block.
+    /// Unpacks TQ1_0 or TQ2_0 blocks into ternary values (a native scratch buffer the caller disposes: a tensor's int8
+    /// copy is 4x its packed size and should not linger in the managed heap after load) and one scale per 256-weight
+    /// block.
     /// </summary>
-    public static (sbyte[] Ternary, float[] BlockScales) UnpackTq(TernaryFormat format, ReadOnlySpan<byte> packed, long count)
+    public static (NativeBuffer<sbyte> Ternary, float[] BlockScales) UnpackTq(TernaryFormat format, ReadOnlySpan<byte> packed, long count)
     {
         if (count > int.MaxValue)
         {
             throw new InvalidDataException($"{count} weights are too many for one tensor.");
         }
 
-        var q = new sbyte[count];
-        var scales = new float[count / 256];
-        WeightPacker.Unpack(format, packed, q, scales);
-        return (q, scales);
+        var q = new NativeBuffer<sbyte>((int)count);
+        try
+        {
+            var scales = new float[count / 256];
+            WeightPacker.Unpack(format, packed, q.GetSpan(), scales);
+            return (q, scales);
+        }
+        catch
+        {
+            ((IDisposable)q).Dispose();
+            throw;
+        }
     }
 
     /// <summary>The common scale of all blocks, or null when they differ (then the TQ2 kernel keeps per-block scales).</summary>

@@ -127,6 +127,16 @@ public sealed class GgufFile : IDisposable
         return _source.GetMemory(tensor.FileOffset, (int)tensor.ByteSize);
     }
 
+    /// <summary>
+    /// Drops a tensor's file pages from the process's resident memory once the model has converted it (repacked, or
+    /// quantized to another type) and reads only its own copy: the peak resident memory then holds one copy, not two.
+    /// </summary>
+    internal void ReleaseTensorPages(GgufTensorInfo tensor)
+    {
+        _ = GetTensorData(tensor); // ownership and size checks
+        _source.ReleasePages(tensor.FileOffset, tensor.ByteSize);
+    }
+
     /// <summary>The bytes of the named tensor as stored, without copying.</summary>
     /// <param name="name">The tensor name.</param>
     /// <exception cref="BitNativeFormatException">The tensor is missing or 2 GiB or larger.</exception>

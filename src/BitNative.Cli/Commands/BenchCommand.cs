@@ -28,7 +28,7 @@ internal static class BenchCommand
         var threads = new Option<string>("--threads", "-t") { Description = "Comma-separated thread counts", DefaultValueFactory = _ => "1" };
         var repetitions = new Option<int>("--repetitions", "-r") { Description = "Repetitions per thread count (median reported)", DefaultValueFactory = _ => 3 };
         var context = CliOptions.Context();
-        context.Description = "KV-cache positions (default: prompt + gen + 1, at least 64); e.g. 4096 to measure memory at a long context";
+        context.Description = "KV-cache positions (default: prompt + gen + 1, at least 64); the cache is allocated whole, but only the positions -p and -n fill become resident";
         var head = CliOptions.Head();
         var kernel = CliOptions.Kernel();
         var activations = CliOptions.Activations();
@@ -143,7 +143,7 @@ internal static class BenchCommand
     {
         Console.Out.WriteLine(
             $"{Path.GetFileName(path)} ({Reporting.Mib(modelBytes)}) | {facts.Isa} | kernel {facts.Kernel}, act int{facts.ActivationBits}, " +
-            $"head {facts.HeadPrecision} | threads {run.Threads} | ctx {run.ContextLength} | " +
+            $"head {facts.HeadPrecision} | threads {run.Threads} | ctx {run.ContextLength} (KV cache {Reporting.Mib(run.KvCacheBytes)}) | " +
             $"weights read per token {Reporting.Mib(facts.WeightsBytesPerToken)}");
         if (run.Prefill is { } prefill)
         {

@@ -77,6 +77,7 @@ internal static class BenchRunner
         var run = new BenchRun(
             threads,
             model.ContextLength,
+            2L * 2 * model.Config.BlockCount * model.ContextLength * model.Config.KvDim, // K and V, fp16
             prefill.Count > 0 ? BenchSamples.Of(prefill) : null,
             BenchSamples.Of(decode),
             BenchStatistics.Median(decode.Select(tokensPerSecond => 1000.0 / tokensPerSecond)),

@@ -32,6 +32,8 @@ public sealed class BenchCliTests(TinyModelFixture fixture) : IClassFixture<Tiny
         foreach (JsonElement run in runs)
         {
             Assert.Equal(64, run.GetProperty("contextLength").GetInt32());
+            BitNative.Model.ModelConfig c = fixture.Model.Config;
+            Assert.Equal(2L * 2 * c.BlockCount * 64 * c.KvDim, run.GetProperty("kvCacheBytes").GetInt64());
             foreach (string phase in new[] { "prefill", "decode" })
             {
                 JsonElement s = run.GetProperty(phase);

@@ -42,6 +42,11 @@ internal static class CliOptions
         },
     };
 
+    public static Option<bool> MemoryMap() => new("--mmap")
+    {
+        Description = "Read weights in place from the memory-mapped file (shared page cache, instant load) instead of copying them into huge-page memory (faster decoding)",
+    };
+
     public static Option<string> Kernel() => new("--kernel")
     {
         Description = "Ternary kernels: auto (fastest for this CPU), mad (multiply-add on the file layout) or lut (lookup tables, repacked at load)",

@@ -51,6 +51,7 @@ public sealed class BitNetModel : IDisposable
             OutputHead = options.OutputHead,
             Kernel = kernel,
             ActivationBits = options.ActivationBits,
+            MemoryMapWeights = options.MemoryMapWeights,
         });
         try
         {

@@ -24,6 +24,16 @@ public sealed record ModelOptions
     /// </summary>
     public ActivationBits ActivationBits { get; init; } = ActivationBits.Int8;
 
+    /// <summary>
+    /// True: the kernels read weights stored in their own layout (I2_S, TQ2_0, F16 and Q8_0 heads) in place from the
+    /// memory-mapped file: loading touches nothing, and processes running the same file share its page cache. False
+    /// (default): they are copied once at load into 2 MiB-page memory and the file's pages are released, so the process
+    /// still holds one copy; fewer TLB misses while every weight streams from DRAM each token make decoding faster
+    /// (docs/PERFORMANCE.md). Weights the model converts (TQ1_0, uniform-scale TQ2_0, other head types) are copies either
+    /// way.
+    /// </summary>
+    public bool MemoryMapWeights { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {

@@ -20,9 +20,14 @@
 static int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 #if defined(__linux__)
-/* A 2 MiB-aligned anonymous mapping of round_up(bytes, 2 MiB): map 2 MiB more, trim both ends. */
+/* Bytes of the mapping behind a buffer: whole small pages. The tail beyond the last whole 2 MiB is not
+ * rounded up to a huge page, so it stays in small pages instead of pinning up to 2 MiB of zeros per
+ * tensor (a 2B model has 210 projections). */
+static size_t mapped_bytes(int64_t bytes) { return (size_t)round_up(bytes, (int64_t)sysconf(_SC_PAGESIZE)); }
+
+/* A 2 MiB-aligned anonymous mapping of mapped_bytes(bytes): map 2 MiB more, trim both ends. */
 static void* map_huge(int64_t bytes) {
-    const size_t huge = BN_HUGE_PAGE_BYTES, len = (size_t)round_up(bytes, BN_HUGE_PAGE_BYTES);
+    const size_t huge = BN_HUGE_PAGE_BYTES, len = mapped_bytes(bytes);
     uint8_t* raw = mmap(NULL, len + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return NULL;
     uint8_t* p = (uint8_t*)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
@@ -66,7 +71,7 @@ BN_API void bn_weights_free(void* p, int64_t bytes) {
     if (!p) return;
 #if defined(__linux__)
     if (bytes >= BN_HUGE_PAGE_BYTES) {
-        munmap(p, (size_t)round_up(bytes, BN_HUGE_PAGE_BYTES));
+        munmap(p, mapped_bytes(bytes));
         return;
     }
 #else

@@ -32,12 +32,13 @@ internal static class BenchCommand
         var head = CliOptions.Head();
         var kernel = CliOptions.Kernel();
         var activations = CliOptions.Activations();
+        var mmap = CliOptions.MemoryMap();
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout (progress and --profile go to stderr)" };
         var profile = new Option<bool>("--profile") { Description = "Break one decode step into its parts" };
         var command = new Command("bench", "Measure prefill and decode speed (and, with --profile, where a decode step spends its time)");
         Option[] syntheticOptions = [syntheticWeights, syntheticHead, syntheticArch, syntheticSeed];
         foreach (Option o in new Option[] { model, synthetic }.Concat(syntheticOptions)
-                     .Concat([prompt, generate, threads, repetitions, context, head, kernel, activations, json, profile]))
+                     .Concat([prompt, generate, threads, repetitions, context, head, kernel, activations, mmap, json, profile]))
         {
             command.Options.Add(o);
         }
@@ -88,7 +89,7 @@ internal static class BenchCommand
             var settings = new BenchSettings(p, n, reps, ctx, r.GetValue(head),
                 CliOptions.ParseKernel(r.GetValue(kernel)) ?? TernaryKernel.Auto,
                 CliOptions.ParseActivations(r.GetValue(activations)) ?? ActivationBits.Int8,
-                r.GetValue(profile), asJson ? Console.Error : Console.Out);
+                r.GetValue(mmap), r.GetValue(profile), asJson ? Console.Error : Console.Out);
             long modelBytes = ModelBytes(path);
             var runs = new List<BenchRun>();
             BenchModelFacts? facts = null;

@@ -14,6 +14,7 @@ internal sealed record BenchSettings(
     OutputHeadPrecision Head,
     TernaryKernel Kernel,
     ActivationBits Activations,
+    bool MemoryMapWeights,
     bool Profile,
     TextWriter ProfileOutput);
 
@@ -46,6 +47,7 @@ internal static class BenchRunner
             OutputHead = s.Head,
             Kernel = s.Kernel,
             ActivationBits = s.Activations,
+            MemoryMapWeights = s.MemoryMapWeights,
         });
         using InferenceSession session = model.CreateSession();
         int vocab = model.Config.VocabSize;

@@ -12,6 +12,7 @@ internal sealed class ModelArguments
     public Option<OutputHeadPrecision> Head { get; } = CliOptions.Head();
     public Option<string> Kernel { get; } = CliOptions.Kernel();
     public Option<string> Activations { get; } = CliOptions.Activations();
+    public Option<bool> MemoryMap { get; } = CliOptions.MemoryMap();
 
     public void AddTo(Command command)
     {
@@ -21,6 +22,7 @@ internal sealed class ModelArguments
         command.Options.Add(Head);
         command.Options.Add(Kernel);
         command.Options.Add(Activations);
+        command.Options.Add(MemoryMap);
     }
 
     public (BitNetModel Model, TimeSpan LoadTime) Load(ParseResult r)
@@ -34,6 +36,7 @@ internal sealed class ModelArguments
             OutputHead = r.GetValue(Head),
             Kernel = CliOptions.ParseKernel(r.GetValue(Kernel)) ?? TernaryKernel.Auto,
             ActivationBits = CliOptions.ParseActivations(r.GetValue(Activations)) ?? ActivationBits.Int8,
+            MemoryMapWeights = r.GetValue(MemoryMap),
         });
         return (model, clock.Elapsed);
     }

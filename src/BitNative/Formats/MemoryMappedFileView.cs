@@ -91,6 +91,21 @@ internal sealed unsafe class MemoryMappedFileView : IByteSource
         }
     }
 
+    /// <summary>
+    /// Releases the pages of <paramref name="memory"/> when it is a range of a mapped file (see <see cref="ReleasePages"/>);
+    /// returns false, doing nothing, for any other memory.
+    /// </summary>
+    public static bool TryReleasePages(ReadOnlyMemory<byte> memory)
+    {
+        if (!System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(memory, out MappedRange? range, out int start, out int length))
+        {
+            return false;
+        }
+
+        range.View.ReleasePages(range.Offset + start, length);
+        return true;
+    }
+
     public ReadOnlyMemory<byte> GetMemory(long offset, int length)
     {
         _ = GetSpan(offset, length); // the same checks
@@ -100,6 +115,10 @@ internal sealed unsafe class MemoryMappedFileView : IByteSource
     /// <summary>A range of the mapping as <see cref="Memory{T}"/>; pins nothing (the mapping never moves).</summary>
     private sealed class MappedRange(MemoryMappedFileView view, long offset, int length) : MemoryManager<byte>
     {
+        public MemoryMappedFileView View => view;
+
+        public long Offset => offset;
+
         public override Span<byte> GetSpan()
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref view._disposed) != 0, view);

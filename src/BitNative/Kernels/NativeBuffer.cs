@@ -25,6 +25,22 @@ internal sealed unsafe class NativeBuffer<T> : MemoryManager<T>
 
     public int Length => _length;
 
+    /// <summary>
+    /// Frees the buffer behind <paramref name="memory"/> now when it spans a whole <see cref="NativeBuffer{T}"/> (whose
+    /// owner's later dispose is then a no-op); returns false, doing nothing, for any other memory.
+    /// </summary>
+    public static bool TryFree(ReadOnlyMemory<T> memory)
+    {
+        if (System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(memory, out NativeBuffer<T>? buffer, out int start, out int length)
+            && start == 0 && length == buffer._length)
+        {
+            ((IDisposable)buffer).Dispose();
+            return true;
+        }
+
+        return false;
+    }
+
     public override Span<T> GetSpan()
     {
         ObjectDisposedException.ThrowIf(_pointer == null, this);

@@ -227,14 +227,20 @@ internal static class GgufModelReader
             int d = config.EmbeddingLength, vocab = config.VocabSize;
             GgufTensorInfo t = Get(name, d, vocab);
             OutputHeadPrecision precision = options.OutputHead;
-            ReadOnlyMemory<byte> data = file.GetTensorMemory(t);
-            (Linear head, bool inPlace) = t.Type switch
+            bool inPlace = t.Type switch
             {
-                GgmlType.F16 => (OutputHeads.FromF16(name, data, vocab, d, precision, owner), precision != OutputHeadPrecision.Int8),
-                GgmlType.Q8_0 => (OutputHeads.FromQ8_0(name, data, vocab, d, precision, owner),
-                    precision != OutputHeadPrecision.F16 && d % BlockDecoding.Q8_0Block == 0),
-                GgmlType.F32 when precision == OutputHeadPrecision.Auto => (new DenseLinear(name, DenseType.F32, data, vocab, d), true),
-                _ => (OutputHeads.FromRows(name, new EmbeddingTable(name, CodecOf(t), data, vocab, d).ReadRow, vocab, d, precision, owner), false),
+                GgmlType.F16 => precision != OutputHeadPrecision.Int8,
+                GgmlType.Q8_0 => precision != OutputHeadPrecision.F16 && d % BlockDecoding.Q8_0Block == 0,
+                GgmlType.F32 => precision == OutputHeadPrecision.Auto,
+                _ => false,
+            };
+            ReadOnlyMemory<byte> data = inPlace ? Resident(t) : file.GetTensorMemory(t);
+            Linear head = t.Type switch
+            {
+                GgmlType.F16 => OutputHeads.FromF16(name, data, vocab, d, precision, owner),
+                GgmlType.Q8_0 => OutputHeads.FromQ8_0(name, data, vocab, d, precision, owner),
+                GgmlType.F32 when inPlace => new DenseLinear(name, DenseType.F32, data, vocab, d),
+                _ => OutputHeads.FromRows(name, new EmbeddingTable(name, CodecOf(t), data, vocab, d).ReadRow, vocab, d, precision, owner),
             };
             if (!inPlace)
             {
@@ -242,6 +248,35 @@ internal static class GgufModelReader
             }
 
             return head;
+        }
+
+        /// <summary>
+        /// The bytes of a tensor the kernels read as stored: the mapped file itself with
+        /// <see cref="ModelLoadOptions.MemoryMapWeights"/>, otherwise a copy in weight memory (2 MiB pages where the OS
+        /// has them: fewer TLB misses while the tensor streams from DRAM every token) with the file's pages released, so
+        /// the process still holds one copy.
+        /// </summary>
+        private ReadOnlyMemory<byte> Resident(GgufTensorInfo t)
+        {
+            ReadOnlyMemory<byte> data = file.GetTensorMemory(t);
+            if (options.MemoryMapWeights)
+            {
+                return data;
+            }
+
+            // Chunk by chunk, so the file's pages of a large tensor (a 2B model's F16 head is 626 MiB) never sit beside
+            // the whole copy.
+            const int Chunk = 16 << 20;
+            var copy = owner.Track(new NativeBuffer<byte>(data.Length));
+            Span<byte> target = copy.GetSpan();
+            for (int start = 0; start < data.Length; start += Chunk)
+            {
+                int length = Math.Min(Chunk, data.Length - start);
+                data.Span.Slice(start, length).CopyTo(target.Slice(start, length));
+                file.ReleaseTensorPages(t, start, length);
+            }
+
+            return copy.Memory;
         }
 
         /// <summary>A projection [inFeatures -> outFeatures] with its optional llama.cpp `.scale` factor.</summary>
@@ -264,8 +299,7 @@ internal static class GgufModelReader
             switch (t.Type)
             {
                 case GgmlType.I2_S:
-                    ReadOnlyMemory<byte> i2s = file.GetTensorMemory(t);
-                    return new TernaryLinear(name, TernaryFormat.I2S, i2s, file.GetI2SScale(t) * extra, outFeatures, inFeatures);
+                    return new TernaryLinear(name, TernaryFormat.I2S, Resident(t), file.GetI2SScale(t) * extra, outFeatures, inFeatures);
                 case GgmlType.TQ2_0 or GgmlType.TQ1_0:
                     return TqProjection(t, name, extra, outFeatures, inFeatures);
                 default:
@@ -289,7 +323,7 @@ internal static class GgufModelReader
             ReadOnlyMemory<byte> data = file.GetTensorMemory(t);
             if (source == TernaryFormat.Tq2 && !options.RepackToI2S)
             {
-                return new TernaryLinear(name, TernaryFormat.Tq2, data, extra, outFeatures, inFeatures);
+                return new TernaryLinear(name, TernaryFormat.Tq2, Resident(t), extra, outFeatures, inFeatures);
             }
 
             var (scratch, blockScales) = WeightConversion.UnpackTq(source, data.Span, (long)outFeatures * inFeatures);
@@ -298,7 +332,7 @@ internal static class GgufModelReader
             float? uniform = options.RepackToI2S && inFeatures % 128 == 0 ? WeightConversion.UniformScale(blockScales, q) : null;
             if (uniform is null && source == TernaryFormat.Tq2)
             {
-                return new TernaryLinear(name, TernaryFormat.Tq2, data, extra, outFeatures, inFeatures);
+                return new TernaryLinear(name, TernaryFormat.Tq2, Resident(t), extra, outFeatures, inFeatures);
             }
 
             file.ReleaseTensorPages(t); // repacked: the file's copy is not read again
@@ -311,7 +345,7 @@ internal static class GgufModelReader
         {
             if (t.Type is GgmlType.F16 or GgmlType.F32)
             {
-                return new DenseLinear(name, t.Type == GgmlType.F16 ? DenseType.F16 : DenseType.F32, file.GetTensorMemory(t), outFeatures, inFeatures);
+                return new DenseLinear(name, t.Type == GgmlType.F16 ? DenseType.F16 : DenseType.F32, Resident(t), outFeatures, inFeatures);
             }
 
             var values = new float[checked(outFeatures * inFeatures)];
@@ -370,4 +404,7 @@ internal sealed record ModelLoadOptions
 
     /// <summary>Input precision of the Q/K/V and gate/up projections.</summary>
     public ActivationBits ActivationBits { get; init; } = ActivationBits.Int8;
+
+    /// <summary>Read weights the kernels use as stored from the mapped file instead of copying them (see <see cref="ModelOptions.MemoryMapWeights"/>).</summary>
+    public bool MemoryMapWeights { get; init; }
 }

@@ -42,9 +42,11 @@ internal static class KernelSelection
     /// <summary>
     /// Returns weights whose ternary projections run on <paramref name="kernel"/> (not Auto) with <paramref name="bits"/>
     /// inputs for Q/K/V and gate/up, or <paramref name="weights"/> itself when nothing changes. The result owns the
-    /// original weights (disposing it disposes them) and the repacked buffers.
+    /// original weights (disposing it disposes them) and the repacked buffers. With <paramref name="releaseSources"/> (the
+    /// loader, which never reads the original weights again) each repacked projection's source is let go at once, so the
+    /// peak memory holds one layout; callers that keep using <paramref name="weights"/> pass false.
     /// </summary>
-    public static ModelWeights Apply(ModelWeights weights, TernaryKernel kernel, ActivationBits bits)
+    public static ModelWeights Apply(ModelWeights weights, TernaryKernel kernel, ActivationBits bits, bool releaseSources)
     {
         if (kernel == TernaryKernel.Auto)
         {
@@ -69,7 +71,7 @@ internal static class KernelSelection
                 pool = threads > 1 ? KernelThreadPool.Create(threads) : null;
             }
 
-            Linear Convert(Linear linear, int bitsIn) => linear is TernaryLinear t ? Repack(t, lut, bitsIn, owner, pool) : linear;
+            Linear Convert(Linear linear, int bitsIn) => linear is TernaryLinear t ? Repack(t, lut, bitsIn, owner, pool, releaseSources) : linear;
             var layers = weights.Layers.Select(l => l with
             {
                 Query = Convert(l.Query, inputBits),
@@ -93,6 +95,18 @@ internal static class KernelSelection
         }
     }
 
+    /// <summary>
+    /// Lets go of a projection's weights once they are repacked (only the new layout is read from now on): a buffer the
+    /// loader made is freed, a mapped file's pages leave the resident set. The peak memory then holds one layout.
+    /// </summary>
+    private static void ReleaseSource(ReadOnlyMemory<byte> packed)
+    {
+        if (!NativeBuffer<byte>.TryFree(packed))
+        {
+            Formats.MemoryMappedFileView.TryReleasePages(packed);
+        }
+    }
+
     private static IEnumerable<Linear> Projections(LayerWeights l) => [l.Query, l.Key, l.Value, l.Output, l.Gate, l.Up, l.Down];
 
     /// <summary>
@@ -100,13 +114,19 @@ internal static class KernelSelection
     /// TL1 form and keeps the multiply-add kernels; the loaders turn uniform-scale TQ files into I2_S first); a TL1
     /// projection asked to run multiply-add is unpacked back to I2_S.
     /// </summary>
-    private static TernaryLinear Repack(TernaryLinear t, bool lut, int inputBits, ResourceOwner owner, KernelThreadPool? pool)
+    private static TernaryLinear Repack(TernaryLinear t, bool lut, int inputBits, ResourceOwner owner, KernelThreadPool? pool,
+        bool releaseSources)
     {
         int n = t.OutFeatures, k = t.InFeatures;
         if (lut && !t.UsesLookupTables && t.Format == TernaryFormat.I2S && k % LutMatmul.ColumnBlock == 0)
         {
             var tl1 = owner.Track(new NativeBuffer<byte>(checked((int)LutMatmul.PackedBytes(n, k))));
             LutMatmul.PackI2S(t.Packed.Span, n, k, tl1.GetSpan(), pool);
+            if (releaseSources)
+            {
+                ReleaseSource(t.Packed);
+            }
+
             return TernaryLinear.LookupTable(t.Name, tl1.Memory, t.Scale, n, k, inputBits);
         }
 
@@ -116,6 +136,11 @@ internal static class KernelSelection
             LutMatmul.Unpack(t.Packed.Span, n, k, q);
             var i2s = owner.Track(new NativeBuffer<byte>(checked((int)WeightPacker.PackedBytes(TernaryFormat.I2S, n, k))));
             WeightPacker.Pack(TernaryFormat.I2S, q, 1f, i2s.GetSpan());
+            if (releaseSources)
+            {
+                ReleaseSource(t.Packed);
+            }
+
             return new TernaryLinear(t.Name, TernaryFormat.I2S, i2s.Memory, t.Scale, n, k, inputBits);
         }
 

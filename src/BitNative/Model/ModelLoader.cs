@@ -13,7 +13,7 @@ internal static class ModelLoader
         LoadedModel loaded = Read(path, options);
         try
         {
-            return loaded with { Weights = KernelSelection.Apply(loaded.Weights, options.Kernel, options.ActivationBits) };
+            return loaded with { Weights = KernelSelection.Apply(loaded.Weights, options.Kernel, options.ActivationBits, releaseSources: true) };
         }
         catch
         {

@@ -25,8 +25,8 @@ public sealed class KernelSelectionTests
 
         foreach (ActivationBits bits in new[] { ActivationBits.Int8, ActivationBits.Int4 })
         {
-            ModelWeights mad = KernelSelection.Apply(model.Weights, TernaryKernel.MultiplyAdd, bits);
-            ModelWeights lut = KernelSelection.Apply(model.Weights, TernaryKernel.LookupTable, bits);
+            ModelWeights mad = KernelSelection.Apply(model.Weights, TernaryKernel.MultiplyAdd, bits, releaseSources: false);
+            ModelWeights lut = KernelSelection.Apply(model.Weights, TernaryKernel.LookupTable, bits, releaseSources: false);
             Assert.All(lut.Layers, l => Assert.True(l.Query is TernaryLinear { UsesLookupTables: true }));
             Assert.All(mad.Layers, l => Assert.True(l.Query is TernaryLinear { UsesLookupTables: false }));
 
@@ -41,7 +41,7 @@ public sealed class KernelSelectionTests
     public void Int4GoesToTheAttentionAndFeedForwardInputsOnlyAndChangesTheNumerics()
     {
         TinyModel model = TinyModel.Create(seed: 29, TernaryFormat.I2S);
-        ModelWeights int4 = KernelSelection.Apply(model.Weights, TernaryKernel.LookupTable, ActivationBits.Int4);
+        ModelWeights int4 = KernelSelection.Apply(model.Weights, TernaryKernel.LookupTable, ActivationBits.Int4, releaseSources: false);
         foreach (LayerWeights l in int4.Layers)
         {
             Assert.All(new[] { l.Query, l.Key, l.Value, l.Gate, l.Up }, p => Assert.Equal(4, p.InputBits));
@@ -70,7 +70,8 @@ public sealed class KernelSelectionTests
 
     /// <summary>
     /// Through a model file: I2_S (read in place) and TQ1_0 (repacked to I2_S, then to TL1) load on the lookup-table
-    /// kernels with the multiply-add logits; int4 generates text end to end.
+    /// kernels with the multiply-add logits, copied at load or read in place from the mapped file; int4 generates text end
+    /// to end.
     /// </summary>
     [Theory]
     [InlineData(false)]
@@ -96,6 +97,10 @@ public sealed class KernelSelectionTests
         Assert.Equal(TernaryKernel.MultiplyAdd, madKernel);
         Assert.Equal(TernaryKernel.LookupTable, lutKernel);
         Assert.Equal(mad, lut);
+
+        // Weights read in place from the mapped file, not copied (and released, after a TL1 repack) at load: same logits.
+        Assert.Equal(mad, Logits(new ModelOptions { Threads = 2, Kernel = TernaryKernel.MultiplyAdd, MemoryMapWeights = true }, out _));
+        Assert.Equal(mad, Logits(new ModelOptions { Threads = 2, Kernel = TernaryKernel.LookupTable, MemoryMapWeights = true }, out _));
 
         using BitNetModel int4 = BitNetModel.Load(path, new ModelOptions { Threads = 2, ActivationBits = ActivationBits.Int4 });
         Assert.Equal(ActivationBits.Int4, int4.ActivationBits);

@@ -131,10 +131,16 @@ public sealed class GgufFile : IDisposable
     /// Drops a tensor's file pages from the process's resident memory once the model has converted it (repacked, or
     /// quantized to another type) and reads only its own copy: the peak resident memory then holds one copy, not two.
     /// </summary>
-    internal void ReleaseTensorPages(GgufTensorInfo tensor)
+    internal void ReleaseTensorPages(GgufTensorInfo tensor) => ReleaseTensorPages(tensor, 0, tensor.ByteSize);
+
+    /// <summary>As <see cref="ReleaseTensorPages(GgufTensorInfo)"/> for bytes [start, start + length) of the tensor.</summary>
+    internal void ReleaseTensorPages(GgufTensorInfo tensor, long start, long length)
     {
         _ = GetTensorData(tensor); // ownership and size checks
-        _source.ReleasePages(tensor.FileOffset, tensor.ByteSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, tensor.ByteSize - start);
+        _source.ReleasePages(tensor.FileOffset + start, length);
     }
 
     /// <summary>The bytes of the named tensor as stored, without copying.</summary>

@@ -26,13 +26,14 @@ internal sealed unsafe class NativeBuffer<T> : MemoryManager<T>
     public int Length => _length;
 
     /// <summary>
-    /// Frees the buffer behind <paramref name="memory"/> now when it spans a whole <see cref="NativeBuffer{T}"/> (whose
-    /// owner's later dispose is then a no-op); returns false, doing nothing, for any other memory.
+    /// Frees the buffer behind <paramref name="memory"/> now when it starts at the first element of a
+    /// <see cref="NativeBuffer{T}"/> (a tensor's data, perhaps without its trailer): nothing may read any part of that
+    /// buffer again, and its owner's later dispose is a no-op. Returns false, doing nothing, for any other memory.
     /// </summary>
     public static bool TryFree(ReadOnlyMemory<T> memory)
     {
-        if (System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(memory, out NativeBuffer<T>? buffer, out int start, out int length)
-            && start == 0 && length == buffer._length)
+        if (System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(memory, out NativeBuffer<T>? buffer, out int start, out _)
+            && start == 0)
         {
             ((IDisposable)buffer).Dispose();
             return true;

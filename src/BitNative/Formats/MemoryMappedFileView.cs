@@ -106,6 +106,27 @@ internal sealed unsafe class MemoryMappedFileView : IByteSource
         return true;
     }
 
+    /// <summary>
+    /// After a read of <paramref name="memory"/> (a slice of a range from <see cref="GetMemory"/>), releases the
+    /// 64 KiB-aligned window of pages around it, clipped to that range: the window a page fault maps at once ("fault
+    /// around"), so sparse lookups (token embeddings) leave nothing resident. Returns false, doing nothing, for other
+    /// memory.
+    /// </summary>
+    public static bool TryReleaseFaultAround(ReadOnlyMemory<byte> memory)
+    {
+        const long Window = 64 << 10;
+        if (!System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(memory, out MappedRange? range, out int start, out int length))
+        {
+            return false;
+        }
+
+        long begin = range.Offset + start, end = begin + length;
+        long windowBegin = Math.Max(range.Offset, begin & ~(Window - 1));
+        long windowEnd = Math.Min(range.Offset + range.Length, (end + Window - 1) & ~(Window - 1));
+        range.View.ReleasePages(windowBegin, windowEnd - windowBegin);
+        return true;
+    }
+
     public ReadOnlyMemory<byte> GetMemory(long offset, int length)
     {
         _ = GetSpan(offset, length); // the same checks
@@ -118,6 +139,8 @@ internal sealed unsafe class MemoryMappedFileView : IByteSource
         public MemoryMappedFileView View => view;
 
         public long Offset => offset;
+
+        public int Length => length;
 
         public override Span<byte> GetSpan()
         {

@@ -85,6 +85,12 @@ internal sealed class EmbeddingTable
 
     public ReadOnlyMemory<byte> Data => _data;
 
+    /// <summary>
+    /// When the table is a range of a mapped file: release the pages around each row after reading it (see
+    /// <see cref="Formats.MemoryMappedFileView.TryReleaseFaultAround"/>), so token lookups do not grow the resident set.
+    /// </summary>
+    public bool ReleasesReadRows { get; init; }
+
     /// <summary>Decodes row <paramref name="row"/> (a token id) into <paramref name="destination"/>.</summary>
     public void ReadRow(int row, Span<float> destination)
     {
@@ -94,5 +100,9 @@ internal sealed class EmbeddingTable
         }
 
         Codec.Decode(_data.Span.Slice((int)(row * _rowBytes), (int)_rowBytes), destination[..Columns]);
+        if (ReleasesReadRows)
+        {
+            Formats.MemoryMappedFileView.TryReleaseFaultAround(_data.Slice((int)(row * _rowBytes), (int)_rowBytes));
+        }
     }
 }

@@ -16,6 +16,7 @@
  * Loop order as on x86 (matmul-tl1-q8-avx2.c): one activation row goes tile by tile over the whole
  * k; a batch runs chunks for groups of 8 tiles and 4 rows. */
 #include "lut-arm.h"
+#include "../lut-walk.h"
 
 #define UNITS_PER_WIDEN 3
 #define UNITS_PER_CHUNK 60
@@ -27,7 +28,8 @@
 
 /* dots[32] (the tile's rows in order) += units [0, units) (<= UNITS_PER_CHUNK) of one tile (codes w)
  * against one activation row's tables for the same units (tab, 64 bytes per unit). */
-static void chunk(const uint8_t* w, const int8_t* tab, int32_t units, int32_t* dots, const uint8_t* pf) {
+static void chunk(const uint8_t* w, const uint8_t* tables, int32_t units, int32_t* dots, const uint8_t* pf) {
+    const int8_t* tab = (const int8_t*)tables; /* this ISA's table entries are signed */
     const uint8x16_t nibble = vdupq_n_u8(15);
     const int8x16_t sixteen = vdupq_n_s8(16);
     int16x8_t acc16[4] = {vdupq_n_s16(0), vdupq_n_s16(0), vdupq_n_s16(0), vdupq_n_s16(0)};
@@ -69,33 +71,5 @@ static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t
 }
 
 void bn_matmul_tl1_q8__neon(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
-    const int32_t k = a->k, units = k / 4;
-    const int32_t n_chunks = (units + UNITS_PER_CHUNK - 1) / UNITS_PER_CHUNK; /* equal chunks <= UNITS_PER_CHUNK */
-    const int64_t tile_bytes = BN_TL1_TILE_BYTES(k);
-    const int8_t* tables = (const int8_t*)a->tables;
-    const int32_t group = a->m == 1 ? GEMV_TILE_GROUP : TILE_GROUP;
-    int32_t dots[TILE_GROUP][ROW_BLOCK][BN_LUT_ROW_TILE];
-    for (int32_t g0 = tile_begin; g0 < tile_end; g0 += group) {
-        const int32_t g1 = tile_end - g0 < group ? tile_end : g0 + group;
-        for (int32_t r0 = 0; r0 < a->m; r0 += ROW_BLOCK) {
-            const int32_t r1 = a->m - r0 < ROW_BLOCK ? a->m : r0 + ROW_BLOCK;
-            for (int32_t t = g0; t < g1; t++)
-                for (int32_t r = r0; r < r1; r++) memset(dots[t - g0][r - r0], 0, sizeof dots[0][0]);
-            for (int32_t c = 0; c < n_chunks; c++) {
-                const int32_t u0 = bn_lut_chunk_start(units, n_chunks, c, 1);
-                const int32_t cu = bn_lut_chunk_start(units, n_chunks, c + 1, 1) - u0;
-                for (int32_t t = g0; t < g1; t++) {
-                    const uint8_t* w = a->w + t * tile_bytes + (int64_t)u0 * 32;
-                    const uint8_t* next = c + 1 < n_chunks ? w + (int64_t)cu * 32
-                                          : t + group < tile_end      ? a->w + (t + group) * tile_bytes
-                                                                      : w;
-                    for (int32_t r = r0; r < r1; r++)
-                        chunk(w, tables + r * a->table_bytes + (int64_t)u0 * 64, cu, dots[t - g0][r - r0],
-                              r == r0 ? next : w);
-                }
-            }
-            for (int32_t t = g0; t < g1; t++)
-                for (int32_t r = r0; r < r1; r++) store_rows(a, t, r, dots[t - g0][r - r0]);
-        }
-    }
+    bn_tl1_walk(a, tile_begin, tile_end, UNITS_PER_CHUNK, 1, 64, BN_LUT_ROW_TILE, GEMV_TILE_GROUP, TILE_GROUP, ROW_BLOCK, chunk, store_rows);
 }

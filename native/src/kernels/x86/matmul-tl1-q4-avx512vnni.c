@@ -6,8 +6,8 @@
  * the byte sums of up to seven lookups (<= 224) to int32. A lane gains at most 224 per seven units,
  * <= 32 k / 2 < 2^31. The bias, 16 per pair, comes off at the end: dot = sum - 8 k. */
 #include "lut-x86.h"
+#include "../lut-walk.h"
 
-#include <string.h>
 
 #define UNITS_PER_CHUNK 112
 #define TILE_GROUP 8
@@ -51,43 +51,18 @@ static inline void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, in
     }
 }
 
+/* y of tile t for activation row r from its 128 partial sums. */
+static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* partial) {
+    const int32_t bias = BN_LUT_BIAS * (a->k / 2) /* 16 per pair */;
+    int32_t dots[BN_LUT_ROW_TILE];
+    rows_from_partials(partial, dots);
+    const float scale = a->x_scales[r] * a->w_scale;
+    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
+    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
+    for (int32_t i = 0; i < rows; i++) y[i] = (float)(dots[i] - bias) * scale;
+}
+
+/* Chunks of whole two-unit steps (the kernel consumes units in pairs). */
 void bn_matmul_tl1_q4__avx512vnni(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
-    const int32_t k = a->k, units = k / 4;
-    /* equal chunks of whole two-unit steps, at most UNITS_PER_CHUNK units (even boundaries add at most 1) */
-    const int32_t n_chunks = (units + UNITS_PER_CHUNK - 2) / (UNITS_PER_CHUNK - 1);
-    const int64_t tile_bytes = BN_TL1_TILE_BYTES(k);
-    const int32_t bias = BN_LUT_BIAS * (k / 2); /* 16 per pair */
-    int32_t partial[TILE_GROUP][ROW_BLOCK][128];
-    const int32_t group = a->m == 1 ? GEMV_TILE_GROUP : TILE_GROUP;
-    for (int32_t g0 = tile_begin; g0 < tile_end; g0 += group) {
-        const int32_t g1 = tile_end - g0 < group ? tile_end : g0 + group;
-        for (int32_t r0 = 0; r0 < a->m; r0 += ROW_BLOCK) {
-            const int32_t r1 = a->m - r0 < ROW_BLOCK ? a->m : r0 + ROW_BLOCK;
-            for (int32_t t = g0; t < g1; t++)
-                for (int32_t r = r0; r < r1; r++) memset(partial[t - g0][r - r0], 0, sizeof partial[0][0]);
-            for (int32_t c = 0; c < n_chunks; c++) {
-                const int32_t u0 = bn_lut_chunk_start(units, n_chunks, c, 2);
-                const int32_t cu = bn_lut_chunk_start(units, n_chunks, c + 1, 2) - u0;
-                for (int32_t t = g0; t < g1; t++) {
-                    const uint8_t* w = a->w + t * tile_bytes + (int64_t)u0 * 32;
-                    const uint8_t* next = c + 1 < n_chunks ? w + (int64_t)cu * 32
-                                          : t + group < tile_end      ? a->w + (t + group) * tile_bytes
-                                                                      : w;
-                    for (int32_t r = r0; r < r1; r++)
-                        chunk(w, a->tables + r * a->table_bytes + (int64_t)u0 * 32, cu, partial[t - g0][r - r0],
-                              r == r0 ? next : w);
-                }
-            }
-            for (int32_t t = g0; t < g1; t++)
-                for (int32_t r = r0; r < r1; r++) {
-                    int32_t dots[BN_LUT_ROW_TILE];
-                    rows_from_partials(partial[t - g0][r - r0], dots);
-                    const float scale = a->x_scales[r] * a->w_scale;
-                    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE
-                                                                                      : BN_LUT_ROW_TILE;
-                    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
-                    for (int32_t i = 0; i < rows; i++) y[i] = (float)(dots[i] - bias) * scale;
-                }
-        }
-    }
+    bn_tl1_walk(a, tile_begin, tile_end, UNITS_PER_CHUNK, 2, 32, 128, GEMV_TILE_GROUP, TILE_GROUP, ROW_BLOCK, chunk, store_rows);
 }

@@ -24,8 +24,8 @@
  * prefetchers' streams. A batch uses groups of 8, so each weight is read from memory once per 4
  * rows and each table once per 8 tiles. */
 #include "lut-x86.h"
+#include "../lut-walk.h"
 
-#include <string.h>
 
 #define UNITS_PER_CHUNK 56
 #define TILE_GROUP 8
@@ -92,42 +92,13 @@ static void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* 
 }
 
 /* y for tile t, activation row r, from its 64 partial sums. */
-static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* partial, int32_t bias) {
+static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* partial) {
+    const int32_t bias = (BN_LUT_BIAS * 16 + BN_LUT_BIAS) * (a->k / 2) /* per pair 16 * 16 + 16 */;
     const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
     bn_lut_store_rows_avx2(partial, bias, a->x_scales[r] * a->w_scale, rows,
                            a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE);
 }
 
 void bn_matmul_tl1_q8__avx2(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
-    const int32_t k = a->k, units = k / 4;
-    const int32_t n_chunks = (units + UNITS_PER_CHUNK - 1) / UNITS_PER_CHUNK; /* equal chunks <= UNITS_PER_CHUNK */
-    const int64_t tile_bytes = BN_TL1_TILE_BYTES(k);
-    const int32_t bias = (BN_LUT_BIAS * 16 + BN_LUT_BIAS) * (k / 2); /* per pair 16 * 16 + 16 */
-    int32_t partial[TILE_GROUP][ROW_BLOCK][64];
-    const int32_t group = a->m == 1 ? GEMV_TILE_GROUP : TILE_GROUP;
-    for (int32_t g0 = tile_begin; g0 < tile_end; g0 += group) {
-        const int32_t g1 = tile_end - g0 < group ? tile_end : g0 + group;
-        for (int32_t r0 = 0; r0 < a->m; r0 += ROW_BLOCK) {
-            const int32_t r1 = a->m - r0 < ROW_BLOCK ? a->m : r0 + ROW_BLOCK;
-            for (int32_t t = g0; t < g1; t++)
-                for (int32_t r = r0; r < r1; r++) memset(partial[t - g0][r - r0], 0, sizeof partial[0][0]);
-            for (int32_t c = 0; c < n_chunks; c++) {
-                const int32_t u0 = bn_lut_chunk_start(units, n_chunks, c, 1);
-                const int32_t cu = bn_lut_chunk_start(units, n_chunks, c + 1, 1) - u0;
-                for (int32_t t = g0; t < g1; t++) {
-                    const uint8_t* w = a->w + t * tile_bytes + (int64_t)u0 * 32;
-                    /* the codes this tile needs next: its next chunk, or after its last chunk the first chunk of
-                     * the tile one group ahead (within the range; else the chunk itself, already cached) */
-                    const uint8_t* next = c + 1 < n_chunks ? w + (int64_t)cu * 32
-                                          : t + group < tile_end      ? a->w + (t + group) * tile_bytes
-                                                                      : w;
-                    for (int32_t r = r0; r < r1; r++)
-                        chunk(w, a->tables + r * a->table_bytes + (int64_t)u0 * 64, cu, partial[t - g0][r - r0],
-                              r == r0 ? next : w);
-                }
-            }
-            for (int32_t t = g0; t < g1; t++)
-                for (int32_t r = r0; r < r1; r++) store_rows(a, t, r, partial[t - g0][r - r0], bias);
-        }
-    }
+    bn_tl1_walk(a, tile_begin, tile_end, UNITS_PER_CHUNK, 1, 64, 64, GEMV_TILE_GROUP, TILE_GROUP, ROW_BLOCK, chunk, store_rows);
 }

@@ -45,4 +45,12 @@ BN_ALWAYS_INLINE int8x16_t bn_lut_pair_table_neon(int8x16_t v, const int j) {
     return vmlaq_s8(vmulq_s8(x0, w0), x1, w1);
 }
 
+/* y of tile t for activation row r from its 32 exact row dots (the NEON kernels' epilogue). */
+static inline void bn_lut_store_dots_neon(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* dots) {
+    const float scale = a->x_scales[r] * a->w_scale;
+    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
+    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
+    for (int32_t i = 0; i < rows; i++) y[i] = (float)dots[i] * scale;
+}
+
 #endif

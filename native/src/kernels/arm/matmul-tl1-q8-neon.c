@@ -63,13 +63,7 @@ static void chunk(const uint8_t* w, const uint8_t* tables, int32_t units, int32_
     }
 }
 
-static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* dots) {
-    const float scale = a->x_scales[r] * a->w_scale;
-    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
-    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
-    for (int32_t i = 0; i < rows; i++) y[i] = (float)dots[i] * scale;
-}
-
 void bn_matmul_tl1_q8__neon(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
-    bn_tl1_walk(a, tile_begin, tile_end, UNITS_PER_CHUNK, 1, 64, BN_LUT_ROW_TILE, GEMV_TILE_GROUP, TILE_GROUP, ROW_BLOCK, chunk, store_rows);
+    bn_tl1_walk(a, tile_begin, tile_end, UNITS_PER_CHUNK, 1, 64, BN_LUT_ROW_TILE, GEMV_TILE_GROUP, TILE_GROUP, ROW_BLOCK, chunk,
+                bn_lut_store_dots_neon);
 }

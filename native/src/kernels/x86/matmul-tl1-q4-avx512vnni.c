@@ -8,20 +8,12 @@
 #include "lut-x86.h"
 #include "../lut-walk.h"
 
-
 #define UNITS_PER_CHUNK 112
 #define TILE_GROUP 8
 /* One activation row: groups of 4 tiles (as measured on AVX2: a chunk of tables serves 4 tiles from L1;
  * more interleaved tiles lose the prefetch streams). */
 #define GEMV_TILE_GROUP 4
 #define ROW_BLOCK 4
-
-/* As in the q8 kernel: partial v * 16 + j (v = half * 4 + q) is byte 4 j + q of row half `half`. */
-static void rows_from_partials(const int32_t partial[128], int32_t rows[32]) {
-    for (int i = 0; i < 32; i++) rows[i] = 0;
-    for (int v = 0; v < 8; v++)
-        for (int j = 0; j < 16; j++) rows[16 * (v >> 2) + (4 * j + (v & 3)) % 16] += partial[v * 16 + j];
-}
 
 static inline void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* partial, const uint8_t* pf) {
     const __m512i nibble = _mm512_set1_epi8(15);
@@ -51,15 +43,9 @@ static inline void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, in
     }
 }
 
-/* y of tile t for activation row r from its 128 partial sums. */
+/* y of tile t for activation row r. */
 static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* partial) {
-    const int32_t bias = BN_LUT_BIAS * (a->k / 2) /* 16 per pair */;
-    int32_t dots[BN_LUT_ROW_TILE];
-    rows_from_partials(partial, dots);
-    const float scale = a->x_scales[r] * a->w_scale;
-    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
-    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
-    for (int32_t i = 0; i < rows; i++) y[i] = (float)(dots[i] - bias) * scale;
+    bn_lut_store_partials128(a, t, r, partial, BN_LUT_BIAS * (a->k / 2) /* 16 per pair */);
 }
 
 /* Chunks of whole two-unit steps (the kernel consumes units in pairs). */

@@ -14,21 +14,12 @@
 #include "lut-x86.h"
 #include "../lut-walk.h"
 
-
 #define UNITS_PER_CHUNK 56
 #define TILE_GROUP 8
 /* One activation row: groups of 4 tiles (as measured on AVX2: a chunk of tables serves 4 tiles from L1;
  * more interleaved tiles lose the prefetch streams). */
 #define GEMV_TILE_GROUP 4
 #define ROW_BLOCK 4
-
-/* Partial v * 16 + j (v = half * 4 + q) holds byte b = 4 j + q of row half `half`'s lookups: tile
- * row 16 half + b % 16 (the four 128-bit lanes are four pairs of the same rows). */
-static void rows_from_partials(const int32_t partial[128], int32_t rows[32]) {
-    for (int i = 0; i < 32; i++) rows[i] = 0;
-    for (int v = 0; v < 8; v++)
-        for (int j = 0; j < 16; j++) rows[16 * (v >> 2) + (4 * j + (v & 3)) % 16] += partial[v * 16 + j];
-}
 
 /* partial[128] += two-unit steps [0, units / 2) of one tile (codes w) against one activation row's
  * tables (tab, 128 bytes per step). */
@@ -68,15 +59,9 @@ static inline void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, in
     }
 }
 
-/* y of tile t for activation row r from its 128 partial sums. */
+/* y of tile t for activation row r. */
 static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* partial) {
-    const int32_t bias = (BN_LUT_BIAS * 16 + BN_LUT_BIAS) * (a->k / 2) /* per pair 16 * 16 + 16 */;
-    int32_t dots[BN_LUT_ROW_TILE];
-    rows_from_partials(partial, dots);
-    const float scale = a->x_scales[r] * a->w_scale;
-    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
-    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
-    for (int32_t i = 0; i < rows; i++) y[i] = (float)(dots[i] - bias) * scale;
+    bn_lut_store_partials128(a, t, r, partial, (BN_LUT_BIAS * 16 + BN_LUT_BIAS) * (a->k / 2) /* per pair 16 * 16 + 16 */);
 }
 
 /* Chunks of whole two-unit steps (the kernel consumes units in pairs). */

@@ -15,8 +15,6 @@
 /* Activation rows whose tables exist at once: 16 x 16 k bytes = 1.8 MB for k = 6912. */
 #define BN_LUT_ROWS_PER_PASS 16
 
-static int is_finite(float v) { return v - v == 0.0f; }
-
 /* Tables are read with aligned 32/64-byte loads; every table is a multiple of 64 bytes. */
 static void* aligned_alloc64(size_t bytes) {
 #if defined(_WIN32)
@@ -131,21 +129,9 @@ static bn_status matmul_tl1(const char* name, int is_q4, const uint8_t* w, int64
     if (bn_lut_packed_bytes(n, k, &need_w) != BN_STATUS_OK)
         return bn_fail(BN_STATUS_SHAPE_MISMATCH, "%s: k=%d is not a multiple of the %d-column TL1 block", name, k,
                        BN_LUT_BLOCK);
-    const int64_t need_x = (int64_t)m * k, need_y = (int64_t)m * n;
-    if (w_len < need_w)
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: w_len %lld < %lld bytes of %d x %d TL1 weights (whole 32-row tiles)",
-                       name, (long long)w_len, (long long)need_w, n, k);
-    if (xq_len < need_x || x_scales_len < m || y_len < need_y)
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT,
-                       "%s: m=%d n=%d k=%d needs xq_len >= %lld, x_scales_len >= %d, y_len >= %lld; got %lld, %lld, %lld",
-                       name, m, n, k, (long long)need_x, m, (long long)need_y, (long long)xq_len,
-                       (long long)x_scales_len, (long long)y_len);
-    if ((need_w > 0 && !w) || (need_x > 0 && !xq) || (m > 0 && !x_scales) || (need_y > 0 && !y))
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: NULL buffer", name);
-    if (!is_finite(w_scale)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: w_scale is not finite", name);
-    for (int32_t r = 0; r < m; r++)
-        if (!is_finite(x_scales[r]))
-            return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: x_scales[%d] is not finite", name, r);
+    const bn_status bad = bn_check_matmul_args(name, w, w_len, need_w, w_scale, xq, xq_len, x_scales, x_scales_len, n, k,
+                                               m, y, y_len);
+    if (bad != BN_STATUS_OK) return bad;
     const bn_lut_kernels* lk = bn_lut_kernels_for_isa(bn_get_isa());
     if (!lk) return bn_fail(BN_STATUS_INTERNAL, "%s: no LUT kernels for the active ISA", name);
     return bn_lut_matmul_run(lk, is_q4, w, w_scale, xq, x_scales, n, k, m, y, pool);

@@ -21,20 +21,13 @@ static void matmul_rows(const void* ctx, int32_t begin, int32_t end) {
 
 static int is_finite(float v) { return v - v == 0.0f; }
 
-static bn_status matmul(const char* name, bn_wtype wtype, const uint8_t* w, int64_t w_len, float w_scale,
-                        const int8_t* xq, int64_t xq_len, const float* x_scales, int64_t x_scales_len, int32_t n,
-                        int32_t k, int32_t m, float* y, int64_t y_len, bn_threadpool* pool) {
-    if (n < 0 || k < 0 || m < 0)
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: negative shape n=%d k=%d m=%d", name, n, k, m);
-    if (k > BN_MAX_K) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: k=%d exceeds the limit %d", name, k, BN_MAX_K);
-    int64_t row_bytes;
-    if (bn_wtype_row_bytes(wtype, 1, k, &row_bytes) != BN_STATUS_OK)
-        return bn_fail(BN_STATUS_SHAPE_MISMATCH, "%s: k=%d is not a multiple of the %s block", name, k,
-                       wtype == BN_WTYPE_I2S ? "128-weight I2S" : "256-weight TQ");
-    int64_t need_w = row_bytes * n, need_x = (int64_t)m * k, need_y = (int64_t)m * n;
+bn_status bn_check_matmul_args(const char* name, const uint8_t* w, int64_t w_len, int64_t need_w, float w_scale,
+                               const int8_t* xq, int64_t xq_len, const float* x_scales, int64_t x_scales_len,
+                               int32_t n, int32_t k, int32_t m, const float* y, int64_t y_len) {
+    const int64_t need_x = (int64_t)m * k, need_y = (int64_t)m * n;
     if (w_len < need_w)
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: w_len %lld < %d rows x %lld bytes", name, (long long)w_len, n,
-                       (long long)row_bytes);
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: w_len %lld < %lld bytes of %d x %d weights", name,
+                       (long long)w_len, (long long)need_w, n, k);
     if (xq_len < need_x || x_scales_len < m || y_len < need_y)
         return bn_fail(BN_STATUS_INVALID_ARGUMENT,
                        "%s: m=%d n=%d k=%d needs xq_len >= %lld, x_scales_len >= %d, y_len >= %lld; got %lld, %lld, %lld",
@@ -47,6 +40,22 @@ static bn_status matmul(const char* name, bn_wtype wtype, const uint8_t* w, int6
     for (int32_t r = 0; r < m; r++)
         if (!is_finite(x_scales[r]))
             return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: x_scales[%d] is not finite", name, r);
+    return BN_STATUS_OK;
+}
+
+static bn_status matmul(const char* name, bn_wtype wtype, const uint8_t* w, int64_t w_len, float w_scale,
+                        const int8_t* xq, int64_t xq_len, const float* x_scales, int64_t x_scales_len, int32_t n,
+                        int32_t k, int32_t m, float* y, int64_t y_len, bn_threadpool* pool) {
+    if (n < 0 || k < 0 || m < 0)
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: negative shape n=%d k=%d m=%d", name, n, k, m);
+    if (k > BN_MAX_K) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: k=%d exceeds the limit %d", name, k, BN_MAX_K);
+    int64_t row_bytes;
+    if (bn_wtype_row_bytes(wtype, 1, k, &row_bytes) != BN_STATUS_OK)
+        return bn_fail(BN_STATUS_SHAPE_MISMATCH, "%s: k=%d is not a multiple of the %s block", name, k,
+                       wtype == BN_WTYPE_I2S ? "128-weight I2S" : "256-weight TQ");
+    const bn_status bad = bn_check_matmul_args(name, w, w_len, row_bytes * n, w_scale, xq, xq_len, x_scales, x_scales_len,
+                                               n, k, m, y, y_len);
+    if (bad != BN_STATUS_OK) return bad;
     if (n == 0 || m == 0) return BN_STATUS_OK;
 
     const bn_kernels* kern = bn_active_kernels();

@@ -21,6 +21,16 @@ bn_status bn_fail(bn_status status, const char* fmt, ...)
 /* Clears the thread-local error detail (entry points call it on success paths that matter). */
 void bn_clear_error(void);
 
+/* ---- shared argument checks ---------------------------------------------------------------- */
+
+/* The checks every ternary matmul entry point makes on its activations, scales and output for an
+ * m x k by n x k product, and on w once the caller knows need_w: lengths, NULL only where nothing
+ * is needed (a .NET `fixed` over an empty span is NULL), finite scales. Returns BN_STATUS_OK or the
+ * failure, with a message naming the function. */
+bn_status bn_check_matmul_args(const char* name, const uint8_t* w, int64_t w_len, int64_t need_w, float w_scale,
+                               const int8_t* xq, int64_t xq_len, const float* x_scales, int64_t x_scales_len,
+                               int32_t n, int32_t k, int32_t m, const float* y, int64_t y_len);
+
 /* ---- fp16 --------------------------------------------------------------------------------- */
 
 /* Exact IEEE binary16 <-> binary32 conversion; to-half rounds to nearest even like F16C. */

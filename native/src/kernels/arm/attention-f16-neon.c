@@ -31,7 +31,7 @@ static inline float score_tail(const heads_ctx* c, int g, const uint16_t* kp, fl
 /* The cache rows a few positions ahead, keys and values, for this KV head (its fp16 values span a
  * few lines within rows kv_dim apart, a stride hardware prefetchers follow poorly). */
 #define PREFETCH_AHEAD 8
-static inline void prefetch_rows(const heads_ctx* c, int32_t p, int32_t count) {
+static inline __attribute__((always_inline)) void prefetch_rows(const heads_ctx* c, int32_t p, int32_t count) {
     for (int32_t i = 0; i < count && p + i < c->seen; i++) {
         const char* k = (const char*)(c->keys + (int64_t)(p + i) * c->kv_dim);
         const char* v = (const char*)(c->values + (int64_t)(p + i) * c->kv_dim);

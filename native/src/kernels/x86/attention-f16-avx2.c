@@ -42,7 +42,7 @@ static inline __m128 hsum2_ps(__m256 a, __m256 b) {
 /* The cache rows a few positions ahead, keys and values, for this KV head (its head_dim fp16 values
  * span 1-4 lines within rows kv_dim apart, a stride the hardware prefetchers do not follow well). */
 #define PREFETCH_AHEAD 8
-static inline void prefetch_rows(const heads_ctx* c, int32_t p, int32_t count) {
+static inline __attribute__((always_inline)) void prefetch_rows(const heads_ctx* c, int32_t p, int32_t count) {
     for (int32_t i = 0; i < count && p + i < c->seen; i++) {
         const char* k = (const char*)(c->keys + (int64_t)(p + i) * c->kv_dim);
         const char* v = (const char*)(c->values + (int64_t)(p + i) * c->kv_dim);

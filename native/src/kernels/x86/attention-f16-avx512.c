@@ -35,7 +35,7 @@ static inline float score_tail(const heads_ctx* c, int g, const uint16_t* kp, fl
 
 /* The cache rows a few positions ahead (see attention-f16-avx2.c). */
 #define PREFETCH_AHEAD 8
-static inline void prefetch_rows(const heads_ctx* c, int32_t p, int32_t count) {
+static inline __attribute__((always_inline)) void prefetch_rows(const heads_ctx* c, int32_t p, int32_t count) {
     for (int32_t i = 0; i < count && p + i < c->seen; i++) {
         const char* k = (const char*)(c->keys + (int64_t)(p + i) * c->kv_dim);
         const char* v = (const char*)(c->values + (int64_t)(p + i) * c->kv_dim);

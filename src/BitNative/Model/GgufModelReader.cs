@@ -225,8 +225,9 @@ internal static class GgufModelReader
         }
 
         /// <summary>
-        /// The output head in the precision the options ask for: F16 and Q8_0 read in place when they match it, F32 in place
-        /// as F32 unless 8 bits are asked for, other encodings converted once (see <see cref="OutputHeads"/>).
+        /// The output head in the precision the options ask for: F16 and Q8_0 kept as stored when they match it, F32 as F32
+        /// unless 8 bits are asked for (those through <see cref="Resident"/>), other encodings converted once (see
+        /// <see cref="OutputHeads"/>).
         /// </summary>
         public Linear Head(string name)
         {

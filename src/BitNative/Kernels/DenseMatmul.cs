@@ -63,10 +63,7 @@ public static unsafe class DenseMatmul
             throw new ArgumentException($"k = {k} is not a multiple of the {Q8_0BlockValues}-weight Q8_0 block.", nameof(k));
         }
 
-        Shapes.Require(weights.Length, Q8_0Bytes(n, k), nameof(weights));
-        Shapes.Require(xq.Length, (long)m * k, nameof(xq));
-        Shapes.Require(xScales.Length, m, nameof(xScales));
-        Shapes.Require(y.Length, (long)m * n, nameof(y));
+        Shapes.RequireMatmul(weights.Length, Q8_0Bytes(n, k), xq.Length, xScales.Length, y.Length, n, k, m);
         using var lease = KernelThreadPool.Acquire(pool);
         fixed (byte* w = weights)
         fixed (sbyte* xp = xq)

@@ -51,10 +51,7 @@ public static unsafe class TernaryMatmul
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         long weightBytes = WeightPacker.PackedBytes(format, n, k);
-        Shapes.Require(weights.Length, weightBytes, nameof(weights));
-        Shapes.Require(xq.Length, (long)m * k, nameof(xq));
-        Shapes.Require(xScales.Length, m, nameof(xScales));
-        Shapes.Require(y.Length, (long)m * n, nameof(y));
+        Shapes.RequireMatmul(weights.Length, weightBytes, xq.Length, xScales.Length, y.Length, n, k, m);
         using var lease = KernelThreadPool.Acquire(pool);
         fixed (byte* w = weights)
         fixed (sbyte* x = xq)

@@ -7,20 +7,12 @@
  * registers for 8 heads). Rounding differs from the reference by the lane-wise FMA sums, the
  * online rescaling and the polynomial exp (tolerance in bitnative.h). */
 #include "arm-decode.h"
+#include "../attention-walk.h"
 
 #define CHUNK 32
-#define MAX_G 8
+#define MAX_G BN_ATTENTION_MAX_G
 
-typedef struct heads_ctx {
-    const float* q[MAX_G];
-    float* out[MAX_G];
-    const uint16_t* keys;
-    const uint16_t* values;
-    int32_t kv_dim;
-    int32_t hd;
-    int32_t seen;
-    float scale;
-} heads_ctx;
+typedef bn_heads_ctx heads_ctx;
 
 /* A score from the sum of the head's 8-dimension blocks plus its remaining dimensions. */
 static inline float score_tail(const heads_ctx* c, int g, const uint16_t* kp, float sum, int32_t j0) {
@@ -165,20 +157,5 @@ static void attend(const heads_ctx* c, int G) {
 }
 
 void bn_attention_f16__neon(const bn_attention_args* a, int32_t u_begin, int32_t u_end) {
-    const int32_t hd = a->head_dim, kv_dim = a->n_kv_heads * hd, q_dim = a->n_heads * hd;
-    const int32_t group = a->n_heads / a->n_kv_heads, parts = group / a->heads_per_unit;
-    for (int32_t u = u_begin; u < u_end; u++) {
-        const int32_t t = u / (a->n_kv_heads * parts), kvh = (u / parts) % a->n_kv_heads, part = u % parts;
-        heads_ctx c = {.keys = a->k_cache + (int64_t)kvh * hd, .values = a->v_cache + (int64_t)kvh * hd,
-                       .kv_dim = kv_dim, .hd = hd, .seen = a->position + t + 1, .scale = a->scale};
-        const int32_t h_first = kvh * group + part * a->heads_per_unit;
-        for (int32_t g0 = 0; g0 < a->heads_per_unit; g0 += MAX_G) {
-            const int G = a->heads_per_unit - g0 < MAX_G ? a->heads_per_unit - g0 : MAX_G;
-            for (int g = 0; g < G; g++) {
-                c.q[g] = a->q + (int64_t)t * q_dim + (int64_t)(h_first + g0 + g) * hd;
-                c.out[g] = a->out + (int64_t)t * q_dim + (int64_t)(h_first + g0 + g) * hd;
-            }
-            attend(&c, G);
-        }
-    }
+    bn_attention_walk(a, u_begin, u_end, attend);
 }

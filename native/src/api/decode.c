@@ -39,32 +39,16 @@ static void norm_rows(const void* ctx, int32_t begin, int32_t end) {
  * batch is split. */
 static int32_t row_grain(int32_t m) { return m >= 8 ? 1 : m; }
 
-static int is_finite(float v) { return v - v == 0.0f; }
-
 static bn_status check_rows(const char* name, int32_t m, int32_t k, const float* weight, int64_t weight_len,
                             float eps) {
     if (m < 0 || k < 1) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: m=%d must be >= 0 and k=%d >= 1", name, m, k);
     if (weight_len < k || !weight)
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: weight_len %lld < k=%d (or weight is NULL)", name,
                        (long long)weight_len, k);
-    if (!is_finite(eps) || !(eps > 0.0f))
+    if (!bn_is_finite(eps) || !(eps > 0.0f))
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: eps %g must be positive and finite", name, (double)eps);
     return BN_STATUS_OK;
 }
-
-static bn_status check_buffer(const char* name, const char* what, const void* p, int64_t len, int64_t need) {
-    if (len < need)
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: %s_len %lld < %lld the shape needs", name, what, (long long)len,
-                       (long long)need);
-    if (need > 0 && !p) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: %s is NULL", name, what);
-    return BN_STATUS_OK;
-}
-
-#define CHECK(expr)                                                                                                    \
-    do {                                                                                                               \
-        bn_status st_ = (expr);                                                                                        \
-        if (st_ != BN_STATUS_OK) return st_;                                                                           \
-    } while (0)
 
 static bn_status run_norm(const char* name, norm_task* task, int32_t m, bn_threadpool* pool) {
     atomic_init(&task->bad_row, -1);
@@ -80,10 +64,10 @@ static bn_status run_norm(const char* name, norm_task* task, int32_t m, bn_threa
 BN_API bn_status bn_rmsnorm_f32(const float* x, int64_t x_len, const float* weight, int64_t weight_len, float eps,
                                 int32_t m, int32_t k, float* y, int64_t y_len, bn_threadpool* pool) {
     const char* name = "bn_rmsnorm_f32";
-    CHECK(check_rows(name, m, k, weight, weight_len, eps));
+    BN_CHECK(check_rows(name, m, k, weight, weight_len, eps));
     const int64_t count = (int64_t)m * k;
-    CHECK(check_buffer(name, "x", x, x_len, count));
-    CHECK(check_buffer(name, "y", y, y_len, count));
+    BN_CHECK(bn_check_buffer(name, "x", x, x_len, count));
+    BN_CHECK(bn_check_buffer(name, "y", y, y_len, count));
     norm_task task = {.kern = bn_active_decode_kernels(), .op = 0, .x = x, .w = weight, .eps = eps, .k = k, .y = y};
     return run_norm(name, &task, m, pool);
 }
@@ -91,11 +75,11 @@ BN_API bn_status bn_rmsnorm_f32(const float* x, int64_t x_len, const float* weig
 static bn_status rmsnorm_quant(const char* name, int op, const float* x, int64_t x_len, const float* weight,
                                int64_t weight_len, float eps, int32_t m, int32_t k, int8_t* xq, int64_t xq_len,
                                float* scales, int64_t scales_len, bn_threadpool* pool) {
-    CHECK(check_rows(name, m, k, weight, weight_len, eps));
+    BN_CHECK(check_rows(name, m, k, weight, weight_len, eps));
     const int64_t count = (int64_t)m * k;
-    CHECK(check_buffer(name, "x", x, x_len, count));
-    CHECK(check_buffer(name, "xq", xq, xq_len, count));
-    CHECK(check_buffer(name, "scales", scales, scales_len, m));
+    BN_CHECK(bn_check_buffer(name, "x", x, x_len, count));
+    BN_CHECK(bn_check_buffer(name, "xq", xq, xq_len, count));
+    BN_CHECK(bn_check_buffer(name, "scales", scales, scales_len, m));
     norm_task task = {.kern = bn_active_decode_kernels(), .op = op, .x = x, .w = weight, .eps = eps, .k = k,
                       .xq = xq, .scales = scales};
     return run_norm(name, &task, m, pool);
@@ -139,11 +123,11 @@ BN_API bn_status bn_glu_f32(const float* gate, int64_t gate_len, const float* up
                             int32_t m, int32_t k, float* y, int64_t y_len, bn_threadpool* pool) {
     const char* name = "bn_glu_f32";
     if (m < 0 || k < 0) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: negative shape m=%d k=%d", name, m, k);
-    CHECK(check_activation(name, act));
+    BN_CHECK(check_activation(name, act));
     const int64_t count = (int64_t)m * k;
-    CHECK(check_buffer(name, "gate", gate, gate_len, count));
-    CHECK(check_buffer(name, "up", up, up_len, count));
-    CHECK(check_buffer(name, "y", y, y_len, count));
+    BN_CHECK(bn_check_buffer(name, "gate", gate, gate_len, count));
+    BN_CHECK(bn_check_buffer(name, "up", up, up_len, count));
+    BN_CHECK(bn_check_buffer(name, "y", y, y_len, count));
     glu_task task = {bn_active_decode_kernels()->glu_f32, gate, up, act, k, y};
     bn_parallel_rows(pool, m, row_grain(m), glu_rows, &task);
     return BN_STATUS_OK;
@@ -153,13 +137,13 @@ BN_API bn_status bn_glu_rmsnorm_q8(float* gate, int64_t gate_len, const float* u
                                    const float* weight, int64_t weight_len, float eps, int32_t m, int32_t k, int8_t* xq,
                                    int64_t xq_len, float* scales, int64_t scales_len, bn_threadpool* pool) {
     const char* name = "bn_glu_rmsnorm_q8";
-    CHECK(check_rows(name, m, k, weight, weight_len, eps));
-    CHECK(check_activation(name, act));
+    BN_CHECK(check_rows(name, m, k, weight, weight_len, eps));
+    BN_CHECK(check_activation(name, act));
     const int64_t count = (int64_t)m * k;
-    CHECK(check_buffer(name, "gate", gate, gate_len, count));
-    CHECK(check_buffer(name, "up", up, up_len, count));
-    CHECK(check_buffer(name, "xq", xq, xq_len, count));
-    CHECK(check_buffer(name, "scales", scales, scales_len, m));
+    BN_CHECK(bn_check_buffer(name, "gate", gate, gate_len, count));
+    BN_CHECK(bn_check_buffer(name, "up", up, up_len, count));
+    BN_CHECK(bn_check_buffer(name, "xq", xq, xq_len, count));
+    BN_CHECK(bn_check_buffer(name, "scales", scales, scales_len, m));
     norm_task task = {.kern = bn_active_decode_kernels(), .op = 3, .gate = gate, .up = up, .act = act, .w = weight,
                       .eps = eps, .k = k, .xq = xq, .scales = scales};
     return run_norm(name, &task, m, pool);
@@ -180,10 +164,10 @@ static bn_status check_rope_shape(const char* name, int32_t position, int32_t m,
 BN_API bn_status bn_rope_table(int32_t position, int32_t m, int32_t rope_dims, float freq_base, float* table,
                                int64_t table_len) {
     const char* name = "bn_rope_table";
-    CHECK(check_rope_shape(name, position, m, rope_dims));
-    if (!is_finite(freq_base) || !(freq_base > 1.0f))
+    BN_CHECK(check_rope_shape(name, position, m, rope_dims));
+    if (!bn_is_finite(freq_base) || !(freq_base > 1.0f))
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: freq_base %g must be finite and > 1", name, (double)freq_base);
-    CHECK(check_buffer(name, "table", table, table_len, (int64_t)m * rope_dims));
+    BN_CHECK(bn_check_buffer(name, "table", table, table_len, (int64_t)m * rope_dims));
     /* Not dispatched: 64 cosines and sines per token, once per forward pass (every layer reuses the
      * table). Double precision keeps the angle exact enough at long positions, where a float
      * product p * theta would already be off by ~p * 2^-24 radians. */
@@ -225,20 +209,20 @@ BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t
                                 uint16_t* k_cache, int64_t k_cache_len, uint16_t* v_cache, int64_t v_cache_len,
                                 bn_threadpool* pool) {
     const char* name = "bn_rope_kv_f16";
-    CHECK(check_rope_shape(name, position, m, rope_dims));
-    CHECK(check_heads(name, n_heads, n_kv_heads, head_dim));
+    BN_CHECK(check_rope_shape(name, position, m, rope_dims));
+    BN_CHECK(check_heads(name, n_heads, n_kv_heads, head_dim));
     if (rope_dims > head_dim)
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: rope_dims=%d exceeds head_dim=%d", name, rope_dims, head_dim);
     if (style != BN_ROPE_NEOX && style != BN_ROPE_INTERLEAVED)
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: %d is not a bn_rope_style value", name, (int)style);
     const int64_t q_dim = (int64_t)n_heads * head_dim, kv_dim = (int64_t)n_kv_heads * head_dim;
-    CHECK(check_buffer(name, "q", q, q_len, m * q_dim));
-    CHECK(check_buffer(name, "k", k, k_len, m * kv_dim));
-    CHECK(check_buffer(name, "v", v, v_len, m * kv_dim));
-    CHECK(check_buffer(name, "table", table, table_len, (int64_t)m * rope_dims));
+    BN_CHECK(bn_check_buffer(name, "q", q, q_len, m * q_dim));
+    BN_CHECK(bn_check_buffer(name, "k", k, k_len, m * kv_dim));
+    BN_CHECK(bn_check_buffer(name, "v", v, v_len, m * kv_dim));
+    BN_CHECK(bn_check_buffer(name, "table", table, table_len, (int64_t)m * rope_dims));
     const int64_t cache_need = ((int64_t)position + m) * kv_dim;
-    CHECK(check_buffer(name, "k_cache", k_cache, k_cache_len, cache_need));
-    CHECK(check_buffer(name, "v_cache", v_cache, v_cache_len, cache_need));
+    BN_CHECK(bn_check_buffer(name, "k_cache", k_cache, k_cache_len, cache_need));
+    BN_CHECK(bn_check_buffer(name, "v_cache", v_cache, v_cache_len, cache_need));
     rope_task task = {bn_active_decode_kernels()->rope_kv_f16,
                       {.q = q, .k = k, .v = v, .table = table, .n_heads = n_heads, .n_kv_heads = n_kv_heads,
                        .head_dim = head_dim, .rope_dims = rope_dims, .style = style, .position = position,
@@ -267,17 +251,17 @@ BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t*
     if (m < 0 || position < 0 || (int64_t)position + m > INT32_MAX)
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: m=%d and position=%d must be >= 0 (and their sum fit int32)",
                        name, m, position);
-    CHECK(check_heads(name, n_heads, n_kv_heads, head_dim));
+    BN_CHECK(check_heads(name, n_heads, n_kv_heads, head_dim));
     if (head_dim > BN_ATTENTION_MAX_HEAD_DIM)
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: head_dim=%d exceeds %d", name, head_dim,
                        BN_ATTENTION_MAX_HEAD_DIM);
-    if (!is_finite(scale)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: scale is not finite", name);
+    if (!bn_is_finite(scale)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: scale is not finite", name);
     const int64_t q_dim = (int64_t)n_heads * head_dim, kv_dim = (int64_t)n_kv_heads * head_dim;
-    CHECK(check_buffer(name, "q", q, q_len, m * q_dim));
-    CHECK(check_buffer(name, "out", out, out_len, m * q_dim));
+    BN_CHECK(bn_check_buffer(name, "q", q, q_len, m * q_dim));
+    BN_CHECK(bn_check_buffer(name, "out", out, out_len, m * q_dim));
     const int64_t cache_need = ((int64_t)position + m) * kv_dim;
-    CHECK(check_buffer(name, "k_cache", k_cache, k_cache_len, cache_need));
-    CHECK(check_buffer(name, "v_cache", v_cache, v_cache_len, cache_need));
+    BN_CHECK(bn_check_buffer(name, "k_cache", k_cache, k_cache_len, cache_need));
+    BN_CHECK(bn_check_buffer(name, "v_cache", v_cache, v_cache_len, cache_need));
     if (m == 0) return BN_STATUS_OK;
 
     /* A unit is one token's KV head with all query heads of its group, so each cached key and value

@@ -24,27 +24,13 @@ static bn_status check_shape(const char* name, int32_t n, int32_t k, int32_t m) 
     return BN_STATUS_OK;
 }
 
-static bn_status check_len(const char* name, const char* what, const void* p, int64_t len, int64_t need) {
-    if (len < need)
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: %s_len %lld < %lld the shape needs", name, what, (long long)len,
-                       (long long)need);
-    if (need > 0 && !p) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: %s is NULL", name, what);
-    return BN_STATUS_OK;
-}
-
-#define CHECK(expr)                                                                                                    \
-    do {                                                                                                               \
-        bn_status st_ = (expr);                                                                                        \
-        if (st_ != BN_STATUS_OK) return st_;                                                                           \
-    } while (0)
-
 BN_API bn_status bn_matmul_f16_f32(const uint16_t* w, int64_t w_len, const float* x, int64_t x_len, int32_t n,
                                    int32_t k, int32_t m, float* y, int64_t y_len, bn_threadpool* pool) {
     const char* name = "bn_matmul_f16_f32";
-    CHECK(check_shape(name, n, k, m));
-    CHECK(check_len(name, "w", w, w_len, (int64_t)n * k));
-    CHECK(check_len(name, "x", x, x_len, (int64_t)m * k));
-    CHECK(check_len(name, "y", y, y_len, (int64_t)m * n));
+    BN_CHECK(check_shape(name, n, k, m));
+    BN_CHECK(bn_check_buffer(name, "w", w, w_len, (int64_t)n * k));
+    BN_CHECK(bn_check_buffer(name, "x", x, x_len, (int64_t)m * k));
+    BN_CHECK(bn_check_buffer(name, "y", y, y_len, (int64_t)m * n));
     if (n == 0 || m == 0) return BN_STATUS_OK;
     dense_task task = {bn_active_decode_kernels()->matmul_f16_f32,
                        {.w = (const uint8_t*)w, .row_bytes = 2 * (int64_t)k, .x = x, .n = n, .k = k, .m = m, .y = y}};
@@ -56,14 +42,14 @@ BN_API bn_status bn_matmul_q8_0_q8(const uint8_t* w, int64_t w_len, const int8_t
                                    const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
                                    float* y, int64_t y_len, bn_threadpool* pool) {
     const char* name = "bn_matmul_q8_0_q8";
-    CHECK(check_shape(name, n, k, m));
+    BN_CHECK(check_shape(name, n, k, m));
     if (k % BN_Q8_0_BLOCK != 0)
         return bn_fail(BN_STATUS_SHAPE_MISMATCH, "%s: k=%d is not a multiple of the 32-weight Q8_0 block", name, k);
     const int64_t row_bytes = (int64_t)k / BN_Q8_0_BLOCK * BN_Q8_0_BLOCK_BYTES;
-    CHECK(check_len(name, "w", w, w_len, row_bytes * n));
-    CHECK(check_len(name, "xq", xq, xq_len, (int64_t)m * k));
-    CHECK(check_len(name, "x_scales", x_scales, x_scales_len, m));
-    CHECK(check_len(name, "y", y, y_len, (int64_t)m * n));
+    BN_CHECK(bn_check_buffer(name, "w", w, w_len, row_bytes * n));
+    BN_CHECK(bn_check_buffer(name, "xq", xq, xq_len, (int64_t)m * k));
+    BN_CHECK(bn_check_buffer(name, "x_scales", x_scales, x_scales_len, m));
+    BN_CHECK(bn_check_buffer(name, "y", y, y_len, (int64_t)m * n));
     for (int32_t r = 0; r < m; r++)
         if (!(x_scales[r] - x_scales[r] == 0.0f))
             return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: x_scales[%d] is not finite", name, r);

@@ -19,8 +19,6 @@ static void matmul_rows(const void* ctx, int32_t begin, int32_t end) {
     t->fn(&t->args, begin, end);
 }
 
-static int is_finite(float v) { return v - v == 0.0f; }
-
 bn_status bn_check_matmul_args(const char* name, const uint8_t* w, int64_t w_len, int64_t need_w, float w_scale,
                                const int8_t* xq, int64_t xq_len, const float* x_scales, int64_t x_scales_len,
                                int32_t n, int32_t k, int32_t m, const float* y, int64_t y_len) {
@@ -36,9 +34,9 @@ bn_status bn_check_matmul_args(const char* name, const uint8_t* w, int64_t w_len
     /* Empty buffers may be NULL (a .NET `fixed` over an empty span is); non-empty ones may not. */
     if ((need_w > 0 && !w) || (need_x > 0 && !xq) || (m > 0 && !x_scales) || (need_y > 0 && !y))
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: NULL buffer", name);
-    if (!is_finite(w_scale)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: w_scale is not finite", name);
+    if (!bn_is_finite(w_scale)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: w_scale is not finite", name);
     for (int32_t r = 0; r < m; r++)
-        if (!is_finite(x_scales[r]))
+        if (!bn_is_finite(x_scales[r]))
             return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: x_scales[%d] is not finite", name, r);
     return BN_STATUS_OK;
 }

@@ -23,6 +23,21 @@ void bn_clear_error(void);
 
 /* ---- shared argument checks ---------------------------------------------------------------- */
 
+/* 1 when v is neither NaN nor infinite (v - v is exactly 0 only then). */
+static inline int bn_is_finite(float v) { return v - v == 0.0f; }
+
+/* A buffer of len elements where the shape needs need: too short, or NULL while something is needed
+ * (an empty one may be NULL: a .NET `fixed` over an empty span is), is BN_STATUS_INVALID_ARGUMENT
+ * with a message naming the function (name) and the buffer (what). */
+bn_status bn_check_buffer(const char* name, const char* what, const void* p, int64_t len, int64_t need);
+
+/* Returns from the calling entry point when a check fails. */
+#define BN_CHECK(expr)                                                                                                 \
+    do {                                                                                                               \
+        bn_status bn_check_status_ = (expr);                                                                           \
+        if (bn_check_status_ != BN_STATUS_OK) return bn_check_status_;                                                \
+    } while (0)
+
 /* The checks every ternary matmul entry point makes on its activations, scales and output for an
  * m x k by n x k product, and on w once the caller knows need_w: lengths, NULL only where nothing
  * is needed (a .NET `fixed` over an empty span is NULL), finite scales. Returns BN_STATUS_OK or the

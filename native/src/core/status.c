@@ -16,6 +16,14 @@ bn_status bn_fail(bn_status status, const char* fmt, ...) {
 
 void bn_clear_error(void) { bn_error_text[0] = '\0'; }
 
+bn_status bn_check_buffer(const char* name, const char* what, const void* p, int64_t len, int64_t need) {
+    if (len < need)
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: %s_len %lld < %lld the shape needs", name, what, (long long)len,
+                       (long long)need);
+    if (need > 0 && !p) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: %s is NULL", name, what);
+    return BN_STATUS_OK;
+}
+
 BN_API const char* bn_last_error(void) { return bn_error_text; }
 
 BN_API const char* bn_status_string(bn_status status) {

@@ -3,6 +3,7 @@
  * ST2. Every lane computes the reference's a cos - b sin or a sin + b cos, and FCVTN rounds to
  * nearest even like bn_fp32_to_fp16, so identical bits. */
 #include "arm-decode.h"
+#include "../rope-walk.h"
 
 /* Rotates one head's first rope_dims values in place (k_out NULL), or into fp16 k_out. */
 static void rotate_head(const float* in, float* q_out, uint16_t* k_out, const float* cos_t, const float* sin_t,
@@ -61,22 +62,5 @@ static void store_f16(const float* in, uint16_t* out, int32_t n) {
 }
 
 void bn_rope_kv_f16__neon(const bn_rope_args* a, int32_t t_begin, int32_t t_end) {
-    const int32_t hd = a->head_dim, half = a->rope_dims / 2;
-    const int32_t q_dim = a->n_heads * hd, kv_dim = a->n_kv_heads * hd;
-    for (int32_t t = t_begin; t < t_end; t++) {
-        const float* cos_t = a->table + (int64_t)t * a->rope_dims;
-        const float* sin_t = cos_t + half;
-        float* q = a->q + (int64_t)t * q_dim;
-        for (int32_t h = 0; h < a->n_heads; h++)
-            rotate_head(q + (int64_t)h * hd, q + (int64_t)h * hd, NULL, cos_t, sin_t, a->rope_dims, a->style);
-        const float* k = a->k + (int64_t)t * kv_dim;
-        uint16_t* kc = a->k_cache + (int64_t)(a->position + t) * kv_dim;
-        for (int32_t h = 0; h < a->n_kv_heads; h++) {
-            const float* head = k + (int64_t)h * hd;
-            uint16_t* out = kc + (int64_t)h * hd;
-            rotate_head(head, NULL, out, cos_t, sin_t, a->rope_dims, a->style);
-            store_f16(head + a->rope_dims, out + a->rope_dims, hd - a->rope_dims);
-        }
-        store_f16(a->v + (int64_t)t * kv_dim, a->v_cache + (int64_t)(a->position + t) * kv_dim, kv_dim);
-    }
+    bn_rope_kv_walk(a, t_begin, t_end, rotate_head, store_f16);
 }

@@ -25,6 +25,22 @@ typedef struct bn_heads_ctx {
 /* Computes c->out[g] for g < G (1 <= G <= BN_ATTENTION_MAX_G). */
 typedef void (*bn_attend_fn)(const bn_heads_ctx* c, int G);
 
+/* Defines `static void attend(const bn_heads_ctx* c, int G)` for a kernel's always-inline
+ * attend_g(c, G): each G becomes a compile-time constant, so the per-head register arrays unroll. */
+#define BN_DEFINE_ATTEND(attend_g)                                                                                     \
+    static void attend(const bn_heads_ctx* c, int G) {                                                                 \
+        switch (G) {                                                                                                   \
+        case 1: attend_g(c, 1); break;                                                                                 \
+        case 2: attend_g(c, 2); break;                                                                                 \
+        case 3: attend_g(c, 3); break;                                                                                 \
+        case 4: attend_g(c, 4); break;                                                                                 \
+        case 5: attend_g(c, 5); break;                                                                                 \
+        case 6: attend_g(c, 6); break;                                                                                 \
+        case 7: attend_g(c, 7); break;                                                                                 \
+        default: attend_g(c, 8); break;                                                                                \
+        }                                                                                                              \
+    }
+
 static inline void bn_attention_walk(const bn_attention_args* a, int32_t u_begin, int32_t u_end, bn_attend_fn attend) {
     const int32_t hd = a->head_dim, kv_dim = a->n_kv_heads * hd, q_dim = a->n_heads * hd;
     const int32_t group = a->n_heads / a->n_kv_heads, parts = group / a->heads_per_unit;

@@ -143,18 +143,7 @@ BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G) {
     }
 }
 
-static void attend(const heads_ctx* c, int G) {
-    switch (G) {
-    case 1: attend_g(c, 1); break;
-    case 2: attend_g(c, 2); break;
-    case 3: attend_g(c, 3); break;
-    case 4: attend_g(c, 4); break;
-    case 5: attend_g(c, 5); break;
-    case 6: attend_g(c, 6); break;
-    case 7: attend_g(c, 7); break;
-    default: attend_g(c, 8); break;
-    }
-}
+BN_DEFINE_ATTEND(attend_g)
 
 void bn_attention_f16__neon(const bn_attention_args* a, int32_t u_begin, int32_t u_end) {
     bn_attention_walk(a, u_begin, u_end, attend);

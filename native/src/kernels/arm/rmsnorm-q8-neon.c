@@ -1,21 +1,9 @@
 /* RMSNorm + int8 absmax quantization, NEON, without storing the normalized row (y = (x * r) * w is
  * recomputed by the max and quantize passes, the same bits each time). */
 #include "arm-decode.h"
+#include "../rmsnorm-rows.h"
 
 int32_t bn_rmsnorm_q8__neon(const float* x, const float* w, float eps, int32_t k, int32_t r_begin, int32_t r_end,
                             int8_t* xq, float* scales) {
-    int32_t bad = -1;
-    for (int32_t r = r_begin; r < r_end; r++) {
-        const float* row = x + (int64_t)r * k;
-        int8_t* out = xq + (int64_t)r * k;
-        const float rf = bn_rms_factor(bn_sum_squares_neon(row, k), k, eps);
-        if (rf == 0.0f) {
-            memset(out, 0, (size_t)k);
-            scales[r] = 0.0f;
-            if (bad < 0) bad = r;
-            continue;
-        }
-        scales[r] = bn_quantize_norm_q8_neon(row, rf, w, k, out);
-    }
-    return bad;
+    return bn_rmsnorm_quant_rows(x, w, eps, k, r_begin, r_end, xq, scales, bn_sum_squares_neon, bn_quantize_norm_q8_neon);
 }

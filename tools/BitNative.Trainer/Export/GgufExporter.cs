@@ -67,7 +67,7 @@ internal static class GgufExporter
          .AddUInt32($"{a}.rope.dimension_count", (uint)s.HeadDim)
          .AddFloat32($"{a}.rope.freq_base", s.RopeBase)
          .AddFloat32($"{a}.attention.layer_norm_rms_epsilon", s.NormEps);
-        AddTokenizer(w, tokenizer);
+        GgufTokenizerMetadata.Add(w, tokenizer);
 
         foreach (ParameterTensor t in model.Layout.Tensors)
         {
@@ -150,20 +150,5 @@ internal static class GgufExporter
         }
 
         return bytes;
-    }
-
-    private static void AddTokenizer(GgufWriter w, TokenizerData t)
-    {
-        w.AddString("tokenizer.ggml.model", "gpt2")
-         .AddString("tokenizer.ggml.pre", TokenizerData.Llama3PreTokenizerName)
-         .AddStringArray("tokenizer.ggml.tokens", t.Tokens)
-         .AddArray<int>("tokenizer.ggml.token_type", t.TokenTypes.Select(x => (int)x).ToArray())
-         .AddStringArray("tokenizer.ggml.merges", t.Merges)
-         .AddBool("tokenizer.ggml.add_bos_token", t.AddBos)
-         .AddString("tokenizer.chat_template", t.ChatTemplate ?? ChatFormatter.BitNetTemplate);
-        if (t.BosId is int bos) w.AddUInt32("tokenizer.ggml.bos_token_id", (uint)bos);
-        if (t.EosId is int eos) w.AddUInt32("tokenizer.ggml.eos_token_id", (uint)eos);
-        if (t.EotId is int eot) w.AddUInt32("tokenizer.ggml.eot_token_id", (uint)eot);
-        if ((t.PadId ?? t.EosId) is int pad) w.AddUInt32("tokenizer.ggml.padding_token_id", (uint)pad);
     }
 }

@@ -38,7 +38,7 @@ internal static class SyntheticModelWriter
          .AddUInt32($"{a}.rope.dimension_count", (uint)headDim)
          .AddFloat32($"{a}.rope.freq_base", spec.RopeBase)
          .AddFloat32($"{a}.attention.layer_norm_rms_epsilon", 1e-5f);
-        AddTokenizer(w, tokenizer);
+        GgufTokenizerMetadata.Add(w, tokenizer);
 
         int d = spec.Embedding, f = spec.FeedForward, kv = spec.KvHeads * headDim;
         int tensorIndex = 0;
@@ -77,21 +77,6 @@ internal static class SyntheticModelWriter
         SyntheticWeights.Tq2 => 37,
         _ => 40,
     };
-
-    private static void AddTokenizer(GgufWriter w, TokenizerData t)
-    {
-        w.AddString("tokenizer.ggml.model", "gpt2")
-         .AddString("tokenizer.ggml.pre", "llama-bpe")
-         .AddStringArray("tokenizer.ggml.tokens", t.Tokens)
-         .AddArray<int>("tokenizer.ggml.token_type", t.TokenTypes.Select(x => (int)x).ToArray())
-         .AddStringArray("tokenizer.ggml.merges", t.Merges)
-         .AddBool("tokenizer.ggml.add_bos_token", t.AddBos)
-         .AddString("tokenizer.chat_template", t.ChatTemplate ?? ChatFormatter.BitNetTemplate);
-        if (t.BosId is int bos) w.AddUInt32("tokenizer.ggml.bos_token_id", (uint)bos);
-        if (t.EosId is int eos) w.AddUInt32("tokenizer.ggml.eos_token_id", (uint)eos);
-        if (t.EotId is int eot) w.AddUInt32("tokenizer.ggml.eot_token_id", (uint)eot);
-        if ((t.PadId ?? t.EosId) is int pad) w.AddUInt32("tokenizer.ggml.padding_token_id", (uint)pad);
-    }
 
     private static void AddNorm(GgufWriter w, string name, int length, int seed, int index)
     {

@@ -1,0 +1,26 @@
+using BitNative.Formats.Gguf;
+using BitNative.Tokenization;
+
+namespace BitNative.Model;
+
+/// <summary>
+/// Writes a byte-level BPE tokenizer as the <c>tokenizer.ggml.*</c> metadata llama.cpp and <see cref="GgufModelReader"/>
+/// read: the synthetic models and the trainer's exports share it.
+/// </summary>
+internal static class GgufTokenizerMetadata
+{
+    public static void Add(GgufWriter w, TokenizerData t)
+    {
+        w.AddString("tokenizer.ggml.model", "gpt2")
+         .AddString("tokenizer.ggml.pre", TokenizerData.Llama3PreTokenizerName)
+         .AddStringArray("tokenizer.ggml.tokens", t.Tokens)
+         .AddArray<int>("tokenizer.ggml.token_type", t.TokenTypes.Select(x => (int)x).ToArray())
+         .AddStringArray("tokenizer.ggml.merges", t.Merges)
+         .AddBool("tokenizer.ggml.add_bos_token", t.AddBos)
+         .AddString("tokenizer.chat_template", t.ChatTemplate ?? ChatFormatter.BitNetTemplate);
+        if (t.BosId is int bos) w.AddUInt32("tokenizer.ggml.bos_token_id", (uint)bos);
+        if (t.EosId is int eos) w.AddUInt32("tokenizer.ggml.eos_token_id", (uint)eos);
+        if (t.EotId is int eot) w.AddUInt32("tokenizer.ggml.eot_token_id", (uint)eot);
+        if ((t.PadId ?? t.EosId) is int pad) w.AddUInt32("tokenizer.ggml.padding_token_id", (uint)pad);
+    }
+}

@@ -234,13 +234,7 @@ internal static class GgufModelReader
             int d = config.EmbeddingLength, vocab = config.VocabSize;
             GgufTensorInfo t = Get(name, d, vocab);
             OutputHeadPrecision precision = options.OutputHead;
-            bool inPlace = t.Type switch
-            {
-                GgmlType.F16 => precision != OutputHeadPrecision.Int8,
-                GgmlType.Q8_0 => precision != OutputHeadPrecision.F16 && d % BlockDecoding.Q8_0Block == 0,
-                GgmlType.F32 => precision == OutputHeadPrecision.Auto,
-                _ => false,
-            };
+            bool inPlace = OutputHeads.UsesStoredBytes(t.Type, precision, d);
             ReadOnlyMemory<byte> data = inPlace ? Resident(t) : file.GetTensorMemory(t);
             Linear head = t.Type switch
             {

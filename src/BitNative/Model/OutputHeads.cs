@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using BitNative.Formats.Gguf;
 using BitNative.Kernels;
 
 namespace BitNative.Model;
@@ -10,11 +11,24 @@ namespace BitNative.Model;
 /// </summary>
 internal static class OutputHeads
 {
+    /// <summary>
+    /// True when a head stored as <paramref name="type"/> runs on its stored bytes at <paramref name="precision"/> (F16 unless
+    /// 8 bits are asked for; Q8_0 unless F16 is, and its rows fit the blocks; F32 as stored only for Auto); false when it
+    /// is converted at load.
+    /// </summary>
+    public static bool UsesStoredBytes(GgmlType type, OutputHeadPrecision precision, int d) => type switch
+    {
+        GgmlType.F16 => precision != OutputHeadPrecision.Int8,
+        GgmlType.Q8_0 => precision != OutputHeadPrecision.F16 && d % BlockDecoding.Q8_0Block == 0,
+        GgmlType.F32 => precision == OutputHeadPrecision.Auto,
+        _ => false,
+    };
+
     /// <summary>A head stored as F16 rows (a file's tensor, or one converted at load).</summary>
     public static Linear FromF16(string name, ReadOnlyMemory<byte> data, int vocab, int d, OutputHeadPrecision precision,
         ResourceOwner owner)
     {
-        if (precision != OutputHeadPrecision.Int8)
+        if (UsesStoredBytes(GgmlType.F16, precision, d))
         {
             return new DenseLinear(name, DenseType.F16, data, vocab, d);
         }
@@ -27,7 +41,7 @@ internal static class OutputHeads
     public static Linear FromQ8_0(string name, ReadOnlyMemory<byte> data, int vocab, int d, OutputHeadPrecision precision,
         ResourceOwner owner)
     {
-        if (precision != OutputHeadPrecision.F16 && d % BlockDecoding.Q8_0Block == 0)
+        if (UsesStoredBytes(GgmlType.Q8_0, precision, d))
         {
             return new Q8Linear(name, data, vocab, d);
         }

@@ -140,9 +140,11 @@ internal sealed class TrainingModel
 
     /// <summary>
     /// Runs <paramref name="batch"/> sequences of T tokens (inputs [batch, T]); targets −1 are not scored.
-    /// Returns the mean loss over scored tokens. Call <see cref="Prepare"/> first.
+    /// Returns the mean loss over scored tokens, summed in double and not rounded to float, so that two nearby losses
+    /// can be subtracted (finite differences) without losing the difference to the float spacing of the loss.
+    /// Call <see cref="Prepare"/> first.
     /// </summary>
-    public float Forward(int[] inputs, int[] targets, int batch)
+    public double Forward(int[] inputs, int[] targets, int batch)
     {
         int t = Shape.Context, n = batch * t, d = Shape.Dim, vocab = Shape.Vocab;
         if (inputs.Length < n || targets.Length < n)
@@ -193,7 +195,7 @@ internal sealed class TrainingModel
             }
         }
 
-        return _scored == 0 ? 0f : (float)(sum / _scored);
+        return _scored == 0 ? 0 : sum / _scored;
     }
 
     /// <summary>Quantizes the input of Q/K/V or gate/up: int8, or int4 when <see cref="Int4Inputs"/> is set.</summary>

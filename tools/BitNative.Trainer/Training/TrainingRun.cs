@@ -81,7 +81,7 @@ internal sealed class TrainingRun
             float lr = schedule.At(step);
             model.Prepare();
             _train.FillBatch(options.Seed, step, options.Batch, context, inputs, targets);
-            float loss = model.Forward(inputs, targets, options.Batch);
+            float loss = (float)model.Forward(inputs, targets, options.Batch);
             model.Backward();
             float norm = AdamW.ClipGradients(model.Gradients, options.GradientClip);
             optimizer.Update(model.Parameters, model.Gradients, lr, model.Layout);

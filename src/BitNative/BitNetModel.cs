@@ -45,7 +45,7 @@ public sealed class BitNetModel : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        TernaryKernel kernel = KernelSelection.Resolve(options.Kernel, options.ActivationBits, KernelDispatch.ActiveIsa);
+        TernaryKernel kernel = KernelPlanner.Resolve(options.Kernel, options.ActivationBits, KernelDispatch.ActiveIsa);
         LoadedModel loaded = ModelLoader.Load(path, new ModelLoadOptions
         {
             OutputHead = options.OutputHead,
@@ -86,7 +86,7 @@ public sealed class BitNetModel : IDisposable
     /// The kernel family the ternary projections run on (<see cref="ModelOptions.Kernel"/> with Auto resolved):
     /// <see cref="TernaryKernel.LookupTable"/> when at least one projection was repacked for it.
     /// </summary>
-    public TernaryKernel Kernel => _weights.Layers.Any(l => l.Query is TernaryLinear { UsesLookupTables: true })
+    public TernaryKernel Kernel => _weights.Layers.Any(l => l.Query.Type == WeightType.Tl1)
         ? TernaryKernel.LookupTable
         : TernaryKernel.MultiplyAdd;
 

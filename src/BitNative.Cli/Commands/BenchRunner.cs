@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using BitNative.Generation;
+using BitNative.Kernels;
 using BitNative.Model;
 
 namespace BitNative.Cli.Commands;
@@ -126,13 +127,7 @@ internal static class BenchRunner
         }
     }
 
-    private static string HeadName(Linear head) => head switch
-    {
-        Q8Linear => "q8_0",
-        DenseLinear { Type: DenseType.F16 } => "f16",
-        DenseLinear { Type: DenseType.F32 } => "f32",
-        _ => head.GetType().Name,
-    };
+    private static string HeadName(WeightMatrix head) => WeightTypes.Info(head.Type).Name;
 
     private static void Profile(InferenceSession session, int[] prompt, int vocab, int genTokens, TextWriter output)
     {

@@ -10,20 +10,6 @@ internal static class ModelLoader
 {
     public static LoadedModel Load(string path, ModelLoadOptions options)
     {
-        LoadedModel loaded = Read(path, options);
-        try
-        {
-            return loaded with { Weights = KernelSelection.Apply(loaded.Weights, options.Kernel, options.ActivationBits, releaseSources: true) };
-        }
-        catch
-        {
-            loaded.Weights.Dispose();
-            throw;
-        }
-    }
-
-    private static LoadedModel Read(string path, ModelLoadOptions options)
-    {
         if (Directory.Exists(path))
         {
             return SafetensorsModelReader.Read(path, options);

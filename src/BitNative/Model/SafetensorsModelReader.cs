@@ -29,7 +29,8 @@ internal static class SafetensorsModelReader
 
             string configJson = Path.Combine(folder, "tokenizer_config.json");
             TokenizerData tokenizer = TokenizerData.FromHuggingFace(tokenizerJson, File.Exists(configJson) ? configJson : null);
-            var reader = new Reader(checkpoint, config, options, owner);
+            using var planner = new KernelPlanner(options.Kernel, options.ActivationBits, owner);
+            var reader = new Reader(checkpoint, config, options, planner, owner);
             ModelWeights weights = reader.Weights(tied);
             return new LoadedModel(weights, tokenizer);
         }
@@ -81,7 +82,8 @@ internal static class SafetensorsModelReader
         return (config, tied);
     }
 
-    private sealed class Reader(SafetensorsCheckpoint ckpt, ModelConfig config, ModelLoadOptions options, ResourceOwner owner)
+    private sealed class Reader(SafetensorsCheckpoint ckpt, ModelConfig config, ModelLoadOptions options, KernelPlanner planner,
+        ResourceOwner owner)
     {
         public ModelWeights Weights(bool tied)
         {
@@ -91,8 +93,8 @@ internal static class SafetensorsModelReader
             Span<Half> halves = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(embeddingBuffer.GetSpan());
             System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(embedding, halves);
             var table = new EmbeddingTable("model.embed_tokens.weight", RowCodec.F16, embeddingBuffer.Memory, v, d);
-            Linear head = tied || !ckpt.TryGetTensor("lm_head.weight", out _)
-                ? OutputHeads.FromF16("model.embed_tokens.weight", embeddingBuffer.Memory, v, d, options.OutputHead, owner)
+            WeightMatrix head = tied || !ckpt.TryGetTensor("lm_head.weight", out _)
+                ? TiedHead("model.embed_tokens.weight", embeddingBuffer.Memory, table, v, d)
                 : UntiedHead("lm_head.weight", v, d);
 
             var layers = new LayerWeights[config.BlockCount];
@@ -101,23 +103,29 @@ internal static class SafetensorsModelReader
                 string p = $"model.layers.{i}.";
                 layers[i] = new LayerWeights(
                     Floats(p + "input_layernorm.weight", d),
-                    Projection(p + "self_attn.q_proj", d, d),
-                    Projection(p + "self_attn.k_proj", kv, d),
-                    Projection(p + "self_attn.v_proj", kv, d),
+                    Projection(p + "self_attn.q_proj", d, d, ProjectionRole.AttentionInput),
+                    Projection(p + "self_attn.k_proj", kv, d, ProjectionRole.AttentionInput),
+                    Projection(p + "self_attn.v_proj", kv, d, ProjectionRole.AttentionInput),
                     Optional(p + "self_attn.attn_sub_norm.weight", d),
-                    Projection(p + "self_attn.o_proj", d, d),
+                    Projection(p + "self_attn.o_proj", d, d, ProjectionRole.AttentionOutput),
                     Floats(p + "post_attention_layernorm.weight", d),
-                    Projection(p + "mlp.gate_proj", f, d),
-                    Projection(p + "mlp.up_proj", f, d),
+                    Projection(p + "mlp.gate_proj", f, d, ProjectionRole.FeedForwardInput),
+                    Projection(p + "mlp.up_proj", f, d, ProjectionRole.FeedForwardInput),
                     Optional(p + "mlp.ffn_sub_norm.weight", f),
-                    Projection(p + "mlp.down_proj", d, f));
+                    Projection(p + "mlp.down_proj", d, f, ProjectionRole.FeedForwardOutput));
             }
 
             return new ModelWeights(config, table, layers, Floats("model.norm.weight", d), head, owner);
         }
 
+        /// <summary>The head tied to the embedding, whose F16 copy the head reads in place unless 8 bits are asked for.</summary>
+        private WeightMatrix TiedHead(string name, ReadOnlyMemory<byte> f16, EmbeddingTable table, int vocab, int d) =>
+            OutputHeads.UsesStoredBytes(WeightType.F16, options.OutputHead, d)
+                ? OutputHeads.Stored(name, WeightType.F16, f16, vocab, d)
+                : OutputHeads.FromRows(name, table.ReadRow, vocab, d, options.OutputHead, owner);
+
         /// <summary>A separate lm_head: F16 (or 8 bits when asked), never the F32 master values, which would double the bytes per token.</summary>
-        private Linear UntiedHead(string name, int vocab, int d)
+        private WeightMatrix UntiedHead(string name, int vocab, int d)
         {
             float[] w = Floats(name, vocab, d);
             return OutputHeads.FromRows(name, (r, row) => w.AsSpan(r * d, d).CopyTo(row), vocab, d,
@@ -126,15 +134,15 @@ internal static class SafetensorsModelReader
 
         private float[]? Optional(string name, int length) => ckpt.TryGetTensor(name, out _) ? Floats(name, length) : null;
 
-        private Linear Dense(string name, int outF, int inF)
+        private WeightMatrix Dense(string name, int outF, int inF)
         {
             float[] w = Floats(name, outF, inF);
             var buffer = owner.Track(new NativeBuffer<byte>(checked(w.Length * 4)));
             w.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(buffer.GetSpan()));
-            return new DenseLinear(name, DenseType.F32, buffer.Memory, outF, inF);
+            return new WeightMatrix(name, WeightType.F32, buffer.Memory, 1f, outF, inF, ActivationType.F32);
         }
 
-        private Linear Projection(string baseName, int outF, int inF)
+        private WeightMatrix Projection(string baseName, int outF, int inF, ProjectionRole role)
         {
             string name = baseName + ".weight";
             if (!config.IsTernary)
@@ -158,12 +166,14 @@ internal static class SafetensorsModelReader
                 (q, scale, _) = WeightConversion.Ternarize(Floats(name, outF, inF));
             }
 
-            if (inF % 128 != 0)
+            int block = WeightTypes.Info(WeightType.I2S).BlockWeights;
+            if (inF % block != 0)
             {
-                throw new InvalidDataException($"{name}: rows of {inF} weights; ternary kernels need a multiple of 128.");
+                throw new InvalidDataException($"{name}: rows of {inF} weights; ternary kernels need a multiple of {block}.");
             }
 
-            return new TernaryLinear(name, TernaryFormat.I2S, WeightConversion.PackI2S(q, outF, inF, owner), scale, outF, inF);
+            WeightType layout = planner.LayoutOf(WeightType.I2S, inF);
+            return planner.Matrix(name, layout, planner.Pack(layout, q, outF, inF), scale, outF, inF, role);
         }
 
         /// <summary>

@@ -192,7 +192,7 @@ internal sealed class Transformer
     {
         using Scope _ = Time(s.Profiler, ForwardPart.OutputHead, 2);
         int d = _config.EmbeddingLength, vocab = _config.VocabSize;
-        Linear head = _weights.OutputHead;
+        WeightMatrix head = _weights.OutputHead;
         if (allLogits.IsEmpty)
         {
             NormalizeInput(s, head, s.X.AsSpan((count - 1) * d, d), _weights.OutputNorm, 1, d); // the last token: [1, d]
@@ -211,7 +211,7 @@ internal sealed class Transformer
     /// loaded with 4-bit inputs) activations (into Quantized / QuantScales),
     /// as floats otherwise (into Normed).
     /// </summary>
-    private void NormalizeInput(InferenceState s, Linear next, ReadOnlySpan<float> x, float[]? weight, int rows, int width)
+    private void NormalizeInput(InferenceState s, WeightMatrix next, ReadOnlySpan<float> x, float[]? weight, int rows, int width)
     {
         ReadOnlySpan<float> input = x[..(rows * width)];
         float eps = _config.RmsNormEpsilon;
@@ -248,7 +248,7 @@ internal sealed class Transformer
     }
 
     /// <summary>y = linear · (the prepared input rows).</summary>
-    private void Project(InferenceState s, Linear linear, int rows, Span<float> y)
+    private void Project(InferenceState s, WeightMatrix linear, int rows, Span<float> y)
     {
         int width = linear.InFeatures;
         linear.Forward(s.Normed.AsSpan(0, rows * width), s.Quantized.AsSpan(0, rows * width), s.QuantScales.AsSpan(0, rows), rows, y,

@@ -53,21 +53,14 @@ internal static class WeightConversion
         return (q, gamma, false);
     }
 
-    /// <summary>Packs ternary rows as I2_S into native memory owned by <paramref name="owner"/>.</summary>
-    public static ReadOnlyMemory<byte> PackI2S(ReadOnlySpan<sbyte> q, int rows, int columns, ResourceOwner owner)
-    {
-        var buffer = owner.Track(new NativeBuffer<byte>((int)WeightPacker.PackedBytes(TernaryFormat.I2S, rows, columns)));
-        WeightPacker.Pack(TernaryFormat.I2S, q, 1f, buffer.GetSpan());
-        return buffer.Memory;
-    }
-
     /// <summary>
     /// Unpacks TQ1_0 or TQ2_0 blocks into ternary values (a native scratch buffer the caller disposes: a tensor's int8
     /// copy is 4x its packed size and should not linger in the managed heap after load) and one scale per 256-weight
     /// block.
     /// </summary>
-    public static (NativeBuffer<sbyte> Ternary, float[] BlockScales) UnpackTq(TernaryFormat format, ReadOnlySpan<byte> packed, long count)
+    public static (NativeBuffer<sbyte> Ternary, float[] BlockScales) UnpackTq(WeightType type, ReadOnlySpan<byte> packed, int n, int k)
     {
+        long count = (long)n * k;
         if (count > int.MaxValue)
         {
             throw new InvalidDataException($"{count} weights are too many for one tensor.");
@@ -76,8 +69,8 @@ internal static class WeightConversion
         var q = new NativeBuffer<sbyte>((int)count);
         try
         {
-            var scales = new float[count / 256];
-            WeightPacker.Unpack(format, packed, q.GetSpan(), scales);
+            var scales = new float[count / WeightTypes.Info(type).BlockWeights];
+            WeightPacker.Unpack(type, packed, n, k, q.GetSpan(), scales);
             return (q, scales);
         }
         catch
@@ -93,7 +86,7 @@ internal static class WeightConversion
         float? scale = null;
         for (int b = 0; b < blockScales.Length; b++)
         {
-            if (!q.Slice(b * 256, 256).ContainsAnyExcept((sbyte)0))
+            if (!q.Slice(b * q.Length / blockScales.Length, q.Length / blockScales.Length).ContainsAnyExcept((sbyte)0))
             {
                 continue; // an all-zero block's scale does not matter (llama-quantize writes 0 there)
             }
@@ -114,11 +107,13 @@ internal static class WeightConversion
     /// <summary>Repacks ternary values with per-block scales as TQ2_0 into native memory.</summary>
     public static ReadOnlyMemory<byte> PackTq2(ReadOnlySpan<sbyte> q, ReadOnlySpan<float> blockScales, ResourceOwner owner)
     {
-        var buffer = owner.Track(new NativeBuffer<byte>(q.Length / 256 * 66));
+        WeightTypeInfo tq2 = WeightTypes.Info(WeightType.Tq2);
+        int block = tq2.BlockWeights, blockBytes = tq2.BlockBytes;
+        var buffer = owner.Track(new NativeBuffer<byte>(q.Length / block * blockBytes));
         Span<byte> span = buffer.GetSpan();
         for (int b = 0; b < blockScales.Length; b++)
         {
-            WeightPacker.Pack(TernaryFormat.Tq2, q.Slice(b * 256, 256), blockScales[b], span.Slice(b * 66, 66));
+            WeightPacker.Pack(WeightType.Tq2, q.Slice(b * block, block), 1, block, blockScales[b], span.Slice(b * blockBytes, blockBytes));
         }
 
         return buffer.Memory;

@@ -6,16 +6,16 @@ namespace BitNative.Tests.Model;
 
 public sealed class TransformerTests
 {
-    public static TheoryData<TernaryFormat, ModelArchitecture> Variants => new()
+    public static TheoryData<WeightType, ModelArchitecture> Variants => new()
     {
-        { TernaryFormat.I2S, ModelArchitecture.BitNetB158 },
-        { TernaryFormat.Tq2, ModelArchitecture.BitNetB158 },
-        { TernaryFormat.I2S, ModelArchitecture.BitNet },
+        { WeightType.I2S, ModelArchitecture.BitNetB158 },
+        { WeightType.Tq2, ModelArchitecture.BitNetB158 },
+        { WeightType.I2S, ModelArchitecture.BitNet },
     };
 
     [Theory]
     [MemberData(nameof(Variants))]
-    public void BatchedAndStepwiseForwardMatchTheReferenceAtEveryPosition(TernaryFormat format, ModelArchitecture arch)
+    public void BatchedAndStepwiseForwardMatchTheReferenceAtEveryPosition(WeightType format, ModelArchitecture arch)
     {
         TinyModel model = TinyModel.Create(seed: 11, format, arch);
         ModelConfig c = model.Weights.Config;
@@ -54,12 +54,12 @@ public sealed class TransformerTests
     [Fact]
     public void TheEightBitHeadStaysCloseToTheF16Reference()
     {
-        TinyModel model = TinyModel.Create(seed: 5, TernaryFormat.I2S);
+        TinyModel model = TinyModel.Create(seed: 5, WeightType.I2S);
         ModelConfig c = model.Weights.Config;
         using var owner = new ResourceOwner();
-        var f16Head = (DenseLinear)model.Weights.OutputHead;
-        Linear q8Head = OutputHeads.FromRows("head.q8", f16Head.ReadRow, c.VocabSize, c.EmbeddingLength, BitNative.OutputHeadPrecision.Int8, owner);
-        Assert.IsType<Q8Linear>(q8Head);
+        WeightMatrix q8Head = OutputHeads.FromRows("head.q8", model.Weights.TokenEmbedding.ReadRow, c.VocabSize, c.EmbeddingLength,
+            BitNative.OutputHeadPrecision.Int8, owner);
+        Assert.Equal(WeightType.Q8_0, q8Head.Type);
         var weights = new ModelWeights(c, model.Weights.TokenEmbedding, model.Weights.Layers, model.Weights.OutputNorm, q8Head, owner: null);
         var transformer = new Transformer(weights, pool: null);
         var state = new InferenceState(c, maxTokens: 1);
@@ -86,7 +86,7 @@ public sealed class TransformerTests
     [Fact]
     public void DecodingAllocatesNothingAndTheProfilerCountsEveryNativeCall()
     {
-        TinyModel model = TinyModel.Create(seed: 3, TernaryFormat.I2S);
+        TinyModel model = TinyModel.Create(seed: 3, WeightType.I2S);
         ModelConfig c = model.Weights.Config;
         using var pool = KernelThreadPool.Create(2);
         var transformer = new Transformer(model.Weights, pool);

@@ -111,15 +111,16 @@ internal static class GgufExporter
         if (type != GgmlType.I2_S)
         {
             // TQ blocks carry the scale as fp16 (llama.cpp's converter stores BitNet this way).
-            TernaryFormat format = type == GgmlType.TQ2_0 ? TernaryFormat.Tq2 : TernaryFormat.Tq1;
-            var tq = new byte[WeightPacker.PackedBytes(format, t.Rows, t.Columns)];
-            WeightPacker.Pack(format, q, gamma, tq);
+            WeightType tqType = type == GgmlType.TQ2_0 ? WeightType.Tq2 : WeightType.Tq1;
+            var tq = new byte[WeightTypes.Bytes(tqType, t.Rows, t.Columns)];
+            WeightPacker.Pack(tqType, q, t.Rows, t.Columns, gamma, tq);
             return tq;
         }
 
-        var packed = new byte[WeightPacker.PackedBytes(TernaryFormat.I2S, t.Rows, t.Columns) + 32];
-        WeightPacker.Pack(TernaryFormat.I2S, q, gamma, packed);
-        BinaryPrimitives.WriteSingleLittleEndian(packed.AsSpan(packed.Length - 32), gamma); // bitnet.cpp's trailer
+        int trailer = WeightTypes.Info(WeightType.I2S).TensorTrailerBytes;
+        var packed = new byte[WeightTypes.Bytes(WeightType.I2S, t.Rows, t.Columns) + trailer];
+        WeightPacker.Pack(WeightType.I2S, q, t.Rows, t.Columns, gamma, packed);
+        BinaryPrimitives.WriteSingleLittleEndian(packed.AsSpan(packed.Length - trailer), gamma); // bitnet.cpp's trailer
         return packed;
     }
 

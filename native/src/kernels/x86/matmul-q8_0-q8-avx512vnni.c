@@ -7,7 +7,7 @@
  * block; each (row, token) result has the same operations in every tile. */
 #include "x86-avx512-decode.h"
 
-static inline __attribute__((always_inline)) void tile(const bn_dense_args* a, int32_t i0, const int R, int32_t r) {
+static inline __attribute__((always_inline)) void tile(const bn_matmul_args* a, int32_t i0, const int R, int32_t r) {
     const int32_t n_blocks = a->k / BN_Q8_0_BLOCK;
     const int8_t* x = a->xq + (int64_t)r * a->k;
     const uint8_t* w[4];
@@ -29,7 +29,7 @@ static inline __attribute__((always_inline)) void tile(const bn_dense_args* a, i
     for (int i = 0; i < R; i++) a->y[(int64_t)r * a->n + i0 + i] = bn_hsum_ps_avx512(acc[i]) * a->x_scales[r];
 }
 
-void bn_matmul_q8_0_q8__avx512vnni(const bn_dense_args* a, int32_t i_begin, int32_t i_end) {
+void bn_matmul_q8_0_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     int32_t i = i_begin;
     for (; i + 4 <= i_end; i += 4)
         for (int32_t r = 0; r < a->m; r++) tile(a, i, 4, r);

@@ -348,6 +348,9 @@ BN_API bn_status bn_quantize_q4(const float* x, int64_t x_len, int32_t m, int32_
  *  - Q8_0 with q8 rows: y = (x_scales[r] * sum_b d_b (W[i, b] . xq[r, b])) * w_scale, block dots exact
  *    in int32, the float sum over blocks in SIMD lanes: within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
  *    sum_b |d_b| sum_j |W[i, j] xq[r, j]| (times |w_scale|) of the scalar reference.
+ *  - F32 with q8 rows: y = ((sum_j W[i, j] xq[r, j]) * x_scales[r]) * w_scale, a sequential float sum;
+ *    every ISA runs the scalar reference (float weights over int8 activations are transformers'
+ *    AutoBitLinear offline with non-ternary weights, rare enough that exactness is the point).
  *  - q4 rows must hold values in [-8, 7]; any other value is BN_STATUS_INVALID_ARGUMENT before an
  *    output is written. Ternary types take q4 rows with the q8 kernels' numerics; TL1 has its own,
  *    faster tables for them.

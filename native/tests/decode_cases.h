@@ -388,6 +388,42 @@ done:
     free(out);
 }
 
+/* fn (f32 weights x int8 rows) against the reference, and the reference against the definition
+ * y = x_scale sum_j W x computed in double: within 2 (k + 1) 2^-24 |x_scale| sum_j |W xq| (a
+ * sequential float sum of k products, then the scale). */
+static inline void dense_f32_q8_check_variant(const char* variant, bn_matmul_fn fn, const uint8_t* w, const int8_t* xq,
+                                              const float* scales, int32_t n, int32_t k, int32_t m) {
+    float* ref = xmalloc((size_t)m * n * sizeof(float));
+    float* out = xmalloc((size_t)m * n * sizeof(float));
+    bn_matmul_args a = {.w = w, .row_bytes = 4 * (int64_t)k, .xq = xq, .x_scales = scales, .n = n, .k = k, .m = m,
+                        .y = ref};
+    bn_matmul_f32_q8__ref(&a, 0, n);
+    a.y = out;
+    memset(out, 0x5a, (size_t)m * n * sizeof(float));
+    fn(&a, 0, n / 2);
+    fn(&a, n / 2, n);
+    for (int32_t r = 0; r < m; r++)
+        for (int32_t i = 0; i < n; i++) {
+            double mag = 0, exact = 0;
+            for (int32_t j = 0; j < k; j++) {
+                const double p = dense_float_weight(w, 4, (int64_t)i * k + j) * xq[(int64_t)r * k + j];
+                mag += fabs(p);
+                exact += p;
+            }
+            const double tol = 2.0 * (k + 1) * FLT_U * fabs(scales[r]) * mag;
+            const float got = out[(int64_t)r * n + i], want = ref[(int64_t)r * n + i];
+            if (!(fabs((double)got - want) <= tol) || !(fabs(exact * scales[r] - want) <= tol)) {
+                CHECK(0, "matmul_f32_q8 %s n=%d k=%d m=%d: y[%d, %d] = %.9g, ref %.9g, exact %.9g (tolerance %.3g)",
+                      variant, n, k, m, r, i, (double)got, (double)want, exact * scales[r], tol);
+                goto done;
+            }
+        }
+    g_checks++;
+done:
+    free(ref);
+    free(out);
+}
+
 /* n rows of k Q8_0 weights: block scales from subnormal to large fp16, int8 values over the whole
  * range (-128 included, which llama.cpp never writes but a file may hold); m rows of int8. */
 static inline void dense_q8_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, uint8_t* w, int8_t* xq, float* scales) {

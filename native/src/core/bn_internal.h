@@ -264,6 +264,7 @@ typedef void (*bn_attention_fn)(const bn_attention_args* a, int32_t u_begin, int
 
 BN_DECODE_KERNEL_DECLS(ref)
 void bn_matmul_q8_0_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_f32_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 #if defined(BN_ARCH_X86)
 BN_DECODE_KERNEL_DECLS(avx2)
 void bn_matmul_q8_0_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);

@@ -26,6 +26,9 @@ static void fill_ref(bn_config* c) {
     c->matmul[BN_WTYPE_TL1][BN_ATYPE_Q4] = any_m(bn_matmul_tl1_q8__ref);
     c->matmul[BN_WTYPE_F16][BN_ATYPE_F32] = any_m(bn_matmul_f16_f32__ref);
     c->matmul[BN_WTYPE_F32][BN_ATYPE_F32] = any_m(bn_matmul_f32_f32__ref);
+    /* Float weights over int8 rows (transformers' AutoBitLinear offline with non-ternary weights):
+     * rare enough that every ISA runs this reference, inherited from here. */
+    c->matmul[BN_WTYPE_F32][BN_ATYPE_Q8] = any_m(bn_matmul_f32_q8__ref);
     c->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8] = any_m(bn_matmul_q8_0_q8__ref);
     c->quantize_q8 = bn_quantize_q8__ref;
     c->quantize_q4 = bn_quantize_q4__ref;

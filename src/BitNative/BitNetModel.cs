@@ -86,7 +86,7 @@ public sealed class BitNetModel : IDisposable
     /// The kernel family the ternary projections run on (<see cref="ModelOptions.Kernel"/> with Auto resolved):
     /// <see cref="TernaryKernel.LookupTable"/> when at least one projection was repacked for it.
     /// </summary>
-    public TernaryKernel Kernel => _weights.Layers.Any(l => l.Query is TernaryLinear { UsesLookupTables: true })
+    public TernaryKernel Kernel => _weights.Layers.Any(l => SelfQuantizingLinear.Unwrap(l.Query) is TernaryLinear { UsesLookupTables: true })
         ? TernaryKernel.LookupTable
         : TernaryKernel.MultiplyAdd;
 

@@ -149,16 +149,19 @@ internal static class GgufModelReader
         for (int i = 0; i < c.BlockCount; i++)
         {
             string p = $"blk.{i}.";
+            Linear[] qkv = SelfQuantizingLinear.ForSharedInput(
+                reader.Projection(p + "attn_q", d, d), reader.Projection(p + "attn_k", kv, d), reader.Projection(p + "attn_v", kv, d));
+            Linear[] gateUp = SelfQuantizingLinear.ForSharedInput(reader.Projection(p + "ffn_gate", f, d), reader.Projection(p + "ffn_up", f, d));
             layers[i] = new LayerWeights(
                 reader.Vector(p + "attn_norm.weight", d),
-                reader.Projection(p + "attn_q", d, d),
-                reader.Projection(p + "attn_k", kv, d),
-                reader.Projection(p + "attn_v", kv, d),
+                qkv[0],
+                qkv[1],
+                qkv[2],
                 reader.OptionalVector(p + "attn_sub_norm.weight", d),
                 reader.Projection(p + "attn_output", d, d),
                 reader.Vector(p + "ffn_norm.weight", d),
-                reader.Projection(p + "ffn_gate", f, d),
-                reader.Projection(p + "ffn_up", f, d),
+                gateUp[0],
+                gateUp[1],
                 reader.OptionalVector(p + "ffn_sub_norm.weight", f),
                 reader.Projection(p + "ffn_down", d, f));
         }
@@ -292,7 +295,9 @@ internal static class GgufModelReader
                 extra = s[0];
             }
 
-            if (!config.IsTernary)
+            // A llama file's projections are ternary when their type is (Falcon3-1.58bit and Llama3-8B-1.58 converted to
+            // I2_S / TQ); F16 and other float types there are a baseline's full-precision weights.
+            if (!config.IsTernary && t.Type is not (GgmlType.I2_S or GgmlType.TQ1_0 or GgmlType.TQ2_0))
             {
                 return DenseProjection(t, name, outFeatures, inFeatures);
             }
@@ -307,7 +312,7 @@ internal static class GgufModelReader
                     var values = new float[checked(outFeatures * inFeatures)];
                     DecodeRows(t, values);
                     file.ReleaseTensorPages(t);
-                    var (q, scale, _) = WeightConversion.Ternarize(values);
+                    var (q, scale) = WeightConversion.TernarizeGgufFloats(values);
                     RequireI2SColumns(name, inFeatures);
                     return new TernaryLinear(name, TernaryFormat.I2S, WeightConversion.PackI2S(q, outFeatures, inFeatures, owner),
                         scale * extra, outFeatures, inFeatures);

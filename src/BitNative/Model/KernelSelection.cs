@@ -55,7 +55,8 @@ internal static class KernelSelection
 
         bool lut = kernel == TernaryKernel.LookupTable;
         int inputBits = bits == ActivationBits.Int4 ? 4 : 8;
-        if (!lut && inputBits == 8 && weights.Layers.All(l => Projections(l).All(p => p is not TernaryLinear { UsesLookupTables: true })))
+        if (!lut && inputBits == 8
+            && weights.Layers.All(l => Projections(l).All(p => SelfQuantizingLinear.Unwrap(p) is not TernaryLinear { UsesLookupTables: true })))
         {
             return weights;
         }
@@ -71,7 +72,12 @@ internal static class KernelSelection
                 pool = threads > 1 ? KernelThreadPool.Create(threads) : null;
             }
 
-            Linear Convert(Linear linear, int bitsIn) => linear is TernaryLinear t ? Repack(t, lut, bitsIn, owner, pool, releaseSources) : linear;
+            Linear Convert(Linear linear, int bitsIn) => linear switch
+            {
+                TernaryLinear t => Repack(t, lut, bitsIn, owner, pool, releaseSources),
+                SelfQuantizingLinear { Inner: TernaryLinear t } s => s.With(Repack(t, lut, bitsIn, owner, pool, releaseSources)),
+                _ => linear,
+            };
             var layers = weights.Layers.Select(l => l with
             {
                 Query = Convert(l.Query, inputBits),

@@ -57,8 +57,10 @@ internal static class WeightConversion
     /// <summary>
     /// transformers' online weight quantization (integrations/bitnet.py, WeightQuant, run by AutoBitLinear in
     /// quantization_mode "online"), in float32 as it computes: s = 1 / max(mean|W|, 1e-5), q = clamp(round(W·s), -1, 1)
-    /// with round half to even, and the weight it multiplies by is q / s. Applied to every master, whatever its values
-    /// look like: weights that are already ternary-valued get the absmean scale too, as in transformers.
+    /// with round half to even (torch.round), and the weight it multiplies by is q / s. The mean is summed in double
+    /// and rounded once, within an ulp of torch's float32 tree reduction. Applied to every master, whatever its values
+    /// look like: weights that are already ternary-valued get the absmean scale too (2/3 of |w| when a third are 0), as
+    /// in transformers. The native absmean kernel is not used: it divides by mean + 1e-5, a different rule.
     /// </summary>
     /// <returns>The ternary values and the scale 1 / s.</returns>
     public static (sbyte[] Ternary, float Scale) TernarizeOnline(ReadOnlySpan<float> w)

@@ -290,7 +290,9 @@ internal static class GgufModelReader
                 extra = s[0];
             }
 
-            if (!config.IsTernary)
+            // A llama file's projections are ternary when their type is (Falcon3-1.58bit and Llama3-8B-1.58 converted to
+            // I2_S / TQ); F16 and other float types there are a baseline's full-precision weights.
+            if (!config.IsTernary && t.Type is not (GgmlType.I2_S or GgmlType.TQ1_0 or GgmlType.TQ2_0))
             {
                 return DenseProjection(t, name, outFeatures, inFeatures);
             }
@@ -305,7 +307,7 @@ internal static class GgufModelReader
                     var values = new float[checked(outFeatures * inFeatures)];
                     DecodeRows(t, values);
                     file.ReleaseTensorPages(t);
-                    var (q, scale, _) = WeightConversion.Ternarize(values);
+                    var (q, scale) = WeightConversion.TernarizeGgufFloats(values);
                     RequireI2SColumns(name, inFeatures);
                     WeightType layout = planner.LayoutOf(WeightType.I2S, inFeatures);
                     return planner.Matrix(name, layout, planner.Pack(layout, q, outFeatures, inFeatures), scale * extra, outFeatures,

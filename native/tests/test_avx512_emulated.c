@@ -92,7 +92,7 @@ static void check_decode(void) {
                 int8_t* xq = xmalloc((size_t)m * k);
                 float scales[8];
                 dense_q8_case(&rng, n, k, m, w, xq, scales);
-                dense_q8_check_variant("avx512(emulated)", bn_matmul_q8_0_q8__avx512vnni_emu, w, xq, scales, n, k, m);
+                dense_int8_rows_check_variant("avx512(emulated)", BN_WTYPE_Q8_0, bn_matmul_q8_0_q8__avx512vnni_emu, w, xq, scales, n, k, m);
                 free(w);
                 free(xq);
             }

@@ -199,9 +199,9 @@ static void check_dense(void) {
                         for (int32_t r = 0; r < m; r++) scales[r] = 0.01f + rng_uniform(&rng);
                         for (int isa = 0; isa < BN_ISA_COUNT; isa++)
                             if (should_test_isa((bn_isa)isa) && (isa == 0 || !TESTED_BEFORE(isa, matmul[wtype][BN_ATYPE_Q8])))
-                                dense_f32_q8_check_variant(bn_isa_name((bn_isa)isa),
-                                                           config_gemm((bn_isa)isa, wtype, BN_ATYPE_Q8), w, xq, scales, n,
-                                                           k, m);
+                                dense_int8_rows_check_variant(bn_isa_name((bn_isa)isa), wtype,
+                                                              config_gemm((bn_isa)isa, wtype, BN_ATYPE_Q8), w, xq,
+                                                              scales, n, k, m);
                         free(xq);
                     }
                     free(w);
@@ -215,8 +215,9 @@ static void check_dense(void) {
                 dense_q8_case(&rng, n, k, m, w, xq, scales);
                 for (int isa = 1; isa < BN_ISA_COUNT; isa++)
                     if (should_test_isa((bn_isa)isa) && !TESTED_BEFORE(isa, matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8]))
-                        dense_q8_check_variant(bn_isa_name((bn_isa)isa), config_gemm((bn_isa)isa, BN_WTYPE_Q8_0, BN_ATYPE_Q8), w, xq,
-                                               scales, n, k, m);
+                        dense_int8_rows_check_variant(bn_isa_name((bn_isa)isa), BN_WTYPE_Q8_0,
+                                                      config_gemm((bn_isa)isa, BN_WTYPE_Q8_0, BN_ATYPE_Q8), w, xq, scales,
+                                                      n, k, m);
                 free(w);
                 free(xq);
             }

@@ -243,14 +243,7 @@ public sealed class DecodeOpsTests
                 {
                     for (int i = 0; i < n; i++)
                     {
-                        double exact = 0, magnitude = 0;
-                        for (int j = 0; j < k; j++)
-                        {
-                            double product = (double)values[i * k + j] * x[r * k + j];
-                            exact += product;
-                            magnitude += Math.Abs(product);
-                        }
-
+                        var (exact, magnitude) = ExactDot(values.AsSpan(i * k, k), x.AsSpan(r * k, k));
                         Assert.True(Math.Abs(y[r * n + i] - exact) <= k * U * magnitude + 1e-30,
                             $"{isa} {type} n={n} k={k} m={m}: y[{r}, {i}] = {y[r * n + i]:R}, exact {exact:R}");
                     }
@@ -276,6 +269,7 @@ public sealed class DecodeOpsTests
             float[] values = TestData.Normal(rng, n * k, 0.05f).Select((f, i) => i % 29 == 0 ? f * 4e4f : f).ToArray();
             byte[] bytes = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
             sbyte[] xq = TestData.Int8(rng, m * k, -128, 127);
+            float[] codes = xq.Select(v => (float)v).ToArray();
             float[] xs = Enumerable.Range(0, m).Select(r => 0.01f * (r + 1)).ToArray();
             foreach (KernelThreadPool? p in new[] { null, pool })
             {
@@ -285,14 +279,7 @@ public sealed class DecodeOpsTests
                 {
                     for (int i = 0; i < n; i++)
                     {
-                        double exact = 0, magnitude = 0;
-                        for (int j = 0; j < k; j++)
-                        {
-                            double product = (double)values[i * k + j] * xq[r * k + j];
-                            exact += product;
-                            magnitude += Math.Abs(product);
-                        }
-
+                        var (exact, magnitude) = ExactDot(values.AsSpan(i * k, k), codes.AsSpan(r * k, k));
                         double scale = (double)xs[r] * WeightScale;
                         Assert.True(Math.Abs(y[r * n + i] - exact * scale) <= 2 * (k + 2) * U * magnitude * scale + 1e-30,
                             $"{isa} f32 x int8 n={n} k={k} m={m}: y[{r}, {i}] = {y[r * n + i]:R}, exact {exact * scale:R}");
@@ -302,6 +289,20 @@ public sealed class DecodeOpsTests
         }
 
         Assert.False(Matmul.IsSupported(WeightType.F32, ActivationType.Int4, isa)); // int4 rows are for the ternary types
+    }
+
+    /// <summary>w · x in double (each product exact, the sum far closer than the float sums under test), and sum |w_j x_j|, which their rounding errors scale with.</summary>
+    private static (double Exact, double Magnitude) ExactDot(ReadOnlySpan<float> w, ReadOnlySpan<float> x)
+    {
+        double exact = 0, magnitude = 0;
+        for (int j = 0; j < w.Length; j++)
+        {
+            double product = (double)w[j] * x[j];
+            exact += product;
+            magnitude += Math.Abs(product);
+        }
+
+        return (exact, magnitude);
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BitNative.Formats.Safetensors;
 using BitNative.Kernels;
+using BitNative.Model.Planning;
 using BitNative.Tokenization;
 
 namespace BitNative.Model;
@@ -29,10 +30,10 @@ internal static class SafetensorsModelReader
 
             string configJson = Path.Combine(folder, "tokenizer_config.json");
             TokenizerData tokenizer = TokenizerData.FromHuggingFace(tokenizerJson, File.Exists(configJson) ? configJson : null);
-            using var planner = new KernelPlanner(options.Kernel, options.ActivationBits, owner);
+            using var planner = new KernelPlanner(config, options, owner);
             var reader = new Reader(checkpoint, config, options, planner, owner);
             ModelWeights weights = reader.Weights(tied);
-            return new LoadedModel(weights, tokenizer);
+            return new LoadedModel(weights, tokenizer, planner.Entries);
         }
         catch
         {
@@ -172,8 +173,8 @@ internal static class SafetensorsModelReader
                 throw new InvalidDataException($"{name}: rows of {inF} weights; ternary kernels need a multiple of {block}.");
             }
 
-            WeightType layout = planner.LayoutOf(WeightType.I2S, inF);
-            return planner.Matrix(name, layout, planner.Pack(layout, q, outF, inF), scale, outF, inF, role);
+            KernelPlanEntry plan = planner.Plan(WeightType.I2S, outF, inF, role);
+            return planner.Matrix(name, plan, planner.Pack(plan.Layout, q, outF, inF), scale, outF, inF, role);
         }
 
         /// <summary>

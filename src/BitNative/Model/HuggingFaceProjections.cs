@@ -1,5 +1,6 @@
 using BitNative.Formats.Safetensors;
 using BitNative.Kernels;
+using BitNative.Model.Planning;
 
 namespace BitNative.Model;
 
@@ -159,7 +160,7 @@ internal sealed class HuggingFaceProjections(HuggingFaceTensors tensors, BitNetQ
         return q;
     }
 
-    /// <summary>Ternary values in the layout the planner chose, reading the input precision it gives the projection's role.</summary>
+    /// <summary>Ternary values in the layout (and with the kernel variants) the planner chose, reading the input precision it gives the projection's role.</summary>
     private WeightMatrix Ternary(Target target, sbyte[] q, float scale)
     {
         string name = target.Weight.Name;
@@ -169,11 +170,8 @@ internal sealed class HuggingFaceProjections(HuggingFaceTensors tensors, BitNetQ
             throw new InvalidDataException($"{tensors.Path}: {name} has rows of {k} weights; ternary kernels need a multiple of {block}.");
         }
 
-        WeightType layout = planner.LayoutOf(WeightType.I2S, k);
-        return new WeightMatrix(name, layout, planner.Pack(layout, q, n, k), scale, n, k, planner.InputOf(target.Role))
-        {
-            InputNorm = target.Norm,
-        };
+        KernelPlanEntry plan = planner.Plan(WeightType.I2S, n, k, target.Role);
+        return planner.Matrix(name, plan, planner.Pack(plan.Layout, q, n, k), scale, n, k, target.Role, target.Norm);
     }
 
     /// <summary>

@@ -28,9 +28,10 @@ internal static class SafetensorsModelReader
 
             string configJson = Path.Combine(folder, "tokenizer_config.json");
             TokenizerData tokenizer = TokenizerData.FromHuggingFace(tokenizerJson, File.Exists(configJson) ? configJson : null);
-            using var planner = new KernelPlanner(options.Kernel, options.ActivationBits, owner);
+            using var planner = new KernelPlanner(config.Model, options, owner);
             var reader = new Reader(new HuggingFaceTensors(checkpoint), config, options, planner, owner);
-            return new LoadedModel(reader.Weights(), tokenizer);
+            ModelWeights weights = reader.Weights();
+            return new LoadedModel(weights, tokenizer, planner.Entries);
         }
         catch
         {

@@ -155,9 +155,10 @@ internal static class WeightConversion
     public static float? UniformScale(ReadOnlySpan<float> blockScales, ReadOnlySpan<sbyte> q)
     {
         float? scale = null;
+        int block = blockScales.Length == 0 ? 0 : q.Length / blockScales.Length;
         for (int b = 0; b < blockScales.Length; b++)
         {
-            if (!q.Slice(b * q.Length / blockScales.Length, q.Length / blockScales.Length).ContainsAnyExcept((sbyte)0))
+            if (!q.Slice(b * block, block).ContainsAnyExcept((sbyte)0))
             {
                 continue; // an all-zero block's scale does not matter (llama-quantize writes 0 there)
             }

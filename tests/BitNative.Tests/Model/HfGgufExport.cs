@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using BitNative.Formats.Gguf;
-using BitNative.Kernels;
 using BitNative.Model;
 using BitNative.Tokenization;
 
@@ -116,11 +114,7 @@ internal static class HfGgufExport
             q = Permute(q, p.Out, p.In, permuteHeads);
         }
 
-        int trailer = WeightTypes.Info(WeightType.I2S).TensorTrailerBytes;
-        var packed = new byte[WeightTypes.Bytes(WeightType.I2S, p.Out, p.In) + trailer];
-        WeightPacker.Pack(WeightType.I2S, q, p.Out, p.In, scale, packed);
-        BinaryPrimitives.WriteSingleLittleEndian(packed.AsSpan(packed.Length - trailer), scale);
-        w.AddTensor(name, GgmlType.I2_S, [p.In, p.Out], packed);
+        w.AddTensor(name, GgmlType.I2_S, [p.In, p.Out], GgufI2STensor.Encode(q, p.Out, p.In, scale));
     }
 
     /// <summary>

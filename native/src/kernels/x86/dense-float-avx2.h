@@ -16,24 +16,10 @@
 
 #include "x86-decode.h"
 
-#include <string.h>
-
 /* Eight weights of row w from column j as floats; elem is 2 (fp16) or 4 (f32). */
 static inline __attribute__((always_inline)) __m256 bn_dense_load8(const uint8_t* w, int32_t j, const int elem) {
     return elem == 2 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w + 2 * (int64_t)j)))
                      : _mm256_loadu_ps((const float*)(w + 4 * (int64_t)j));
-}
-
-/* One weight of row w at column j as a float. */
-static inline __attribute__((always_inline)) float bn_dense_load1(const uint8_t* w, int32_t j, const int elem) {
-    if (elem == 4) {
-        float v;
-        memcpy(&v, w + 4 * (int64_t)j, sizeof v);
-        return v;
-    }
-    uint16_t h;
-    memcpy(&h, w + 2 * (int64_t)j, sizeof h);
-    return bn_fp16_to_fp32(h);
 }
 
 /* Row i against activation rows [r0, r0 + T): the summation order above. */
@@ -58,7 +44,7 @@ static inline __attribute__((always_inline)) void bn_dense_row_avx2(const bn_mat
     }
     for (int t = 0; t < T; t++) {
         float sum = bn_hsum_ps_avx2(_mm256_add_ps(_mm256_add_ps(acc[t][0], acc[t][1]), _mm256_add_ps(acc[t][2], acc[t][3])));
-        for (int32_t jj = j; jj < k; jj++) sum += bn_dense_load1(w, jj, elem) * x[t][jj];
+        for (int32_t jj = j; jj < k; jj++) sum += bn_float_weight(w, jj, elem) * x[t][jj];
         a->y[(int64_t)(r0 + t) * a->n + i] = sum;
     }
 }

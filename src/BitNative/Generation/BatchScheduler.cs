@@ -29,7 +29,8 @@ internal sealed class BatchScheduler : IDisposable
     private readonly AutoResetEvent _wake = new(false);
     private readonly Thread _thread;
     private readonly StepWindow _window = new();
-    private int _queued;
+    private int _queued;      // submitted, not admitted yet
+    private int _outstanding; // submitted, not completed yet
     private long _admissions;
     private volatile bool _stopping;
 
@@ -68,15 +69,17 @@ internal sealed class BatchScheduler : IDisposable
 
     public int QueueLimit => _queueLimit;
 
-    /// <summary>Queues a request; false when the queue is full.</summary>
+    /// <summary>Queues a request; false when every slot is taken and QueueLimit requests already wait.</summary>
     public bool TryEnqueue(GenerationRequest request)
     {
-        if (Interlocked.Increment(ref _queued) > _queueLimit)
+        // Counted from submission to completion, so a request the loop has not admitted yet still holds its place.
+        if (Interlocked.Increment(ref _outstanding) > _slots.Length + _queueLimit)
         {
-            Interlocked.Decrement(ref _queued);
+            Interlocked.Decrement(ref _outstanding);
             return false;
         }
 
+        Interlocked.Increment(ref _queued);
         _queue.Enqueue(request);
         _wake.Set();
         return true;
@@ -155,6 +158,7 @@ internal sealed class BatchScheduler : IDisposable
             }
 
             request.Complete();
+            Interlocked.Decrement(ref _outstanding);
         }
 
         return null;
@@ -198,6 +202,7 @@ internal sealed class BatchScheduler : IDisposable
                 slot.Request!.Complete(new BitNativeException($"Generation failed: {e.Message}", e));
                 slot.Release();
                 Interlocked.Decrement(ref _busySlots);
+                Interlocked.Decrement(ref _outstanding);
             }
 
             return;
@@ -285,6 +290,7 @@ internal sealed class BatchScheduler : IDisposable
         slot.Request.Complete();
         slot.Release();
         Interlocked.Decrement(ref _busySlots);
+        Interlocked.Decrement(ref _outstanding);
         Interlocked.Increment(ref _completed);
     }
 

@@ -48,8 +48,10 @@ internal sealed record HealthResponse(string Status);
 internal sealed partial class OpenAiJsonContext : JsonSerializerContext
 {
     // Relaxed escaping: these bodies are JSON for API clients, never embedded in HTML, so quotes in messages stay readable.
-    private static readonly OpenAiJsonContext Wire = new(new JsonSerializerOptions(Default.Options)
+    private static readonly OpenAiJsonContext Wire = new(new JsonSerializerOptions
     {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
 

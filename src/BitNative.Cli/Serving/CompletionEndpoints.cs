@@ -87,6 +87,9 @@ internal static class CompletionEndpoints
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         try
         {
+            // Headers now, even while the request waits for a slot (StartAsync alone leaves them in Kestrel's buffer).
+            await response.StartAsync(http.RequestAborted);
+            await response.Body.FlushAsync(http.RequestAborted);
             if (reply.IsChat)
             {
                 await Event(response, reply.Piece("", role: "assistant", finish: null));

@@ -30,7 +30,7 @@ public sealed class GenerationStream : IAsyncEnumerable<GenerationChunk>, IDispo
     internal long ReleasedAtStep => _request.ReleasedAtStep;
 
     /// <summary>Reads the chunks as they come.</summary>
-    public async IAsyncEnumerator<GenerationChunk> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    public async IAsyncEnumerator<GenerationChunk> GetAsyncEnumerator(CancellationToken cancellationToken)
     {
         await foreach (GenerationChunk chunk in _request.Output.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {

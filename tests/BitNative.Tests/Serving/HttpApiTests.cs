@@ -121,7 +121,12 @@ public sealed class HttpApiTests(ServerFixture server) : IClassFixture<ServerFix
         }
         finally
         {
-            running.ForEach(r => r.Dispose()); // closing the connections frees the slots
+            running.ForEach(r => r.Dispose()); // closing the connections frees the slots and the queue
+            var wait = System.Diagnostics.Stopwatch.StartNew();
+            while ((server.Metric("bitnative_slots_busy") > 0 || server.Metric("bitnative_queue_depth") > 0) && wait.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(20, Ct);
+            }
         }
     }
 }

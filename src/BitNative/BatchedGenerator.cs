@@ -35,6 +35,13 @@ public sealed class BatchedGenerator : IDisposable
     /// <summary>Positions each slot holds: prompt plus generated tokens.</summary>
     public int ContextLength => _scheduler.ContextLength;
 
+    /// <summary>Times the forward passes part by part when set (bench --parallel --profile).</summary>
+    internal Model.TransformerProfiler? Profiler
+    {
+        get => _scheduler.Profiler;
+        set => _scheduler.Profiler = value;
+    }
+
     /// <summary>Counters for monitoring.</summary>
     public BatchedGeneratorStatistics Statistics
     {

@@ -42,6 +42,18 @@ internal static class BatchBenchRunner
             }
 
             results.Add(new Result(n, BenchSamples.Of(rates), steps));
+            if (s.Profile)
+            {
+                var profiler = new BitNative.Model.TransformerProfiler();
+                generator.Profiler = profiler;
+                long before = generator.Statistics.Steps, clock = Stopwatch.GetTimestamp();
+                Run(generator, prompts, s.GenTokens);
+                long total = Stopwatch.GetTimestamp() - clock;
+                generator.Profiler = null;
+                int stepCount = (int)(generator.Statistics.Steps - before);
+                s.ProfileOutput.WriteLine($"  {n} streams: every forward pass of the run (prefill steps included), per step:");
+                BenchRunner.PrintProfile(s.ProfileOutput, profiler, 0, total, stepCount);
+            }
         }
 
         return results;

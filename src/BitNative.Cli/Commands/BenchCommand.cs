@@ -97,9 +97,9 @@ internal static class BenchCommand
             long modelBytes = ModelBytes(path);
             if (r.GetValue(parallel) is { } streamList)
             {
-                if (asJson || settings.Profile)
+                if (asJson)
                 {
-                    throw new CliException("--parallel prints its own table; it does not combine with --json or --profile.");
+                    throw new CliException("--parallel prints its own table; it does not combine with --json.");
                 }
 
                 MeasureParallel(path, threadCounts, ParseThreads(streamList), settings);

@@ -65,6 +65,13 @@ internal sealed class BatchScheduler : IDisposable
 
     public int Slots => _slots.Length;
 
+    /// <summary>Times the steps' forward passes part by part when set (bench --parallel --profile); set it while idle.</summary>
+    public TransformerProfiler? Profiler
+    {
+        get => _state.Profiler;
+        set => _state.Profiler = value;
+    }
+
     public int ContextLength { get; }
 
     public int QueueLimit => _queueLimit;

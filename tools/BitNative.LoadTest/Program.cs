@@ -11,20 +11,27 @@ using var http = new HttpClient { BaseAddress = options.Url, Timeout = TimeSpan.
 var client = new StreamingClient(http, options);
 var metrics = new ServerMemory(http, options.ApiKey);
 
-// Warm-up: one round of N requests, so the server's JIT, thread pool and buffers reach their steady state first.
-await Task.WhenAll(Enumerable.Range(0, options.Streams).Select(i => client.RunOne(i, CancellationToken.None)));
+// Warm-up: the same load for a sixth of the run (at most 10 s), so the server's JIT, thread pool, buffers and heap reach
+// their steady state before the "before" memory reading.
+await RunFor(TimeSpan.FromSeconds(Math.Min(10, options.Seconds / 6.0)), null);
 var before = await metrics.Read();
 
+// The measured run, with the server's memory read every 10 s: a leak shows as a rising series, not one difference.
 var results = new System.Collections.Concurrent.ConcurrentBag<StreamResult>();
+var samples = new List<double>();
 var clock = Stopwatch.StartNew();
-int started = 0;
-await Task.WhenAll(Enumerable.Range(0, options.Streams).Select(async _ =>
+using var sampling = new CancellationTokenSource();
+Task sampler = Task.Run(async () =>
 {
-    while (clock.Elapsed < TimeSpan.FromSeconds(options.Seconds))
+    while (!sampling.IsCancellationRequested)
     {
-        results.Add(await client.RunOne(Interlocked.Increment(ref started), CancellationToken.None));
+        await Task.Delay(TimeSpan.FromSeconds(10), sampling.Token).ContinueWith(_ => { });
+        samples.Add((await metrics.Read()).Rss);
     }
-}));
+});
+await RunFor(TimeSpan.FromSeconds(options.Seconds), results);
+sampling.Cancel();
+await sampler;
 double seconds = clock.Elapsed.TotalSeconds;
 var after = await metrics.Read();
 
@@ -39,6 +46,7 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
     inter-token latency: p50 {Percentile(itl, 0.50):F1} ms, p99 {Percentile(itl, 0.99):F1} ms
     generated tokens:    {tokens} ({tokens / seconds:F1} tok/s aggregate)
     server memory:       RSS {Mib(before.Rss)} before, {Mib(after.Rss)} after ({Mib(after.Rss - before.Rss)} change); managed heap {Mib(before.Heap)} -> {Mib(after.Heap)}
+    RSS every 10 s:      {string.Join(", ", samples.Select(Mib))}
     """));
 foreach (string error in results.Where(r => !r.Ok).Select(r => r.Error!).Distinct().Take(5))
 {
@@ -46,6 +54,21 @@ foreach (string error in results.Where(r => !r.Ok).Select(r => r.Error!).Distinc
 }
 
 return results.Count > ok.Count ? 1 : 0;
+
+// N workers, each starting a new request as soon as its last one ends, until the time is up.
+async Task RunFor(TimeSpan duration, System.Collections.Concurrent.ConcurrentBag<StreamResult>? into)
+{
+    var until = Stopwatch.StartNew();
+    int started = 0;
+    await Task.WhenAll(Enumerable.Range(0, options.Streams).Select(async _ =>
+    {
+        while (until.Elapsed < duration)
+        {
+            StreamResult r = await client.RunOne(Interlocked.Increment(ref started), CancellationToken.None);
+            into?.Add(r);
+        }
+    }));
+}
 
 static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 

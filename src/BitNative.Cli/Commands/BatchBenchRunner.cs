@@ -9,7 +9,7 @@ namespace BitNative.Cli.Commands;
 internal static class BatchBenchRunner
 {
     /// <summary>One measurement: N streams, the median aggregate decode tokens/s over the repetitions.</summary>
-    public sealed record Result(int Streams, BenchSamples AggregateDecode, double StepsPerSecond);
+    public sealed record Result(int Streams, BenchSamples AggregateDecode, double StepsPerSecond); // steps/s: median of the repetitions
 
     public static IReadOnlyList<Result> Measure(string path, int threads, IReadOnlyList<int> streamCounts, BenchSettings s)
     {
@@ -33,15 +33,15 @@ internal static class BatchBenchRunner
                 .ToArray();
             Run(generator, prompts, 4); // warm-up: pages the weights in, lets the JIT settle
             var rates = new List<double>();
-            double steps = 0;
+            var steps = new List<double>();
             for (int rep = 0; rep < s.Repetitions; rep++)
             {
                 (double rate, double stepRate) = Run(generator, prompts, s.GenTokens);
                 rates.Add(rate);
-                steps = stepRate;
+                steps.Add(stepRate);
             }
 
-            results.Add(new Result(n, BenchSamples.Of(rates), steps));
+            results.Add(new Result(n, BenchSamples.Of(rates), BenchStatistics.Median(steps)));
             if (s.Profile)
             {
                 var profiler = new BitNative.Model.TransformerProfiler();

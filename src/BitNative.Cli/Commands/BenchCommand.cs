@@ -61,7 +61,7 @@ internal static class BenchCommand
                     $"-c {ctx} is too small: each repetition fills {BenchRunner.RequiredContext(p, n)} positions (-p + -n, at least 12).");
             }
 
-            int[] threadCounts = ParseThreads(r.GetValue(threads)!);
+            int[] threadCounts = ParseCounts(r.GetValue(threads)!, "--threads");
             string? shape = r.GetValue(synthetic);
             if (shape is not null && !string.IsNullOrEmpty(r.GetValue(model)))
             {
@@ -102,7 +102,7 @@ internal static class BenchCommand
                     throw new CliException("--parallel prints its own table; it does not combine with --json.");
                 }
 
-                MeasureParallel(path, threadCounts, ParseThreads(streamList), settings);
+                MeasureParallel(path, threadCounts, ParseCounts(streamList, "--parallel"), settings);
                 return 0;
             }
 
@@ -149,7 +149,7 @@ internal static class BenchCommand
         }
     }
 
-    private static int[] ParseThreads(string text)
+    private static int[] ParseCounts(string text, string option)
     {
         try
         {
@@ -164,7 +164,7 @@ internal static class BenchCommand
         {
         }
 
-        throw new CliException($"'{text}' is not a comma-separated list of counts in 1..256 (--threads, --parallel).");
+        throw new CliException($"{option} '{text}' is not a comma-separated list of counts in 1..256.");
     }
 
     /// <summary>Size on disk: the file, or the files of a Hugging Face checkpoint folder.</summary>

@@ -104,15 +104,23 @@ internal sealed class BatchScheduler : IDisposable
     {
         while (!_stopping)
         {
-            ReleaseCancelled();
-            Admit();
-            if (Interlocked.Read(ref _busySlots) == 0)
+            try
             {
-                _wake.WaitOne();
-                continue;
-            }
+                ReleaseCancelled();
+                Admit();
+                if (Interlocked.Read(ref _busySlots) == 0)
+                {
+                    _wake.WaitOne();
+                    continue;
+                }
 
-            Step();
+                Step();
+            }
+            catch (Exception e)
+            {
+                // A bug must not leave callers waiting forever on a dead thread: fail what runs, keep serving.
+                FailRunning(new BitNativeException($"Generation failed: {e.Message}", e));
+            }
         }
 
         FailAll(new ObjectDisposedException(nameof(BatchedGenerator), "The generator was disposed."));
@@ -203,13 +211,10 @@ internal sealed class BatchScheduler : IDisposable
         catch (Exception e)
         {
             // A kernel failure fails the requests of this step, not the generator.
-            for (int i = 0; i < sequences; i++)
+            var error = new BitNativeException($"Generation failed: {e.Message}", e);
+            foreach (GenerationSlot slot in _stepSlots.AsSpan(0, sequences))
             {
-                GenerationSlot slot = _stepSlots[i];
-                slot.Request!.Complete(new BitNativeException($"Generation failed: {e.Message}", e));
-                slot.Release();
-                Interlocked.Decrement(ref _busySlots);
-                Interlocked.Decrement(ref _outstanding);
+                Fail(slot, error);
             }
 
             return;
@@ -301,17 +306,28 @@ internal sealed class BatchScheduler : IDisposable
         Interlocked.Increment(ref _completed);
     }
 
-    private void FailAll(Exception error)
+    private void Fail(GenerationSlot slot, Exception error)
+    {
+        slot.Request!.Complete(error);
+        slot.Release();
+        Interlocked.Decrement(ref _busySlots);
+        Interlocked.Decrement(ref _outstanding);
+    }
+
+    private void FailRunning(Exception error)
     {
         foreach (GenerationSlot slot in _slots)
         {
             if (!slot.IsFree)
             {
-                slot.Request!.Complete(error);
-                slot.Release();
+                Fail(slot, error);
             }
         }
+    }
 
+    private void FailAll(Exception error)
+    {
+        FailRunning(error);
         while (_queue.TryDequeue(out GenerationRequest? request))
         {
             request.Complete(error);

@@ -154,7 +154,7 @@ internal sealed class BatchScheduler : IDisposable
                 return;
             }
 
-            var output = new GenerationTracker(request.Settings, _tokenizer, _transformer.Config.VocabSize);
+            var output = new GenerationTracker(request.Settings, _tokenizer, slot.SamplerScratch);
             slot.Admit(request, output, _admissions++);
             request.AdmittedAtStep = _steps;
             Interlocked.Increment(ref _busySlots);

@@ -14,7 +14,11 @@ internal sealed class GenerationSlot
     {
         Cache = new KvCache(config, contextLength);
         History = new int[contextLength];
+        SamplerScratch = new SamplerScratch(config.VocabSize);
     }
+
+    /// <summary>The sampler buffers of whichever request this slot serves: allocated once, not per request.</summary>
+    public SamplerScratch SamplerScratch { get; }
 
     public KvCache Cache { get; }
 

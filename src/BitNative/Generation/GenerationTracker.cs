@@ -16,10 +16,16 @@ internal sealed class GenerationTracker
     private readonly StopStringMatcher _stops;
 
     public GenerationTracker(GenerationSettings settings, ByteLevelBpeTokenizer tokenizer, int vocabSize)
+        : this(settings, tokenizer, new SamplerScratch(vocabSize))
+    {
+    }
+
+    /// <summary>A tracker whose sampler works in <paramref name="scratch"/> (a batched generator's slot reuses one).</summary>
+    public GenerationTracker(GenerationSettings settings, ByteLevelBpeTokenizer tokenizer, SamplerScratch scratch)
     {
         _settings = settings;
         _tokenizer = tokenizer;
-        _sampler = new Sampler(settings.Sampling, vocabSize);
+        _sampler = new Sampler(settings.Sampling, scratch);
         _decoder = tokenizer.CreateStreamDecoder(skipSpecialTokens: true);
         _stops = new StopStringMatcher(settings.StopStrings);
     }

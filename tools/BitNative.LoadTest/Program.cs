@@ -18,7 +18,7 @@ var before = await metrics.Read();
 
 // The measured run, with the server's memory read every 10 s: a leak shows as a rising series, not one difference.
 var results = new System.Collections.Concurrent.ConcurrentBag<StreamResult>();
-var samples = new List<double>();
+var samples = new List<(double Rss, double Heap, double Anonymous)>();
 var clock = Stopwatch.StartNew();
 using var sampling = new CancellationTokenSource();
 Task sampler = Task.Run(async () =>
@@ -26,7 +26,7 @@ Task sampler = Task.Run(async () =>
     while (!sampling.IsCancellationRequested)
     {
         await Task.Delay(TimeSpan.FromSeconds(10), sampling.Token).ContinueWith(_ => { });
-        samples.Add((await metrics.Read()).Rss);
+        samples.Add(await metrics.Read());
     }
 });
 await RunFor(TimeSpan.FromSeconds(options.Seconds), results);
@@ -46,7 +46,9 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
     inter-token latency: p50 {Percentile(itl, 0.50):F1} ms, p99 {Percentile(itl, 0.99):F1} ms
     generated tokens:    {tokens} ({tokens / seconds:F1} tok/s aggregate)
     server memory:       RSS {Mib(before.Rss)} before, {Mib(after.Rss)} after ({Mib(after.Rss - before.Rss)} change); managed heap {Mib(before.Heap)} -> {Mib(after.Heap)}
-    RSS every 10 s:      {string.Join(", ", samples.Select(Mib))}
+    anonymous RSS:       {Mib(before.Anonymous)} before, {Mib(after.Anonymous)} after ({Mib(after.Anonymous - before.Anonymous)} change; heaps and KV caches, where a leak would show)
+    every 10 s, RSS:     {string.Join(", ", samples.Select(x => Mib(x.Rss)))}
+    every 10 s, anon:    {string.Join(", ", samples.Select(x => Mib(x.Anonymous)))}
     """));
 foreach (string error in results.Where(r => !r.Ok).Select(r => r.Error!).Distinct().Take(5))
 {

@@ -6,7 +6,7 @@ namespace BitNative.LoadTest;
 /// <summary>The server's resident memory and managed heap, read from its Prometheus /metrics.</summary>
 internal sealed class ServerMemory(HttpClient http, string? apiKey)
 {
-    public async Task<(double Rss, double Heap)> Read()
+    public async Task<(double Rss, double Heap, double Anonymous)> Read()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
         if (apiKey is not null)
@@ -16,7 +16,8 @@ internal sealed class ServerMemory(HttpClient http, string? apiKey)
 
         using HttpResponseMessage response = await http.SendAsync(request);
         string text = await response.Content.ReadAsStringAsync();
-        return (Value(text, "process_resident_memory_bytes"), Value(text, "bitnative_managed_heap_bytes"));
+        return (Value(text, "process_resident_memory_bytes"), Value(text, "bitnative_managed_heap_bytes"),
+            Value(text, "bitnative_resident_anonymous_bytes"));
     }
 
     private static double Value(string text, string name) =>

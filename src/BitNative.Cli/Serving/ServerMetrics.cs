@@ -48,8 +48,42 @@ internal sealed class ServerMetrics
         }
 
         Metric(text, "process_resident_memory_bytes", "gauge", "Resident memory of the server process.", Environment.WorkingSet);
+        // Linux splits RSS into anonymous memory (heaps, KV caches: where a leak would show) and file-backed pages (the
+        // model file's mapped pages, e.g. embedding rows as tokens are looked up: page cache the kernel can reclaim).
+        if (ResidentSplit() is var (anonymous, file))
+        {
+            Metric(text, "bitnative_resident_anonymous_bytes", "gauge", "Resident anonymous memory (RssAnon): heaps, KV caches, weights copied at load.",
+                anonymous);
+            Metric(text, "bitnative_resident_file_bytes", "gauge", "Resident file-backed memory (RssFile): mapped model pages.", file);
+        }
         Metric(text, "bitnative_managed_heap_bytes", "gauge", "Bytes on the .NET heap after the last collection.", GC.GetTotalMemory(false));
         return text.ToString();
+    }
+
+    private static (double Anonymous, double File)? ResidentSplit()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        double anonymous = -1, file = -1;
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("RssAnon:", StringComparison.Ordinal))
+            {
+                anonymous = Kilobytes(line) * 1024;
+            }
+            else if (line.StartsWith("RssFile:", StringComparison.Ordinal))
+            {
+                file = Kilobytes(line) * 1024;
+            }
+        }
+
+        return anonymous >= 0 && file >= 0 ? (anonymous, file) : null;
+
+        static double Kilobytes(string line) =>
+            double.Parse(line.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 
     private static void Metric(StringBuilder text, string name, string type, string help, double value)

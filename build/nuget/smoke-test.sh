@@ -77,10 +77,11 @@ grep -q "native ABI version $ABI_VERSION" <<<"$nuspec" || fail "BitNative's desc
 for dep in Microsoft.ML.Tokenizers Microsoft.Extensions.AI.Abstractions; do
   grep -q "<dependency id=\"$dep\"" <<<"$nuspec" || fail "BitNative.$VERSION.nupkg lacks its dependency on $dep"
 done
-# Listed into a variable first: with pipefail, `unzip | grep -q` fails whenever grep exits before unzip has written all.
-library_entries="$(unzip -Z1 "$FEED/BitNative.$VERSION.nupkg")"
-grep -qx lib/net10.0/BitNative.dll <<<"$library_entries" || fail "BitNative has no lib/net10.0/BitNative.dll"
-if grep -q '^runtimes/' <<<"$library_entries"; then fail "BitNative itself carries native files"; fi
+# Listings are read into a variable first: `unzip | grep -q` fails under pipefail when grep exits at its first match
+# and unzip dies of the closed pipe (seen as a spurious "has no lib/net10.0/BitNative.dll").
+managed_entries="$(unzip -Z1 "$FEED/BitNative.$VERSION.nupkg")"
+grep -qx lib/net10.0/BitNative.dll <<<"$managed_entries" || fail "BitNative has no lib/net10.0/BitNative.dll"
+if grep -q '^runtimes/' <<<"$managed_entries"; then fail "BitNative itself carries native files"; fi
 [[ " ${rids[*]} " == *" $HOST_RID "* ]] || fail "no runtime package for this machine ($HOST_RID): packed ${rids[*]}"
 
 # --- NuGet.config: BitNative* from the fresh feed only, everything else from this machine's sources. It sits in

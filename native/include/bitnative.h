@@ -64,7 +64,7 @@ extern "C" {
 
 /* Bumped whenever a signature, enum value or struct changes; the .NET resolver refuses a
  * library whose bn_abi_version() differs from the version its bindings were generated for. */
-#define BN_ABI_VERSION 3
+#define BN_ABI_VERSION 4
 
 /* Result of every fallible call. Values are frozen once released; removed values stay as
  * comments. */
@@ -88,7 +88,8 @@ typedef enum bn_isa {
     BN_ISA_COUNT = 5
 } bn_isa;
 
-/* Packed ternary weight formats. */
+/* Weight types: one row each in the library's traits table (block geometry, bytes for a shape, the
+ * activation type its kernels pair with, the GGUF type id, the kernel per ISA). Values are frozen. */
 typedef enum bn_wtype {
     /* bitnet.cpp I2_S: 2 bits per weight, code = w + 1; 128-weight blocks of 32 bytes where byte
      * j holds weights j, j+32, j+64, j+96 in bits 7:6, 5:4, 3:2, 1:0. One float32 scale for the
@@ -98,10 +99,31 @@ typedef enum bn_wtype {
      * 32-byte half, byte m holds weights m + 32 n at bits 2n..2n+1 (n = 0..3). */
     BN_WTYPE_TQ2 = 1,
     /* llama.cpp TQ1_0: 256-weight blocks of 54 bytes {uint8 qs[48]; uint8 qh[4]; fp16 d}; base-3
-     * digits, five per qs byte and four per qh byte, each byte stored as ceil(v * 256 / 243). */
+     * digits, five per qs byte and four per qh byte, each byte stored as ceil(v * 256 / 243).
+     * No kernel reads it: models repack it to I2S or TQ2 at load. */
     BN_WTYPE_TQ1 = 2,
-    BN_WTYPE_COUNT = 3
+    /* BitNative's lookup-table layout (see "Lookup-table kernels" below): 2 bits per weight in
+     * 32-row tiles, one scale per tensor (w_scale). No file stores it: made from I2S at load. */
+    BN_WTYPE_TL1 = 3,
+    /* IEEE binary16 values, little-endian (GGUF F16): output heads and embeddings. */
+    BN_WTYPE_F16 = 4,
+    /* ggml Q8_0: 32-weight blocks of 34 bytes {fp16 d; int8 q[32]}, w = d q. */
+    BN_WTYPE_Q8_0 = 5,
+    /* IEEE binary32 values, little-endian (GGUF F32): heads and the projections of float baselines. */
+    BN_WTYPE_F32 = 6,
+    BN_WTYPE_COUNT = 7
 } bn_wtype;
+
+/* Activation types a matmul takes. */
+typedef enum bn_atype {
+    /* float rows (x). */
+    BN_ATYPE_F32 = 0,
+    /* int8 rows with one scale each (xq, x_scales), as bn_quantize_q8 makes them. */
+    BN_ATYPE_Q8 = 1,
+    /* int4 values in [-8, 7] held in int8, one scale per row (BitNet a4.8), as bn_quantize_q4 makes them. */
+    BN_ATYPE_Q4 = 2,
+    BN_ATYPE_COUNT = 3
+} bn_atype;
 
 /* CPU features found at bn_init(); every field is 1 when present, 0 otherwise. */
 typedef struct bn_cpu_features {
@@ -123,13 +145,24 @@ typedef struct bn_cpu_features {
     int32_t best_isa;
 } bn_cpu_features;
 
-/* Shape rules of a packed weight format: a row of k weights must hold a whole number of
- * blocks (k % block_weights == 0) and occupies k / block_weights * block_bytes bytes. */
+/* A weight type's row of the traits table.
+ *
+ * A matrix of n rows (output features) by k columns (input features) needs k % block_weights == 0
+ * and takes bn_wtype_bytes(n, k) = ceil(n / row_tile) * row_tile * (k / block_weights) * block_bytes
+ * bytes; a file stores tensor_trailer_bytes more after them. */
 typedef struct bn_wtype_info {
     int32_t block_weights;
     int32_t block_bytes;
+    /* Rows are stored in groups of row_tile (1 for row-major types, 32 for TL1's tiles). */
+    int32_t row_tile;
     /* Bytes a file stores after the packed rows of a whole tensor (I2_S: 32, scale + padding). */
     int32_t tensor_trailer_bytes;
+    /* The GGUF / ggml tensor type id of this layout, or -1 where no file stores it (TL1). */
+    int32_t ggml_type;
+    /* The activation type (bn_atype) its kernels pair with, as ggml's vec_dot_type. */
+    int32_t atype;
+    /* 1 when the values are ternary codes (the packers and bn_unpack handle them), 0 otherwise. */
+    int32_t ternary;
     int32_t reserved;
 } bn_wtype_info;
 
@@ -179,16 +212,19 @@ BN_API bn_isa bn_get_isa(void);
 /* Returns a static lower-case name for an ISA ("ref", "avx2", "avx512_vnni", "neon", "neon_dotprod"). */
 BN_API const char* bn_isa_name(bn_isa isa);
 
-/* Describes a packed weight format's block geometry.
+/* Copies a weight type's row of the traits table into *out.
  *
  * Returns BN_STATUS_INVALID_ARGUMENT for an unknown wtype or a NULL out. */
 BN_API bn_status bn_wtype_get_info(bn_wtype wtype, bn_wtype_info* out);
 
-/* Computes the bytes of n rows of k weights packed as wtype (without any tensor trailer).
+/* Returns a static name for a weight type ("i2s", "tq2", "tq1", "tl1", "f16", "q8_0", "f32", ...), or "unknown". */
+BN_API const char* bn_wtype_name(bn_wtype wtype);
+
+/* Computes the bytes of an n x k matrix of wtype (without any tensor trailer).
  *
  * Returns BN_STATUS_SHAPE_MISMATCH when k is not a multiple of the block size, and
- * BN_STATUS_INVALID_ARGUMENT for negative sizes or a NULL out. */
-BN_API bn_status bn_wtype_row_bytes(bn_wtype wtype, int32_t n, int32_t k, int64_t* out_bytes);
+ * BN_STATUS_INVALID_ARGUMENT for an unknown wtype, negative sizes or a NULL out. */
+BN_API bn_status bn_wtype_bytes(bn_wtype wtype, int32_t n, int32_t k, int64_t* out_bytes);
 
 /* ---------------------------------------------------------------------------------------------
  * Thread pool
@@ -252,21 +288,32 @@ BN_API bn_status bn_release_pages(const void* p, int64_t bytes);
 BN_API bn_status bn_ternarize_absmean(const float* w, int64_t w_len, int64_t n, int8_t* q, int64_t q_len,
                                       float* out_scale);
 
-/* Packs n ternary values (int8 in {-1, 0, 1}) as wtype.
+/* Packs an n x k matrix of ternary values (int8 in {-1, 0, 1}, row-major) as wtype, a ternary type.
  *
- * n must be a multiple of the block size (128 for I2S, 256 for TQ2/TQ1). For I2S the output is
- * the codes only (n / 4 bytes); the per-tensor scale is kept separately. For TQ2/TQ1 every block's
- * fp16 d is set to scale. Values outside {-1, 0, 1} are BN_STATUS_INVALID_ARGUMENT. */
-BN_API bn_status bn_pack(bn_wtype wtype, const int8_t* q, int64_t q_len, int64_t n, float scale, uint8_t* out,
+ * For I2S and TL1 the output is the codes only; the per-tensor scale is kept separately (w_scale).
+ * For TQ2/TQ1 every block's fp16 d is set to scale. out needs bn_wtype_bytes(wtype, n, k) bytes.
+ * Values outside {-1, 0, 1} are BN_STATUS_INVALID_ARGUMENT, k not a multiple of the block
+ * BN_STATUS_SHAPE_MISMATCH, a type that is not ternary BN_STATUS_UNSUPPORTED. */
+BN_API bn_status bn_pack(bn_wtype wtype, const int8_t* q, int64_t q_len, int32_t n, int32_t k, float scale, uint8_t* out,
                          int64_t out_len);
 
-/* Unpacks n weights of wtype back to int8 {-1, 0, 1}.
+/* Unpacks an n x k matrix of wtype (a ternary type) back to int8 {-1, 0, 1}.
  *
- * For TQ2/TQ1, block_scales receives each block's fp16 d as float (n / 256 values); for I2S pass
- * NULL and 0. Code 3 (I2S, TQ2) is not a ternary value and gives BN_STATUS_INVALID_ARGUMENT;
- * every TQ1 byte decodes to digits 0..2 exactly as llama.cpp reads it. */
-BN_API bn_status bn_unpack(bn_wtype wtype, const uint8_t* packed, int64_t packed_len, int64_t n, int8_t* q,
+ * For TQ2/TQ1, block_scales receives each block's fp16 d as float (n * k / 256 values); for I2S and
+ * TL1 pass NULL and 0. Code 3 (I2S, TQ2) is not a ternary value and gives
+ * BN_STATUS_INVALID_ARGUMENT; every TQ1 byte decodes to digits 0..2 exactly as llama.cpp reads it,
+ * and TL1 codes 9..15 read as the zero pair as every kernel reads them. */
+BN_API bn_status bn_unpack(bn_wtype wtype, const uint8_t* packed, int64_t packed_len, int32_t n, int32_t k, int8_t* q,
                            int64_t q_len, float* block_scales, int64_t block_scales_len);
+
+/* Converts an n x k matrix from one layout to another without an int8 copy: I2S -> TL1 and TL1 -> I2S.
+ *
+ * The conversion a model makes at load when a kernel reads another layout; the per-tensor scale is
+ * unchanged. Rows are split over the pool. A code that is not ternary in the source (I2S code 3)
+ * is BN_STATUS_INVALID_ARGUMENT (then out is partly written); any other pair of types is
+ * BN_STATUS_UNSUPPORTED. */
+BN_API bn_status bn_repack(bn_wtype from, const uint8_t* w, int64_t w_len, bn_wtype to, int32_t n, int32_t k,
+                           uint8_t* out, int64_t out_len, bn_threadpool* pool);
 
 /* ---------------------------------------------------------------------------------------------
  * Activation quantization
@@ -287,33 +334,50 @@ BN_API bn_status bn_quantize_q4(const float* x, int64_t x_len, int32_t m, int32_
                                 float* scales, int64_t scales_len, bn_threadpool* pool);
 
 /* ---------------------------------------------------------------------------------------------
- * Ternary matrix multiplication (multiply-add kernels)
+ * Matrix multiplication: one entry point for every weight type
+ *
+ * y[r, i] = (W[i, :] . x[r, :]) for m activation rows, with W stored as wtype and the activations
+ * as atype. Which (wtype, atype) pairs have kernels on an ISA: bn_matmul_supported. Numerics:
+ *  - Ternary types (I2S, TQ2, TL1) with q8 / q4 rows: y[r, i] = (float)dot * (x_scales[r] * w_scale)
+ *    with the dot exact in int32 (TQ2: (sum_b (float)dot_b * d_b) * (x_scales[r] * w_scale), summed
+ *    over blocks in order). Every ISA's kernels give the same bits, and TL1 gives the bits of I2S
+ *    on the same values, so a caller may pick the fastest variant freely.
+ *  - F16 and F32 with f32 rows: y = (sum_j W[i, j] x[r, j]) * w_scale; the variants sum in SIMD lanes with
+ *    FMA, each result within 2 k 2^-24 sum_j |W[i, j] x[r, j]| (times |w_scale|) of the scalar
+ *    reference (a sequential float sum).
+ *  - Q8_0 with q8 rows: y = (x_scales[r] * sum_b d_b (W[i, b] . xq[r, b])) * w_scale, block dots exact
+ *    in int32, the float sum over blocks in SIMD lanes: within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
+ *    sum_b |d_b| sum_j |W[i, j] xq[r, j]| (times |w_scale|) of the scalar reference.
+ *  - F32 with q8 rows: y = ((sum_j W[i, j] xq[r, j]) * x_scales[r]) * w_scale, a sequential float sum;
+ *    every ISA runs the scalar reference (float weights over int8 activations are transformers'
+ *    AutoBitLinear offline with non-ternary weights, rare enough that exactness is the point).
+ *  - q4 rows must hold values in [-8, 7]; any other value is BN_STATUS_INVALID_ARGUMENT before an
+ *    output is written. Ternary types take q4 rows with the q8 kernels' numerics; TL1 has its own,
+ *    faster tables for them.
  * ------------------------------------------------------------------------------------------- */
 
-/* Multiplies m int8 activation rows by a ternary I2S matrix: y[r, i] = (W[i, :] . xq[r, :]) * x_scales[r] * w_scale.
- *
- * w holds n rows of k weights packed as I2S (k % 128 == 0, n * k / 4 bytes). xq is m x k
- * (values in [-128, 127]; q4 activations work unchanged), y is m x n. m = 1 is a GEMV; larger m
- * (a prompt batch) reads each weight row once for all activation rows. Returns
- * BN_STATUS_SHAPE_MISMATCH when k is not a multiple of 128 and BN_STATUS_INVALID_ARGUMENT when
- * a buffer is shorter than the shape needs or a scale is not finite. */
-BN_API bn_status bn_matmul_i2s_q8(const uint8_t* w, int64_t w_len, float w_scale, const int8_t* xq, int64_t xq_len,
-                                  const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
-                                  float* y, int64_t y_len, bn_threadpool* pool);
+/* Returns 1 if this build and CPU have a kernel for wtype x atype on isa, 0 otherwise. */
+BN_API int32_t bn_matmul_supported(bn_wtype wtype, bn_atype atype, bn_isa isa);
 
-/* Multiplies m int8 activation rows by a ternary TQ2_0 matrix: y[r, i] = sum_b d_b (W[i, b] . xq[r, b]) * x_scales[r] * w_scale.
+/* Multiplies m activation rows by an n x k matrix of wtype with isa's kernel: y[r, i] = W[i, :] . x[r, :] (see this section's numerics).
  *
- * w holds n rows of k weights as TQ2_0 blocks (k % 256 == 0, n * k / 256 * 66 bytes), each block
- * with its own fp16 scale d_b; w_scale is an extra factor (1, or llama.cpp's optional per-tensor
- * `.scale`). Shapes, buffers and statuses as bn_matmul_i2s_q8. */
-BN_API bn_status bn_matmul_tq2_q8(const uint8_t* w, int64_t w_len, float w_scale, const int8_t* xq, int64_t xq_len,
-                                  const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
-                                  float* y, int64_t y_len, bn_threadpool* pool);
-
+ * w holds bn_wtype_bytes(wtype, n, k) bytes; w_scale multiplies every output (1 for none). The
+ * activations are x (m x k floats) for BN_ATYPE_F32, or xq (m x k int8) with x_scales (m) for
+ * BN_ATYPE_Q8 / BN_ATYPE_Q4; the other buffers may be NULL with length 0. y is m x n. m = 1 is a
+ * GEMV; larger m (a prompt batch) reads each weight row once for several activation rows. The
+ * output rows are split over the pool. Returns BN_STATUS_UNSUPPORTED when isa has no kernel for
+ * wtype x atype (or the CPU lacks isa), BN_STATUS_SHAPE_MISMATCH when k is not a multiple of the
+ * block size, BN_STATUS_INVALID_ARGUMENT when a buffer is shorter than the shape needs, a scale is
+ * not finite or a q4 value is out of range, and BN_STATUS_OUT_OF_MEMORY when a kernel's scratch
+ * (lookup tables) cannot be allocated. */
+BN_API bn_status bn_matmul(bn_wtype wtype, bn_atype atype, bn_isa isa, const uint8_t* w, int64_t w_len, float w_scale,
+                           const float* x, int64_t x_len, const int8_t* xq, int64_t xq_len, const float* x_scales,
+                           int64_t x_scales_len, int32_t n, int32_t k, int32_t m, float* y, int64_t y_len,
+                           bn_threadpool* pool);
 
 /* ---------------------------------------------------------------------------------------------
  * Decode-step operations: RMSNorm (+ activation quantization), gated activation, RoPE with the
- * KV-cache write, attention over an fp16 KV cache, dense (f16, q8_0) matrices for the output head.
+ * KV-cache write, attention over an fp16 KV cache.
  *
  * Numerics of this section:
  *  - fp16 values (weights, KV cache) are IEEE binary16 bit patterns in uint16_t; float -> fp16
@@ -329,9 +393,8 @@ BN_API bn_status bn_matmul_tq2_q8(const uint8_t* w, int64_t w_len, float w_scale
  *  - RoPE rotates pairs (a, b) by pos * theta_i, theta_i = freq_base^(-2i / rope_dims), from a
  *    table of cosines and sines (bn_rope_table); a' = a cos - b sin, b' = a sin + b cos; every
  *    variant returns the same bits.
- *  - Attention and the dense matrices sum in SIMD lanes (and attention's softmax is computed
- *    online, chunk by chunk), so they match the scalar reference within a rounding tolerance, not
- *    bit for bit: see each function.
+ *  - Attention sums in SIMD lanes and computes its softmax online, chunk by chunk, so it matches
+ *    the scalar reference within a rounding tolerance, not bit for bit: see bn_attention_f16.
  * ------------------------------------------------------------------------------------------- */
 
 /* Nonlinearity of a gated FFN: act(gate) * up. */
@@ -421,28 +484,6 @@ BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t*
                                   int32_t n_kv_heads, int32_t head_dim, int32_t position, float scale, float* out,
                                   int64_t out_len, bn_threadpool* pool);
 
-/* Multiplies m float activation rows by an fp16 matrix: y[r, i] = sum_j W[i, j] x[r, j].
- *
- * w holds n rows of k fp16 values (the F16 output head or embedding, read in place). The variants
- * sum in SIMD lanes with FMA; each result lies within 2 k 2^-24 sum_j |W[i, j] x[r, j]| of the
- * scalar reference (sequential float sum). Returns BN_STATUS_INVALID_ARGUMENT for a short buffer. */
-BN_API bn_status bn_matmul_f16_f32(const uint16_t* w, int64_t w_len, const float* x, int64_t x_len, int32_t n,
-                                   int32_t k, int32_t m, float* y, int64_t y_len, bn_threadpool* pool);
-
-/* Multiplies m int8 activation rows by a Q8_0 matrix: y[r, i] = x_scales[r] * sum_b d_b (W[i, b] . xq[r, b]).
- *
- * w holds n rows of k weights as ggml Q8_0 blocks (k % 32 == 0; 34 bytes per 32 weights: fp16
- * d_b, then 32 int8); xq and x_scales are per-row int8 activations as bn_quantize_q8 or
- * bn_rmsnorm_q8 make them. Block dot products are exact int32 for every int8 value; the float sum
- * over blocks runs in SIMD lanes, so each result lies within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
- * sum_b |d_b| sum_j |W[i, j] xq[r, j]| of the scalar reference (sequential sum). Returns
- * BN_STATUS_SHAPE_MISMATCH when k is not a multiple of 32 and BN_STATUS_INVALID_ARGUMENT for a
- * short buffer or a scale that is not finite. */
-BN_API bn_status bn_matmul_q8_0_q8(const uint8_t* w, int64_t w_len, const int8_t* xq, int64_t xq_len,
-                                   const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
-                                   float* y, int64_t y_len, bn_threadpool* pool);
-
-
 /* ---------------------------------------------------------------------------------------------
  * Lookup-table (LUT) kernels: the TL1 weight layout and its matmuls with int8 and int4 activations
  *
@@ -461,7 +502,7 @@ BN_API bn_status bn_matmul_q8_0_q8(const uint8_t* w, int64_t w_len, const int8_t
  *    pairs 2u and 2u + 1: byte i (0..15) holds pair 2u of tile row i in bits 3:0 and of tile row
  *    i + 16 in bits 7:4; byte 16 + i holds pair 2u + 1 of the same two rows.
  *  - Tile t starts at byte t * 8 k; the matrix takes ceil(n / 32) * 8 k bytes. k must be a
- *    multiple of 128 (as for I2S), so every I2S matrix converts with bn_lut_pack_i2s.
+ *    multiple of 128 (as for I2S), so every I2S matrix converts with bn_repack.
  *  - One float scale per matrix, passed as w_scale (as for I2S).
  * Why this layout: one 32-byte load gives 64 codes, whose low and high nibbles index the tables of
  * two pairs for 32 rows; 16 rows x 1 pair per 128-bit lane matches pshufb and tbl (16 byte lanes,
@@ -469,63 +510,11 @@ BN_API bn_status bn_matmul_q8_0_q8(const uint8_t* w, int64_t w_len, const int8_t
  * slower on AVX2 (their 27 combinations need a sign bit per code and its expansion), see
  * docs/PERFORMANCE.md.
  *
- * Results are bit-identical to bn_matmul_i2s_q8 on the same ternary values, activations and
- * scales: the integer dot is exact and the epilogue is the same float expression,
+ * bn_matmul with BN_WTYPE_TL1 builds the tables once per activation row before the output rows
+ * are split over the pool. Results are bit-identical to BN_WTYPE_I2S on the same ternary values,
+ * activations and scales: the integer dot is exact and the epilogue is the same float expression,
  * y[r, i] = (float)dot * (x_scales[r] * w_scale).
  * ------------------------------------------------------------------------------------------- */
-
-/* Rows per TL1 tile: packed matrices hold a whole number of tiles. */
-#define BN_LUT_ROW_TILE 32
-/* Columns per TL1 block: k must be a multiple of it. */
-#define BN_LUT_BLOCK 128
-
-/* Computes the bytes of an n x k ternary matrix in the TL1 layout: ceil(n / 32) * 8 * k.
- *
- * Returns BN_STATUS_SHAPE_MISMATCH when k is not a multiple of 128 and BN_STATUS_INVALID_ARGUMENT
- * for negative sizes or a NULL out. */
-BN_API bn_status bn_lut_packed_bytes(int32_t n, int32_t k, int64_t* out_bytes);
-
-/* Packs n rows of k ternary values (int8 in {-1, 0, 1}, row-major) into the TL1 layout.
- *
- * out must hold bn_lut_packed_bytes(n, k) bytes; padding rows are written as zero weights. Values
- * outside {-1, 0, 1} are BN_STATUS_INVALID_ARGUMENT; k not a multiple of 128 is
- * BN_STATUS_SHAPE_MISMATCH. */
-BN_API bn_status bn_lut_pack(const int8_t* q, int64_t q_len, int32_t n, int32_t k, uint8_t* out, int64_t out_len);
-
-/* Repacks an I2S matrix (n rows of k weights, n * k / 4 bytes, the file layout) into the TL1 layout.
- *
- * The conversion a model does at load: no int8 copy of the matrix, rows split over the pool. The
- * per-tensor scale is unchanged (pass it as w_scale). A code 3, which no valid I2S file holds, is
- * BN_STATUS_INVALID_ARGUMENT (then out is partly written). */
-BN_API bn_status bn_lut_pack_i2s(const uint8_t* w, int64_t w_len, int32_t n, int32_t k, uint8_t* out,
-                                 int64_t out_len, bn_threadpool* pool);
-
-/* Unpacks a TL1 matrix back to n rows of k int8 values in {-1, 0, 1} (codes 9..15 give 0, 0).
- *
- * For tests and tools; statuses as bn_lut_pack. */
-BN_API bn_status bn_lut_unpack(const uint8_t* packed, int64_t packed_len, int32_t n, int32_t k, int8_t* q,
-                               int64_t q_len);
-
-/* Multiplies m int8 activation rows by a TL1 matrix with lookup tables: y[r, i] = (W[i, :] . xq[r, :]) * x_scales[r] * w_scale.
- *
- * w holds n rows of k weights in the TL1 layout (bn_lut_packed_bytes(n, k) bytes, k % 128 == 0).
- * xq is m x k (any int8), y is m x n. The tables are built once per activation row before the
- * output rows are split over the pool. Bit-identical to bn_matmul_i2s_q8 on the same values.
- * Returns BN_STATUS_SHAPE_MISMATCH when k is not a multiple of 128, BN_STATUS_INVALID_ARGUMENT
- * when a buffer is shorter than the shape needs or a scale is not finite, and
- * BN_STATUS_OUT_OF_MEMORY when the tables cannot be allocated. */
-BN_API bn_status bn_matmul_tl1_q8(const uint8_t* w, int64_t w_len, float w_scale, const int8_t* xq, int64_t xq_len,
-                                  const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
-                                  float* y, int64_t y_len, bn_threadpool* pool);
-
-/* Multiplies m int4 activation rows (BitNet a4.8, values in [-8, 7] held in int8) by a TL1 matrix: same formula as bn_matmul_tl1_q8.
- *
- * Half the table work of the q8 kernel: every pair sum fits one int8 table entry. An activation
- * outside [-8, 7] is BN_STATUS_INVALID_ARGUMENT (use bn_matmul_tl1_q8 for int8 rows); other
- * statuses as bn_matmul_tl1_q8. */
-BN_API bn_status bn_matmul_tl1_q4(const uint8_t* w, int64_t w_len, float w_scale, const int8_t* xq, int64_t xq_len,
-                                  const float* x_scales, int64_t x_scales_len, int32_t n, int32_t k, int32_t m,
-                                  float* y, int64_t y_len, bn_threadpool* pool);
 
 #ifdef __cplusplus
 }

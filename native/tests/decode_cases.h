@@ -323,32 +323,48 @@ static inline void attention_check_variant(const char* variant, bn_attention_fn 
 /* ---- dense matrices (f16 and q8_0 heads) --------------------------------------------------- */
 
 static const int32_t dense_n[] = {1, 3, 5, 17};
-static const int32_t dense_k_f16[] = {1, 7, 8, 16, 33, 64, 256, 2560};
+static const int32_t dense_k_float[] = {1, 7, 8, 16, 24, 33, 64, 256, 2560};
 static const int32_t dense_k_q8[] = {32, 64, 96, 160, 2560};
 static const int32_t dense_m[] = {1, 3, 6}; /* every tile width of every variant: 1, 2, 3, 4 tokens */
 #define N_DENSE_N ((int)(sizeof dense_n / sizeof *dense_n))
-#define N_DENSE_K_F16 ((int)(sizeof dense_k_f16 / sizeof *dense_k_f16))
+#define N_DENSE_K_FLOAT ((int)(sizeof dense_k_float / sizeof *dense_k_float))
 #define N_DENSE_K_Q8 ((int)(sizeof dense_k_q8 / sizeof *dense_k_q8))
 #define N_DENSE_M ((int)(sizeof dense_m / sizeof *dense_m))
 
-/* n x k fp16 weights (little-endian bytes) with some subnormals and large values; m x k floats. */
-static inline void dense_f16_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, uint8_t* w, float* x) {
+/* n x k float weights of elem bytes (2: fp16, 4: f32; little-endian) with some tiny (fp16: subnormal)
+ * and large values; m x k floats. */
+static inline void dense_float_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, int elem, uint8_t* w, float* x) {
     for (int64_t i = 0; i < (int64_t)n * k; i++) {
         int c = rng_int(rng, 0, 19);
         float v = c == 0 ? rng_normal(rng) * 3e-6f : (c == 1 ? rng_normal(rng) * 2000.0f : rng_normal(rng) * 0.05f);
-        uint16_t h = bn_fp32_to_fp16(v);
-        w[2 * i] = (uint8_t)h;
-        w[2 * i + 1] = (uint8_t)(h >> 8);
+        if (elem == 2) {
+            uint16_t h = bn_fp32_to_fp16(v);
+            w[2 * i] = (uint8_t)h;
+            w[2 * i + 1] = (uint8_t)(h >> 8);
+        } else {
+            memcpy(w + 4 * i, &v, 4);
+        }
     }
     for (int64_t i = 0; i < (int64_t)m * k; i++) x[i] = rng_normal(rng);
 }
 
-static inline void dense_f16_check_variant(const char* variant, bn_dense_fn fn, const uint8_t* w, const float* x,
-                                           int32_t n, int32_t k, int32_t m) {
+/* Weight (i, j) of an n x k float matrix of elem bytes. */
+static inline double dense_float_weight(const uint8_t* w, int elem, int64_t at) {
+    if (elem == 4) {
+        float v;
+        memcpy(&v, w + 4 * at, 4);
+        return v;
+    }
+    return bn_fp16_to_fp32((uint16_t)(w[2 * at] | (w[2 * at + 1] << 8)));
+}
+
+/* fn against its type's reference (f16 or f32 weights) within 2 k 2^-24 sum |W x| (bitnative.h). */
+static inline void dense_float_check_variant(const char* variant, bn_matmul_fn fn, int elem, const uint8_t* w,
+                                             const float* x, int32_t n, int32_t k, int32_t m) {
     float* ref = xmalloc((size_t)m * n * sizeof(float));
     float* out = xmalloc((size_t)m * n * sizeof(float));
-    bn_dense_args a = {.w = w, .row_bytes = 2 * (int64_t)k, .x = x, .n = n, .k = k, .m = m, .y = ref};
-    bn_matmul_f16_f32__ref(&a, 0, n);
+    bn_matmul_args a = {.w = w, .row_bytes = elem * (int64_t)k, .x = x, .n = n, .k = k, .m = m, .y = ref};
+    (elem == 2 ? bn_matmul_f16_f32__ref : bn_matmul_f32_f32__ref)(&a, 0, n);
     a.y = out;
     memset(out, 0x5a, (size_t)m * n * sizeof(float));
     fn(&a, 0, n / 2);
@@ -356,15 +372,13 @@ static inline void dense_f16_check_variant(const char* variant, bn_dense_fn fn, 
     for (int32_t r = 0; r < m; r++)
         for (int32_t i = 0; i < n; i++) {
             double mag = 0;
-            for (int32_t j = 0; j < k; j++) {
-                uint16_t h = (uint16_t)(w[2 * ((int64_t)i * k + j)] | (w[2 * ((int64_t)i * k + j) + 1] << 8));
-                mag += fabs((double)bn_fp16_to_fp32(h) * x[(int64_t)r * k + j]);
-            }
+            for (int32_t j = 0; j < k; j++)
+                mag += fabs(dense_float_weight(w, elem, (int64_t)i * k + j) * x[(int64_t)r * k + j]);
             const double tol = 2.0 * k * FLT_U * mag;
             const float got = out[(int64_t)r * n + i], want = ref[(int64_t)r * n + i];
             if (!(fabs((double)got - want) <= tol)) {
-                CHECK(0, "matmul_f16_f32 %s n=%d k=%d m=%d: y[%d, %d] = %.9g, ref %.9g (tolerance %.3g)", variant, n, k,
-                      m, r, i, (double)got, (double)want, tol);
+                CHECK(0, "matmul_f%d_f32 %s n=%d k=%d m=%d: y[%d, %d] = %.9g, ref %.9g (tolerance %.3g)", elem * 8,
+                      variant, n, k, m, r, i, (double)got, (double)want, tol);
                 goto done;
             }
         }
@@ -391,38 +405,59 @@ static inline void dense_q8_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, u
     for (int32_t r = 0; r < m; r++) scales[r] = 0.01f + rng_uniform(rng);
 }
 
-static inline void dense_q8_check_variant(const char* variant, bn_dense_fn fn, const uint8_t* w, const int8_t* xq,
-                                          const float* scales, int32_t n, int32_t k, int32_t m) {
+/* Row i of a Q8_0 or f32 matrix times the int8 row x, in double: the exact sum, and the magnitude its
+ * tolerance scales with (f32: sum_j |W x|; Q8_0: sum_b |d_b| sum_j |W x|, as bitnative.h states it). */
+static inline void dense_int8_dot(bn_wtype wtype, const uint8_t* w, int32_t i, const int8_t* x, int32_t k, double* exact,
+                                  double* mag) {
+    *exact = 0;
+    *mag = 0;
+    if (wtype == BN_WTYPE_F32) {
+        for (int32_t j = 0; j < k; j++) {
+            const double p = dense_float_weight(w, 4, (int64_t)i * k + j) * x[j];
+            *exact += p;
+            *mag += fabs(p);
+        }
+        return;
+    }
     const int64_t row_bytes = (int64_t)k / BN_Q8_0_BLOCK * BN_Q8_0_BLOCK_BYTES;
+    for (int32_t b = 0; b < k / BN_Q8_0_BLOCK; b++) {
+        const uint8_t* block = w + (int64_t)i * row_bytes + (int64_t)b * BN_Q8_0_BLOCK_BYTES;
+        const double d = bn_fp16_to_fp32((uint16_t)(block[0] | (block[1] << 8)));
+        int64_t dot = 0, abs_dot = 0;
+        for (int j = 0; j < BN_Q8_0_BLOCK; j++) {
+            int32_t prod = (int8_t)block[2 + j] * x[b * BN_Q8_0_BLOCK + j];
+            dot += prod;
+            abs_dot += prod < 0 ? -prod : prod;
+        }
+        *mag += fabs(d) * (double)abs_dot;
+        *exact += d * (double)dot;
+    }
+}
+
+/* fn (Q8_0 or f32 weights x int8 rows) against its type's reference, and the reference against the
+ * exact product, within bitnative.h's bounds: Q8_0 2 (k / 32 + 3) 2^-24 |x_scale| mag; f32 (a
+ * sequential float sum of k products, then the scale) 2 (k + 1) 2^-24 |x_scale| mag. */
+static inline void dense_int8_rows_check_variant(const char* variant, bn_wtype wtype, bn_matmul_fn fn, const uint8_t* w,
+                                                 const int8_t* xq, const float* scales, int32_t n, int32_t k, int32_t m) {
+    const int q8_0 = wtype == BN_WTYPE_Q8_0;
     float* ref = xmalloc((size_t)m * n * sizeof(float));
     float* out = xmalloc((size_t)m * n * sizeof(float));
-    bn_dense_args a = {.w = w, .row_bytes = row_bytes, .xq = xq, .x_scales = scales, .n = n, .k = k, .m = m, .y = ref};
-    bn_matmul_q8_0_q8__ref(&a, 0, n);
+    bn_matmul_args a = {.w = w, .row_bytes = q8_0 ? (int64_t)k / BN_Q8_0_BLOCK * BN_Q8_0_BLOCK_BYTES : 4 * (int64_t)k,
+                        .xq = xq, .x_scales = scales, .n = n, .k = k, .m = m, .y = ref};
+    (q8_0 ? bn_matmul_q8_0_q8__ref : bn_matmul_f32_q8__ref)(&a, 0, n);
     a.y = out;
     memset(out, 0x5a, (size_t)m * n * sizeof(float));
     fn(&a, 0, n / 2);
     fn(&a, n / 2, n);
     for (int32_t r = 0; r < m; r++)
         for (int32_t i = 0; i < n; i++) {
-            double mag = 0, exact = 0;
-            for (int32_t b = 0; b < k / BN_Q8_0_BLOCK; b++) {
-                const uint8_t* block = w + (int64_t)i * row_bytes + (int64_t)b * BN_Q8_0_BLOCK_BYTES;
-                const double d = bn_fp16_to_fp32((uint16_t)(block[0] | (block[1] << 8)));
-                int64_t dot = 0, abs_dot = 0;
-                for (int j = 0; j < BN_Q8_0_BLOCK; j++) {
-                    int32_t prod = (int8_t)block[2 + j] * xq[(int64_t)r * k + b * BN_Q8_0_BLOCK + j];
-                    dot += prod;
-                    abs_dot += prod < 0 ? -prod : prod;
-                }
-                mag += fabs(d) * (double)abs_dot;
-                exact += d * (double)dot;
-            }
-            /* bitnative.h: 2 (k / 32 + 3) 2^-24 |x_scale| sum_b |d_b| sum_j |W x| */
-            const double tol = 2.0 * (k / BN_Q8_0_BLOCK + 3) * FLT_U * fabs(scales[r]) * mag;
+            double exact, mag;
+            dense_int8_dot(wtype, w, i, xq + (int64_t)r * k, k, &exact, &mag);
+            const double tol = 2.0 * (q8_0 ? k / BN_Q8_0_BLOCK + 3 : k + 1) * FLT_U * fabs(scales[r]) * mag;
             const float got = out[(int64_t)r * n + i], want = ref[(int64_t)r * n + i];
             if (!(fabs((double)got - want) <= tol) || !(fabs(exact * scales[r] - want) <= tol)) {
-                CHECK(0, "matmul_q8_0_q8 %s n=%d k=%d m=%d: y[%d, %d] = %.9g, ref %.9g, exact %.9g (tolerance %.3g)",
-                      variant, n, k, m, r, i, (double)got, (double)want, exact * scales[r], tol);
+                CHECK(0, "matmul_%s_q8 %s n=%d k=%d m=%d: y[%d, %d] = %.9g, ref %.9g, exact %.9g (tolerance %.3g)",
+                      bn_wtype_name(wtype), variant, n, k, m, r, i, (double)got, (double)want, exact * scales[r], tol);
                 goto done;
             }
         }

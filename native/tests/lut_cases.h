@@ -36,8 +36,8 @@ static void lut_case_init(lut_case* c, shape s, int act_kind, int scale_case, bn
     c->s = s;
     c->act_kind = act_kind;
     c->scale_case = scale_case;
-    CHECK_STATUS(bn_lut_packed_bytes(n, k, &c->tl1_bytes), BN_STATUS_OK);
-    CHECK_STATUS(bn_wtype_row_bytes(BN_WTYPE_I2S, n, k, &c->i2s_bytes), BN_STATUS_OK);
+    CHECK_STATUS(bn_wtype_bytes(BN_WTYPE_TL1, n, k, &c->tl1_bytes), BN_STATUS_OK);
+    CHECK_STATUS(bn_wtype_bytes(BN_WTYPE_I2S, n, k, &c->i2s_bytes), BN_STATUS_OK);
     c->wq = xmalloc((size_t)n * (size_t)k);
     c->tl1 = xmalloc((size_t)c->tl1_bytes);
     c->i2s = xmalloc((size_t)c->i2s_bytes);
@@ -48,12 +48,11 @@ static void lut_case_init(lut_case* c, shape s, int act_kind, int scale_case, bn
     fill_activations(rng, c->x, (int64_t)m * k, act_kind);
     c->w_scale = scale_cases[scale_case][0];
     for (int32_t r = 0; r < m; r++) c->x_scales[r] = scale_cases[scale_case][1] * (float)(r + 1);
-    CHECK_STATUS(bn_lut_pack(c->wq, (int64_t)n * k, n, k, c->tl1, c->tl1_bytes), BN_STATUS_OK);
-    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, c->wq, (int64_t)n * k, (int64_t)n * k, 1.0f, c->i2s, c->i2s_bytes),
-                 BN_STATUS_OK);
-    const bn_lut_args args = {.w = c->tl1, .xq = c->x, .x_scales = c->x_scales, .w_scale = c->w_scale,
-                              .n = n, .k = k, .m = m, .y = c->y_ref};
-    bn_matmul_tl1_q8__ref(&args, 0, (n + BN_LUT_ROW_TILE - 1) / BN_LUT_ROW_TILE);
+    CHECK_STATUS(bn_pack(BN_WTYPE_TL1, c->wq, (int64_t)n * k, n, k, 1.0f, c->tl1, c->tl1_bytes), BN_STATUS_OK);
+    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, c->wq, (int64_t)n * k, n, k, 1.0f, c->i2s, c->i2s_bytes), BN_STATUS_OK);
+    const bn_matmul_args args = {.w = c->tl1, .xq = c->x, .x_scales = c->x_scales, .w_scale = c->w_scale,
+                                 .n = n, .k = k, .m = m, .y = c->y_ref};
+    bn_matmul_tl1_q8__ref(&args, 0, n);
 }
 
 static void lut_case_free(lut_case* c) {
@@ -67,15 +66,26 @@ static int lut_case_is_int4(const lut_case* c) {
     return 1;
 }
 
-/* Runs lk's q8 kernels (and q4 ones when the activations are int4) through bn_lut_matmul_run on the
+/* The TL1 kernels of one ISA: q8 and q4 (each with its table builder). */
+typedef struct lut_kernels {
+    bn_matmul_ukernel q8, q4;
+} lut_kernels;
+
+static inline lut_kernels lut_kernels_of(bn_isa isa) {
+    const bn_config* c = bn_config_for_isa(isa);
+    return (lut_kernels){c->matmul[BN_WTYPE_TL1][BN_ATYPE_Q8], c->matmul[BN_WTYPE_TL1][BN_ATYPE_Q4]};
+}
+
+/* Runs the q8 kernel (and the q4 one when the activations are int4) through bn_matmul_run on the
  * pool and checks every output bit against the reference. */
-static void lut_check_kernels(const lut_case* c, const bn_lut_kernels* lk, const char* variant, bn_threadpool* pool) {
+static void lut_check_kernels(const lut_case* c, const lut_kernels* lk, const char* variant, bn_threadpool* pool) {
     const int32_t n = c->s.n, k = c->s.k, m = c->s.m;
     float* y = xmalloc((size_t)m * (size_t)n * sizeof(float));
     for (int q4 = 0; q4 < 2; q4++) {
         if (q4 && !lut_case_is_int4(c)) continue;
         memset(y, 0xcd, (size_t)m * (size_t)n * sizeof(float));
-        bn_status st = bn_lut_matmul_run(lk, q4, c->tl1, c->w_scale, c->x, c->x_scales, n, k, m, y, pool);
+        bn_status st = bn_matmul_run(q4 ? &lk->q4 : &lk->q8, BN_WTYPE_TL1, q4 ? BN_ATYPE_Q4 : BN_ATYPE_Q8, c->tl1,
+                                     c->w_scale, NULL, c->x, c->x_scales, n, k, m, y, pool);
         CHECK(st == BN_STATUS_OK, "tl1 q%d %s n=%d k=%d m=%d: %s (%s)", q4 ? 4 : 8, variant, n, k, m,
               bn_status_string(st), bn_last_error());
         for (int64_t e = 0; e < (int64_t)m * n; e++)
@@ -92,7 +102,7 @@ static void lut_check_kernels(const lut_case* c, const bn_lut_kernels* lk, const
 /* Corrupt TL1 bytes (pair codes 9..15, which no packer writes) read as zero pairs in the reference
  * and in every variant: random bytes give identical results. All-0xff rows against -128 activations
  * are the largest biased sums the x86 kernels see. */
-static void lut_check_raw_codes(const bn_lut_kernels* lk, const char* variant, bn_rng* rng) {
+static void lut_check_raw_codes(const lut_kernels* lk, const char* variant, bn_rng* rng) {
     static const shape shapes[] = {{40, 1152, 1}, {33, 6912, 2}, {64, 384, 5}};
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
         for (int act = 0; act < 2; act++) {
@@ -101,9 +111,9 @@ static void lut_check_raw_codes(const bn_lut_kernels* lk, const char* variant, b
             lut_case_init(&c, shapes[s], act == 0 ? ACT_MIN : ACT_Q4, 1, rng);
             for (int64_t j = 0; j < c.tl1_bytes; j++)
                 c.tl1[j] = (uint8_t)((j / 32) % 3 == 0 ? 0xff : rng_int(rng, 0, 255));
-            const bn_lut_args args = {.w = c.tl1, .xq = c.x, .x_scales = c.x_scales, .w_scale = c.w_scale,
-                                      .n = n, .k = k, .m = m, .y = c.y_ref};
-            bn_matmul_tl1_q8__ref(&args, 0, (n + BN_LUT_ROW_TILE - 1) / BN_LUT_ROW_TILE);
+            const bn_matmul_args args = {.w = c.tl1, .xq = c.x, .x_scales = c.x_scales, .w_scale = c.w_scale,
+                                         .n = n, .k = k, .m = m, .y = c.y_ref};
+            bn_matmul_tl1_q8__ref(&args, 0, n);
             lut_check_kernels(&c, lk, variant, NULL);
             lut_case_free(&c);
         }

@@ -76,7 +76,7 @@ static void matmul_case_init(matmul_case* c, bn_wtype wtype, shape s, int act_ki
     c->s = s;
     c->act_kind = act_kind;
     c->scale_case = scale_case;
-    CHECK_STATUS(bn_wtype_row_bytes(wtype, n, k, &c->w_bytes), BN_STATUS_OK);
+    CHECK_STATUS(bn_wtype_bytes(wtype, n, k, &c->w_bytes), BN_STATUS_OK);
     c->wq = xmalloc((size_t)n * (size_t)k);
     c->w = xmalloc((size_t)c->w_bytes);
     c->x = xmalloc((size_t)m * (size_t)k);
@@ -89,7 +89,7 @@ static void matmul_case_init(matmul_case* c, bn_wtype wtype, shape s, int act_ki
     const int64_t row_bytes = c->w_bytes / (n > 0 ? n : 1);
     for (int32_t i = 0; i < n; i++) {
         float row_scale = is_i2s ? 1.0f : tq2_row_scale(i);
-        CHECK_STATUS(bn_pack(wtype, c->wq + (int64_t)i * k, k, k, row_scale, c->w + i * row_bytes, row_bytes),
+        CHECK_STATUS(bn_pack(wtype, c->wq + (int64_t)i * k, k, 1, k, row_scale, c->w + i * row_bytes, row_bytes),
                      BN_STATUS_OK);
     }
     c->args = (bn_matmul_args){.w = c->w, .row_bytes = row_bytes, .w_scale = w_scale, .xq = c->x,

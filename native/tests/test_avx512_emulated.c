@@ -14,8 +14,7 @@ void bn_quantize_q8__avx512_emu(const float* x, int32_t k, int32_t r_begin, int3
 void bn_quantize_q4__avx512_emu(const float* x, int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);
 
 void bn_attention_f16__avx512_emu(const bn_attention_args* a, int32_t u_begin, int32_t u_end);
-void bn_matmul_f16_f32__avx512_emu(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
-void bn_matmul_q8_0_q8__avx512vnni_emu(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_q8_0_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 
 static void check_matmul(void) {
     bn_rng rng = {1234};
@@ -73,22 +72,13 @@ static void check_decode(void) {
     for (int ni = 0; ni < N_DENSE_N; ni++)
         for (int mi = 0; mi < N_DENSE_M; mi++) {
             const int32_t n = dense_n[ni], m = dense_m[mi];
-            for (int ki = 0; ki < N_DENSE_K_F16; ki++) {
-                const int32_t k = dense_k_f16[ki];
-                uint8_t* w = xmalloc((size_t)n * k * 2);
-                float* x = xmalloc((size_t)m * k * sizeof(float));
-                dense_f16_case(&rng, n, k, m, w, x);
-                dense_f16_check_variant("avx512(emulated)", bn_matmul_f16_f32__avx512_emu, w, x, n, k, m);
-                free(w);
-                free(x);
-            }
             for (int ki = 0; ki < N_DENSE_K_Q8; ki++) {
                 const int32_t k = dense_k_q8[ki];
                 uint8_t* w = xmalloc((size_t)n * k / 32 * 34);
                 int8_t* xq = xmalloc((size_t)m * k);
                 float scales[8];
                 dense_q8_case(&rng, n, k, m, w, xq, scales);
-                dense_q8_check_variant("avx512(emulated)", bn_matmul_q8_0_q8__avx512vnni_emu, w, xq, scales, n, k, m);
+                dense_int8_rows_check_variant("avx512(emulated)", BN_WTYPE_Q8_0, bn_matmul_q8_0_q8__avx512vnni_emu, w, xq, scales, n, k, m);
                 free(w);
                 free(xq);
             }
@@ -100,15 +90,15 @@ static void check_decode(void) {
  * corrupt codes, with and without a pool. */
 int32_t bn_lutbuild_tl1_q8__avx512vnni_emu(const int8_t* x, int32_t k, uint8_t* table);
 int32_t bn_lutbuild_tl1_q4__avx512vnni_emu(const int8_t* x, int32_t k, uint8_t* table);
-void bn_matmul_tl1_q8__avx512vnni_emu(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
-void bn_matmul_tl1_q4__avx512vnni_emu(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+void bn_matmul_tl1_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_tl1_q4__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 
 static void check_lut(void) {
-    const bn_lut_kernels emu = {.isa = BN_ISA_AVX512_VNNI,
-                                .build_q8 = bn_lutbuild_tl1_q8__avx512vnni_emu,
-                                .build_q4 = bn_lutbuild_tl1_q4__avx512vnni_emu,
-                                .matmul_q8 = bn_matmul_tl1_q8__avx512vnni_emu,
-                                .matmul_q4 = bn_matmul_tl1_q4__avx512vnni_emu};
+    const lut_kernels emu = {
+        .q8 = {.gemv = bn_matmul_tl1_q8__avx512vnni_emu, .gemm = bn_matmul_tl1_q8__avx512vnni_emu,
+               .prepare = bn_lutbuild_tl1_q8__avx512vnni_emu, .table_bytes_per_k = 16},
+        .q4 = {.gemv = bn_matmul_tl1_q4__avx512vnni_emu, .gemm = bn_matmul_tl1_q4__avx512vnni_emu,
+               .prepare = bn_lutbuild_tl1_q4__avx512vnni_emu, .table_bytes_per_k = 8}};
     bn_threadpool* pool = NULL;
     CHECK_STATUS(bn_threadpool_create(2, &pool), BN_STATUS_OK);
     bn_rng rng = {1234};

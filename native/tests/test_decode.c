@@ -5,12 +5,11 @@
 
 #include <stddef.h>
 
-static const bn_decode_kernels* table_of(bn_isa isa) { return bn_decode_kernels_for_isa(isa); }
+static const bn_config* table_of(bn_isa isa) { return bn_config_for_isa(isa); }
 
-/* True if an earlier ISA's table (other than the reference) has the same variant of field, which
+/* True if an earlier ISA's config (other than the reference) has the same variant of field, which
  * was then already tested: ISAs without a variant of their own reuse a lower one's. */
-#define TESTED_BEFORE(isa, field)                                                                                      \
-    tested_before((isa), offsetof(bn_decode_kernels, field), sizeof(((bn_decode_kernels*)0)->field))
+#define TESTED_BEFORE(isa, field) tested_before((isa), offsetof(bn_config, field), sizeof(((bn_config*)0)->field))
 static int tested_before(int isa, size_t offset, size_t size) {
     for (int j = 1; j < isa; j++)
         if (should_test_isa((bn_isa)j) &&
@@ -122,7 +121,7 @@ static void check_norms(void) {
     bn_rng rng = {11};
     for (int isa = 1; isa < BN_ISA_COUNT; isa++) { /* every ISA but the reference itself */
         if (!should_test_isa((bn_isa)isa)) continue;
-        const bn_decode_kernels* kern = table_of((bn_isa)isa);
+        const bn_config* kern = table_of((bn_isa)isa);
         const char* name = bn_isa_name((bn_isa)isa);
         if (TESTED_BEFORE(isa, rmsnorm_f32) && TESTED_BEFORE(isa, rmsnorm_q8) && TESTED_BEFORE(isa, rmsnorm_q4) &&
             TESTED_BEFORE(isa, glu_f32) && TESTED_BEFORE(isa, glu_rmsnorm_q8))
@@ -182,18 +181,32 @@ static void check_dense(void) {
     for (int ni = 0; ni < N_DENSE_N; ni++)
         for (int mi = 0; mi < N_DENSE_M; mi++) {
             const int32_t n = dense_n[ni], m = dense_m[mi];
-            for (int ki = 0; ki < N_DENSE_K_F16; ki++) {
-                const int32_t k = dense_k_f16[ki];
-                uint8_t* w = xmalloc((size_t)n * k * 2);
-                float* x = xmalloc((size_t)m * k * sizeof(float));
-                dense_f16_case(&rng, n, k, m, w, x);
-                for (int isa = 1; isa < BN_ISA_COUNT; isa++)
-                    if (should_test_isa((bn_isa)isa) && !TESTED_BEFORE(isa, matmul_f16_f32))
-                        dense_f16_check_variant(bn_isa_name((bn_isa)isa), table_of((bn_isa)isa)->matmul_f16_f32, w, x,
-                                                n, k, m);
-                free(w);
-                free(x);
-            }
+            for (int ki = 0; ki < N_DENSE_K_FLOAT; ki++)
+                for (int elem = 2; elem <= 4; elem += 2) {
+                    const int32_t k = dense_k_float[ki];
+                    const bn_wtype wtype = elem == 2 ? BN_WTYPE_F16 : BN_WTYPE_F32;
+                    uint8_t* w = xmalloc((size_t)n * k * elem);
+                    float* x = xmalloc((size_t)m * k * sizeof(float));
+                    dense_float_case(&rng, n, k, m, elem, w, x);
+                    for (int isa = 1; isa < BN_ISA_COUNT; isa++)
+                        if (should_test_isa((bn_isa)isa) && !TESTED_BEFORE(isa, matmul[wtype][BN_ATYPE_F32]))
+                            dense_float_check_variant(bn_isa_name((bn_isa)isa),
+                                                      config_gemm((bn_isa)isa, wtype, BN_ATYPE_F32), elem, w, x, n, k, m);
+                    if (wtype == BN_WTYPE_F32) { /* the same weights over int8 rows; the reference checks itself */
+                        int8_t* xq = xmalloc((size_t)m * k);
+                        float scales[8];
+                        fill_int8(&rng, xq, (int64_t)m * k, -128, 127);
+                        for (int32_t r = 0; r < m; r++) scales[r] = 0.01f + rng_uniform(&rng);
+                        for (int isa = 0; isa < BN_ISA_COUNT; isa++)
+                            if (should_test_isa((bn_isa)isa) && (isa == 0 || !TESTED_BEFORE(isa, matmul[wtype][BN_ATYPE_Q8])))
+                                dense_int8_rows_check_variant(bn_isa_name((bn_isa)isa), wtype,
+                                                              config_gemm((bn_isa)isa, wtype, BN_ATYPE_Q8), w, xq,
+                                                              scales, n, k, m);
+                        free(xq);
+                    }
+                    free(w);
+                    free(x);
+                }
             for (int ki = 0; ki < N_DENSE_K_Q8; ki++) {
                 const int32_t k = dense_k_q8[ki];
                 uint8_t* w = xmalloc((size_t)n * k / 32 * 34);
@@ -201,9 +214,10 @@ static void check_dense(void) {
                 float scales[8];
                 dense_q8_case(&rng, n, k, m, w, xq, scales);
                 for (int isa = 1; isa < BN_ISA_COUNT; isa++)
-                    if (should_test_isa((bn_isa)isa) && !TESTED_BEFORE(isa, matmul_q8_0_q8))
-                        dense_q8_check_variant(bn_isa_name((bn_isa)isa), table_of((bn_isa)isa)->matmul_q8_0_q8, w, xq,
-                                               scales, n, k, m);
+                    if (should_test_isa((bn_isa)isa) && !TESTED_BEFORE(isa, matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8]))
+                        dense_int8_rows_check_variant(bn_isa_name((bn_isa)isa), BN_WTYPE_Q8_0,
+                                                      config_gemm((bn_isa)isa, BN_WTYPE_Q8_0, BN_ATYPE_Q8), w, xq, scales,
+                                                      n, k, m);
                 free(w);
                 free(xq);
             }
@@ -249,13 +263,15 @@ static void check_public(void) {
     uint8_t* wq = xmalloc((size_t)n * kk / 32 * 34);
     int8_t* xq = xmalloc((size_t)mm * kk);
     float xs[2];
-    dense_f16_case(&rng, n, kk, mm, wf, xf);
+    uint8_t* w32 = xmalloc((size_t)n * kk * 4);
+    dense_float_case(&rng, n, kk, mm, 2, wf, xf);
     dense_q8_case(&rng, n, kk, mm, wq, xq, xs);
+    dense_float_case(&rng, n, kk, mm, 4, w32, xf);
 
     for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
         if (!should_test_isa((bn_isa)isa)) continue;
         CHECK_STATUS(bn_set_isa((bn_isa)isa), BN_STATUS_OK);
-        const bn_decode_kernels* kern = table_of((bn_isa)isa);
+        const bn_config* kern = table_of((bn_isa)isa);
         const char* name = bn_isa_name((bn_isa)isa);
         for (int pi = 0; pi < (isa == BN_ISA_REF ? 1 : 3); pi++) { /* the slow reference once, without pools */
             bn_threadpool* pool = pools[pi];
@@ -291,19 +307,28 @@ static void check_public(void) {
                 attention_check_output(name, &att[c], att_ref[c], att_out, "public entry point");
             }
 
-            CHECK_STATUS(bn_matmul_f16_f32((const uint16_t*)wf, (int64_t)n * kk, xf, (int64_t)mm * kk, n, kk, mm, yd,
+            CHECK_STATUS(bn_matmul(BN_WTYPE_F16, BN_ATYPE_F32, (bn_isa)isa, wf, (int64_t)n * kk * 2, 1.0f, xf, (int64_t)mm * kk, NULL, 0, NULL, 0, n, kk, mm, yd,
                                            (int64_t)mm * n, pool),
                          BN_STATUS_OK);
-            bn_dense_args da = {.w = wf, .row_bytes = 2 * kk, .x = xf, .n = n, .k = kk, .m = mm, .y = yd_ref};
-            kern->matmul_f16_f32(&da, 0, n);
+            bn_matmul_args da = {.w = wf, .row_bytes = 2 * kk, .x = xf, .n = n, .k = kk, .m = mm, .y = yd_ref};
+            kern->matmul[BN_WTYPE_F16][BN_ATYPE_F32].gemm(&da, 0, n);
             CHECK(same_bits_f32(yd, yd_ref, (int64_t)mm * n, &at), "public matmul_f16_f32 %s pool %d", name, pi);
-            CHECK_STATUS(bn_matmul_q8_0_q8(wq, (int64_t)n * kk / 32 * 34, xq, (int64_t)mm * kk, xs, mm, n, kk, mm, yd,
+            CHECK_STATUS(bn_matmul(BN_WTYPE_Q8_0, BN_ATYPE_Q8, (bn_isa)isa, wq, (int64_t)n * kk / 32 * 34, 1.0f, NULL, 0, xq, (int64_t)mm * kk, xs, mm, n, kk, mm, yd,
                                            (int64_t)mm * n, pool),
                          BN_STATUS_OK);
-            bn_dense_args qa = {.w = wq, .row_bytes = kk / 32 * 34, .xq = xq, .x_scales = xs, .n = n, .k = kk,
+            bn_matmul_args qa = {.w = wq, .row_bytes = kk / 32 * 34, .xq = xq, .x_scales = xs, .n = n, .k = kk,
                                 .m = mm, .y = yd_ref};
-            kern->matmul_q8_0_q8(&qa, 0, n);
+            kern->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8].gemm(&qa, 0, n);
             CHECK(same_bits_f32(yd, yd_ref, (int64_t)mm * n, &at), "public matmul_q8_0_q8 %s pool %d", name, pi);
+            /* f32 weights over the same int8 rows, with a w_scale the entry point applies after the kernel */
+            CHECK_STATUS(bn_matmul(BN_WTYPE_F32, BN_ATYPE_Q8, (bn_isa)isa, w32, (int64_t)n * kk * 4, 0.75f, NULL, 0, xq,
+                                   (int64_t)mm * kk, xs, mm, n, kk, mm, yd, (int64_t)mm * n, pool),
+                         BN_STATUS_OK);
+            bn_matmul_args fa = {.w = w32, .row_bytes = 4 * kk, .xq = xq, .x_scales = xs, .n = n, .k = kk, .m = mm,
+                                 .y = yd_ref};
+            kern->matmul[BN_WTYPE_F32][BN_ATYPE_Q8].gemm(&fa, 0, n);
+            for (int64_t i = 0; i < (int64_t)mm * n; i++) yd_ref[i] *= 0.75f;
+            CHECK(same_bits_f32(yd, yd_ref, (int64_t)mm * n, &at), "public matmul_f32_q8 %s pool %d", name, pi);
         }
     }
     bn_set_isa(BN_ISA_REF);
@@ -314,7 +339,7 @@ static void check_public(void) {
         free(att_ref[c]);
         attention_case_free(&att[c]);
     }
-    free(wf); free(xf); free(yd); free(yd_ref); free(wq); free(xq);
+    free(wf); free(xf); free(yd); free(yd_ref); free(wq); free(xq); free(w32);
 }
 
 /* ---- argument checks ------------------------------------------------------------------------- */
@@ -373,19 +398,47 @@ static void check_bad_arguments(void) {
     CHECK_STATUS(bn_attention_f16(qq, 8, kc, 12, vc, 12, 1, 1, 1, 1024, 2, 0.5f, y, 8, NULL),
                  BN_STATUS_INVALID_ARGUMENT);
 
-    uint16_t wf[8] = {0};
-    CHECK_STATUS(bn_matmul_f16_f32(wf, 8, x, 4, 2, 4, 1, y, 2, NULL), BN_STATUS_OK);
-    CHECK_STATUS(bn_matmul_f16_f32(wf, 7, x, 4, 2, 4, 1, y, 2, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_f16_f32(wf, 8, x, 4, 2, 4, 1, y, 1, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_f16_f32(wf, 8, x, 4, 2, 4, -1, y, 2, NULL), BN_STATUS_INVALID_ARGUMENT);
+    /* the dense types through bn_matmul: sizes in bytes, w_scale applied after the kernel */
+    uint8_t wf[16] = {0};
+    const uint16_t one = bn_fp32_to_fp16(1.0f);
+    for (int i = 0; i < 8; i++) memcpy(wf + 2 * i, &one, 2);
+    float xf[4] = {1, 2, 3, 4};
+#define F16(w_len, scale, x_len, m, y_len)                                                                             \
+    bn_matmul(BN_WTYPE_F16, BN_ATYPE_F32, BN_ISA_REF, wf, w_len, scale, xf, x_len, NULL, 0, NULL, 0, 2, 4, m, y, y_len, NULL)
+    CHECK_STATUS(F16(16, 1.0f, 4, 1, 2), BN_STATUS_OK);
+    CHECK(y[0] == 10.0f && y[1] == 10.0f, "f16 matmul of ones: %g %g", (double)y[0], (double)y[1]);
+    CHECK_STATUS(F16(16, 0.5f, 4, 1, 2), BN_STATUS_OK);
+    CHECK(y[0] == 5.0f && y[1] == 5.0f, "f16 matmul times w_scale 0.5: %g", (double)y[0]);
+    CHECK_STATUS(F16(15, 1.0f, 4, 1, 2), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(F16(16, 1.0f, 4, 1, 1), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(F16(16, 1.0f, 3, 1, 2), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(F16(16, 1.0f, 4, -1, 2), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(F16(16, NAN, 4, 1, 2), BN_STATUS_INVALID_ARGUMENT);
+#undef F16
     uint8_t wq[68] = {0};
     int8_t xq[32] = {0};
     float xs = 1.0f;
-    CHECK_STATUS(bn_matmul_q8_0_q8(wq, 68, xq, 32, &xs, 1, 2, 32, 1, y, 2, NULL), BN_STATUS_OK);
-    CHECK_STATUS(bn_matmul_q8_0_q8(wq, 67, xq, 32, &xs, 1, 2, 32, 1, y, 2, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_q8_0_q8(wq, 68, xq, 16, &xs, 1, 2, 16, 1, y, 2, NULL), BN_STATUS_SHAPE_MISMATCH);
+#define Q8_0(w_len, k) bn_matmul(BN_WTYPE_Q8_0, BN_ATYPE_Q8, BN_ISA_REF, wq, w_len, 1.0f, NULL, 0, xq, 32, &xs, 1, 2, k, 1, y, 2, NULL)
+    CHECK_STATUS(Q8_0(68, 32), BN_STATUS_OK);
+    CHECK_STATUS(Q8_0(67, 32), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(Q8_0(68, 16), BN_STATUS_SHAPE_MISMATCH);
     xs = NAN;
-    CHECK_STATUS(bn_matmul_q8_0_q8(wq, 68, xq, 32, &xs, 1, 2, 32, 1, y, 2, NULL), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(Q8_0(68, 32), BN_STATUS_INVALID_ARGUMENT);
+#undef Q8_0
+    /* f32 weights over int8 rows: ones times {1, 2, 3, 4} at x_scale 0.5, then w_scale */
+    float w32[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    int8_t xq4[4] = {1, 2, 3, 4};
+    xs = 0.5f;
+#define F32_Q8(atype, scale, xs_len)                                                                                   \
+    bn_matmul(BN_WTYPE_F32, atype, BN_ISA_REF, (const uint8_t*)w32, 32, scale, NULL, 0, xq4, 4, &xs, xs_len, 2, 4, 1, y, \
+              2, NULL)
+    CHECK_STATUS(F32_Q8(BN_ATYPE_Q8, 1.0f, 1), BN_STATUS_OK);
+    CHECK(y[0] == 5.0f && y[1] == 5.0f, "f32 x q8 matmul of ones: %g %g", (double)y[0], (double)y[1]);
+    CHECK_STATUS(F32_Q8(BN_ATYPE_Q8, 2.0f, 1), BN_STATUS_OK);
+    CHECK(y[0] == 10.0f && y[1] == 10.0f, "f32 x q8 matmul times w_scale 2: %g", (double)y[0]);
+    CHECK_STATUS(F32_Q8(BN_ATYPE_Q8, 1.0f, 0), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(F32_Q8(BN_ATYPE_Q4, 1.0f, 1), BN_STATUS_UNSUPPORTED); /* q4 rows are for the ternary types */
+#undef F32_Q8
 }
 
 int main(void) {

@@ -24,7 +24,7 @@ static void check_avx512_detection(void) {
            os_zmm, expect ? "supported" : "unsupported");
     CHECK(bn_isa_supported(BN_ISA_AVX512_VNNI) == expect, "bn_isa_supported(avx512_vnni) = %d, expected %d",
           bn_isa_supported(BN_ISA_AVX512_VNNI), expect);
-    CHECK(bn_kernels_for_isa(BN_ISA_AVX512_VNNI) != NULL, "the avx512_vnni table is compiled in");
+    CHECK(bn_config_for_isa(BN_ISA_AVX512_VNNI) != NULL, "the avx512_vnni config is compiled in");
 }
 #endif
 
@@ -62,9 +62,9 @@ int main(void) {
 #  if defined(__GNUC__)
     check_avx512_detection();
 #  endif
-    CHECK(bn_kernels_for_isa(BN_ISA_AVX2) != NULL && bn_kernels_for_isa(BN_ISA_NEON) == NULL, "x86 build tables");
+    CHECK(bn_config_for_isa(BN_ISA_AVX2) != NULL && bn_config_for_isa(BN_ISA_NEON) == NULL, "x86 build configs");
 #elif defined(BN_ARCH_ARM64)
-    CHECK(bn_kernels_for_isa(BN_ISA_NEON) != NULL && bn_kernels_for_isa(BN_ISA_AVX2) == NULL, "arm64 build tables");
+    CHECK(bn_config_for_isa(BN_ISA_NEON) != NULL && bn_config_for_isa(BN_ISA_AVX2) == NULL, "arm64 build configs");
     CHECK(f.neon == 1, "NEON is baseline on arm64");
 #endif
     return test_summary("test_dispatch");

@@ -10,7 +10,7 @@
 static void check_layout(void) {
     const int32_t n = 40, k = 256;
     int64_t bytes;
-    CHECK_STATUS(bn_lut_packed_bytes(n, k, &bytes), BN_STATUS_OK);
+    CHECK_STATUS(bn_wtype_bytes(BN_WTYPE_TL1, n, k, &bytes), BN_STATUS_OK);
     CHECK(bytes == 2 * 8 * k, "40 rows take 2 tiles of 8 k bytes: %lld", (long long)bytes);
     int8_t* q = xmalloc((size_t)n * k);
     uint8_t* p = xmalloc((size_t)bytes);
@@ -19,7 +19,7 @@ static void check_layout(void) {
         const int32_t r = probes[t][0], c = probes[t][1];
         memset(q, 0, (size_t)n * k);
         q[(int64_t)r * k + c] = 1;
-        CHECK_STATUS(bn_lut_pack(q, (int64_t)n * k, n, k, p, bytes), BN_STATUS_OK);
+        CHECK_STATUS(bn_pack(BN_WTYPE_TL1, q, (int64_t)n * k, n, k, 1.0f, p, bytes), BN_STATUS_OK);
         const int32_t tile = r / 32, i = r % 32, u = c / 4, pair_in_unit = (c / 2) % 2;
         const int64_t at = (int64_t)tile * 8 * k + (int64_t)u * 32 + 16 * pair_in_unit + i % 16;
         const int shift = i < 16 ? 0 : 4;
@@ -50,25 +50,34 @@ static void check_packing(void) {
         const int32_t n = shapes[s].n, k = shapes[s].k;
         const int64_t count = (int64_t)n * k;
         int64_t bytes, i2s_bytes;
-        CHECK_STATUS(bn_lut_packed_bytes(n, k, &bytes), BN_STATUS_OK);
+        CHECK_STATUS(bn_wtype_bytes(BN_WTYPE_TL1, n, k, &bytes), BN_STATUS_OK);
         CHECK(bytes == (int64_t)((n + 31) / 32) * 8 * k, "packed bytes n=%d k=%d: %lld", n, k, (long long)bytes);
-        CHECK_STATUS(bn_wtype_row_bytes(BN_WTYPE_I2S, n, k, &i2s_bytes), BN_STATUS_OK);
+        CHECK_STATUS(bn_wtype_bytes(BN_WTYPE_I2S, n, k, &i2s_bytes), BN_STATUS_OK);
         int8_t* q = xmalloc((size_t)count);
         int8_t* back = xmalloc((size_t)count);
         uint8_t* a = xmalloc((size_t)bytes);
         uint8_t* b = xmalloc((size_t)bytes);
         uint8_t* i2s = xmalloc((size_t)i2s_bytes);
         fill_weights(&rng, q, n, k);
-        CHECK_STATUS(bn_lut_pack(q, count, n, k, a, bytes), BN_STATUS_OK);
+        CHECK_STATUS(bn_pack(BN_WTYPE_TL1, q, count, n, k, 1.0f, a, bytes), BN_STATUS_OK);
         memset(back, 0x55, (size_t)count);
-        CHECK_STATUS(bn_lut_unpack(a, bytes, n, k, back, count), BN_STATUS_OK);
+        CHECK_STATUS(bn_unpack(BN_WTYPE_TL1, a, bytes, n, k, back, count, NULL, 0), BN_STATUS_OK);
         CHECK(memcmp(q, back, (size_t)count) == 0, "round trip n=%d k=%d", n, k);
-        CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, count, count, 1.0f, i2s, i2s_bytes), BN_STATUS_OK);
+        CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, count, n, k, 1.0f, i2s, i2s_bytes), BN_STATUS_OK);
         for (int with_pool = 0; with_pool < 2; with_pool++) {
             memset(b, 0xee, (size_t)bytes);
-            CHECK_STATUS(bn_lut_pack_i2s(i2s, i2s_bytes, n, k, b, bytes, with_pool ? pool : NULL), BN_STATUS_OK);
+            CHECK_STATUS(bn_repack(BN_WTYPE_I2S, i2s, i2s_bytes, BN_WTYPE_TL1, n, k, b, bytes, with_pool ? pool : NULL),
+                         BN_STATUS_OK);
             CHECK(memcmp(a, b, (size_t)bytes) == 0, "I2S repack differs from int8 pack n=%d k=%d pool=%d", n, k,
                   with_pool);
+            /* and back: TL1 -> I2S gives the I2S bytes */
+            uint8_t* i2s_back = xmalloc((size_t)i2s_bytes);
+            memset(i2s_back, 0xee, (size_t)i2s_bytes);
+            CHECK_STATUS(bn_repack(BN_WTYPE_TL1, b, bytes, BN_WTYPE_I2S, n, k, i2s_back, i2s_bytes,
+                                   with_pool ? pool : NULL),
+                         BN_STATUS_OK);
+            CHECK(memcmp(i2s, i2s_back, (size_t)i2s_bytes) == 0, "TL1 -> I2S differs from the I2S pack n=%d k=%d", n, k);
+            free(i2s_back);
         }
         /* Padding rows of the last tile are zero pairs (code 4). */
         for (int32_t r = n; r < (n + 31) / 32 * 32; r++)
@@ -77,12 +86,13 @@ static void check_packing(void) {
         if (n > 0) {
             /* one code 3 anywhere in I2S is rejected */
             i2s[i2s_bytes / 2] |= 0x30;
-            CHECK_STATUS(bn_lut_pack_i2s(i2s, i2s_bytes, n, k, b, bytes, pool), BN_STATUS_INVALID_ARGUMENT);
+            CHECK_STATUS(bn_repack(BN_WTYPE_I2S, i2s, i2s_bytes, BN_WTYPE_TL1, n, k, b, bytes, pool),
+                         BN_STATUS_INVALID_ARGUMENT);
             CHECK(strstr(bn_last_error(), "code 3") != NULL, "message names code 3: %s", bn_last_error());
             q[count - 1] = 2;
-            CHECK_STATUS(bn_lut_pack(q, count, n, k, a, bytes), BN_STATUS_INVALID_ARGUMENT);
+            CHECK_STATUS(bn_pack(BN_WTYPE_TL1, q, count, n, k, 1.0f, a, bytes), BN_STATUS_INVALID_ARGUMENT);
             q[count - 1] = -2;
-            CHECK_STATUS(bn_lut_pack(q, count, n, k, a, bytes), BN_STATUS_INVALID_ARGUMENT);
+            CHECK_STATUS(bn_pack(BN_WTYPE_TL1, q, count, n, k, 1.0f, a, bytes), BN_STATUS_INVALID_ARGUMENT);
         }
         free(q); free(back); free(a); free(b); free(i2s);
     }
@@ -121,9 +131,8 @@ static void check_reference(void) {
         }
 }
 
-/* Every ISA's LUT kernels through the runner (no pool and 3 threads), and the public entry points
- * with that ISA forced on pools of 1-3 threads: reference bits, and the multiply-add kernel's bits
- * (bn_matmul_i2s_q8 on the same weights). */
+/* Every ISA's LUT kernels through the runner (no pool and 3 threads), and bn_matmul with that ISA on
+ * pools of 1-3 threads: reference bits, and the multiply-add kernel's bits (I2S on the same weights). */
 static void check_variants(void) {
     bn_rng rng = {1234};
     bn_threadpool *pool2 = NULL, *pool3 = NULL;
@@ -139,32 +148,28 @@ static void check_variants(void) {
             float* y_mad = xmalloc((size_t)ny * sizeof(float));
             for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
                 if (!should_test_isa((bn_isa)isa)) continue;
-                const bn_lut_kernels* lk = bn_lut_kernels_for_isa((bn_isa)isa);
-                CHECK(lk != NULL && lk->isa == (bn_isa)isa, "LUT kernels for %s", bn_isa_name((bn_isa)isa));
-                if (!lk) continue;
-                lut_check_kernels(&c, lk, bn_isa_name((bn_isa)isa), (s + act) % 2 ? pool3 : NULL);
-                CHECK_STATUS(bn_set_isa((bn_isa)isa), BN_STATUS_OK);
+                const lut_kernels lk = lut_kernels_of((bn_isa)isa);
+                lut_check_kernels(&c, &lk, bn_isa_name((bn_isa)isa), (s + act) % 2 ? pool3 : NULL);
                 bn_threadpool* pool = act % 3 == 0 ? NULL : (act % 3 == 1 ? pool2 : pool3);
-                CHECK_STATUS(bn_matmul_i2s_q8(c.i2s, c.i2s_bytes, c.w_scale, c.x, (int64_t)m * k, c.x_scales, m, n, k,
-                                              m, y_mad, ny, pool),
+                CHECK_STATUS(bn_matmul(BN_WTYPE_I2S, BN_ATYPE_Q8, (bn_isa)isa, c.i2s, c.i2s_bytes, c.w_scale, NULL, 0, c.x,
+                                       (int64_t)m * k, c.x_scales, m, n, k, m, y_mad, ny, pool),
                              BN_STATUS_OK);
                 for (int q4 = 0; q4 < 2; q4++) {
                     if (q4 && !lut_case_is_int4(&c)) continue;
                     memset(y, 0xcd, (size_t)ny * sizeof(float));
-                    bn_status st = (q4 ? bn_matmul_tl1_q4 : bn_matmul_tl1_q8)(c.tl1, c.tl1_bytes, c.w_scale, c.x,
-                                                                              (int64_t)m * k, c.x_scales, m, n, k, m,
-                                                                              y, ny, pool);
+                    bn_status st = bn_matmul(BN_WTYPE_TL1, q4 ? BN_ATYPE_Q4 : BN_ATYPE_Q8, (bn_isa)isa, c.tl1,
+                                             c.tl1_bytes, c.w_scale, NULL, 0, c.x, (int64_t)m * k, c.x_scales, m, n, k,
+                                             m, y, ny, pool);
                     CHECK(st == BN_STATUS_OK, "public tl1 q%d %s: %s", q4 ? 4 : 8, bn_isa_name((bn_isa)isa),
                           bn_last_error());
                     CHECK(memcmp(y, c.y_ref, (size_t)ny * sizeof(float)) == 0,
                           "public tl1 q%d %s n=%d k=%d m=%d threads=%d differs from the reference", q4 ? 4 : 8,
                           bn_isa_name((bn_isa)isa), n, k, m, bn_threadpool_size(pool));
                     CHECK(memcmp(y, y_mad, (size_t)ny * sizeof(float)) == 0,
-                          "public tl1 q%d %s n=%d k=%d m=%d differs from bn_matmul_i2s_q8 (the multiply-add kernel)",
+                          "public tl1 q%d %s n=%d k=%d m=%d differs from I2S (the multiply-add kernel)",
                           q4 ? 4 : 8, bn_isa_name((bn_isa)isa), n, k, m);
                 }
             }
-            bn_set_isa(BN_ISA_REF);
             free(y); free(y_mad);
             lut_case_free(&c);
         }
@@ -176,8 +181,17 @@ static void check_raw_codes(void) {
     bn_rng rng = {99};
     for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
         if (!should_test_isa((bn_isa)isa)) continue;
-        lut_check_raw_codes(bn_lut_kernels_for_isa((bn_isa)isa), bn_isa_name((bn_isa)isa), &rng);
+        const lut_kernels lk = lut_kernels_of((bn_isa)isa);
+        lut_check_raw_codes(&lk, bn_isa_name((bn_isa)isa), &rng);
     }
+}
+
+/* bn_matmul on a TL1 matrix on the calling thread. */
+static bn_status tl1(bn_atype atype, bn_isa isa, const uint8_t* w, int64_t w_len, float w_scale, const int8_t* x,
+                     int64_t x_len, const float* xs, int64_t xs_len, int32_t n, int32_t k, int32_t m, float* y,
+                     int64_t y_len) {
+    return bn_matmul(BN_WTYPE_TL1, atype, isa, w, w_len, w_scale, NULL, 0, x, x_len, xs, xs_len, n, k, m, y, y_len,
+                     NULL);
 }
 
 /* int4 kernels reject activations outside [-8, 7] before writing any output, whether the builder
@@ -185,13 +199,12 @@ static void check_raw_codes(void) {
 static void check_int4_range(void) {
     const int32_t n = 33, k = 256;
     int64_t bytes;
-    CHECK_STATUS(bn_lut_packed_bytes(n, k, &bytes), BN_STATUS_OK);
+    CHECK_STATUS(bn_wtype_bytes(BN_WTYPE_TL1, n, k, &bytes), BN_STATUS_OK);
     uint8_t* w = xmalloc((size_t)bytes);
     memset(w, 0x44, (size_t)bytes);
     const int32_t ms[] = {1, 3, 20};
     for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
         if (!should_test_isa((bn_isa)isa)) continue;
-        CHECK_STATUS(bn_set_isa((bn_isa)isa), BN_STATUS_OK);
         for (size_t mi = 0; mi < sizeof ms / sizeof *ms; mi++)
             for (int v = 0; v < 2; v++) {
                 const int32_t m = ms[mi];
@@ -200,12 +213,14 @@ static void check_int4_range(void) {
                 float* y = xmalloc((size_t)m * n * sizeof(float));
                 memset(x, 3, (size_t)m * k);
                 for (int32_t r = 0; r < m; r++) xs[r] = 1.0f;
-                CHECK_STATUS(bn_matmul_tl1_q4(w, bytes, 1.0f, x, (int64_t)m * k, xs, m, n, k, m, y, (int64_t)m * n, NULL),
+                CHECK_STATUS(tl1(BN_ATYPE_Q4, (bn_isa)isa, w, bytes, 1.0f, x, (int64_t)m * k, xs, m, n, k, m, y,
+                                 (int64_t)m * n),
                              BN_STATUS_OK);
                 const int64_t at = (int64_t)(m - 1) * k + 77;
                 x[at] = (int8_t)(v ? 8 : -9);
                 memset(y, 0x7f, (size_t)m * n * sizeof(float));
-                CHECK_STATUS(bn_matmul_tl1_q4(w, bytes, 1.0f, x, (int64_t)m * k, xs, m, n, k, m, y, (int64_t)m * n, NULL),
+                CHECK_STATUS(tl1(BN_ATYPE_Q4, (bn_isa)isa, w, bytes, 1.0f, x, (int64_t)m * k, xs, m, n, k, m, y,
+                                 (int64_t)m * n),
                              BN_STATUS_INVALID_ARGUMENT);
                 char expect[64];
                 snprintf(expect, sizeof expect, "xq[%lld] = %d", (long long)at, x[at]);
@@ -219,12 +234,12 @@ static void check_int4_range(void) {
                 }
                 CHECK(untouched, "%s m=%d: y written although the call failed", bn_isa_name((bn_isa)isa), m);
                 /* the q8 kernel takes the same row */
-                CHECK_STATUS(bn_matmul_tl1_q8(w, bytes, 1.0f, x, (int64_t)m * k, xs, m, n, k, m, y, (int64_t)m * n, NULL),
+                CHECK_STATUS(tl1(BN_ATYPE_Q8, (bn_isa)isa, w, bytes, 1.0f, x, (int64_t)m * k, xs, m, n, k, m, y,
+                                 (int64_t)m * n),
                              BN_STATUS_OK);
                 free(x); free(xs); free(y);
             }
     }
-    bn_set_isa(BN_ISA_REF);
     free(w);
 }
 
@@ -233,36 +248,38 @@ static void check_bad_arguments(void) {
     int8_t q[40 * 256] = {0}, x[512] = {0};
     float xs[2] = {1, 1}, y[80];
     /* 33 rows of k = 256 take 2 tiles of 2048 bytes */
-    CHECK_STATUS(bn_matmul_tl1_q8(w, 4096, 1.0f, x, 256, xs, 1, 33, 256, 1, y, 33, NULL), BN_STATUS_OK);
-    CHECK_STATUS(bn_matmul_tl1_q8(w, 4095, 1.0f, x, 256, xs, 1, 33, 256, 1, y, 33, NULL), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tl1(BN_ATYPE_Q8, BN_ISA_REF, w, 4096, 1.0f, x, 256, xs, 1, 33, 256, 1, y, 33), BN_STATUS_OK);
+    CHECK_STATUS(tl1(BN_ATYPE_Q8, BN_ISA_REF, w, 4095, 1.0f, x, 256, xs, 1, 33, 256, 1, y, 33), BN_STATUS_INVALID_ARGUMENT);
     CHECK(strstr(bn_last_error(), "w_len 4095") != NULL, "message names w_len: %s", bn_last_error());
-    CHECK_STATUS(bn_matmul_tl1_q4(w, 4096, 1.0f, x, 255, xs, 1, 33, 256, 1, y, 33, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_tl1_q8(w, 4096, 1.0f, x, 256, xs, 0, 33, 256, 1, y, 33, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_tl1_q8(w, 4096, 1.0f, x, 256, xs, 1, 33, 256, 1, y, 32, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_tl1_q8(w, 4096, 1.0f, x, 256, xs, 1, 33, 192, 1, y, 33, NULL), BN_STATUS_SHAPE_MISMATCH);
+    CHECK_STATUS(tl1(BN_ATYPE_Q4, BN_ISA_REF, w, 4096, 1.0f, x, 255, xs, 1, 33, 256, 1, y, 33), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tl1(BN_ATYPE_Q8, BN_ISA_REF, w, 4096, 1.0f, x, 256, xs, 0, 33, 256, 1, y, 33), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tl1(BN_ATYPE_Q8, BN_ISA_REF, w, 4096, 1.0f, x, 256, xs, 1, 33, 256, 1, y, 32), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tl1(BN_ATYPE_Q8, BN_ISA_REF, w, 4096, 1.0f, x, 256, xs, 1, 33, 192, 1, y, 33), BN_STATUS_SHAPE_MISMATCH);
     CHECK(strstr(bn_last_error(), "k=192") != NULL, "message names k: %s", bn_last_error());
-    CHECK_STATUS(bn_matmul_tl1_q4(w, 4096, 1.0f, x, 256, xs, 1, -1, 256, 1, y, 33, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_tl1_q8(w, 4096, INFINITY, x, 256, xs, 1, 33, 256, 1, y, 33, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_tl1_q8(NULL, 4096, 1.0f, x, 256, xs, 1, 33, 256, 1, y, 33, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_tl1_q8(w, 4096, 1.0f, x, 256, xs, 1, 33, 1 << 23, 1, y, 33, NULL), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tl1(BN_ATYPE_Q4, BN_ISA_REF, w, 4096, 1.0f, x, 256, xs, 1, -1, 256, 1, y, 33), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tl1(BN_ATYPE_Q8, BN_ISA_REF, w, 4096, INFINITY, x, 256, xs, 1, 33, 256, 1, y, 33), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tl1(BN_ATYPE_Q8, BN_ISA_REF, NULL, 4096, 1.0f, x, 256, xs, 1, 33, 256, 1, y, 33), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tl1(BN_ATYPE_Q8, BN_ISA_REF, w, 4096, 1.0f, x, 256, xs, 1, 33, 1 << 23, 1, y, 33), BN_STATUS_INVALID_ARGUMENT);
     xs[1] = NAN;
-    CHECK_STATUS(bn_matmul_tl1_q4(w, 4096, 1.0f, x, 512, xs, 2, 33, 256, 2, y, 66, NULL), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tl1(BN_ATYPE_Q4, BN_ISA_REF, w, 4096, 1.0f, x, 512, xs, 2, 33, 256, 2, y, 66), BN_STATUS_INVALID_ARGUMENT);
     xs[1] = 1;
-    CHECK_STATUS(bn_matmul_tl1_q8(NULL, 0, 1.0f, NULL, 0, NULL, 0, 0, 256, 0, NULL, 0, NULL), BN_STATUS_OK);
+    CHECK_STATUS(tl1(BN_ATYPE_Q8, BN_ISA_REF, NULL, 0, 1.0f, NULL, 0, NULL, 0, 0, 256, 0, NULL, 0), BN_STATUS_OK);
     /* packing */
     int64_t bytes = 0;
-    CHECK_STATUS(bn_lut_packed_bytes(33, 200, &bytes), BN_STATUS_SHAPE_MISMATCH);
-    CHECK_STATUS(bn_lut_packed_bytes(-1, 256, &bytes), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_lut_packed_bytes(1, 256, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_lut_pack(q, 33 * 256, 33, 256, w, 4096), BN_STATUS_OK);
-    CHECK_STATUS(bn_lut_pack(q, 33 * 256 - 1, 33, 256, w, 4096), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_lut_pack(q, 33 * 256, 33, 256, w, 4095), BN_STATUS_INVALID_ARGUMENT);
-    CHECK(strstr(bn_last_error(), "out_len >= 4096") != NULL, "message names the size: %s", bn_last_error());
-    CHECK_STATUS(bn_lut_pack(q, 33 * 256, 33, 130, w, 4096), BN_STATUS_SHAPE_MISMATCH);
-    CHECK_STATUS(bn_lut_pack(NULL, 33 * 256, 33, 256, w, 4096), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_lut_pack_i2s(w, 33 * 64 - 1, 33, 256, w + 2048, 4096, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_lut_unpack(w, 4096, 33, 256, q, 33 * 256 - 1), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_lut_unpack(w, 4095, 33, 256, q, 33 * 256), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_wtype_bytes(BN_WTYPE_TL1, 33, 200, &bytes), BN_STATUS_SHAPE_MISMATCH);
+    CHECK_STATUS(bn_wtype_bytes(BN_WTYPE_TL1, -1, 256, &bytes), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_wtype_bytes(BN_WTYPE_TL1, 1, 256, NULL), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_pack(BN_WTYPE_TL1, q, 33 * 256, 33, 256, 1.0f, w, 4096), BN_STATUS_OK);
+    CHECK_STATUS(bn_pack(BN_WTYPE_TL1, q, 33 * 256 - 1, 33, 256, 1.0f, w, 4096), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_pack(BN_WTYPE_TL1, q, 33 * 256, 33, 256, 1.0f, w, 4095), BN_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(bn_last_error(), "out_len 4095 < 4096") != NULL, "message names the size: %s", bn_last_error());
+    CHECK_STATUS(bn_pack(BN_WTYPE_TL1, q, 33 * 256, 33, 130, 1.0f, w, 4096), BN_STATUS_SHAPE_MISMATCH);
+    CHECK_STATUS(bn_pack(BN_WTYPE_TL1, NULL, 33 * 256, 33, 256, 1.0f, w, 4096), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_repack(BN_WTYPE_I2S, w, 33 * 64 - 1, BN_WTYPE_TL1, 33, 256, w + 2048, 4096, NULL),
+                 BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_repack(BN_WTYPE_I2S, w, 33 * 64, BN_WTYPE_TQ2, 33, 256, w + 2048, 4096, NULL), BN_STATUS_UNSUPPORTED);
+    CHECK_STATUS(bn_unpack(BN_WTYPE_TL1, w, 4096, 33, 256, q, 33 * 256 - 1, NULL, 0), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_unpack(BN_WTYPE_TL1, w, 4095, 33, 256, q, 33 * 256, NULL, 0), BN_STATUS_INVALID_ARGUMENT);
 }
 
 int main(void) {

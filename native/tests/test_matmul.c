@@ -1,6 +1,6 @@
-/* Ternary matmul (I2S x q8, TQ2_0 x q8): the reference against an independent computation from
- * unpacked weights, then every ISA variant and the public entry point (with and without a pool)
- * against the reference, bit for bit, on edge-case shapes and values; then every bad argument. */
+/* Ternary matmul (I2S and TQ2_0 x q8 / q4): the reference against an independent computation from
+ * unpacked weights, then every ISA's kernel and bn_matmul (with and without a pool) against the
+ * reference, bit for bit, on edge-case shapes and values; then every bad argument of bn_matmul. */
 #include "matmul_cases.h"
 
 static void run_case(bn_wtype wtype, shape s, int act_kind, int scale_case, bn_rng* rng, bn_threadpool* pool) {
@@ -41,22 +41,23 @@ static void run_case(bn_wtype wtype, shape s, int act_kind, int scale_case, bn_r
     float* y_var = xmalloc((size_t)m * (size_t)n * sizeof(float));
     for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
         if (!should_test_isa((bn_isa)isa)) continue;
-        const bn_kernels* kern = bn_kernels_for_isa((bn_isa)isa);
-        matmul_check_variant(&c, is_i2s ? kern->matmul_i2s_q8 : kern->matmul_tq2_q8, bn_isa_name((bn_isa)isa));
-        /* The public entry point, this ISA forced, on the pool. */
-        CHECK_STATUS(bn_set_isa((bn_isa)isa), BN_STATUS_OK);
-        memset(y_var, 0xcd, (size_t)m * (size_t)n * sizeof(float));
-        bn_status st = is_i2s ? bn_matmul_i2s_q8(c.w, c.w_bytes, w_scale, c.x, (int64_t)m * k, c.x_scales, m, n, k, m,
-                                                 y_var, (int64_t)m * n, pool)
-                              : bn_matmul_tq2_q8(c.w, c.w_bytes, w_scale, c.x, (int64_t)m * k, c.x_scales, m, n, k, m,
-                                                 y_var, (int64_t)m * n, pool);
-        CHECK(st == BN_STATUS_OK, "public matmul: %s", bn_last_error());
-        CHECK(memcmp(c.y_ref, y_var, (size_t)m * (size_t)n * sizeof(float)) == 0,
-              "public %s %s n=%d k=%d m=%d threads=%d differs from the reference", is_i2s ? "i2s" : "tq2",
-              bn_isa_name((bn_isa)isa), n, k, m, bn_threadpool_size(pool));
+        const bn_config* config = bn_config_for_isa((bn_isa)isa);
+        matmul_check_variant(&c, config->matmul[wtype][BN_ATYPE_Q8].gemm, bn_isa_name((bn_isa)isa));
+        if (config->matmul[wtype][BN_ATYPE_Q8].gemv != config->matmul[wtype][BN_ATYPE_Q8].gemm && m == 1)
+            matmul_check_variant(&c, config->matmul[wtype][BN_ATYPE_Q8].gemv, bn_isa_name((bn_isa)isa));
+        /* bn_matmul with this ISA on the pool; int4 rows take the same path with the same bits. */
+        for (int atype = BN_ATYPE_Q8; atype <= BN_ATYPE_Q4; atype++) {
+            if (atype == BN_ATYPE_Q4 && act_kind != ACT_Q4) continue;
+            memset(y_var, 0xcd, (size_t)m * (size_t)n * sizeof(float));
+            bn_status st = bn_matmul(wtype, (bn_atype)atype, (bn_isa)isa, c.w, c.w_bytes, w_scale, NULL, 0, c.x,
+                                     (int64_t)m * k, c.x_scales, m, n, k, m, y_var, (int64_t)m * n, pool);
+            CHECK(st == BN_STATUS_OK, "bn_matmul: %s", bn_last_error());
+            CHECK(memcmp(c.y_ref, y_var, (size_t)m * (size_t)n * sizeof(float)) == 0,
+                  "bn_matmul %s x %s %s n=%d k=%d m=%d threads=%d differs from the reference", bn_wtype_name(wtype),
+                  atype == BN_ATYPE_Q8 ? "q8" : "q4", bn_isa_name((bn_isa)isa), n, k, m, bn_threadpool_size(pool));
+        }
     }
     free(y_var);
-    bn_set_isa(BN_ISA_REF);
 done:
     matmul_case_free(&c);
 }
@@ -83,9 +84,10 @@ static void check_code3(void) {
     bn_rng rng = {99};
     for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
         if (!should_test_isa((bn_isa)isa)) continue;
-        const bn_kernels* kern = bn_kernels_for_isa((bn_isa)isa);
-        matmul_check_code3(BN_WTYPE_I2S, kern->matmul_i2s_q8, bn_isa_name((bn_isa)isa), &rng);
-        matmul_check_code3(BN_WTYPE_TQ2, kern->matmul_tq2_q8, bn_isa_name((bn_isa)isa), &rng);
+        matmul_check_code3(BN_WTYPE_I2S, config_gemm((bn_isa)isa, BN_WTYPE_I2S, BN_ATYPE_Q8), bn_isa_name((bn_isa)isa),
+                           &rng);
+        matmul_check_code3(BN_WTYPE_TQ2, config_gemm((bn_isa)isa, BN_WTYPE_TQ2, BN_ATYPE_Q8), bn_isa_name((bn_isa)isa),
+                           &rng);
     }
 }
 
@@ -102,7 +104,7 @@ static void check_raw_codes(void) {
             for (int act = 0; act < 2; act++) {
                 const int32_t n = shapes[s].n, k = shapes[s].k, m = shapes[s].m;
                 int64_t w_bytes;
-                CHECK_STATUS(bn_wtype_row_bytes(wtype, n, k, &w_bytes), BN_STATUS_OK);
+                CHECK_STATUS(bn_wtype_bytes(wtype, n, k, &w_bytes), BN_STATUS_OK);
                 const int64_t row_bytes = w_bytes / n;
                 uint8_t* w = xmalloc((size_t)w_bytes);
                 int8_t* x = xmalloc((size_t)m * (size_t)k);
@@ -128,10 +130,9 @@ static void check_raw_codes(void) {
                           (double)y_ref[0]);
                 for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
                     if (!should_test_isa((bn_isa)isa)) continue;
-                    const bn_kernels* kern = bn_kernels_for_isa((bn_isa)isa);
                     memset(y_var, 0xcd, (size_t)m * (size_t)n * sizeof(float));
                     args.y = y_var;
-                    (wtype == BN_WTYPE_I2S ? kern->matmul_i2s_q8 : kern->matmul_tq2_q8)(&args, 0, n);
+                    config_gemm((bn_isa)isa, wtype, BN_ATYPE_Q8)(&args, 0, n);
                     args.y = y_ref;
                     for (int64_t e = 0; e < (int64_t)m * n; e++)
                         if (!same_float_bits(y_ref[e], y_var[e])) {
@@ -146,30 +147,66 @@ static void check_raw_codes(void) {
     }
 }
 
+/* bn_matmul(wtype, q8, ref, ...) with the given buffers, on the calling thread. */
+static bn_status mm(bn_wtype wtype, const uint8_t* w, int64_t w_len, float w_scale, const int8_t* x, int64_t x_len,
+                    const float* xs, int64_t xs_len, int32_t n, int32_t k, int32_t m, float* y, int64_t y_len) {
+    return bn_matmul(wtype, BN_ATYPE_Q8, BN_ISA_REF, w, w_len, w_scale, NULL, 0, x, x_len, xs, xs_len, n, k, m, y, y_len,
+                     NULL);
+}
+
 static void check_bad_arguments(void) {
     uint8_t w[66 * 4] = {0};
     int8_t x[512] = {0};
     float xs[2] = {1, 1}, y[8];
     /* I2S: 2 rows of k = 256 need 128 bytes. */
-    CHECK_STATUS(bn_matmul_i2s_q8(w, 128, 1.0f, x, 256, xs, 1, 2, 256, 1, y, 2, NULL), BN_STATUS_OK);
-    CHECK_STATUS(bn_matmul_i2s_q8(w, 127, 1.0f, x, 256, xs, 1, 2, 256, 1, y, 2, NULL), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(mm(BN_WTYPE_I2S, w, 128, 1.0f, x, 256, xs, 1, 2, 256, 1, y, 2), BN_STATUS_OK);
+    CHECK_STATUS(mm(BN_WTYPE_I2S, w, 127, 1.0f, x, 256, xs, 1, 2, 256, 1, y, 2), BN_STATUS_INVALID_ARGUMENT);
     CHECK(strstr(bn_last_error(), "w_len 127") != NULL, "message names w_len: %s", bn_last_error());
-    CHECK_STATUS(bn_matmul_i2s_q8(w, 128, 1.0f, x, 255, xs, 1, 2, 256, 1, y, 2, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_i2s_q8(w, 128, 1.0f, x, 256, xs, 0, 2, 256, 1, y, 2, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_i2s_q8(w, 128, 1.0f, x, 256, xs, 1, 2, 256, 1, y, 1, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_i2s_q8(w, 128, 1.0f, x, 256, xs, 1, 2, 200, 1, y, 2, NULL), BN_STATUS_SHAPE_MISMATCH);
-    CHECK_STATUS(bn_matmul_i2s_q8(w, 128, 1.0f, x, 256, xs, 1, -2, 256, 1, y, 2, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_i2s_q8(w, 128, NAN, x, 256, xs, 1, 2, 256, 1, y, 2, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_i2s_q8(w, 128, 1.0f, x, 256, xs, 1, 2, 1 << 23, 1, y, 2, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_i2s_q8(NULL, 128, 1.0f, x, 256, xs, 1, 2, 256, 1, y, 2, NULL), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(mm(BN_WTYPE_I2S, w, 128, 1.0f, x, 255, xs, 1, 2, 256, 1, y, 2), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(mm(BN_WTYPE_I2S, w, 128, 1.0f, x, 256, xs, 0, 2, 256, 1, y, 2), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(mm(BN_WTYPE_I2S, w, 128, 1.0f, x, 256, xs, 1, 2, 256, 1, y, 1), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(mm(BN_WTYPE_I2S, w, 128, 1.0f, x, 256, xs, 1, 2, 200, 1, y, 2), BN_STATUS_SHAPE_MISMATCH);
+    CHECK_STATUS(mm(BN_WTYPE_I2S, w, 128, 1.0f, x, 256, xs, 1, -2, 256, 1, y, 2), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(mm(BN_WTYPE_I2S, w, 128, NAN, x, 256, xs, 1, 2, 256, 1, y, 2), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(mm(BN_WTYPE_I2S, w, 128, 1.0f, x, 256, xs, 1, 2, 1 << 23, 1, y, 2), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(mm(BN_WTYPE_I2S, NULL, 128, 1.0f, x, 256, xs, 1, 2, 256, 1, y, 2), BN_STATUS_INVALID_ARGUMENT);
     xs[1] = INFINITY;
-    CHECK_STATUS(bn_matmul_i2s_q8(w, 128, 1.0f, x, 512, xs, 2, 2, 256, 2, y, 4, NULL), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(mm(BN_WTYPE_I2S, w, 128, 1.0f, x, 512, xs, 2, 2, 256, 2, y, 4), BN_STATUS_INVALID_ARGUMENT);
     xs[1] = 1;
     /* TQ2: rows of k = 256 are one 66-byte block; k = 128 cannot be held. */
-    CHECK_STATUS(bn_matmul_tq2_q8(w, 264, 1.0f, x, 256, xs, 1, 4, 256, 1, y, 4, NULL), BN_STATUS_OK);
-    CHECK_STATUS(bn_matmul_tq2_q8(w, 263, 1.0f, x, 256, xs, 1, 4, 256, 1, y, 4, NULL), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_matmul_tq2_q8(w, 264, 1.0f, x, 256, xs, 1, 4, 128, 1, y, 4, NULL), BN_STATUS_SHAPE_MISMATCH);
+    CHECK_STATUS(mm(BN_WTYPE_TQ2, w, 264, 1.0f, x, 256, xs, 1, 4, 256, 1, y, 4), BN_STATUS_OK);
+    CHECK_STATUS(mm(BN_WTYPE_TQ2, w, 263, 1.0f, x, 256, xs, 1, 4, 256, 1, y, 4), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(mm(BN_WTYPE_TQ2, w, 264, 1.0f, x, 256, xs, 1, 4, 128, 1, y, 4), BN_STATUS_SHAPE_MISMATCH);
     CHECK(strstr(bn_last_error(), "k=128") != NULL, "message names k: %s", bn_last_error());
+    /* Types, activation types and ISAs without a kernel, named in the message. */
+    CHECK_STATUS(mm(BN_WTYPE_TQ1, w, 216, 1.0f, x, 256, xs, 1, 4, 256, 1, y, 4), BN_STATUS_UNSUPPORTED);
+    CHECK(strstr(bn_last_error(), "tq1") != NULL, "message names the type: %s", bn_last_error());
+    CHECK_STATUS(bn_matmul(BN_WTYPE_I2S, BN_ATYPE_F32, BN_ISA_REF, w, 128, 1.0f, (const float*)x, 256, NULL, 0, NULL, 0,
+                           2, 256, 1, y, 2, NULL),
+                 BN_STATUS_UNSUPPORTED);
+    CHECK_STATUS(mm((bn_wtype)BN_WTYPE_COUNT, w, 128, 1.0f, x, 256, xs, 1, 2, 256, 1, y, 2), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_matmul(BN_WTYPE_I2S, (bn_atype)7, BN_ISA_REF, w, 128, 1.0f, NULL, 0, x, 256, xs, 1, 2, 256, 1, y, 2,
+                           NULL),
+                 BN_STATUS_INVALID_ARGUMENT);
+    for (int isa = 0; isa <= BN_ISA_COUNT; isa++) {
+        if (bn_isa_supported((bn_isa)isa)) continue;
+        CHECK_STATUS(bn_matmul(BN_WTYPE_I2S, BN_ATYPE_Q8, (bn_isa)isa, w, 128, 1.0f, NULL, 0, x, 256, xs, 1, 2, 256, 1,
+                               y, 2, NULL),
+                     BN_STATUS_UNSUPPORTED);
+        CHECK(bn_matmul_supported(BN_WTYPE_I2S, BN_ATYPE_Q8, (bn_isa)isa) == 0, "isa %d reported supported", isa);
+    }
+    CHECK(bn_matmul_supported(BN_WTYPE_I2S, BN_ATYPE_Q8, BN_ISA_REF) == 1 &&
+              bn_matmul_supported(BN_WTYPE_TQ1, BN_ATYPE_Q8, BN_ISA_REF) == 0 &&
+              bn_matmul_supported(BN_WTYPE_F16, BN_ATYPE_F32, BN_ISA_REF) == 1 &&
+              bn_matmul_supported(BN_WTYPE_F16, BN_ATYPE_Q8, BN_ISA_REF) == 0,
+          "bn_matmul_supported on the reference");
+    /* q4 rows out of range, for a type without tables (checked up front) */
+    int8_t x4[256] = {0};
+    x4[200] = 9;
+    CHECK_STATUS(bn_matmul(BN_WTYPE_I2S, BN_ATYPE_Q4, BN_ISA_REF, w, 128, 1.0f, NULL, 0, x4, 256, xs, 1, 2, 256, 1, y, 2,
+                           NULL),
+                 BN_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(bn_last_error(), "xq[200] = 9") != NULL, "message names the value: %s", bn_last_error());
 }
 
 int main(void) {

@@ -53,7 +53,7 @@ static void test_layouts(void) {
 
     /* I2S: byte j holds weights j, j+32, j+64, j+96 in bits 7:6, 5:4, 3:2, 1:0 as w + 1. */
     q[0] = 1; q[32] = -1; q[64] = 0; q[96] = 1; q[31] = -1; q[127] = 1;
-    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, 128, 128, 1.0f, packed, 32), BN_STATUS_OK);
+    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, 128, 1, 128, 1.0f, packed, 32), BN_STATUS_OK);
     CHECK(packed[0] == ((2 << 6) | (0 << 4) | (1 << 2) | 2), "I2S byte 0 = 0x%02x", packed[0]);
     CHECK(packed[31] == ((0 << 6) | (1 << 4) | (1 << 2) | 2), "I2S byte 31 = 0x%02x", packed[31]);
     CHECK(packed[1] == 0x55, "I2S zero byte = 0x%02x", packed[1]);
@@ -61,7 +61,7 @@ static void test_layouts(void) {
     /* TQ2_0: byte m of half h holds weights 128h + m + 32n at bits 2n..2n+1, then fp16 d. */
     memset(q, 0, sizeof q);
     q[0] = 1; q[32] = -1; q[96] = 1; q[128 + 5] = -1; q[128 + 5 + 96] = 1;
-    CHECK_STATUS(bn_pack(BN_WTYPE_TQ2, q, 256, 256, 0.5f, packed, 66), BN_STATUS_OK);
+    CHECK_STATUS(bn_pack(BN_WTYPE_TQ2, q, 256, 1, 256, 0.5f, packed, 66), BN_STATUS_OK);
     CHECK(packed[0] == (2 | (0 << 2) | (1 << 4) | (2 << 6)), "TQ2 byte 0 = 0x%02x", packed[0]);
     CHECK(packed[32 + 5] == (0 | (1 << 2) | (1 << 4) | (2 << 6)), "TQ2 byte 37 = 0x%02x", packed[37]);
     CHECK(packed[64] == 0x00 && packed[65] == 0x38, "TQ2 d = 0.5 as fp16 0x3800, got %02x%02x", packed[65], packed[64]);
@@ -69,19 +69,19 @@ static void test_layouts(void) {
     /* TQ1_0: an all-zero block is digit 1 everywhere: 11111 (base 3) = 121 -> ceil(121*256/243) = 128,
      * and 1111 followed by a 0 digit = 120 -> 127 in qh. */
     memset(q, 0, sizeof q);
-    CHECK_STATUS(bn_pack(BN_WTYPE_TQ1, q, 256, 256, 1.0f, packed, 54), BN_STATUS_OK);
+    CHECK_STATUS(bn_pack(BN_WTYPE_TQ1, q, 256, 1, 256, 1.0f, packed, 54), BN_STATUS_OK);
     CHECK(packed[0] == 128 && packed[47] == 128, "TQ1 zero qs byte = %d", packed[0]);
     CHECK(packed[48] == 127 && packed[51] == 127, "TQ1 zero qh byte = %d", packed[48]);
     CHECK(packed[52] == 0x00 && packed[53] == 0x3c, "TQ1 d = 1.0");
     /* Weight 0 is the most significant digit of qs[0]: +1 -> 21111 (base 3) = 202 -> ceil(212.8) = 213. */
     q[0] = 1;
-    CHECK_STATUS(bn_pack(BN_WTYPE_TQ1, q, 256, 256, 1.0f, packed, 54), BN_STATUS_OK);
+    CHECK_STATUS(bn_pack(BN_WTYPE_TQ1, q, 256, 1, 256, 1.0f, packed, 54), BN_STATUS_OK);
     CHECK(packed[0] == 213, "TQ1 qs[0] with w0 = +1: %d", packed[0]);
     /* Weight 160 + 16 * 4 + 15 = 239 is the least significant digit of qs[47]; weight 255 = 240 + 3 + 4*3
      * is digit 3 of qh[3]. */
     memset(q, 0, sizeof q);
     q[239] = -1; q[255] = 1;
-    CHECK_STATUS(bn_pack(BN_WTYPE_TQ1, q, 256, 256, 1.0f, packed, 54), BN_STATUS_OK);
+    CHECK_STATUS(bn_pack(BN_WTYPE_TQ1, q, 256, 1, 256, 1.0f, packed, 54), BN_STATUS_OK);
     CHECK(packed[47] == (uint8_t)((120u * 256u + 242u) / 243u), "TQ1 qs[47] = %d", packed[47]);
     CHECK(packed[51] == (uint8_t)((41u * 3u * 256u + 242u) / 243u), "TQ1 qh[3] = %d", packed[51]);
 }
@@ -93,14 +93,14 @@ static void test_round_trips(void) {
     for (int t = 0; t < 3; t++)
         for (int s = 0; s < 5; s++) {
             int64_t n = sizes[s], bytes;
-            CHECK_STATUS(bn_wtype_row_bytes(types[t], 1, (int32_t)n, &bytes), BN_STATUS_OK);
+            CHECK_STATUS(bn_wtype_bytes(types[t], 1, (int32_t)n, &bytes), BN_STATUS_OK);
             int8_t* q = xmalloc((size_t)n);
             int8_t* back = xmalloc((size_t)n);
             uint8_t* packed = xmalloc((size_t)bytes);
             float scales[64];
             fill_ternary(&rng, q, n, s * 15);
-            CHECK_STATUS(bn_pack(types[t], q, n, n, 0.0375f, packed, bytes), BN_STATUS_OK);
-            CHECK_STATUS(bn_unpack(types[t], packed, bytes, n, back, n, types[t] == BN_WTYPE_I2S ? NULL : scales,
+            CHECK_STATUS(bn_pack(types[t], q, n, 1, n, 0.0375f, packed, bytes), BN_STATUS_OK);
+            CHECK_STATUS(bn_unpack(types[t], packed, bytes, 1, n, back, n, types[t] == BN_WTYPE_I2S ? NULL : scales,
                                    types[t] == BN_WTYPE_I2S ? 0 : 64),
                          BN_STATUS_OK);
             CHECK(memcmp(q, back, (size_t)n) == 0, "round trip wtype %d n=%lld differs", types[t], (long long)n);
@@ -114,34 +114,62 @@ static void test_bad_arguments(void) {
     int8_t q[512] = {0};
     uint8_t out[200];
     float scales[4];
-    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, 512, 100, 1.0f, out, 200), BN_STATUS_SHAPE_MISMATCH);
-    CHECK_STATUS(bn_pack(BN_WTYPE_TQ2, q, 512, 128, 1.0f, out, 200), BN_STATUS_SHAPE_MISMATCH);
-    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, 100, 128, 1.0f, out, 200), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, 512, 512, 1.0f, out, 127), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_pack(BN_WTYPE_TQ2, q, 512, 256, NAN, out, 200), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_pack(BN_WTYPE_TQ2, q, 512, 256, 1e6f, out, 200), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_pack((bn_wtype)7, q, 512, 256, 1.0f, out, 200), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, 512, -128, 1.0f, out, 200), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, 512, 1, 100, 1.0f, out, 200), BN_STATUS_SHAPE_MISMATCH);
+    CHECK_STATUS(bn_pack(BN_WTYPE_TQ2, q, 512, 1, 128, 1.0f, out, 200), BN_STATUS_SHAPE_MISMATCH);
+    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, 100, 1, 128, 1.0f, out, 200), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, 512, 1, 512, 1.0f, out, 127), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_pack(BN_WTYPE_TQ2, q, 512, 1, 256, NAN, out, 200), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_pack(BN_WTYPE_TQ2, q, 512, 1, 256, 1e6f, out, 200), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_pack(BN_WTYPE_COUNT, q, 512, 1, 256, 1.0f, out, 200), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, 512, 1, -128, 1.0f, out, 200), BN_STATUS_INVALID_ARGUMENT);
     q[5] = 2;
-    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, 512, 128, 1.0f, out, 200), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_pack(BN_WTYPE_I2S, q, 512, 1, 128, 1.0f, out, 200), BN_STATUS_INVALID_ARGUMENT);
     CHECK(strstr(bn_last_error(), "not in {-1, 0, 1}") != NULL, "message names the bad value: %s", bn_last_error());
     q[5] = 0;
     memset(out, 0xff, sizeof out); /* code 3 everywhere */
-    CHECK_STATUS(bn_unpack(BN_WTYPE_I2S, out, 200, 128, q, 512, NULL, 0), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_unpack(BN_WTYPE_TQ2, out, 200, 256, q, 512, scales, 4), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_unpack(BN_WTYPE_TQ2, out, 65, 256, q, 512, scales, 4), BN_STATUS_INVALID_ARGUMENT);
-    CHECK_STATUS(bn_unpack(BN_WTYPE_TQ1, out, 200, 256, q, 512, NULL, 0), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_unpack(BN_WTYPE_I2S, out, 200, 1, 128, q, 512, NULL, 0), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_unpack(BN_WTYPE_TQ2, out, 200, 1, 256, q, 512, scales, 4), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_unpack(BN_WTYPE_TQ2, out, 65, 1, 256, q, 512, scales, 4), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(bn_unpack(BN_WTYPE_TQ1, out, 200, 1, 256, q, 512, NULL, 0), BN_STATUS_INVALID_ARGUMENT);
     /* Any byte is a valid TQ1 digit group: 0xff decodes to digits 2,2,2,2,2 -> +1s, as llama.cpp reads it. */
-    CHECK_STATUS(bn_unpack(BN_WTYPE_TQ1, out, 200, 256, q, 512, scales, 4), BN_STATUS_OK);
+    CHECK_STATUS(bn_unpack(BN_WTYPE_TQ1, out, 200, 1, 256, q, 512, scales, 4), BN_STATUS_OK);
     CHECK(q[0] == 1 && q[255] == 1, "TQ1 0xff digits");
     int64_t bytes = -1;
-    CHECK_STATUS(bn_wtype_row_bytes(BN_WTYPE_TQ1, 6912, 2560, &bytes), BN_STATUS_OK);
-    CHECK(bytes == 6912LL * 10 * 54, "TQ1 row bytes %lld", (long long)bytes);
-    CHECK_STATUS(bn_wtype_row_bytes(BN_WTYPE_I2S, 1, 100, &bytes), BN_STATUS_SHAPE_MISMATCH);
+    CHECK_STATUS(bn_wtype_bytes(BN_WTYPE_TQ1, 6912, 2560, &bytes), BN_STATUS_OK);
+    CHECK(bytes == 6912LL * 10 * 54, "TQ1 bytes %lld", (long long)bytes);
+    CHECK_STATUS(bn_wtype_bytes(BN_WTYPE_I2S, 1, 100, &bytes), BN_STATUS_SHAPE_MISMATCH);
+    CHECK_STATUS(bn_wtype_bytes(BN_WTYPE_TL1, 33, 256, &bytes), BN_STATUS_OK);
+    CHECK(bytes == 2 * 8 * 256, "TL1 pads rows to whole 32-row tiles: %lld", (long long)bytes);
+    /* types that are not ternary have no packer */
+    CHECK_STATUS(bn_pack(BN_WTYPE_F16, q, 512, 1, 128, 1.0f, out, 200), BN_STATUS_UNSUPPORTED);
+    CHECK_STATUS(bn_unpack(BN_WTYPE_Q8_0, out, 200, 1, 32, q, 512, NULL, 0), BN_STATUS_UNSUPPORTED);
+}
+
+/* The traits table's rows: geometry, GGUF ids and names (the managed GGUF reader checks its own table
+ * against these through the bindings). */
+static void test_traits(void) {
+    static const struct { bn_wtype w; int32_t block_weights, block_bytes, row_tile, trailer, ggml, atype, ternary; const char* name; } rows[] = {
+        {BN_WTYPE_I2S, 128, 32, 1, 32, 36, BN_ATYPE_Q8, 1, "i2s"},
+        {BN_WTYPE_TQ2, 256, 66, 1, 0, 35, BN_ATYPE_Q8, 1, "tq2"},
+        {BN_WTYPE_TQ1, 256, 54, 1, 0, 34, BN_ATYPE_Q8, 1, "tq1"},
+        {BN_WTYPE_TL1, 128, 32, 32, 0, -1, BN_ATYPE_Q8, 1, "tl1"},
+        {BN_WTYPE_F16, 1, 2, 1, 0, 1, BN_ATYPE_F32, 0, "f16"},
+        {BN_WTYPE_Q8_0, 32, 34, 1, 0, 8, BN_ATYPE_Q8, 0, "q8_0"},
+        {BN_WTYPE_F32, 1, 4, 1, 0, 0, BN_ATYPE_F32, 0, "f32"},
+    };
+    CHECK(sizeof rows / sizeof *rows == BN_WTYPE_COUNT, "every weight type has a row here");
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        bn_wtype_info info;
+        CHECK_STATUS(bn_wtype_get_info(rows[i].w, &info), BN_STATUS_OK);
+        CHECK(info.block_weights == rows[i].block_weights && info.block_bytes == rows[i].block_bytes &&
+                  info.row_tile == rows[i].row_tile && info.tensor_trailer_bytes == rows[i].trailer &&
+                  info.ggml_type == rows[i].ggml && info.atype == rows[i].atype && info.ternary == rows[i].ternary,
+              "traits of %s", rows[i].name);
+        CHECK(strcmp(bn_wtype_name(rows[i].w), rows[i].name) == 0, "name of %s", rows[i].name);
+    }
     bn_wtype_info info;
-    CHECK_STATUS(bn_wtype_get_info(BN_WTYPE_I2S, &info), BN_STATUS_OK);
-    CHECK(info.block_weights == 128 && info.block_bytes == 32 && info.tensor_trailer_bytes == 32, "I2S traits");
     CHECK_STATUS(bn_wtype_get_info(BN_WTYPE_COUNT, &info), BN_STATUS_INVALID_ARGUMENT);
+    CHECK(strcmp(bn_wtype_name((bn_wtype)-1), "unknown") == 0, "unknown name");
 }
 
 int main(void) {
@@ -150,5 +178,6 @@ int main(void) {
     test_layouts();
     test_round_trips();
     test_bad_arguments();
+    test_traits();
     return test_summary("test_pack");
 }

@@ -29,7 +29,7 @@ static void check_variants(void) {
     bn_rng rng = {7};
     for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
         if (!should_test_isa((bn_isa)isa)) continue;
-        const bn_kernels* kern = bn_kernels_for_isa((bn_isa)isa);
+        const bn_config* kern = bn_config_for_isa((bn_isa)isa);
         for (int wi = 0; wi < N_Q_WIDTHS; wi++)
             for (int ri = 0; ri < N_Q_ROWS; ri++)
                 for (int kind = 0; kind < FILL_COUNT; kind++) {

@@ -87,11 +87,18 @@ static inline void* xmalloc(size_t bytes) {
 static inline int should_test_isa(bn_isa isa) {
     static int reported[BN_ISA_COUNT];
     if (bn_isa_supported(isa)) return 1;
-    if (bn_kernels_for_isa(isa) && !reported[isa]) {
+    if (bn_config_for_isa(isa) && !reported[isa]) {
         printf("  skip %s: this CPU lacks it (its kernels are compiled in)\n", bn_isa_name(isa));
         reported[isa] = 1;
     }
     return 0;
+}
+
+/* The kernel an ISA's config runs for wtype x atype at m > 1 (and, where it is the same function,
+ * at m = 1), or NULL. */
+static inline bn_matmul_fn config_gemm(bn_isa isa, bn_wtype wtype, bn_atype atype) {
+    const bn_config* c = bn_config_for_isa(isa);
+    return c ? c->matmul[wtype][atype].gemm : NULL;
 }
 
 #endif

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -72,9 +73,9 @@ public class OutputHeadBenchmarks
         }
         else
         {
-            _q8 = new byte[DenseMatmul.Q8_0Bytes(Vocab, Dim)];
+            _q8 = new byte[WeightTypes.Bytes(WeightType.Q8_0, Vocab, Dim)];
             rng.NextBytes(_q8);
-            for (int b = 0; b < _q8.Length; b += DenseMatmul.Q8_0BlockBytes)
+            for (int b = 0; b < _q8.Length; b += WeightTypes.Info(WeightType.Q8_0).BlockBytes)
             {
                 BitConverter.TryWriteBytes(_q8.AsSpan(b), BitConverter.HalfToUInt16Bits((Half)0.001f)); // normal scales
             }
@@ -91,11 +92,11 @@ public class OutputHeadBenchmarks
     {
         if (Head == "f16")
         {
-            DenseMatmul.F16(_f16, _x, Vocab, Dim, 1, _logits, _pool);
+            Matmul.Float(WeightType.F16, KernelDispatch.ActiveIsa, MemoryMarshal.AsBytes(_f16.AsSpan()), 1f, _x, Vocab, Dim, 1, _logits, _pool);
         }
         else
         {
-            DenseMatmul.Q8_0(_q8, _xq, _xScale, Vocab, Dim, 1, _logits, _pool);
+            Matmul.Quantized(WeightType.Q8_0, ActivationType.Int8, KernelDispatch.ActiveIsa, _q8, 1f, _xq, _xScale, Vocab, Dim, 1, _logits, _pool);
         }
     }
 }

@@ -108,18 +108,9 @@ public unsafe class GemvBenchmarks
         bool isPeer = Kernel.StartsWith("llama.cpp", StringComparison.Ordinal);
         bool stream = Kernel.StartsWith("stream-", StringComparison.Ordinal);
         bool lut = Kernel.Contains("-tl1q", StringComparison.Ordinal), int4 = Kernel.Contains("-tl1q4", StringComparison.Ordinal);
-        TernaryFormat format = Kernel.Contains("i2s") || lut ? TernaryFormat.I2S : Kernel.Contains("tq1") ? TernaryFormat.Tq1 : TernaryFormat.Tq2;
-        byte[] packed;
-        if (lut)
-        {
-            packed = new byte[LutMatmul.PackedBytes(_n, _k)];
-            LutMatmul.Pack(ternary, _n, _k, packed);
-        }
-        else
-        {
-            packed = new byte[WeightPacker.PackedBytes(format, _n, _k)];
-            WeightPacker.Pack(format, ternary, 0.02f, packed);
-        }
+        WeightType format = lut ? WeightType.Tl1 : Kernel.Contains("i2s") ? WeightType.I2S : Kernel.Contains("tq1") ? WeightType.Tq1 : WeightType.Tq2;
+        var packed = new byte[WeightTypes.Bytes(format, _n, _k)];
+        WeightPacker.Pack(format, ternary, _n, _k, 0.02f, packed);
         int copies = Data == Residency.DramBound ? (int)Math.Max(2, DramBytes / packed.Length + 1) : 1;
         _matrices = new byte[copies][];
         _matrices[0] = packed;
@@ -143,7 +134,7 @@ public unsafe class GemvBenchmarks
             _q8k = new byte[_k / 256 * LlamaCppCpuBackend.Q8KBlockBytes];
             _peer.QuantizeQ8K(x, _q8k);
             _peerWorker = Threads > 1 ? new SpinningWorker() : null;
-            bool tq1 = format == TernaryFormat.Tq1;
+            bool tq1 = format == WeightType.Tq1;
             long rowBytes = packed.Length / _n;
             _run = () =>
             {
@@ -172,20 +163,16 @@ public unsafe class GemvBenchmarks
         }
 
         string isaName = Kernel[(Kernel.LastIndexOf('-') + 1)..];
-        KernelDispatch.Force(Enum.GetValues<Isa>().Single(i => KernelDispatch.NameOf(i) == isaName));
+        Isa isa = Enum.GetValues<Isa>().Single(i => KernelDispatch.NameOf(i) == isaName);
         _pool = Threads > 1 ? KernelThreadPool.Create(Threads) : null;
         if (int4)
         {
             ActivationQuantizer.QuantizeInt4(x, 1, _k, _xq, _xScale); // BitNet a4.8 activations: values in [-8, 7]
         }
 
-        _run = lut
-            ? int4
-                ? () => LutMatmul.Int4(NextMatrix(), 0.02f, _xq, _xScale, _n, _k, 1, _y, _pool)
-                : () => LutMatmul.Int8(NextMatrix(), 0.02f, _xq, _xScale, _n, _k, 1, _y, _pool)
-            : format == TernaryFormat.I2S
-                ? () => TernaryMatmul.I2S(NextMatrix(), 0.02f, _xq, _xScale, _n, _k, 1, _y, _pool)
-                : () => TernaryMatmul.Tq2(NextMatrix(), 1f, _xq, _xScale, _n, _k, 1, _y, _pool);
+        ActivationType input = int4 ? ActivationType.Int4 : ActivationType.Int8;
+        float scale = format == WeightType.Tq2 ? 1f : 0.02f;
+        _run = () => Matmul.Quantized(format, input, isa, NextMatrix(), scale, _xq, _xScale, _n, _k, 1, _y, _pool);
     }
 
     private long _sink;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Buffers.Binary;
 using Xunit;
 
@@ -221,50 +222,100 @@ public sealed class DecodeOpsTests
 
     [Theory]
     [ClassData(typeof(AllIsas))]
-    public void DenseF16MatchesTheReferenceWithinItsTolerance(Isa isa)
+    public void DenseFloatWeightsMatchTheReferenceWithinTheirTolerance(Isa isa)
     {
-        using var _ = IsaScope.Force(isa);
+        IsaScope.SkipUnlessSupported(isa);
         using var pool = KernelThreadPool.Create(3);
         var rng = new Random(47);
+        foreach (WeightType type in new[] { WeightType.F16, WeightType.F32 })
         foreach (var (n, k, m) in new[] { (1, 1, 1), (5, 7, 1), (17, 33, 3), (1003, 256, 1), (64, 2560, 6), (0, 16, 1), (4, 16, 0) })
         {
-            Half[] w = TestData.Normal(rng, n * k, 0.05f).Select((f, i) => (Half)(i % 29 == 0 ? f * 4e4f : f)).ToArray();
+            float[] values = TestData.Normal(rng, n * k, 0.05f).Select((f, i) => (float)(Half)(i % 29 == 0 ? f * 4e4f : f)).ToArray();
+            byte[] bytes = type == WeightType.F16
+                ? MemoryMarshal.AsBytes(values.Select(v => (Half)v).ToArray().AsSpan()).ToArray()
+                : MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
             float[] x = TestData.Normal(rng, m * k, 1f);
             foreach (KernelThreadPool? p in new[] { null, pool })
             {
                 var y = new float[m * n];
-                DenseMatmul.F16(w, x, n, k, m, y, p);
+                Matmul.Float(type, isa, bytes, 1f, x, n, k, m, y, p);
                 for (int r = 0; r < m; r++)
                 {
                     for (int i = 0; i < n; i++)
                     {
-                        double exact = 0, magnitude = 0;
-                        for (int j = 0; j < k; j++)
-                        {
-                            double product = (double)w[i * k + j] * x[r * k + j];
-                            exact += product;
-                            magnitude += Math.Abs(product);
-                        }
-
+                        var (exact, magnitude) = ExactDot(values.AsSpan(i * k, k), x.AsSpan(r * k, k));
                         Assert.True(Math.Abs(y[r * n + i] - exact) <= k * U * magnitude + 1e-30,
-                            $"{isa} n={n} k={k} m={m}: y[{r}, {i}] = {y[r * n + i]:R}, exact {exact:R}");
+                            $"{isa} {type} n={n} k={k} m={m}: y[{r}, {i}] = {y[r * n + i]:R}, exact {exact:R}");
                     }
                 }
             }
         }
     }
 
+    /// <summary>
+    /// F32 weights over int8 rows (transformers' AutoBitLinear offline with non-ternary weights): x_scale · (W · xq) ·
+    /// w_scale, within bitnative.h's bound for a sequential float sum of k products and the scales.
+    /// </summary>
+    [Theory]
+    [ClassData(typeof(AllIsas))]
+    public void DenseF32WeightsOverInt8RowsMatchTheReferenceWithinTheirTolerance(Isa isa)
+    {
+        IsaScope.SkipUnlessSupported(isa);
+        using var pool = KernelThreadPool.Create(3);
+        var rng = new Random(59);
+        const float WeightScale = 0.75f;
+        foreach (var (n, k, m) in new[] { (1, 1, 1), (5, 7, 2), (17, 33, 3), (1003, 256, 1), (40, 2560, 5), (0, 16, 1), (4, 16, 0) })
+        {
+            float[] values = TestData.Normal(rng, n * k, 0.05f).Select((f, i) => i % 29 == 0 ? f * 4e4f : f).ToArray();
+            byte[] bytes = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+            sbyte[] xq = TestData.Int8(rng, m * k, -128, 127);
+            float[] codes = xq.Select(v => (float)v).ToArray();
+            float[] xs = Enumerable.Range(0, m).Select(r => 0.01f * (r + 1)).ToArray();
+            foreach (KernelThreadPool? p in new[] { null, pool })
+            {
+                var y = new float[m * n];
+                Matmul.Quantized(WeightType.F32, ActivationType.Int8, isa, bytes, WeightScale, xq, xs, n, k, m, y, p);
+                for (int r = 0; r < m; r++)
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        var (exact, magnitude) = ExactDot(values.AsSpan(i * k, k), codes.AsSpan(r * k, k));
+                        double scale = (double)xs[r] * WeightScale;
+                        Assert.True(Math.Abs(y[r * n + i] - exact * scale) <= 2 * (k + 2) * U * magnitude * scale + 1e-30,
+                            $"{isa} f32 x int8 n={n} k={k} m={m}: y[{r}, {i}] = {y[r * n + i]:R}, exact {exact * scale:R}");
+                    }
+                }
+            }
+        }
+
+        Assert.False(Matmul.IsSupported(WeightType.F32, ActivationType.Int4, isa)); // int4 rows are for the ternary types
+    }
+
+    /// <summary>w · x in double (each product exact, the sum far closer than the float sums under test), and sum |w_j x_j|, which their rounding errors scale with.</summary>
+    private static (double Exact, double Magnitude) ExactDot(ReadOnlySpan<float> w, ReadOnlySpan<float> x)
+    {
+        double exact = 0, magnitude = 0;
+        for (int j = 0; j < w.Length; j++)
+        {
+            double product = (double)w[j] * x[j];
+            exact += product;
+            magnitude += Math.Abs(product);
+        }
+
+        return (exact, magnitude);
+    }
+
     [Theory]
     [ClassData(typeof(AllIsas))]
     public void DenseQ8_0MatchesTheReferenceWithinItsTolerance(Isa isa)
     {
-        using var _ = IsaScope.Force(isa);
+        IsaScope.SkipUnlessSupported(isa);
         using var pool = KernelThreadPool.Create(3);
         var rng = new Random(53);
         foreach (var (n, k, m) in new[] { (1, 32, 1), (5, 64, 2), (1003, 256, 1), (40, 2560, 5) })
         {
             int blocks = k / 32;
-            var w = new byte[DenseMatmul.Q8_0Bytes(n, k)];
+            var w = new byte[WeightTypes.Bytes(WeightType.Q8_0, n, k)];
             var d = new float[n * blocks];
             for (int b = 0; b < n * blocks; b++)
             {
@@ -282,7 +333,7 @@ public sealed class DecodeOpsTests
             foreach (KernelThreadPool? p in new[] { null, pool })
             {
                 var y = new float[m * n];
-                DenseMatmul.Q8_0(w, xq, xs, n, k, m, y, p);
+                Matmul.Quantized(WeightType.Q8_0, ActivationType.Int8, isa, w, 1f, xq, xs, n, k, m, y, p);
                 for (int r = 0; r < m; r++)
                 {
                     for (int i = 0; i < n; i++)
@@ -332,8 +383,11 @@ public sealed class DecodeOpsTests
         Assert.Throws<ArgumentException>(() => Attention.RopeAndStoreKv(new float[8], new float[4], new float[4], new float[4], 1, 2, 1, 4, 6,
             RotaryLayout.NeoX, 0, new Half[4], new Half[4], null));
         Assert.Throws<ArgumentException>(() => Attention.RopeTable(0, 2, 3, 10000f, new float[8]));
-        Assert.Equal("k", Assert.Throws<ArgumentException>(() => DenseMatmul.Q8_0(new byte[34], new sbyte[16], [1f], 1, 16, 1, new float[1], null)).ParamName);
-        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => DenseMatmul.F16(new Half[7], new float[4], 2, 4, 1, new float[2], null)).ParamName);
-        Assert.Throws<ArgumentException>(() => DenseMatmul.Q8_0(new byte[34], new sbyte[32], [float.NaN], 1, 32, 1, new float[1], null));
+        Assert.Contains("k=16", Assert.Throws<ArgumentException>(() =>
+            Matmul.Quantized(WeightType.Q8_0, ActivationType.Int8, Isa.Reference, new byte[34], 1f, new sbyte[16], [1f], 1, 16, 1, new float[1], null)).Message);
+        Assert.Equal("weights", Assert.Throws<ArgumentException>(() =>
+            Matmul.Float(WeightType.F16, Isa.Reference, new byte[14], 1f, new float[4], 2, 4, 1, new float[2], null)).ParamName);
+        Assert.Throws<ArgumentException>(() =>
+            Matmul.Quantized(WeightType.Q8_0, ActivationType.Int8, Isa.Reference, new byte[34], 1f, new sbyte[32], [float.NaN], 1, 32, 1, new float[1], null));
     }
 }

@@ -23,14 +23,19 @@ public sealed class AllIsas : TheoryData<Isa>
 
 internal static class IsaScope
 {
-    /// <summary>Forces <paramref name="isa"/> (or skips the test when unavailable) and restores the default on dispose.</summary>
-    public static IDisposable Force(Isa isa)
+    /// <summary>Skips the test, naming the reason, when this CPU or build cannot run <paramref name="isa"/>.</summary>
+    public static void SkipUnlessSupported(Isa isa)
     {
         if (!KernelDispatch.IsSupported(isa))
         {
             Assert.Skip($"{KernelDispatch.NameOf(isa)} kernels cannot run here (CPU: {Describe(KernelDispatch.Features)}).");
         }
+    }
 
+    /// <summary>Forces <paramref name="isa"/> (or skips the test when unavailable) and restores the default on dispose.</summary>
+    public static IDisposable Force(Isa isa)
+    {
+        SkipUnlessSupported(isa);
         Isa previous = KernelDispatch.ActiveIsa;
         KernelDispatch.Force(isa);
         return new Restore(previous);

@@ -5,13 +5,13 @@ namespace BitNative.Kernels.Tests;
 [Collection(NativeIsaCollection.Name)]
 public sealed class MatmulTests
 {
-    public static TheoryData<Isa, TernaryFormat> Cases()
+    public static TheoryData<Isa, WeightType> Cases()
     {
-        var data = new TheoryData<Isa, TernaryFormat>();
+        var data = new TheoryData<Isa, WeightType>();
         foreach (Isa isa in Enum.GetValues<Isa>())
         {
-            data.Add(isa, TernaryFormat.I2S);
-            data.Add(isa, TernaryFormat.Tq2);
+            data.Add(isa, WeightType.I2S);
+            data.Add(isa, WeightType.Tq2);
         }
 
         return data;
@@ -25,14 +25,14 @@ public sealed class MatmulTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void EveryVariantMatchesTheManagedReferenceBitForBit(Isa isa, TernaryFormat format)
+    public void EveryVariantMatchesTheManagedReferenceBitForBit(Isa isa, WeightType format)
     {
-        using var _ = IsaScope.Force(isa);
+        IsaScope.SkipUnlessSupported(isa);
         using var pool2 = KernelThreadPool.Create(2);
         using var pool3 = KernelThreadPool.Create(3);
         var rng = new Random(99);
         int caseIndex = 0;
-        foreach (var (n, k, m) in format == TernaryFormat.I2S ? I2SShapes : Tq2Shapes)
+        foreach (var (n, k, m) in format == WeightType.I2S ? I2SShapes : Tq2Shapes)
         {
             foreach (int activationKind in new[] { 0, 1, 2 })
             {
@@ -54,7 +54,7 @@ public sealed class MatmulTests
                 float ws = activationKind == 1 ? 1e20f : 0.031f;
 
                 byte[] packed = Pack(format, w, n, k, out float[] blockScales);
-                float[] expected = format == TernaryFormat.I2S
+                float[] expected = format == WeightType.I2S
                     ? ReferenceKernels.MatmulI2S(w, ws, x, xs, n, k, m)
                     : ReferenceKernels.MatmulTq2(w, blockScales, ws, x, xs, n, k, m);
 
@@ -62,34 +62,31 @@ public sealed class MatmulTests
                 {
                     var y = new float[m * n];
                     y.AsSpan().Fill(float.NaN);
-                    if (format == TernaryFormat.I2S)
+                    // int4 rows (activation kind 2) also run as Int4: the same kernels, the same bits
+                    foreach (ActivationType input in activationKind == 2 ? [ActivationType.Int8, ActivationType.Int4] : new[] { ActivationType.Int8 })
                     {
-                        TernaryMatmul.I2S(packed, ws, x, xs, n, k, m, y, pool);
+                        y.AsSpan().Fill(float.NaN);
+                        Matmul.Quantized(format, input, isa, packed, ws, x, xs, n, k, m, y, pool);
+                        Assert.True(TestData.SameBits(expected, y, out int at),
+                            $"{isa} {format} {input} n={n} k={k} m={m} activations={activationKind} threads={pool?.Threads ?? 1}: " +
+                            $"y[{at}] = {(at >= 0 ? y[at] : 0):R}, reference {(at >= 0 ? expected[at] : 0):R}");
                     }
-                    else
-                    {
-                        TernaryMatmul.Tq2(packed, ws, x, xs, n, k, m, y, pool);
-                    }
-
-                    Assert.True(TestData.SameBits(expected, y, out int at),
-                        $"{isa} {format} n={n} k={k} m={m} activations={activationKind} threads={pool?.Threads ?? 1}: " +
-                        $"y[{at}] = {(at >= 0 ? y[at] : 0):R}, reference {(at >= 0 ? expected[at] : 0):R}");
                 }
             }
         }
     }
 
     /// <summary>Packs each row separately; TQ2 rows get distinct block scales so a wrong block-scale pairing shows.</summary>
-    private static byte[] Pack(TernaryFormat format, sbyte[] w, int n, int k, out float[] blockScales)
+    private static byte[] Pack(WeightType format, sbyte[] w, int n, int k, out float[] blockScales)
     {
-        long rowBytes = WeightPacker.PackedBytes(format, 1, k);
+        long rowBytes = WeightTypes.Bytes(format, 1, k);
         var packed = new byte[rowBytes * n];
-        int blocks = format == TernaryFormat.I2S ? 0 : k / 256;
+        int blocks = format == WeightType.I2S ? 0 : k / WeightTypes.Info(format).BlockWeights;
         blockScales = new float[Math.Max(1, n * blocks)];
         for (int i = 0; i < n; i++)
         {
-            float rowScale = format == TernaryFormat.I2S ? 1f : 0.5f + 0.25f * (i % 5);
-            WeightPacker.Pack(format, w.AsSpan(i * k, k), rowScale, packed.AsSpan((int)(i * rowBytes), (int)rowBytes));
+            float rowScale = format == WeightType.I2S ? 1f : 0.5f + 0.25f * (i % 5);
+            WeightPacker.Pack(format, w.AsSpan(i * k, k), 1, k, rowScale, packed.AsSpan((int)(i * rowBytes), (int)rowBytes));
             blockScales.AsSpan(i * blocks, blocks).Fill((float)(Half)rowScale);
         }
 
@@ -103,15 +100,29 @@ public sealed class MatmulTests
         var x = new sbyte[256];
         var xs = new float[] { 1f };
         var y = new float[2];
-        TernaryMatmul.I2S(w, 1f, x, xs, 2, 256, 1, y);
+        void I2S(ReadOnlySpan<byte> weights, float scale, ReadOnlySpan<sbyte> xq, ReadOnlySpan<float> xScales, int n, int k, Span<float> yy) =>
+            Matmul.Quantized(WeightType.I2S, ActivationType.Int8, Isa.Reference, weights, scale, xq, xScales, n, k, 1, yy, null);
+        I2S(w, 1f, x, xs, 2, 256, y);
 
-        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => TernaryMatmul.I2S(w.AsSpan(0, 127), 1f, x, xs, 2, 256, 1, y)).ParamName);
-        Assert.Equal("xq", Assert.Throws<ArgumentException>(() => TernaryMatmul.I2S(w, 1f, x.AsSpan(0, 255), xs, 2, 256, 1, y)).ParamName);
-        Assert.Equal("xScales", Assert.Throws<ArgumentException>(() => TernaryMatmul.I2S(w, 1f, x, [], 2, 256, 1, y)).ParamName);
-        Assert.Equal("y", Assert.Throws<ArgumentException>(() => TernaryMatmul.I2S(w, 1f, x, xs, 2, 256, 1, new float[1])).ParamName);
-        Assert.Contains("multiple of", Assert.Throws<ArgumentException>(() => TernaryMatmul.I2S(w, 1f, x, xs, 2, 200, 1, y)).Message);
-        Assert.Contains("k=128", Assert.Throws<ArgumentException>(() => TernaryMatmul.Tq2(new byte[132], 1f, x, xs, 2, 128, 1, y)).Message);
-        Assert.Contains("w_scale", Assert.Throws<ArgumentException>(() => TernaryMatmul.I2S(w, float.NaN, x, xs, 2, 256, 1, y)).Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => TernaryMatmul.I2S(w, 1f, x, xs, -1, 256, 1, y));
+        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => I2S(w.AsSpan(0, 127), 1f, x, xs, 2, 256, y)).ParamName);
+        Assert.Equal("xq", Assert.Throws<ArgumentException>(() => I2S(w, 1f, x.AsSpan(0, 255), xs, 2, 256, y)).ParamName);
+        Assert.Equal("xScales", Assert.Throws<ArgumentException>(() => I2S(w, 1f, x, [], 2, 256, y)).ParamName);
+        Assert.Equal("y", Assert.Throws<ArgumentException>(() => I2S(w, 1f, x, xs, 2, 256, new float[1])).ParamName);
+        Assert.Contains("multiple of", Assert.Throws<ArgumentException>(() => I2S(w, 1f, x, xs, 2, 200, y)).Message);
+        Assert.Contains("k=128", Assert.Throws<ArgumentException>(() =>
+            Matmul.Quantized(WeightType.Tq2, ActivationType.Int8, Isa.Reference, new byte[132], 1f, x, xs, 2, 128, 1, y, null)).Message);
+        Assert.Contains("w_scale", Assert.Throws<ArgumentException>(() => I2S(w, float.NaN, x, xs, 2, 256, y)).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => I2S(w, 1f, x, xs, -1, 256, y));
+        // pairs without a kernel, and ISAs this CPU lacks
+        Assert.Throws<PlatformNotSupportedException>(() =>
+            Matmul.Quantized(WeightType.F16, ActivationType.Int8, Isa.Reference, new byte[1024], 1f, x, xs, 2, 256, 1, y, null));
+        Assert.Throws<ArgumentException>(() =>
+            Matmul.Quantized(WeightType.I2S, ActivationType.F32, Isa.Reference, w, 1f, x, xs, 2, 256, 1, y, null));
+        foreach (Isa missing in Enum.GetValues<Isa>().Where(i => !KernelDispatch.IsSupported(i)))
+        {
+            Assert.False(Matmul.IsSupported(WeightType.I2S, ActivationType.Int8, missing));
+            Assert.Throws<PlatformNotSupportedException>(() =>
+                Matmul.Quantized(WeightType.I2S, ActivationType.Int8, missing, w, 1f, x, xs, 2, 256, 1, y, null));
+        }
     }
 }

@@ -6,10 +6,13 @@
 
 #include <stdatomic.h>
 
+/* What a norm call writes: floats, int8 or int4 rows, or the gated activation's h as int8 rows. */
+typedef enum norm_output { NORM_F32, NORM_Q8, NORM_Q4, NORM_GLU_Q8 } norm_output;
+
 /* A row-parallel norm call that remembers one row the kernel reported as not finite. */
 typedef struct norm_task {
-    const bn_decode_kernels* kern;
-    int op; /* 0 = f32, 1 = q8, 2 = q4, 3 = glu + q8 */
+    const bn_config* kern;
+    norm_output output;
     const float* x;
     float* gate;
     const float* up;
@@ -26,10 +29,11 @@ typedef struct norm_task {
 static void norm_rows(const void* ctx, int32_t begin, int32_t end) {
     norm_task* t = (norm_task*)ctx; /* bad_row is the only field written, atomically */
     int32_t bad;
-    switch (t->op) {
-    case 0: bad = t->kern->rmsnorm_f32(t->x, t->w, t->eps, t->k, begin, end, t->y); break;
-    case 1: bad = t->kern->rmsnorm_q8(t->x, t->w, t->eps, t->k, begin, end, t->xq, t->scales); break;
-    case 2: bad = t->kern->rmsnorm_q4(t->x, t->w, t->eps, t->k, begin, end, t->xq, t->scales); break;
+    switch (t->output) {
+    case NORM_F32: bad = t->kern->rmsnorm_f32(t->x, t->w, t->eps, t->k, begin, end, t->y); break;
+    case NORM_Q8: bad = t->kern->rmsnorm_q8(t->x, t->w, t->eps, t->k, begin, end, t->xq, t->scales); break;
+    case NORM_Q4: bad = t->kern->rmsnorm_q4(t->x, t->w, t->eps, t->k, begin, end, t->xq, t->scales); break;
+    case NORM_GLU_Q8:
     default: bad = t->kern->glu_rmsnorm_q8(t->gate, t->up, t->act, t->w, t->eps, t->k, begin, end, t->xq, t->scales);
     }
     if (bad >= 0) atomic_store(&t->bad_row, bad);
@@ -68,11 +72,11 @@ BN_API bn_status bn_rmsnorm_f32(const float* x, int64_t x_len, const float* weig
     const int64_t count = (int64_t)m * k;
     BN_CHECK(bn_check_buffer(name, "x", x, x_len, count));
     BN_CHECK(bn_check_buffer(name, "y", y, y_len, count));
-    norm_task task = {.kern = bn_active_decode_kernels(), .op = 0, .x = x, .w = weight, .eps = eps, .k = k, .y = y};
+    norm_task task = {.kern = bn_active_config(), .output = NORM_F32, .x = x, .w = weight, .eps = eps, .k = k, .y = y};
     return run_norm(name, &task, m, pool);
 }
 
-static bn_status rmsnorm_quant(const char* name, int op, const float* x, int64_t x_len, const float* weight,
+static bn_status rmsnorm_quant(const char* name, norm_output output, const float* x, int64_t x_len, const float* weight,
                                int64_t weight_len, float eps, int32_t m, int32_t k, int8_t* xq, int64_t xq_len,
                                float* scales, int64_t scales_len, bn_threadpool* pool) {
     BN_CHECK(check_rows(name, m, k, weight, weight_len, eps));
@@ -80,7 +84,7 @@ static bn_status rmsnorm_quant(const char* name, int op, const float* x, int64_t
     BN_CHECK(bn_check_buffer(name, "x", x, x_len, count));
     BN_CHECK(bn_check_buffer(name, "xq", xq, xq_len, count));
     BN_CHECK(bn_check_buffer(name, "scales", scales, scales_len, m));
-    norm_task task = {.kern = bn_active_decode_kernels(), .op = op, .x = x, .w = weight, .eps = eps, .k = k,
+    norm_task task = {.kern = bn_active_config(), .output = output, .x = x, .w = weight, .eps = eps, .k = k,
                       .xq = xq, .scales = scales};
     return run_norm(name, &task, m, pool);
 }
@@ -88,14 +92,14 @@ static bn_status rmsnorm_quant(const char* name, int op, const float* x, int64_t
 BN_API bn_status bn_rmsnorm_q8(const float* x, int64_t x_len, const float* weight, int64_t weight_len, float eps,
                                int32_t m, int32_t k, int8_t* xq, int64_t xq_len, float* scales, int64_t scales_len,
                                bn_threadpool* pool) {
-    return rmsnorm_quant("bn_rmsnorm_q8", 1, x, x_len, weight, weight_len, eps, m, k, xq, xq_len, scales, scales_len,
+    return rmsnorm_quant("bn_rmsnorm_q8", NORM_Q8, x, x_len, weight, weight_len, eps, m, k, xq, xq_len, scales, scales_len,
                          pool);
 }
 
 BN_API bn_status bn_rmsnorm_q4(const float* x, int64_t x_len, const float* weight, int64_t weight_len, float eps,
                                int32_t m, int32_t k, int8_t* xq, int64_t xq_len, float* scales, int64_t scales_len,
                                bn_threadpool* pool) {
-    return rmsnorm_quant("bn_rmsnorm_q4", 2, x, x_len, weight, weight_len, eps, m, k, xq, xq_len, scales, scales_len,
+    return rmsnorm_quant("bn_rmsnorm_q4", NORM_Q4, x, x_len, weight, weight_len, eps, m, k, xq, xq_len, scales, scales_len,
                          pool);
 }
 
@@ -128,7 +132,7 @@ BN_API bn_status bn_glu_f32(const float* gate, int64_t gate_len, const float* up
     BN_CHECK(bn_check_buffer(name, "gate", gate, gate_len, count));
     BN_CHECK(bn_check_buffer(name, "up", up, up_len, count));
     BN_CHECK(bn_check_buffer(name, "y", y, y_len, count));
-    glu_task task = {bn_active_decode_kernels()->glu_f32, gate, up, act, k, y};
+    glu_task task = {bn_active_config()->glu_f32, gate, up, act, k, y};
     bn_parallel_rows(pool, m, row_grain(m), glu_rows, &task);
     return BN_STATUS_OK;
 }
@@ -144,7 +148,7 @@ BN_API bn_status bn_glu_rmsnorm_q8(float* gate, int64_t gate_len, const float* u
     BN_CHECK(bn_check_buffer(name, "up", up, up_len, count));
     BN_CHECK(bn_check_buffer(name, "xq", xq, xq_len, count));
     BN_CHECK(bn_check_buffer(name, "scales", scales, scales_len, m));
-    norm_task task = {.kern = bn_active_decode_kernels(), .op = 3, .gate = gate, .up = up, .act = act, .w = weight,
+    norm_task task = {.kern = bn_active_config(), .output = NORM_GLU_Q8, .gate = gate, .up = up, .act = act, .w = weight,
                       .eps = eps, .k = k, .xq = xq, .scales = scales};
     return run_norm(name, &task, m, pool);
 }
@@ -223,7 +227,7 @@ BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t
     const int64_t cache_need = ((int64_t)position + m) * kv_dim;
     BN_CHECK(bn_check_buffer(name, "k_cache", k_cache, k_cache_len, cache_need));
     BN_CHECK(bn_check_buffer(name, "v_cache", v_cache, v_cache_len, cache_need));
-    rope_task task = {bn_active_decode_kernels()->rope_kv_f16,
+    rope_task task = {bn_active_config()->rope_kv_f16,
                       {.q = q, .k = k, .v = v, .table = table, .n_heads = n_heads, .n_kv_heads = n_kv_heads,
                        .head_dim = head_dim, .rope_dims = rope_dims, .style = style, .position = position,
                        .k_cache = k_cache, .v_cache = v_cache}};
@@ -276,7 +280,7 @@ BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t*
         while (group % next != 0) next++;
         parts = next;
     }
-    attention_task task = {bn_active_decode_kernels()->attention_f16,
+    attention_task task = {bn_active_config()->attention_f16,
                            {.q = q, .k_cache = k_cache, .v_cache = v_cache, .n_heads = n_heads,
                             .n_kv_heads = n_kv_heads, .head_dim = head_dim, .position = position,
                             .heads_per_unit = group / parts, .scale = scale, .out = out}};

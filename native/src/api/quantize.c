@@ -29,7 +29,7 @@ static bn_status quantize(const char* name, int is_q4, const float* x, int64_t x
         if (!(x[i] - x[i] == 0.0f))
             return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: x[%lld] (row %lld) is not finite", name, (long long)i,
                            (long long)(i / (k > 0 ? k : 1)));
-    const bn_kernels* kern = bn_active_kernels();
+    const bn_config* kern = bn_active_config();
     quantize_task task = {is_q4 ? kern->quantize_q4 : kern->quantize_q8, x, k, xq, scales};
     /* A row of a 2B-4T activation is 2.5-7k floats: parallelize only prompt batches. */
     bn_parallel_rows(pool, m, m >= 8 ? 1 : m, quantize_rows, &task);

@@ -38,14 +38,6 @@ bn_status bn_check_buffer(const char* name, const char* what, const void* p, int
         if (bn_check_status_ != BN_STATUS_OK) return bn_check_status_;                                                \
     } while (0)
 
-/* The checks every ternary matmul entry point makes on its activations, scales and output for an
- * m x k by n x k product, and on w once the caller knows need_w: lengths, NULL only where nothing
- * is needed (a .NET `fixed` over an empty span is NULL), finite scales. Returns BN_STATUS_OK or the
- * failure, with a message naming the function. */
-bn_status bn_check_matmul_args(const char* name, const uint8_t* w, int64_t w_len, int64_t need_w, float w_scale,
-                               const int8_t* xq, int64_t xq_len, const float* x_scales, int64_t x_scales_len,
-                               int32_t n, int32_t k, int32_t m, const float* y, int64_t y_len);
-
 /* ---- fp16 --------------------------------------------------------------------------------- */
 
 /* Exact IEEE binary16 <-> binary32 conversion; to-half rounds to nearest even like F16C. */
@@ -74,39 +66,34 @@ void bn_parallel_rows(bn_threadpool* pool, int32_t n_rows, int32_t grain, bn_row
 
 /* ---- kernels ------------------------------------------------------------------------------ */
 
-/* One ternary matmul task: y[r * n + i] for r in [0, m), i in [0, n). Validated by the entry
- * point, so kernels only assert. */
+/* One matmul task: y[r * n + i] for r in [0, m), i in [0, n). Validated by the entry point, so
+ * kernels only assert. Which activation fields a kernel reads follows its bn_atype. */
 typedef struct bn_matmul_args {
-    const uint8_t* w;       /* n rows, row_bytes each */
-    int64_t row_bytes;      /* bytes of one packed row */
+    const uint8_t* w;       /* the matrix, bn_wtype_bytes(wtype, n, k) bytes */
+    int64_t row_bytes;      /* bytes of one row (TL1: of one row's share of a tile, k / 4) */
     float w_scale;
-    const int8_t* xq;       /* m rows of k */
-    const float* x_scales;  /* m */
+    const float* x;         /* BN_ATYPE_F32: m rows of k */
+    const int8_t* xq;       /* BN_ATYPE_Q8 / Q4: m rows of k */
+    const float* x_scales;  /* BN_ATYPE_Q8 / Q4: m */
+    const uint8_t* tables;  /* kernels with a prepare step (LUT): m rows' tables, table_bytes apart */
+    int64_t table_bytes;
     int32_t n;
     int32_t k;
     int32_t m;
     float* y;               /* m rows of n */
 } bn_matmul_args;
 
-/* Computes output rows (features) [i_begin, i_end) for all m activation rows. */
+/* Computes output rows (features) [i_begin, i_end) for all m activation rows. The entry point cuts
+ * the rows on multiples of the type's row grain (TL1: whole 32-row tiles); only i_end may be n. */
 typedef void (*bn_matmul_fn)(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+
+/* Builds one activation row's scratch (a LUT kernel's tables) before the rows are split over threads.
+ * Returns nonzero when an activation lies outside the range the tables hold (q4: [-8, 7]). */
+typedef int32_t (*bn_lut_build_fn)(const int8_t* x, int32_t k, uint8_t* table);
 
 /* Quantizes rows [r_begin, r_end) of x (k columns each). */
 typedef void (*bn_quantize_fn)(const float* x, int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq,
                                float* scales);
-
-/* The dispatch table: one function per operation, all from one ISA (falling back to the best
- * lower ISA where a variant does not exist). */
-typedef struct bn_kernels {
-    bn_isa isa;
-    bn_matmul_fn matmul_i2s_q8;
-    bn_matmul_fn matmul_tq2_q8;
-    bn_quantize_fn quantize_q8;
-    bn_quantize_fn quantize_q4;
-} bn_kernels;
-
-/* The table in use (after bn_init). */
-const bn_kernels* bn_active_kernels(void);
 
 /* Variants. Each lives in its own file under kernels/<arch>/ named <op>-<wtype>-<atype>-<isa>.c. */
 void bn_matmul_i2s_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
@@ -137,9 +124,6 @@ void bn_matmul_tq2_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_t
 /* The q4 quantizer's specified summation order of |x| (see quantize-q4-ref.c). */
 float bn_q4_abs_sum__ref(const float* row, int32_t k);
 
-/* Returns the table of a specific ISA (NULL if not compiled in); used by dispatch and tests. */
-const bn_kernels* bn_kernels_for_isa(bn_isa isa);
-
 /* ---- shared numeric constants ------------------------------------------------------------- */
 
 #define BN_ACT_EPS 1e-5f
@@ -150,10 +134,7 @@ const bn_kernels* bn_kernels_for_isa(bn_isa isa);
 #define BN_TQ1_BLOCK_BYTES 54
 
 
-/* ==== Decode-step operations (norms, gated activation, RoPE + KV cache, attention, dense heads) ====
- * Kernels of the non-matmul parts of a token and of the dense output head. They have their own
- * dispatch table (bn_decode_kernels, filled in dispatch.c from the same ISA choice) so the ternary
- * kernel table above stays as it is. */
+/* ==== Decode-step operations (norms, gated activation, RoPE + KV cache, attention) ==== */
 
 /* -- shared scalar specifications ------------------------------------------------------------ */
 
@@ -252,20 +233,6 @@ typedef struct bn_attention_args {
     float* out;            /* m rows of n_heads * head_dim */
 } bn_attention_args;
 
-/* A dense matrix times float (f16) or int8 (q8_0) activation rows; kernels compute output
- * features [i_begin, i_end) for all m rows. */
-typedef struct bn_dense_args {
-    const uint8_t* w;      /* n rows of row_bytes */
-    int64_t row_bytes;
-    const float* x;        /* f16 kernels: m rows of k floats */
-    const int8_t* xq;      /* q8_0 kernels: m rows of k int8 */
-    const float* x_scales; /* q8_0 kernels: m */
-    int32_t n;
-    int32_t k;
-    int32_t m;
-    float* y;              /* m rows of n */
-} bn_dense_args;
-
 /* Row kernels of the norms return -1, or the first row in [r_begin, r_end) whose sum of squares
  * is not finite (its outputs are then zeros). */
 typedef int32_t (*bn_rmsnorm_f32_fn)(const float* x, const float* w, float eps, int32_t k, int32_t r_begin,
@@ -278,24 +245,6 @@ typedef int32_t (*bn_glu_rmsnorm_q8_fn)(float* gate, const float* up, bn_activat
                                         int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);
 typedef void (*bn_rope_kv_fn)(const bn_rope_args* a, int32_t t_begin, int32_t t_end);
 typedef void (*bn_attention_fn)(const bn_attention_args* a, int32_t u_begin, int32_t u_end);
-typedef void (*bn_dense_fn)(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
-
-typedef struct bn_decode_kernels {
-    bn_isa isa;
-    bn_rmsnorm_f32_fn rmsnorm_f32;
-    bn_rmsnorm_quant_fn rmsnorm_q8;
-    bn_rmsnorm_quant_fn rmsnorm_q4;
-    bn_glu_f32_fn glu_f32;
-    bn_glu_rmsnorm_q8_fn glu_rmsnorm_q8;
-    bn_rope_kv_fn rope_kv_f16;
-    bn_attention_fn attention_f16;
-    bn_dense_fn matmul_f16_f32;
-    bn_dense_fn matmul_q8_0_q8;
-} bn_decode_kernels;
-
-/* The decode table of the ISA in use, and of a given ISA (NULL if not compiled in). */
-const bn_decode_kernels* bn_active_decode_kernels(void);
-const bn_decode_kernels* bn_decode_kernels_for_isa(bn_isa isa);
 
 #define BN_DECODE_KERNEL_DECLS(isa)                                                                                    \
     int32_t bn_rmsnorm_f32__##isa(const float* x, const float* w, float eps, int32_t k, int32_t r_begin,              \
@@ -310,22 +259,23 @@ const bn_decode_kernels* bn_decode_kernels_for_isa(bn_isa isa);
                                      int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);           \
     void bn_rope_kv_f16__##isa(const bn_rope_args* a, int32_t t_begin, int32_t t_end);                                \
     void bn_attention_f16__##isa(const bn_attention_args* a, int32_t u_begin, int32_t u_end);                         \
-    void bn_matmul_f16_f32__##isa(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+    void bn_matmul_f16_f32__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
+    void bn_matmul_f32_f32__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 
 BN_DECODE_KERNEL_DECLS(ref)
-void bn_matmul_q8_0_q8__ref(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_q8_0_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_f32_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 #if defined(BN_ARCH_X86)
 BN_DECODE_KERNEL_DECLS(avx2)
-void bn_matmul_q8_0_q8__avx2(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
-/* AVX-512 variants exist where the wider vectors pay: the dense heads and attention. */
+void bn_matmul_q8_0_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+/* AVX-512 variants exist where measured faster than AVX2's: attention and the Q8_0 matrix. */
 void bn_attention_f16__avx512(const bn_attention_args* a, int32_t u_begin, int32_t u_end);
-void bn_matmul_f16_f32__avx512(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
-void bn_matmul_q8_0_q8__avx512vnni(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_q8_0_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 #endif
 #if defined(BN_ARCH_ARM64)
 BN_DECODE_KERNEL_DECLS(neon)
-void bn_matmul_q8_0_q8__neon(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
-void bn_matmul_q8_0_q8__neondot(const bn_dense_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_q8_0_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_q8_0_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 #endif
 
 #define BN_Q8_0_BLOCK 32
@@ -339,6 +289,9 @@ void bn_matmul_q8_0_q8__neondot(const bn_dense_args* a, int32_t i_begin, int32_t
  * (row, pair of columns). Tile t starts at t * BN_TL1_TILE_BYTES(k). */
 #define BN_TL1_TILE_BYTES(k) ((int64_t)(k) * 8)
 #define BN_TL1_UNIT_BYTES 32
+/* Rows per tile, and columns per block (k must be a multiple of it, as for I2S). */
+#define BN_TL1_ROW_TILE 32
+#define BN_TL1_BLOCK 128
 
 /* The pair code of tile row i (0..31) for column pair p (columns 2p, 2p + 1) of a tile. */
 static inline int bn_tl1_code(const uint8_t* tile, int32_t p, int32_t i) {
@@ -363,63 +316,93 @@ static inline int32_t bn_lut_chunk_start(int32_t units, int32_t n_chunks, int32_
     return (int32_t)((int64_t)units * c / n_chunks / align * align);
 }
 
-/* One TL1 matmul task over tiles: y[r * n + i] for r in [0, m), i in [0, n). Validated by the
- * entry point, so kernels only assert. */
-typedef struct bn_lut_args {
-    const uint8_t* w;        /* ceil(n / 32) tiles of BN_TL1_TILE_BYTES(k) bytes */
-    const uint8_t* tables;   /* m activation rows' tables, table_bytes apart; NULL for the reference */
-    int64_t table_bytes;
-    const int8_t* xq;        /* m rows of k activations (the reference reads them, not tables) */
-    const float* x_scales;   /* m */
-    float w_scale;
-    int32_t n;
-    int32_t k;
-    int32_t m;
-    float* y;                /* m rows of n */
-} bn_lut_args;
-
-/* Computes the output rows of tiles [tile_begin, tile_end) for all m activation rows. */
-typedef void (*bn_lut_matmul_fn)(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
-
-/* Builds one activation row's tables (the kernel of the same ISA reads them). q4 builders, whose
- * tables assume int4, return nonzero when an activation lies outside [-8, 7]; q8 builders return 0. */
-typedef int32_t (*bn_lut_build_fn)(const int8_t* x, int32_t k, uint8_t* table);
-
-/* The LUT kernels of one ISA; builders are NULL where the kernels read activations directly. */
-typedef struct bn_lut_kernels {
-    bn_isa isa;
-    bn_lut_build_fn build_q8;
-    bn_lut_build_fn build_q4;
-    bn_lut_matmul_fn matmul_q8;
-    bn_lut_matmul_fn matmul_q4;
-} bn_lut_kernels;
-
-/* The LUT kernels of an ISA (NULL if not compiled in); entry points use the active ISA's. */
-const bn_lut_kernels* bn_lut_kernels_for_isa(bn_isa isa);
-
-/* Runs a validated TL1 matmul with the given kernels: builds the tables (checking q4 ranges), then
- * splits the tiles over the pool. Shared by the entry points and the tests (which pass each ISA's
- * kernels, emulated ones included). */
-bn_status bn_lut_matmul_run(const bn_lut_kernels* lk, int is_q4, const uint8_t* w, float w_scale, const int8_t* xq,
-                            const float* x_scales, int32_t n, int32_t k, int32_t m, float* y, bn_threadpool* pool);
-
-void bn_matmul_tl1_q8__ref(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
-void bn_matmul_tl1_q4__ref(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+void bn_matmul_tl1_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 #if defined(BN_ARCH_X86)
 int32_t bn_lutbuild_tl1_q8__avx2(const int8_t* x, int32_t k, uint8_t* table);
 int32_t bn_lutbuild_tl1_q4__avx2(const int8_t* x, int32_t k, uint8_t* table);
-void bn_matmul_tl1_q8__avx2(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
-void bn_matmul_tl1_q4__avx2(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+void bn_matmul_tl1_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_tl1_q4__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 int32_t bn_lutbuild_tl1_q8__avx512vnni(const int8_t* x, int32_t k, uint8_t* table);
 int32_t bn_lutbuild_tl1_q4__avx512vnni(const int8_t* x, int32_t k, uint8_t* table);
-void bn_matmul_tl1_q8__avx512vnni(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
-void bn_matmul_tl1_q4__avx512vnni(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+void bn_matmul_tl1_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_tl1_q4__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 #endif
 #if defined(BN_ARCH_ARM64)
 int32_t bn_lutbuild_tl1_q8__neon(const int8_t* x, int32_t k, uint8_t* table);
 int32_t bn_lutbuild_tl1_q4__neon(const int8_t* x, int32_t k, uint8_t* table);
-void bn_matmul_tl1_q8__neon(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
-void bn_matmul_tl1_q4__neon(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end);
+void bn_matmul_tl1_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_tl1_q4__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 #endif
+
+/* ==== The weight-type traits table and the per-ISA kernel config ==== */
+
+/* Packs / unpacks an n x k matrix of ternary values (checked by the entry point: values in {-1, 0, 1},
+ * k a whole number of blocks, buffers long enough). Unpackers return 0 on a code that is not
+ * ternary; block_scales receives per-block scales where the type has them. */
+typedef void (*bn_pack_fn)(const int8_t* q, int32_t n, int32_t k, float scale, uint8_t* out);
+typedef int (*bn_unpack_fn)(const uint8_t* packed, int32_t n, int32_t k, int8_t* q, float* block_scales);
+
+/* One row per bn_wtype (core/wtype.c): everything about a weight type that does not depend on the ISA. */
+typedef struct bn_wtype_traits {
+    const char* name;
+    bn_wtype_info info;
+    /* Output rows one kernel call takes at once: the entry point cuts rows on its multiples. */
+    int32_t row_grain;
+    /* 1 when the kernels multiply by w_scale themselves (ternary types); for the others the entry
+     * point scales y afterwards when w_scale is not 1. */
+    int32_t kernels_apply_w_scale;
+    /* Per-block scales per row for bn_unpack (TQ types: k / 256), 0 if none. */
+    int32_t block_scales_per_block;
+    bn_pack_fn pack;     /* NULL for types that are not ternary */
+    bn_unpack_fn unpack;
+} bn_wtype_traits;
+
+/* The row of a valid wtype (callers check the range first). */
+const bn_wtype_traits* bn_wtype_traits_of(bn_wtype wtype);
+
+/* Bytes of an n x k matrix (n, k >= 0, k a multiple of the block). */
+int64_t bn_wtype_matrix_bytes(const bn_wtype_traits* t, int32_t n, int32_t k);
+
+/* The kernel of one (weight type, activation type) pair on one ISA. gemv runs m = 1, gemm any m
+ * (the same function where one kernel does both). prepare, when set, builds each activation row's
+ * table_bytes_per_k * k bytes of scratch before the rows are split over threads (LUT kernels). */
+typedef struct bn_matmul_ukernel {
+    bn_matmul_fn gemv;
+    bn_matmul_fn gemm;
+    bn_lut_build_fn prepare;
+    int32_t table_bytes_per_k;
+} bn_matmul_ukernel;
+
+/* Everything one ISA runs (XNNPACK's per-ISA config): filled once, starting from the next simpler
+ * ISA's and replacing what this ISA does better, so an ISA without a variant of its own runs the
+ * best lower one. */
+typedef struct bn_config {
+    bn_isa isa;
+    bn_matmul_ukernel matmul[BN_WTYPE_COUNT][BN_ATYPE_COUNT];
+    bn_quantize_fn quantize_q8;
+    bn_quantize_fn quantize_q4;
+    bn_rmsnorm_f32_fn rmsnorm_f32;
+    bn_rmsnorm_quant_fn rmsnorm_q8;
+    bn_rmsnorm_quant_fn rmsnorm_q4;
+    bn_glu_f32_fn glu_f32;
+    bn_glu_rmsnorm_q8_fn glu_rmsnorm_q8;
+    bn_rope_kv_fn rope_kv_f16;
+    bn_attention_fn attention_f16;
+} bn_config;
+
+/* The config of an ISA compiled into this build (NULL otherwise; the CPU may still lack it). */
+const bn_config* bn_config_for_isa(bn_isa isa);
+
+/* The config of the ISA in use (bn_set_isa, or the best one). */
+const bn_config* bn_active_config(void);
+
+/* Runs a validated matmul with the given kernel (bn_matmul's body after its checks; the tests pass
+ * kernels that no config holds, such as the emulated AVX-512 ones). */
+bn_status bn_matmul_run(const bn_matmul_ukernel* uk, bn_wtype wtype, bn_atype atype, const uint8_t* w, float w_scale,
+                        const float* x, const int8_t* xq, const float* x_scales, int32_t n, int32_t k, int32_t m,
+                        float* y, bn_threadpool* pool);
+
+/* 1 when the CPU and the build run isa. */
+int bn_isa_available(bn_isa isa);
 
 #endif /* BN_INTERNAL_H */

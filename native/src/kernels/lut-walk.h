@@ -29,14 +29,18 @@
 typedef void (*bn_tl1_chunk_fn)(const uint8_t* w, const uint8_t* tables, int32_t units, int32_t* partial,
                                 const uint8_t* prefetch);
 /* y of tile t for activation row r from its partial sums. */
-typedef void (*bn_tl1_store_fn)(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* partial);
+typedef void (*bn_tl1_store_fn)(const bn_matmul_args* a, int32_t t, int32_t r, const int32_t* partial);
 
-static inline __attribute__((always_inline)) void bn_tl1_walk(const bn_lut_args* a, int32_t tile_begin,
-                                                              int32_t tile_end, int32_t units_per_chunk,
+/* Rows [i_begin, i_end) are whole tiles (the entry point cuts on tile boundaries; only i_end may be
+ * n, inside the last tile). */
+static inline __attribute__((always_inline)) void bn_tl1_walk(const bn_matmul_args* a, int32_t i_begin,
+                                                              int32_t i_end, int32_t units_per_chunk,
                                                               int32_t unit_step, int32_t table_unit_bytes,
                                                               int32_t partials, int32_t group_gemv,
                                                               int32_t group_gemm, int32_t row_block,
                                                               bn_tl1_chunk_fn chunk, bn_tl1_store_fn store) {
+    const int32_t tile_begin = i_begin / BN_TL1_ROW_TILE;
+    const int32_t tile_end = (i_end + BN_TL1_ROW_TILE - 1) / BN_TL1_ROW_TILE;
     const int32_t units = a->k / 4;
     /* equal chunks, each at most units_per_chunk units once rounded to unit_step boundaries */
     const int32_t n_chunks = (units + units_per_chunk - unit_step) / (units_per_chunk - unit_step + 1);

@@ -1,4 +1,5 @@
-/* Packing of ternary int8 values into the three file formats, and back.
+/* Packing of ternary int8 values into the three file formats, and back; the checked entry points
+ * bn_pack / bn_unpack for every ternary type (the traits table names each type's packers).
  *
  * Layouts (block = the format's unit; every tensor is a whole number of blocks):
  *  I2S  128 weights -> 32 bytes. Byte j holds weights j, j+32, j+64, j+96 as code = w + 1 in
@@ -17,7 +18,9 @@ static const uint8_t pow3[6] = {1, 3, 9, 27, 81, 243};
 
 static int is_ternary(int8_t v) { return v >= -1 && v <= 1; }
 
-static void pack_i2s(const int8_t* q, int64_t n, uint8_t* out) {
+void bn_pack_i2s(const int8_t* q, int32_t rows, int32_t k, float scale, uint8_t* out) {
+    (void)scale; /* kept outside the codes (w_scale) */
+    const int64_t n = (int64_t)rows * k;
     for (int64_t b = 0; b < n / BN_I2S_BLOCK; b++) {
         const int8_t* src = q + b * BN_I2S_BLOCK;
         uint8_t* dst = out + b * (BN_I2S_BLOCK / 4);
@@ -28,7 +31,9 @@ static void pack_i2s(const int8_t* q, int64_t n, uint8_t* out) {
     }
 }
 
-static int unpack_i2s(const uint8_t* in, int64_t n, int8_t* q) {
+int bn_unpack_i2s(const uint8_t* in, int32_t rows, int32_t k, int8_t* q, float* block_scales) {
+    (void)block_scales;
+    const int64_t n = (int64_t)rows * k;
     for (int64_t b = 0; b < n / BN_I2S_BLOCK; b++) {
         const uint8_t* src = in + b * (BN_I2S_BLOCK / 4);
         int8_t* dst = q + b * BN_I2S_BLOCK;
@@ -51,7 +56,8 @@ static void put_fp16(uint8_t* dst, float v) {
 
 static float get_fp16(const uint8_t* src) { return bn_fp16_to_fp32((uint16_t)(src[0] | (src[1] << 8))); }
 
-static void pack_tq2(const int8_t* q, int64_t n, float scale, uint8_t* out) {
+void bn_pack_tq2(const int8_t* q, int32_t rows, int32_t k, float scale, uint8_t* out) {
+    const int64_t n = (int64_t)rows * k;
     for (int64_t b = 0; b < n / BN_TQ_BLOCK; b++) {
         const int8_t* src = q + b * BN_TQ_BLOCK;
         uint8_t* dst = out + b * BN_TQ2_BLOCK_BYTES;
@@ -65,7 +71,8 @@ static void pack_tq2(const int8_t* q, int64_t n, float scale, uint8_t* out) {
     }
 }
 
-static int unpack_tq2(const uint8_t* in, int64_t n, int8_t* q, float* block_scales) {
+int bn_unpack_tq2(const uint8_t* in, int32_t rows, int32_t k, int8_t* q, float* block_scales) {
+    const int64_t n = (int64_t)rows * k;
     for (int64_t b = 0; b < n / BN_TQ_BLOCK; b++) {
         const uint8_t* src = in + b * BN_TQ2_BLOCK_BYTES;
         int8_t* dst = q + b * BN_TQ_BLOCK;
@@ -93,7 +100,8 @@ static int8_t tq1_digit(uint8_t byte, int d) {
     return (int8_t)((((unsigned)shifted * 3u) >> 8) - 1);
 }
 
-static void pack_tq1(const int8_t* q, int64_t n, float scale, uint8_t* out) {
+void bn_pack_tq1(const int8_t* q, int32_t rows, int32_t k, float scale, uint8_t* out) {
+    const int64_t n = (int64_t)rows * k;
     for (int64_t b = 0; b < n / BN_TQ_BLOCK; b++) {
         const int8_t* src = q + b * BN_TQ_BLOCK;
         uint8_t* dst = out + b * BN_TQ1_BLOCK_BYTES;
@@ -104,7 +112,8 @@ static void pack_tq1(const int8_t* q, int64_t n, float scale, uint8_t* out) {
     }
 }
 
-static void unpack_tq1(const uint8_t* in, int64_t n, int8_t* q, float* block_scales) {
+int bn_unpack_tq1(const uint8_t* in, int32_t rows, int32_t k, int8_t* q, float* block_scales) {
+    const int64_t n = (int64_t)rows * k;
     for (int64_t b = 0; b < n / BN_TQ_BLOCK; b++) {
         const uint8_t* src = in + b * BN_TQ1_BLOCK_BYTES;
         int8_t* dst = q + b * BN_TQ_BLOCK;
@@ -116,68 +125,52 @@ static void unpack_tq1(const uint8_t* in, int64_t n, int8_t* q, float* block_sca
             for (int d = 0; d < 4; d++) dst[240 + j + 4 * d] = tq1_digit(src[48 + j], d);
         block_scales[b] = get_fp16(src + 52);
     }
+    return 1; /* every byte decodes to digits 0..2 */
 }
 
-static bn_status check_shape(const char* fn, bn_wtype wtype, int64_t n, int64_t* out_bytes) {
-    bn_wtype_info info;
-    if (bn_wtype_get_info(wtype, &info) != BN_STATUS_OK)
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: %d is not a bn_wtype value", fn, (int)wtype);
-    if (n < 0) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: negative n=%lld", fn, (long long)n);
-    if (n % info.block_weights != 0)
-        return bn_fail(BN_STATUS_SHAPE_MISMATCH, "%s: n=%lld is not a multiple of the %d-weight block", fn,
-                       (long long)n, info.block_weights);
-    *out_bytes = n / info.block_weights * info.block_bytes;
+/* The checks bn_pack and bn_unpack share: a known ternary type, a shape of whole blocks, buffers of
+ * the shape's size. *out_traits and *out_bytes describe the packed matrix. */
+static bn_status check_packing(const char* fn, bn_wtype wtype, int32_t n, int32_t k, const void* q, int64_t q_len,
+                               const char* packed_name, const void* packed, int64_t packed_len,
+                               const bn_wtype_traits** out_traits,
+                               int64_t* out_bytes) {
+    int64_t bytes;
+    BN_CHECK(bn_wtype_bytes(wtype, n, k, &bytes));
+    const bn_wtype_traits* t = bn_wtype_traits_of(wtype);
+    if (!t->pack) return bn_fail(BN_STATUS_UNSUPPORTED, "%s: %s is not a ternary type", fn, t->name);
+    const int64_t count = (int64_t)n * k;
+    BN_CHECK(bn_check_buffer(fn, "q", q, q_len, count));
+    BN_CHECK(bn_check_buffer(fn, packed_name, packed, packed_len, bytes));
+    *out_traits = t;
+    *out_bytes = bytes;
     return BN_STATUS_OK;
 }
 
-BN_API bn_status bn_pack(bn_wtype wtype, const int8_t* q, int64_t q_len, int64_t n, float scale, uint8_t* out,
+BN_API bn_status bn_pack(bn_wtype wtype, const int8_t* q, int64_t q_len, int32_t n, int32_t k, float scale, uint8_t* out,
                          int64_t out_len) {
-    int64_t bytes = 0;
-    bn_status st = check_shape("bn_pack", wtype, n, &bytes);
-    if (st != BN_STATUS_OK) return st;
-    if (n > 0 && (!q || !out)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_pack: NULL buffer");
-    if (q_len < n || out_len < bytes)
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_pack: n=%lld needs q_len >= %lld and out_len >= %lld, got %lld and %lld",
-                       (long long)n, (long long)n, (long long)bytes, (long long)q_len, (long long)out_len);
-    /* I2S keeps its scale outside the codes; TQ blocks store it as fp16 (NaN fails this test too). */
-    if (wtype != BN_WTYPE_I2S && !(scale >= -65504.0f && scale <= 65504.0f))
+    const bn_wtype_traits* t = NULL;
+    int64_t bytes;
+    BN_CHECK(check_packing("bn_pack", wtype, n, k, q, q_len, "out", out, out_len, &t, &bytes));
+    /* Block types store the scale as fp16 (NaN fails this test too); I2S and TL1 keep it outside. */
+    if (t->block_scales_per_block && !(scale >= -65504.0f && scale <= 65504.0f))
         return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_pack: scale %g does not fit an fp16 block scale", (double)scale);
-    for (int64_t i = 0; i < n; i++)
+    const int64_t count = (int64_t)n * k;
+    for (int64_t i = 0; i < count; i++)
         if (!is_ternary(q[i]))
-            return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_pack: value %d at %lld is not in {-1, 0, 1}", q[i],
-                           (long long)i);
-    switch (wtype) {
-    case BN_WTYPE_I2S: pack_i2s(q, n, out); break;
-    case BN_WTYPE_TQ2: pack_tq2(q, n, scale, out); break;
-    case BN_WTYPE_TQ1: pack_tq1(q, n, scale, out); break;
-    default: return bn_fail(BN_STATUS_INTERNAL, "bn_pack: unhandled wtype %d", (int)wtype);
-    }
+            return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_pack: value %d at row %lld, column %lld is not in {-1, 0, 1}",
+                           q[i], (long long)(i / k), (long long)(i % k));
+    t->pack(q, n, k, scale, out);
     return BN_STATUS_OK;
 }
 
-BN_API bn_status bn_unpack(bn_wtype wtype, const uint8_t* packed, int64_t packed_len, int64_t n, int8_t* q,
+BN_API bn_status bn_unpack(bn_wtype wtype, const uint8_t* packed, int64_t packed_len, int32_t n, int32_t k, int8_t* q,
                            int64_t q_len, float* block_scales, int64_t block_scales_len) {
-    int64_t bytes = 0;
-    bn_status st = check_shape("bn_unpack", wtype, n, &bytes);
-    if (st != BN_STATUS_OK) return st;
-    if (n > 0 && (!packed || !q)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: NULL buffer");
-    if (packed_len < bytes || q_len < n)
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: n=%lld needs packed_len >= %lld and q_len >= %lld, got %lld and %lld",
-                       (long long)n, (long long)bytes, (long long)n, (long long)packed_len, (long long)q_len);
-    int64_t n_blocks = n / BN_TQ_BLOCK;
-    if (wtype != BN_WTYPE_I2S && ((n_blocks > 0 && !block_scales) || block_scales_len < n_blocks))
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: %lld blocks need block_scales_len >= %lld, got %lld",
-                       (long long)n_blocks, (long long)n_blocks, (long long)block_scales_len);
-    switch (wtype) {
-    case BN_WTYPE_I2S:
-        if (!unpack_i2s(packed, n, q)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: I2S code 3 is not ternary");
-        break;
-    case BN_WTYPE_TQ2:
-        if (!unpack_tq2(packed, n, q, block_scales))
-            return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: TQ2_0 code 3 is not ternary");
-        break;
-    case BN_WTYPE_TQ1: unpack_tq1(packed, n, q, block_scales); break;
-    default: return bn_fail(BN_STATUS_INTERNAL, "bn_unpack: unhandled wtype %d", (int)wtype);
-    }
+    const bn_wtype_traits* t = NULL;
+    int64_t bytes;
+    BN_CHECK(check_packing("bn_unpack", wtype, n, k, q, q_len, "packed", packed, packed_len, &t, &bytes));
+    const int64_t n_scales = t->block_scales_per_block ? (int64_t)n * (k / t->info.block_weights) : 0;
+    BN_CHECK(bn_check_buffer("bn_unpack", "block_scales", block_scales, block_scales_len, n_scales));
+    if (!t->unpack(packed, n, k, q, block_scales))
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_unpack: %s code 3 is not ternary", t->name);
     return BN_STATUS_OK;
 }

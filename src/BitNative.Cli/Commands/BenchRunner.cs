@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using BitNative.Generation;
+using BitNative.Kernels;
 using BitNative.Model;
 
 namespace BitNative.Cli.Commands;
@@ -15,6 +16,7 @@ internal sealed record BenchSettings(
     TernaryKernel Kernel,
     ActivationBits Activations,
     bool MemoryMapWeights,
+    Isa? Isa,
     bool Profile,
     TextWriter ProfileOutput);
 
@@ -25,7 +27,8 @@ internal sealed record BenchModelFacts(
     string Isa,
     string Kernel,
     int ActivationBits,
-    string HeadPrecision);
+    string HeadPrecision,
+    IReadOnlyList<BitNative.Model.Planning.KernelPlanEntry> Plan);
 
 /// <summary>Loads the model for one thread count, times prefill and decode, and (with --profile) one decode breakdown.</summary>
 internal static class BenchRunner
@@ -48,6 +51,7 @@ internal static class BenchRunner
             Kernel = s.Kernel,
             ActivationBits = s.Activations,
             MemoryMapWeights = s.MemoryMapWeights,
+            Isa = s.Isa,
         });
         using InferenceSession session = model.CreateSession();
         int vocab = model.Config.VocabSize;
@@ -91,7 +95,8 @@ internal static class BenchRunner
             model.KernelIsa,
             model.Kernel == TernaryKernel.LookupTable ? "lut" : "mad",
             (int)model.ActivationBits,
-            HeadName(model.Transformer.Weights.OutputHead));
+            HeadName(model.Transformer.Weights.OutputHead),
+            model.KernelPlan);
 
         if (s.Profile)
         {
@@ -126,13 +131,7 @@ internal static class BenchRunner
         }
     }
 
-    private static string HeadName(Linear head) => head switch
-    {
-        Q8Linear => "q8_0",
-        DenseLinear { Type: DenseType.F16 } => "f16",
-        DenseLinear { Type: DenseType.F32 } => "f32",
-        _ => head.GetType().Name,
-    };
+    private static string HeadName(WeightMatrix head) => WeightTypes.Info(head.Type).Name;
 
     private static void Profile(InferenceSession session, int[] prompt, int vocab, int genTokens, TextWriter output)
     {

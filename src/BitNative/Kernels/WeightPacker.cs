@@ -2,22 +2,9 @@ using BitNative.Interop;
 
 namespace BitNative.Kernels;
 
-/// <summary>Ternarization of float weights and packing of ternary values into the file formats.</summary>
+/// <summary>Ternarization of float weights, packing of ternary values into the ternary weight types, and conversions between them.</summary>
 public static unsafe class WeightPacker
 {
-    /// <summary>Weights per block of a format: a row length must be a multiple of it.</summary>
-    public static int BlockWeights(TernaryFormat format) => Info(format).block_weights;
-
-    /// <summary>Bytes of <paramref name="rows"/> rows of <paramref name="columns"/> weights in a format (no tensor trailer).</summary>
-    /// <exception cref="ArgumentException">columns is not a multiple of the format's block, or a size is negative.</exception>
-    public static long PackedBytes(TernaryFormat format, int rows, int columns)
-    {
-        long bytes;
-        NativeMethods.bn_wtype_row_bytes((bn_wtype)format, rows, columns, &bytes)
-            .ThrowIfFailed(nameof(NativeMethods.bn_wtype_row_bytes));
-        return bytes;
-    }
-
     /// <summary>
     /// Absmean ternarization (BitNet b1.58): gamma = mean|w|, q = clamp(round(w / (gamma + 1e-5)), -1, 1).
     /// </summary>
@@ -25,11 +12,7 @@ public static unsafe class WeightPacker
     /// <exception cref="ArgumentException">q is shorter than weights, or a weight is not finite.</exception>
     public static float TernarizeAbsmean(ReadOnlySpan<float> weights, Span<sbyte> q)
     {
-        if (q.Length < weights.Length)
-        {
-            throw new ArgumentException($"q has {q.Length} elements, weights {weights.Length}.", nameof(q));
-        }
-
+        Shapes.Require(q.Length, weights.Length, nameof(q));
         float scale;
         fixed (float* w = weights)
         fixed (sbyte* qp = q)
@@ -41,65 +24,58 @@ public static unsafe class WeightPacker
         return scale;
     }
 
-    /// <summary>Packs ternary values (-1, 0, 1) into a format; TQ blocks store <paramref name="scale"/> as their fp16 scale.</summary>
-    /// <exception cref="ArgumentException">A length does not fit the format, a value is not ternary, or the scale does not fit fp16.</exception>
-    public static void Pack(TernaryFormat format, ReadOnlySpan<sbyte> q, float scale, Span<byte> packed)
+    /// <summary>
+    /// Packs an <paramref name="n"/> × <paramref name="k"/> matrix of ternary values (-1, 0, 1; row-major) as a ternary
+    /// type; TQ blocks store <paramref name="scale"/> as their fp16 scale, I2_S and TL1 keep the scale outside.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is shorter than the shape needs, k does not fit the type, a value is not ternary, or the scale does not fit fp16.</exception>
+    /// <exception cref="PlatformNotSupportedException">The type is not ternary.</exception>
+    public static void Pack(WeightType type, ReadOnlySpan<sbyte> q, int n, int k, float scale, Span<byte> packed)
     {
-        long need = PackedBytes(format, 1, CheckedBlockMultiple(format, q.Length, nameof(q)));
-        if (packed.Length < need)
-        {
-            throw new ArgumentException($"packed has {packed.Length} bytes; {q.Length} weights as {format} need {need}.", nameof(packed));
-        }
-
+        Shapes.Require(q.Length, (long)n * k, nameof(q));
+        Shapes.Require(packed.Length, WeightTypes.Bytes(type, n, k), nameof(packed));
         fixed (sbyte* qp = q)
         fixed (byte* o = packed)
         {
-            NativeMethods.bn_pack((bn_wtype)format, qp, q.Length, q.Length, scale, o, packed.Length)
-                .ThrowIfFailed(nameof(NativeMethods.bn_pack));
+            NativeMethods.bn_pack((bn_wtype)type, qp, q.Length, n, k, scale, o, packed.Length).ThrowIfFailed(nameof(NativeMethods.bn_pack));
         }
     }
 
-    /// <summary>Unpacks <paramref name="q"/>.Length weights; for TQ formats each block's scale goes to <paramref name="blockScales"/>.</summary>
-    /// <exception cref="ArgumentException">A length does not fit the format, or the data holds a code that is not ternary.</exception>
-    public static void Unpack(TernaryFormat format, ReadOnlySpan<byte> packed, Span<sbyte> q, Span<float> blockScales)
+    /// <summary>
+    /// Unpacks an <paramref name="n"/> × <paramref name="k"/> matrix of a ternary type; for TQ types each 256-weight
+    /// block's scale goes to <paramref name="blockScales"/> (n · k / 256 values; empty for I2_S and TL1).
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is shorter than the shape needs, or the data holds a code that is not ternary.</exception>
+    public static void Unpack(WeightType type, ReadOnlySpan<byte> packed, int n, int k, Span<sbyte> q, Span<float> blockScales)
     {
-        int n = CheckedBlockMultiple(format, q.Length, nameof(q));
-        long need = PackedBytes(format, 1, n);
-        if (packed.Length < need)
-        {
-            throw new ArgumentException($"packed has {packed.Length} bytes; {n} weights as {format} need {need}.", nameof(packed));
-        }
-
-        int blocks = format == TernaryFormat.I2S ? 0 : n / BlockWeights(format);
-        if (blockScales.Length < blocks)
-        {
-            throw new ArgumentException($"blockScales has {blockScales.Length} elements; {blocks} blocks need one each.", nameof(blockScales));
-        }
-
+        Shapes.Require(packed.Length, WeightTypes.Bytes(type, n, k), nameof(packed));
+        Shapes.Require(q.Length, (long)n * k, nameof(q));
         fixed (byte* p = packed)
         fixed (sbyte* qp = q)
         fixed (float* s = blockScales)
         {
-            NativeMethods.bn_unpack((bn_wtype)format, p, packed.Length, n, qp, q.Length, blocks == 0 ? null : s, blocks)
+            NativeMethods.bn_unpack((bn_wtype)type, p, packed.Length, n, k, qp, q.Length, s, blockScales.Length)
                 .ThrowIfFailed(nameof(NativeMethods.bn_unpack));
         }
     }
 
-    private static int CheckedBlockMultiple(TernaryFormat format, int count, string parameter)
+    /// <summary>
+    /// Converts an <paramref name="n"/> × <paramref name="k"/> matrix between layouts without an int8 copy (I2_S ↔ TL1);
+    /// the tensor scale is unchanged.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is shorter than the shape needs, or the source holds a code that is not ternary.</exception>
+    /// <exception cref="PlatformNotSupportedException">The library has no conversion between the two types.</exception>
+    public static void Repack(WeightType from, ReadOnlySpan<byte> source, WeightType to, int n, int k, Span<byte> destination,
+        KernelThreadPool? pool)
     {
-        int block = BlockWeights(format);
-        if (count % block != 0)
+        Shapes.Require(source.Length, WeightTypes.Bytes(from, n, k), nameof(source));
+        Shapes.Require(destination.Length, WeightTypes.Bytes(to, n, k), nameof(destination));
+        using var lease = KernelThreadPool.Acquire(pool);
+        fixed (byte* w = source)
+        fixed (byte* o = destination)
         {
-            throw new ArgumentException($"{count} weights is not a multiple of the {block}-weight {format} block.", parameter);
+            NativeMethods.bn_repack((bn_wtype)from, w, source.Length, (bn_wtype)to, n, k, o, destination.Length, lease.Pointer)
+                .ThrowIfFailed(nameof(NativeMethods.bn_repack));
         }
-
-        return count;
-    }
-
-    private static bn_wtype_info Info(TernaryFormat format)
-    {
-        bn_wtype_info info;
-        NativeMethods.bn_wtype_get_info((bn_wtype)format, &info).ThrowIfFailed(nameof(NativeMethods.bn_wtype_get_info));
-        return info;
     }
 }

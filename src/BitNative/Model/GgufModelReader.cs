@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using BitNative.Formats.Gguf;
 using BitNative.Kernels;
+using BitNative.Model.Planning;
 using BitNative.Tokenization;
 
 namespace BitNative.Model;
@@ -20,8 +21,8 @@ internal static class GgufModelReader
             GgufFile file = owner.Track(GgufFile.Open(path));
             ModelConfig config = ReadConfig(file);
             TokenizerData tokenizer = ReadTokenizer(file, config);
-            ModelWeights weights = ReadWeights(file, config, options, owner);
-            return new LoadedModel(weights, tokenizer);
+            var (weights, plan) = ReadWeights(file, config, options, owner);
+            return new LoadedModel(weights, tokenizer, plan);
         }
         catch
         {
@@ -137,10 +138,12 @@ internal static class GgufModelReader
         return -1;
     }
 
-    private static ModelWeights ReadWeights(GgufFile file, ModelConfig c, ModelLoadOptions options, ResourceOwner owner)
+    private static (ModelWeights Weights, IReadOnlyList<KernelPlanEntry> Plan) ReadWeights(GgufFile file, ModelConfig c,
+        ModelLoadOptions options, ResourceOwner owner)
     {
-        var reader = new TensorReader(file, c, options, owner);
-        Linear head = file.TryGetTensor("output.weight", out _)
+        using var planner = new KernelPlanner(c, options, owner);
+        var reader = new TensorReader(file, c, options, planner, owner);
+        WeightMatrix head = file.TryGetTensor("output.weight", out _)
             ? reader.Head("output.weight")
             : reader.Head("token_embd.weight"); // tied
         EmbeddingTable embedding = reader.Embedding("token_embd.weight", c.VocabSize, c.EmbeddingLength); // after a tied head
@@ -151,25 +154,25 @@ internal static class GgufModelReader
             string p = $"blk.{i}.";
             layers[i] = new LayerWeights(
                 reader.Vector(p + "attn_norm.weight", d),
-                reader.Projection(p + "attn_q", d, d),
-                reader.Projection(p + "attn_k", kv, d),
-                reader.Projection(p + "attn_v", kv, d),
+                reader.Projection(p + "attn_q", d, d, ProjectionRole.AttentionInput),
+                reader.Projection(p + "attn_k", kv, d, ProjectionRole.AttentionInput),
+                reader.Projection(p + "attn_v", kv, d, ProjectionRole.AttentionInput),
                 reader.OptionalVector(p + "attn_sub_norm.weight", d),
-                reader.Projection(p + "attn_output", d, d),
+                reader.Projection(p + "attn_output", d, d, ProjectionRole.AttentionOutput),
                 reader.Vector(p + "ffn_norm.weight", d),
-                reader.Projection(p + "ffn_gate", f, d),
-                reader.Projection(p + "ffn_up", f, d),
+                reader.Projection(p + "ffn_gate", f, d, ProjectionRole.FeedForwardInput),
+                reader.Projection(p + "ffn_up", f, d, ProjectionRole.FeedForwardInput),
                 reader.OptionalVector(p + "ffn_sub_norm.weight", f),
-                reader.Projection(p + "ffn_down", d, f));
+                reader.Projection(p + "ffn_down", d, f, ProjectionRole.FeedForwardOutput));
         }
 
-        return new ModelWeights(c, embedding, layers, reader.Vector("output_norm.weight", d), head, owner);
+        return (new ModelWeights(c, embedding, layers, reader.Vector("output_norm.weight", d), head, owner), planner.Entries);
     }
 
     /// <summary>Typed access to the tensors of one file, every shape checked against the config.</summary>
-    private sealed class TensorReader(GgufFile file, ModelConfig config, ModelLoadOptions options, ResourceOwner owner)
+    private sealed class TensorReader(GgufFile file, ModelConfig config, ModelLoadOptions options, KernelPlanner planner,
+        ResourceOwner owner)
     {
-
         private GgufTensorInfo Get(string name, params long[] shape)
         {
             if (!file.TryGetTensor(name, out GgufTensorInfo? t))
@@ -229,20 +232,17 @@ internal static class GgufModelReader
         /// unless 8 bits are asked for (those through <see cref="Resident"/>), other encodings converted once (see
         /// <see cref="OutputHeads"/>).
         /// </summary>
-        public Linear Head(string name)
+        public WeightMatrix Head(string name)
         {
             int d = config.EmbeddingLength, vocab = config.VocabSize;
             GgufTensorInfo t = Get(name, d, vocab);
             OutputHeadPrecision precision = options.OutputHead;
-            bool inPlace = OutputHeads.UsesStoredBytes(t.Type, precision, d);
+            WeightType? stored = WeightTypes.FromGgmlType((int)t.Type);
+            bool inPlace = stored is { } type && OutputHeads.UsesStoredBytes(type, precision, d);
             ReadOnlyMemory<byte> data = inPlace ? Resident(t) : file.GetTensorMemory(t);
-            Linear head = t.Type switch
-            {
-                GgmlType.F16 => OutputHeads.FromF16(name, data, vocab, d, precision, owner),
-                GgmlType.Q8_0 => OutputHeads.FromQ8_0(name, data, vocab, d, precision, owner),
-                GgmlType.F32 when inPlace => new DenseLinear(name, DenseType.F32, data, vocab, d),
-                _ => OutputHeads.FromRows(name, new EmbeddingTable(name, CodecOf(t), data, vocab, d).ReadRow, vocab, d, precision, owner),
-            };
+            WeightMatrix head = inPlace
+                ? OutputHeads.Stored(name, stored!.Value, data, vocab, d)
+                : OutputHeads.FromRows(name, new EmbeddingTable(name, CodecOf(t), data, vocab, d).ReadRow, vocab, d, precision, owner);
             if (!inPlace)
             {
                 file.ReleaseTensorPages(t); // converted: only the copy is read from now on (a tied embedding faults its rows back)
@@ -280,8 +280,8 @@ internal static class GgufModelReader
             return copy.Memory;
         }
 
-        /// <summary>A projection [inFeatures -> outFeatures] with its optional llama.cpp `.scale` factor.</summary>
-        public Linear Projection(string baseName, int outFeatures, int inFeatures)
+        /// <summary>A projection [inFeatures -> outFeatures] with its optional llama.cpp `.scale` factor, in the layout the planner chose.</summary>
+        public WeightMatrix Projection(string baseName, int outFeatures, int inFeatures, ProjectionRole role)
         {
             string name = baseName + ".weight";
             GgufTensorInfo t = Get(name, inFeatures, outFeatures);
@@ -292,7 +292,9 @@ internal static class GgufModelReader
                 extra = s[0];
             }
 
-            if (!config.IsTernary)
+            // A llama file's projections are ternary when their type is (Falcon3-1.58bit and Llama3-8B-1.58 converted to
+            // I2_S / TQ); F16 and other float types there are a baseline's full-precision weights.
+            if (!config.IsTernary && t.Type is not (GgmlType.I2_S or GgmlType.TQ1_0 or GgmlType.TQ2_0))
             {
                 return DenseProjection(t, name, outFeatures, inFeatures);
             }
@@ -300,53 +302,79 @@ internal static class GgufModelReader
             switch (t.Type)
             {
                 case GgmlType.I2_S:
-                    return new TernaryLinear(name, TernaryFormat.I2S, Resident(t), file.GetI2SScale(t) * extra, outFeatures, inFeatures);
+                    return I2SProjection(t, name, file.GetI2SScale(t) * extra, outFeatures, inFeatures, role);
                 case GgmlType.TQ2_0 or GgmlType.TQ1_0:
-                    return TqProjection(t, name, extra, outFeatures, inFeatures);
+                    return TqProjection(t, name, extra, outFeatures, inFeatures, role);
                 default:
                     var values = new float[checked(outFeatures * inFeatures)];
                     DecodeRows(t, values);
                     file.ReleaseTensorPages(t);
-                    var (q, scale, _) = WeightConversion.Ternarize(values);
+                    var (q, scale) = WeightConversion.TernarizeGgufFloats(values);
                     RequireI2SColumns(name, inFeatures);
-                    return new TernaryLinear(name, TernaryFormat.I2S, WeightConversion.PackI2S(q, outFeatures, inFeatures, owner),
-                        scale * extra, outFeatures, inFeatures);
+                    KernelPlanEntry plan = planner.Plan(WeightType.I2S, outFeatures, inFeatures, role);
+                    return planner.Matrix(name, plan, planner.Pack(plan.Layout, q, outFeatures, inFeatures), scale * extra, outFeatures,
+                        inFeatures, role);
             }
+        }
+
+        /// <summary>I2_S runs in place unless the planner chose another layout; then it is converted from the mapped file.</summary>
+        private WeightMatrix I2SProjection(GgufTensorInfo t, string name, float scale, int outFeatures, int inFeatures, ProjectionRole role)
+        {
+            KernelPlanEntry plan = planner.Plan(WeightType.I2S, outFeatures, inFeatures, role);
+            if (plan.Layout == WeightType.I2S)
+            {
+                return planner.Matrix(name, plan, Resident(t), scale, outFeatures, inFeatures, role);
+            }
+
+            ReadOnlyMemory<byte> converted = planner.Convert(WeightType.I2S, file.GetTensorData(t), plan.Layout, outFeatures, inFeatures);
+            file.ReleaseTensorPages(t); // converted: the file's copy is not read again
+            return planner.Matrix(name, plan, converted, scale, outFeatures, inFeatures, role);
         }
 
         /// <summary>
         /// TQ2_0 runs in place; TQ1_0 is repacked. When every block carries the same scale (what converters write for a
         /// ternary tensor) the weights are repacked as I2_S, whose kernel is the fastest, unless the options say otherwise.
         /// </summary>
-        private Linear TqProjection(GgufTensorInfo t, string name, float extra, int outFeatures, int inFeatures)
+        private WeightMatrix TqProjection(GgufTensorInfo t, string name, float extra, int outFeatures, int inFeatures, ProjectionRole role)
         {
-            TernaryFormat source = t.Type == GgmlType.TQ2_0 ? TernaryFormat.Tq2 : TernaryFormat.Tq1;
+            WeightType source = t.Type == GgmlType.TQ2_0 ? WeightType.Tq2 : WeightType.Tq1;
             ReadOnlyMemory<byte> data = file.GetTensorMemory(t);
-            if (source == TernaryFormat.Tq2 && !options.RepackToI2S)
+            if (source == WeightType.Tq2 && !options.RepackToI2S)
             {
-                return new TernaryLinear(name, TernaryFormat.Tq2, Resident(t), extra, outFeatures, inFeatures);
+                return planner.Matrix(name, planner.Plan(WeightType.Tq2, outFeatures, inFeatures, role), Resident(t), extra, outFeatures,
+                    inFeatures, role);
             }
 
-            var (scratch, blockScales) = WeightConversion.UnpackTq(source, data.Span, (long)outFeatures * inFeatures);
+            var (scratch, blockScales) = WeightConversion.UnpackTq(source, data.Span, outFeatures, inFeatures);
             using IDisposable scratchOwner = scratch;
             ReadOnlySpan<sbyte> q = scratch.GetSpan();
-            float? uniform = options.RepackToI2S && inFeatures % 128 == 0 ? WeightConversion.UniformScale(blockScales, q) : null;
-            if (uniform is null && source == TernaryFormat.Tq2)
+            bool i2sShaped = inFeatures % WeightTypes.Info(WeightType.I2S).BlockWeights == 0;
+            float? uniform = options.RepackToI2S && i2sShaped ? WeightConversion.UniformScale(blockScales, q) : null;
+            if (uniform is null && source == WeightType.Tq2)
             {
-                return new TernaryLinear(name, TernaryFormat.Tq2, Resident(t), extra, outFeatures, inFeatures);
+                return planner.Matrix(name, planner.Plan(WeightType.Tq2, outFeatures, inFeatures, role), Resident(t), extra, outFeatures,
+                    inFeatures, role);
             }
 
             file.ReleaseTensorPages(t); // repacked: the file's copy is not read again
-            return uniform is float scale
-                ? new TernaryLinear(name, TernaryFormat.I2S, WeightConversion.PackI2S(q, outFeatures, inFeatures, owner), scale * extra, outFeatures, inFeatures)
-                : new TernaryLinear(name, TernaryFormat.Tq2, WeightConversion.PackTq2(q, blockScales, owner), extra, outFeatures, inFeatures);
+            if (uniform is float scale)
+            {
+                KernelPlanEntry plan = planner.Plan(WeightType.I2S, outFeatures, inFeatures, role);
+                return planner.Matrix(name, plan, planner.Pack(plan.Layout, q, outFeatures, inFeatures), scale * extra, outFeatures,
+                    inFeatures, role);
+            }
+
+            return planner.Matrix(name, planner.Plan(WeightType.Tq2, outFeatures, inFeatures, role), WeightConversion.PackTq2(q, blockScales, owner),
+                extra, outFeatures, inFeatures, role);
         }
 
-        private Linear DenseProjection(GgufTensorInfo t, string name, int outFeatures, int inFeatures)
+        /// <summary>A float baseline's projection: F16 and F32 read as stored, other encodings widened to F32 once.</summary>
+        private WeightMatrix DenseProjection(GgufTensorInfo t, string name, int outFeatures, int inFeatures)
         {
             if (t.Type is GgmlType.F16 or GgmlType.F32)
             {
-                return new DenseLinear(name, t.Type == GgmlType.F16 ? DenseType.F16 : DenseType.F32, Resident(t), outFeatures, inFeatures);
+                WeightType type = t.Type == GgmlType.F16 ? WeightType.F16 : WeightType.F32;
+                return new WeightMatrix(name, type, Resident(t), 1f, outFeatures, inFeatures, ActivationType.F32);
             }
 
             var values = new float[checked(outFeatures * inFeatures)];
@@ -354,14 +382,15 @@ internal static class GgufModelReader
             file.ReleaseTensorPages(t);
             var buffer = owner.Track(new NativeBuffer<byte>(values.Length * 4));
             values.CopyTo(MemoryMarshal.Cast<byte, float>(buffer.GetSpan()));
-            return new DenseLinear(name, DenseType.F32, buffer.Memory, outFeatures, inFeatures);
+            return new WeightMatrix(name, WeightType.F32, buffer.Memory, 1f, outFeatures, inFeatures, ActivationType.F32);
         }
 
         private void RequireI2SColumns(string name, int inFeatures)
         {
-            if (inFeatures % 128 != 0)
+            int block = WeightTypes.Info(WeightType.I2S).BlockWeights;
+            if (inFeatures % block != 0)
             {
-                throw new InvalidDataException($"{file.FilePath}: {name} has rows of {inFeatures} weights; ternary kernels need a multiple of 128.");
+                throw new InvalidDataException($"{file.FilePath}: {name} has rows of {inFeatures} weights; ternary kernels need a multiple of {block}.");
             }
         }
 
@@ -389,23 +418,4 @@ internal static class GgufModelReader
                 $"{file.FilePath}: tensor {t.Name} is {t.Type}, which this engine cannot use for an embedding, norm or head."),
         };
     }
-}
-
-/// <summary>Load-time choices that change how weights are laid out in memory.</summary>
-internal sealed record ModelLoadOptions
-{
-    /// <summary>Repack ternary TQ1_0/TQ2_0 projections with a uniform scale as I2_S (the fastest kernel). Default true.</summary>
-    public bool RepackToI2S { get; init; } = true;
-
-    /// <summary>Precision of the output head (<see cref="OutputHeadPrecision"/>). Default: as the file stores it.</summary>
-    public OutputHeadPrecision OutputHead { get; init; }
-
-    /// <summary>Kernel family of the ternary projections (resolved: not Auto); lookup tables repack I2_S to TL1 at load.</summary>
-    public TernaryKernel Kernel { get; init; } = TernaryKernel.MultiplyAdd;
-
-    /// <summary>Input precision of the Q/K/V and gate/up projections.</summary>
-    public ActivationBits ActivationBits { get; init; } = ActivationBits.Int8;
-
-    /// <summary>Read weights the kernels use as stored from the mapped file instead of copying them (see <see cref="ModelOptions.MemoryMapWeights"/>).</summary>
-    public bool MemoryMapWeights { get; init; }
 }

@@ -1,28 +1,15 @@
+using BitNative.Model.Planning;
 using BitNative.Tokenization;
 
 namespace BitNative.Model;
 
 /// <summary>Weights and tokenizer read from a model file or folder.</summary>
-internal sealed record LoadedModel(ModelWeights Weights, TokenizerData Tokenizer);
+internal sealed record LoadedModel(ModelWeights Weights, TokenizerData Tokenizer, IReadOnlyList<KernelPlanEntry> Plan);
 
 /// <summary>Chooses the reader for a path: a GGUF file or a Hugging Face checkpoint (folder or safetensors file).</summary>
 internal static class ModelLoader
 {
     public static LoadedModel Load(string path, ModelLoadOptions options)
-    {
-        LoadedModel loaded = Read(path, options);
-        try
-        {
-            return loaded with { Weights = KernelSelection.Apply(loaded.Weights, options.Kernel, options.ActivationBits, releaseSources: true) };
-        }
-        catch
-        {
-            loaded.Weights.Dispose();
-            throw;
-        }
-    }
-
-    private static LoadedModel Read(string path, ModelLoadOptions options)
     {
         if (Directory.Exists(path))
         {

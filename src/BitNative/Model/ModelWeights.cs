@@ -3,16 +3,20 @@ namespace BitNative.Model;
 /// <summary>The weights of one transformer block. Shapes in comments: d = EmbeddingLength, f = FeedForwardLength.</summary>
 internal sealed record LayerWeights(
     float[] AttentionNorm,          // [d]
-    Linear Query,                   // [d -> d]
-    Linear Key,                     // [d -> kv]
-    Linear Value,                   // [d -> kv]
+    WeightMatrix Query,             // [d -> d]
+    WeightMatrix Key,               // [d -> kv]
+    WeightMatrix Value,             // [d -> kv]
     float[]? AttentionSubNorm,      // [d], BitNet only: normalizes the attention output before Output
-    Linear Output,                  // [d -> d]
+    WeightMatrix Output,            // [d -> d]
     float[] FeedForwardNorm,        // [d]
-    Linear Gate,                    // [d -> f]
-    Linear Up,                      // [d -> f]
+    WeightMatrix Gate,              // [d -> f]
+    WeightMatrix Up,                // [d -> f]
     float[]? FeedForwardSubNorm,    // [f], BitNet only: normalizes act(gate) * up before Down
-    Linear Down);                   // [f -> d]
+    WeightMatrix Down)              // [f -> d]
+{
+    /// <summary>The seven projections, in the order a block runs them.</summary>
+    public IEnumerable<WeightMatrix> Projections => [Query, Key, Value, Output, Gate, Up, Down];
+}
 
 /// <summary>All weights of a model, typed and checked against its <see cref="ModelConfig"/>.</summary>
 internal sealed class ModelWeights : IDisposable
@@ -26,7 +30,7 @@ internal sealed class ModelWeights : IDisposable
     /// <param name="outputHead">[d -> vocab]; the embedding itself when tied.</param>
     /// <param name="owner">Keeps the memory map / native buffers behind the weights alive; disposed with the weights.</param>
     public ModelWeights(ModelConfig config, EmbeddingTable tokenEmbedding, IReadOnlyList<LayerWeights> layers, float[] outputNorm,
-        Linear outputHead, IDisposable? owner)
+        WeightMatrix outputHead, IDisposable? owner)
     {
         Config = config;
         TokenEmbedding = tokenEmbedding;
@@ -45,15 +49,14 @@ internal sealed class ModelWeights : IDisposable
 
     public float[] OutputNorm { get; }
 
-    public Linear OutputHead { get; }
+    public WeightMatrix OutputHead { get; }
 
     /// <summary>True when some projection reads int8-quantized activations.</summary>
     public bool NeedsQuantizedActivations => Layers.Any(l => l.Query.TakesQuantizedInput || l.Gate.TakesQuantizedInput);
 
     /// <summary>Bytes of weights one decoded token reads (every projection and the head; one embedding row is negligible).</summary>
     public long BytesPerToken =>
-        OutputHead.WeightBytes + Layers.Sum(l => l.Query.WeightBytes + l.Key.WeightBytes + l.Value.WeightBytes + l.Output.WeightBytes
-            + l.Gate.WeightBytes + l.Up.WeightBytes + l.Down.WeightBytes);
+        OutputHead.WeightBytes + Layers.Sum(l => l.Projections.Sum(p => p.WeightBytes));
 
     public void Dispose() => _owner?.Dispose();
 
@@ -99,7 +102,7 @@ internal sealed class ModelWeights : IDisposable
 
     private static void Vector(float[] v, int length, string name) => Expect(v.Length == length, name, $"[{length}]", $"[{v.Length}]");
 
-    private static void Matrix(Linear m, int inFeatures, int outFeatures) =>
+    private static void Matrix(WeightMatrix m, int inFeatures, int outFeatures) =>
         Expect(m.InFeatures == inFeatures && m.OutFeatures == outFeatures, m.Name, $"[{inFeatures}, {outFeatures}]",
             $"[{m.InFeatures}, {m.OutFeatures}]");
 

@@ -1,86 +1,65 @@
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
-using BitNative.Formats.Gguf;
+using System.Numerics.Tensors;
 using BitNative.Kernels;
 
 namespace BitNative.Model;
 
 /// <summary>
-/// Builds the output head ([d -> vocab]) in the precision <see cref="ModelLoadOptions.OutputHead"/> asks for: F16 and
-/// Q8_0 tensors are used in place when they already have it, anything else is converted once at load.
+/// Builds the output head ([d -> vocab]) in the precision <see cref="ModelLoadOptions.OutputHead"/> asks for: a tensor
+/// whose type has a kernel runs on its stored bytes unless another precision is asked for; anything else is converted
+/// once at load (to Q8_0 for 8 bits, else F16).
 /// </summary>
 internal static class OutputHeads
 {
     /// <summary>
-    /// True when a head stored as <paramref name="type"/> runs on its stored bytes at <paramref name="precision"/> (F16 unless
-    /// 8 bits are asked for; Q8_0 unless F16 is, and its rows fit the blocks; F32 as stored only for Auto); false when it
-    /// is converted at load.
+    /// True when a head stored as <paramref name="type"/> runs on its stored bytes at <paramref name="precision"/>: with
+    /// Auto, any dense type with a kernel whose blocks fit rows of <paramref name="d"/>; with F16, only F16; with Int8,
+    /// only Q8_0. Adding a weight type with a kernel makes its heads run in place without a change here.
     /// </summary>
-    public static bool UsesStoredBytes(GgmlType type, OutputHeadPrecision precision, int d) => type switch
+    public static bool UsesStoredBytes(WeightType type, OutputHeadPrecision precision, int d)
     {
-        GgmlType.F16 => precision != OutputHeadPrecision.Int8,
-        GgmlType.Q8_0 => precision != OutputHeadPrecision.F16 && d % BlockDecoding.Q8_0Block == 0,
-        GgmlType.F32 => precision == OutputHeadPrecision.Auto,
-        _ => false,
-    };
-
-    /// <summary>A head stored as F16 rows (a file's tensor, or one converted at load).</summary>
-    public static Linear FromF16(string name, ReadOnlyMemory<byte> data, int vocab, int d, OutputHeadPrecision precision,
-        ResourceOwner owner)
-    {
-        if (UsesStoredBytes(GgmlType.F16, precision, d))
+        WeightTypeInfo info = WeightTypes.Info(type);
+        bool runnable = !info.IsTernary && d % info.BlockWeights == 0 && Matmul.IsSupported(type, info.Activation, Isa.Reference);
+        return runnable && precision switch
         {
-            return new DenseLinear(name, DenseType.F16, data, vocab, d);
-        }
-
-        return FromRows(name, (r, row) => TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(data.Span).Slice(r * d, d), row),
-            vocab, d, precision, owner);
+            OutputHeadPrecision.F16 => type == WeightType.F16,
+            OutputHeadPrecision.Int8 => type == WeightType.Q8_0,
+            _ => true,
+        };
     }
 
-    /// <summary>A head stored as Q8_0 blocks: used in place unless F16 is asked for.</summary>
-    public static Linear FromQ8_0(string name, ReadOnlyMemory<byte> data, int vocab, int d, OutputHeadPrecision precision,
-        ResourceOwner owner)
-    {
-        if (UsesStoredBytes(GgmlType.Q8_0, precision, d))
-        {
-            return new Q8Linear(name, data, vocab, d);
-        }
-
-        long rowBytes = RowCodec.Q8_0.RowBytes(d);
-        return FromRows(name, (r, row) => BlockDecoding.Q8_0(data.Span.Slice((int)(r * rowBytes), (int)rowBytes), row), vocab, d,
-            OutputHeadPrecision.F16, owner);
-    }
+    /// <summary>A head on its stored bytes (see <see cref="UsesStoredBytes"/>).</summary>
+    public static WeightMatrix Stored(string name, WeightType type, ReadOnlyMemory<byte> data, int vocab, int d) =>
+        new(name, type, data, 1f, vocab, d, WeightTypes.Info(type).Activation);
 
     /// <summary>
-    /// A head converted row by row at load: to Q8_0 for <see cref="OutputHeadPrecision.Int8"/> (when rows fit its
-    /// 32-value blocks), to F16 otherwise.
+    /// A head converted row by row at load: to Q8_0 for <see cref="OutputHeadPrecision.Int8"/> (when rows fit its blocks),
+    /// to F16 otherwise.
     /// </summary>
-    public static Linear FromRows(string name, ReadRow readRow, int vocab, int d, OutputHeadPrecision precision, ResourceOwner owner)
+    public static WeightMatrix FromRows(string name, ReadRow readRow, int vocab, int d, OutputHeadPrecision precision, ResourceOwner owner)
     {
         var row = new float[d];
-        if (precision == OutputHeadPrecision.Int8 && d % BlockDecoding.Q8_0Block == 0)
-        {
-            long rowBytes = RowCodec.Q8_0.RowBytes(d);
-            var q8 = owner.Track(new NativeBuffer<byte>(checked((int)(rowBytes * vocab))));
-            Span<byte> blocks = q8.GetSpan();
-            for (int r = 0; r < vocab; r++)
-            {
-                readRow(r, row);
-                BlockDecoding.EncodeQ8_0(row, blocks.Slice((int)(r * rowBytes), (int)rowBytes));
-            }
-
-            return new Q8Linear(name, q8.Memory, vocab, d);
-        }
-
-        var f16 = owner.Track(new NativeBuffer<byte>(checked(vocab * d * 2)));
-        Span<Half> halves = MemoryMarshal.Cast<byte, Half>(f16.GetSpan());
+        WeightType type = precision == OutputHeadPrecision.Int8 && d % WeightTypes.Info(WeightType.Q8_0).BlockWeights == 0
+            ? WeightType.Q8_0
+            : WeightType.F16;
+        long rowBytes = WeightTypes.Bytes(type, 1, d);
+        var buffer = owner.Track(new NativeBuffer<byte>(checked((int)(rowBytes * vocab))));
+        Span<byte> rows = buffer.GetSpan();
         for (int r = 0; r < vocab; r++)
         {
             readRow(r, row);
-            TensorPrimitives.ConvertToHalf(row, halves.Slice(r * d, d));
+            Span<byte> target = rows.Slice((int)(r * rowBytes), (int)rowBytes);
+            if (type == WeightType.Q8_0)
+            {
+                BlockDecoding.EncodeQ8_0(row, target);
+            }
+            else
+            {
+                TensorPrimitives.ConvertToHalf(row, MemoryMarshal.Cast<byte, Half>(target));
+            }
         }
 
-        return new DenseLinear(name, DenseType.F16, f16.Memory, vocab, d);
+        return Stored(name, type, buffer.Memory, vocab, d);
     }
 
     /// <summary>Decodes row <c>r</c> of a head into the span.</summary>

@@ -39,12 +39,12 @@ internal static class FileReference
             switch (t.Type)
             {
                 case GgmlType.I2_S:
-                    WeightPacker.Unpack(TernaryFormat.I2S, file.GetTensorData(t), q, default);
+                    WeightPacker.Unpack(WeightType.I2S, file.GetTensorData(t), outF, inF, q, default);
                     scale = file.GetI2SScale(t);
                     break;
                 case GgmlType.TQ2_0 or GgmlType.TQ1_0:
                     var blocks = new float[q.Length / 256];
-                    WeightPacker.Unpack(t.Type == GgmlType.TQ2_0 ? TernaryFormat.Tq2 : TernaryFormat.Tq1, file.GetTensorData(t), q, blocks);
+                    WeightPacker.Unpack(t.Type == GgmlType.TQ2_0 ? WeightType.Tq2 : WeightType.Tq1, file.GetTensorData(t), outF, inF, q, blocks);
                     scale = blocks.Max();
                     break;
                 default:

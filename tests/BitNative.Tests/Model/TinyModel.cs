@@ -19,7 +19,12 @@ internal sealed class TinyModel
 
     public required Func<ReferenceTransformer> NewReference { get; init; }
 
-    public static TinyModel Create(int seed, TernaryFormat format, ModelArchitecture arch = ModelArchitecture.BitNetB158)
+    /// <summary>
+    /// The model with its projections stored as <paramref name="format"/> (I2S, Tq2 or Tl1) reading <paramref name="bits"/>
+    /// inputs where BitNet a4.8 allows int4 (Q/K/V, gate/up); the same seed gives the same values in every layout.
+    /// </summary>
+    public static TinyModel Create(int seed, WeightType format, ModelArchitecture arch = ModelArchitecture.BitNetB158,
+        ActivationBits bits = ActivationBits.Int8)
     {
         ModelConfig c = Config(arch);
         var rng = new Random(seed);
@@ -33,15 +38,17 @@ internal sealed class TinyModel
         var refLayers = new List<ReferenceLayer>();
         for (int l = 0; l < c.BlockCount; l++)
         {
-            (Linear, ReferenceLinear) Proj(string name, int outF, int inF) => Ternary(rng, $"blk.{l}.{name}.weight", format, outF, inF);
+            ActivationType wide = bits == ActivationBits.Int4 ? ActivationType.Int4 : ActivationType.Int8;
+            (WeightMatrix, ReferenceLinear) Proj(string name, int outF, int inF, ActivationType input) =>
+                Ternary(rng, $"blk.{l}.{name}.weight", format, outF, inF, input);
             float[] Norm(int n) => Normal(rng, n, 0.1f).Select(x => 1f + x).ToArray();
-            var (q, rq) = Proj("attn_q", d, d);
-            var (k, rk) = Proj("attn_k", kv, d);
-            var (vv, rv) = Proj("attn_v", kv, d);
-            var (o, ro) = Proj("attn_output", d, d);
-            var (g, rg) = Proj("ffn_gate", f, d);
-            var (u, ru) = Proj("ffn_up", f, d);
-            var (dn, rd) = Proj("ffn_down", d, f);
+            var (q, rq) = Proj("attn_q", d, d, wide);
+            var (k, rk) = Proj("attn_k", kv, d, wide);
+            var (vv, rv) = Proj("attn_v", kv, d, wide);
+            var (o, ro) = Proj("attn_output", d, d, ActivationType.Int8);
+            var (g, rg) = Proj("ffn_gate", f, d, wide);
+            var (u, ru) = Proj("ffn_up", f, d, wide);
+            var (dn, rd) = Proj("ffn_down", d, f, ActivationType.Int8);
             float[] attnNorm = Norm(d), attnSub = Norm(d), ffnNorm = Norm(d), ffnSub = Norm(f);
             layers.Add(new LayerWeights(attnNorm, q, k, vv, attnSub, o, ffnNorm, g, u, ffnSub, dn));
             refLayers.Add(new ReferenceLayer(attnNorm, rq, rk, rv, attnSub, ro, ffnNorm, rg, ru, ffnSub, rd));
@@ -49,7 +56,7 @@ internal sealed class TinyModel
 
         float[] outputNorm = Normal(rng, d, 0.1f).Select(x => 1f + x).ToArray();
         var table = new EmbeddingTable("token_embd.weight", RowCodec.F16, embeddingBytes, v, d);
-        var head = new DenseLinear("token_embd.weight", DenseType.F16, embeddingBytes, v, d);
+        var head = new WeightMatrix("token_embd.weight", WeightType.F16, embeddingBytes, 1f, v, d, ActivationType.F32);
         var weights = new ModelWeights(c, table, layers, outputNorm, head, owner: null);
         ReferenceLayer[] refArray = refLayers.ToArray();
         return new TinyModel
@@ -59,22 +66,21 @@ internal sealed class TinyModel
         };
     }
 
-    private static (Linear, ReferenceLinear) Ternary(Random rng, string name, TernaryFormat format, int outF, int inF)
+    private static (WeightMatrix, ReferenceLinear) Ternary(Random rng, string name, WeightType format, int outF, int inF,
+        ActivationType input)
     {
         float[] master = Normal(rng, outF * inF, 0.02f);
         var q = new sbyte[master.Length];
         float scale = WeightPacker.TernarizeAbsmean(master, q);
-        if (format == TernaryFormat.I2S)
+        var packed = new byte[WeightTypes.Bytes(format, outF, inF)];
+        WeightPacker.Pack(format, q, outF, inF, scale, packed);
+        if (format != WeightType.Tq2)
         {
-            var packed = new byte[WeightPacker.PackedBytes(format, outF, inF)];
-            WeightPacker.Pack(format, q, scale, packed);
-            return (new TernaryLinear(name, format, packed, scale, outF, inF), new ReferenceLinear(outF, inF, q, scale, null));
+            return (new WeightMatrix(name, format, packed, scale, outF, inF, input), new ReferenceLinear(outF, inF, q, scale, null));
         }
 
         // TQ2: per-block fp16 scale = gamma, extra scale 1, so the reference's effective scale is gamma rounded to fp16.
-        var tq = new byte[WeightPacker.PackedBytes(format, outF, inF)];
-        WeightPacker.Pack(format, q, scale, tq);
-        return (new TernaryLinear(name, format, tq, 1f, outF, inF), new ReferenceLinear(outF, inF, q, (float)(Half)scale, null));
+        return (new WeightMatrix(name, format, packed, 1f, outF, inF, input), new ReferenceLinear(outF, inF, q, (float)(Half)scale, null));
     }
 
     public static float[] Normal(Random rng, int count, float sigma)

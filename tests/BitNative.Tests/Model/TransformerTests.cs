@@ -6,16 +6,16 @@ namespace BitNative.Tests.Model;
 
 public sealed class TransformerTests
 {
-    public static TheoryData<TernaryFormat, ModelArchitecture> Variants => new()
+    public static TheoryData<WeightType, ModelArchitecture> Variants => new()
     {
-        { TernaryFormat.I2S, ModelArchitecture.BitNetB158 },
-        { TernaryFormat.Tq2, ModelArchitecture.BitNetB158 },
-        { TernaryFormat.I2S, ModelArchitecture.BitNet },
+        { WeightType.I2S, ModelArchitecture.BitNetB158 },
+        { WeightType.Tq2, ModelArchitecture.BitNetB158 },
+        { WeightType.I2S, ModelArchitecture.BitNet },
     };
 
     [Theory]
     [MemberData(nameof(Variants))]
-    public void BatchedAndStepwiseForwardMatchTheReferenceAtEveryPosition(TernaryFormat format, ModelArchitecture arch)
+    public void BatchedAndStepwiseForwardMatchTheReferenceAtEveryPosition(WeightType format, ModelArchitecture arch)
     {
         TinyModel model = TinyModel.Create(seed: 11, format, arch);
         ModelConfig c = model.Weights.Config;
@@ -54,12 +54,12 @@ public sealed class TransformerTests
     [Fact]
     public void TheEightBitHeadStaysCloseToTheF16Reference()
     {
-        TinyModel model = TinyModel.Create(seed: 5, TernaryFormat.I2S);
+        TinyModel model = TinyModel.Create(seed: 5, WeightType.I2S);
         ModelConfig c = model.Weights.Config;
         using var owner = new ResourceOwner();
-        var f16Head = (DenseLinear)model.Weights.OutputHead;
-        Linear q8Head = OutputHeads.FromRows("head.q8", f16Head.ReadRow, c.VocabSize, c.EmbeddingLength, BitNative.OutputHeadPrecision.Int8, owner);
-        Assert.IsType<Q8Linear>(q8Head);
+        WeightMatrix q8Head = OutputHeads.FromRows("head.q8", model.Weights.TokenEmbedding.ReadRow, c.VocabSize, c.EmbeddingLength,
+            BitNative.OutputHeadPrecision.Int8, owner);
+        Assert.Equal(WeightType.Q8_0, q8Head.Type);
         var weights = new ModelWeights(c, model.Weights.TokenEmbedding, model.Weights.Layers, model.Weights.OutputNorm, q8Head, owner: null);
         var transformer = new Transformer(weights, pool: null);
         var state = new InferenceState(c, maxTokens: 1);
@@ -86,23 +86,14 @@ public sealed class TransformerTests
     [Fact]
     public void DecodingAllocatesNothingAndTheProfilerCountsEveryNativeCall()
     {
-        TinyModel model = TinyModel.Create(seed: 3, TernaryFormat.I2S);
+        TinyModel model = TinyModel.Create(seed: 3, WeightType.I2S);
         ModelConfig c = model.Weights.Config;
         using var pool = KernelThreadPool.Create(2);
         var transformer = new Transformer(model.Weights, pool);
         var state = new InferenceState(c, maxTokens: 8);
         var cache = new KvCache(c, c.ContextLength);
         int[] token = [1];
-        transformer.Forward(state, cache, [1, 2, 3], 0, default);
-        transformer.Forward(state, cache, token, 3, default); // JIT and tiering out of the way
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int t = 4; t < 12; t++)
-        {
-            transformer.Forward(state, cache, token, t, default);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, BytesAllocatedDecoding(transformer, state, cache, token));
 
         state.Profiler = new TransformerProfiler();
         transformer.Forward(state, cache, token, 12, default);
@@ -112,6 +103,23 @@ public sealed class TransformerTests
         Assert.Equal(13 * c.BlockCount + 3, p.TotalCalls);
         Assert.Equal(1, p.Forwards);
         Assert.True(p.Ticks(ForwardPart.OutputHead) > 0 && p.UntimedTicks >= 0 && p.ForwardTicks >= p.Ticks(ForwardPart.Attention));
+    }
+
+    /// <summary>
+    /// Bytes the calling thread allocates while <paramref name="transformer"/> decodes <paramref name="token"/> at
+    /// positions 4..11, after a prompt of three tokens and one decoded token have put JIT and tiering out of the way.
+    /// </summary>
+    internal static long BytesAllocatedDecoding(Transformer transformer, InferenceState state, KvCache cache, int[] token)
+    {
+        transformer.Forward(state, cache, [1, 2, 3], 0, default);
+        transformer.Forward(state, cache, token, 3, default);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 4; t < 12; t++)
+        {
+            transformer.Forward(state, cache, token, t, default);
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     /// <summary>

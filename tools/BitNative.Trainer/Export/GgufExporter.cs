@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using BitNative.Formats.Gguf;
 using BitNative.Kernels;
@@ -111,16 +110,13 @@ internal static class GgufExporter
         if (type != GgmlType.I2_S)
         {
             // TQ blocks carry the scale as fp16 (llama.cpp's converter stores BitNet this way).
-            TernaryFormat format = type == GgmlType.TQ2_0 ? TernaryFormat.Tq2 : TernaryFormat.Tq1;
-            var tq = new byte[WeightPacker.PackedBytes(format, t.Rows, t.Columns)];
-            WeightPacker.Pack(format, q, gamma, tq);
+            WeightType tqType = type == GgmlType.TQ2_0 ? WeightType.Tq2 : WeightType.Tq1;
+            var tq = new byte[WeightTypes.Bytes(tqType, t.Rows, t.Columns)];
+            WeightPacker.Pack(tqType, q, t.Rows, t.Columns, gamma, tq);
             return tq;
         }
 
-        var packed = new byte[WeightPacker.PackedBytes(TernaryFormat.I2S, t.Rows, t.Columns) + 32];
-        WeightPacker.Pack(TernaryFormat.I2S, q, gamma, packed);
-        BinaryPrimitives.WriteSingleLittleEndian(packed.AsSpan(packed.Length - 32), gamma); // bitnet.cpp's trailer
-        return packed;
+        return GgufI2STensor.Encode(q, t.Rows, t.Columns, gamma);
     }
 
     private static byte[] EncodeEmbedding(ParameterTensor t, ReadOnlySpan<float> values, GgmlType type)

@@ -48,7 +48,7 @@ internal static class GgufImporter
                     break;
                 case GgmlType.I2_S:
                     var codes = new sbyte[t.Length];
-                    WeightPacker.Unpack(TernaryFormat.I2S, data, codes, []);
+                    WeightPacker.Unpack(WeightType.I2S, data, t.Rows, t.Columns, codes, []);
                     float gamma = file.GetI2SScale(info);
                     for (int i = 0; i < codes.Length; i++)
                     {

@@ -46,10 +46,10 @@ BN_ALWAYS_INLINE int8x16_t bn_lut_pair_table_neon(int8x16_t v, const int j) {
 }
 
 /* y of tile t for activation row r from its 32 exact row dots (the NEON kernels' epilogue). */
-static inline void bn_lut_store_dots_neon(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* dots) {
+static inline void bn_lut_store_dots_neon(const bn_matmul_args* a, int32_t t, int32_t r, const int32_t* dots) {
     const float scale = a->x_scales[r] * a->w_scale;
-    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
-    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
+    const int32_t rows = a->n - t * BN_TL1_ROW_TILE < BN_TL1_ROW_TILE ? a->n - t * BN_TL1_ROW_TILE : BN_TL1_ROW_TILE;
+    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_TL1_ROW_TILE;
     for (int32_t i = 0; i < rows; i++) y[i] = (float)dots[i] * scale;
 }
 

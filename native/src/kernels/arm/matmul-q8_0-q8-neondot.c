@@ -4,7 +4,7 @@
  * (four products of at most 2^14 per int32 lane). */
 #include "arm-decode.h"
 
-BN_ALWAYS_INLINE void tile(const bn_dense_args* a, int32_t i0, const int R, int32_t r) {
+BN_ALWAYS_INLINE void tile(const bn_matmul_args* a, int32_t i0, const int R, int32_t r) {
     const int32_t n_blocks = a->k / BN_Q8_0_BLOCK;
     const int8_t* x = a->xq + (int64_t)r * a->k;
     const uint8_t* w[4];
@@ -26,7 +26,7 @@ BN_ALWAYS_INLINE void tile(const bn_dense_args* a, int32_t i0, const int R, int3
     for (int i = 0; i < R; i++) a->y[(int64_t)r * a->n + i0 + i] = vaddvq_f32(acc[i]) * a->x_scales[r];
 }
 
-void bn_matmul_q8_0_q8__neondot(const bn_dense_args* a, int32_t i_begin, int32_t i_end) {
+void bn_matmul_q8_0_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     int32_t i = i_begin;
     for (; i + 4 <= i_end; i += 4)
         for (int32_t r = 0; r < a->m; r++) tile(a, i, 4, r);

@@ -63,7 +63,7 @@ static void chunk(const uint8_t* w, const uint8_t* tables, int32_t units, int32_
     }
 }
 
-void bn_matmul_tl1_q8__neon(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
-    bn_tl1_walk(a, tile_begin, tile_end, UNITS_PER_CHUNK, 1, 64, BN_LUT_ROW_TILE, GEMV_TILE_GROUP, TILE_GROUP, ROW_BLOCK, chunk,
+void bn_matmul_tl1_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
+    bn_tl1_walk(a, i_begin, i_end, UNITS_PER_CHUNK, 1, 64, BN_TL1_ROW_TILE, GEMV_TILE_GROUP, TILE_GROUP, ROW_BLOCK, chunk,
                 bn_lut_store_dots_neon);
 }

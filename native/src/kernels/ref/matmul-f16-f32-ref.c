@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-void bn_matmul_f16_f32__ref(const bn_dense_args* a, int32_t i_begin, int32_t i_end) {
+void bn_matmul_f16_f32__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     for (int32_t i = i_begin; i < i_end; i++) {
         const uint8_t* row = a->w + (int64_t)i * a->row_bytes;
         for (int32_t r = 0; r < a->m; r++) {

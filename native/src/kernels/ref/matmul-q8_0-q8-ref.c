@@ -3,7 +3,7 @@
  * y[r, i] = (sum_b d_b * dot_b, summed in block order) * x_scales[r]. */
 #include "bn_internal.h"
 
-void bn_matmul_q8_0_q8__ref(const bn_dense_args* a, int32_t i_begin, int32_t i_end) {
+void bn_matmul_q8_0_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     const int32_t n_blocks = a->k / BN_Q8_0_BLOCK;
     for (int32_t i = i_begin; i < i_end; i++) {
         const uint8_t* row = a->w + (int64_t)i * a->row_bytes;

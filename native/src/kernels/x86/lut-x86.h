@@ -134,14 +134,14 @@ static inline void bn_lut_flush_avx2(__m256i lo, __m256i hi, int32_t* partial) {
  * (per pair, times the pairs of k) removed. Partial v * 16 + j (v = half * 4 + q) holds byte
  * b = 4 j + q of row half `half`'s lookups: tile row 16 half + b % 16 (the four 128-bit lanes are
  * four pairs of the same rows). */
-static inline void bn_lut_store_partials128(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* partial,
+static inline void bn_lut_store_partials128(const bn_matmul_args* a, int32_t t, int32_t r, const int32_t* partial,
                                             int32_t bias) {
-    int32_t dots[BN_LUT_ROW_TILE] = {0};
+    int32_t dots[BN_TL1_ROW_TILE] = {0};
     for (int v = 0; v < 8; v++)
         for (int j = 0; j < 16; j++) dots[16 * (v >> 2) + (4 * j + (v & 3)) % 16] += partial[v * 16 + j];
     const float scale = a->x_scales[r] * a->w_scale;
-    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
-    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE;
+    const int32_t rows = a->n - t * BN_TL1_ROW_TILE < BN_TL1_ROW_TILE ? a->n - t * BN_TL1_ROW_TILE : BN_TL1_ROW_TILE;
+    float* y = a->y + (int64_t)r * a->n + (int64_t)t * BN_TL1_ROW_TILE;
     for (int32_t i = 0; i < rows; i++) y[i] = (float)(dots[i] - bias) * scale;
 }
 

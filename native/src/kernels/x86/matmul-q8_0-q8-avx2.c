@@ -49,7 +49,7 @@ static inline __attribute__((always_inline)) void prefetch_next(const uint8_t* n
     _mm_prefetch((const char*)next + (int64_t)b * 4 * BN_Q8_0_BLOCK_BYTES + 64, _MM_HINT_T0);
 }
 
-static inline __attribute__((always_inline)) void tile(const bn_dense_args* a, int32_t i0, const int R, int32_t r,
+static inline __attribute__((always_inline)) void tile(const bn_matmul_args* a, int32_t i0, const int R, int32_t r,
                                                        int exact, const uint8_t* next) {
     const int32_t n_blocks = a->k / BN_Q8_0_BLOCK;
     const int8_t* x = a->xq + (int64_t)r * a->k;
@@ -92,7 +92,7 @@ static int has_min_int8(const int8_t* x, int32_t k) {
     return !_mm256_testz_si256(any, any);
 }
 
-void bn_matmul_q8_0_q8__avx2(const bn_dense_args* a, int32_t i_begin, int32_t i_end) {
+void bn_matmul_q8_0_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     uint8_t exact[ROW_BLOCK];
     for (int32_t r0 = 0; r0 < a->m; r0 += ROW_BLOCK) {
         const int32_t r1 = a->m - r0 < ROW_BLOCK ? a->m : r0 + ROW_BLOCK;

@@ -44,11 +44,11 @@ static inline void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, in
 }
 
 /* y of tile t for activation row r. */
-static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* partial) {
+static void store_rows(const bn_matmul_args* a, int32_t t, int32_t r, const int32_t* partial) {
     bn_lut_store_partials128(a, t, r, partial, BN_LUT_BIAS * (a->k / 2) /* 16 per pair */);
 }
 
 /* Chunks of whole two-unit steps (the kernel consumes units in pairs). */
-void bn_matmul_tl1_q4__avx512vnni(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
-    bn_tl1_walk(a, tile_begin, tile_end, UNITS_PER_CHUNK, 2, 32, 128, GEMV_TILE_GROUP, TILE_GROUP, ROW_BLOCK, chunk, store_rows);
+void bn_matmul_tl1_q4__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
+    bn_tl1_walk(a, i_begin, i_end, UNITS_PER_CHUNK, 2, 32, 128, GEMV_TILE_GROUP, TILE_GROUP, ROW_BLOCK, chunk, store_rows);
 }

@@ -92,13 +92,13 @@ static void chunk(const uint8_t* w, const uint8_t* tab, int32_t units, int32_t* 
 }
 
 /* y for tile t, activation row r, from its 64 partial sums. */
-static void store_rows(const bn_lut_args* a, int32_t t, int32_t r, const int32_t* partial) {
+static void store_rows(const bn_matmul_args* a, int32_t t, int32_t r, const int32_t* partial) {
     const int32_t bias = (BN_LUT_BIAS * 16 + BN_LUT_BIAS) * (a->k / 2) /* per pair 16 * 16 + 16 */;
-    const int32_t rows = a->n - t * BN_LUT_ROW_TILE < BN_LUT_ROW_TILE ? a->n - t * BN_LUT_ROW_TILE : BN_LUT_ROW_TILE;
+    const int32_t rows = a->n - t * BN_TL1_ROW_TILE < BN_TL1_ROW_TILE ? a->n - t * BN_TL1_ROW_TILE : BN_TL1_ROW_TILE;
     bn_lut_store_rows_avx2(partial, bias, a->x_scales[r] * a->w_scale, rows,
-                           a->y + (int64_t)r * a->n + (int64_t)t * BN_LUT_ROW_TILE);
+                           a->y + (int64_t)r * a->n + (int64_t)t * BN_TL1_ROW_TILE);
 }
 
-void bn_matmul_tl1_q8__avx2(const bn_lut_args* a, int32_t tile_begin, int32_t tile_end) {
-    bn_tl1_walk(a, tile_begin, tile_end, UNITS_PER_CHUNK, 1, 64, 64, GEMV_TILE_GROUP, TILE_GROUP, ROW_BLOCK, chunk, store_rows);
+void bn_matmul_tl1_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
+    bn_tl1_walk(a, i_begin, i_end, UNITS_PER_CHUNK, 1, 64, 64, GEMV_TILE_GROUP, TILE_GROUP, ROW_BLOCK, chunk, store_rows);
 }

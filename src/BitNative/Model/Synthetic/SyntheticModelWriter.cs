@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using BitNative.Formats.Gguf;
 using BitNative.Kernels;
@@ -171,18 +170,15 @@ internal static class SyntheticModelWriter
 
                 case SyntheticWeights.I2S:
                 {
-                    var packed = new byte[WeightPacker.PackedBytes(TernaryFormat.I2S, n, k) + 32];
-                    WeightPacker.Pack(TernaryFormat.I2S, q, gamma, packed);
-                    BinaryPrimitives.WriteSingleLittleEndian(packed.AsSpan(packed.Length - 32), gamma); // bitnet.cpp's trailer
-                    stream.Write(packed);
+                    stream.Write(GgufI2STensor.Encode(q, n, k, gamma));
                     break;
                 }
 
                 default:
                 {
-                    TernaryFormat format = spec.Weights == SyntheticWeights.Tq2 ? TernaryFormat.Tq2 : TernaryFormat.Tq1;
-                    var packed = new byte[WeightPacker.PackedBytes(format, n, k)];
-                    WeightPacker.Pack(format, q, gamma, packed);
+                    WeightType type = spec.Weights == SyntheticWeights.Tq2 ? WeightType.Tq2 : WeightType.Tq1;
+                    var packed = new byte[WeightTypes.Bytes(type, n, k)];
+                    WeightPacker.Pack(type, q, n, k, gamma, packed);
                     stream.Write(packed);
                     break;
                 }

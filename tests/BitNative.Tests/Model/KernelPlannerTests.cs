@@ -8,9 +8,10 @@ namespace BitNative.Tests.Model;
 
 /// <summary>
 /// The lookup-table kernels inside the model: bit-identical logits to the multiply-add kernels for the same quantized
-/// inputs (int8 and int4), int4 only on the Q/K/V and gate/up inputs, and the options end to end through a model file.
+/// inputs (int8 and int4), int4 only on the Q/K/V and gate/up inputs, and the options end to end through a model file,
+/// where the planner decides each projection's layout once at load.
 /// </summary>
-public sealed class KernelSelectionTests
+public sealed class KernelPlannerTests
 {
     public static TheoryData<ModelArchitecture> Architectures => new() { ModelArchitecture.BitNetB158, ModelArchitecture.BitNet };
 
@@ -18,17 +19,16 @@ public sealed class KernelSelectionTests
     [MemberData(nameof(Architectures))]
     public void LookupTablesGiveTheMultiplyAddLogitsBitForBitWithInt8AndInt4Inputs(ModelArchitecture arch)
     {
-        TinyModel model = TinyModel.Create(seed: 23, TernaryFormat.I2S, arch);
-        ModelConfig c = model.Weights.Config;
+        ModelConfig c = TinyModel.Config(arch);
         int[] tokens = Enumerable.Range(0, 12).Select(i => (i * 53 + 7) % c.VocabSize).ToArray();
         using var pool = KernelThreadPool.Create(2);
 
         foreach (ActivationBits bits in new[] { ActivationBits.Int8, ActivationBits.Int4 })
         {
-            ModelWeights mad = KernelSelection.Apply(model.Weights, TernaryKernel.MultiplyAdd, bits, releaseSources: false);
-            ModelWeights lut = KernelSelection.Apply(model.Weights, TernaryKernel.LookupTable, bits, releaseSources: false);
-            Assert.All(lut.Layers, l => Assert.True(l.Query is TernaryLinear { UsesLookupTables: true }));
-            Assert.All(mad.Layers, l => Assert.True(l.Query is TernaryLinear { UsesLookupTables: false }));
+            ModelWeights mad = TinyModel.Create(seed: 23, WeightType.I2S, arch, bits).Weights;
+            ModelWeights lut = TinyModel.Create(seed: 23, WeightType.Tl1, arch, bits).Weights;
+            Assert.All(lut.Layers, l => Assert.Equal(WeightType.Tl1, l.Query.Type));
+            Assert.All(mad.Layers, l => Assert.Equal(WeightType.I2S, l.Query.Type));
 
             float[] expected = AllLogits(mad, tokens, pool, batched: true);
             Assert.Equal(expected, AllLogits(lut, tokens, pool, batched: true)); // prefill path (GEMM)
@@ -40,8 +40,8 @@ public sealed class KernelSelectionTests
     [Fact]
     public void Int4GoesToTheAttentionAndFeedForwardInputsOnlyAndChangesTheNumerics()
     {
-        TinyModel model = TinyModel.Create(seed: 29, TernaryFormat.I2S);
-        ModelWeights int4 = KernelSelection.Apply(model.Weights, TernaryKernel.LookupTable, ActivationBits.Int4, releaseSources: false);
+        TinyModel model = TinyModel.Create(seed: 29, WeightType.I2S);
+        ModelWeights int4 = TinyModel.Create(seed: 29, WeightType.Tl1, ModelArchitecture.BitNetB158, ActivationBits.Int4).Weights;
         foreach (LayerWeights l in int4.Layers)
         {
             Assert.All(new[] { l.Query, l.Key, l.Value, l.Gate, l.Up }, p => Assert.Equal(4, p.InputBits));
@@ -59,11 +59,11 @@ public sealed class KernelSelectionTests
     [Fact]
     public void AutoPicksLookupTablesForInt4AndAnExplicitChoiceWins()
     {
-        Assert.Equal(TernaryKernel.LookupTable, KernelSelection.Resolve(TernaryKernel.Auto, ActivationBits.Int4, Isa.Avx2));
-        Assert.Equal(TernaryKernel.LookupTable, KernelSelection.Resolve(TernaryKernel.Auto, ActivationBits.Int4, Isa.NeonDotProd));
-        Assert.Equal(TernaryKernel.MultiplyAdd, KernelSelection.Resolve(TernaryKernel.Auto, ActivationBits.Int4, Isa.Reference));
-        Assert.Equal(TernaryKernel.MultiplyAdd, KernelSelection.Resolve(TernaryKernel.MultiplyAdd, ActivationBits.Int4, Isa.Avx2));
-        Assert.Equal(TernaryKernel.LookupTable, KernelSelection.Resolve(TernaryKernel.LookupTable, ActivationBits.Int8, Isa.Reference));
+        Assert.Equal(TernaryKernel.LookupTable, KernelPlanner.Resolve(TernaryKernel.Auto, ActivationBits.Int4, Isa.Avx2));
+        Assert.Equal(TernaryKernel.LookupTable, KernelPlanner.Resolve(TernaryKernel.Auto, ActivationBits.Int4, Isa.NeonDotProd));
+        Assert.Equal(TernaryKernel.MultiplyAdd, KernelPlanner.Resolve(TernaryKernel.Auto, ActivationBits.Int4, Isa.Reference));
+        Assert.Equal(TernaryKernel.MultiplyAdd, KernelPlanner.Resolve(TernaryKernel.MultiplyAdd, ActivationBits.Int4, Isa.Avx2));
+        Assert.Equal(TernaryKernel.LookupTable, KernelPlanner.Resolve(TernaryKernel.LookupTable, ActivationBits.Int8, Isa.Reference));
         Assert.Throws<ArgumentException>(() => new ModelOptions { Kernel = (TernaryKernel)7 }.Validate());
         Assert.Throws<ArgumentException>(() => new ModelOptions { ActivationBits = (ActivationBits)5 }.Validate());
     }

@@ -1,0 +1,44 @@
+using BitNative.Interop;
+
+namespace BitNative.Kernels;
+
+/// <summary>
+/// How a weight matrix is stored: the key of the native library's traits table (block geometry, bytes for a shape, the
+/// activation type its kernels pair with, the kernel per ISA). See <see cref="WeightTypes"/> and <see cref="Matmul"/>.
+/// </summary>
+public enum WeightType
+{
+    /// <summary>bitnet.cpp's I2_S: ternary, 2 bits per weight in 128-weight blocks, one scale per tensor.</summary>
+    I2S = bn_wtype.BN_WTYPE_I2S,
+
+    /// <summary>llama.cpp's TQ2_0: ternary, 2.06 bits per weight, 256-weight blocks with an fp16 scale each.</summary>
+    Tq2 = bn_wtype.BN_WTYPE_TQ2,
+
+    /// <summary>llama.cpp's TQ1_0: ternary, 1.69 bits per weight (base-3 digits); no kernel reads it (repacked at load).</summary>
+    Tq1 = bn_wtype.BN_WTYPE_TQ1,
+
+    /// <summary>BitNative's lookup-table layout: ternary, 2 bits per weight in 32-row tiles, one scale per tensor.</summary>
+    Tl1 = bn_wtype.BN_WTYPE_TL1,
+
+    /// <summary>IEEE half precision.</summary>
+    F16 = bn_wtype.BN_WTYPE_F16,
+
+    /// <summary>ggml Q8_0: 32-weight blocks of an fp16 scale and 32 int8 values.</summary>
+    Q8_0 = bn_wtype.BN_WTYPE_Q8_0,
+
+    /// <summary>IEEE single precision.</summary>
+    F32 = bn_wtype.BN_WTYPE_F32,
+}
+
+/// <summary>The activations a matrix product takes.</summary>
+public enum ActivationType
+{
+    /// <summary>Float rows.</summary>
+    F32 = bn_atype.BN_ATYPE_F32,
+
+    /// <summary>int8 rows with one scale each (per-row absmax).</summary>
+    Int8 = bn_atype.BN_ATYPE_Q8,
+
+    /// <summary>int4 values in [-8, 7] held in int8, one scale per row (BitNet a4.8's absmean rule).</summary>
+    Int4 = bn_atype.BN_ATYPE_Q4,
+}

@@ -156,6 +156,7 @@ static void test_traits(void) {
         {BN_WTYPE_F16, 1, 2, 1, 0, 1, BN_ATYPE_F32, 0, "f16"},
         {BN_WTYPE_Q8_0, 32, 34, 1, 0, 8, BN_ATYPE_Q8, 0, "q8_0"},
         {BN_WTYPE_F32, 1, 4, 1, 0, 0, BN_ATYPE_F32, 0, "f32"},
+        {BN_WTYPE_I2ST, 4, 1, 128, 0, -1, BN_ATYPE_Q8, 1, "i2st"},
     };
     CHECK(sizeof rows / sizeof *rows == BN_WTYPE_COUNT, "every weight type has a row here");
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {

@@ -39,6 +39,12 @@ static void fill_ref(bn_config* c) {
     c->glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__ref;
     c->rope_kv_f16 = bn_rope_kv_f16__ref;
     c->attention_f16 = bn_attention_f16__ref;
+    /* The I2ST reference reads the activations directly; the SIMD kernels read the sparse row. */
+    c->matmul[BN_WTYPE_I2ST][BN_ATYPE_Q8] = any_m(bn_matmul_i2st_q8__ref);
+    c->kv_quantize = bn_quantize_kv__ref;
+    c->attention_kvq = bn_attention_kvq__ref;
+    c->hadamard_f32 = bn_hadamard_f32__ref;
+    c->topk_q8 = bn_topk_q8__ref;
 }
 
 /* The multiply-add kernels take int4 rows unchanged (values in [-8, 7] are int8 values): for them a
@@ -65,6 +71,12 @@ static void fill_avx2(bn_config* c) {
     c->glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__avx2;
     c->rope_kv_f16 = bn_rope_kv_f16__avx2;
     c->attention_f16 = bn_attention_f16__avx2;
+    c->matmul[BN_WTYPE_I2ST][BN_ATYPE_Q8] =
+        with_tables(bn_matmul_i2st_q8__avx2, bn_sparse_build__ref, BN_SPARSE_TABLE_BYTES_PER_K);
+    c->kv_quantize = bn_quantize_kv__avx2;
+    c->attention_kvq = bn_attention_kvq__avx2;
+    c->hadamard_f32 = bn_hadamard_f32__avx2;
+    c->topk_q8 = bn_topk_q8__avx2;
 }
 
 /* Norms, activations and RoPE are a few microseconds per token at AVX2 width and keep AVX2's. So do
@@ -83,6 +95,11 @@ static void fill_avx512_vnni(bn_config* c) {
     c->quantize_q8 = bn_quantize_q8__avx512;
     c->quantize_q4 = bn_quantize_q4__avx512;
     c->attention_f16 = bn_attention_f16__avx512;
+    /* vpdpbusd sums four columns' products per int32 lane: the sparse matmul takes four nonzero columns a step */
+    c->matmul[BN_WTYPE_I2ST][BN_ATYPE_Q8] =
+        with_tables(bn_matmul_i2st_q8__avx512vnni, bn_sparse_build__ref, BN_SPARSE_TABLE_BYTES_PER_K);
+    c->attention_kvq = bn_attention_kvq__avx512;
+    c->hadamard_f32 = bn_hadamard_f32__avx512;
 }
 #endif
 
@@ -106,6 +123,12 @@ static void fill_neon(bn_config* c) {
     c->glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__neon;
     c->rope_kv_f16 = bn_rope_kv_f16__neon;
     c->attention_f16 = bn_attention_f16__neon;
+    c->matmul[BN_WTYPE_I2ST][BN_ATYPE_Q8] =
+        with_tables(bn_matmul_i2st_q8__neon, bn_sparse_build__ref, BN_SPARSE_TABLE_BYTES_PER_K);
+    c->kv_quantize = bn_quantize_kv__neon;
+    c->attention_kvq = bn_attention_kvq__neon;
+    c->hadamard_f32 = bn_hadamard_f32__neon;
+    c->topk_q8 = bn_topk_q8__neon;
 }
 
 /* SDOT pays where there are dot products: the multiply-add matmuls and the int8 head. The LUT kernels

@@ -15,6 +15,8 @@ void bn_pack_tq1(const int8_t* q, int32_t n, int32_t k, float scale, uint8_t* ou
 int bn_unpack_tq1(const uint8_t* packed, int32_t n, int32_t k, int8_t* q, float* block_scales);
 void bn_pack_tl1(const int8_t* q, int32_t n, int32_t k, float scale, uint8_t* out);
 int bn_unpack_tl1(const uint8_t* packed, int32_t n, int32_t k, int8_t* q, float* block_scales);
+void bn_pack_i2st(const int8_t* q, int32_t n, int32_t k, float scale, uint8_t* out);
+int bn_unpack_i2st(const uint8_t* packed, int32_t n, int32_t k, int8_t* q, float* block_scales);
 
 static const bn_wtype_traits wtype_traits[BN_WTYPE_COUNT] = {
     [BN_WTYPE_I2S] = {.name = "i2s",
@@ -46,6 +48,13 @@ static const bn_wtype_traits wtype_traits[BN_WTYPE_COUNT] = {
                        .info = {.block_weights = BN_Q8_0_BLOCK, .block_bytes = BN_Q8_0_BLOCK_BYTES, .row_tile = 1,
                                 .ggml_type = GGML_Q8_0, .atype = BN_ATYPE_Q8},
                        .row_grain = 16},
+    /* column-major I2S: k columns of n codes, n padded to 128 (row_tile) at 2 bits, so k only needs
+     * to be a multiple of 4 (whole bytes per 128-row tile of a column) */
+    [BN_WTYPE_I2ST] = {.name = "i2st",
+                       .info = {.block_weights = 4, .block_bytes = 1, .row_tile = BN_I2S_BLOCK,
+                                .ggml_type = GGML_NONE, .atype = BN_ATYPE_Q8, .ternary = 1},
+                       .row_grain = BN_I2S_BLOCK, .kernels_apply_w_scale = 1, .pack = bn_pack_i2st,
+                       .unpack = bn_unpack_i2st},
     [BN_WTYPE_F32] = {.name = "f32",
                       .info = {.block_weights = 1, .block_bytes = 4, .row_tile = 1, .ggml_type = GGML_F32,
                                .atype = BN_ATYPE_F32},

@@ -28,6 +28,12 @@ public enum WeightType
 
     /// <summary>IEEE single precision.</summary>
     F32 = bn_wtype.BN_WTYPE_F32,
+
+    /// <summary>
+    /// I2_S transposed (column-major): a column's weights are contiguous, so a product over a sparse activation row (BitNet
+    /// a4.8's top-K rows) reads only the columns whose activation is not zero. Made from I2_S at load; same results.
+    /// </summary>
+    I2ST = bn_wtype.BN_WTYPE_I2ST,
 }
 
 /// <summary>The activations a matrix product takes.</summary>

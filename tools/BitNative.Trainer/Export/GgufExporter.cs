@@ -67,6 +67,7 @@ internal static class GgufExporter
          .AddFloat32($"{a}.rope.freq_base", s.RopeBase)
          .AddFloat32($"{a}.attention.layer_norm_rms_epsilon", s.NormEps);
         GgufTokenizerMetadata.Add(w, tokenizer);
+        model.Recipe.Write(w);
 
         foreach (ParameterTensor t in model.Layout.Tensors)
         {

@@ -64,6 +64,7 @@ internal static class GgufImporter
 
         model.PrepareHead();
         model.Frozen = true;
+        model.Recipe = ModelRecipe.Read(file.Metadata);
         return (model, tokenizer);
     }
 }

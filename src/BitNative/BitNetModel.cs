@@ -27,7 +27,8 @@ public sealed class BitNetModel : IDisposable
         KernelPlan = loaded.Plan;
         _pool = pool;
         Threads = pool?.Threads ?? 1;
-        _transformer = new Transformer(weights, _pool);
+        Recipe = loaded.Recipe;
+        _transformer = new Transformer(weights, _pool, loaded.Recipe);
         _tokenizer = ByteLevelBpeTokenizer.Create(tokenizer);
         Source = source;
         if (_tokenizer.VocabularySize > weights.Config.VocabSize)
@@ -58,6 +59,8 @@ public sealed class BitNetModel : IDisposable
                 OutputHead = options.OutputHead,
                 Kernel = options.Kernel,
                 ActivationBits = options.ActivationBits,
+                KvCache = options.KvCache,
+                Sparsity = options.Sparsity,
                 MemoryMapWeights = options.MemoryMapWeights,
                 Isa = options.Isa ?? IsaFromEnvironment(),
                 MeasureKernels = true,
@@ -129,8 +132,25 @@ public sealed class BitNetModel : IDisposable
         ? TernaryKernel.LookupTable
         : TernaryKernel.MultiplyAdd;
 
-    /// <summary>Input precision of the Q/K/V and gate/up projections (<see cref="ModelOptions.ActivationBits"/>).</summary>
-    public ActivationBits ActivationBits => _options.ActivationBits;
+    /// <summary>Input precision of the Q/K/V and gate/up projections (<see cref="ModelOptions.ActivationBits"/>, else the model's).</summary>
+    public ActivationBits ActivationBits => Recipe.ActivationBits;
+
+    /// <summary>How sessions cache keys and values (<see cref="ModelOptions.KvCache"/>, else the model's).</summary>
+    public KvCacheType KvCache => Recipe.KvCache;
+
+    /// <summary>Top-K sparsity of the o_proj and down_proj inputs (<see cref="ModelOptions.Sparsity"/>, else the model's).</summary>
+    public TopKSparsity Sparsity => new(Recipe.AttentionOutputSparsity, Recipe.FeedForwardDownSparsity);
+
+    /// <summary>Whether the o_proj and down_proj inputs pass through BitNet v2's Hadamard transform (the model's own: its weights need it).</summary>
+    public bool Hadamard => Recipe.Hadamard;
+
+    /// <summary>The name of the recipe the file states (b1.58, a4.8, v2).</summary>
+    public string RecipeName => Recipe.Name;
+
+    /// <summary>Bytes of a session's KV cache at <see cref="ContextLength"/> positions.</summary>
+    public long KvCacheBytes => Model.KvCache.BytesFor(Config, ContextLength, Recipe.KvCache);
+
+    internal ModelRecipe Recipe { get; }
 
     internal ByteLevelBpeTokenizer Tokenizer => _tokenizer;
 

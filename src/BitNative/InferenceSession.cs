@@ -28,7 +28,7 @@ public sealed class InferenceSession : IDisposable
         _tokenizer = tokenizer;
         ContextLength = contextLength;
         _state = new InferenceState(transformer.Config, Math.Min(batchSize, contextLength));
-        _cache = new KvCache(transformer.Config, contextLength);
+        _cache = transformer.CreateCache(contextLength);
     }
 
     /// <summary>Positions this session's KV cache holds.</summary>
@@ -48,6 +48,13 @@ public sealed class InferenceSession : IDisposable
 
     /// <summary>Logits of the last evaluated token (vocabulary-sized); empty before any token is evaluated.</summary>
     public ReadOnlySpan<float> Logits => _hasLogits ? _state.Logits : default;
+
+    /// <summary>Counts the nonzero projection inputs of this session's forward passes when set (perplexity's active-parameter share).</summary>
+    internal ActivityCounter? Activity
+    {
+        get => _state.Activity;
+        set => _state.Activity = value;
+    }
 
     /// <summary>Times this session's forward passes part by part when set (bench --profile).</summary>
     internal TransformerProfiler? Profiler

@@ -21,6 +21,8 @@ internal static class BatchBenchRunner
             OutputHead = s.Head,
             Kernel = s.Kernel,
             ActivationBits = s.Activations,
+            KvCache = s.KvCache,
+            Sparsity = s.Sparsity,
             MemoryMapWeights = s.MemoryMapWeights,
         });
         var rng = new Random(1234);

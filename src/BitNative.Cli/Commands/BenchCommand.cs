@@ -32,6 +32,8 @@ internal static class BenchCommand
         var head = CliOptions.Head();
         var kernel = CliOptions.Kernel();
         var activations = CliOptions.Activations();
+        var kv = CliOptions.KvCache();
+        var sparsity = CliOptions.Sparsity();
         var mmap = CliOptions.MemoryMap();
         var isa = CliOptions.Isa();
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout (progress and --profile go to stderr)" };
@@ -44,7 +46,7 @@ internal static class BenchCommand
         Option[] syntheticOptions = [syntheticWeights, syntheticHead, syntheticArch, syntheticSeed];
         command.Options.Add(isa);
         foreach (Option o in new Option[] { model, synthetic }.Concat(syntheticOptions)
-                     .Concat([prompt, generate, threads, repetitions, context, head, kernel, activations, mmap, json, profile, parallel]))
+                     .Concat([prompt, generate, threads, repetitions, context, head, kernel, activations, kv, sparsity, mmap, json, profile, parallel]))
         {
             command.Options.Add(o);
         }
@@ -94,8 +96,8 @@ internal static class BenchCommand
 
             var settings = new BenchSettings(p, n, reps, ctx, r.GetValue(head),
                 CliOptions.ParseKernel(r.GetValue(kernel)) ?? TernaryKernel.Auto,
-                CliOptions.ParseActivations(r.GetValue(activations)) ?? ActivationBits.Int8,
-                r.GetValue(mmap), CliOptions.ApplyIsa(r.GetValue(isa)), r.GetValue(profile), asJson ? Console.Error : Console.Out);
+                CliOptions.ParseActivations(r.GetValue(activations)), CliOptions.ParseKvCache(r.GetValue(kv)),
+                CliOptions.ParseSparsity(r.GetValue(sparsity)), r.GetValue(mmap), CliOptions.ApplyIsa(r.GetValue(isa)), r.GetValue(profile), asJson ? Console.Error : Console.Out);
             long modelBytes = ModelBytes(path);
             if (r.GetValue(parallel) is { } streamList)
             {
@@ -180,6 +182,7 @@ internal static class BenchCommand
             $"{Path.GetFileName(path)} ({Reporting.Mib(modelBytes)}) | {facts.Isa} | kernel {facts.Kernel}, act int{facts.ActivationBits}, " +
             $"head {facts.HeadPrecision} | threads {run.Threads} | ctx {run.ContextLength} (KV cache {Reporting.Mib(run.KvCacheBytes)}) | " +
             $"weights read per token {Reporting.Mib(facts.WeightsBytesPerToken)}");
+        Console.Out.WriteLine($"  recipe {facts.Recipe}");
         if (run.Prefill is { } prefill)
         {
             Console.Out.WriteLine($"  prefill pp{s.PromptTokens}: {Summary(prefill)} tok/s");

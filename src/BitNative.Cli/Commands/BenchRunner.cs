@@ -14,7 +14,9 @@ internal sealed record BenchSettings(
     int ContextLength,
     OutputHeadPrecision Head,
     TernaryKernel Kernel,
-    ActivationBits Activations,
+    ActivationBits? Activations,
+    KvCacheType? KvCache,
+    TopKSparsity? Sparsity,
     bool MemoryMapWeights,
     Isa? Isa,
     bool Profile,
@@ -28,7 +30,8 @@ internal sealed record BenchModelFacts(
     string Kernel,
     int ActivationBits,
     string HeadPrecision,
-    IReadOnlyList<BitNative.Model.Planning.KernelPlanEntry> Plan);
+    IReadOnlyList<BitNative.Model.Planning.KernelPlanEntry> Plan,
+    string Recipe);
 
 /// <summary>Loads the model for one thread count, times prefill and decode, and (with --profile) one decode breakdown.</summary>
 internal static class BenchRunner
@@ -50,6 +53,8 @@ internal static class BenchRunner
             OutputHead = s.Head,
             Kernel = s.Kernel,
             ActivationBits = s.Activations,
+            KvCache = s.KvCache,
+            Sparsity = s.Sparsity,
             MemoryMapWeights = s.MemoryMapWeights,
             Isa = s.Isa,
         });
@@ -83,7 +88,7 @@ internal static class BenchRunner
         var run = new BenchRun(
             threads,
             model.ContextLength,
-            2L * 2 * model.Config.BlockCount * model.ContextLength * model.Config.KvDim, // K and V, fp16
+            session.KvCacheBytes, // K and V as the session stores them (--kv)
             prefill.Count > 0 ? BenchSamples.Of(prefill) : null,
             BenchSamples.Of(decode),
             BenchStatistics.Median(decode.Select(tokensPerSecond => 1000.0 / tokensPerSecond)),
@@ -96,7 +101,8 @@ internal static class BenchRunner
             model.Kernel == TernaryKernel.LookupTable ? "lut" : "mad",
             (int)model.ActivationBits,
             HeadName(model.Transformer.Weights.OutputHead),
-            model.KernelPlan);
+            model.KernelPlan,
+            model.Recipe.Describe());
 
         if (s.Profile)
         {

@@ -32,6 +32,10 @@ internal static class RunCommand
 
                 Console.Out.WriteLine();
                 Reporting.Statistics(session.LastStatistics, loadTime);
+                if (m.RecipeName != "b1.58" || m.Recipe != Model.ModelRecipe.B158)
+                {
+                    Console.Error.WriteLine($"recipe {m.Recipe.Describe()} | KV cache {Reporting.Mib(session.KvCacheBytes)}");
+                }
             }
 
             return 0;

@@ -1,67 +1,88 @@
-/* I2ST (transposed I2S) x int8 matmul over a sparse activation row, AVX2: only the nonzero columns
- * are read (the sparse row of bn_sparse_build__ref: their indices and values, padded to a multiple of
- * 4 with zero entries). For one 128-row tile, column j's 32 bytes hold the codes of its 128 outputs
- * in four 2-bit fields; two columns at a time, the fields are interleaved byte by byte and maddubs
- * multiplies each output's (code_j0, code_j1) by (x_j0, x_j1) into int16 lanes. Codes <= 3 and
- * |x| <= 128 bound a pair's sum by 768, so 32 pairs (64 columns) stay below 2^15 before the int16
- * sums are widened into int32. The dot is sum_j code * x - sum_j x, exact: the reference's bits.
- * Rows of a batch run one after another over the tile (the tile's columns stay in cache). */
+/* I2ST (transposed I2S) x int8 matmul over a sparse activation row, AVX2 (the algorithm of the AVX-512 VNNI kernel,
+ * matmul-i2st-q8-avx512vnni.c, on 256-bit vectors without VNNI).
+ *
+ * Nonzero columns outside, output rows inside: each column's codes are contiguous, so the columns of a step stream
+ * as sequential reads (prefetched into L2 a few steps ahead: a sparse row's columns are scattered), while the thread's
+ * int32 sums wait in a small table in L1. Per 128-row tile (32 bytes of a column), four columns' bytes are interleaved
+ * into 4-byte groups and each 2-bit field is masked in place; maddubs multiplies the group's (c_j << s) by
+ * (x_j0, .., x_j3) into two int16 pair sums and madd adds the pair into the output's int32 lane. The field of bits 7:6
+ * is shifted down by 2 first (to <= 48), so a pair sum stays below 2^15: |48 * 128 * 2| = 12288. The shifts (4, 4, 2,
+ * 0) are exact and removed once at the end. The dot is sum_j code * x - sum_j x: the reference's bits. */
 #include "x86-common.h"
 
-#define PAIRS_PER_FLUSH 32
+#define CHUNK_TILES 32 /* 4096 output rows: a 16 KiB table of sums */
+#define PREFETCH_AHEAD 2
 
-static inline __attribute__((always_inline)) void widen_into(int32_t acc[BN_I2ST_TILE], __m256i lo[4], __m256i hi[4]) {
-    for (int f = 0; f < 4; f++) {
-        /* lo[f]: lane 0 outputs 32 f + 0..7, lane 1 outputs 32 f + 16..23; hi[f]: + 8..15 and + 24..31 */
-        int32_t* o = acc + 32 * f;
-        const __m256i a0 = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(lo[f]));
-        const __m256i a1 = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(hi[f]));
-        const __m256i a2 = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(lo[f], 1));
-        const __m256i a3 = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(hi[f], 1));
-        _mm256_storeu_si256((__m256i*)o, _mm256_add_epi32(_mm256_loadu_si256((const __m256i*)o), a0));
-        _mm256_storeu_si256((__m256i*)(o + 8), _mm256_add_epi32(_mm256_loadu_si256((const __m256i*)(o + 8)), a1));
-        _mm256_storeu_si256((__m256i*)(o + 16), _mm256_add_epi32(_mm256_loadu_si256((const __m256i*)(o + 16)), a2));
-        _mm256_storeu_si256((__m256i*)(o + 24), _mm256_add_epi32(_mm256_loadu_si256((const __m256i*)(o + 24)), a3));
-        lo[f] = hi[f] = _mm256_setzero_si256();
-    }
+/* The four 4-byte-interleaved vectors of four columns' 32 bytes: q[s] lane L element i is byte 16 L + 4 s + i. */
+static inline __attribute__((always_inline)) void interleave4(const uint8_t* const col[4], int64_t off, __m256i q[4]) {
+    const __m256i w0 = _mm256_loadu_si256((const __m256i*)(col[0] + off)), w1 = _mm256_loadu_si256((const __m256i*)(col[1] + off));
+    const __m256i w2 = _mm256_loadu_si256((const __m256i*)(col[2] + off)), w3 = _mm256_loadu_si256((const __m256i*)(col[3] + off));
+    const __m256i t01l = _mm256_unpacklo_epi8(w0, w1), t01h = _mm256_unpackhi_epi8(w0, w1);
+    const __m256i t23l = _mm256_unpacklo_epi8(w2, w3), t23h = _mm256_unpackhi_epi8(w2, w3);
+    q[0] = _mm256_unpacklo_epi16(t01l, t23l);
+    q[1] = _mm256_unpackhi_epi16(t01l, t23l);
+    q[2] = _mm256_unpacklo_epi16(t01h, t23h);
+    q[3] = _mm256_unpackhi_epi16(t01h, t23h);
 }
 
 void bn_matmul_i2st_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     const int32_t k = a->k, n = a->n;
     const int64_t col_bytes = ((int64_t)n + BN_I2ST_TILE - 1) / BN_I2ST_TILE * (BN_I2ST_TILE / 4);
-    const __m256i mask = _mm256_set1_epi8(3);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i masks[4];
+    masks[0] = masks[1] = _mm256_set1_epi8(0x30); /* bits 7:6 after >> 2, and bits 5:4 */
+    masks[2] = _mm256_set1_epi8(0x0C);
+    masks[3] = _mm256_set1_epi8(0x03);
+    static const int shifts[4] = {4, 4, 2, 0};
+    _Alignas(32) int32_t sums[CHUNK_TILES][4][4][8]; /* [tile][field][quarter][lane] */
+    const int32_t tiles_total = (i_end - i_begin + BN_I2ST_TILE - 1) / BN_I2ST_TILE;
     for (int32_t r = 0; r < a->m; r++) {
         const uint8_t* table = a->tables + (int64_t)r * a->table_bytes;
         const int32_t count = bn_sparse_count(table), xsum = bn_sparse_sum(table);
         const int32_t* idx = bn_sparse_idx(table);
         const int8_t* val = bn_sparse_val(table, k);
         const float scale = a->x_scales[r] * a->w_scale;
-        for (int32_t i0 = i_begin; i0 < i_end; i0 += BN_I2ST_TILE) {
-            const uint8_t* tile = a->w + (int64_t)(i0 / BN_I2ST_TILE) * 32;
-            _Alignas(32) int32_t acc[BN_I2ST_TILE] = {0};
-            __m256i lo[4], hi[4];
-            for (int f = 0; f < 4; f++) lo[f] = hi[f] = _mm256_setzero_si256();
-            int32_t pairs = 0;
-            for (int32_t e = 0; e < count; e += 2) {
-                const __m256i c0 = _mm256_loadu_si256((const __m256i*)(tile + idx[e] * col_bytes));
-                const __m256i c1 = _mm256_loadu_si256((const __m256i*)(tile + idx[e + 1] * col_bytes));
-                const __m256i xs = _mm256_set1_epi16((int16_t)((uint16_t)(uint8_t)val[e] | (uint16_t)((uint8_t)val[e + 1]) << 8));
-                for (int f = 0; f < 4; f++) {
-                    const int shift = 6 - 2 * f;
-                    const __m256i f0 = _mm256_and_si256(_mm256_srli_epi16(c0, shift), mask);
-                    const __m256i f1 = _mm256_and_si256(_mm256_srli_epi16(c1, shift), mask);
-                    lo[f] = _mm256_add_epi16(lo[f], _mm256_maddubs_epi16(_mm256_unpacklo_epi8(f0, f1), xs));
-                    hi[f] = _mm256_add_epi16(hi[f], _mm256_maddubs_epi16(_mm256_unpackhi_epi8(f0, f1), xs));
+        for (int32_t t0 = 0; t0 < tiles_total; t0 += CHUNK_TILES) {
+            const int32_t tiles = tiles_total - t0 < CHUNK_TILES ? tiles_total - t0 : CHUNK_TILES;
+            const int64_t chunk_bytes = (int64_t)tiles * 32;
+            const uint8_t* base = a->w + (int64_t)(i_begin / BN_I2ST_TILE + t0) * 32;
+            memset(sums, 0, sizeof(int32_t) * 128 * (size_t)tiles);
+            for (int32_t e = 0; e < count; e += 4) {
+                const uint8_t* col[4];
+                for (int c = 0; c < 4; c++) col[c] = base + idx[e + c] * col_bytes;
+                for (int c = 0; c < 4 && e + 4 * PREFETCH_AHEAD + c < count; c++) {
+                    const char* next = (const char*)(base + idx[e + 4 * PREFETCH_AHEAD + c] * col_bytes);
+                    for (int64_t off = 0; off < chunk_bytes; off += 64) _mm_prefetch(next + off, _MM_HINT_T1);
                 }
-                if (++pairs == PAIRS_PER_FLUSH) {
-                    widen_into(acc, lo, hi);
-                    pairs = 0;
+                int32_t quad;
+                memcpy(&quad, val + e, 4);
+                const __m256i xq = _mm256_set1_epi32(quad);
+                for (int32_t t = 0; t < tiles; t++) {
+                    __m256i q[4];
+                    interleave4(col, 32 * t, q);
+                    for (int f = 0; f < 4; f++) {
+                        int32_t* s = sums[t][f][0];
+                        for (int h = 0; h < 4; h++) {
+                            const __m256i v = f == 0 ? _mm256_srli_epi16(q[h], 2) : q[h];
+                            const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v, masks[f]), xq), ones);
+                            _mm256_store_si256((__m256i*)(s + 8 * h), _mm256_add_epi32(_mm256_load_si256((const __m256i*)(s + 8 * h)), dot));
+                        }
+                    }
                 }
             }
-            if (pairs) widen_into(acc, lo, hi);
-            const int32_t rows = i_end - i0 < BN_I2ST_TILE ? i_end - i0 : BN_I2ST_TILE;
-            float* y = a->y + (int64_t)r * n + i0;
-            for (int32_t i = 0; i < rows; i++) y[i] = (float)(acc[i] - xsum) * scale;
+            /* sums[t][f][q] lane L, element i: byte B = 16 L + 4 q + i of the tile's 32 bytes: output 32 f + B */
+            const int32_t first = i_begin + t0 * BN_I2ST_TILE;
+            float* y = a->y + (int64_t)r * n + first;
+            for (int32_t t = 0; t < tiles; t++)
+                for (int f = 0; f < 4; f++)
+                    for (int q = 0; q < 4; q++)
+                        for (int L = 0; L < 2; L++)
+                            for (int i = 0; i < 4; i++) {
+                                const int B = 16 * L + 4 * q + i;
+                                const int32_t row = t * BN_I2ST_TILE + 32 * f + B;
+                                if (first + row < i_end)
+                                    y[row] = (float)((sums[t][f][q][4 * L + i] >> shifts[f]) - xsum) * scale;
+                            }
         }
     }
 }

@@ -32,10 +32,11 @@ internal static class EvalCommand
         var recipe = new Option<string?>("--recipe") { Description = "Recipe to evaluate with (b1.58, a4.8, v2-a8, v2); default: the model's own" };
         var kv = new Option<string?>("--kv") { Description = "KV cache type f16, q8, q4, q3 (overrides the recipe's)" };
         var sparsity = new Option<string?>("--sparsity") { Description = "Top-K sparsity of the o_proj,down_proj inputs, e.g. 0.5,0.8 or 0 (overrides the recipe's)" };
+        var outBits = new Option<int?>("--out-bits") { Description = "Bits of the o_proj / down_proj inputs (4 or 8) instead of the recipe's" };
         var hadamard = new Option<bool>("--hadamard") { Description = "H-BitLinear's quantization on a model not trained for it: the o/down inputs are quantized in the Hadamard domain and rotated back" };
         var command = new Command("eval", "Held-out perplexity computed by the trainer")
         {
-            checkpoint, tokenizer, gguf, file, useFloat, int4, halfKv, chunks, threads, recipe, kv, sparsity, hadamard,
+            checkpoint, tokenizer, gguf, file, useFloat, int4, halfKv, chunks, threads, recipe, kv, sparsity, hadamard, outBits,
         };
         command.SetAction(r =>
         {
@@ -59,10 +60,22 @@ internal static class EvalCommand
                 throw new ArgumentException("Give --gguf FILE, or --checkpoint FILE with --tokenizer FILE.");
             }
 
+            if (model.Recipe.Hadamard && r.GetValue(hadamard))
+            {
+                throw new ArgumentException("--hadamard simulates H-BitLinear on a model not trained for it; this one was (its weights need the transform).");
+            }
+
             model.Recipe = Override(model.Recipe, r.GetValue(recipe), r.GetValue(int4), r.GetValue(kv), r.GetValue(sparsity), r.GetValue(hadamard));
             model.HadamardRoundTrip = r.GetValue(hadamard);
+            model.OutputBits = r.GetValue(outBits) switch
+            {
+                null => null,
+                4 => ActivationBits.Int4,
+                8 => ActivationBits.Int8,
+                int b => throw new ArgumentException($"--out-bits {b} is not 4 or 8."),
+            };
             model.HalfPrecisionKv = r.GetValue(halfKv);
-            Console.WriteLine($"recipe {model.Recipe.Describe()}{(model.HadamardRoundTrip ? " (Hadamard-domain quantization rotated back)" : "")}");
+            Console.WriteLine($"recipe {model.Recipe.Describe()}{(model.OutputBits is { } ob ? $", o/down inputs {(int)ob}-bit" : "")}{(model.HadamardRoundTrip ? " (Hadamard-domain quantization rotated back)" : "")}");
             var clock = Stopwatch.StartNew();
             int[] tokens = TokenizerFiles.Encode(vocabulary, r.GetValue(file)!.FullName, addBos: vocabulary.AddBos);
             var result = Perplexity.Evaluate(model, tokens, vocabulary.BosId ?? 0, r.GetValue(chunks), batch: 4);

@@ -95,6 +95,12 @@ internal sealed class TrainingModel
     public bool HadamardRoundTrip { get; set; }
 
     /// <summary>
+    /// Bits of the o_proj / down_proj inputs instead of the recipe's (evaluation of one piece alone: 4-bit intermediates
+    /// with or without the Hadamard transform while Q/K/V and gate/up keep theirs). Null: the recipe's.
+    /// </summary>
+    public ActivationBits? OutputBits { get; set; }
+
+    /// <summary>
     /// Set for a model read back from a file: its forward weights are the file's ternary codes and scales, which
     /// <see cref="Prepare"/> would replace by a re-ternarization of their dequantized values (a different γ).
     /// </summary>
@@ -251,7 +257,7 @@ internal sealed class TrainingModel
         {
             // H x quantized at the recipe's bits and read back, then back to the model's basis (H is its own inverse)
             ActivationTransforms.Hadamard(x.AsSpan(0, n * width), n, width, null);
-            QuantizeAt(Recipe.OutputInputBits, x, n, width, xq, scale);
+            QuantizeAt(OutputBits ?? Recipe.OutputInputBits, x, n, width, xq, scale);
             ActivationQuant.Dequantize(xq, scale, n, width, x);
             ActivationTransforms.Hadamard(x.AsSpan(0, n * width), n, width, null);
             ActivationQuant.Apply(Mode, x, n, width, xq, scale);
@@ -263,11 +269,11 @@ internal sealed class TrainingModel
                 ActivationTransforms.Hadamard(x.AsSpan(0, n * width), n, width, null);
             }
 
-            QuantizeAt(Recipe.OutputInputBits, x, n, width, xq, scale);
+            QuantizeAt(OutputBits ?? Recipe.OutputInputBits, x, n, width, xq, scale);
         }
 
         int keep = ActivationTransforms.KeepCount(width, sparsity);
-        if (keep < width)
+        if (keep < width && (OutputBits ?? Recipe.OutputInputBits) == ActivationBits.Int8)
         {
             ActivationQuant.TopK(xq, n, width, keep);
         }

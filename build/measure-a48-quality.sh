@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Measures the BitNet a4.8 / v2 table of docs/QUALITY.md: held-out perplexity (.cache/corpus/test.txt, 256-token
+# windows as llama-perplexity) of the shipped b1.58 model with each a4.8 / v2 piece applied after training, and of the
+# models trained for them (build/train-a48-models.sh: .cache/train/models/{a48,v2}.gguf) with their pieces on and off.
+# Engine rows run `bitnative perplexity`; rows the engine cannot run (H-BitLinear on weights not trained in the
+# rotated basis) and the trainer's own evaluation of each trained file run `BitNative.Trainer eval`.
+# Prints a Markdown table; needs a Release build and the trained files.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TEST="$ROOT/.cache/corpus/test.txt"
+B158="$ROOT/models/default.gguf"
+A48="$ROOT/.cache/train/models/a48.gguf"
+V2="$ROOT/.cache/train/models/v2.gguf"
+THREADS="${THREADS:-2}"
+"$ROOT/build/fetch-corpus.sh" >/dev/null
+trainer() { dotnet "$ROOT/artifacts/bin/BitNative.Trainer/release/BitNative.Trainer.dll" "$@"; }
+bitnative() { dotnet "$ROOT/artifacts/bin/BitNative.Cli/release/BitNative.Cli.dll" "$@"; }
+engine() { # model, then options
+  local model="$1"; shift
+  bitnative perplexity -m "$model" -f "$TEST" -c 256 -t "$THREADS" "$@" 2>/tmp/a48-engine.err | sed -n 's/^Final estimate: PPL = \([0-9.]*\).*/\1/p'
+  ACTIVE="$(sed -n 's/^active parameters per token: \([0-9.]*\) %.*/\1 %/p' /tmp/a48-engine.err)"
+}
+own() { # model, then options
+  local model="$1"; shift
+  trainer eval --gguf "$model" -f "$TEST" --threads "$THREADS" "$@" | sed -n 's/^PPL = \([0-9.]*\).*/\1/p'
+}
+REF=""
+row() { # model label, configuration, computed by, ppl, [active]
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" \
+    "$(awk -v p="$4" -v r="$REF" 'BEGIN { printf "%+.2f %%", (p / r - 1) * 100 }')" "${5:-}"
+}
+
+echo "| model | configuration | computed by | PPL | vs b1.58 reference | active params |"
+echo "|---|---|---|---:|---:|---:|"
+REF="$(engine "$B158")"
+row "b1.58 (default.gguf)" "**reference**: int8 inputs, dense, f16 KV" "engine" "$REF" "$ACTIVE"
+p="$(engine "$B158" --act int4)"; row "b1.58" "a4.8 piece: int4 Q/K/V and gate/up inputs (\`--act int4\`)" "engine" "$p" "$ACTIVE"
+p="$(engine "$B158" --sparsity 0.5,0)"; row "b1.58" "a4.8 piece: top-K 50 % of the o_proj input (\`--sparsity 0.5,0\`)" "engine" "$p" "$ACTIVE"
+p="$(engine "$B158" --sparsity 0,0.8)"; row "b1.58" "a4.8 piece: top-K 80 % of the down_proj input (\`--sparsity 0,0.8\`)" "engine" "$p" "$ACTIVE"
+for kv in q8 q4 q3; do
+  p="$(engine "$B158" --kv "$kv")"; row "b1.58" "KV cache $kv (\`--kv $kv\`)" "engine" "$p" "$ACTIVE"
+done
+p="$(engine "$B158" --act int4 --sparsity 0.5,0.8 --kv q3)"; row "b1.58" "**a4.8 all together** (int4 inputs, top-K 50 / 80 %, 3-bit KV)" "engine" "$p" "$ACTIVE"
+p="$(own "$B158" --out-bits 4)"; row "b1.58" "4-bit o_proj / down_proj inputs without Hadamard" "trainer" "$p"
+p="$(own "$B158" --hadamard)"; row "b1.58" "v2 piece at 8 bits: Hadamard-domain int8 o/down inputs, rotated back" "trainer" "$p"
+p="$(own "$B158" --hadamard --out-bits 4)"; row "b1.58" "v2 piece: H-BitLinear, 4-bit o/down inputs in the Hadamard domain, rotated back" "trainer" "$p"
+p="$(own "$B158" --hadamard --a4 --kv q3)"; row "b1.58" "**v2 all together**: 4 bits everywhere (Hadamard o/down), 3-bit KV" "trainer" "$p"
+
+p="$(engine "$A48")"; row "a4.8-trained" "**as trained** (the file's recipe: int4 inputs, top-K 50 / 80 %, 3-bit KV)" "engine" "$p" "$ACTIVE"
+p="$(own "$A48")"; row "a4.8-trained" "as trained" "trainer" "$p"
+p="$(engine "$A48" --act int8 --sparsity off --kv f16)"; row "a4.8-trained" "b1.58 numerics (int8, dense, f16 KV)" "engine" "$p" "$ACTIVE"
+p="$(engine "$A48" --sparsity off --kv f16)"; row "a4.8-trained" "int4 inputs alone" "engine" "$p" "$ACTIVE"
+p="$(engine "$A48" --act int8 --kv f16)"; row "a4.8-trained" "top-K alone" "engine" "$p" "$ACTIVE"
+p="$(engine "$A48" --act int8 --sparsity off)"; row "a4.8-trained" "3-bit KV alone" "engine" "$p" "$ACTIVE"
+for kv in f16 q8 q4; do
+  p="$(engine "$A48" --kv "$kv")"; row "a4.8-trained" "all pieces, KV cache $kv" "engine" "$p" "$ACTIVE"
+done
+
+p="$(engine "$V2")"; row "v2-trained" "**as trained** (Hadamard o/down, 4 bits everywhere, 3-bit KV)" "engine" "$p" "$ACTIVE"
+p="$(own "$V2")"; row "v2-trained" "as trained" "trainer" "$p"
+p="$(engine "$V2" --act int8 --kv f16)"; row "v2-trained" "Hadamard, 8 bits everywhere, f16 KV (the first stage's numerics)" "engine" "$p" "$ACTIVE"
+p="$(engine "$V2" --act int4 --kv f16)"; row "v2-trained" "Hadamard, 4 bits everywhere, f16 KV" "engine" "$p" "$ACTIVE"
+for kv in q8 q4; do
+  p="$(engine "$V2" --kv "$kv")"; row "v2-trained" "4 bits everywhere, KV cache $kv" "engine" "$p" "$ACTIVE"
+done

@@ -16,8 +16,12 @@ internal static class MakeModelCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 1 };
         var vocab = new Option<FileInfo?>("--vocab") { Description = "Hugging Face tokenizer.json to use (required for 2b4t)" };
         var output = new Option<FileInfo>("--output", "-o") { Description = "Output .gguf file", Required = true };
+        var recipe = new Option<string?>("--recipe")
+        {
+            Description = "State a recipe in the file (b1.58, a4.8, v2-a8, v2: bitnative.* keys), so the engine runs it with those settings (random weights: for speed measurements)",
+        };
         var command = new Command("make-model", "Write a synthetic BitNet model file (random ternary weights)");
-        foreach (Option o in new Option[] { shape, weights, arch, head, seed, vocab, output })
+        foreach (Option o in new Option[] { shape, weights, arch, head, seed, vocab, output, recipe })
         {
             command.Options.Add(o);
         }
@@ -53,7 +57,10 @@ internal static class MakeModelCommand
             SyntheticModelSpec spec;
             try
             {
-                spec = SyntheticModelSpec.Parse(r.GetValue(shape)!, w, h, r.GetValue(arch)!, r.GetValue(seed), vocabFile);
+                spec = SyntheticModelSpec.Parse(r.GetValue(shape)!, w, h, r.GetValue(arch)!, r.GetValue(seed), vocabFile) with
+                {
+                    Recipe = r.GetValue(recipe) is { } name ? Model.ModelRecipe.Parse(name) : null,
+                };
             }
             catch (ArgumentException e)
             {

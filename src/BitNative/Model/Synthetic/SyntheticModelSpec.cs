@@ -36,6 +36,9 @@ internal sealed record SyntheticModelSpec(
     int Seed,
     string? VocabularyFile)
 {
+    /// <summary>The a4.8 / v2 recipe the file states (bitnative.* keys), or null for none (a b1.58 file).</summary>
+    public ModelRecipe? Recipe { get; init; }
+
     /// <summary>True when the vocabulary is the real Llama-3 one (from a tokenizer.json), not a trained small one.</summary>
     public bool UsesRealVocabulary => VocabularyFile is not null;
 

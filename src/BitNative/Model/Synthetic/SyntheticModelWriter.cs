@@ -38,6 +38,7 @@ internal static class SyntheticModelWriter
          .AddFloat32($"{a}.rope.freq_base", spec.RopeBase)
          .AddFloat32($"{a}.attention.layer_norm_rms_epsilon", 1e-5f);
         GgufTokenizerMetadata.Add(w, tokenizer);
+        spec.Recipe?.Write(w);
 
         int d = spec.Embedding, f = spec.FeedForward, kv = spec.KvHeads * headDim;
         int tensorIndex = 0;

@@ -25,7 +25,7 @@ internal sealed record BenchSynthetic(string Shape, string Weights, string Head,
 /// <summary>
 /// One thread count. <see cref="PeakRssBytesProcess"/> is the whole process's peak resident memory (runtime, tool and model);
 /// <see cref="PeakRssScope"/> says whether it was reset before this run (<c>run</c>: Linux clear_refs) or is the peak
-/// since the process started (<c>process</c>, so it includes earlier runs). <see cref="KvCacheBytes"/> is the fp16 KV cache
+/// since the process started (<c>process</c>, so it includes earlier runs). <see cref="KvCacheBytes"/> is the KV cache (of the run's --kv type)
 /// allocated for <see cref="ContextLength"/> positions; only the positions a run fills become resident.
 /// </summary>
 internal sealed record BenchRun(

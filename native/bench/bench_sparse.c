@@ -38,8 +38,9 @@ int main(int argc, char** argv) {
         uint8_t** dense = malloc(sizeof(uint8_t*) * copies);
         uint8_t** sparse = malloc(sizeof(uint8_t*) * copies);
         for (int c = 0; c < copies; c++) {
-            dense[c] = malloc((size_t)dense_bytes);
-            sparse[c] = malloc((size_t)sparse_bytes);
+            /* weight memory as the engine allocates it (2 MiB pages where the OS has them) */
+            bn_weights_alloc(dense_bytes, (void**)&dense[c]);
+            bn_weights_alloc(sparse_bytes, (void**)&sparse[c]);
             bn_pack(BN_WTYPE_I2S, q, (int64_t)n * k, n, k, 1.0f, dense[c], dense_bytes);
             bn_repack(BN_WTYPE_I2S, dense[c], dense_bytes, BN_WTYPE_I2ST, n, k, sparse[c], sparse_bytes, pool);
         }
@@ -79,8 +80,8 @@ int main(int argc, char** argv) {
             free(y);
         }
         for (int c = 0; c < copies; c++) {
-            free(dense[c]);
-            free(sparse[c]);
+            bn_weights_free(dense[c], dense_bytes);
+            bn_weights_free(sparse[c], sparse_bytes);
         }
         free(dense);
         free(sparse);

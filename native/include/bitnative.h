@@ -19,7 +19,7 @@
  *  - Dimensions and counts are int32_t; byte sizes and element counts of buffers are int64_t.
  *  - Type tokens in names. Weights: i2s (bitnet.cpp I2_S), tq2 (llama.cpp TQ2_0), tq1 (TQ1_0),
  *    tl1 (BitNative's lookup-table layout, see "Lookup-table kernels" below), f16 (IEEE half),
- *    q8_0 (ggml Q8_0 blocks). Activations: q8 (int8, per-row absmax), q4 (int4 values held in
+ *    q8_0 (ggml Q8_0 blocks), q4_0, q4_k, q5_k, q6_k (ggml's 4-bit and k-quant blocks). Activations: q8 (int8, per-row absmax), q4 (int4 values held in
  *    int8, BitNet a4.8), f32 (float).
  *  - A matrix W has n rows (output features) of k columns (input features), row-major with k
  *    contiguous, as GGUF stores a tensor of shape [k, n] (ne0 = k).
@@ -64,7 +64,7 @@ extern "C" {
 
 /* Bumped whenever a signature, enum value or struct changes; the .NET resolver refuses a
  * library whose bn_abi_version() differs from the version its bindings were generated for. */
-#define BN_ABI_VERSION 4
+#define BN_ABI_VERSION 5
 
 /* Result of every fallible call. Values are frozen once released; removed values stay as
  * comments. */
@@ -111,7 +111,22 @@ typedef enum bn_wtype {
     BN_WTYPE_Q8_0 = 5,
     /* IEEE binary32 values, little-endian (GGUF F32): heads and the projections of float baselines. */
     BN_WTYPE_F32 = 6,
-    BN_WTYPE_COUNT = 7
+    /* ggml Q6_K: 256-weight blocks of 210 bytes {uint8 ql[128]; uint8 qh[64]; int8 sc[16]; fp16 d}. In each
+     * half h (128 weights) weight 128 h + 32 g + l (g = 0..3, l = 0..31) has the 6-bit code c = (nibble g / 2 of
+     * ql[64 h + 32 (g % 2) + l]) | ((qh[32 h + l] >> 2 g) & 3) << 4, and w = d sc[j / 16] (c - 32) for weight j. */
+    BN_WTYPE_Q6_K = 7,
+    /* ggml Q4_0: 32-weight blocks of 18 bytes {fp16 d; uint8 qs[16]}; weight j < 16 has code qs[j] & 15, weight
+     * j + 16 has qs[j] >> 4, and w = d (c - 8). */
+    BN_WTYPE_Q4_0 = 8,
+    /* ggml Q4_K: 256-weight blocks of 144 bytes {fp16 d; fp16 dmin; uint8 scales[12]; uint8 qs[128]}: eight
+     * 32-weight sub-blocks s with 6-bit scale sc_s and min m_s packed in scales (ggml's get_scale_min_k4);
+     * weight 64 p + l (l < 32) has code qs[32 p + l] & 15 (sub-block 2 p), weight 64 p + 32 + l has
+     * qs[32 p + l] >> 4 (sub-block 2 p + 1), and w = d sc_s c - dmin m_s. */
+    BN_WTYPE_Q4_K = 9,
+    /* ggml Q5_K: 256-weight blocks of 176 bytes {fp16 d; fp16 dmin; uint8 scales[12]; uint8 qh[32]; uint8
+     * qs[128]}: Q4_K's layout plus a fifth bit, bit s of qh[l] for weight 32 s + l (s = 0..7), worth 16. */
+    BN_WTYPE_Q5_K = 10,
+    BN_WTYPE_COUNT = 11
 } bn_wtype;
 
 /* Activation types a matmul takes. */
@@ -348,6 +363,16 @@ BN_API bn_status bn_quantize_q4(const float* x, int64_t x_len, int32_t m, int32_
  *  - Q8_0 with q8 rows: y = (x_scales[r] * sum_b d_b (W[i, b] . xq[r, b])) * w_scale, block dots exact
  *    in int32, the float sum over blocks in SIMD lanes: within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
  *    sum_b |d_b| sum_j |W[i, j] xq[r, j]| (times |w_scale|) of the scalar reference.
+ *  - Q4_0, Q4_K, Q5_K and Q6_K with q8 rows: per block b (32 weights for Q4_0, 256 for the k-quants) one
+ *    exact int32 sum of scaled sub-block dots, then one float term; the terms are summed in block order
+ *    and y = (sum_b t_b) * x_scales[r] (times w_scale). With c the integer codes (see bn_wtype):
+ *      Q4_0: t_b = (float)(sum_j (c_j - 8) xq_j) * d_b;
+ *      Q6_K: t_b = (float)(sum_s sc_s sum_{j in s} (c_j - 32) xq_j) * d_b  (16-weight sub-blocks s);
+ *      Q4_K, Q5_K: t_b = (float)(sum_s sc_s sum_{j in s} c_j xq_j) * d_b - (float)(sum_s m_s sum_{j in s} xq_j) * dmin_b
+ *    (32-weight sub-blocks; |each int32 sum| < 2^28), a product and a difference rounded once each, never
+ *    fused. Every ISA's kernels give the same bits. Against the exact value the result is within
+ *    2 (n_blocks + 3) 2^-24 |x_scales[r]| sum_b (|d_b I_b| + |dmin_b M_b|) (times |w_scale|), I_b and M_b the
+ *    two integer sums.
  *  - q4 rows must hold values in [-8, 7]; any other value is BN_STATUS_INVALID_ARGUMENT before an
  *    output is written. Ternary types take q4 rows with the q8 kernels' numerics; TL1 has its own,
  *    faster tables for them.

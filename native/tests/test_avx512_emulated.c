@@ -7,6 +7,7 @@
 #include "matmul_cases.h"
 #include "quantize_cases.h"
 #include "lut_cases.h"
+#include "kquant_cases.h"
 
 void bn_matmul_i2s_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 void bn_matmul_tq2_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
@@ -129,6 +130,24 @@ static void check_lut(void) {
     bn_threadpool_free(pool);
 }
 
+/* ggml's 4-bit and k-quant heads (Q4_0, Q4_K, Q5_K, Q6_K): the same cases as test_kquant, bit for bit. */
+BN_KQUANT_KERNEL_DECLS(avx512vnni_emu)
+
+static void each_kquant(void* ctx, bn_wtype t, const uint8_t* w, const int8_t* xq, const float* scales, int32_t n,
+                        int32_t k, int32_t m, const float* ref) {
+    (void)ctx;
+    bn_matmul_fn fn = t == BN_WTYPE_Q4_0   ? bn_matmul_q4_0_q8__avx512vnni_emu
+                      : t == BN_WTYPE_Q4_K ? bn_matmul_q4_k_q8__avx512vnni_emu
+                      : t == BN_WTYPE_Q5_K ? bn_matmul_q5_k_q8__avx512vnni_emu
+                                           : bn_matmul_q6_k_q8__avx512vnni_emu;
+    kq_check_variant("avx512vnni(emulated)", t, fn, w, xq, scales, n, k, m, ref);
+}
+
+static void check_kquant(void) {
+    bn_rng rng = {43};
+    for (int ti = 0; ti < N_KQ_TYPES; ti++) kq_for_each_case(&rng, kq_types[ti], 0, each_kquant, NULL);
+}
+
 int main(void) {
     printf("  AVX-512 kernels emulated with SIMDe on this CPU (native AVX-512 VNNI: %s)\n",
            bn_isa_supported(BN_ISA_AVX512_VNNI) ? "yes, also tested natively by test_matmul" : "no");
@@ -136,5 +155,6 @@ int main(void) {
     check_quantize();
     check_decode();
     check_lut();
+    check_kquant();
     return test_summary("test_avx512_emulated");
 }

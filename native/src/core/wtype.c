@@ -6,6 +6,7 @@
 
 /* GGUF / ggml type ids (ggml.h's enum ggml_type; I2_S is bitnet.cpp's). */
 enum { GGML_F32 = 0, GGML_F16 = 1, GGML_Q8_0 = 8, GGML_TQ1_0 = 34, GGML_TQ2_0 = 35, GGML_I2_S = 36, GGML_NONE = -1 };
+enum { GGML_Q4_0 = 2, GGML_Q4_K = 12, GGML_Q5_K = 13, GGML_Q6_K = 14 };
 
 void bn_pack_i2s(const int8_t* q, int32_t n, int32_t k, float scale, uint8_t* out);
 int bn_unpack_i2s(const uint8_t* packed, int32_t n, int32_t k, int8_t* q, float* block_scales);
@@ -50,6 +51,23 @@ static const bn_wtype_traits wtype_traits[BN_WTYPE_COUNT] = {
                       .info = {.block_weights = 1, .block_bytes = 4, .row_tile = 1, .ggml_type = GGML_F32,
                                .atype = BN_ATYPE_F32},
                       .row_grain = 16},
+    /* ggml's 4-bit and k-quant blocks (heads and embeddings as llama-quantize and bitnet.cpp write them) */
+    [BN_WTYPE_Q6_K] = {.name = "q6_k",
+                       .info = {.block_weights = BN_QK_BLOCK, .block_bytes = BN_Q6_K_BLOCK_BYTES, .row_tile = 1,
+                                .ggml_type = GGML_Q6_K, .atype = BN_ATYPE_Q8},
+                       .row_grain = 16},
+    [BN_WTYPE_Q4_0] = {.name = "q4_0",
+                       .info = {.block_weights = BN_Q4_0_BLOCK, .block_bytes = BN_Q4_0_BLOCK_BYTES, .row_tile = 1,
+                                .ggml_type = GGML_Q4_0, .atype = BN_ATYPE_Q8},
+                       .row_grain = 16},
+    [BN_WTYPE_Q4_K] = {.name = "q4_k",
+                       .info = {.block_weights = BN_QK_BLOCK, .block_bytes = BN_Q4_K_BLOCK_BYTES, .row_tile = 1,
+                                .ggml_type = GGML_Q4_K, .atype = BN_ATYPE_Q8},
+                       .row_grain = 16},
+    [BN_WTYPE_Q5_K] = {.name = "q5_k",
+                       .info = {.block_weights = BN_QK_BLOCK, .block_bytes = BN_Q5_K_BLOCK_BYTES, .row_tile = 1,
+                                .ggml_type = GGML_Q5_K, .atype = BN_ATYPE_Q8},
+                       .row_grain = 16},
 };
 
 const bn_wtype_traits* bn_wtype_traits_of(bn_wtype wtype) { return &wtype_traits[wtype]; }

@@ -373,6 +373,9 @@ BN_API bn_status bn_quantize_q4(const float* x, int64_t x_len, int32_t m, int32_
  *    fused. Every ISA's kernels give the same bits. Against the exact value the result is within
  *    2 (n_blocks + 3) 2^-24 |x_scales[r]| sum_b (|d_b I_b| + |dmin_b M_b|) (times |w_scale|), I_b and M_b the
  *    two integer sums.
+ *  - F32 with q8 rows: y = ((sum_j W[i, j] xq[r, j]) * x_scales[r]) * w_scale, a sequential float sum;
+ *    every ISA runs the scalar reference (float weights over int8 activations are transformers'
+ *    AutoBitLinear offline with non-ternary weights, rare enough that exactness is the point).
  *  - q4 rows must hold values in [-8, 7]; any other value is BN_STATUS_INVALID_ARGUMENT before an
  *    output is written. Ternary types take q4 rows with the q8 kernels' numerics; TL1 has its own,
  *    faster tables for them.

@@ -16,6 +16,7 @@ internal sealed record BenchSettings(
     TernaryKernel Kernel,
     ActivationBits Activations,
     bool MemoryMapWeights,
+    Isa? Isa,
     bool Profile,
     TextWriter ProfileOutput);
 
@@ -26,7 +27,8 @@ internal sealed record BenchModelFacts(
     string Isa,
     string Kernel,
     int ActivationBits,
-    string HeadPrecision);
+    string HeadPrecision,
+    IReadOnlyList<BitNative.Model.Planning.KernelPlanEntry> Plan);
 
 /// <summary>Loads the model for one thread count, times prefill and decode, and (with --profile) one decode breakdown.</summary>
 internal static class BenchRunner
@@ -49,6 +51,7 @@ internal static class BenchRunner
             Kernel = s.Kernel,
             ActivationBits = s.Activations,
             MemoryMapWeights = s.MemoryMapWeights,
+            Isa = s.Isa,
         });
         using InferenceSession session = model.CreateSession();
         int vocab = model.Config.VocabSize;
@@ -92,7 +95,8 @@ internal static class BenchRunner
             model.KernelIsa,
             model.Kernel == TernaryKernel.LookupTable ? "lut" : "mad",
             (int)model.ActivationBits,
-            HeadName(model.Transformer.Weights.OutputHead));
+            HeadName(model.Transformer.Weights.OutputHead),
+            model.KernelPlan);
 
         if (s.Profile)
         {

@@ -13,6 +13,14 @@ namespace BitNative.Model;
 /// </summary>
 internal static class GgufModelReader
 {
+    /// <summary>
+    /// BitNative's metadata key (bool) saying a file's projections are dense weights to run as stored: a model trained in
+    /// full precision, or post-training quantized from one (<c>bitnative quantize</c>). Without it, float projections in a
+    /// BitNet-architecture file are BitNet masters (or ternary × scale) and are ternarized at load; a Hugging Face BitNet
+    /// checkpoint says the same by leaving out its quantization_config.
+    /// </summary>
+    public const string DenseProjectionsKey = "bitnative.dense_projections";
+
     public static LoadedModel Read(string path, ModelLoadOptions options)
     {
         var owner = new ResourceOwner();

@@ -32,11 +32,15 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => defaults.Seed };
         var evalEvery = new Option<int>("--eval-every") { DefaultValueFactory = _ => defaults.EvalEvery };
         var checkpointEvery = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => defaults.CheckpointEvery };
+        var fullPrecision = new Option<bool>("--full-precision")
+        {
+            Description = "Train the float baseline: no quantization of weights or activations (same model, data and schedule)",
+        };
         var stopAfter = new Option<int>("--stop-after") { Description = "Checkpoint and stop after this many steps (resume later)", DefaultValueFactory = _ => int.MaxValue };
-        var command = new Command("train", "Train the model (QAT: ternary weights, int8 activations, straight-through estimator)")
+        var command = new Command("train", "Train the model (QAT: ternary weights, int8 activations, straight-through estimator; or --full-precision)")
         {
             train, test, tokenizer, run, resume, threads, dim, layers, ff, heads, kvHeads, context,
-            steps, batch, lr, warmup, seed, evalEvery, checkpointEvery, stopAfter,
+            steps, batch, lr, warmup, seed, evalEvery, checkpointEvery, fullPrecision, stopAfter,
         };
         command.SetAction(r =>
         {
@@ -57,6 +61,7 @@ internal static class TrainCommand
                 Seed = r.GetValue(seed),
                 EvalEvery = r.GetValue(evalEvery),
                 CheckpointEvery = r.GetValue(checkpointEvery),
+                FullPrecision = r.GetValue(fullPrecision),
             };
             new TrainingRun(r.GetValue(run)!.FullName, dataset, validation, Console.Out).Run(shape, options, r.GetValue(resume), r.GetValue(stopAfter));
         });

@@ -17,4 +17,13 @@ internal sealed record TrainOptions
     public int EvalEvery { get; init; } = 50;
     public int EvalWindows { get; init; } = 16;
     public int CheckpointEvery { get; init; } = 100;
+
+    /// <summary>
+    /// Trains the full-precision model instead (no QAT: the projections use the latent weights and float inputs), the
+    /// float baseline of docs/QUALITY.md's precision ladder; everything else about the run stays the same.
+    /// </summary>
+    public bool FullPrecision { get; init; }
+
+    /// <summary>How the projections compute during this run.</summary>
+    public Ops.QuantMode Mode => FullPrecision ? Ops.QuantMode.Float : Ops.QuantMode.Ternary;
 }

@@ -28,6 +28,18 @@ public enum WeightType
 
     /// <summary>IEEE single precision.</summary>
     F32 = bn_wtype.BN_WTYPE_F32,
+
+    /// <summary>ggml Q6_K: 6.56 bits per weight, 256-weight super-blocks with 16 int8 sub-block scales.</summary>
+    Q6_K = bn_wtype.BN_WTYPE_Q6_K,
+
+    /// <summary>ggml Q4_0: 4.5 bits per weight, 32-weight blocks of an fp16 scale and 32 nibbles (w = d (c - 8)).</summary>
+    Q4_0 = bn_wtype.BN_WTYPE_Q4_0,
+
+    /// <summary>ggml Q4_K: 4.5 bits per weight, 256-weight super-blocks with 6-bit sub-block scales and mins.</summary>
+    Q4_K = bn_wtype.BN_WTYPE_Q4_K,
+
+    /// <summary>ggml Q5_K: 5.5 bits per weight, Q4_K with a fifth bit per weight.</summary>
+    Q5_K = bn_wtype.BN_WTYPE_Q5_K,
 }
 
 /// <summary>The activations a matrix product takes.</summary>

@@ -1,3 +1,5 @@
+using BitNative.Kernels;
+
 namespace BitNative.Formats.Gguf;
 
 /// <summary>One row of the type table: how a <see cref="GgmlType"/> lays out its elements.</summary>
@@ -7,11 +9,9 @@ namespace BitNative.Formats.Gguf;
 /// <param name="TensorTrailerBytes">
 /// Bytes stored after the packed blocks of a whole tensor (I2_S: one float32 scale and 28 zero bytes).
 /// </param>
-internal sealed record GgmlTypeTraits(GgmlType Type, int BlockSize, int BlockBytes, int TensorTrailerBytes)
+/// <param name="Name">The name ggml and the GGUF tools print (Q4_0, TQ2_0, I2_S).</param>
+internal sealed record GgmlTypeTraits(GgmlType Type, int BlockSize, int BlockBytes, int TensorTrailerBytes, string Name)
 {
-    /// <summary>The name ggml and the GGUF tools print (the enum member name).</summary>
-    public string Name => Type.ToString();
-
     /// <summary>
     /// Bytes a tensor of <paramref name="elementCount"/> elements occupies in the data section
     /// (without alignment padding), or -1 when that does not fit in a 64-bit signed integer.
@@ -30,28 +30,30 @@ internal sealed record GgmlTypeTraits(GgmlType Type, int BlockSize, int BlockByt
 }
 
 /// <summary>
-/// The type table: every tensor type BitNative reads, and the ids it refuses with a reason.
-/// Adding a type means adding one row here (STYLE: "a table describes the types; code does not").
+/// The type table: every tensor type BitNative reads, and the ids it refuses with a reason. The weight types come from
+/// the native library's traits table (<see cref="WeightTypes"/>: one row per type, geometry and GGUF id included), so
+/// a weight type added there is read from files with no change here; this table adds only the types no kernel reads.
 /// </summary>
+/// <remarks>
+/// I2_S: bitnet.cpp's fork declares it with blck_size 1 / type_size 1 and special-cases ggml_nbytes to n/4 + 32. The
+/// codes really are 128-weight blocks of 32 bytes (x86 layout of the published files), so the traits say so, and the
+/// 32-byte tail (float32 scale + zero padding) is the trailer. Requiring ne0 % 128 == 0 matches every published I2_S
+/// model (2560, 6912, 1536, 3200 ...) and what the kernels need.
+/// </remarks>
 internal static class GgmlTypeTable
 {
-    private static readonly GgmlTypeTraits[] Rows =
+    /// <summary>Types files hold that no kernel reads as stored (they are converted at load).</summary>
+    private static readonly GgmlTypeTraits[] FileOnly =
     [
-        new(GgmlType.F32, BlockSize: 1, BlockBytes: 4, TensorTrailerBytes: 0),
-        new(GgmlType.F16, BlockSize: 1, BlockBytes: 2, TensorTrailerBytes: 0),
-        new(GgmlType.Q4_0, BlockSize: 32, BlockBytes: 18, TensorTrailerBytes: 0),
-        new(GgmlType.Q8_0, BlockSize: 32, BlockBytes: 34, TensorTrailerBytes: 0),
-        new(GgmlType.Q6_K, BlockSize: 256, BlockBytes: 210, TensorTrailerBytes: 0),
-        new(GgmlType.BF16, BlockSize: 1, BlockBytes: 2, TensorTrailerBytes: 0),
-        new(GgmlType.TQ1_0, BlockSize: 256, BlockBytes: 54, TensorTrailerBytes: 0),
-        new(GgmlType.TQ2_0, BlockSize: 256, BlockBytes: 66, TensorTrailerBytes: 0),
-        // bitnet.cpp's fork declares I2_S with blck_size 1 / type_size 1 and special-cases
-        // ggml_nbytes to n/4 + 32. The codes really are 128-weight blocks of 32 bytes (x86 layout of
-        // the published files), so the table says so, and the 32-byte tail (float32 scale + zero
-        // padding) is the trailer. Requiring ne0 % 128 == 0 matches every published I2_S model
-        // (2560, 6912, 1536, 3200 ...) and what the kernels need.
-        new(GgmlType.I2_S, BlockSize: 128, BlockBytes: 32, TensorTrailerBytes: 32),
+        new(GgmlType.BF16, BlockSize: 1, BlockBytes: 2, TensorTrailerBytes: 0, "BF16"),
     ];
+
+    private static readonly GgmlTypeTraits[] Rows = FileOnly
+        .Concat(WeightTypes.All.Where(w => w.GgmlType is not null && FileOnly.All(f => (int)f.Type != w.GgmlType)).Select(w =>
+            new GgmlTypeTraits((GgmlType)w.GgmlType!.Value, w.BlockWeights, w.BlockBytes, w.TensorTrailerBytes,
+                Enum.IsDefined((GgmlType)w.GgmlType.Value) ? ((GgmlType)w.GgmlType.Value).ToString() : w.Name.ToUpperInvariant())))
+        .OrderBy(r => r.Type)
+        .ToArray();
 
     /// <summary>Looks up a raw type id read from a file.</summary>
     public static bool TryGet(uint id, out GgmlTypeTraits traits)

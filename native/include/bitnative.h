@@ -19,7 +19,7 @@
  *  - Dimensions and counts are int32_t; byte sizes and element counts of buffers are int64_t.
  *  - Type tokens in names. Weights: i2s (bitnet.cpp I2_S), tq2 (llama.cpp TQ2_0), tq1 (TQ1_0),
  *    tl1 (BitNative's lookup-table layout, see "Lookup-table kernels" below), f16 (IEEE half),
- *    q8_0 (ggml Q8_0 blocks), q4_0, q4_k, q5_k, q6_k (ggml's 4-bit and k-quant blocks). Activations: q8 (int8, per-row absmax), q4 (int4 values held in
+ *    q8_0 (ggml Q8_0 blocks), q4_0, q4_k, q5_k, q6_k (ggml's 4-bit and k-quant blocks), q2_0 (ggml's 2-bit blocks). Activations: q8 (int8, per-row absmax), q4 (int4 values held in
  *    int8, BitNet a4.8), f32 (float).
  *  - A matrix W has n rows (output features) of k columns (input features), row-major with k
  *    contiguous, as GGUF stores a tensor of shape [k, n] (ne0 = k).
@@ -64,7 +64,7 @@ extern "C" {
 
 /* Bumped whenever a signature, enum value or struct changes; the .NET resolver refuses a
  * library whose bn_abi_version() differs from the version its bindings were generated for. */
-#define BN_ABI_VERSION 5
+#define BN_ABI_VERSION 6
 
 /* Result of every fallible call. Values are frozen once released; removed values stay as
  * comments. */
@@ -126,7 +126,11 @@ typedef enum bn_wtype {
     /* ggml Q5_K: 256-weight blocks of 176 bytes {fp16 d; fp16 dmin; uint8 scales[12]; uint8 qh[32]; uint8
      * qs[128]}: Q4_K's layout plus a fifth bit, bit s of qh[l] for weight 32 s + l (s = 0..7), worth 16. */
     BN_WTYPE_Q5_K = 10,
-    BN_WTYPE_COUNT = 11
+    /* ggml Q2_0 (upstream llama.cpp type 42): 64-weight blocks of 18 bytes {fp16 d; uint8 qs[16]}; weight j has the
+     * code c = (qs[j / 4] >> 2 (j % 4)) & 3 (consecutive weights, LSB first) and w = d (c - 1), codes 0..3 meaning
+     * -1, 0, +1, +2. Ternary models (PrismML's Bonsai) use codes 0..2 only; every kernel reads all four. */
+    BN_WTYPE_Q2_0 = 11,
+    BN_WTYPE_COUNT = 12
 } bn_wtype;
 
 /* Activation types a matmul takes. */
@@ -363,10 +367,11 @@ BN_API bn_status bn_quantize_q4(const float* x, int64_t x_len, int32_t m, int32_
  *  - Q8_0 with q8 rows: y = (x_scales[r] * sum_b d_b (W[i, b] . xq[r, b])) * w_scale, block dots exact
  *    in int32, the float sum over blocks in SIMD lanes: within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
  *    sum_b |d_b| sum_j |W[i, j] xq[r, j]| (times |w_scale|) of the scalar reference.
- *  - Q4_0, Q4_K, Q5_K and Q6_K with q8 rows: per block b (32 weights for Q4_0, 256 for the k-quants) one
+ *  - Q4_0, Q4_K, Q5_K, Q6_K and Q2_0 with q8 rows: per block b (32 weights for Q4_0, 64 for Q2_0, 256 for the k-quants) one
  *    exact int32 sum of scaled sub-block dots, then one float term; the terms are summed in block order
  *    and y = (sum_b t_b) * x_scales[r] (times w_scale). With c the integer codes (see bn_wtype):
  *      Q4_0: t_b = (float)(sum_j (c_j - 8) xq_j) * d_b;
+ *      Q2_0: t_b = (float)(sum_j (c_j - 1) xq_j) * d_b;
  *      Q6_K: t_b = (float)(sum_s sc_s sum_{j in s} (c_j - 32) xq_j) * d_b  (16-weight sub-blocks s);
  *      Q4_K, Q5_K: t_b = (float)(sum_s sc_s sum_{j in s} c_j xq_j) * d_b - (float)(sum_s m_s sum_{j in s} xq_j) * dmin_b
  *    (32-weight sub-blocks; |each int32 sum| < 2^28), a product and a difference rounded once each, never

@@ -1,4 +1,4 @@
-/* ggml's 4-bit and k-quant weights (Q4_0, Q4_K, Q5_K, Q6_K) x int8 rows: the layout helpers against
+/* ggml's 4-bit, k-quant and 2-bit weights (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0) x int8 rows: the layout helpers against
  * ggml's own dequantization loops, the reference against the exact value, every ISA's kernel against
  * the reference bit for bit on awkward shapes and extreme values, the public entry point with pools,
  * and its argument checks. */
@@ -94,6 +94,11 @@ static void check_layouts(void) {
             if (bn_q4_0_code(block, j) != (block[2 + j] & 0xF) || bn_q4_0_code(block, j + 16) != (block[2 + j] >> 4))
                 bad = j;
         CHECK(bad < 0, "q4_0 code of weight %d differs from ggml's dequantize_row_q4_0", bad);
+        /* upstream dequantize_row_q2_0: byte j / 4, bit offset (j % 4) * 2 */
+        bad = -1;
+        for (int j = 0; j < 64 && bad < 0; j++)
+            if (bn_q2_0_code(block, j) != ((block[2 + j / 4] >> ((j % 4) * 2)) & 0x03)) bad = j;
+        CHECK(bad < 0, "q2_0 code of weight %d differs from ggml's dequantize_row_q2_0", bad);
     }
     /* one hand-made Q6_K block: weight 200 = half 1, group 2, l = 8 -> high nibble of ql[64 + 8], qh[32 + 8]
      * bits 4..5; its sub-block 12 */
@@ -224,6 +229,15 @@ static void check_bad_arguments(void) {
                            1, &out, 1, NULL),
                  BN_STATUS_OK);
     CHECK(out == 192.0f, "q6_k hand-computed product: %g", (double)out);
+    /* Q2_0 with codes 0, 1, 2, 3 repeating (w = -1, 0, 1, 2 times d = 0.5) against x = 3: 16 * (-1 + 0 + 1 + 2) *
+     * 0.5 * 3 = 48, times x_scale 0.25 */
+    uint8_t b2[18];
+    kq_put_fp16(b2, 0.5f);
+    memset(b2 + 2, 0xe4, 16); /* 0b11100100: codes 0, 1, 2, 3 from the low bits up */
+    CHECK_STATUS(bn_matmul(BN_WTYPE_Q2_0, BN_ATYPE_Q8, BN_ISA_REF, b2, 18, 1.0f, NULL, 0, x3, 64, &quarter, 1, 1, 64, 1,
+                           &out, 1, NULL),
+                 BN_STATUS_OK);
+    CHECK(out == 12.0f, "q2_0 hand-computed product: %g", (double)out);
 }
 
 int main(void) {

@@ -160,6 +160,7 @@ static void test_traits(void) {
         {BN_WTYPE_Q4_0, 32, 18, 1, 0, 2, BN_ATYPE_Q8, 0, "q4_0"},
         {BN_WTYPE_Q4_K, 256, 144, 1, 0, 12, BN_ATYPE_Q8, 0, "q4_k"},
         {BN_WTYPE_Q5_K, 256, 176, 1, 0, 13, BN_ATYPE_Q8, 0, "q5_k"},
+        {BN_WTYPE_Q2_0, 64, 18, 1, 0, 42, BN_ATYPE_Q8, 0, "q2_0"},
     };
     CHECK(sizeof rows / sizeof *rows == BN_WTYPE_COUNT, "every weight type has a row here");
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {

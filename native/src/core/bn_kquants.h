@@ -32,7 +32,12 @@ typedef struct bn_block_q6_k { /* 6.5625 bits per weight */
     int8_t scales[16];
     uint16_t d;
 } bn_block_q6_k;
+typedef struct bn_block_q2_0 { /* 2.25 bits per weight */
+    uint16_t d;
+    uint8_t qs[16];
+} bn_block_q2_0;
 _Static_assert(sizeof(bn_block_q4_0) == BN_Q4_0_BLOCK_BYTES, "block_q4_0 is 18 bytes");
+_Static_assert(sizeof(bn_block_q2_0) == BN_Q2_0_BLOCK_BYTES, "block_q2_0 is 18 bytes");
 _Static_assert(sizeof(bn_block_q4_k) == BN_Q4_K_BLOCK_BYTES, "block_q4_K is 144 bytes");
 _Static_assert(sizeof(bn_block_q5_k) == BN_Q5_K_BLOCK_BYTES, "block_q5_K is 176 bytes");
 _Static_assert(sizeof(bn_block_q6_k) == BN_Q6_K_BLOCK_BYTES, "block_q6_K is 210 bytes");
@@ -54,6 +59,10 @@ static inline int bn_q4_0_code(const uint8_t* block, int j) {
     const uint8_t q = block[2 + (j & 15)];
     return j < 16 ? q & 15 : q >> 4;
 }
+
+/* Code 0..3 of weight j (0..63) of a Q2_0 block (w = d (c - 1)): four consecutive weights per byte, LSB first
+ * (upstream ggml-quants.c dequantize_row_q2_0). */
+static inline int bn_q2_0_code(const uint8_t* block, int j) { return (block[2 + j / 4] >> (2 * (j & 3))) & 3; }
 
 /* Code 0..15 of weight j (0..255) of a Q4_K block: chunk p = j / 64 of 32 bytes, low nibbles first. */
 static inline int bn_q4_k_code(const uint8_t* block, int j) {

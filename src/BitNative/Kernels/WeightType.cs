@@ -40,6 +40,9 @@ public enum WeightType
 
     /// <summary>ggml Q5_K: 5.5 bits per weight, Q4_K with a fifth bit per weight.</summary>
     Q5_K = bn_wtype.BN_WTYPE_Q5_K,
+
+    /// <summary>ggml Q2_0: 2.25 bits per weight, 64-weight blocks of an fp16 scale and 2-bit codes (w = d (c - 1)).</summary>
+    Q2_0 = bn_wtype.BN_WTYPE_Q2_0,
 }
 
 /// <summary>The activations a matrix product takes.</summary>

@@ -1,4 +1,4 @@
-/* Shape and value classes of ggml's 4-bit, k-quant and 2-bit matrices (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0) x int8 rows, and
+/* Shape and value classes of ggml's 4-bit, k-quant and 2-bit matrices (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q1_0) x int8 rows, and
  * the check of one kernel variant: the same bits as the scalar reference, and the reference within the
  * bound bitnative.h states of the exact value (computed here in double from the block layouts of
  * bn_kquants.h, independently of the reference's loops). Shared by test_kquant.c (every ISA this CPU
@@ -11,7 +11,7 @@
 
 #define KQ_FLT_U (1.0f / 16777216.0f) /* 2^-24 */
 
-static const bn_wtype kq_types[] = {BN_WTYPE_Q4_0, BN_WTYPE_Q4_K, BN_WTYPE_Q5_K, BN_WTYPE_Q6_K, BN_WTYPE_Q2_0};
+static const bn_wtype kq_types[] = {BN_WTYPE_Q4_0, BN_WTYPE_Q4_K, BN_WTYPE_Q5_K, BN_WTYPE_Q6_K, BN_WTYPE_Q2_0, BN_WTYPE_Q1_0};
 #define N_KQ_TYPES ((int)(sizeof kq_types / sizeof *kq_types))
 
 static const int32_t kq_n[] = {1, 3, 5, 17};
@@ -28,7 +28,7 @@ enum { KQ_RANDOM, KQ_EXTREME, KQ_VALUE_COUNT };
 static inline const char* kq_name(bn_wtype t) { return bn_wtype_name(t); }
 
 static inline int32_t kq_block_weights(bn_wtype t) {
-    return t == BN_WTYPE_Q4_0 ? BN_Q4_0_BLOCK : t == BN_WTYPE_Q2_0 ? BN_Q2_0_BLOCK : BN_QK_BLOCK;
+    return t == BN_WTYPE_Q4_0 ? BN_Q4_0_BLOCK : t == BN_WTYPE_Q2_0 ? BN_Q2_0_BLOCK : t == BN_WTYPE_Q1_0 ? BN_Q1_0_BLOCK : BN_QK_BLOCK;
 }
 
 static inline int64_t kq_row_bytes(bn_wtype t, int32_t k) {
@@ -73,7 +73,8 @@ static inline void kq_case(bn_rng* rng, bn_wtype t, int32_t n, int32_t k, int32_
         switch (t) {
         case BN_WTYPE_Q6_K: kq_put_fp16(block + BN_Q6_K_D_AT, values == KQ_EXTREME ? 40.0f : kq_scale(rng)); break;
         case BN_WTYPE_Q4_0: kq_put_fp16(block, values == KQ_EXTREME ? -40.0f : kq_scale(rng)); break;
-        case BN_WTYPE_Q2_0: kq_put_fp16(block, values == KQ_EXTREME ? -40.0f : kq_scale(rng)); break;
+        case BN_WTYPE_Q2_0:
+        case BN_WTYPE_Q1_0: kq_put_fp16(block, values == KQ_EXTREME ? -40.0f : kq_scale(rng)); break;
         default:
             kq_put_fp16(block, values == KQ_EXTREME ? 40.0f : kq_scale(rng));
             kq_put_fp16(block + 2, values == KQ_EXTREME ? 20.0f : kq_scale(rng));
@@ -98,6 +99,10 @@ static inline void kq_block_sums(bn_wtype t, const uint8_t* block, const int8_t*
     }
     if (t == BN_WTYPE_Q2_0) {
         for (int j = 0; j < 64; j++) *isum += (int64_t)(bn_q2_0_code(block, j) - 1) * xb[j];
+        return;
+    }
+    if (t == BN_WTYPE_Q1_0) {
+        for (int j = 0; j < 128; j++) *isum += (int64_t)bn_q1_0_sign(block, j) * xb[j];
         return;
     }
     if (t == BN_WTYPE_Q6_K) {
@@ -129,6 +134,7 @@ static inline bn_matmul_fn kq_reference(bn_wtype t) {
     case BN_WTYPE_Q4_K: return bn_matmul_q4_k_q8__ref;
     case BN_WTYPE_Q5_K: return bn_matmul_q5_k_q8__ref;
     case BN_WTYPE_Q2_0: return bn_matmul_q2_0_q8__ref;
+    case BN_WTYPE_Q1_0: return bn_matmul_q1_0_q8__ref;
     default: return bn_matmul_q6_k_q8__ref;
     }
 }
@@ -219,8 +225,8 @@ static inline void kq_for_each_case(bn_rng* rng, bn_wtype t, int check_ref, kq_v
                     free(w);
                     free(xq);
                 }
-    /* Q4_0 and Q2_0 rows shorter than a k-quant block */
-    if (t == BN_WTYPE_Q4_0 || t == BN_WTYPE_Q2_0)
+    /* rows shorter than a k-quant block */
+    if (t == BN_WTYPE_Q4_0 || t == BN_WTYPE_Q2_0 || t == BN_WTYPE_Q1_0)
         for (int32_t k = kq_block_weights(t); k <= 3 * kq_block_weights(t); k += kq_block_weights(t))
             for (int mi = 0; mi < N_KQ_M; mi++) {
                 const int32_t n = 5, m = kq_m[mi];

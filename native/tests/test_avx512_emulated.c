@@ -116,7 +116,7 @@ static void check_lut(void) {
     bn_threadpool_free(pool);
 }
 
-/* ggml's 4-bit, k-quant and 2-bit weights (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0): the same cases as test_kquant, bit for bit. */
+/* ggml's 4-bit, k-quant and 2-bit weights (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q1_0): the same cases as test_kquant, bit for bit. */
 BN_KQUANT_KERNEL_DECLS(avx512vnni_emu)
 
 static void each_kquant(void* ctx, bn_wtype t, const uint8_t* w, const int8_t* xq, const float* scales, int32_t n,
@@ -126,6 +126,7 @@ static void each_kquant(void* ctx, bn_wtype t, const uint8_t* w, const int8_t* x
                       : t == BN_WTYPE_Q4_K ? bn_matmul_q4_k_q8__avx512vnni_emu
                       : t == BN_WTYPE_Q5_K ? bn_matmul_q5_k_q8__avx512vnni_emu
                       : t == BN_WTYPE_Q2_0 ? bn_matmul_q2_0_q8__avx512vnni_emu
+                      : t == BN_WTYPE_Q1_0 ? bn_matmul_q1_0_q8__avx512vnni_emu
                                            : bn_matmul_q6_k_q8__avx512vnni_emu;
     kq_check_variant("avx512vnni(emulated)", t, fn, w, xq, scales, n, k, m, ref);
 }

@@ -1,4 +1,4 @@
-/* ggml's 4-bit, k-quant and 2-bit weights (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0) x int8 rows: the layout helpers against
+/* ggml's 4-bit, k-quant and 2-bit weights (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q1_0) x int8 rows: the layout helpers against
  * ggml's own dequantization loops, the reference against the exact value, every ISA's kernel against
  * the reference bit for bit on awkward shapes and extreme values, the public entry point with pools,
  * and its argument checks. */
@@ -99,6 +99,11 @@ static void check_layouts(void) {
         for (int j = 0; j < 64 && bad < 0; j++)
             if (bn_q2_0_code(block, j) != ((block[2 + j / 4] >> ((j % 4) * 2)) & 0x03)) bad = j;
         CHECK(bad < 0, "q2_0 code of weight %d differs from ggml's dequantize_row_q2_0", bad);
+        /* upstream dequantize_row_q1_0: byte j / 8, bit j % 8, set meaning +d */
+        bad = -1;
+        for (int j = 0; j < 128 && bad < 0; j++)
+            if (bn_q1_0_sign(block, j) != (((block[2 + j / 8] >> (j % 8)) & 1) ? 1 : -1)) bad = j;
+        CHECK(bad < 0, "q1_0 sign of weight %d differs from ggml's dequantize_row_q1_0", bad);
     }
     /* one hand-made Q6_K block: weight 200 = half 1, group 2, l = 8 -> high nibble of ql[64 + 8], qh[32 + 8]
      * bits 4..5; its sub-block 12 */
@@ -238,6 +243,17 @@ static void check_bad_arguments(void) {
                            &out, 1, NULL),
                  BN_STATUS_OK);
     CHECK(out == 12.0f, "q2_0 hand-computed product: %g", (double)out);
+    /* Q1_0 with bits 0b00000111 in every byte: 3 of 8 weights +d, 5 of them -d, d = 0.5, x = 3: 16 * (3 - 5) * 0.5 * 3
+     * = -48, times x_scale 0.25 */
+    uint8_t b1[18];
+    kq_put_fp16(b1, 0.5f);
+    memset(b1 + 2, 0x07, 16);
+    int8_t x128[128];
+    memset(x128, 3, sizeof x128);
+    CHECK_STATUS(bn_matmul(BN_WTYPE_Q1_0, BN_ATYPE_Q8, BN_ISA_REF, b1, 18, 1.0f, NULL, 0, x128, 128, &quarter, 1, 1, 128,
+                           1, &out, 1, NULL),
+                 BN_STATUS_OK);
+    CHECK(out == -12.0f, "q1_0 hand-computed product: %g", (double)out);
 }
 
 int main(void) {

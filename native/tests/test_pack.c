@@ -161,6 +161,7 @@ static void test_traits(void) {
         {BN_WTYPE_Q4_K, 256, 144, 1, 0, 12, BN_ATYPE_Q8, 0, "q4_k"},
         {BN_WTYPE_Q5_K, 256, 176, 1, 0, 13, BN_ATYPE_Q8, 0, "q5_k"},
         {BN_WTYPE_Q2_0, 64, 18, 1, 0, 42, BN_ATYPE_Q8, 0, "q2_0"},
+        {BN_WTYPE_Q1_0, 128, 18, 1, 0, 41, BN_ATYPE_Q8, 0, "q1_0"},
     };
     CHECK(sizeof rows / sizeof *rows == BN_WTYPE_COUNT, "every weight type has a row here");
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {

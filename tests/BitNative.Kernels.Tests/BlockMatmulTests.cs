@@ -19,6 +19,10 @@ public sealed class BlockMatmulTests
     private static readonly BlockLayout Q2_0 = new(WeightType.Q2_0, 64, 18,
         (w, block, j) => ((w[block + 2 + j / 4] >> (2 * (j % 4))) & 3) - 1);
 
+    /// <summary>Q1_0: fp16 d, then one bit per weight, LSB first; 1 means +1, 0 means -1.</summary>
+    private static readonly BlockLayout Q1_0 = new(WeightType.Q1_0, 128, 18,
+        (w, block, j) => ((w[block + 2 + j / 8] >> (j % 8)) & 1) == 1 ? 1 : -1);
+
     public static TheoryData<Isa, string> Cases()
     {
         var data = new TheoryData<Isa, string>();
@@ -36,6 +40,7 @@ public sealed class BlockMatmulTests
     private static readonly Dictionary<string, BlockLayout> Layouts = new()
     {
         ["q2_0"] = Q2_0,
+        ["q1_0"] = Q1_0,
     };
 
     [Theory]

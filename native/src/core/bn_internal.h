@@ -283,7 +283,7 @@ void bn_matmul_q8_0_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_
 /* Longest head the attention kernels keep on their stack (2B-4T: 128). */
 #define BN_ATTENTION_MAX_HEAD_DIM 512
 
-/* ---- ggml's 4-bit, k-quant and 2-bit blocks (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0) x int8 rows ---------- */
+/* ---- ggml's 4-bit, k-quant and 2-bit blocks (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q1_0) x int8 rows */
 
 /* Layouts: bitnative.h (bn_wtype) and core/bn_kquants.h, which reads them for the references. */
 #define BN_Q4_0_BLOCK 32
@@ -294,13 +294,16 @@ void bn_matmul_q8_0_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_
 #define BN_Q6_K_BLOCK_BYTES 210
 #define BN_Q2_0_BLOCK 64
 #define BN_Q2_0_BLOCK_BYTES 18
+#define BN_Q1_0_BLOCK 128
+#define BN_Q1_0_BLOCK_BYTES 18
 
 #define BN_KQUANT_KERNEL_DECLS(isa)                                                                                    \
     void bn_matmul_q4_0_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
     void bn_matmul_q4_k_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
     void bn_matmul_q5_k_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
     void bn_matmul_q6_k_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
-    void bn_matmul_q2_0_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+    void bn_matmul_q2_0_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
+    void bn_matmul_q1_0_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 
 BN_KQUANT_KERNEL_DECLS(ref)
 #if defined(BN_ARCH_X86)

@@ -1,6 +1,6 @@
-/* ggml's 4-bit and k-quant blocks (Q4_0, Q4_K, Q5_K, Q6_K) as the scalar references, the tests and the
- * SIMD kernels' scale unpacking read them. Checked against ggml-org/llama.cpp's ggml-common.h
- * (block_q4_0, block_q4_K, block_q5_K, block_q6_K) and ggml-quants.c (dequantize_row_q4_0 / _q4_K /
+/* ggml's 4-bit, k-quant, 2-bit and 1-bit blocks (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q1_0) as the scalar references, the
+ * tests and the SIMD kernels' scale unpacking read them. Checked against ggml-org/llama.cpp's ggml-common.h
+ * (block_q4_0, block_q4_K, block_q5_K, block_q6_K, block_q2_0, block_q1_0) and ggml-quants.c (dequantize_row_q4_0 / _q4_K /
  * _q5_K / _q6_K, get_scale_min_k4). Blocks are read through byte offsets: a block starts at any even
  * address inside a row, and the fp16 fields are read with memcpy-free byte arithmetic. */
 #ifndef BN_KQUANTS_H
@@ -37,7 +37,12 @@ typedef struct bn_block_q2_0 { /* 2.25 bits per weight */
     uint8_t qs[16];
 } bn_block_q2_0;
 _Static_assert(sizeof(bn_block_q4_0) == BN_Q4_0_BLOCK_BYTES, "block_q4_0 is 18 bytes");
+typedef struct bn_block_q1_0 { /* 1.125 bits per weight */
+    uint16_t d;
+    uint8_t qs[16];
+} bn_block_q1_0;
 _Static_assert(sizeof(bn_block_q2_0) == BN_Q2_0_BLOCK_BYTES, "block_q2_0 is 18 bytes");
+_Static_assert(sizeof(bn_block_q1_0) == BN_Q1_0_BLOCK_BYTES, "block_q1_0 is 18 bytes");
 _Static_assert(sizeof(bn_block_q4_k) == BN_Q4_K_BLOCK_BYTES, "block_q4_K is 144 bytes");
 _Static_assert(sizeof(bn_block_q5_k) == BN_Q5_K_BLOCK_BYTES, "block_q5_K is 176 bytes");
 _Static_assert(sizeof(bn_block_q6_k) == BN_Q6_K_BLOCK_BYTES, "block_q6_K is 210 bytes");
@@ -63,6 +68,10 @@ static inline int bn_q4_0_code(const uint8_t* block, int j) {
 /* Code 0..3 of weight j (0..63) of a Q2_0 block (w = d (c - 1)): four consecutive weights per byte, LSB first
  * (upstream ggml-quants.c dequantize_row_q2_0). */
 static inline int bn_q2_0_code(const uint8_t* block, int j) { return (block[2 + j / 4] >> (2 * (j & 3))) & 3; }
+
+/* Weight j (0..127) of a Q1_0 block as +1 or -1 (w = d times it): bit j % 8 of qs[j / 8], 1 meaning +1 (upstream
+ * ggml-quants.c dequantize_row_q1_0). */
+static inline int bn_q1_0_sign(const uint8_t* block, int j) { return (block[2 + j / 8] >> (j & 7)) & 1 ? 1 : -1; }
 
 /* Code 0..15 of weight j (0..255) of a Q4_K block: chunk p = j / 64 of 32 bytes, low nibbles first. */
 static inline int bn_q4_k_code(const uint8_t* block, int j) {

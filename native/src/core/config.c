@@ -35,6 +35,7 @@ static void fill_ref(bn_config* c) {
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__ref);
     c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__ref);
     c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__ref);
+    c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__ref);
     c->quantize_q8 = bn_quantize_q8__ref;
     c->quantize_q4 = bn_quantize_q4__ref;
     c->rmsnorm_f32 = bn_rmsnorm_f32__ref;
@@ -66,6 +67,7 @@ static void fill_avx2(bn_config* c) {
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__avx2);
     c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__avx2);
     c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__avx2);
+    c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__avx2);
     c->quantize_q8 = bn_quantize_q8__avx2;
     c->quantize_q4 = bn_quantize_q4__avx2;
     c->rmsnorm_f32 = bn_rmsnorm_f32__avx2;
@@ -95,6 +97,7 @@ static void fill_avx512_vnni(bn_config* c) {
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__avx512vnni);
     c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__avx512vnni);
     c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__avx512vnni);
+    c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__avx512vnni);
     c->quantize_q8 = bn_quantize_q8__avx512;
     c->quantize_q4 = bn_quantize_q4__avx512;
     c->attention_f16 = bn_attention_f16__avx512;
@@ -117,6 +120,7 @@ static void fill_neon(bn_config* c) {
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__neon);
     c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__neon);
     c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__neon);
+    c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__neon);
     c->quantize_q8 = bn_quantize_q8__neon;
     c->quantize_q4 = bn_quantize_q4__neon;
     c->rmsnorm_f32 = bn_rmsnorm_f32__neon;
@@ -142,6 +146,7 @@ static void fill_neon_dotprod(bn_config* c) {
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__neondot);
     c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__neondot);
     c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__neondot);
+    c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__neondot);
 }
 #endif
 

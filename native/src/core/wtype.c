@@ -6,7 +6,7 @@
 
 /* GGUF / ggml type ids (ggml.h's enum ggml_type; I2_S is bitnet.cpp's). */
 enum { GGML_F32 = 0, GGML_F16 = 1, GGML_Q8_0 = 8, GGML_TQ1_0 = 34, GGML_TQ2_0 = 35, GGML_I2_S = 36, GGML_NONE = -1 };
-enum { GGML_Q4_0 = 2, GGML_Q4_K = 12, GGML_Q5_K = 13, GGML_Q6_K = 14, GGML_Q2_0 = 42 };
+enum { GGML_Q4_0 = 2, GGML_Q4_K = 12, GGML_Q5_K = 13, GGML_Q6_K = 14, GGML_Q1_0 = 41, GGML_Q2_0 = 42 };
 
 void bn_pack_i2s(const int8_t* q, int32_t n, int32_t k, float scale, uint8_t* out);
 int bn_unpack_i2s(const uint8_t* packed, int32_t n, int32_t k, int8_t* q, float* block_scales);
@@ -72,6 +72,11 @@ static const bn_wtype_traits wtype_traits[BN_WTYPE_COUNT] = {
     [BN_WTYPE_Q2_0] = {.name = "q2_0",
                        .info = {.block_weights = BN_Q2_0_BLOCK, .block_bytes = BN_Q2_0_BLOCK_BYTES, .row_tile = 1,
                                 .ggml_type = GGML_Q2_0, .atype = BN_ATYPE_Q8},
+                       .row_grain = 16},
+    /* upstream llama.cpp's 1-bit blocks (binary Bonsai models; post-training binarization) */
+    [BN_WTYPE_Q1_0] = {.name = "q1_0",
+                       .info = {.block_weights = BN_Q1_0_BLOCK, .block_bytes = BN_Q1_0_BLOCK_BYTES, .row_tile = 1,
+                                .ggml_type = GGML_Q1_0, .atype = BN_ATYPE_Q8},
                        .row_grain = 16},
 };
 

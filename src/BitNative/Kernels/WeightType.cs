@@ -43,6 +43,9 @@ public enum WeightType
 
     /// <summary>ggml Q2_0: 2.25 bits per weight, 64-weight blocks of an fp16 scale and 2-bit codes (w = d (c - 1)).</summary>
     Q2_0 = bn_wtype.BN_WTYPE_Q2_0,
+
+    /// <summary>ggml Q1_0: 1.125 bits per weight, 128-weight blocks of an fp16 scale and sign bits (w = ±d).</summary>
+    Q1_0 = bn_wtype.BN_WTYPE_Q1_0,
 }
 
 /// <summary>The activations a matrix product takes.</summary>

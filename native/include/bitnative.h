@@ -18,7 +18,8 @@
  *    pool. A NULL pool runs the operation on the calling thread.
  *  - Dimensions and counts are int32_t; byte sizes and element counts of buffers are int64_t.
  *  - Type tokens in names. Weights: i2s (bitnet.cpp I2_S), tq2 (llama.cpp TQ2_0), tq1 (TQ1_0),
- *    tl1 (BitNative's lookup-table layout, see "Lookup-table kernels" below), f16 (IEEE half),
+ *    tl1 (BitNative's lookup-table layout, see "Lookup-table kernels" below), f16 (IEEE half), bf16 (bfloat16),
+ *    f8 (FP8 E4M3 blocks),
  *    q8_0 (ggml Q8_0 blocks), q4_0, q4_k, q5_k, q6_k (ggml's 4-bit and k-quant blocks), q2_0, q1_0 (ggml's 2-bit and 1-bit blocks). Activations: q8 (int8, per-row absmax), q4 (int4 values held in
  *    int8, BitNet a4.8), f32 (float).
  *  - A matrix W has n rows (output features) of k columns (input features), row-major with k
@@ -64,7 +65,7 @@ extern "C" {
 
 /* Bumped whenever a signature, enum value or struct changes; the .NET resolver refuses a
  * library whose bn_abi_version() differs from the version its bindings were generated for. */
-#define BN_ABI_VERSION 7
+#define BN_ABI_VERSION 8
 
 /* Result of every fallible call. Values are frozen once released; removed values stay as
  * comments. */
@@ -133,7 +134,14 @@ typedef enum bn_wtype {
     /* ggml Q1_0 (upstream llama.cpp type 41): 128-weight blocks of 18 bytes {fp16 d; uint8 qs[16]}; weight j is bit
      * j % 8 of qs[j / 8] (LSB first), w = +d for 1 and -d for 0: binary weights with one scale per block. */
     BN_WTYPE_Q1_0 = 12,
-    BN_WTYPE_COUNT = 13
+    /* bfloat16 values, little-endian (GGUF BF16): the top 16 bits of an IEEE binary32. */
+    BN_WTYPE_BF16 = 13,
+    /* BitNative's FP8 blocks (GGUF type 180, no upstream id): 32-weight blocks of 34 bytes {fp16 d; uint8 q[32]}
+     * with q an OCP FP8 E4M3 value (1 sign, 4 exponent bits with bias 7, 3 mantissa bits; subnormals at exponent
+     * 0) and w = d e4m3(q): Q8_0's geometry with floating-point codes. The E4M3 NaN pattern S.1111.111 is never
+     * written; every kernel reads it as +-480 (the next value of the grid). */
+    BN_WTYPE_F8 = 14,
+    BN_WTYPE_COUNT = 15
 } bn_wtype;
 
 /* Activation types a matmul takes. */
@@ -364,9 +372,10 @@ BN_API bn_status bn_quantize_q4(const float* x, int64_t x_len, int32_t m, int32_
  *    with the dot exact in int32 (TQ2: (sum_b (float)dot_b * d_b) * (x_scales[r] * w_scale), summed
  *    over blocks in order). Every ISA's kernels give the same bits, and TL1 gives the bits of I2S
  *    on the same values, so a caller may pick the fastest variant freely.
- *  - F16 and F32 with f32 rows: y = (sum_j W[i, j] x[r, j]) * w_scale; the variants sum in SIMD lanes with
- *    FMA, each result within 2 k 2^-24 sum_j |W[i, j] x[r, j]| (times |w_scale|) of the scalar
- *    reference (a sequential float sum).
+ *  - F16, BF16, F32 and F8 with f32 rows: y = (sum_j W[i, j] x[r, j]) * w_scale; the variants sum in SIMD
+ *    lanes with FMA, each result within 2 k 2^-24 sum_j |W[i, j] x[r, j]| (times |w_scale|) of the scalar
+ *    reference (a sequential float sum). W is each weight's exact value in float (F8: e4m3(q) d_b, whose
+ *    significand has at most 4 + 11 bits, so the product is exact).
  *  - Q8_0 with q8 rows: y = (x_scales[r] * sum_b d_b (W[i, b] . xq[r, b])) * w_scale, block dots exact
  *    in int32, the float sum over blocks in SIMD lanes: within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
  *    sum_b |d_b| sum_j |W[i, j] xq[r, j]| (times |w_scale|) of the scalar reference.

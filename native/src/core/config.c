@@ -26,6 +26,8 @@ static void fill_ref(bn_config* c) {
     c->matmul[BN_WTYPE_TL1][BN_ATYPE_Q4] = any_m(bn_matmul_tl1_q8__ref);
     c->matmul[BN_WTYPE_F16][BN_ATYPE_F32] = any_m(bn_matmul_f16_f32__ref);
     c->matmul[BN_WTYPE_F32][BN_ATYPE_F32] = any_m(bn_matmul_f32_f32__ref);
+    c->matmul[BN_WTYPE_BF16][BN_ATYPE_F32] = any_m(bn_matmul_bf16_f32__ref);
+    c->matmul[BN_WTYPE_F8][BN_ATYPE_F32] = any_m(bn_matmul_f8_f32__ref);
     /* Float weights over int8 rows (transformers' AutoBitLinear offline with non-ternary weights):
      * rare enough that every ISA runs this reference, inherited from here. */
     c->matmul[BN_WTYPE_F32][BN_ATYPE_Q8] = any_m(bn_matmul_f32_q8__ref);
@@ -61,6 +63,8 @@ static void fill_avx2(bn_config* c) {
     c->matmul[BN_WTYPE_TL1][BN_ATYPE_Q4] = with_tables(bn_matmul_tl1_q4__avx2, bn_lutbuild_tl1_q4__avx2, 8);
     c->matmul[BN_WTYPE_F16][BN_ATYPE_F32] = any_m(bn_matmul_f16_f32__avx2);
     c->matmul[BN_WTYPE_F32][BN_ATYPE_F32] = any_m(bn_matmul_f32_f32__avx2);
+    c->matmul[BN_WTYPE_BF16][BN_ATYPE_F32] = any_m(bn_matmul_bf16_f32__avx2);
+    c->matmul[BN_WTYPE_F8][BN_ATYPE_F32] = any_m(bn_matmul_f8_f32__avx2);
     c->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8] = any_m(bn_matmul_q8_0_q8__avx2);
     c->matmul[BN_WTYPE_Q4_0][BN_ATYPE_Q8] = any_m(bn_matmul_q4_0_q8__avx2);
     c->matmul[BN_WTYPE_Q4_K][BN_ATYPE_Q8] = any_m(bn_matmul_q4_k_q8__avx2);
@@ -114,6 +118,8 @@ static void fill_neon(bn_config* c) {
     c->matmul[BN_WTYPE_TL1][BN_ATYPE_Q4] = with_tables(bn_matmul_tl1_q4__neon, bn_lutbuild_tl1_q4__neon, 8);
     c->matmul[BN_WTYPE_F16][BN_ATYPE_F32] = any_m(bn_matmul_f16_f32__neon);
     c->matmul[BN_WTYPE_F32][BN_ATYPE_F32] = any_m(bn_matmul_f32_f32__neon);
+    c->matmul[BN_WTYPE_BF16][BN_ATYPE_F32] = any_m(bn_matmul_bf16_f32__neon);
+    c->matmul[BN_WTYPE_F8][BN_ATYPE_F32] = any_m(bn_matmul_f8_f32__neon);
     c->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8] = any_m(bn_matmul_q8_0_q8__neon);
     c->matmul[BN_WTYPE_Q4_0][BN_ATYPE_Q8] = any_m(bn_matmul_q4_0_q8__neon);
     c->matmul[BN_WTYPE_Q4_K][BN_ATYPE_Q8] = any_m(bn_matmul_q4_k_q8__neon);

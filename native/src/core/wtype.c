@@ -5,8 +5,10 @@
 #include "bn_internal.h"
 
 /* GGUF / ggml type ids (ggml.h's enum ggml_type; I2_S is bitnet.cpp's). */
-enum { GGML_F32 = 0, GGML_F16 = 1, GGML_Q8_0 = 8, GGML_TQ1_0 = 34, GGML_TQ2_0 = 35, GGML_I2_S = 36, GGML_NONE = -1 };
+enum { GGML_F32 = 0, GGML_F16 = 1, GGML_Q8_0 = 8, GGML_BF16 = 30, GGML_TQ1_0 = 34, GGML_TQ2_0 = 35, GGML_I2_S = 36, GGML_NONE = -1 };
 enum { GGML_Q4_0 = 2, GGML_Q4_K = 12, GGML_Q5_K = 13, GGML_Q6_K = 14, GGML_Q1_0 = 41, GGML_Q2_0 = 42 };
+/* BitNative's own ids, far from upstream's sequence (which reached 42 in 2026): no other reader knows them. */
+enum { GGML_BN_F8_E4M3 = 180 };
 
 void bn_pack_i2s(const int8_t* q, int32_t n, int32_t k, float scale, uint8_t* out);
 int bn_unpack_i2s(const uint8_t* packed, int32_t n, int32_t k, int8_t* q, float* block_scales);
@@ -78,6 +80,15 @@ static const bn_wtype_traits wtype_traits[BN_WTYPE_COUNT] = {
                        .info = {.block_weights = BN_Q1_0_BLOCK, .block_bytes = BN_Q1_0_BLOCK_BYTES, .row_tile = 1,
                                 .ggml_type = GGML_Q1_0, .atype = BN_ATYPE_Q8},
                        .row_grain = 16},
+    [BN_WTYPE_BF16] = {.name = "bf16",
+                       .info = {.block_weights = 1, .block_bytes = 2, .row_tile = 1, .ggml_type = GGML_BF16,
+                                .atype = BN_ATYPE_F32},
+                       .row_grain = 16},
+    /* FP8 E4M3 weights with a per-block scale (post-training 8-bit floating point) */
+    [BN_WTYPE_F8] = {.name = "f8",
+                     .info = {.block_weights = BN_F8_BLOCK, .block_bytes = BN_F8_BLOCK_BYTES, .row_tile = 1,
+                              .ggml_type = GGML_BN_F8_E4M3, .atype = BN_ATYPE_F32},
+                     .row_grain = 16},
 };
 
 const bn_wtype_traits* bn_wtype_traits_of(bn_wtype wtype) { return &wtype_traits[wtype]; }

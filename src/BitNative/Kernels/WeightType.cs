@@ -46,6 +46,12 @@ public enum WeightType
 
     /// <summary>ggml Q1_0: 1.125 bits per weight, 128-weight blocks of an fp16 scale and sign bits (w = ±d).</summary>
     Q1_0 = bn_wtype.BN_WTYPE_Q1_0,
+
+    /// <summary>bfloat16: the top half of an IEEE single.</summary>
+    BF16 = bn_wtype.BN_WTYPE_BF16,
+
+    /// <summary>BitNative's FP8: 8.5 bits per weight, 32-weight blocks of an fp16 scale and 32 E4M3 values (GGUF id 180).</summary>
+    F8 = bn_wtype.BN_WTYPE_F8,
 }
 
 /// <summary>The activations a matrix product takes.</summary>

@@ -34,6 +34,9 @@ public enum GgmlType : uint
     /// <summary>6-bit k-quant super-blocks of 256 weights (210 bytes per block).</summary>
     Q6_K = 14,
 
+    /// <summary>32-bit signed integers; 4 bytes per element (indices, e.g. the split columns of a projection).</summary>
+    I32 = 26,
+
     /// <summary>bfloat16; 2 bytes per element.</summary>
     BF16 = 30,
 
@@ -48,4 +51,13 @@ public enum GgmlType : uint
     /// followed by one float32 per-tensor scale and zero padding: n/4 + 32 bytes in all.
     /// </summary>
     I2_S = 36,
+
+    /// <summary>ggml 1-bit blocks (upstream type 41): 128 weights in 18 bytes (fp16 d, sign bits).</summary>
+    Q1_0 = 41,
+
+    /// <summary>ggml 2-bit blocks (upstream type 42): 64 weights in 18 bytes (fp16 d, 2-bit codes for -1, 0, +1, +2).</summary>
+    Q2_0 = 42,
+
+    /// <summary>BitNative's FP8 E4M3 blocks (no upstream id): 32 weights in 34 bytes (fp16 d, 32 E4M3 values).</summary>
+    F8_E4M3 = 180,
 }

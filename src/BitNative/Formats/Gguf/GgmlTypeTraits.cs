@@ -42,10 +42,10 @@ internal sealed record GgmlTypeTraits(GgmlType Type, int BlockSize, int BlockByt
 /// </remarks>
 internal static class GgmlTypeTable
 {
-    /// <summary>Types files hold that no kernel reads as stored (they are converted at load).</summary>
+    /// <summary>Types files hold that no kernel reads as weights (indices and other side data).</summary>
     private static readonly GgmlTypeTraits[] FileOnly =
     [
-        new(GgmlType.BF16, BlockSize: 1, BlockBytes: 2, TensorTrailerBytes: 0, "BF16"),
+        new(GgmlType.I32, BlockSize: 1, BlockBytes: 4, TensorTrailerBytes: 0, "I32"),
     ];
 
     private static readonly GgmlTypeTraits[] Rows = FileOnly

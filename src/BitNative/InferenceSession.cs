@@ -27,7 +27,8 @@ public sealed class InferenceSession : IDisposable
         _transformer = transformer;
         _tokenizer = tokenizer;
         ContextLength = contextLength;
-        _state = new InferenceState(transformer.Config, Math.Min(batchSize, contextLength));
+        _state = new InferenceState(transformer.Config, Math.Min(batchSize, contextLength), 
+            transformer.Weights.TransformsInputs, transformer.Weights.SplitColumns);
         _cache = new KvCache(transformer.Config, contextLength);
     }
 

@@ -181,6 +181,9 @@ internal static class GgufModelReader
     private sealed class TensorReader(GgufFile file, ModelConfig config, ModelLoadOptions options, KernelPlanner planner,
         ResourceOwner owner)
     {
+        /// <summary>The file declares its projections dense (<see cref="DenseProjectionsKey"/>).</summary>
+        private readonly bool _denseProjections = file.Metadata.GetBool(DenseProjectionsKey, false);
+
         private GgufTensorInfo Get(string name, params long[] shape)
         {
             if (!file.TryGetTensor(name, out GgufTensorInfo? t))
@@ -288,8 +291,14 @@ internal static class GgufModelReader
             return copy.Memory;
         }
 
-        /// <summary>A projection [inFeatures -> outFeatures] with its optional llama.cpp `.scale` factor, in the layout the planner chose.</summary>
-        public WeightMatrix Projection(string baseName, int outFeatures, int inFeatures, ProjectionRole role)
+        /// <summary>
+        /// A projection [inFeatures -> outFeatures] with its optional llama.cpp `.scale` factor, in the layout the planner
+        /// chose, and its optional input transform (<see cref="InputTransform"/>).
+        /// </summary>
+        public WeightMatrix Projection(string baseName, int outFeatures, int inFeatures, ProjectionRole role) =>
+            InputTransform(ProjectionWeights(baseName, outFeatures, inFeatures, role), baseName);
+
+        private WeightMatrix ProjectionWeights(string baseName, int outFeatures, int inFeatures, ProjectionRole role)
         {
             string name = baseName + ".weight";
             GgufTensorInfo t = Get(name, inFeatures, outFeatures);
@@ -300,11 +309,13 @@ internal static class GgufModelReader
                 extra = s[0];
             }
 
-            // A llama file's projections are ternary when their type is (Falcon3-1.58bit and Llama3-8B-1.58 converted to
-            // I2_S / TQ); F16 and other float types there are a baseline's full-precision weights.
-            if (!config.IsTernary && t.Type is not (GgmlType.I2_S or GgmlType.TQ1_0 or GgmlType.TQ2_0))
+            // Ternary tensor types are ternary in every architecture (Falcon3-1.58bit and Llama3-8B-1.58 converted to I2_S /
+            // TQ). Any other type is a dense weight in a llama file, or in a file that declares its projections dense (a
+            // full-precision model and its post-training quantizations): it runs on its stored bytes.
+            bool ternaryType = t.Type is GgmlType.I2_S or GgmlType.TQ1_0 or GgmlType.TQ2_0;
+            if (!ternaryType && (!config.IsTernary || _denseProjections))
             {
-                return DenseProjection(t, name, outFeatures, inFeatures);
+                return DenseMatrix(t, name, extra, outFeatures, inFeatures);
             }
 
             switch (t.Type)
@@ -322,6 +333,39 @@ internal static class GgufModelReader
                     KernelPlanEntry plan = planner.Plan(WeightType.I2S, outFeatures, inFeatures, role);
                     return planner.Matrix(name, plan, planner.Pack(plan.Layout, q, outFeatures, inFeatures), scale * extra, outFeatures,
                         inFeatures, role);
+            }
+        }
+
+        /// <summary>
+        /// The optional side data of a projection, as <c>bitnative quantize</c> writes it: <c>&lt;base&gt;.input_scale</c> (F32
+        /// [in]: OneBit's column scale) and <c>&lt;base&gt;.split_columns</c> (I32 [c]: column indices, -1 for padding) with
+        /// <c>&lt;base&gt;.split_weight</c> ([c, out], any dense type with a kernel: LLM.int8()'s fp16 outlier columns,
+        /// BiLLM's residual-binarized salient columns). See <see cref="WeightMatrix.WithInputTransform"/>.
+        /// </summary>
+        private WeightMatrix InputTransform(WeightMatrix m, string baseName)
+        {
+            float[]? inputScale = file.TryGetTensor(baseName + ".input_scale", out _) ? Vector(baseName + ".input_scale", m.InFeatures) : null;
+            SplitColumns? split = null;
+            if (file.TryGetTensor(baseName + ".split_columns", out GgufTensorInfo? columns))
+            {
+                if (columns.Type != GgmlType.I32 || columns.Dimensions.Count != 1)
+                {
+                    throw new InvalidDataException($"{file.FilePath}: {columns.Name} must be a one-dimensional I32 tensor, not {columns.Type}.");
+                }
+
+                int c = (int)columns.Dimensions[0];
+                int[] indices = MemoryMarshal.Cast<byte, int>(file.GetTensorData(columns))[..c].ToArray();
+                GgufTensorInfo side = Get(baseName + ".split_weight", c, m.OutFeatures);
+                split = new SplitColumns(indices, DenseMatrix(side, side.Name, 1f, m.OutFeatures, c));
+            }
+
+            try
+            {
+                return inputScale is null && split is null ? m : m.WithInputTransform(inputScale, split);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{file.FilePath}: {e.Message}", e);
             }
         }
 
@@ -376,13 +420,17 @@ internal static class GgufModelReader
                 extra, outFeatures, inFeatures, role);
         }
 
-        /// <summary>A float baseline's projection: F16 and F32 read as stored, other encodings widened to F32 once.</summary>
-        private WeightMatrix DenseProjection(GgufTensorInfo t, string name, int outFeatures, int inFeatures)
+        /// <summary>
+        /// A dense projection (a float baseline's, or a post-training quantization of one): any type the traits table has a
+        /// kernel for runs on its stored bytes with the activations that type pairs with (F16 / BF16 / F32 / F8 with
+        /// floats, Q8_0 / Q4_0 / k-quants / Q2_0 / Q1_0 with int8 rows); another encoding is widened to F32 once.
+        /// </summary>
+        private WeightMatrix DenseMatrix(GgufTensorInfo t, string name, float scale, int outFeatures, int inFeatures)
         {
-            if (t.Type is GgmlType.F16 or GgmlType.F32)
+            if (WeightTypes.FromGgmlType((int)t.Type) is { } type && WeightTypes.Info(type) is { IsTernary: false } info
+                && inFeatures % info.BlockWeights == 0 && Matmul.IsSupported(type, info.Activation, Isa.Reference))
             {
-                WeightType type = t.Type == GgmlType.F16 ? WeightType.F16 : WeightType.F32;
-                return new WeightMatrix(name, type, Resident(t), 1f, outFeatures, inFeatures, ActivationType.F32);
+                return new WeightMatrix(name, type, Resident(t), scale, outFeatures, inFeatures, info.Activation);
             }
 
             var values = new float[checked(outFeatures * inFeatures)];
@@ -390,7 +438,7 @@ internal static class GgufModelReader
             file.ReleaseTensorPages(t);
             var buffer = owner.Track(new NativeBuffer<byte>(values.Length * 4));
             values.CopyTo(MemoryMarshal.Cast<byte, float>(buffer.GetSpan()));
-            return new WeightMatrix(name, WeightType.F32, buffer.Memory, 1f, outFeatures, inFeatures, ActivationType.F32);
+            return new WeightMatrix(name, WeightType.F32, buffer.Memory, scale, outFeatures, inFeatures, ActivationType.F32);
         }
 
         private void RequireI2SColumns(string name, int inFeatures)

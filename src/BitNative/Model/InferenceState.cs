@@ -6,7 +6,11 @@ namespace BitNative.Model;
 /// </summary>
 internal sealed class InferenceState
 {
-    public InferenceState(ModelConfig config, int maxTokens)
+    /// <param name="config">The model's shapes.</param>
+    /// <param name="maxTokens">Tokens a batch holds.</param>
+    /// <param name="transformsInputs">Whether some projection transforms its own input rows (input scale, split columns).</param>
+    /// <param name="splitColumns">The widest side matrix of a projection with split columns (<see cref="SplitColumns"/>), or 0.</param>
+    public InferenceState(ModelConfig config, int maxTokens, bool transformsInputs = false, int splitColumns = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
         int d = config.EmbeddingLength, f = config.FeedForwardLength, kv = config.KvDim;
@@ -18,6 +22,12 @@ internal sealed class InferenceState
         QuantScales = new float[maxTokens];
         OwnQuantized = new sbyte[maxTokens * widest];
         OwnScales = new float[maxTokens];
+        OwnFloats = new float[transformsInputs ? maxTokens * widest : 0];
+        SplitColumns = splitColumns;
+        SideFloats = new float[maxTokens * splitColumns];
+        SideQuantized = new sbyte[maxTokens * splitColumns];
+        SideScales = new float[splitColumns > 0 ? maxTokens : 0];
+        SideOutput = new float[splitColumns > 0 ? maxTokens * widest : 0];
         Query = new float[maxTokens * d];
         Key = new float[maxTokens * kv];
         Value = new float[maxTokens * kv];
@@ -40,6 +50,12 @@ internal sealed class InferenceState
     public float[] QuantScales { get; }  // [T]
     public sbyte[] OwnQuantized { get; } // [T, max(d, f)] input of a projection that quantizes its own (its own RMSNorm, or int8 beside int4)
     public float[] OwnScales { get; }    // [T]
+    public float[] OwnFloats { get; }    // [T, max(d, f)] input of a projection that transforms its own (input scale, split columns)
+    public int SplitColumns { get; }     // c: the widest side matrix the side buffers hold
+    public float[] SideFloats { get; }   // [T, c] the split columns gathered for a side matrix
+    public sbyte[] SideQuantized { get; }// [T, c] the same as int8, when the side matrix reads quantized rows
+    public float[] SideScales { get; }   // [T]
+    public float[] SideOutput { get; }   // [T, max(d, f)] the side matrix's product before it is added
     public float[] Query { get; }        // [T, d]
     public float[] Key { get; }          // [T, kv]
     public float[] Value { get; }        // [T, kv]

@@ -51,6 +51,12 @@ internal sealed class ModelWeights : IDisposable
 
     public WeightMatrix OutputHead { get; }
 
+    /// <summary>Whether some projection transforms its own input rows (the inference state's OwnFloats).</summary>
+    public bool TransformsInputs => Layers.Any(l => l.Projections.Any(p => p.HasInputTransform));
+
+    /// <summary>The widest side matrix of a projection with split columns, or 0 (the inference state's side buffers).</summary>
+    public int SplitColumns => Layers.SelectMany(l => l.Projections).Max(p => p.Split?.Columns.Length ?? 0);
+
     /// <summary>True when some projection reads int8-quantized activations.</summary>
     public bool NeedsQuantizedActivations => Layers.Any(l => l.Query.TakesQuantizedInput || l.Gate.TakesQuantizedInput);
 

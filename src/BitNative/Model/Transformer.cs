@@ -163,7 +163,7 @@ internal sealed class Transformer
         using (Time(s.Profiler, ForwardPart.GatedActivation, 1))
         {
             Span<float> hidden = s.Gate.AsSpan(0, count * f);                       // h = act(gate) · up: [T, f]
-            if (w.FeedForwardSubNorm is not null && w.Down is { Input: ActivationType.Int8, InputNorm: null })
+            if (w.FeedForwardSubNorm is not null && w.Down is { Input: ActivationType.Int8, InputNorm: null, HasInputTransform: false })
             {
                 // BitNet: h, its sub-norm and the down projection's int8 input in one call
                 GatedActivations.ApplyRmsNormInt8(hidden, s.Up.AsSpan(0, count * f), _activation, w.FeedForwardSubNorm,
@@ -257,6 +257,12 @@ internal sealed class Transformer
     {
         int width = linear.InFeatures, count = rows * width;
         ReadOnlySpan<float> x = s.Normed.AsSpan(0, count);
+        if (linear.HasInputTransform)
+        {
+            ProjectTransformed(s, linear, x, rows, y);
+            return;
+        }
+
         if (ReadsOwnRows(linear, shared))
         {
             Quantize(x, linear.InputNorm?.Weight, linear.InputNorm?.Epsilon ?? 0f, linear.Input, rows, width, s.OwnQuantized, s.OwnScales);
@@ -267,12 +273,89 @@ internal sealed class Transformer
         linear.Forward(x, s.Quantized.AsSpan(0, count), s.QuantScales.AsSpan(0, rows), rows, y, _pool);
     }
 
-    /// <summary>The type of the shared quantized rows <paramref name="m"/> reads, or null when it reads floats or normalizes its own.</summary>
-    private static ActivationType? SharedRows(WeightMatrix? m) => m is { TakesQuantizedInput: true, InputNorm: null } ? m.Input : null;
+    /// <summary>
+    /// y = W · x_rest + Side · x[split columns] for a matrix that transforms its own input (<see cref="WeightMatrix.InputScale"/>,
+    /// <see cref="WeightMatrix.Split"/>), LLM.int8()'s decomposition when the side matrix is fp16: the rows are scaled
+    /// (OneBit), the split columns gathered into SideFloats ([T, c]) and zeroed in OwnFloats, so they leave the main
+    /// product and the absmax its int8 rows are quantized with; the side matrix reads the gathered floats, or int8 rows
+    /// quantized from them with their own scale; its product is added to y.
+    /// </summary>
+    private void ProjectTransformed(InferenceState s, WeightMatrix linear, ReadOnlySpan<float> x, int rows, Span<float> y)
+    {
+        int width = linear.InFeatures, count = rows * width, n = linear.OutFeatures;
+        Span<float> own = s.OwnFloats.AsSpan(0, count);                             // [T, k]
+        if (linear.InputScale is { } scale)
+        {
+            for (int t = 0; t < rows; t++)
+            {
+                TensorPrimitives.Multiply(x.Slice(t * width, width), scale, own.Slice(t * width, width));
+            }
+        }
+        else
+        {
+            x.CopyTo(own);
+        }
+
+        SplitColumns? split = linear.Split;
+        int c = split?.Columns.Length ?? 0;
+        if (split is not null)
+        {
+            if (c > s.SplitColumns)
+            {
+                throw new InvalidOperationException($"{linear.Name}: {c} split columns, but the inference state holds {s.SplitColumns}.");
+            }
+
+            Span<float> side = s.SideFloats.AsSpan(0, rows * c);                    // [T, c]
+            for (int t = 0; t < rows; t++)
+            {
+                ReadOnlySpan<float> row = own.Slice(t * width, width);
+                for (int j = 0; j < c; j++)
+                {
+                    int column = split.Columns[j];
+                    side[t * c + j] = column >= 0 ? row[column] : 0f;
+                }
+            }
+
+            for (int t = 0; t < rows; t++)
+            {
+                foreach (int column in split.Excluded)
+                {
+                    own[t * width + column] = 0f;
+                }
+            }
+        }
+
+        if (linear.TakesQuantizedInput)
+        {
+            Quantize(own, null, 0f, linear.Input, rows, width, s.OwnQuantized, s.OwnScales);
+        }
+
+        linear.Forward(own, s.OwnQuantized.AsSpan(0, linear.TakesQuantizedInput ? count : 0), s.OwnScales.AsSpan(0, rows), rows, y, _pool);
+        if (split is null)
+        {
+            return;
+        }
+
+        WeightMatrix sideMatrix = split.Side;
+        ReadOnlySpan<float> sideRows = s.SideFloats.AsSpan(0, rows * c);
+        if (sideMatrix.TakesQuantizedInput)
+        {
+            Quantize(sideRows, null, 0f, sideMatrix.Input, rows, c, s.SideQuantized, s.SideScales);
+        }
+
+        Span<float> sideOut = s.SideOutput.AsSpan(0, rows * n);                     // [T, n]
+        sideMatrix.Forward(sideRows, s.SideQuantized.AsSpan(0, sideMatrix.TakesQuantizedInput ? rows * c : 0), s.SideScales.AsSpan(0, rows),
+            rows, sideOut, _pool);
+        TensorPrimitives.Add(y[..(rows * n)], sideOut, y[..(rows * n)]);
+    }
+
+    /// <summary>The type of the shared quantized rows <paramref name="m"/> reads, or null when it reads floats or makes its own.</summary>
+    private static ActivationType? SharedRows(WeightMatrix? m) =>
+        m is { TakesQuantizedInput: true, InputNorm: null, HasInputTransform: false } ? m.Input : null;
 
     /// <summary>Whether <paramref name="m"/> quantizes rows of its own instead of reading the group's shared ones.</summary>
     private static bool ReadsOwnRows(WeightMatrix m, ActivationType shared) =>
-        m.TakesQuantizedInput && (m.InputNorm is not null || m.Input != shared);
+        m.HasInputTransform || (m.TakesQuantizedInput && (m.InputNorm is not null || m.Input != shared));
 
     /// <summary>Whether <paramref name="m"/> needs the float rows in Normed: it reads them, or makes its own quantized rows from them.</summary>
     private static bool ReadsFloats(WeightMatrix? m, ActivationType shared) =>

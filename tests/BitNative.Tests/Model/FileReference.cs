@@ -72,9 +72,11 @@ internal static class FileReference
                 Floats(p + "ffn_sub_norm.weight", f), Projection(p + "ffn_down.weight", d, f));
         }
 
-        // The engine keeps an F16 head as stored and converts other encodings to fp16 once; round the same way.
+        // The engine runs a head stored as a type with a kernel on its stored bytes: F16 over float rows, Q8_0 and the
+        // k-quants over int8 rows (per-token absmax).
         float[] embedding = Floats("token_embd.weight", config.VocabSize * d);
-        float[] head = embedding.Select(x => (float)(Half)x).ToArray();
-        return new ReferenceTransformer(config, embedding, layers, Floats("output_norm.weight", d), head);
+        bool int8Head = file.GetTensor("token_embd.weight").Type is not (GgmlType.F16 or GgmlType.F32);
+        float[] head = int8Head ? embedding : embedding.Select(x => (float)(Half)x).ToArray();
+        return new ReferenceTransformer(config, embedding, layers, Floats("output_norm.weight", d), head, int8Head);
     }
 }

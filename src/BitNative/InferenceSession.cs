@@ -57,6 +57,13 @@ public sealed class InferenceSession : IDisposable
         set => _state.Profiler = value;
     }
 
+    /// <summary>Sees every float projection input of this session's forward passes when set (quantization calibration).</summary>
+    internal ProjectionInputObserver? InputObserver
+    {
+        get => _state.InputObserver;
+        set => _state.InputObserver = value;
+    }
+
     /// <summary>Forgets every evaluated token.</summary>
     public void Reset()
     {

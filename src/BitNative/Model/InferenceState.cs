@@ -1,5 +1,8 @@
 namespace BitNative.Model;
 
+/// <summary>Receives a projection's float input rows: <paramref name="count"/> rows of <c>matrix.InFeatures</c> values.</summary>
+internal delegate void ProjectionInputObserver(WeightMatrix matrix, ReadOnlySpan<float> rows, int count);
+
 /// <summary>
 /// Scratch buffers for a batch of up to <see cref="MaxTokens"/> tokens, sized once from the config so the forward pass
 /// allocates nothing (llama2.c's RunState). Shapes: T = MaxTokens, d = embedding, f = FFN width, kv = KvDim.
@@ -40,6 +43,12 @@ internal sealed class InferenceState
     }
 
     public int MaxTokens { get; }
+
+    /// <summary>
+    /// Sees the float input rows of every projection that reads floats when set (the calibration of
+    /// <c>bitnative quantize</c>: LLM.int8()'s outlier columns, BiLLM's Hessian diagonal); null in normal runs.
+    /// </summary>
+    public ProjectionInputObserver? InputObserver { get; set; }
 
     /// <summary>Times the forward passes that use this state when set (bench --profile); null in normal runs.</summary>
     public TransformerProfiler? Profiler { get; set; }

@@ -257,6 +257,11 @@ internal sealed class Transformer
     {
         int width = linear.InFeatures, count = rows * width;
         ReadOnlySpan<float> x = s.Normed.AsSpan(0, count);
+        if (s.InputObserver is { } observer && ReadsFloats(linear, shared))
+        {
+            observer(linear, x, rows);
+        }
+
         if (linear.HasInputTransform)
         {
             ProjectTransformed(s, linear, x, rows, y);

@@ -222,9 +222,71 @@ public sealed class GgufWriter
     public void WriteTo(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        uint alignment = Alignment;
         var output = new GgufOutput(stream);
+        WriteHeader(output);
+        for (int i = 0; i < _tensors.Count; i++)
+        {
+            WriteTensor(output, i);
+        }
 
+        output.Flush();
+    }
+
+    /// <summary>Tensors added so far.</summary>
+    public int TensorCount => _tensors.Count;
+
+    /// <summary>The key/value pairs added so far, in order.</summary>
+    public IReadOnlyList<KeyValuePair<string, GgufValue>> Metadata => _metadata;
+
+    /// <summary>
+    /// The bytes before the data section: header, key/value pairs, tensor infos and the padding to the alignment (a
+    /// resumable writer compares them with a partial file's start, then appends tensors with <see cref="WriteTensorData"/>).
+    /// </summary>
+    /// <returns>A new array.</returns>
+    public byte[] GetHeaderBytes()
+    {
+        using var memory = new MemoryStream();
+        var output = new GgufOutput(memory);
+        WriteHeader(output);
+        output.Flush();
+        return memory.ToArray();
+    }
+
+    /// <summary>Offset of tensor <paramref name="index"/>'s data from the start of the data section (its padded predecessors).</summary>
+    /// <param name="index">0 to <see cref="TensorCount"/> (the count gives the data section's length).</param>
+    /// <returns>The offset in bytes.</returns>
+    public long GetTensorDataOffset(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(index, _tensors.Count);
+        long offset = 0;
+        for (int i = 0; i < index; i++)
+        {
+            offset += GgufLimits.AlignUp(_tensors[i].ByteSize, Alignment);
+        }
+
+        return offset;
+    }
+
+    /// <summary>
+    /// Writes tensor <paramref name="index"/>'s bytes and the padding after them at the stream's position, which must be
+    /// where <see cref="GetTensorDataOffset"/> puts it (the header, then the tensors before it).
+    /// </summary>
+    /// <param name="stream">A writable stream; left open.</param>
+    /// <param name="index">0 to <see cref="TensorCount"/> - 1.</param>
+    public void WriteTensorData(Stream stream, int index)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _tensors.Count);
+        var output = new GgufOutput(stream); // positions count from the tensor's start, which is aligned: padding comes out the same
+        WriteTensor(output, index);
+        output.Flush();
+    }
+
+    private void WriteHeader(GgufOutput output)
+    {
+        uint alignment = Alignment;
         output.WriteBytes(GgufLimits.Magic);
         output.WriteUInt32(GgufLimits.WriteVersion);
         output.WriteUInt64((ulong)_tensors.Count);
@@ -251,21 +313,21 @@ public sealed class GgufWriter
         }
 
         output.PadTo(alignment);
-        foreach (PendingTensor tensor in _tensors)
-        {
-            if (tensor.Data is { } data)
-            {
-                output.WriteBytes(data);
-            }
-            else
-            {
-                output.WriteFromCallback(tensor.ByteSize, $"tensor '{tensor.Name}'", tensor.WriteData!);
-            }
+    }
 
-            output.PadTo(alignment);
+    private void WriteTensor(GgufOutput output, int index)
+    {
+        PendingTensor tensor = _tensors[index];
+        if (tensor.Data is { } data)
+        {
+            output.WriteBytes(data);
+        }
+        else
+        {
+            output.WriteFromCallback(tensor.ByteSize, $"tensor '{tensor.Name}'", tensor.WriteData!);
         }
 
-        output.Flush();
+        output.PadTo(Alignment);
     }
 
     private GgufWriter AddPending(PendingTensor tensor)

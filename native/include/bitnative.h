@@ -20,7 +20,7 @@
  *  - Type tokens in names. Weights: i2s (bitnet.cpp I2_S), tq2 (llama.cpp TQ2_0), tq1 (TQ1_0),
  *    tl1 (BitNative's lookup-table layout, see "Lookup-table kernels" below), f16 (IEEE half), bf16 (bfloat16),
  *    f8 (FP8 E4M3 blocks),
- *    q8_0 (ggml Q8_0 blocks), q4_0, q4_k, q5_k, q6_k (ggml's 4-bit and k-quant blocks), q2_0, q1_0 (ggml's 2-bit and 1-bit blocks). Activations: q8 (int8, per-row absmax), q4 (int4 values held in
+ *    q8_0 (ggml Q8_0 blocks), q4_0, q4_k, q5_k, q6_k (ggml's 4-bit and k-quant blocks), q2_0, q1_0 (ggml's 2-bit and 1-bit blocks), q2_0_g128 (PrismML's 2-bit blocks). Activations: q8 (int8, per-row absmax), q4 (int4 values held in
  *    int8, BitNet a4.8), f32 (float).
  *  - A matrix W has n rows (output features) of k columns (input features), row-major with k
  *    contiguous, as GGUF stores a tensor of shape [k, n] (ne0 = k).
@@ -65,7 +65,7 @@ extern "C" {
 
 /* Bumped whenever a signature, enum value or struct changes; the .NET resolver refuses a
  * library whose bn_abi_version() differs from the version its bindings were generated for. */
-#define BN_ABI_VERSION 8
+#define BN_ABI_VERSION 9
 
 /* Result of every fallible call. Values are frozen once released; removed values stay as
  * comments. */
@@ -141,7 +141,11 @@ typedef enum bn_wtype {
      * 0) and w = d e4m3(q): Q8_0's geometry with floating-point codes. The E4M3 NaN pattern S.1111.111 is never
      * written; every kernel reads it as +-480 (the next value of the grid). */
     BN_WTYPE_F8 = 14,
-    BN_WTYPE_COUNT = 15
+    /* PrismML's earlier Q2_0 files (their llama.cpp fork, GGUF type id 42 as upstream's Q2_0): 128-weight blocks of 34
+     * bytes {fp16 d; uint8 qs[32]}, Q2_0's code order over twice the weights: code c = (qs[j / 4] >> 2 (j % 4)) & 3,
+     * w = d (c - 1). A reader tells the two apart by the tensor extents a file's offsets imply. */
+    BN_WTYPE_Q2_0_G128 = 15,
+    BN_WTYPE_COUNT = 16
 } bn_wtype;
 
 /* Activation types a matmul takes. */
@@ -379,12 +383,13 @@ BN_API bn_status bn_quantize_q4(const float* x, int64_t x_len, int32_t m, int32_
  *  - Q8_0 with q8 rows: y = (x_scales[r] * sum_b d_b (W[i, b] . xq[r, b])) * w_scale, block dots exact
  *    in int32, the float sum over blocks in SIMD lanes: within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
  *    sum_b |d_b| sum_j |W[i, j] xq[r, j]| (times |w_scale|) of the scalar reference.
- *  - Q4_0, Q4_K, Q5_K, Q6_K, Q2_0 and Q1_0 with q8 rows: per block b (32 weights for Q4_0, 64 for Q2_0, 128 for Q1_0,
+ *  - Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q2_0_G128 and Q1_0 with q8 rows: per block b (32 weights for Q4_0, 64 for Q2_0,
+ *    128 for Q2_0_G128 and Q1_0,
  *    256 for the k-quants) one
  *    exact int32 sum of scaled sub-block dots, then one float term; the terms are summed in block order
  *    and y = (sum_b t_b) * x_scales[r] (times w_scale). With c the integer codes (see bn_wtype):
  *      Q4_0: t_b = (float)(sum_j (c_j - 8) xq_j) * d_b;
- *      Q2_0: t_b = (float)(sum_j (c_j - 1) xq_j) * d_b;
+ *      Q2_0, Q2_0_G128: t_b = (float)(sum_j (c_j - 1) xq_j) * d_b;
  *      Q1_0: t_b = (float)(sum_j (2 bit_j - 1) xq_j) * d_b;
  *      Q6_K: t_b = (float)(sum_s sc_s sum_{j in s} (c_j - 32) xq_j) * d_b  (16-weight sub-blocks s);
  *      Q4_K, Q5_K: t_b = (float)(sum_s sc_s sum_{j in s} c_j xq_j) * d_b - (float)(sum_s m_s sum_{j in s} xq_j) * dmin_b

@@ -11,7 +11,8 @@
 
 #define KQ_FLT_U (1.0f / 16777216.0f) /* 2^-24 */
 
-static const bn_wtype kq_types[] = {BN_WTYPE_Q4_0, BN_WTYPE_Q4_K, BN_WTYPE_Q5_K, BN_WTYPE_Q6_K, BN_WTYPE_Q2_0, BN_WTYPE_Q1_0};
+static const bn_wtype kq_types[] = {BN_WTYPE_Q4_0, BN_WTYPE_Q4_K, BN_WTYPE_Q5_K, BN_WTYPE_Q6_K, BN_WTYPE_Q2_0, BN_WTYPE_Q1_0,
+                                    BN_WTYPE_Q2_0_G128};
 #define N_KQ_TYPES ((int)(sizeof kq_types / sizeof *kq_types))
 
 static const int32_t kq_n[] = {1, 3, 5, 17};
@@ -28,7 +29,11 @@ enum { KQ_RANDOM, KQ_EXTREME, KQ_VALUE_COUNT };
 static inline const char* kq_name(bn_wtype t) { return bn_wtype_name(t); }
 
 static inline int32_t kq_block_weights(bn_wtype t) {
-    return t == BN_WTYPE_Q4_0 ? BN_Q4_0_BLOCK : t == BN_WTYPE_Q2_0 ? BN_Q2_0_BLOCK : t == BN_WTYPE_Q1_0 ? BN_Q1_0_BLOCK : BN_QK_BLOCK;
+    return t == BN_WTYPE_Q4_0        ? BN_Q4_0_BLOCK
+           : t == BN_WTYPE_Q2_0      ? BN_Q2_0_BLOCK
+           : t == BN_WTYPE_Q1_0      ? BN_Q1_0_BLOCK
+           : t == BN_WTYPE_Q2_0_G128 ? BN_Q2_0_G128_BLOCK
+                                     : BN_QK_BLOCK;
 }
 
 static inline int64_t kq_row_bytes(bn_wtype t, int32_t k) {
@@ -74,6 +79,7 @@ static inline void kq_case(bn_rng* rng, bn_wtype t, int32_t n, int32_t k, int32_
         case BN_WTYPE_Q6_K: kq_put_fp16(block + BN_Q6_K_D_AT, values == KQ_EXTREME ? 40.0f : kq_scale(rng)); break;
         case BN_WTYPE_Q4_0: kq_put_fp16(block, values == KQ_EXTREME ? -40.0f : kq_scale(rng)); break;
         case BN_WTYPE_Q2_0:
+        case BN_WTYPE_Q2_0_G128:
         case BN_WTYPE_Q1_0: kq_put_fp16(block, values == KQ_EXTREME ? -40.0f : kq_scale(rng)); break;
         default:
             kq_put_fp16(block, values == KQ_EXTREME ? 40.0f : kq_scale(rng));
@@ -97,8 +103,8 @@ static inline void kq_block_sums(bn_wtype t, const uint8_t* block, const int8_t*
         for (int j = 0; j < 32; j++) *isum += (int64_t)(bn_q4_0_code(block, j) - 8) * xb[j];
         return;
     }
-    if (t == BN_WTYPE_Q2_0) {
-        for (int j = 0; j < 64; j++) *isum += (int64_t)(bn_q2_0_code(block, j) - 1) * xb[j];
+    if (t == BN_WTYPE_Q2_0 || t == BN_WTYPE_Q2_0_G128) {
+        for (int j = 0; j < kq_block_weights(t); j++) *isum += (int64_t)(bn_q2_0_code(block, j) - 1) * xb[j];
         return;
     }
     if (t == BN_WTYPE_Q1_0) {
@@ -135,6 +141,7 @@ static inline bn_matmul_fn kq_reference(bn_wtype t) {
     case BN_WTYPE_Q5_K: return bn_matmul_q5_k_q8__ref;
     case BN_WTYPE_Q2_0: return bn_matmul_q2_0_q8__ref;
     case BN_WTYPE_Q1_0: return bn_matmul_q1_0_q8__ref;
+    case BN_WTYPE_Q2_0_G128: return bn_matmul_q2_0_g128_q8__ref;
     default: return bn_matmul_q6_k_q8__ref;
     }
 }

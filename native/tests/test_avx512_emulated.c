@@ -127,6 +127,7 @@ static void each_kquant(void* ctx, bn_wtype t, const uint8_t* w, const int8_t* x
                       : t == BN_WTYPE_Q5_K ? bn_matmul_q5_k_q8__avx512vnni_emu
                       : t == BN_WTYPE_Q2_0 ? bn_matmul_q2_0_q8__avx512vnni_emu
                       : t == BN_WTYPE_Q1_0 ? bn_matmul_q1_0_q8__avx512vnni_emu
+                      : t == BN_WTYPE_Q2_0_G128 ? bn_matmul_q2_0_g128_q8__avx512vnni_emu
                                            : bn_matmul_q6_k_q8__avx512vnni_emu;
     kq_check_variant("avx512vnni(emulated)", t, fn, w, xq, scales, n, k, m, ref);
 }

@@ -23,6 +23,10 @@ public sealed class BlockMatmulTests
     private static readonly BlockLayout Q1_0 = new(WeightType.Q1_0, 128, 18,
         (w, block, j) => ((w[block + 2 + j / 8] >> (j % 8)) & 1) == 1 ? 1 : -1);
 
+    /// <summary>PrismML's Q2_0 with 128-weight groups: fp16 d, then Q2_0's code order over 32 bytes.</summary>
+    private static readonly BlockLayout Q2_0G128 = new(WeightType.Q2_0G128, 128, 34,
+        (w, block, j) => ((w[block + 2 + j / 4] >> (2 * (j % 4))) & 3) - 1);
+
     public static TheoryData<Isa, string> Cases()
     {
         var data = new TheoryData<Isa, string>();
@@ -41,6 +45,7 @@ public sealed class BlockMatmulTests
     {
         ["q2_0"] = Q2_0,
         ["q1_0"] = Q1_0,
+        ["q2_0_g128"] = Q2_0G128,
     };
 
     [Theory]

@@ -317,6 +317,8 @@ static inline float bn_f8_weight(const uint8_t* block, int j) {
 #define BN_Q2_0_BLOCK_BYTES 18
 #define BN_Q1_0_BLOCK 128
 #define BN_Q1_0_BLOCK_BYTES 18
+#define BN_Q2_0_G128_BLOCK 128
+#define BN_Q2_0_G128_BLOCK_BYTES 34
 
 #define BN_KQUANT_KERNEL_DECLS(isa)                                                                                    \
     void bn_matmul_q4_0_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
@@ -324,7 +326,8 @@ static inline float bn_f8_weight(const uint8_t* block, int j) {
     void bn_matmul_q5_k_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
     void bn_matmul_q6_k_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
     void bn_matmul_q2_0_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
-    void bn_matmul_q1_0_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+    void bn_matmul_q1_0_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
+    void bn_matmul_q2_0_g128_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 
 BN_KQUANT_KERNEL_DECLS(ref)
 #if defined(BN_ARCH_X86)

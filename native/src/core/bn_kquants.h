@@ -43,6 +43,11 @@ typedef struct bn_block_q1_0 { /* 1.125 bits per weight */
 } bn_block_q1_0;
 _Static_assert(sizeof(bn_block_q2_0) == BN_Q2_0_BLOCK_BYTES, "block_q2_0 is 18 bytes");
 _Static_assert(sizeof(bn_block_q1_0) == BN_Q1_0_BLOCK_BYTES, "block_q1_0 is 18 bytes");
+typedef struct bn_block_q2_0_g128 { /* 2.125 bits per weight */
+    uint16_t d;
+    uint8_t qs[32];
+} bn_block_q2_0_g128;
+_Static_assert(sizeof(bn_block_q2_0_g128) == BN_Q2_0_G128_BLOCK_BYTES, "block_q2_0_g128 is 34 bytes");
 _Static_assert(sizeof(bn_block_q4_k) == BN_Q4_K_BLOCK_BYTES, "block_q4_K is 144 bytes");
 _Static_assert(sizeof(bn_block_q5_k) == BN_Q5_K_BLOCK_BYTES, "block_q5_K is 176 bytes");
 _Static_assert(sizeof(bn_block_q6_k) == BN_Q6_K_BLOCK_BYTES, "block_q6_K is 210 bytes");
@@ -66,7 +71,8 @@ static inline int bn_q4_0_code(const uint8_t* block, int j) {
 }
 
 /* Code 0..3 of weight j (0..63) of a Q2_0 block (w = d (c - 1)): four consecutive weights per byte, LSB first
- * (upstream ggml-quants.c dequantize_row_q2_0). */
+ * (upstream ggml-quants.c dequantize_row_q2_0). The same for weight j (0..127) of a Q2_0_G128 block, whose codes
+ * continue in that order over 32 bytes. */
 static inline int bn_q2_0_code(const uint8_t* block, int j) { return (block[2 + j / 4] >> (2 * (j & 3))) & 3; }
 
 /* Weight j (0..127) of a Q1_0 block as +1 or -1 (w = d times it): bit j % 8 of qs[j / 8], 1 meaning +1 (upstream

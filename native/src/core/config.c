@@ -37,6 +37,7 @@ static void fill_ref(bn_config* c) {
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__ref);
     c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__ref);
     c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__ref);
+    c->matmul[BN_WTYPE_Q2_0_G128][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_g128_q8__ref);
     c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__ref);
     c->quantize_q8 = bn_quantize_q8__ref;
     c->quantize_q4 = bn_quantize_q4__ref;
@@ -71,6 +72,7 @@ static void fill_avx2(bn_config* c) {
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__avx2);
     c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__avx2);
     c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__avx2);
+    c->matmul[BN_WTYPE_Q2_0_G128][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_g128_q8__avx2);
     c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__avx2);
     c->quantize_q8 = bn_quantize_q8__avx2;
     c->quantize_q4 = bn_quantize_q4__avx2;
@@ -101,6 +103,7 @@ static void fill_avx512_vnni(bn_config* c) {
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__avx512vnni);
     c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__avx512vnni);
     c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__avx512vnni);
+    c->matmul[BN_WTYPE_Q2_0_G128][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_g128_q8__avx512vnni);
     c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__avx512vnni);
     c->quantize_q8 = bn_quantize_q8__avx512;
     c->quantize_q4 = bn_quantize_q4__avx512;
@@ -126,6 +129,7 @@ static void fill_neon(bn_config* c) {
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__neon);
     c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__neon);
     c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__neon);
+    c->matmul[BN_WTYPE_Q2_0_G128][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_g128_q8__neon);
     c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__neon);
     c->quantize_q8 = bn_quantize_q8__neon;
     c->quantize_q4 = bn_quantize_q4__neon;
@@ -152,6 +156,7 @@ static void fill_neon_dotprod(bn_config* c) {
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__neondot);
     c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__neondot);
     c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__neondot);
+    c->matmul[BN_WTYPE_Q2_0_G128][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_g128_q8__neondot);
     c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__neondot);
 }
 #endif

@@ -80,6 +80,11 @@ static const bn_wtype_traits wtype_traits[BN_WTYPE_COUNT] = {
                        .info = {.block_weights = BN_Q1_0_BLOCK, .block_bytes = BN_Q1_0_BLOCK_BYTES, .row_tile = 1,
                                 .ggml_type = GGML_Q1_0, .atype = BN_ATYPE_Q8},
                        .row_grain = 16},
+    /* PrismML's earlier 2-bit blocks under the same GGUF id (Ternary Bonsai files written by their fork) */
+    [BN_WTYPE_Q2_0_G128] = {.name = "q2_0_g128",
+                            .info = {.block_weights = BN_Q2_0_G128_BLOCK, .block_bytes = BN_Q2_0_G128_BLOCK_BYTES,
+                                     .row_tile = 1, .ggml_type = GGML_Q2_0, .atype = BN_ATYPE_Q8},
+                            .row_grain = 16},
     [BN_WTYPE_BF16] = {.name = "bf16",
                        .info = {.block_weights = 1, .block_bytes = 2, .row_tile = 1, .ggml_type = GGML_BF16,
                                 .atype = BN_ATYPE_F32},

@@ -52,6 +52,12 @@ public enum WeightType
 
     /// <summary>BitNative's FP8: 8.5 bits per weight, 32-weight blocks of an fp16 scale and 32 E4M3 values (GGUF id 180).</summary>
     F8 = bn_wtype.BN_WTYPE_F8,
+
+    /// <summary>
+    /// PrismML's earlier Q2_0: 2.125 bits per weight, 128-weight blocks of an fp16 scale and 2-bit codes (w = d (c - 1)),
+    /// stored under Q2_0's GGUF id 42; a file's tensor extents tell the two apart.
+    /// </summary>
+    Q2_0G128 = bn_wtype.BN_WTYPE_Q2_0_G128,
 }
 
 /// <summary>The activations a matrix product takes.</summary>

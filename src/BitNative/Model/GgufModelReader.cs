@@ -39,27 +39,30 @@ internal static class GgufModelReader
         }
     }
 
-    public static ModelArchitecture ArchitectureOf(string name) => name switch
-    {
-        "bitnet-b1.58" or "bitnet-25" => ModelArchitecture.BitNetB158,
-        "bitnet" => ModelArchitecture.BitNet,
-        "llama" => ModelArchitecture.Llama,
-        _ => throw new InvalidDataException(
-            $"Architecture '{name}' is not supported; BitNative runs bitnet-b1.58, bitnet-25, bitnet and llama models."),
-    };
+    public static ModelArchitecture ArchitectureOf(string name) =>
+        ArchitectureDescription.FromGgufName(name)?.Architecture ?? throw new InvalidDataException(
+            $"Architecture '{name}' is not supported; BitNative runs {ArchitectureDescription.SupportedNames} models.");
 
     public static ModelConfig ReadConfig(GgufFile file)
     {
         GgufMetadata m = file.Metadata;
         string arch = m.GetStringOrNull("general.architecture")
             ?? throw new InvalidDataException($"{file.FilePath}: general.architecture is missing.");
-        ModelArchitecture architecture = ArchitectureOf(arch);
+        ArchitectureDescription description = ArchitectureDescription.Of(ArchitectureOf(arch));
         int embedding = m.GetInt($"{arch}.embedding_length");
         int heads = m.GetInt($"{arch}.attention.head_count");
         int vocab = m.GetInt($"{arch}.vocab_size", m.TryGetValue("tokenizer.ggml.tokens", out GgufValue? tokens) ? tokens.ArrayLength
             : file.TryGetTensor("token_embd.weight", out GgufTensorInfo? embd) ? (int)embd.Dimensions[^1] : null);
+        // key_length: the head width when it is not embedding / heads (Qwen3-4B); llama.cpp writes it for every qwen3 file.
+        int headDim = m.GetInt($"{arch}.attention.key_length", heads > 0 ? embedding / heads : 0);
+        int valueDim = m.GetInt($"{arch}.attention.value_length", headDim);
+        if (valueDim != headDim)
+        {
+            throw new InvalidDataException($"{file.FilePath}: {arch}.attention.value_length {valueDim} != key_length {headDim}; BitNative needs them equal.");
+        }
+
         var config = new ModelConfig(
-            architecture,
+            description.Architecture,
             arch,
             vocab,
             embedding,
@@ -67,14 +70,15 @@ internal static class GgufModelReader
             m.GetInt($"{arch}.feed_forward_length"),
             heads,
             m.GetInt($"{arch}.attention.head_count_kv", heads),
-            m.GetInt($"{arch}.rope.dimension_count", heads > 0 ? embedding / heads : 0),
+            m.GetInt($"{arch}.rope.dimension_count", headDim),
             m.GetFloat($"{arch}.rope.freq_base", 10000f),
             m.GetFloat($"{arch}.attention.layer_norm_rms_epsilon", 1e-5f),
             m.GetInt($"{arch}.context_length", 4096),
-            architecture == ModelArchitecture.BitNetB158 ? FeedForwardActivation.SquaredRelu : FeedForwardActivation.Silu,
-            // BitNet converters keep Hugging Face's Q/K row order (rotate-half RoPE); llama.cpp's LLaMA converter permutes
-            // the rows into the interleaved pairing its NORM RoPE expects.
-            architecture == ModelArchitecture.Llama ? RopeStyle.Interleaved : RopeStyle.NeoX);
+            description.Activation,
+            description.Rope)
+        {
+            HeadDim = headDim,
+        };
         try
         {
             config.Validate();
@@ -156,22 +160,27 @@ internal static class GgufModelReader
             : reader.Head("token_embd.weight"); // tied
         EmbeddingTable embedding = reader.Embedding("token_embd.weight", c.VocabSize, c.EmbeddingLength); // after a tied head
         var layers = new LayerWeights[c.BlockCount];
-        int d = c.EmbeddingLength, f = c.FeedForwardLength, kv = c.KvDim;
+        int d = c.EmbeddingLength, f = c.FeedForwardLength, kv = c.KvDim, q = c.QueryDim, hd = c.HeadDim;
         for (int i = 0; i < c.BlockCount; i++)
         {
+            // llama.cpp's tensor names (LLM_TENSOR_*): every architecture shares them; the description says which norms exist.
             string p = $"blk.{i}.";
             layers[i] = new LayerWeights(
                 reader.Vector(p + "attn_norm.weight", d),
-                reader.Projection(p + "attn_q", d, d, ProjectionRole.AttentionInput),
+                reader.Projection(p + "attn_q", q, d, ProjectionRole.AttentionInput),
                 reader.Projection(p + "attn_k", kv, d, ProjectionRole.AttentionInput),
                 reader.Projection(p + "attn_v", kv, d, ProjectionRole.AttentionInput),
-                reader.OptionalVector(p + "attn_sub_norm.weight", d),
-                reader.Projection(p + "attn_output", d, d, ProjectionRole.AttentionOutput),
+                reader.OptionalVector(p + "attn_sub_norm.weight", q),
+                reader.Projection(p + "attn_output", d, q, ProjectionRole.AttentionOutput),
                 reader.Vector(p + "ffn_norm.weight", d),
                 reader.Projection(p + "ffn_gate", f, d, ProjectionRole.FeedForwardInput),
                 reader.Projection(p + "ffn_up", f, d, ProjectionRole.FeedForwardInput),
                 reader.OptionalVector(p + "ffn_sub_norm.weight", f),
-                reader.Projection(p + "ffn_down", d, f, ProjectionRole.FeedForwardOutput));
+                reader.Projection(p + "ffn_down", d, f, ProjectionRole.FeedForwardOutput))
+            {
+                QueryNorm = reader.OptionalVector(p + "attn_q_norm.weight", hd),
+                KeyNorm = reader.OptionalVector(p + "attn_k_norm.weight", hd),
+            };
         }
 
         return (new ModelWeights(c, embedding, layers, reader.Vector("output_norm.weight", d), head, owner), planner.Entries);

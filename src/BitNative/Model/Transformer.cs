@@ -95,11 +95,14 @@ internal sealed class Transformer
         }
     }
 
-    /// <summary>x += Output(subnorm(attention(rope(Q n), rope(K n), V n))), n = attn_norm(x).</summary>
+    /// <summary>
+    /// x += Output(subnorm(attention(rope(qnorm(Q n)), rope(knorm(K n)), V n))), n = attn_norm(x); the sub-norm (BitNet)
+    /// and the per-head QK-norm (Qwen3) where the architecture has them.
+    /// </summary>
     private void AttentionBlock(InferenceState s, KvCache cache, int layer, int count, int start)
     {
         LayerWeights w = _weights.Layers[layer];
-        int d = _config.EmbeddingLength, kv = _config.KvDim;
+        int d = _config.EmbeddingLength, kv = _config.KvDim, q = _config.QueryDim;
         ActivationType shared; // the quantized rows NormalizeInput prepared for the projections that follow
 
         using (Time(s.Profiler, ForwardPart.Norm, 1))
@@ -109,9 +112,18 @@ internal sealed class Transformer
 
         using (Time(s.Profiler, ForwardPart.QkvProjection, 3))
         {
-            Project(s, w.Query, shared, count, s.Query);                            // [T, d]
+            Project(s, w.Query, shared, count, s.Query);                            // [T, q]
             Project(s, w.Key, shared, count, s.Key);                                // [T, kv]
             Project(s, w.Value, shared, count, s.Value);                             // [T, kv]
+        }
+
+        if (w.QueryNorm is not null && w.KeyNorm is not null)
+        {
+            using (Time(s.Profiler, ForwardPart.Norm, 2))
+            {
+                HeadNorm(s, s.Query.AsSpan(0, count * q), w.QueryNorm);             // every query head: [T * heads, head_dim]
+                HeadNorm(s, s.Key.AsSpan(0, count * kv), w.KeyNorm);                // every key head: [T * kv_heads, head_dim]
+            }
         }
 
         using (Time(s.Profiler, ForwardPart.RopeKvWrite, 1))
@@ -125,13 +137,13 @@ internal sealed class Transformer
         using (Time(s.Profiler, ForwardPart.Attention, 1))
         {
             // token t attends to cache rows [0, start + t]: [T, d]
-            Attention.Attend(s.Query.AsSpan(0, count * d), cache.Keys(layer), cache.Values(layer), count, _config.HeadCount,
-                _config.KvHeadCount, _config.HeadDim, start, _attentionScale, s.Attention.AsSpan(0, count * d), _pool);
+            Attention.Attend(s.Query.AsSpan(0, count * q), cache.Keys(layer), cache.Values(layer), count, _config.HeadCount,
+                _config.KvHeadCount, _config.HeadDim, start, _attentionScale, s.Attention.AsSpan(0, count * q), _pool);
         }
 
         using (Time(s.Profiler, ForwardPart.Norm, 1))
         {
-            shared = NormalizeInput(s, s.Attention, w.AttentionSubNorm, count, d, w.Output); // attn_sub_norm(attention): [T, d]
+            shared = NormalizeInput(s, s.Attention, w.AttentionSubNorm, count, q, w.Output); // attn_sub_norm(attention): [T, q]
         }
 
         using (Time(s.Profiler, ForwardPart.OutputProjection, 1))
@@ -140,6 +152,19 @@ internal sealed class Transformer
         }
 
         AddResidual(s, count * d);
+    }
+
+    /// <summary>
+    /// RMSNorm of every head of <paramref name="heads"/> ([rows, head_dim]) with one weight shared by all heads, in place
+    /// (Qwen3's QK-norm, with the model's eps as llama.cpp applies it). The attention output buffer is free until
+    /// attention runs, so it holds the normalized rows for one copy back.
+    /// </summary>
+    private void HeadNorm(InferenceState s, Span<float> heads, float[] weight)
+    {
+        int hd = _config.HeadDim, rows = heads.Length / hd;
+        Span<float> scratch = s.Attention.AsSpan(0, heads.Length);
+        Norms.RmsNorm(heads, weight, _config.RmsNormEpsilon, rows, hd, scratch, _pool);
+        scratch.CopyTo(heads);
     }
 
     /// <summary>x += Down(subnorm(act(Gate m) · Up m)), m = ffn_norm(x).</summary>

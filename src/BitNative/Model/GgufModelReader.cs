@@ -257,7 +257,7 @@ internal static class GgufModelReader
             int d = config.EmbeddingLength, vocab = config.VocabSize;
             GgufTensorInfo t = Get(name, d, vocab);
             OutputHeadPrecision precision = options.OutputHead;
-            WeightType? stored = WeightTypes.FromGgmlType((int)t.Type);
+            WeightType? stored = t.Traits.Layout;
             bool inPlace = stored is { } type && OutputHeads.UsesStoredBytes(type, precision, d);
             ReadOnlyMemory<byte> data = inPlace ? Resident(t) : file.GetTensorMemory(t);
             WeightMatrix head = inPlace
@@ -436,7 +436,7 @@ internal static class GgufModelReader
         /// </summary>
         private WeightMatrix DenseMatrix(GgufTensorInfo t, string name, float scale, int outFeatures, int inFeatures)
         {
-            if (WeightTypes.FromGgmlType((int)t.Type) is { } type && WeightTypes.Info(type) is { IsTernary: false } info
+            if (t.Traits.Layout is { } type && WeightTypes.Info(type) is { IsTernary: false } info
                 && inFeatures % info.BlockWeights == 0 && Matmul.IsSupported(type, info.Activation, Isa.Reference))
             {
                 return new WeightMatrix(name, type, Resident(t), scale, outFeatures, inFeatures, info.Activation);

@@ -29,6 +29,8 @@ internal sealed class ByteLevelBpeTokenizer
         ["<|eot_id|>", "<|eom_id|>", "<|end_of_text|>", "<|endoftext|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "</s>"];
 
     private readonly TokenizerData _data;
+    private readonly Llama3PreTokenizer _splitter;
+    private readonly bool _ignoreMerges;
     private readonly byte[][] _tokenBytes;
     private readonly bool[] _isSpecial;
     private readonly bool[] _isText;
@@ -44,6 +46,7 @@ internal sealed class ByteLevelBpeTokenizer
     private ByteLevelBpeTokenizer(TokenizerData data)
     {
         _data = data;
+        (_splitter, _ignoreMerges) = data.PreTokenizerRules!.Value;
         int count = data.Count;
         _tokenBytes = new byte[count][];
         _isSpecial = new bool[count];
@@ -79,7 +82,7 @@ internal sealed class ByteLevelBpeTokenizer
             .ThenBy(t => t.Value)
             .ToArray();
         _specialFirstChars = _specialTokens.Count == 0 ? null : SearchValues.Create(_specialTokens.Keys.Select(k => k[0]).Distinct().ToArray());
-        _bpe = new Lazy<BpeTokenizer>(() => BuildBpe(data, _isText), LazyThreadSafetyMode.ExecutionAndPublication);
+        _bpe = new Lazy<BpeTokenizer>(() => BuildBpe(data, _isText, _splitter), LazyThreadSafetyMode.ExecutionAndPublication);
         _chat = new Lazy<ChatFormatter>(() => new ChatFormatter(this), LazyThreadSafetyMode.ExecutionAndPublication);
         _stopTokens = new Lazy<HashSet<int>>(ComputeStopTokens, LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -91,11 +94,11 @@ internal sealed class ByteLevelBpeTokenizer
     {
         ArgumentNullException.ThrowIfNull(data);
         data.Validate();
-        if (!data.UsesLlama3PreTokenizer)
+        if (data.PreTokenizerRules is null)
         {
             throw new NotSupportedException(
-                $"Pre-tokenizer '{data.PreTokenizer}' is not supported; only the Llama-3 pre-tokenizer " +
-                $"({string.Join(", ", TokenizerData.Llama3PreTokenizerNames)}) is implemented.");
+                $"Pre-tokenizer '{data.PreTokenizer}' is not supported; the Llama-3 ({string.Join(", ", TokenizerData.Llama3PreTokenizerNames)}) " +
+                $"and Qwen2 ({string.Join(", ", TokenizerData.Qwen2PreTokenizerNames)}) pre-tokenizers are implemented.");
         }
 
         return new ByteLevelBpeTokenizer(data);
@@ -188,7 +191,7 @@ internal sealed class ByteLevelBpeTokenizer
         }
 
         var splits = new List<(int Offset, int Length)>(text.Length / 4 + 1);
-        Llama3PreTokenizer.Split(text, splits);
+        _splitter.SplitInto(text, splits);
         char[] buffer = ArrayPool<char>.Shared.Rent(256);
         try
         {
@@ -206,7 +209,7 @@ internal sealed class ByteLevelBpeTokenizer
 
                 // ignore_merges: a pre-token that is a whole text token is that token (Hugging Face Llama-3 semantics;
                 // plain merge order does not always rebuild it).
-                if (_vocabularyBySpan.TryGetValue(buffer.AsSpan(0, n), out int id) && _isText[id])
+                if (_ignoreMerges && _vocabularyBySpan.TryGetValue(buffer.AsSpan(0, n), out int id) && _isText[id])
                 {
                     output.Add(id);
                     continue;
@@ -409,7 +412,7 @@ internal sealed class ByteLevelBpeTokenizer
         return new string(copy);
     }
 
-    private static BpeTokenizer BuildBpe(TokenizerData data, bool[] isText)
+    private static BpeTokenizer BuildBpe(TokenizerData data, bool[] isText, Llama3PreTokenizer splitter)
     {
         // Only text tokens: special tokens are matched by this class (see remarks), never by BPE.
         IEnumerable<KeyValuePair<string, int>> textTokens = Enumerable.Range(0, data.Count)
@@ -419,7 +422,7 @@ internal sealed class ByteLevelBpeTokenizer
         {
             Merges = data.Merges,
             ByteLevel = true,
-            PreTokenizer = Llama3PreTokenizer.Instance,
+            PreTokenizer = splitter,
         });
     }
 }

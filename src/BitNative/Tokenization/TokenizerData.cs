@@ -16,7 +16,11 @@ internal sealed partial class TokenizerData
 {
     /// <summary>Pre-tokenizer names (GGUF <c>tokenizer.ggml.pre</c>) that mean the Llama-3 regex; null means the same.</summary>
     public static readonly IReadOnlySet<string> Llama3PreTokenizerNames =
-        new HashSet<string>(StringComparer.Ordinal) { "llama-bpe", "llama3", "llama-v3", "falcon3", "pixtral" };
+        new HashSet<string>(StringComparer.Ordinal) { "llama-bpe", "llama3", "llama-v3", "falcon3", "falcon_e", "pixtral" };
+
+    /// <summary>Pre-tokenizer names that mean Qwen2's pattern (Llama-3's with single digits), as llama.cpp maps them.</summary>
+    public static readonly IReadOnlySet<string> Qwen2PreTokenizerNames =
+        new HashSet<string>(StringComparer.Ordinal) { "qwen2", "qwen3", "deepseek-r1-qwen" };
 
     /// <summary>The name written for the Llama-3 pre-tokenizer.</summary>
     public const string Llama3PreTokenizerName = "llama-bpe";
@@ -95,6 +99,16 @@ internal sealed partial class TokenizerData
 
     /// <summary>True when <see cref="PreTokenizer"/> names the Llama-3 regex (the only one implemented).</summary>
     public bool UsesLlama3PreTokenizer => PreTokenizer is null || Llama3PreTokenizerNames.Contains(PreTokenizer);
+
+    /// <summary>
+    /// The pre-tokenizer the name means (Llama-3's or Qwen2's pattern) and whether a pre-token that is a whole token
+    /// skips the merges (llama.cpp's tokenizer_ignore_merges: set for Llama-3 and Falcon3 / Falcon-E, not for Qwen2),
+    /// or null for a pre-tokenizer not implemented.
+    /// </summary>
+    public (Llama3PreTokenizer Splitter, bool IgnoreMerges)? PreTokenizerRules =>
+        UsesLlama3PreTokenizer ? (Llama3PreTokenizer.Instance, true)
+        : Qwen2PreTokenizerNames.Contains(PreTokenizer!) ? (Llama3PreTokenizer.Qwen2, false)
+        : null;
 
     /// <summary>
     /// Throws <see cref="InvalidDataException"/> naming the first inconsistency: empty vocabulary, length mismatch,

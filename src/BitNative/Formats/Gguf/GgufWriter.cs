@@ -1,3 +1,4 @@
+using BitNative.Kernels;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -198,6 +199,24 @@ public sealed class GgufWriter
         ArgumentNullException.ThrowIfNull(writeData);
         (long[] dims, long byteSize) = ValidateTensor(name, type, dimensions);
         return AddPending(new PendingTensor(name, type, dims, byteSize, null, writeData));
+    }
+
+    /// <summary>
+    /// Adds a tensor stored as a weight type's layout under its GGUF id: the id's primary layout, or a fork's layout that
+    /// shares the id (PrismML's 128-weight Q2_0 under 42), whose byte size readers tell apart by the offsets.
+    /// </summary>
+    internal GgufWriter AddTensor(string name, WeightType layout, ReadOnlySpan<long> dimensions, Action<Stream> writeData)
+    {
+        ArgumentNullException.ThrowIfNull(writeData);
+        GgmlTypeTraits traits = GgmlTypeTable.Of(layout);
+        (long[] dims, _) = ValidateTensor(name, traits.Type, dimensions);
+        if (dims[0] % traits.BlockSize != 0)
+        {
+            throw new ArgumentException($"Tensor '{name}': ne0 = {dims[0]} is not a multiple of the {traits.Name} block size {traits.BlockSize}.");
+        }
+
+        long elements = dims.Aggregate(1L, (a, b) => a * b);
+        return AddPending(new PendingTensor(name, traits.Type, dims, traits.ByteSize(elements), null, writeData));
     }
 
     /// <summary>Writes the file to <paramref name="path"/> (replacing it); a partly written file is deleted on failure.</summary>

@@ -317,7 +317,8 @@ internal sealed class ByteLevelBpeTokenizer
         }
     }
 
-    private (int At, int Id, int Length) FindSpecial(string text, int start)
+    /// <summary>The first special token's text in <paramref name="text"/> from <paramref name="start"/> on (leftmost, longest), or At = -1.</summary>
+    internal (int At, int Id, int Length) FindSpecial(string text, int start)
     {
         if (_specialFirstChars is null)
         {

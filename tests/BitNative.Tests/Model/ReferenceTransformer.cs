@@ -11,7 +11,13 @@ internal sealed record ReferenceLinear(int Out, int In, sbyte[]? Ternary, float 
 
 internal sealed record ReferenceLayer(
     float[] AttnNorm, ReferenceLinear Q, ReferenceLinear K, ReferenceLinear V, float[]? AttnSubNorm, ReferenceLinear O,
-    float[] FfnNorm, ReferenceLinear Gate, ReferenceLinear Up, float[]? FfnSubNorm, ReferenceLinear Down);
+    float[] FfnNorm, ReferenceLinear Gate, ReferenceLinear Up, float[]? FfnSubNorm, ReferenceLinear Down)
+{
+    /// <summary>Qwen3's QK-norm: an RMSNorm over each query / key head ([head_dim]) before RoPE.</summary>
+    public float[]? QNorm { get; init; }
+
+    public float[]? KNorm { get; init; }
+}
 
 /// <summary>
 /// A plain, scalar forward pass written from the architecture description (formats.md section 4-5), one token at a
@@ -41,6 +47,12 @@ internal sealed class ReferenceTransformer(
             ReferenceLayer w = layers[l];
             float[] n = RmsNorm(x, w.AttnNorm);
             float[] q = Apply(w.Q, n), k = Apply(w.K, n), v = Apply(w.V, n);
+            if (w.QNorm is not null && w.KNorm is not null)
+            {
+                q = HeadNorm(q, w.QNorm);
+                k = HeadNorm(k, w.KNorm);
+            }
+
             Rope(q, pos);
             Rope(k, pos);
             _keys[l].Add(k.Select(f => (float)(Half)f).ToArray());
@@ -91,6 +103,19 @@ internal sealed class ReferenceTransformer(
     }
 
     private float[] RmsNorm(float[] x, float[] w) => RmsNorm(x, w, config.RmsNormEpsilon);
+
+    /// <summary>Each head_dim-long slice normalized on its own with the shared weight.</summary>
+    private float[] HeadNorm(float[] heads, float[] w)
+    {
+        int hd = config.HeadDim;
+        var result = new float[heads.Length];
+        for (int h = 0; h < heads.Length / hd; h++)
+        {
+            RmsNorm(heads[(h * hd)..((h + 1) * hd)], w).CopyTo(result, h * hd);
+        }
+
+        return result;
+    }
 
     private static float[] RmsNorm(float[] x, float[] w, float eps)
     {
@@ -186,7 +211,7 @@ internal sealed class ReferenceTransformer(
     private float[] Attention(float[] q, int layer)
     {
         int hd = config.HeadDim, group = config.HeadCount / config.KvHeadCount;
-        var output = new float[config.EmbeddingLength];
+        var output = new float[config.QueryDim];
         int seen = _keys[layer].Count;
         for (int h = 0; h < config.HeadCount; h++)
         {

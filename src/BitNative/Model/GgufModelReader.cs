@@ -96,10 +96,10 @@ internal static class GgufModelReader
         GgufMetadata m = file.Metadata;
         string model = m.GetStringOrNull("tokenizer.ggml.model")
             ?? throw new InvalidDataException($"{file.FilePath}: tokenizer.ggml.model is missing; the file carries no tokenizer.");
-        if (model != "gpt2")
+        if (model is not ("gpt2" or "llama"))
         {
             throw new InvalidDataException(
-                $"{file.FilePath}: tokenizer model '{model}' is not supported; BitNative reads byte-level BPE ('gpt2') vocabularies.");
+                $"{file.FilePath}: tokenizer model '{model}' is not supported; BitNative reads byte-level BPE ('gpt2') and SentencePiece ('llama') vocabularies.");
         }
 
         IReadOnlyList<string> tokens = m.GetStringArray("tokenizer.ggml.tokens");
@@ -119,7 +119,12 @@ internal static class GgufModelReader
 
         var data = new TokenizerData(tokens, types, merges, bos, Id("tokenizer.ggml.eos_token_id"), eot,
             Id("tokenizer.ggml.padding_token_id"), m.GetBool("tokenizer.ggml.add_bos_token", bos is not null),
-            m.GetStringOrNull("tokenizer.ggml.pre"), m.GetStringOrNull("tokenizer.chat_template"));
+            m.GetStringOrNull("tokenizer.ggml.pre"), m.GetStringOrNull("tokenizer.chat_template"))
+        {
+            Model = model,
+            Scores = model == "llama" && m.ContainsKey("tokenizer.ggml.scores") ? m.GetArray<float>("tokenizer.ggml.scores").ToArray() : [],
+            AddSpacePrefix = m.GetBool("tokenizer.ggml.add_space_prefix", true),
+        };
         try
         {
             data.Validate();

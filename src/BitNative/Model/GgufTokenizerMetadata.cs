@@ -15,12 +15,21 @@ internal static class GgufTokenizerMetadata
     /// family, such as 1bitLLM's, are written without one, as their converter does).</param>
     public static void Add(GgufWriter w, TokenizerData t, bool defaultTemplate = true)
     {
-        w.AddString("tokenizer.ggml.model", "gpt2")
-         .AddString("tokenizer.ggml.pre", t.PreTokenizer ?? TokenizerData.Llama3PreTokenizerName)
+        w.AddString("tokenizer.ggml.model", t.Model)
+         .AddString("tokenizer.ggml.pre", t.PreTokenizer ?? (t.IsSentencePiece ? "default" : TokenizerData.Llama3PreTokenizerName))
          .AddStringArray("tokenizer.ggml.tokens", t.Tokens)
-         .AddArray<int>("tokenizer.ggml.token_type", t.TokenTypes.Select(x => (int)x).ToArray())
-         .AddStringArray("tokenizer.ggml.merges", t.Merges)
-         .AddBool("tokenizer.ggml.add_bos_token", t.AddBos);
+         .AddArray<int>("tokenizer.ggml.token_type", t.TokenTypes.Select(x => (int)x).ToArray());
+        if (t.IsSentencePiece)
+        {
+            // llama.cpp's _set_vocab_sentencepiece: scores, no merges
+            w.AddArray<float>("tokenizer.ggml.scores", t.Scores.ToArray()).AddBool("tokenizer.ggml.add_space_prefix", t.AddSpacePrefix);
+        }
+        else
+        {
+            w.AddStringArray("tokenizer.ggml.merges", t.Merges);
+        }
+
+        w.AddBool("tokenizer.ggml.add_bos_token", t.AddBos);
         if ((t.ChatTemplate ?? (defaultTemplate ? ChatFormatter.BitNetTemplate : null)) is { } template)
         {
             w.AddString("tokenizer.chat_template", template);

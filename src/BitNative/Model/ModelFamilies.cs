@@ -12,7 +12,11 @@ internal sealed record FamilyShape(int Embedding, int Layers, int FeedForward, i
 /// USER_DEFINED ones such as Qwen3's &lt;think&gt;), which of them are BOS / EOS / EOT, whether BOS is added, the chat template.
 /// </summary>
 internal sealed record FamilyTokenizer(string Pre, string[] Control, string[] UserDefined, string? Bos, string Eos, string? Eot, bool AddBos,
-    string? Template);
+    string? Template)
+{
+    /// <summary>A SentencePiece ("llama") vocabulary with scores and byte fallback instead of byte-level BPE.</summary>
+    public bool SentencePiece { get; init; }
+}
 
 /// <summary>
 /// One public 1-bit / 1.58-bit model family: how its published GGUF is laid out (architecture, projection and embedding
@@ -47,6 +51,12 @@ internal sealed record ModelFamily(string Id, string Name, string Architecture, 
     private static readonly FamilyTokenizer Qwen3Tokens = new("qwen2", ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], ["<think>", "</think>"],
         "<|endoftext|>", "<|im_end|>", null, AddBos: false, FamilyTemplates.Qwen3);
 
+    // 1bitLLM's bitnet_b1_58 models keep Llama-2's SentencePiece tokenizer: <unk>, <s>, </s>, byte fallback, no template.
+    private static readonly FamilyTokenizer Llama2Tokens = new("default", ["<s>", "</s>"], [], "<s>", "</s>", null, AddBos: true, null)
+    {
+        SentencePiece = true,
+    };
+
     private static readonly FamilyShape BitNet2B4T = new(2560, 30, 6912, 20, 5, 128, 128256, 4096, 500000f, 1e-5f);
     private static readonly FamilyShape Bonsai8B = new(4096, 36, 12288, 32, 8, 128, 151936, 40960, 1000000f, 1e-6f);
 
@@ -58,8 +68,11 @@ internal sealed record ModelFamily(string Id, string Name, string Architecture, 
         new("bitnet-2b4t-q6k", "BitNet-b1.58-2B-4T with bitnet.cpp's --quant-embd (Q6_K embedding)", "bitnet-b1.58", SyntheticWeights.I2S,
             SyntheticHead.Q6_K, null, BitNet2B4T, BitNetTokens, "convert with bitnet.cpp setup_env.py --quant-embd"),
         new("bitnet-large", "bitnet_b1_58-large (1bitLLM; llama.cpp 'bitnet', TQ2_0, Q6_K embedding)", "bitnet", SyntheticWeights.Tq2,
-            SyntheticHead.Q6_K, null, new(1536, 24, 4096, 16, 16, 96, 32002, 2048, 10000f, 1e-5f), Llama3Tokens with { Template = null },
+            SyntheticHead.Q6_K, null, new(1536, 24, 4096, 16, 16, 96, 32002, 2048, 10000f, 1e-5f), Llama2Tokens,
             "1bitLLM/bitnet_b1_58-large, converted with llama.cpp convert_hf_to_gguf.py + llama-quantize TQ2_0"),
+        new("bitnet-large-i2s", "bitnet_b1_58-large as bitnet.cpp's 2024 llama-quantize writes it ('bitnet', I2_S, F16 embedding)", "bitnet",
+            SyntheticWeights.I2S, SyntheticHead.F16, null, new(1536, 24, 4096, 16, 16, 96, 32002, 2048, 10000f, 1e-5f), Llama2Tokens,
+            "1bitLLM/bitnet_b1_58-large via bitnet.cpp (2024) setup_env.py -q i2_s (quantized with one thread)"),
         new("falcon3", "Falcon3-1B/3B/7B/10B-Instruct-1.58bit (TII; 'llama', bitnet.cpp I2_S, F32 embedding, F16 head)", "llama",
             SyntheticWeights.I2S, SyntheticHead.F32, SyntheticHead.F16, new(3072, 40, 23040, 12, 4, 256, 131072, 32768, 1000042f, 1e-6f),
             Falcon3Tokens, "tiiuae/Falcon3-10B-Instruct-1.58bit-GGUF: ggml-model-i2_s.gguf"),

@@ -94,6 +94,24 @@ internal sealed partial class TokenizerData
     /// <summary>Chat template text, if any.</summary>
     public string? ChatTemplate { get; }
 
+    /// <summary>
+    /// GGUF <c>tokenizer.ggml.model</c>: "gpt2" (byte-level BPE, the default) or "llama" (SentencePiece BPE with byte
+    /// fallback: Llama-2 style vocabularies such as 1bitLLM's bitnet_b1_58 models).
+    /// </summary>
+    public string Model { get; init; } = "gpt2";
+
+    /// <summary>SentencePiece merge scores (GGUF <c>tokenizer.ggml.scores</c>), one per token; empty for byte-level BPE.</summary>
+    public IReadOnlyList<float> Scores { get; init; } = [];
+
+    /// <summary>SentencePiece: a space is put before the text (GGUF <c>tokenizer.ggml.add_space_prefix</c>, default true).</summary>
+    public bool AddSpacePrefix { get; init; } = true;
+
+    /// <summary>True for a SentencePiece ("llama") vocabulary.</summary>
+    public bool IsSentencePiece => Model == "llama";
+
+    /// <summary>The SentencePiece byte-fallback token of byte <paramref name="b"/> ("&lt;0x0A&gt;").</summary>
+    public static string SentencePieceByte(int b) => $"<0x{b:X2}>";
+
     /// <summary>Number of tokens.</summary>
     public int Count => Tokens.Count;
 
@@ -128,6 +146,17 @@ internal sealed partial class TokenizerData
 
     private void ValidateCore()
     {
+        if (IsSentencePiece)
+        {
+            ValidateSentencePiece();
+            return;
+        }
+
+        if (Model != "gpt2")
+        {
+            throw new InvalidDataException($"Tokenizer model '{Model}' is not supported; BitNative reads byte-level BPE ('gpt2') and SentencePiece ('llama') vocabularies.");
+        }
+
         int count = Tokens.Count;
         if (count == 0)
         {
@@ -205,6 +234,57 @@ internal sealed partial class TokenizerData
             CheckMergePart(i, merge, merge.AsSpan(0, space), byText);
             CheckMergePart(i, merge, merge.AsSpan(space + 1), byText);
             CheckMergePart(i, merge, joined.AsSpan(0, merge.Length - 1), byText);
+        }
+
+        CheckSpecialId(nameof(BosId), BosId, count);
+        CheckSpecialId(nameof(EosId), EosId, count);
+        CheckSpecialId(nameof(EotId), EotId, count);
+        CheckSpecialId(nameof(PadId), PadId, count);
+        if (AddBos && BosId is null)
+        {
+            throw new InvalidDataException("AddBos is set but the tokenizer has no BOS id.");
+        }
+    }
+
+    /// <summary>A SentencePiece vocabulary: tokens unique and non-empty, a score each, the 256 byte-fallback tokens, no merges.</summary>
+    private void ValidateSentencePiece()
+    {
+        int count = Tokens.Count;
+        if (count == 0 || TokenTypes.Count != count || Scores.Count != count)
+        {
+            throw new InvalidDataException($"SentencePiece vocabulary of {count} tokens has {TokenTypes.Count} types and {Scores.Count} scores; all must match.");
+        }
+
+        var ids = new Dictionary<string, int>(count, StringComparer.Ordinal);
+        for (int id = 0; id < count; id++)
+        {
+            if (string.IsNullOrEmpty(Tokens[id]))
+            {
+                throw new InvalidDataException($"Token {id} is empty.");
+            }
+
+            if (!ids.TryAdd(Tokens[id], id))
+            {
+                throw new InvalidDataException($"Duplicate token '{Printable(Tokens[id])}' at ids {ids[Tokens[id]]} and {id}.");
+            }
+
+            if (!float.IsFinite(Scores[id]))
+            {
+                throw new InvalidDataException($"Token {id} has the score {Scores[id]}.");
+            }
+        }
+
+        for (int b = 0; b < 256; b++)
+        {
+            if (!ids.TryGetValue(SentencePieceByte(b), out int id) || TokenTypes[id] != TokenType.Byte)
+            {
+                throw new InvalidDataException($"SentencePiece vocabulary has no byte token {SentencePieceByte(b)}; BitNative needs byte fallback.");
+            }
+        }
+
+        if (Merges.Count > 0)
+        {
+            throw new InvalidDataException("A SentencePiece vocabulary has no merges.");
         }
 
         CheckSpecialId(nameof(BosId), BosId, count);

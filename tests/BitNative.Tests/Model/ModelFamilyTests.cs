@@ -66,7 +66,7 @@ public sealed class ModelFamilyTests : IDisposable
     [InlineData("falcon3", "Template", "<|endoftext|><|user|>\nHi\n<|assistant|>\n")]
     [InlineData("llama3-8b-1.58", "Template", "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n")]
     [InlineData("bitnet-2b4t", "BitNet", "<|begin_of_text|>User: Hi<|eot_id|>Assistant: ")]
-    [InlineData("bitnet-large", "BitNet", "<|begin_of_text|>User: Hi<|eot_id|>Assistant: ")]
+    [InlineData("bitnet-large", "BitNet", "<s>User: Hi</s>Assistant: ")] // no template, SentencePiece vocabulary
     public void ChatUsesTheFilesTemplate_AndStopsOnItsEndTokens(string id, string format, string prompt)
     {
         string path = _folder.File($"{id}-chat.gguf");

@@ -109,6 +109,11 @@ internal static class SyntheticModelWriter
     /// </summary>
     private static TokenizerData FamilyTokenizerData(TokenizerData trained, FamilyTokenizer family, int vocab)
     {
+        if (family.SentencePiece)
+        {
+            return SentencePieceData(trained, family, vocab);
+        }
+
         int plain = trained.Count - ByteLevelBpeTrainer.SpecialTokens.Count;
         var tokens = trained.Tokens.Take(plain).ToList();
         var types = trained.TokenTypes.Take(plain).ToList();
@@ -125,6 +130,73 @@ internal static class SyntheticModelWriter
         int? Id(string? token) => token is null ? null : tokens.IndexOf(token);
         var data = new TokenizerData(tokens, types, trained.Merges, Id(family.Bos), Id(family.Eos), Id(family.Eot), Id(family.Bos),
             family.AddBos, family.Pre, family.Template);
+        data.Validate();
+        return data;
+    }
+
+    /// <summary>
+    /// A Llama-2 style SentencePiece vocabulary made from the trained one: &lt;unk&gt;, the family's control tokens, the
+    /// 256 byte-fallback tokens &lt;0xNN&gt;, then the printable ASCII characters and every trained piece that is valid
+    /// UTF-8 (spaces as U+2581), scored by merge order as SentencePiece's BPE scores are, then "[PAD{i}]" up to the
+    /// embedding's rows.
+    /// </summary>
+    private static TokenizerData SentencePieceData(TokenizerData trained, FamilyTokenizer family, int vocab)
+    {
+        var tokens = new List<string> { "<unk>" };
+        var types = new List<TokenType> { TokenType.Unknown };
+        var scores = new List<float> { 0f };
+        void Add(string token, TokenType type, float score)
+        {
+            if (!tokens.Contains(token))
+            {
+                tokens.Add(token);
+                types.Add(type);
+                scores.Add(score);
+            }
+        }
+
+        foreach (string control in family.Control)
+        {
+            Add(control, TokenType.Control, 0f);
+        }
+
+        for (int b = 0; b < 256; b++)
+        {
+            Add(TokenizerData.SentencePieceByte(b), TokenType.Byte, 0f);
+        }
+
+        for (char c = ' '; c <= '~'; c++)
+        {
+            Add(c == ' ' ? "\u2581" : c.ToString(), TokenType.Normal, -1e4f);
+        }
+
+        var strict = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true);
+        int plain = trained.Count - ByteLevelBpeTrainer.SpecialTokens.Count;
+        for (int i = 256; i < plain; i++)
+        {
+            try
+            {
+                string piece = strict.GetString(ByteLevel.ToBytes(trained.Tokens[i])).Replace(' ', '\u2581');
+                Add(piece, TokenType.Normal, -i);
+            }
+            catch (System.Text.DecoderFallbackException)
+            {
+                // a piece that ends inside a UTF-8 character: SentencePiece pieces are whole characters
+            }
+        }
+
+        for (int i = tokens.Count; i < vocab; i++)
+        {
+            Add($"[PAD{i}]", TokenType.UserDefined, -1000f);
+        }
+
+        int? Id(string? token) => token is null ? null : tokens.IndexOf(token);
+        var data = new TokenizerData(tokens, types, [], Id(family.Bos), Id(family.Eos), Id(family.Eot), null, family.AddBos, family.Pre,
+            family.Template)
+        {
+            Model = "llama",
+            Scores = scores,
+        };
         data.Validate();
         return data;
     }

@@ -16,7 +16,7 @@ internal static class MakeModelCommand
                           string.Join(" | ", ModelFamily.All.Select(f => f.Id)) + ". --shape small (default) or full; --weights f16 writes the " +
                           "same values as dense F16 (for engines without the family's type)",
         };
-        var shape = new Option<string?>("--shape") { Description = "tiny | small | 2b4t | custom:d=256,layers=2,ff=768,heads=4,kv=2,vocab=512,ctx=512 (with --family: small | full)" };
+        var shape = new Option<string?>("--shape") { Description = "tiny | small | 2b4t | custom:d=256,layers=2,ff=768,heads=4,kv=2,vocab=512,ctx=512 (with --family: small | 2b4t | full)" };
         var weights = new Option<string?>("--weights") { Description = "i2_s | tq2_0 | tq1_0 | f16 (default i2_s; with --family the family's type)" };
         var arch = new Option<string>("--arch") { Description = "bitnet-b1.58 (ReLU² FFN, bitnet.cpp) | bitnet (SiLU FFN, llama.cpp)", DefaultValueFactory = _ => "bitnet-b1.58" };
         var head = new Option<string>("--head") { Description = "f16 | q8_0 | q6_k (the tied embedding / output head)", DefaultValueFactory = _ => "f16" };

@@ -63,9 +63,10 @@ internal sealed record SyntheticModelSpec(
 
     /// <summary>
     /// A family's file (<see cref="ModelFamily"/>): its architecture, projection, embedding and head types, tokenizer and
-    /// template; <paramref name="shape"/> "small" (a two-layer model of the family's layout, fast enough for tests) or
-    /// "full" (the published hyperparameters); <paramref name="weights"/> replaces the projection type (f16: the same
-    /// values as dense F16, for engines that cannot read the family's type).
+    /// template; <paramref name="shape"/> "small" (a two-layer model of the family's layout, fast enough for tests),
+    /// "full" (the published hyperparameters) or "2b4t" (BitNet-b1.58-2B-4T's, to compare formats at one size);
+    /// <paramref name="weights"/> replaces the projection type (f16: the same values as dense F16, for engines that
+    /// cannot read the family's type).
     /// </summary>
     public static SyntheticModelSpec ForFamily(ModelFamily family, string shape, SyntheticWeights? weights, int seed)
     {
@@ -73,7 +74,8 @@ internal sealed record SyntheticModelSpec(
         {
             "full" => family.Full,
             "small" => new(256, 2, 768, 4, 2, family.Architecture == "qwen3" ? 128 : 64, 512, 512, family.Full.RopeBase, family.Full.Eps),
-            _ => throw new ArgumentException($"--shape {shape}: a family takes small or full.", nameof(shape)),
+            "2b4t" => new(2560, 30, 6912, 20, 5, 128, 128256, 4096, family.Full.RopeBase, family.Full.Eps),
+            _ => throw new ArgumentException($"--shape {shape}: a family takes small, 2b4t or full.", nameof(shape)),
         };
         var spec = new SyntheticModelSpec(shape, s.Embedding, s.Layers, s.FeedForward, s.Heads, s.KvHeads, s.Vocab, s.Context, s.RopeBase,
             weights ?? family.Weights, family.Embedding, family.Architecture, seed, null)

@@ -4,16 +4,17 @@
 # reads TQ2_0, TQ1_0, Q2_0 and Q1_0, not I2_S nor PrismML's 128-weight Q2_0). Files are written once by
 # `bitnative make-model` into .cache/models/families (~25 GB in all) and kept. Engines alternate per round, each in a
 # fresh process; the median of the rounds is reported. Prints a markdown table.
-#   build/bench-families.sh [--threads 2] [--gen 32] [--reps 3] [--only 2b4t|8b]
+#   build/bench-families.sh [--threads 2] [--gen 32] [--reps 3] [--only 2b4t|8b] [--make-only]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-THREADS=2 GEN=32 REPS=3 ONLY=""
+THREADS=2 GEN=32 REPS=3 ONLY="" MAKE_ONLY=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --threads) THREADS="$2"; shift 2 ;;
     --gen) GEN="$2"; shift 2 ;;
     --reps) REPS="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
+    --make-only) MAKE_ONLY=1; shift ;;
     *) echo "bench-families.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -39,6 +40,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "%.2f
 
 row() { # shape, format, file, llama (yes|no)
   local shape="$1" format="$2" file="$3" peer="$4" a=() b=()
+  [[ "$MAKE_ONLY" == 1 ]] && { echo "made $file" >&2; return; }
   for ((r = 0; r < REPS; r++)); do
     a+=("$(ours "$file")")
     [[ "$peer" == yes ]] && b+=("$(theirs "$file")")

@@ -180,7 +180,8 @@ public sealed class InferenceSession : IDisposable
             throw new ArgumentException("A chat needs at least one message.", nameof(messages));
         }
 
-        ChatPrompt prompt = _tokenizer.Chat.Render(messages.Select(m => new ChatTurn(m.Role, m.Content)).ToList(), addGenerationPrompt: true);
+        ChatPrompt prompt = _tokenizer.Chat.Render(messages.Select(m => new ChatTurn(m.Role, m.Content)).ToList(), addGenerationPrompt: true,
+            settings.EnableThinking);
         return Run(prompt.TokenIds, reuseCachedPrefix: true, settings, cancellationToken);
     }
 

@@ -104,6 +104,35 @@ public sealed class ModelFamilyTests : IDisposable
     }
 
     [Fact]
+    public async Task Qwen3StreamsDecodedTogetherGiveWhatEachGivesAlone()
+    {
+        // batched decoding (serve) runs the QK-norm and the wide query heads over several sequences' rows at once
+        string path = _folder.File("batched-qwen3.gguf");
+        SyntheticModelWriter.Write(SyntheticModelSpec.ForFamily(ModelFamily.Find("bonsai-ternary")!, "small", null, seed: 8), path);
+        using BitNetModel model = BitNetModel.Load(path, new ModelOptions { Threads = 2, BatchSize = 16 });
+        var greedy = new GenerationSettings { MaxTokens = 12, Sampling = global::BitNative.Generation.SamplingOptions.Greedy };
+        string[] prompts = ["The little boat", "By noon the wind", "Stories of storms long"];
+        var alone = new List<(string, FinishReason, int)>();
+        foreach (string prompt in prompts)
+        {
+            using InferenceSession session = model.CreateSession();
+            var text = new System.Text.StringBuilder();
+            await foreach (string piece in session.GenerateAsync(prompt, greedy, TestContext.Current.CancellationToken))
+            {
+                text.Append(piece);
+            }
+
+            alone.Add((text.ToString(), session.LastStatistics!.FinishReason, session.LastStatistics.GeneratedTokens));
+        }
+
+        using var generator = new BatchedGenerator(model, new BatchedGeneratorOptions { Slots = 3, PrefillChunk = 4 });
+        var streams = prompts.Select(p => generator.Start(p, greedy, TestContext.Current.CancellationToken)).ToList();
+        var together = await Task.WhenAll(streams.Select(s => s.ReadToEndAsync(TestContext.Current.CancellationToken)));
+        Assert.Equal(alone, together);
+        streams.ForEach(s => s.Dispose());
+    }
+
+    [Fact]
     public void TheFamiliesTemplatesAreTheTestedTexts()
     {
         string folder = Path.Combine(AppContext.BaseDirectory, "data", "templates");

@@ -18,8 +18,9 @@
  *    pool. A NULL pool runs the operation on the calling thread.
  *  - Dimensions and counts are int32_t; byte sizes and element counts of buffers are int64_t.
  *  - Type tokens in names. Weights: i2s (bitnet.cpp I2_S), tq2 (llama.cpp TQ2_0), tq1 (TQ1_0),
- *    tl1 (BitNative's lookup-table layout, see "Lookup-table kernels" below), f16 (IEEE half),
- *    q8_0 (ggml Q8_0 blocks). Activations: q8 (int8, per-row absmax), q4 (int4 values held in
+ *    tl1 (BitNative's lookup-table layout, see "Lookup-table kernels" below), f16 (IEEE half), bf16 (bfloat16),
+ *    f8 (FP8 E4M3 blocks),
+ *    q8_0 (ggml Q8_0 blocks), q4_0, q4_k, q5_k, q6_k (ggml's 4-bit and k-quant blocks), q2_0, q1_0 (ggml's 2-bit and 1-bit blocks), q2_0_g128 (PrismML's 2-bit blocks). Activations: q8 (int8, per-row absmax), q4 (int4 values held in
  *    int8, BitNet a4.8), f32 (float).
  *  - A matrix W has n rows (output features) of k columns (input features), row-major with k
  *    contiguous, as GGUF stores a tensor of shape [k, n] (ne0 = k).
@@ -64,7 +65,7 @@ extern "C" {
 
 /* Bumped whenever a signature, enum value or struct changes; the .NET resolver refuses a
  * library whose bn_abi_version() differs from the version its bindings were generated for. */
-#define BN_ABI_VERSION 5
+#define BN_ABI_VERSION 10
 
 /* Result of every fallible call. Values are frozen once released; removed values stay as
  * comments. */
@@ -111,12 +112,45 @@ typedef enum bn_wtype {
     BN_WTYPE_Q8_0 = 5,
     /* IEEE binary32 values, little-endian (GGUF F32): heads and the projections of float baselines. */
     BN_WTYPE_F32 = 6,
+    /* ggml Q6_K: 256-weight blocks of 210 bytes {uint8 ql[128]; uint8 qh[64]; int8 sc[16]; fp16 d}. In each
+     * half h (128 weights) weight 128 h + 32 g + l (g = 0..3, l = 0..31) has the 6-bit code c = (nibble g / 2 of
+     * ql[64 h + 32 (g % 2) + l]) | ((qh[32 h + l] >> 2 g) & 3) << 4, and w = d sc[j / 16] (c - 32) for weight j. */
+    BN_WTYPE_Q6_K = 7,
+    /* ggml Q4_0: 32-weight blocks of 18 bytes {fp16 d; uint8 qs[16]}; weight j < 16 has code qs[j] & 15, weight
+     * j + 16 has qs[j] >> 4, and w = d (c - 8). */
+    BN_WTYPE_Q4_0 = 8,
+    /* ggml Q4_K: 256-weight blocks of 144 bytes {fp16 d; fp16 dmin; uint8 scales[12]; uint8 qs[128]}: eight
+     * 32-weight sub-blocks s with 6-bit scale sc_s and min m_s packed in scales (ggml's get_scale_min_k4);
+     * weight 64 p + l (l < 32) has code qs[32 p + l] & 15 (sub-block 2 p), weight 64 p + 32 + l has
+     * qs[32 p + l] >> 4 (sub-block 2 p + 1), and w = d sc_s c - dmin m_s. */
+    BN_WTYPE_Q4_K = 9,
+    /* ggml Q5_K: 256-weight blocks of 176 bytes {fp16 d; fp16 dmin; uint8 scales[12]; uint8 qh[32]; uint8
+     * qs[128]}: Q4_K's layout plus a fifth bit, bit s of qh[l] for weight 32 s + l (s = 0..7), worth 16. */
+    BN_WTYPE_Q5_K = 10,
+    /* ggml Q2_0 (upstream llama.cpp type 42): 64-weight blocks of 18 bytes {fp16 d; uint8 qs[16]}; weight j has the
+     * code c = (qs[j / 4] >> 2 (j % 4)) & 3 (consecutive weights, LSB first) and w = d (c - 1), codes 0..3 meaning
+     * -1, 0, +1, +2. Ternary models (PrismML's Bonsai) use codes 0..2 only; every kernel reads all four. */
+    BN_WTYPE_Q2_0 = 11,
+    /* ggml Q1_0 (upstream llama.cpp type 41): 128-weight blocks of 18 bytes {fp16 d; uint8 qs[16]}; weight j is bit
+     * j % 8 of qs[j / 8] (LSB first), w = +d for 1 and -d for 0: binary weights with one scale per block. */
+    BN_WTYPE_Q1_0 = 12,
+    /* bfloat16 values, little-endian (GGUF BF16): the top 16 bits of an IEEE binary32. */
+    BN_WTYPE_BF16 = 13,
+    /* BitNative's FP8 blocks (GGUF type 180, no upstream id): 32-weight blocks of 34 bytes {fp16 d; uint8 q[32]}
+     * with q an OCP FP8 E4M3 value (1 sign, 4 exponent bits with bias 7, 3 mantissa bits; subnormals at exponent
+     * 0) and w = d e4m3(q): Q8_0's geometry with floating-point codes. The E4M3 NaN pattern S.1111.111 is never
+     * written; every kernel reads it as +-480 (the next value of the grid). */
+    BN_WTYPE_F8 = 14,
+    /* PrismML's earlier Q2_0 files (their llama.cpp fork, GGUF type id 42 as upstream's Q2_0): 128-weight blocks of 34
+     * bytes {fp16 d; uint8 qs[32]}, Q2_0's code order over twice the weights: code c = (qs[j / 4] >> 2 (j % 4)) & 3,
+     * w = d (c - 1). A reader tells the two apart by the tensor extents a file's offsets imply. */
+    BN_WTYPE_Q2_0_G128 = 15,
     /* I2S transposed, for inputs that are mostly zeros (BitNet a4.8's sparsified o_proj / down_proj
      * inputs): column j of the matrix (its n weights) is stored as one I2S row of n codes, n padded
      * to a multiple of 128 with zero weights, so a matmul reads only the columns whose activation is
      * not zero. No file stores it: made from I2S at load (bn_repack). One scale per tensor (w_scale). */
-    BN_WTYPE_I2ST = 7,
-    BN_WTYPE_COUNT = 8
+    BN_WTYPE_I2ST = 16,
+    BN_WTYPE_COUNT = 17
 } bn_wtype;
 
 /* Activation types a matmul takes. */
@@ -349,12 +383,27 @@ BN_API bn_status bn_quantize_q4(const float* x, int64_t x_len, int32_t m, int32_
  *    on the same values, so a caller may pick the fastest variant freely. I2ST (transposed) gives
  *    the bits of I2S too, and its kernels skip every column whose activation is 0: the work and the
  *    bytes read scale with the nonzero activations (BitNet a4.8's top-K rows, bn_topk_q8).
- *  - F16 and F32 with f32 rows: y = (sum_j W[i, j] x[r, j]) * w_scale; the variants sum in SIMD lanes with
- *    FMA, each result within 2 k 2^-24 sum_j |W[i, j] x[r, j]| (times |w_scale|) of the scalar
- *    reference (a sequential float sum).
+ *  - F16, BF16, F32 and F8 with f32 rows: y = (sum_j W[i, j] x[r, j]) * w_scale; the variants sum in SIMD
+ *    lanes with FMA, each result within 2 k 2^-24 sum_j |W[i, j] x[r, j]| (times |w_scale|) of the scalar
+ *    reference (a sequential float sum). W is each weight's exact value in float (F8: e4m3(q) d_b, whose
+ *    significand has at most 4 + 11 bits, so the product is exact).
  *  - Q8_0 with q8 rows: y = (x_scales[r] * sum_b d_b (W[i, b] . xq[r, b])) * w_scale, block dots exact
  *    in int32, the float sum over blocks in SIMD lanes: within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
  *    sum_b |d_b| sum_j |W[i, j] xq[r, j]| (times |w_scale|) of the scalar reference.
+ *  - Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q2_0_G128 and Q1_0 with q8 rows: per block b (32 weights for Q4_0, 64 for Q2_0,
+ *    128 for Q2_0_G128 and Q1_0,
+ *    256 for the k-quants) one
+ *    exact int32 sum of scaled sub-block dots, then one float term; the terms are summed in block order
+ *    and y = (sum_b t_b) * x_scales[r] (times w_scale). With c the integer codes (see bn_wtype):
+ *      Q4_0: t_b = (float)(sum_j (c_j - 8) xq_j) * d_b;
+ *      Q2_0, Q2_0_G128: t_b = (float)(sum_j (c_j - 1) xq_j) * d_b;
+ *      Q1_0: t_b = (float)(sum_j (2 bit_j - 1) xq_j) * d_b;
+ *      Q6_K: t_b = (float)(sum_s sc_s sum_{j in s} (c_j - 32) xq_j) * d_b  (16-weight sub-blocks s);
+ *      Q4_K, Q5_K: t_b = (float)(sum_s sc_s sum_{j in s} c_j xq_j) * d_b - (float)(sum_s m_s sum_{j in s} xq_j) * dmin_b
+ *    (32-weight sub-blocks; |each int32 sum| < 2^28), a product and a difference rounded once each, never
+ *    fused. Every ISA's kernels give the same bits. Against the exact value the result is within
+ *    2 (n_blocks + 3) 2^-24 |x_scales[r]| sum_b (|d_b I_b| + |dmin_b M_b|) (times |w_scale|), I_b and M_b the
+ *    two integer sums.
  *  - F32 with q8 rows: y = ((sum_j W[i, j] xq[r, j]) * x_scales[r]) * w_scale, a sequential float sum;
  *    every ISA runs the scalar reference (float weights over int8 activations are transformers'
  *    AutoBitLinear offline with non-ternary weights, rare enough that exactness is the point).

@@ -320,7 +320,7 @@ static inline void attention_check_variant(const char* variant, bn_attention_fn 
     free(out);
 }
 
-/* ---- dense matrices (f16 and q8_0 heads) --------------------------------------------------- */
+/* ---- dense matrices (float types, q8_0 heads) --------------------------------------------------- */
 
 static const int32_t dense_n[] = {1, 3, 5, 17};
 static const int32_t dense_k_float[] = {1, 7, 8, 16, 24, 33, 64, 256, 2560};
@@ -331,40 +331,110 @@ static const int32_t dense_m[] = {1, 3, 6}; /* every tile width of every variant
 #define N_DENSE_K_Q8 ((int)(sizeof dense_k_q8 / sizeof *dense_k_q8))
 #define N_DENSE_M ((int)(sizeof dense_m / sizeof *dense_m))
 
-/* n x k float weights of elem bytes (2: fp16, 4: f32; little-endian) with some tiny (fp16: subnormal)
- * and large values; m x k floats. */
-static inline void dense_float_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, int elem, uint8_t* w, float* x) {
-    for (int64_t i = 0; i < (int64_t)n * k; i++) {
-        int c = rng_int(rng, 0, 19);
-        float v = c == 0 ? rng_normal(rng) * 3e-6f : (c == 1 ? rng_normal(rng) * 2000.0f : rng_normal(rng) * 0.05f);
-        if (elem == 2) {
-            uint16_t h = bn_fp32_to_fp16(v);
-            w[2 * i] = (uint8_t)h;
-            w[2 * i + 1] = (uint8_t)(h >> 8);
-        } else {
-            memcpy(w + 4 * i, &v, 4);
+/* The float weight types (f32 rows): F16, BF16, F32 and FP8 blocks. */
+static const bn_wtype dense_float_types[] = {BN_WTYPE_F16, BN_WTYPE_BF16, BN_WTYPE_F32, BN_WTYPE_F8};
+#define N_DENSE_FLOAT_TYPES ((int)(sizeof dense_float_types / sizeof *dense_float_types))
+
+/* Bytes of one row of k weights of a float type (k a multiple of its block). */
+static inline int64_t dense_row_bytes(bn_wtype wtype, int32_t k) {
+    int64_t bytes = 0;
+    bn_wtype_bytes(wtype, 1, k, &bytes);
+    return bytes;
+}
+
+/* Whether rows of k weights fit the type's blocks (F8: 32). */
+static inline int dense_fits(bn_wtype wtype, int32_t k) {
+    bn_wtype_info info;
+    bn_wtype_get_info(wtype, &info);
+    return k % info.block_weights == 0;
+}
+
+/* n x k float weights of a float type with some tiny (fp16: subnormal) and large values, every bit pattern of FP8
+ * codes but the NaN one; m x k floats. */
+static inline void dense_float_case(bn_rng* rng, bn_wtype wtype, int32_t n, int32_t k, int32_t m, uint8_t* w, float* x) {
+    const int64_t row_bytes = dense_row_bytes(wtype, k);
+    for (int32_t i = 0; i < n; i++) {
+        uint8_t* row = w + (int64_t)i * row_bytes;
+        if (wtype == BN_WTYPE_F8) {
+            for (int32_t b = 0; b < k / BN_F8_BLOCK; b++) {
+                uint8_t* block = row + (int64_t)b * BN_F8_BLOCK_BYTES;
+                const int c = rng_int(rng, 0, 9);
+                const uint16_t h = bn_fp32_to_fp16(c == 0 ? 1e-6f : (c == 1 ? 30.0f : 0.0005f + rng_uniform(rng) * 0.001f));
+                block[0] = (uint8_t)h;
+                block[1] = (uint8_t)(h >> 8);
+                for (int j = 0; j < BN_F8_BLOCK; j++) {
+                    uint8_t q = (uint8_t)rng_int(rng, 0, 255);
+                    block[2 + j] = (q & 0x7f) == 0x7f ? (uint8_t)(q - 1) : q;
+                }
+            }
+            continue;
+        }
+        for (int32_t j = 0; j < k; j++) {
+            const int c = rng_int(rng, 0, 19);
+            const float v = c == 0 ? rng_normal(rng) * 3e-6f : (c == 1 ? rng_normal(rng) * 2000.0f : rng_normal(rng) * 0.05f);
+            if (wtype == BN_WTYPE_F32) {
+                memcpy(row + 4 * (int64_t)j, &v, 4);
+                continue;
+            }
+            uint16_t h;
+            if (wtype == BN_WTYPE_F16) {
+                h = bn_fp32_to_fp16(v);
+            } else {
+                uint32_t bits;
+                memcpy(&bits, &v, 4);
+                h = (uint16_t)(bits >> 16); /* bf16 by truncation: any bit pattern is a valid weight */
+            }
+            row[2 * (int64_t)j] = (uint8_t)h;
+            row[2 * (int64_t)j + 1] = (uint8_t)(h >> 8);
         }
     }
     for (int64_t i = 0; i < (int64_t)m * k; i++) x[i] = rng_normal(rng);
 }
 
-/* Weight (i, j) of an n x k float matrix of elem bytes. */
-static inline double dense_float_weight(const uint8_t* w, int elem, int64_t at) {
-    if (elem == 4) {
+/* Weight (i, j) of an n x k matrix of a float type, from the layout (not through the kernels' helpers). */
+static inline double dense_float_weight(bn_wtype wtype, const uint8_t* w, int32_t k, int32_t i, int32_t j) {
+    const uint8_t* row = w + (int64_t)i * dense_row_bytes(wtype, k);
+    switch (wtype) {
+    case BN_WTYPE_F32: {
         float v;
-        memcpy(&v, w + 4 * at, 4);
+        memcpy(&v, row + 4 * (int64_t)j, 4);
         return v;
     }
-    return bn_fp16_to_fp32((uint16_t)(w[2 * at] | (w[2 * at + 1] << 8)));
+    case BN_WTYPE_BF16: {
+        const uint32_t bits = (uint32_t)(row[2 * (int64_t)j] | (row[2 * (int64_t)j + 1] << 8)) << 16;
+        float v;
+        memcpy(&v, &bits, 4);
+        return v;
+    }
+    case BN_WTYPE_F8: {
+        /* OCP E4M3: sign, 4 exponent bits (bias 7), 3 mantissa bits, subnormal at exponent 0 */
+        const uint8_t* block = row + (int64_t)(j / BN_F8_BLOCK) * BN_F8_BLOCK_BYTES;
+        const uint8_t q = block[2 + j % BN_F8_BLOCK];
+        const int e = (q >> 3) & 15, mant = q & 7;
+        const double v = e == 0 ? ldexp(mant / 8.0, -6) : ldexp(1.0 + mant / 8.0, e - 7);
+        return (q & 0x80 ? -v : v) * bn_fp16_to_fp32((uint16_t)(block[0] | (block[1] << 8)));
+    }
+    default: return bn_fp16_to_fp32((uint16_t)(row[2 * (int64_t)j] | (row[2 * (int64_t)j + 1] << 8)));
+    }
 }
 
-/* fn against its type's reference (f16 or f32 weights) within 2 k 2^-24 sum |W x| (bitnative.h). */
-static inline void dense_float_check_variant(const char* variant, bn_matmul_fn fn, int elem, const uint8_t* w,
+static inline bn_matmul_fn dense_float_reference(bn_wtype wtype) {
+    switch (wtype) {
+    case BN_WTYPE_F32: return bn_matmul_f32_f32__ref;
+    case BN_WTYPE_BF16: return bn_matmul_bf16_f32__ref;
+    case BN_WTYPE_F8: return bn_matmul_f8_f32__ref;
+    default: return bn_matmul_f16_f32__ref;
+    }
+}
+
+/* fn against its type's reference within 2 k 2^-24 sum |W x| (bitnative.h), with W read from the layout; and the
+ * reference's weights checked: on a one-hot activation row it returns each weight exactly. */
+static inline void dense_float_check_variant(const char* variant, bn_wtype wtype, bn_matmul_fn fn, const uint8_t* w,
                                              const float* x, int32_t n, int32_t k, int32_t m) {
     float* ref = xmalloc((size_t)m * n * sizeof(float));
     float* out = xmalloc((size_t)m * n * sizeof(float));
-    bn_matmul_args a = {.w = w, .row_bytes = elem * (int64_t)k, .x = x, .n = n, .k = k, .m = m, .y = ref};
-    (elem == 2 ? bn_matmul_f16_f32__ref : bn_matmul_f32_f32__ref)(&a, 0, n);
+    bn_matmul_args a = {.w = w, .row_bytes = dense_row_bytes(wtype, k), .x = x, .n = n, .k = k, .m = m, .y = ref};
+    dense_float_reference(wtype)(&a, 0, n);
     a.y = out;
     memset(out, 0x5a, (size_t)m * n * sizeof(float));
     fn(&a, 0, n / 2);
@@ -372,16 +442,33 @@ static inline void dense_float_check_variant(const char* variant, bn_matmul_fn f
     for (int32_t r = 0; r < m; r++)
         for (int32_t i = 0; i < n; i++) {
             double mag = 0;
-            for (int32_t j = 0; j < k; j++)
-                mag += fabs(dense_float_weight(w, elem, (int64_t)i * k + j) * x[(int64_t)r * k + j]);
+            for (int32_t j = 0; j < k; j++) mag += fabs(dense_float_weight(wtype, w, k, i, j) * x[(int64_t)r * k + j]);
             const double tol = 2.0 * k * FLT_U * mag;
             const float got = out[(int64_t)r * n + i], want = ref[(int64_t)r * n + i];
             if (!(fabs((double)got - want) <= tol)) {
-                CHECK(0, "matmul_f%d_f32 %s n=%d k=%d m=%d: y[%d, %d] = %.9g, ref %.9g (tolerance %.3g)", elem * 8,
-                      variant, n, k, m, r, i, (double)got, (double)want, tol);
+                CHECK(0, "matmul_%s_f32 %s n=%d k=%d m=%d: y[%d, %d] = %.9g, ref %.9g (tolerance %.3g)",
+                      bn_wtype_name(wtype), variant, n, k, m, r, i, (double)got, (double)want, tol);
                 goto done;
             }
         }
+    /* one-hot rows through fn: y[i] = W[i, j] exactly (a single product, no rounding) */
+    {
+        float* hot = xmalloc((size_t)k * sizeof(float));
+        bn_matmul_args h = {.w = w, .row_bytes = dense_row_bytes(wtype, k), .x = hot, .n = n, .k = k, .m = 1, .y = out};
+        for (int32_t j = 0; j < k; j += k / 3 + 1) {
+            memset(hot, 0, (size_t)k * sizeof(float));
+            hot[j] = 1.0f;
+            fn(&h, 0, n);
+            for (int32_t i = 0; i < n; i++)
+                if ((double)out[i] != dense_float_weight(wtype, w, k, i, j)) {
+                    CHECK(0, "matmul_%s_f32 %s k=%d: weight (%d, %d) reads %.9g, the layout says %.9g", bn_wtype_name(wtype),
+                          variant, k, i, j, (double)out[i], dense_float_weight(wtype, w, k, i, j));
+                    free(hot);
+                    goto done;
+                }
+        }
+        free(hot);
+    }
     g_checks++;
 done:
     free(ref);
@@ -413,7 +500,7 @@ static inline void dense_int8_dot(bn_wtype wtype, const uint8_t* w, int32_t i, c
     *mag = 0;
     if (wtype == BN_WTYPE_F32) {
         for (int32_t j = 0; j < k; j++) {
-            const double p = dense_float_weight(w, 4, (int64_t)i * k + j) * x[j];
+            const double p = dense_float_weight(BN_WTYPE_F32, w, k, i, j) * x[j];
             *exact += p;
             *mag += fabs(p);
         }

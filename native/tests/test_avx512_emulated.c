@@ -8,6 +8,7 @@
 #include "quantize_cases.h"
 #include "lut_cases.h"
 #include "a48_cases.h"
+#include "kquant_cases.h"
 
 void bn_matmul_i2s_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 void bn_matmul_tq2_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
@@ -130,6 +131,27 @@ static void check_a48(void) {
     i2st_check_kernel("avx512vnni(emulated)", &i2st);
 }
 
+/* ggml's 4-bit, k-quant and 2-bit weights (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q1_0): the same cases as test_kquant, bit for bit. */
+BN_KQUANT_KERNEL_DECLS(avx512vnni_emu)
+
+static void each_kquant(void* ctx, bn_wtype t, const uint8_t* w, const int8_t* xq, const float* scales, int32_t n,
+                        int32_t k, int32_t m, const float* ref) {
+    (void)ctx;
+    bn_matmul_fn fn = t == BN_WTYPE_Q4_0   ? bn_matmul_q4_0_q8__avx512vnni_emu
+                      : t == BN_WTYPE_Q4_K ? bn_matmul_q4_k_q8__avx512vnni_emu
+                      : t == BN_WTYPE_Q5_K ? bn_matmul_q5_k_q8__avx512vnni_emu
+                      : t == BN_WTYPE_Q2_0 ? bn_matmul_q2_0_q8__avx512vnni_emu
+                      : t == BN_WTYPE_Q1_0 ? bn_matmul_q1_0_q8__avx512vnni_emu
+                      : t == BN_WTYPE_Q2_0_G128 ? bn_matmul_q2_0_g128_q8__avx512vnni_emu
+                                           : bn_matmul_q6_k_q8__avx512vnni_emu;
+    kq_check_variant("avx512vnni(emulated)", t, fn, w, xq, scales, n, k, m, ref);
+}
+
+static void check_kquant(void) {
+    bn_rng rng = {43};
+    for (int ti = 0; ti < N_KQ_TYPES; ti++) kq_for_each_case(&rng, kq_types[ti], 0, each_kquant, NULL);
+}
+
 int main(void) {
     printf("  AVX-512 kernels emulated with SIMDe on this CPU (native AVX-512 VNNI: %s)\n",
            bn_isa_supported(BN_ISA_AVX512_VNNI) ? "yes, also tested natively by test_matmul" : "no");
@@ -138,5 +160,6 @@ int main(void) {
     check_decode();
     check_lut();
     check_a48();
+    check_kquant();
     return test_summary("test_avx512_emulated");
 }

@@ -182,16 +182,17 @@ static void check_dense(void) {
         for (int mi = 0; mi < N_DENSE_M; mi++) {
             const int32_t n = dense_n[ni], m = dense_m[mi];
             for (int ki = 0; ki < N_DENSE_K_FLOAT; ki++)
-                for (int elem = 2; elem <= 4; elem += 2) {
+                for (int ti = 0; ti < N_DENSE_FLOAT_TYPES; ti++) {
                     const int32_t k = dense_k_float[ki];
-                    const bn_wtype wtype = elem == 2 ? BN_WTYPE_F16 : BN_WTYPE_F32;
-                    uint8_t* w = xmalloc((size_t)n * k * elem);
+                    const bn_wtype wtype = dense_float_types[ti];
+                    if (!dense_fits(wtype, k)) continue;
+                    uint8_t* w = xmalloc((size_t)(n * dense_row_bytes(wtype, k)));
                     float* x = xmalloc((size_t)m * k * sizeof(float));
-                    dense_float_case(&rng, n, k, m, elem, w, x);
+                    dense_float_case(&rng, wtype, n, k, m, w, x);
                     for (int isa = 1; isa < BN_ISA_COUNT; isa++)
                         if (should_test_isa((bn_isa)isa) && !TESTED_BEFORE(isa, matmul[wtype][BN_ATYPE_F32]))
-                            dense_float_check_variant(bn_isa_name((bn_isa)isa),
-                                                      config_gemm((bn_isa)isa, wtype, BN_ATYPE_F32), elem, w, x, n, k, m);
+                            dense_float_check_variant(bn_isa_name((bn_isa)isa), wtype,
+                                                      config_gemm((bn_isa)isa, wtype, BN_ATYPE_F32), w, x, n, k, m);
                     if (wtype == BN_WTYPE_F32) { /* the same weights over int8 rows; the reference checks itself */
                         int8_t* xq = xmalloc((size_t)m * k);
                         float scales[8];
@@ -264,9 +265,9 @@ static void check_public(void) {
     int8_t* xq = xmalloc((size_t)mm * kk);
     float xs[2];
     uint8_t* w32 = xmalloc((size_t)n * kk * 4);
-    dense_float_case(&rng, n, kk, mm, 2, wf, xf);
+    dense_float_case(&rng, BN_WTYPE_F16, n, kk, mm, wf, xf);
     dense_q8_case(&rng, n, kk, mm, wq, xq, xs);
-    dense_float_case(&rng, n, kk, mm, 4, w32, xf);
+    dense_float_case(&rng, BN_WTYPE_F32, n, kk, mm, w32, xf);
 
     for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
         if (!should_test_isa((bn_isa)isa)) continue;

@@ -156,6 +156,15 @@ static void test_traits(void) {
         {BN_WTYPE_F16, 1, 2, 1, 0, 1, BN_ATYPE_F32, 0, "f16"},
         {BN_WTYPE_Q8_0, 32, 34, 1, 0, 8, BN_ATYPE_Q8, 0, "q8_0"},
         {BN_WTYPE_F32, 1, 4, 1, 0, 0, BN_ATYPE_F32, 0, "f32"},
+        {BN_WTYPE_Q6_K, 256, 210, 1, 0, 14, BN_ATYPE_Q8, 0, "q6_k"},
+        {BN_WTYPE_Q4_0, 32, 18, 1, 0, 2, BN_ATYPE_Q8, 0, "q4_0"},
+        {BN_WTYPE_Q4_K, 256, 144, 1, 0, 12, BN_ATYPE_Q8, 0, "q4_k"},
+        {BN_WTYPE_Q5_K, 256, 176, 1, 0, 13, BN_ATYPE_Q8, 0, "q5_k"},
+        {BN_WTYPE_Q2_0, 64, 18, 1, 0, 42, BN_ATYPE_Q8, 0, "q2_0"},
+        {BN_WTYPE_Q1_0, 128, 18, 1, 0, 41, BN_ATYPE_Q8, 0, "q1_0"},
+        {BN_WTYPE_BF16, 1, 2, 1, 0, 30, BN_ATYPE_F32, 0, "bf16"},
+        {BN_WTYPE_F8, 32, 34, 1, 0, 180, BN_ATYPE_F32, 0, "f8"},
+        {BN_WTYPE_Q2_0_G128, 128, 34, 1, 0, 42, BN_ATYPE_Q8, 0, "q2_0_g128"},
         {BN_WTYPE_I2ST, 4, 1, 128, 0, -1, BN_ATYPE_Q8, 1, "i2st"},
     };
     CHECK(sizeof rows / sizeof *rows == BN_WTYPE_COUNT, "every weight type has a row here");

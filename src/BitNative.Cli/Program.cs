@@ -11,6 +11,7 @@ var root = new RootCommand("bitnative: run 1.58-bit (ternary) BitNet models on t
     ScoreCommand.Create(),
     InspectCommand.Create(),
     MakeModelCommand.Create(),
+    QuantizeCommand.Create(),
     BenchCommand.Create(),
     ServeCommand.Create(),
 };

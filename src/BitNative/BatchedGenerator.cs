@@ -103,7 +103,7 @@ public sealed class BatchedGenerator : IDisposable
     /// <summary>Starts the assistant's reply to <paramref name="messages"/>, rendered with the model's chat format.</summary>
     /// <inheritdoc cref="Start(IReadOnlyList{int}, GenerationSettings, CancellationToken)"/>
     public GenerationStream Start(IReadOnlyList<ChatMessage> messages, GenerationSettings settings, CancellationToken cancellationToken) =>
-        Start(_model.TokenizeChat(messages), settings, cancellationToken);
+        Start(_model.TokenizeChat(messages, settings.EnableThinking), settings, cancellationToken);
 
     /// <summary>Stops the generator's thread; running and waiting requests end with <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()

@@ -170,7 +170,13 @@ public sealed class BitNetModel : IDisposable
     /// Message text is always encoded as plain text, never as control tokens.
     /// </summary>
     /// <exception cref="ArgumentException">There are no messages, or a message has an empty role.</exception>
-    public int[] TokenizeChat(IReadOnlyList<ChatMessage> messages)
+    public int[] TokenizeChat(IReadOnlyList<ChatMessage> messages) => TokenizeChat(messages, enableThinking: null);
+
+    /// <summary>
+    /// As <see cref="TokenizeChat(IReadOnlyList{ChatMessage})"/>, with the chat template's <c>enable_thinking</c> variable
+    /// set (Qwen3 / Bonsai: false answers without a &lt;think&gt; block); null leaves it undefined.
+    /// </summary>
+    public int[] TokenizeChat(IReadOnlyList<ChatMessage> messages, bool? enableThinking)
     {
         ArgumentNullException.ThrowIfNull(messages);
         if (messages.Count == 0)
@@ -178,7 +184,8 @@ public sealed class BitNetModel : IDisposable
             throw new ArgumentException("A chat needs at least one message.", nameof(messages));
         }
 
-        return _tokenizer.Chat.Render(messages.Select(m => new ChatTurn(m.Role, m.Content)).ToList(), addGenerationPrompt: true).TokenIds;
+        return _tokenizer.Chat.Render(messages.Select(m => new ChatTurn(m.Role, m.Content)).ToList(), addGenerationPrompt: true, enableThinking)
+            .TokenIds;
     }
 
     /// <summary>Turns token ids back into text.</summary>

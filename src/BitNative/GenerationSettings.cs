@@ -20,6 +20,13 @@ public sealed record GenerationSettings
     /// </summary>
     public bool StopOnEndOfGeneration { get; init; } = true;
 
+    /// <summary>
+    /// For chat: the chat template's <c>enable_thinking</c> variable (Qwen3 / Bonsai templates open an empty
+    /// &lt;think&gt; block when it is false, so the model answers directly). Null (the default) leaves it undefined,
+    /// which those templates treat as thinking on; templates that do not use it ignore it.
+    /// </summary>
+    public bool? EnableThinking { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate(int vocabSize)
     {

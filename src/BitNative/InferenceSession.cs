@@ -27,7 +27,8 @@ public sealed class InferenceSession : IDisposable
         _transformer = transformer;
         _tokenizer = tokenizer;
         ContextLength = contextLength;
-        _state = new InferenceState(transformer.Config, Math.Min(batchSize, contextLength));
+        _state = new InferenceState(transformer.Config, Math.Min(batchSize, contextLength),
+            transformer.Weights.TransformsInputs, transformer.Weights.SplitColumns);
         _cache = transformer.CreateCache(contextLength);
     }
 
@@ -61,6 +62,13 @@ public sealed class InferenceSession : IDisposable
     {
         get => _state.Profiler;
         set => _state.Profiler = value;
+    }
+
+    /// <summary>Sees every float projection input of this session's forward passes when set (quantization calibration).</summary>
+    internal ProjectionInputObserver? InputObserver
+    {
+        get => _state.InputObserver;
+        set => _state.InputObserver = value;
     }
 
     /// <summary>Forgets every evaluated token.</summary>
@@ -174,7 +182,7 @@ public sealed class InferenceSession : IDisposable
         ArgumentNullException.ThrowIfNull(messages);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate(_transformer.Config.VocabSize);
-        int[] prompt = _model.TokenizeChat(messages);
+        int[] prompt = _model.TokenizeChat(messages, settings.EnableThinking);
         return Run(prompt, reuseCachedPrefix: true, settings, cancellationToken);
     }
 

@@ -227,13 +227,15 @@ public sealed class DecodeOpsTests
         IsaScope.SkipUnlessSupported(isa);
         using var pool = KernelThreadPool.Create(3);
         var rng = new Random(47);
-        foreach (WeightType type in new[] { WeightType.F16, WeightType.F32 })
+        foreach (WeightType type in new[] { WeightType.F16, WeightType.BF16, WeightType.F32, WeightType.F8 })
         foreach (var (n, k, m) in new[] { (1, 1, 1), (5, 7, 1), (17, 33, 3), (1003, 256, 1), (64, 2560, 6), (0, 16, 1), (4, 16, 0) })
         {
-            float[] values = TestData.Normal(rng, n * k, 0.05f).Select((f, i) => (float)(Half)(i % 29 == 0 ? f * 4e4f : f)).ToArray();
-            byte[] bytes = type == WeightType.F16
-                ? MemoryMarshal.AsBytes(values.Select(v => (Half)v).ToArray().AsSpan()).ToArray()
-                : MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+            if (k % WeightTypes.Info(type).BlockWeights != 0)
+            {
+                continue;
+            }
+
+            var (values, bytes) = DenseWeights(rng, type, n, k);
             float[] x = TestData.Normal(rng, m * k, 1f);
             foreach (KernelThreadPool? p in new[] { null, pool })
             {
@@ -249,6 +251,48 @@ public sealed class DecodeOpsTests
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// n x k weights of a float type as stored, and their exact values read from the layout description: F16 and BF16
+    /// (bfloat16 by truncation of a float), F32, and F8 blocks {fp16 d; 32 E4M3 codes} with random codes (never the NaN
+    /// pattern S.1111.111) and scales.
+    /// </summary>
+    private static (float[] Values, byte[] Bytes) DenseWeights(Random rng, WeightType type, int n, int k)
+    {
+        if (type == WeightType.F8)
+        {
+            var bytes = new byte[WeightTypes.Bytes(type, n, k)];
+            var values = new float[n * k];
+            for (int b = 0; b < n * k / 32; b++)
+            {
+                Half d = (Half)(0.0005 + rng.NextDouble() * (b % 11 == 0 ? 10 : 0.001));
+                BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(b * 34), BitConverter.HalfToUInt16Bits(d));
+                for (int j = 0; j < 32; j++)
+                {
+                    byte q = (byte)rng.Next(256);
+                    q = (q & 0x7f) == 0x7f ? (byte)(q - 1) : q;
+                    bytes[b * 34 + 2 + j] = q;
+                    int e = (q >> 3) & 15, mantissa = q & 7;
+                    double v = e == 0 ? Math.ScaleB(mantissa / 8.0, -6) : Math.ScaleB(1 + mantissa / 8.0, e - 7);
+                    values[b * 32 + j] = (float)((q & 0x80) != 0 ? -v : v) * (float)d; // exact: 4 + 11 significant bits
+                }
+            }
+
+            return (values, bytes);
+        }
+
+        float[] floats = TestData.Normal(rng, n * k, 0.05f).Select((f, i) => (float)(Half)(i % 29 == 0 ? f * 4e4f : f)).ToArray();
+        switch (type)
+        {
+            case WeightType.F16:
+                return (floats, MemoryMarshal.AsBytes(floats.Select(v => (Half)v).ToArray().AsSpan()).ToArray());
+            case WeightType.BF16:
+                ushort[] top = floats.Select(v => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16)).ToArray();
+                return (top.Select(h => BitConverter.UInt32BitsToSingle((uint)h << 16)).ToArray(), MemoryMarshal.AsBytes(top.AsSpan()).ToArray());
+            default:
+                return (floats, MemoryMarshal.AsBytes(floats.AsSpan()).ToArray());
         }
     }
 

@@ -10,6 +10,7 @@ var root = new RootCommand("BitNative QAT trainer: trains the small BitNet b1.58
     ExportCommand.Create(),
     EvalCommand.Create(),
     PlotCommand.Create(),
+    InjectOutliersCommand.Create(),
 };
 
 try

@@ -295,7 +295,9 @@ typedef void (*bn_attention_fn)(const bn_attention_args* a, int32_t u_begin, int
     void bn_rope_kv_f16__##isa(const bn_rope_args* a, int32_t t_begin, int32_t t_end);                                \
     void bn_attention_f16__##isa(const bn_attention_args* a, int32_t u_begin, int32_t u_end);                         \
     void bn_matmul_f16_f32__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
-    void bn_matmul_f32_f32__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+    void bn_matmul_f32_f32__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
+    void bn_matmul_bf16_f32__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                         \
+    void bn_matmul_f8_f32__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 
 BN_DECODE_KERNEL_DECLS(ref)
 void bn_matmul_q8_0_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
@@ -315,8 +317,62 @@ void bn_matmul_q8_0_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_
 
 #define BN_Q8_0_BLOCK 32
 #define BN_Q8_0_BLOCK_BYTES 34
+#define BN_F8_BLOCK 32
+#define BN_F8_BLOCK_BYTES 34
+
+/* A bfloat16 weight (its bits are the top half of a float's). */
+static inline float bn_bf16_to_fp32(uint16_t h) {
+    union { uint32_t u; float f; } v = {(uint32_t)h << 16};
+    return v.f;
+}
+
+/* The fp16 bit pattern of an FP8 E4M3 code, scaled down by 2^8: sign to bit 15, exponent and mantissa shifted left
+ * by 7 (E4M3's bias 7 against fp16's 15 is the 2^8, and its subnormals become fp16 subnormals of the same value
+ * over 2^8). The SIMD kernels widen with the hardware fp16 conversion and multiply by 256 d. */
+static inline uint16_t bn_f8_e4m3_as_fp16(uint8_t q) { return (uint16_t)(((q & 0x7f) << 7) | ((q & 0x80) << 8)); }
+
+/* Weight j (0..31) of an F8 block: e4m3(q_j) d, computed as (fp16 of the code) * (d * 256), exact in float. */
+static inline float bn_f8_weight(const uint8_t* block, int j) {
+    const float d256 = bn_fp16_to_fp32((uint16_t)(block[0] | (block[1] << 8))) * 256.0f;
+    return bn_fp16_to_fp32(bn_f8_e4m3_as_fp16(block[2 + j])) * d256;
+}
 /* Longest head the attention kernels keep on their stack (2B-4T: 128). */
 #define BN_ATTENTION_MAX_HEAD_DIM 512
+
+/* ---- ggml's 4-bit, k-quant and 2-bit blocks (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q1_0) x int8 rows */
+
+/* Layouts: bitnative.h (bn_wtype) and core/bn_kquants.h, which reads them for the references. */
+#define BN_Q4_0_BLOCK 32
+#define BN_Q4_0_BLOCK_BYTES 18
+#define BN_QK_BLOCK 256
+#define BN_Q4_K_BLOCK_BYTES 144
+#define BN_Q5_K_BLOCK_BYTES 176
+#define BN_Q6_K_BLOCK_BYTES 210
+#define BN_Q2_0_BLOCK 64
+#define BN_Q2_0_BLOCK_BYTES 18
+#define BN_Q1_0_BLOCK 128
+#define BN_Q1_0_BLOCK_BYTES 18
+#define BN_Q2_0_G128_BLOCK 128
+#define BN_Q2_0_G128_BLOCK_BYTES 34
+
+#define BN_KQUANT_KERNEL_DECLS(isa)                                                                                    \
+    void bn_matmul_q4_0_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
+    void bn_matmul_q4_k_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
+    void bn_matmul_q5_k_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
+    void bn_matmul_q6_k_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
+    void bn_matmul_q2_0_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
+    void bn_matmul_q1_0_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);                          \
+    void bn_matmul_q2_0_g128_q8__##isa(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+
+BN_KQUANT_KERNEL_DECLS(ref)
+#if defined(BN_ARCH_X86)
+BN_KQUANT_KERNEL_DECLS(avx2)
+BN_KQUANT_KERNEL_DECLS(avx512vnni)
+#endif
+#if defined(BN_ARCH_ARM64)
+BN_KQUANT_KERNEL_DECLS(neon)
+BN_KQUANT_KERNEL_DECLS(neondot)
+#endif
 
 /* ---- lookup-table (TL1) kernels ------------------------------------------------------------ */
 

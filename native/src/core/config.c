@@ -26,10 +26,19 @@ static void fill_ref(bn_config* c) {
     c->matmul[BN_WTYPE_TL1][BN_ATYPE_Q4] = any_m(bn_matmul_tl1_q8__ref);
     c->matmul[BN_WTYPE_F16][BN_ATYPE_F32] = any_m(bn_matmul_f16_f32__ref);
     c->matmul[BN_WTYPE_F32][BN_ATYPE_F32] = any_m(bn_matmul_f32_f32__ref);
+    c->matmul[BN_WTYPE_BF16][BN_ATYPE_F32] = any_m(bn_matmul_bf16_f32__ref);
+    c->matmul[BN_WTYPE_F8][BN_ATYPE_F32] = any_m(bn_matmul_f8_f32__ref);
     /* Float weights over int8 rows (transformers' AutoBitLinear offline with non-ternary weights):
      * rare enough that every ISA runs this reference, inherited from here. */
     c->matmul[BN_WTYPE_F32][BN_ATYPE_Q8] = any_m(bn_matmul_f32_q8__ref);
     c->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8] = any_m(bn_matmul_q8_0_q8__ref);
+    c->matmul[BN_WTYPE_Q4_0][BN_ATYPE_Q8] = any_m(bn_matmul_q4_0_q8__ref);
+    c->matmul[BN_WTYPE_Q4_K][BN_ATYPE_Q8] = any_m(bn_matmul_q4_k_q8__ref);
+    c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__ref);
+    c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__ref);
+    c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__ref);
+    c->matmul[BN_WTYPE_Q2_0_G128][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_g128_q8__ref);
+    c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__ref);
     c->quantize_q8 = bn_quantize_q8__ref;
     c->quantize_q4 = bn_quantize_q4__ref;
     c->rmsnorm_f32 = bn_rmsnorm_f32__ref;
@@ -61,7 +70,16 @@ static void fill_avx2(bn_config* c) {
     c->matmul[BN_WTYPE_TL1][BN_ATYPE_Q4] = with_tables(bn_matmul_tl1_q4__avx2, bn_lutbuild_tl1_q4__avx2, 8);
     c->matmul[BN_WTYPE_F16][BN_ATYPE_F32] = any_m(bn_matmul_f16_f32__avx2);
     c->matmul[BN_WTYPE_F32][BN_ATYPE_F32] = any_m(bn_matmul_f32_f32__avx2);
+    c->matmul[BN_WTYPE_BF16][BN_ATYPE_F32] = any_m(bn_matmul_bf16_f32__avx2);
+    c->matmul[BN_WTYPE_F8][BN_ATYPE_F32] = any_m(bn_matmul_f8_f32__avx2);
     c->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8] = any_m(bn_matmul_q8_0_q8__avx2);
+    c->matmul[BN_WTYPE_Q4_0][BN_ATYPE_Q8] = any_m(bn_matmul_q4_0_q8__avx2);
+    c->matmul[BN_WTYPE_Q4_K][BN_ATYPE_Q8] = any_m(bn_matmul_q4_k_q8__avx2);
+    c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__avx2);
+    c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__avx2);
+    c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__avx2);
+    c->matmul[BN_WTYPE_Q2_0_G128][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_g128_q8__avx2);
+    c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__avx2);
     c->quantize_q8 = bn_quantize_q8__avx2;
     c->quantize_q4 = bn_quantize_q4__avx2;
     c->rmsnorm_f32 = bn_rmsnorm_f32__avx2;
@@ -92,6 +110,13 @@ static void fill_avx512_vnni(bn_config* c) {
         with_tables(bn_matmul_tl1_q8__avx512vnni, bn_lutbuild_tl1_q8__avx512vnni, 16);
     c->matmul[BN_WTYPE_TL1][BN_ATYPE_Q4] = with_tables(bn_matmul_tl1_q4__avx512vnni, bn_lutbuild_tl1_q4__avx512vnni, 8);
     c->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8] = any_m(bn_matmul_q8_0_q8__avx512vnni);
+    c->matmul[BN_WTYPE_Q4_0][BN_ATYPE_Q8] = any_m(bn_matmul_q4_0_q8__avx512vnni);
+    c->matmul[BN_WTYPE_Q4_K][BN_ATYPE_Q8] = any_m(bn_matmul_q4_k_q8__avx512vnni);
+    c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__avx512vnni);
+    c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__avx512vnni);
+    c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__avx512vnni);
+    c->matmul[BN_WTYPE_Q2_0_G128][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_g128_q8__avx512vnni);
+    c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__avx512vnni);
     c->quantize_q8 = bn_quantize_q8__avx512;
     c->quantize_q4 = bn_quantize_q4__avx512;
     c->attention_f16 = bn_attention_f16__avx512;
@@ -113,7 +138,16 @@ static void fill_neon(bn_config* c) {
     c->matmul[BN_WTYPE_TL1][BN_ATYPE_Q4] = with_tables(bn_matmul_tl1_q4__neon, bn_lutbuild_tl1_q4__neon, 8);
     c->matmul[BN_WTYPE_F16][BN_ATYPE_F32] = any_m(bn_matmul_f16_f32__neon);
     c->matmul[BN_WTYPE_F32][BN_ATYPE_F32] = any_m(bn_matmul_f32_f32__neon);
+    c->matmul[BN_WTYPE_BF16][BN_ATYPE_F32] = any_m(bn_matmul_bf16_f32__neon);
+    c->matmul[BN_WTYPE_F8][BN_ATYPE_F32] = any_m(bn_matmul_f8_f32__neon);
     c->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8] = any_m(bn_matmul_q8_0_q8__neon);
+    c->matmul[BN_WTYPE_Q4_0][BN_ATYPE_Q8] = any_m(bn_matmul_q4_0_q8__neon);
+    c->matmul[BN_WTYPE_Q4_K][BN_ATYPE_Q8] = any_m(bn_matmul_q4_k_q8__neon);
+    c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__neon);
+    c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__neon);
+    c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__neon);
+    c->matmul[BN_WTYPE_Q2_0_G128][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_g128_q8__neon);
+    c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__neon);
     c->quantize_q8 = bn_quantize_q8__neon;
     c->quantize_q4 = bn_quantize_q4__neon;
     c->rmsnorm_f32 = bn_rmsnorm_f32__neon;
@@ -140,6 +174,13 @@ static void fill_neon_dotprod(bn_config* c) {
     c->matmul[BN_WTYPE_I2S][BN_ATYPE_Q8] = any_m(bn_matmul_i2s_q8__neondot);
     c->matmul[BN_WTYPE_TQ2][BN_ATYPE_Q8] = any_m(bn_matmul_tq2_q8__neondot);
     c->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8] = any_m(bn_matmul_q8_0_q8__neondot);
+    c->matmul[BN_WTYPE_Q4_0][BN_ATYPE_Q8] = any_m(bn_matmul_q4_0_q8__neondot);
+    c->matmul[BN_WTYPE_Q4_K][BN_ATYPE_Q8] = any_m(bn_matmul_q4_k_q8__neondot);
+    c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__neondot);
+    c->matmul[BN_WTYPE_Q6_K][BN_ATYPE_Q8] = any_m(bn_matmul_q6_k_q8__neondot);
+    c->matmul[BN_WTYPE_Q2_0][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_q8__neondot);
+    c->matmul[BN_WTYPE_Q2_0_G128][BN_ATYPE_Q8] = any_m(bn_matmul_q2_0_g128_q8__neondot);
+    c->matmul[BN_WTYPE_Q1_0][BN_ATYPE_Q8] = any_m(bn_matmul_q1_0_q8__neondot);
 }
 #endif
 

@@ -5,7 +5,10 @@
 #include "bn_internal.h"
 
 /* GGUF / ggml type ids (ggml.h's enum ggml_type; I2_S is bitnet.cpp's). */
-enum { GGML_F32 = 0, GGML_F16 = 1, GGML_Q8_0 = 8, GGML_TQ1_0 = 34, GGML_TQ2_0 = 35, GGML_I2_S = 36, GGML_NONE = -1 };
+enum { GGML_F32 = 0, GGML_F16 = 1, GGML_Q8_0 = 8, GGML_BF16 = 30, GGML_TQ1_0 = 34, GGML_TQ2_0 = 35, GGML_I2_S = 36, GGML_NONE = -1 };
+enum { GGML_Q4_0 = 2, GGML_Q4_K = 12, GGML_Q5_K = 13, GGML_Q6_K = 14, GGML_Q1_0 = 41, GGML_Q2_0 = 42 };
+/* BitNative's own ids, far from upstream's sequence (which reached 42 in 2026): no other reader knows them. */
+enum { GGML_BN_F8_E4M3 = 180 };
 
 void bn_pack_i2s(const int8_t* q, int32_t n, int32_t k, float scale, uint8_t* out);
 int bn_unpack_i2s(const uint8_t* packed, int32_t n, int32_t k, int8_t* q, float* block_scales);
@@ -48,6 +51,51 @@ static const bn_wtype_traits wtype_traits[BN_WTYPE_COUNT] = {
                        .info = {.block_weights = BN_Q8_0_BLOCK, .block_bytes = BN_Q8_0_BLOCK_BYTES, .row_tile = 1,
                                 .ggml_type = GGML_Q8_0, .atype = BN_ATYPE_Q8},
                        .row_grain = 16},
+    [BN_WTYPE_F32] = {.name = "f32",
+                      .info = {.block_weights = 1, .block_bytes = 4, .row_tile = 1, .ggml_type = GGML_F32,
+                               .atype = BN_ATYPE_F32},
+                      .row_grain = 16},
+    /* ggml's 4-bit and k-quant blocks (heads and embeddings as llama-quantize and bitnet.cpp write them) */
+    [BN_WTYPE_Q6_K] = {.name = "q6_k",
+                       .info = {.block_weights = BN_QK_BLOCK, .block_bytes = BN_Q6_K_BLOCK_BYTES, .row_tile = 1,
+                                .ggml_type = GGML_Q6_K, .atype = BN_ATYPE_Q8},
+                       .row_grain = 16},
+    [BN_WTYPE_Q4_0] = {.name = "q4_0",
+                       .info = {.block_weights = BN_Q4_0_BLOCK, .block_bytes = BN_Q4_0_BLOCK_BYTES, .row_tile = 1,
+                                .ggml_type = GGML_Q4_0, .atype = BN_ATYPE_Q8},
+                       .row_grain = 16},
+    [BN_WTYPE_Q4_K] = {.name = "q4_k",
+                       .info = {.block_weights = BN_QK_BLOCK, .block_bytes = BN_Q4_K_BLOCK_BYTES, .row_tile = 1,
+                                .ggml_type = GGML_Q4_K, .atype = BN_ATYPE_Q8},
+                       .row_grain = 16},
+    [BN_WTYPE_Q5_K] = {.name = "q5_k",
+                       .info = {.block_weights = BN_QK_BLOCK, .block_bytes = BN_Q5_K_BLOCK_BYTES, .row_tile = 1,
+                                .ggml_type = GGML_Q5_K, .atype = BN_ATYPE_Q8},
+                       .row_grain = 16},
+    /* upstream llama.cpp's 2-bit blocks (ternary Bonsai models; post-training 2-bit weights) */
+    [BN_WTYPE_Q2_0] = {.name = "q2_0",
+                       .info = {.block_weights = BN_Q2_0_BLOCK, .block_bytes = BN_Q2_0_BLOCK_BYTES, .row_tile = 1,
+                                .ggml_type = GGML_Q2_0, .atype = BN_ATYPE_Q8},
+                       .row_grain = 16},
+    /* upstream llama.cpp's 1-bit blocks (binary Bonsai models; post-training binarization) */
+    [BN_WTYPE_Q1_0] = {.name = "q1_0",
+                       .info = {.block_weights = BN_Q1_0_BLOCK, .block_bytes = BN_Q1_0_BLOCK_BYTES, .row_tile = 1,
+                                .ggml_type = GGML_Q1_0, .atype = BN_ATYPE_Q8},
+                       .row_grain = 16},
+    /* PrismML's earlier 2-bit blocks under the same GGUF id (Ternary Bonsai files written by their fork) */
+    [BN_WTYPE_Q2_0_G128] = {.name = "q2_0_g128",
+                            .info = {.block_weights = BN_Q2_0_G128_BLOCK, .block_bytes = BN_Q2_0_G128_BLOCK_BYTES,
+                                     .row_tile = 1, .ggml_type = GGML_Q2_0, .atype = BN_ATYPE_Q8},
+                            .row_grain = 16},
+    [BN_WTYPE_BF16] = {.name = "bf16",
+                       .info = {.block_weights = 1, .block_bytes = 2, .row_tile = 1, .ggml_type = GGML_BF16,
+                                .atype = BN_ATYPE_F32},
+                       .row_grain = 16},
+    /* FP8 E4M3 weights with a per-block scale (post-training 8-bit floating point) */
+    [BN_WTYPE_F8] = {.name = "f8",
+                     .info = {.block_weights = BN_F8_BLOCK, .block_bytes = BN_F8_BLOCK_BYTES, .row_tile = 1,
+                              .ggml_type = GGML_BN_F8_E4M3, .atype = BN_ATYPE_F32},
+                     .row_grain = 16},
     /* column-major I2S: k columns of n codes, n padded to 128 (row_tile) at 2 bits, so k only needs
      * to be a multiple of 4 (whole bytes per 128-row tile of a column) */
     [BN_WTYPE_I2ST] = {.name = "i2st",
@@ -55,10 +103,6 @@ static const bn_wtype_traits wtype_traits[BN_WTYPE_COUNT] = {
                                 .ggml_type = GGML_NONE, .atype = BN_ATYPE_Q8, .ternary = 1},
                        .row_grain = BN_I2S_BLOCK, .kernels_apply_w_scale = 1, .pack = bn_pack_i2st,
                        .unpack = bn_unpack_i2st},
-    [BN_WTYPE_F32] = {.name = "f32",
-                      .info = {.block_weights = 1, .block_bytes = 4, .row_tile = 1, .ggml_type = GGML_F32,
-                               .atype = BN_ATYPE_F32},
-                      .row_grain = 16},
 };
 
 const bn_wtype_traits* bn_wtype_traits_of(bn_wtype wtype) { return &wtype_traits[wtype]; }

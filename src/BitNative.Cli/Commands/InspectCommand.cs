@@ -87,7 +87,8 @@ internal static class InspectCommand
     internal sealed record KvRow(string Type, long Bytes);
 
     internal sealed record Report(
-        string File, uint Version, string Architecture, ModelConfig? Config, string? ConfigError, long Parameters, long WeightBytes,
+        string File, uint Version, string Architecture, string Family, string Formats, ModelConfig? Config, string? ConfigError, long Parameters,
+        long WeightBytes,
         double BitsPerWeight, long KvCacheBytes, long MemoryBytes, long RuleOfThumbBytes, long Fp16RuleOfThumbBytes,
         IReadOnlyList<TensorRow> Tensors)
     {
@@ -115,7 +116,11 @@ internal static class InspectCommand
             error = e.Message;
         }
 
-        var rows = gguf.Tensors.Select(t => new TensorRow(t.Name, t.Type.ToString(), t.Dimensions.ToArray(), t.ByteSize)).ToList();
+        var rows = gguf.Tensors.Select(t => new TensorRow(t.Name, t.TypeName, t.Dimensions.ToArray(), t.ByteSize)).ToList();
+        string family = ModelFamily.Recognise(gguf) is { } f ? $"{f.Name} [{f.Id}]" : "not one of the known 1-bit / 1.58-bit families";
+        string Of(string name) => gguf.TryGetTensor(name, out GgufTensorInfo? t) ? t.TypeName : "-";
+        string formats = $"projections {Of("blk.0.attn_q.weight")}, token_embd {Of("token_embd.weight")}, " +
+                         $"head {(gguf.TryGetTensor("output.weight", out _) ? Of("output.weight") : "tied to token_embd")}";
         long parameters = gguf.Tensors.Sum(t => t.ElementCount);
         long bytes = gguf.Tensors.Sum(t => t.ByteSize);
         ModelRecipe? recipe = null;
@@ -144,7 +149,7 @@ internal static class InspectCommand
         string used = ModelRecipe.KvName(recipe?.KvCache ?? Kernels.KvCacheType.F16);
         long kv = kvRows.FirstOrDefault(k => k.Type == used)?.Bytes ?? kvRows.FirstOrDefault()?.Bytes ?? 0;
         double bitsPerWeight = parameters > 0 ? bytes * 8.0 / parameters : 0;
-        return new Report(Path.GetFullPath(gguf.FilePath), gguf.Version, arch, config, error, parameters, bytes, bitsPerWeight, kv,
+        return new Report(Path.GetFullPath(gguf.FilePath), gguf.Version, arch, family, formats, config, error, parameters, bytes, bitsPerWeight, kv,
             bytes + kv, (long)(parameters * (bitsPerWeight / 8) * 1.25), (long)(parameters * 2 * 1.25), rows)
         {
             Recipe = recipe?.Describe(),
@@ -158,6 +163,8 @@ internal static class InspectCommand
         string Gb(long b) => (b / 1e9).ToString("F3", CultureInfo.InvariantCulture) + " GB";
         o.WriteLine($"file           {r.File} (GGUF v{r.Version})");
         o.WriteLine($"architecture   {r.Architecture}");
+        o.WriteLine($"family         {r.Family}");
+        o.WriteLine($"formats        {r.Formats}");
         if (r.Config is { } c)
         {
             o.WriteLine($"vocab          {c.VocabSize}");
@@ -171,10 +178,10 @@ internal static class InspectCommand
         }
 
         o.WriteLine();
-        o.WriteLine($"{"tensor",-32} {"type",-6} {"shape",-20} {"bytes",14}");
+        o.WriteLine($"{"tensor",-32} {"type",-9} {"shape",-20} {"bytes",14}");
         foreach (TensorRow t in r.Tensors)
         {
-            o.WriteLine($"{t.Name,-32} {t.Type,-6} {"[" + string.Join(", ", t.Shape) + "]",-20} {t.Bytes,14:N0}");
+            o.WriteLine($"{t.Name,-32} {t.Type,-9} {"[" + string.Join(", ", t.Shape) + "]",-20} {t.Bytes,14:N0}");
         }
 
         o.WriteLine();

@@ -17,10 +17,14 @@ internal sealed class SamplingArguments
     public Option<float> PresencePenalty { get; } = new("--presence-penalty") { Description = "Presence penalty", DefaultValueFactory = _ => 0f };
     public Option<string[]> Stop { get; } = new("--stop") { Description = "Stop string (repeatable)", AllowMultipleArgumentsPerToken = false };
     public Option<int> Seed { get; } = CliOptions.Seed();
+    public Option<string?> Think { get; } = new("--think")
+    {
+        Description = "on | off: the chat template's enable_thinking (Qwen3 / Bonsai: off answers without a <think> block); default: the template's own",
+    };
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { MaxTokens, Temperature, TopK, TopP, MinP, RepeatPenalty, RepeatLastN, FrequencyPenalty, PresencePenalty, Stop, Seed })
+        foreach (Option o in new Option[] { MaxTokens, Temperature, TopK, TopP, MinP, RepeatPenalty, RepeatLastN, FrequencyPenalty, PresencePenalty, Stop, Seed, Think })
         {
             command.Options.Add(o);
         }
@@ -34,6 +38,13 @@ internal sealed class SamplingArguments
         {
             MaxTokens = r.GetValue(MaxTokens),
             StopStrings = r.GetValue(Stop) ?? [],
+            EnableThinking = r.GetValue(Think) switch
+            {
+                null => null,
+                "on" => true,
+                "off" => false,
+                var other => throw new ArgumentException($"--think {other} is not on or off.", nameof(Think)),
+            },
             Sampling = new SamplingOptions
             {
                 Temperature = r.GetValue(Temperature),

@@ -76,6 +76,17 @@ internal static class ChatOptionsMapping
                 : defaults.MaxTokens,
             StopStrings = options.StopSequences is { Count: > 0 } stops ? [.. defaults.StopStrings, .. stops] : defaults.StopStrings,
             Sampling = sampling,
+            // the chat template's enable_thinking (Qwen3 / Bonsai), as AdditionalProperties["enable_thinking"] (what
+            // OpenAI-compatible servers take in chat_template_kwargs)
+            EnableThinking = options.AdditionalProperties?.TryGetValue("enable_thinking", out object? thinking) == true
+                ? thinking switch
+                {
+                    bool b => b,
+                    System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.True } => true,
+                    System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.False } => false,
+                    _ => throw new ArgumentException("AdditionalProperties[\"enable_thinking\"] must be a bool.", nameof(options)),
+                }
+                : defaults.EnableThinking,
         };
     }
 

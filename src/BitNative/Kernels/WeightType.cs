@@ -29,6 +29,36 @@ public enum WeightType
     /// <summary>IEEE single precision.</summary>
     F32 = bn_wtype.BN_WTYPE_F32,
 
+    /// <summary>ggml Q6_K: 6.56 bits per weight, 256-weight super-blocks with 16 int8 sub-block scales.</summary>
+    Q6_K = bn_wtype.BN_WTYPE_Q6_K,
+
+    /// <summary>ggml Q4_0: 4.5 bits per weight, 32-weight blocks of an fp16 scale and 32 nibbles (w = d (c - 8)).</summary>
+    Q4_0 = bn_wtype.BN_WTYPE_Q4_0,
+
+    /// <summary>ggml Q4_K: 4.5 bits per weight, 256-weight super-blocks with 6-bit sub-block scales and mins.</summary>
+    Q4_K = bn_wtype.BN_WTYPE_Q4_K,
+
+    /// <summary>ggml Q5_K: 5.5 bits per weight, Q4_K with a fifth bit per weight.</summary>
+    Q5_K = bn_wtype.BN_WTYPE_Q5_K,
+
+    /// <summary>ggml Q2_0: 2.25 bits per weight, 64-weight blocks of an fp16 scale and 2-bit codes (w = d (c - 1)).</summary>
+    Q2_0 = bn_wtype.BN_WTYPE_Q2_0,
+
+    /// <summary>ggml Q1_0: 1.125 bits per weight, 128-weight blocks of an fp16 scale and sign bits (w = ±d).</summary>
+    Q1_0 = bn_wtype.BN_WTYPE_Q1_0,
+
+    /// <summary>bfloat16: the top half of an IEEE single.</summary>
+    BF16 = bn_wtype.BN_WTYPE_BF16,
+
+    /// <summary>BitNative's FP8: 8.5 bits per weight, 32-weight blocks of an fp16 scale and 32 E4M3 values (GGUF id 180).</summary>
+    F8 = bn_wtype.BN_WTYPE_F8,
+
+    /// <summary>
+    /// PrismML's earlier Q2_0: 2.125 bits per weight, 128-weight blocks of an fp16 scale and 2-bit codes (w = d (c - 1)),
+    /// stored under Q2_0's GGUF id 42; a file's tensor extents tell the two apart.
+    /// </summary>
+    Q2_0G128 = bn_wtype.BN_WTYPE_Q2_0_G128,
+
     /// <summary>
     /// I2_S transposed (column-major): a column's weights are contiguous, so a product over a sparse activation row (BitNet
     /// a4.8's top-K rows) reads only the columns whose activation is not zero. Made from I2_S at load; same results.

@@ -41,8 +41,8 @@ internal sealed class ActivityCounter
     /// <summary>Share of the projection weights active per token (the output head and embedding not counted).</summary>
     public double ActiveShare(ModelConfig c)
     {
-        double d = c.EmbeddingLength, f = c.FeedForwardLength, kv = c.KvDim;
-        double qkv = d * (d + 2 * kv), o = d * d, gateUp = 2 * d * f, down = f * d;
+        double d = c.EmbeddingLength, f = c.FeedForwardLength, kv = c.KvDim, q = c.QueryDim;
+        double qkv = d * (q + 2 * kv), o = q * d, gateUp = 2 * d * f, down = f * d;
         double active = Density(ProjectionInput.AttentionInput) * qkv + Density(ProjectionInput.AttentionOutput) * o +
                         Density(ProjectionInput.FeedForwardInput) * gateUp + Density(ProjectionInput.FeedForwardDown) * down;
         return active / (qkv + o + gateUp + down);

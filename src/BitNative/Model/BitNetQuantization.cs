@@ -76,6 +76,11 @@ internal sealed class BitNetQuantization
         }
 
         string method = q.String("quant_method", "");
+        if (Fp8Weights.Methods.Contains(method))
+        {
+            return null; // FP8 weights, not a BitNet conversion: HuggingFaceConfig.Fp8 describes them
+        }
+
         if (method != "bitnet")
         {
             throw q.Unsupported("quant_method", method, "BitNative reads 'bitnet' checkpoints");

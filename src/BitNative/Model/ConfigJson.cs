@@ -82,6 +82,23 @@ internal readonly struct ConfigJson(JsonElement root, string path, string prefix
     }
 
     /// <summary>The nested object at <paramref name="key"/>, or null when absent or null.</summary>
+    /// <summary>An array of integers, or null when absent or null.</summary>
+    public IReadOnlyList<int>? IntList(string key)
+    {
+        if (IsNullOrAbsent(key))
+        {
+            return null;
+        }
+
+        JsonElement v = root.GetProperty(key);
+        if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out _)))
+        {
+            throw new InvalidDataException($"{path}: {Key(key)} must be an array of integers.");
+        }
+
+        return v.EnumerateArray().Select(e => e.GetInt32()).ToArray();
+    }
+
     public ConfigJson? Object(string key)
     {
         if (!root.TryGetProperty(key, out JsonElement v) || v.ValueKind == JsonValueKind.Null)

@@ -13,6 +13,14 @@ namespace BitNative.Model;
 /// </summary>
 internal static class GgufModelReader
 {
+    /// <summary>
+    /// BitNative's metadata key (bool) saying a file's projections are dense weights to run as stored: a model trained in
+    /// full precision, or post-training quantized from one (<c>bitnative quantize</c>). Without it, float projections in a
+    /// BitNet-architecture file are BitNet masters (or ternary × scale) and are ternarized at load; a Hugging Face BitNet
+    /// checkpoint says the same by leaving out its quantization_config.
+    /// </summary>
+    public const string DenseProjectionsKey = "bitnative.dense_projections";
+
     public static LoadedModel Read(string path, ModelLoadOptions options)
     {
         var owner = new ResourceOwner();
@@ -41,27 +49,30 @@ internal static class GgufModelReader
         }
     }
 
-    public static ModelArchitecture ArchitectureOf(string name) => name switch
-    {
-        "bitnet-b1.58" or "bitnet-25" => ModelArchitecture.BitNetB158,
-        "bitnet" => ModelArchitecture.BitNet,
-        "llama" => ModelArchitecture.Llama,
-        _ => throw new InvalidDataException(
-            $"Architecture '{name}' is not supported; BitNative runs bitnet-b1.58, bitnet-25, bitnet and llama models."),
-    };
+    public static ModelArchitecture ArchitectureOf(string name) =>
+        ArchitectureDescription.FromGgufName(name)?.Architecture ?? throw new InvalidDataException(
+            $"Architecture '{name}' is not supported; BitNative runs {ArchitectureDescription.SupportedNames} models.");
 
     public static ModelConfig ReadConfig(GgufFile file)
     {
         GgufMetadata m = file.Metadata;
         string arch = m.GetStringOrNull("general.architecture")
             ?? throw new InvalidDataException($"{file.FilePath}: general.architecture is missing.");
-        ModelArchitecture architecture = ArchitectureOf(arch);
+        ArchitectureDescription description = ArchitectureDescription.Of(ArchitectureOf(arch));
         int embedding = m.GetInt($"{arch}.embedding_length");
         int heads = m.GetInt($"{arch}.attention.head_count");
         int vocab = m.GetInt($"{arch}.vocab_size", m.TryGetValue("tokenizer.ggml.tokens", out GgufValue? tokens) ? tokens.ArrayLength
             : file.TryGetTensor("token_embd.weight", out GgufTensorInfo? embd) ? (int)embd.Dimensions[^1] : null);
+        // key_length: the head width when it is not embedding / heads (Qwen3-4B); llama.cpp writes it for every qwen3 file.
+        int headDim = m.GetInt($"{arch}.attention.key_length", heads > 0 ? embedding / heads : 0);
+        int valueDim = m.GetInt($"{arch}.attention.value_length", headDim);
+        if (valueDim != headDim)
+        {
+            throw new InvalidDataException($"{file.FilePath}: {arch}.attention.value_length {valueDim} != key_length {headDim}; BitNative needs them equal.");
+        }
+
         var config = new ModelConfig(
-            architecture,
+            description.Architecture,
             arch,
             vocab,
             embedding,
@@ -69,14 +80,15 @@ internal static class GgufModelReader
             m.GetInt($"{arch}.feed_forward_length"),
             heads,
             m.GetInt($"{arch}.attention.head_count_kv", heads),
-            m.GetInt($"{arch}.rope.dimension_count", heads > 0 ? embedding / heads : 0),
+            m.GetInt($"{arch}.rope.dimension_count", headDim),
             m.GetFloat($"{arch}.rope.freq_base", 10000f),
             m.GetFloat($"{arch}.attention.layer_norm_rms_epsilon", 1e-5f),
             m.GetInt($"{arch}.context_length", 4096),
-            architecture == ModelArchitecture.BitNetB158 ? FeedForwardActivation.SquaredRelu : FeedForwardActivation.Silu,
-            // BitNet converters keep Hugging Face's Q/K row order (rotate-half RoPE); llama.cpp's LLaMA converter permutes
-            // the rows into the interleaved pairing its NORM RoPE expects.
-            architecture == ModelArchitecture.Llama ? RopeStyle.Interleaved : RopeStyle.NeoX);
+            description.Activation,
+            description.Rope)
+        {
+            HeadDim = headDim,
+        };
         try
         {
             config.Validate();
@@ -94,10 +106,10 @@ internal static class GgufModelReader
         GgufMetadata m = file.Metadata;
         string model = m.GetStringOrNull("tokenizer.ggml.model")
             ?? throw new InvalidDataException($"{file.FilePath}: tokenizer.ggml.model is missing; the file carries no tokenizer.");
-        if (model != "gpt2")
+        if (model is not ("gpt2" or "llama"))
         {
             throw new InvalidDataException(
-                $"{file.FilePath}: tokenizer model '{model}' is not supported; BitNative reads byte-level BPE ('gpt2') vocabularies.");
+                $"{file.FilePath}: tokenizer model '{model}' is not supported; BitNative reads byte-level BPE ('gpt2') and SentencePiece ('llama') vocabularies.");
         }
 
         IReadOnlyList<string> tokens = m.GetStringArray("tokenizer.ggml.tokens");
@@ -117,7 +129,12 @@ internal static class GgufModelReader
 
         var data = new TokenizerData(tokens, types, merges, bos, Id("tokenizer.ggml.eos_token_id"), eot,
             Id("tokenizer.ggml.padding_token_id"), m.GetBool("tokenizer.ggml.add_bos_token", bos is not null),
-            m.GetStringOrNull("tokenizer.ggml.pre"), m.GetStringOrNull("tokenizer.chat_template"));
+            m.GetStringOrNull("tokenizer.ggml.pre"), m.GetStringOrNull("tokenizer.chat_template"))
+        {
+            Model = model,
+            Scores = model == "llama" && m.ContainsKey("tokenizer.ggml.scores") ? m.GetArray<float>("tokenizer.ggml.scores").ToArray() : [],
+            AddSpacePrefix = m.GetBool("tokenizer.ggml.add_space_prefix", true),
+        };
         try
         {
             data.Validate();
@@ -158,22 +175,27 @@ internal static class GgufModelReader
             : reader.Head("token_embd.weight"); // tied
         EmbeddingTable embedding = reader.Embedding("token_embd.weight", c.VocabSize, c.EmbeddingLength); // after a tied head
         var layers = new LayerWeights[c.BlockCount];
-        int d = c.EmbeddingLength, f = c.FeedForwardLength, kv = c.KvDim;
+        int d = c.EmbeddingLength, f = c.FeedForwardLength, kv = c.KvDim, q = c.QueryDim, hd = c.HeadDim;
         for (int i = 0; i < c.BlockCount; i++)
         {
+            // llama.cpp's tensor names (LLM_TENSOR_*): every architecture shares them; the description says which norms exist.
             string p = $"blk.{i}.";
             layers[i] = new LayerWeights(
                 reader.Vector(p + "attn_norm.weight", d),
-                reader.Projection(p + "attn_q", d, d, ProjectionRole.AttentionInput),
+                reader.Projection(p + "attn_q", q, d, ProjectionRole.AttentionInput),
                 reader.Projection(p + "attn_k", kv, d, ProjectionRole.AttentionInput),
                 reader.Projection(p + "attn_v", kv, d, ProjectionRole.AttentionInput),
-                reader.OptionalVector(p + "attn_sub_norm.weight", d),
-                reader.Projection(p + "attn_output", d, d, ProjectionRole.AttentionOutput),
+                reader.OptionalVector(p + "attn_sub_norm.weight", q),
+                reader.Projection(p + "attn_output", d, q, ProjectionRole.AttentionOutput),
                 reader.Vector(p + "ffn_norm.weight", d),
                 reader.Projection(p + "ffn_gate", f, d, ProjectionRole.FeedForwardInput),
                 reader.Projection(p + "ffn_up", f, d, ProjectionRole.FeedForwardInput),
                 reader.OptionalVector(p + "ffn_sub_norm.weight", f),
-                reader.Projection(p + "ffn_down", d, f, ProjectionRole.FeedForwardOutput));
+                reader.Projection(p + "ffn_down", d, f, ProjectionRole.FeedForwardOutput))
+            {
+                QueryNorm = reader.OptionalVector(p + "attn_q_norm.weight", hd),
+                KeyNorm = reader.OptionalVector(p + "attn_k_norm.weight", hd),
+            };
         }
 
         return (new ModelWeights(c, embedding, layers, reader.Vector("output_norm.weight", d), head, owner), planner.Entries);
@@ -183,6 +205,9 @@ internal static class GgufModelReader
     private sealed class TensorReader(GgufFile file, ModelConfig config, ModelLoadOptions options, KernelPlanner planner,
         ResourceOwner owner)
     {
+        /// <summary>The file declares its projections dense (<see cref="DenseProjectionsKey"/>).</summary>
+        private readonly bool _denseProjections = file.Metadata.GetBool(DenseProjectionsKey, false);
+
         private GgufTensorInfo Get(string name, params long[] shape)
         {
             if (!file.TryGetTensor(name, out GgufTensorInfo? t))
@@ -247,7 +272,7 @@ internal static class GgufModelReader
             int d = config.EmbeddingLength, vocab = config.VocabSize;
             GgufTensorInfo t = Get(name, d, vocab);
             OutputHeadPrecision precision = options.OutputHead;
-            WeightType? stored = WeightTypes.FromGgmlType((int)t.Type);
+            WeightType? stored = t.Traits.Layout;
             bool inPlace = stored is { } type && OutputHeads.UsesStoredBytes(type, precision, d);
             ReadOnlyMemory<byte> data = inPlace ? Resident(t) : file.GetTensorMemory(t);
             WeightMatrix head = inPlace
@@ -290,8 +315,14 @@ internal static class GgufModelReader
             return copy.Memory;
         }
 
-        /// <summary>A projection [inFeatures -> outFeatures] with its optional llama.cpp `.scale` factor, in the layout the planner chose.</summary>
-        public WeightMatrix Projection(string baseName, int outFeatures, int inFeatures, ProjectionRole role)
+        /// <summary>
+        /// A projection [inFeatures -> outFeatures] with its optional llama.cpp `.scale` factor, in the layout the planner
+        /// chose, and its optional input transform (<see cref="InputTransform"/>).
+        /// </summary>
+        public WeightMatrix Projection(string baseName, int outFeatures, int inFeatures, ProjectionRole role) =>
+            InputTransform(ProjectionWeights(baseName, outFeatures, inFeatures, role), baseName);
+
+        private WeightMatrix ProjectionWeights(string baseName, int outFeatures, int inFeatures, ProjectionRole role)
         {
             string name = baseName + ".weight";
             GgufTensorInfo t = Get(name, inFeatures, outFeatures);
@@ -302,11 +333,13 @@ internal static class GgufModelReader
                 extra = s[0];
             }
 
-            // A llama file's projections are ternary when their type is (Falcon3-1.58bit and Llama3-8B-1.58 converted to
-            // I2_S / TQ); F16 and other float types there are a baseline's full-precision weights.
-            if (!config.IsTernary && t.Type is not (GgmlType.I2_S or GgmlType.TQ1_0 or GgmlType.TQ2_0))
+            // Ternary tensor types are ternary in every architecture (Falcon3-1.58bit and Llama3-8B-1.58 converted to I2_S /
+            // TQ). Any other type is a dense weight in a llama file, or in a file that declares its projections dense (a
+            // full-precision model and its post-training quantizations): it runs on its stored bytes.
+            bool ternaryType = t.Type is GgmlType.I2_S or GgmlType.TQ1_0 or GgmlType.TQ2_0;
+            if (!ternaryType && (!config.IsTernary || _denseProjections))
             {
-                return DenseProjection(t, name, outFeatures, inFeatures);
+                return DenseMatrix(t, name, extra, outFeatures, inFeatures);
             }
 
             switch (t.Type)
@@ -324,6 +357,39 @@ internal static class GgufModelReader
                     KernelPlanEntry plan = planner.Plan(WeightType.I2S, outFeatures, inFeatures, role);
                     return planner.Matrix(name, plan, planner.Pack(plan.Layout, q, outFeatures, inFeatures), scale * extra, outFeatures,
                         inFeatures, role);
+            }
+        }
+
+        /// <summary>
+        /// The optional side data of a projection, as <c>bitnative quantize</c> writes it: <c>&lt;base&gt;.input_scale</c> (F32
+        /// [in]: OneBit's column scale) and <c>&lt;base&gt;.split_columns</c> (I32 [c]: column indices, -1 for padding) with
+        /// <c>&lt;base&gt;.split_weight</c> ([c, out], any dense type with a kernel: LLM.int8()'s fp16 outlier columns,
+        /// BiLLM's residual-binarized salient columns). See <see cref="WeightMatrix.WithInputTransform"/>.
+        /// </summary>
+        private WeightMatrix InputTransform(WeightMatrix m, string baseName)
+        {
+            float[]? inputScale = file.TryGetTensor(baseName + ".input_scale", out _) ? Vector(baseName + ".input_scale", m.InFeatures) : null;
+            SplitColumns? split = null;
+            if (file.TryGetTensor(baseName + ".split_columns", out GgufTensorInfo? columns))
+            {
+                if (columns.Type != GgmlType.I32 || columns.Dimensions.Count != 1)
+                {
+                    throw new InvalidDataException($"{file.FilePath}: {columns.Name} must be a one-dimensional I32 tensor, not {columns.Type}.");
+                }
+
+                int c = (int)columns.Dimensions[0];
+                int[] indices = MemoryMarshal.Cast<byte, int>(file.GetTensorData(columns))[..c].ToArray();
+                GgufTensorInfo side = Get(baseName + ".split_weight", c, m.OutFeatures);
+                split = new SplitColumns(indices, DenseMatrix(side, side.Name, 1f, m.OutFeatures, c));
+            }
+
+            try
+            {
+                return inputScale is null && split is null ? m : m.WithInputTransform(inputScale, split);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{file.FilePath}: {e.Message}", e);
             }
         }
 
@@ -378,13 +444,17 @@ internal static class GgufModelReader
                 extra, outFeatures, inFeatures, role);
         }
 
-        /// <summary>A float baseline's projection: F16 and F32 read as stored, other encodings widened to F32 once.</summary>
-        private WeightMatrix DenseProjection(GgufTensorInfo t, string name, int outFeatures, int inFeatures)
+        /// <summary>
+        /// A dense projection (a float baseline's, or a post-training quantization of one): any type the traits table has a
+        /// kernel for runs on its stored bytes with the activations that type pairs with (F16 / BF16 / F32 / F8 with
+        /// floats, Q8_0 / Q4_0 / k-quants / Q2_0 / Q1_0 with int8 rows); another encoding is widened to F32 once.
+        /// </summary>
+        private WeightMatrix DenseMatrix(GgufTensorInfo t, string name, float scale, int outFeatures, int inFeatures)
         {
-            if (t.Type is GgmlType.F16 or GgmlType.F32)
+            if (t.Traits.Layout is { } type && WeightTypes.Info(type) is { IsTernary: false } info
+                && inFeatures % info.BlockWeights == 0 && Matmul.IsSupported(type, info.Activation, Isa.Reference))
             {
-                WeightType type = t.Type == GgmlType.F16 ? WeightType.F16 : WeightType.F32;
-                return new WeightMatrix(name, type, Resident(t), 1f, outFeatures, inFeatures, ActivationType.F32);
+                return new WeightMatrix(name, type, Resident(t), scale, outFeatures, inFeatures, info.Activation);
             }
 
             var values = new float[checked(outFeatures * inFeatures)];
@@ -392,7 +462,7 @@ internal static class GgufModelReader
             file.ReleaseTensorPages(t);
             var buffer = owner.Track(new NativeBuffer<byte>(values.Length * 4));
             values.CopyTo(MemoryMarshal.Cast<byte, float>(buffer.GetSpan()));
-            return new WeightMatrix(name, WeightType.F32, buffer.Memory, 1f, outFeatures, inFeatures, ActivationType.F32);
+            return new WeightMatrix(name, WeightType.F32, buffer.Memory, scale, outFeatures, inFeatures, ActivationType.F32);
         }
 
         private void RequireI2SColumns(string name, int inFeatures)

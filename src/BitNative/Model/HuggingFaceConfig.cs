@@ -12,7 +12,8 @@ namespace BitNative.Model;
 /// <param name="Model">The hyperparameters.</param>
 /// <param name="TieWordEmbeddings">The output head is the token embedding; otherwise it is <c>lm_head.weight</c>.</param>
 /// <param name="Quantization">How nn.Linear modules are converted, or null: every projection is a plain full-precision nn.Linear.</param>
-internal sealed record HuggingFaceConfig(ModelConfig Model, bool TieWordEmbeddings, BitNetQuantization? Quantization)
+/// <param name="Fp8">The FP8 E4M3 weights of an fp8 / compressed-tensors checkpoint, or null.</param>
+internal sealed record HuggingFaceConfig(ModelConfig Model, bool TieWordEmbeddings, BitNetQuantization? Quantization, Fp8Weights? Fp8 = null)
 {
     public static HuggingFaceConfig Read(string configPath)
     {
@@ -39,7 +40,8 @@ internal sealed record HuggingFaceConfig(ModelConfig Model, bool TieWordEmbeddin
             }
 
             var json = new ConfigJson(doc.RootElement, configPath);
-            return new HuggingFaceConfig(Hyperparameters(json), json.Bool("tie_word_embeddings", false), BitNetQuantization.Read(json));
+            return new HuggingFaceConfig(Hyperparameters(json), json.Bool("tie_word_embeddings", false), BitNetQuantization.Read(json),
+                Fp8Weights.Read(json));
         }
     }
 
@@ -136,5 +138,40 @@ internal sealed record HuggingFaceConfig(ModelConfig Model, bool TieWordEmbeddin
                 throw new InvalidDataException($"{json.Path}: {key} is true; BitNative's projections have no bias.");
             }
         }
+    }
+}
+
+/// <summary>
+/// A checkpoint whose linear weights are FP8 E4M3 (safetensors dtype F8_E4M3) with float scales beside them, as
+/// transformers' FP8 integration (quant_method "fp8": DeepSeek-V3, Qwen3-FP8; <c>&lt;name&gt;_scale_inv</c> per
+/// <see cref="BlockRows"/> x <see cref="BlockColumns"/> block) and llm-compressor's compressed-tensors
+/// (<c>&lt;name&gt;_scale</c> per tensor or per output row) store them. The weight is e4m3 · scale in both (DeepSeek's
+/// "scale_inv" multiplies despite its name).
+/// </summary>
+/// <param name="BlockRows">Rows of one scale block (weight_block_size[0]), or 0 when the scales are per tensor or per row.</param>
+/// <param name="BlockColumns">Columns of one scale block (weight_block_size[1]), or 0.</param>
+internal sealed record Fp8Weights(int BlockRows, int BlockColumns)
+{
+    /// <summary>quant_method values of FP8 checkpoints.</summary>
+    public static readonly string[] Methods = ["fp8", "compressed-tensors"];
+
+    public static Fp8Weights? Read(ConfigJson config)
+    {
+        if (config.Object("quantization_config") is not { } q || !Methods.Contains(q.String("quant_method", "")))
+        {
+            return null;
+        }
+
+        if (q.IntList("weight_block_size") is { } block)
+        {
+            if (block.Count != 2 || block[0] <= 0 || block[1] <= 0)
+            {
+                throw new InvalidDataException($"{config.Path}: {q.Key("weight_block_size")} must be two positive sizes.");
+            }
+
+            return new Fp8Weights(block[0], block[1]);
+        }
+
+        return new Fp8Weights(0, 0);
     }
 }

@@ -198,8 +198,8 @@ internal sealed class KernelPlanner : IDisposable
     /// <summary>How many projections of the model have n rows of k columns.</summary>
     private long MatricesOfShape(int n, int k)
     {
-        int d = _config.EmbeddingLength, f = _config.FeedForwardLength, kv = _config.KvDim;
-        (int N, int K)[] perLayer = [(d, d), (kv, d), (kv, d), (d, d), (f, d), (f, d), (d, f)];
+        int d = _config.EmbeddingLength, f = _config.FeedForwardLength, kv = _config.KvDim, q = _config.QueryDim;
+        (int N, int K)[] perLayer = [(q, d), (kv, d), (kv, d), (d, q), (f, d), (f, d), (d, f)];
         return (long)perLayer.Count(s => s == (n, k)) * _config.BlockCount;
     }
 }

@@ -31,18 +31,37 @@ public sealed record ModelConfig(
     FeedForwardActivation Activation,
     RopeStyle Rope)
 {
-    /// <summary>Dimensions per attention head.</summary>
-    public int HeadDim => EmbeddingLength / HeadCount;
+    private readonly int? _headDim;
+
+    /// <summary>
+    /// Dimensions per attention head: EmbeddingLength / HeadCount unless the file says otherwise (Qwen3-4B's
+    /// <c>qwen3.attention.key_length</c> is 128 with 32 heads over a 2560-wide residual stream).
+    /// </summary>
+    public int HeadDim
+    {
+        get => _headDim ?? (HeadCount > 0 ? EmbeddingLength / HeadCount : 0);
+        init => _headDim = value;
+    }
+
+    /// <summary>Width of the Q projection and of the attention output: HeadCount × HeadDim.</summary>
+    public int QueryDim => HeadCount * HeadDim;
 
     /// <summary>Width of the K and V projections.</summary>
     public int KvDim => KvHeadCount * HeadDim;
 
+    /// <summary>What the architecture's block contains (sub-norms, QK-norm, how float projections are read).</summary>
+    internal ArchitectureDescription Description => ArchitectureDescription.Of(Architecture);
+
     /// <summary>
     /// Whether the architecture is a BitNet one: ternary projections with their sub-norms. A <see cref="ModelArchitecture.Llama"/>
-    /// model has no sub-norms, and its projections are ternary or full precision as its file says (Falcon3-1.58bit:
-    /// ternary tensor types in GGUF, a bitnet quantization_config in Hugging Face checkpoints).
+    /// or <see cref="ModelArchitecture.Qwen3"/> model has no sub-norms, and its projections are ternary or full precision as
+    /// its file says (Falcon3-1.58bit: ternary tensor types in GGUF, a bitnet quantization_config in Hugging Face
+    /// checkpoints; Bonsai: Q2_0 / Q1_0 blocks).
     /// </summary>
-    public bool IsTernary => Architecture != ModelArchitecture.Llama;
+    public bool IsTernary => Description.TernaryProjections;
+
+    /// <summary>Whether each query and key head is RMS-normalized before RoPE (Qwen3).</summary>
+    public bool QueryKeyNorm => Description.QueryKeyNorm;
 
     /// <summary>Rejects impossible or absurd hyperparameters with a message naming the field.</summary>
     /// <exception cref="InvalidDataException">A value is out of range or inconsistent.</exception>
@@ -55,7 +74,9 @@ public sealed record ModelConfig(
         Require(HeadCount is > 0 and <= 1_024, nameof(HeadCount), HeadCount);
         Require(KvHeadCount > 0 && KvHeadCount <= HeadCount && HeadCount % KvHeadCount == 0, nameof(KvHeadCount), KvHeadCount,
             $"must divide head_count {HeadCount}");
-        Require(EmbeddingLength % HeadCount == 0, nameof(EmbeddingLength), EmbeddingLength, $"must be a multiple of head_count {HeadCount}");
+        Require(_headDim is not null || EmbeddingLength % HeadCount == 0, nameof(EmbeddingLength), EmbeddingLength,
+            $"must be a multiple of head_count {HeadCount}");
+        Require(HeadDim is > 0 and <= 4_096, nameof(HeadDim), HeadDim);
         Require(HeadDim % 2 == 0, "head dimension", HeadDim, "must be even for RoPE");
         Require(RopeDimensions > 0 && RopeDimensions <= HeadDim && RopeDimensions % 2 == 0, nameof(RopeDimensions), RopeDimensions,
             $"must be even and at most the head dimension {HeadDim}");

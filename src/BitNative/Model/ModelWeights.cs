@@ -3,17 +3,23 @@ namespace BitNative.Model;
 /// <summary>The weights of one transformer block. Shapes in comments: d = EmbeddingLength, f = FeedForwardLength.</summary>
 internal sealed record LayerWeights(
     float[] AttentionNorm,          // [d]
-    WeightMatrix Query,             // [d -> d]
+    WeightMatrix Query,             // [d -> q], q = heads x head_dim (= d except Qwen3-4B style heads)
     WeightMatrix Key,               // [d -> kv]
     WeightMatrix Value,             // [d -> kv]
-    float[]? AttentionSubNorm,      // [d], BitNet only: normalizes the attention output before Output
-    WeightMatrix Output,            // [d -> d]
+    float[]? AttentionSubNorm,      // [q], BitNet only: normalizes the attention output before Output
+    WeightMatrix Output,            // [q -> d]
     float[] FeedForwardNorm,        // [d]
     WeightMatrix Gate,              // [d -> f]
     WeightMatrix Up,                // [d -> f]
     float[]? FeedForwardSubNorm,    // [f], BitNet only: normalizes act(gate) * up before Down
     WeightMatrix Down)              // [f -> d]
 {
+    /// <summary>[head_dim], Qwen3 only: RMSNorm of each query head before RoPE.</summary>
+    public float[]? QueryNorm { get; init; }
+
+    /// <summary>[head_dim], Qwen3 only: RMSNorm of each key head before RoPE.</summary>
+    public float[]? KeyNorm { get; init; }
+
     /// <summary>The seven projections, in the order a block runs them.</summary>
     public IEnumerable<WeightMatrix> Projections => [Query, Key, Value, Output, Gate, Up, Down];
 }
@@ -51,6 +57,12 @@ internal sealed class ModelWeights : IDisposable
 
     public WeightMatrix OutputHead { get; }
 
+    /// <summary>Whether some projection transforms its own input rows (the inference state's OwnFloats).</summary>
+    public bool TransformsInputs => Layers.Any(l => l.Projections.Any(p => p.HasInputTransform));
+
+    /// <summary>The widest side matrix of a projection with split columns, or 0 (the inference state's side buffers).</summary>
+    public int SplitColumns => Layers.SelectMany(l => l.Projections).Max(p => p.Split?.Columns.Length ?? 0);
+
     /// <summary>True when some projection reads int8-quantized activations.</summary>
     public bool NeedsQuantizedActivations => Layers.Any(l => l.Query.TakesQuantizedInput || l.Gate.TakesQuantizedInput);
 
@@ -63,7 +75,8 @@ internal sealed class ModelWeights : IDisposable
     private void CheckShapes()
     {
         ModelConfig c = Config;
-        int d = c.EmbeddingLength, f = c.FeedForwardLength, kv = c.KvDim;
+        int d = c.EmbeddingLength, f = c.FeedForwardLength, kv = c.KvDim, q = c.QueryDim;
+        ArchitectureDescription arch = c.Description;
         Expect(TokenEmbedding.Rows == c.VocabSize && TokenEmbedding.Columns == d, TokenEmbedding.Name,
             $"[{c.VocabSize}, {d}]", $"[{TokenEmbedding.Rows}, {TokenEmbedding.Columns}]");
         Expect(Layers.Count == c.BlockCount, "layers", c.BlockCount.ToString(), Layers.Count.ToString());
@@ -74,23 +87,39 @@ internal sealed class ModelWeights : IDisposable
             LayerWeights l = Layers[i];
             string p = $"blk.{i}.";
             Vector(l.AttentionNorm, d, p + "attn_norm.weight");
-            Matrix(l.Query, d, d);
+            Matrix(l.Query, d, q);
             Matrix(l.Key, d, kv);
             Matrix(l.Value, d, kv);
-            Matrix(l.Output, d, d);
+            Matrix(l.Output, q, d);
             Vector(l.FeedForwardNorm, d, p + "ffn_norm.weight");
             Matrix(l.Gate, d, f);
             Matrix(l.Up, d, f);
             Matrix(l.Down, f, d);
-            if (c.IsTernary)
+            if (arch.SubNorms)
             {
                 Expect(l.AttentionSubNorm is not null, p + "attn_sub_norm.weight", "present", "missing");
                 Expect(l.FeedForwardSubNorm is not null, p + "ffn_sub_norm.weight", "present", "missing");
             }
 
+            if (arch.QueryKeyNorm)
+            {
+                Expect(l.QueryNorm is not null, p + "attn_q_norm.weight", "present", "missing");
+                Expect(l.KeyNorm is not null, p + "attn_k_norm.weight", "present", "missing");
+            }
+
+            if (l.QueryNorm is not null)
+            {
+                Vector(l.QueryNorm, c.HeadDim, p + "attn_q_norm.weight");
+            }
+
+            if (l.KeyNorm is not null)
+            {
+                Vector(l.KeyNorm, c.HeadDim, p + "attn_k_norm.weight");
+            }
+
             if (l.AttentionSubNorm is not null)
             {
-                Vector(l.AttentionSubNorm, d, p + "attn_sub_norm.weight");
+                Vector(l.AttentionSubNorm, q, p + "attn_sub_norm.weight");
             }
 
             if (l.FeedForwardSubNorm is not null)

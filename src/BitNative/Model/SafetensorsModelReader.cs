@@ -20,6 +20,12 @@ internal static class SafetensorsModelReader
         {
             SafetensorsCheckpoint checkpoint = owner.Track(SafetensorsCheckpoint.Open(path));
             HuggingFaceConfig config = HuggingFaceConfig.Read(Path.Combine(folder, "config.json"));
+            if (config.Fp8 is not null)
+            {
+                throw new InvalidDataException(
+                    $"{folder}: an FP8 checkpoint (quantization_config {string.Join(" / ", Fp8Weights.Methods)}); convert it first: bitnative quantize {folder} OUT.gguf --type f8");
+            }
+
             string tokenizerJson = Path.Combine(folder, "tokenizer.json");
             if (!File.Exists(tokenizerJson))
             {

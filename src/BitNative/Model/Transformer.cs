@@ -21,7 +21,7 @@ internal sealed class Transformer
     private readonly RotaryLayout _rotary;
     private readonly float _attentionScale;
     private readonly ModelRecipe _recipe;
-    private readonly int _keepOutput; // top-K entries kept per o_proj input row (d: dense)
+    private readonly int _keepOutput; // top-K entries kept per o_proj input row (q: dense)
     private readonly int _keepDown;   // per down_proj input row (f: dense)
 
     /// <summary>The longest attention head the native attention kernels take (bitnative.h).</summary>
@@ -51,7 +51,7 @@ internal sealed class Transformer
         _rotary = _config.Rope == RopeStyle.NeoX ? RotaryLayout.NeoX : RotaryLayout.Interleaved;
         _attentionScale = 1.0f / MathF.Sqrt(_config.HeadDim);
         _recipe = recipe;
-        _keepOutput = ActivationTransforms.KeepCount(_config.EmbeddingLength, recipe.AttentionOutputSparsity);
+        _keepOutput = ActivationTransforms.KeepCount(_config.QueryDim, recipe.AttentionOutputSparsity);
         _keepDown = ActivationTransforms.KeepCount(_config.FeedForwardLength, recipe.FeedForwardDownSparsity);
         if (recipe.KvCache != KvCacheType.F16 && _config.HeadDim % 32 != 0)
         {
@@ -59,12 +59,13 @@ internal sealed class Transformer
                 $"A {ModelRecipe.KvName(recipe.KvCache)} KV cache needs attention heads of a multiple of 32 dimensions; this model's have {_config.HeadDim}.");
         }
 
-        bool transformsOutputs = recipe.Hadamard || _keepOutput < _config.EmbeddingLength || _keepDown < _config.FeedForwardLength;
+        bool transformsOutputs = recipe.Hadamard || _keepOutput < _config.QueryDim || _keepDown < _config.FeedForwardLength;
         if (transformsOutputs && weights.Layers.Any(l => l.Output.InputNorm is not null || l.Down.InputNorm is not null ||
+                                                         l.Output.HasInputTransform || l.Down.HasInputTransform ||
                                                          !l.Output.TakesQuantizedInput || !l.Down.TakesQuantizedInput))
         {
             throw new InvalidDataException(
-                "The Hadamard transform and top-K sparsity need o_proj and down_proj to read quantized rows without norms of their own (BitNet GGUF models).");
+                "The Hadamard transform and top-K sparsity need o_proj and down_proj to read quantized rows without norms or input transforms of their own (BitNet GGUF models).");
         }
     }
 
@@ -179,11 +180,14 @@ internal sealed class Transformer
         }
     }
 
-    /// <summary>x += Output(subnorm(attention(rope(Q n), rope(K n), V n))), n = attn_norm(x).</summary>
+    /// <summary>
+    /// x += Output(subnorm(attention(rope(qnorm(Q n)), rope(knorm(K n)), V n))), n = attn_norm(x); the sub-norm (BitNet)
+    /// and the per-head QK-norm (Qwen3) where the architecture has them.
+    /// </summary>
     private void AttentionBlock(InferenceState s, ReadOnlySpan<SequenceRows> sequences, int layer, int count)
     {
         LayerWeights w = _weights.Layers[layer];
-        int d = _config.EmbeddingLength, kv = _config.KvDim, ropeDims = _config.RopeDimensions;
+        int d = _config.EmbeddingLength, kv = _config.KvDim, q = _config.QueryDim, ropeDims = _config.RopeDimensions;
         ActivationType shared; // the quantized rows NormalizeInput prepared for the projections that follow
 
         using (Time(s.Profiler, ForwardPart.Norm, 1))
@@ -197,9 +201,18 @@ internal sealed class Transformer
 
         using (Time(s.Profiler, ForwardPart.QkvProjection, 3))
         {
-            Project(s, w.Query, shared, count, s.Query);                            // [T, d]
+            Project(s, w.Query, shared, count, s.Query);                            // [T, q]
             Project(s, w.Key, shared, count, s.Key);                                // [T, kv]
             Project(s, w.Value, shared, count, s.Value);                             // [T, kv]
+        }
+
+        if (w.QueryNorm is not null && w.KeyNorm is not null)
+        {
+            using (Time(s.Profiler, ForwardPart.Norm, 2))
+            {
+                HeadNorm(s, s.Query.AsSpan(0, count * q), w.QueryNorm);             // every query head: [T * heads, head_dim]
+                HeadNorm(s, s.Key.AsSpan(0, count * kv), w.KeyNorm);                // every key head: [T * kv_heads, head_dim]
+            }
         }
 
         // Positions and caches are per sequence: RoPE + KV write and attention run once per sequence on its rows.
@@ -209,7 +222,7 @@ internal sealed class Transformer
             foreach (SequenceRows seq in sequences)
             {
                 // q rotated in place; rotated k and v to the sequence's cache rows [start, start + n) as fp16
-                Attention.RopeAndStoreKv(s.Query.AsSpan(row * d, seq.Count * d), s.Key.AsSpan(row * kv, seq.Count * kv),
+                Attention.RopeAndStoreKv(s.Query.AsSpan(row * q, seq.Count * q), s.Key.AsSpan(row * kv, seq.Count * kv),
                     s.Value.AsSpan(row * kv, seq.Count * kv), s.RopeTable.AsSpan(row * ropeDims, seq.Count * ropeDims), seq.Count,
                     _config.HeadCount, _config.KvHeadCount, _config.HeadDim, ropeDims, _rotary, seq.Start, seq.Cache.Type,
                     seq.Cache.Keys(layer), seq.Cache.Values(layer), _pool);
@@ -222,18 +235,18 @@ internal sealed class Transformer
             int row = 0;
             foreach (SequenceRows seq in sequences)
             {
-                // row t of the sequence attends to its cache rows [0, start + t]: [n, d]
-                Attention.Attend(s.Query.AsSpan(row * d, seq.Count * d), seq.Cache.Type, seq.Cache.Keys(layer), seq.Cache.Values(layer),
+                // row t of the sequence attends to its cache rows [0, start + t]: [n, q]
+                Attention.Attend(s.Query.AsSpan(row * q, seq.Count * q), seq.Cache.Type, seq.Cache.Keys(layer), seq.Cache.Values(layer),
                     seq.Count, _config.HeadCount, _config.KvHeadCount, _config.HeadDim, seq.Start, _attentionScale,
-                    s.Attention.AsSpan(row * d, seq.Count * d), _pool);
+                    s.Attention.AsSpan(row * q, seq.Count * q), _pool);
                 row += seq.Count;
             }
         }
 
         using (Time(s.Profiler, ForwardPart.Norm, 1))
         {
-            // attn_sub_norm(attention) [T, d], Hadamard-transformed (v2), quantized, top-K sparsified (a4.8)
-            shared = IntermediateInput(s, s.Attention, w.AttentionSubNorm, count, d, w.Output, _keepOutput, ProjectionInput.AttentionOutput);
+            // attn_sub_norm(attention) [T, q], Hadamard-transformed (v2), quantized, top-K sparsified (a4.8)
+            shared = IntermediateInput(s, s.Attention, w.AttentionSubNorm, count, q, w.Output, _keepOutput, ProjectionInput.AttentionOutput);
         }
 
         using (Time(s.Profiler, ForwardPart.OutputProjection, 1))
@@ -242,6 +255,19 @@ internal sealed class Transformer
         }
 
         AddResidual(s, count * d);
+    }
+
+    /// <summary>
+    /// RMSNorm of every head of <paramref name="heads"/> ([rows, head_dim]) with one weight shared by all heads, in place
+    /// (Qwen3's QK-norm, with the model's eps as llama.cpp applies it). The attention output buffer is free until
+    /// attention runs, so it holds the normalized rows for one copy back.
+    /// </summary>
+    private void HeadNorm(InferenceState s, Span<float> heads, float[] weight)
+    {
+        int hd = _config.HeadDim, rows = heads.Length / hd;
+        Span<float> scratch = s.Attention.AsSpan(0, heads.Length);
+        Norms.RmsNorm(heads, weight, _config.RmsNormEpsilon, rows, hd, scratch, _pool);
+        scratch.CopyTo(heads);
     }
 
     /// <summary>x += Down(subnorm(act(Gate m) · Up m)), m = ffn_norm(x).</summary>
@@ -269,7 +295,8 @@ internal sealed class Transformer
         using (Time(s.Profiler, ForwardPart.GatedActivation, 1))
         {
             Span<float> hidden = s.Gate.AsSpan(0, count * f);                       // h = act(gate) · up: [T, f]
-            if (w.FeedForwardSubNorm is not null && w.Down is { Input: ActivationType.Int8, InputNorm: null } && !_recipe.Hadamard)
+            if (w.FeedForwardSubNorm is not null && w.Down is { Input: ActivationType.Int8, InputNorm: null, HasInputTransform: false } &&
+                !_recipe.Hadamard)
             {
                 // BitNet: h, its sub-norm and the down projection's int8 input in one call, then a4.8's top-K
                 GatedActivations.ApplyRmsNormInt8(hidden, s.Up.AsSpan(0, count * f), _activation, w.FeedForwardSubNorm,
@@ -446,6 +473,17 @@ internal sealed class Transformer
     {
         int width = linear.InFeatures, count = rows * width;
         ReadOnlySpan<float> x = s.Normed.AsSpan(0, count);
+        if (s.InputObserver is { } observer && ReadsFloats(linear, shared))
+        {
+            observer(linear, x, rows);
+        }
+
+        if (linear.HasInputTransform)
+        {
+            ProjectTransformed(s, linear, x, rows, y);
+            return;
+        }
+
         if (ReadsOwnRows(linear, shared))
         {
             Quantize(x, linear.InputNorm?.Weight, linear.InputNorm?.Epsilon ?? 0f, linear.Input, rows, width, s.OwnQuantized, s.OwnScales);
@@ -456,12 +494,89 @@ internal sealed class Transformer
         linear.Forward(x, s.Quantized.AsSpan(0, count), s.QuantScales.AsSpan(0, rows), rows, y, _pool);
     }
 
-    /// <summary>The type of the shared quantized rows <paramref name="m"/> reads, or null when it reads floats or normalizes its own.</summary>
-    private static ActivationType? SharedRows(WeightMatrix? m) => m is { TakesQuantizedInput: true, InputNorm: null } ? m.Input : null;
+    /// <summary>
+    /// y = W · x_rest + Side · x[split columns] for a matrix that transforms its own input (<see cref="WeightMatrix.InputScale"/>,
+    /// <see cref="WeightMatrix.Split"/>), LLM.int8()'s decomposition when the side matrix is fp16: the rows are scaled
+    /// (OneBit), the split columns gathered into SideFloats ([T, c]) and zeroed in OwnFloats, so they leave the main
+    /// product and the absmax its int8 rows are quantized with; the side matrix reads the gathered floats, or int8 rows
+    /// quantized from them with their own scale; its product is added to y.
+    /// </summary>
+    private void ProjectTransformed(InferenceState s, WeightMatrix linear, ReadOnlySpan<float> x, int rows, Span<float> y)
+    {
+        int width = linear.InFeatures, count = rows * width, n = linear.OutFeatures;
+        Span<float> own = s.OwnFloats.AsSpan(0, count);                             // [T, k]
+        if (linear.InputScale is { } scale)
+        {
+            for (int t = 0; t < rows; t++)
+            {
+                TensorPrimitives.Multiply(x.Slice(t * width, width), scale, own.Slice(t * width, width));
+            }
+        }
+        else
+        {
+            x.CopyTo(own);
+        }
+
+        SplitColumns? split = linear.Split;
+        int c = split?.Columns.Length ?? 0;
+        if (split is not null)
+        {
+            if (c > s.SplitColumns)
+            {
+                throw new InvalidOperationException($"{linear.Name}: {c} split columns, but the inference state holds {s.SplitColumns}.");
+            }
+
+            Span<float> side = s.SideFloats.AsSpan(0, rows * c);                    // [T, c]
+            for (int t = 0; t < rows; t++)
+            {
+                ReadOnlySpan<float> row = own.Slice(t * width, width);
+                for (int j = 0; j < c; j++)
+                {
+                    int column = split.Columns[j];
+                    side[t * c + j] = column >= 0 ? row[column] : 0f;
+                }
+            }
+
+            for (int t = 0; t < rows; t++)
+            {
+                foreach (int column in split.Excluded)
+                {
+                    own[t * width + column] = 0f;
+                }
+            }
+        }
+
+        if (linear.TakesQuantizedInput)
+        {
+            Quantize(own, null, 0f, linear.Input, rows, width, s.OwnQuantized, s.OwnScales);
+        }
+
+        linear.Forward(own, s.OwnQuantized.AsSpan(0, linear.TakesQuantizedInput ? count : 0), s.OwnScales.AsSpan(0, rows), rows, y, _pool);
+        if (split is null)
+        {
+            return;
+        }
+
+        WeightMatrix sideMatrix = split.Side;
+        ReadOnlySpan<float> sideRows = s.SideFloats.AsSpan(0, rows * c);
+        if (sideMatrix.TakesQuantizedInput)
+        {
+            Quantize(sideRows, null, 0f, sideMatrix.Input, rows, c, s.SideQuantized, s.SideScales);
+        }
+
+        Span<float> sideOut = s.SideOutput.AsSpan(0, rows * n);                     // [T, n]
+        sideMatrix.Forward(sideRows, s.SideQuantized.AsSpan(0, sideMatrix.TakesQuantizedInput ? rows * c : 0), s.SideScales.AsSpan(0, rows),
+            rows, sideOut, _pool);
+        TensorPrimitives.Add(y[..(rows * n)], sideOut, y[..(rows * n)]);
+    }
+
+    /// <summary>The type of the shared quantized rows <paramref name="m"/> reads, or null when it reads floats or makes its own.</summary>
+    private static ActivationType? SharedRows(WeightMatrix? m) =>
+        m is { TakesQuantizedInput: true, InputNorm: null, HasInputTransform: false } ? m.Input : null;
 
     /// <summary>Whether <paramref name="m"/> quantizes rows of its own instead of reading the group's shared ones.</summary>
     private static bool ReadsOwnRows(WeightMatrix m, ActivationType shared) =>
-        m.TakesQuantizedInput && (m.InputNorm is not null || m.Input != shared);
+        m.HasInputTransform || (m.TakesQuantizedInput && (m.InputNorm is not null || m.Input != shared));
 
     /// <summary>Whether <paramref name="m"/> needs the float rows in Normed: it reads them, or makes its own quantized rows from them.</summary>
     private static bool ReadsFloats(WeightMatrix? m, ActivationType shared) =>

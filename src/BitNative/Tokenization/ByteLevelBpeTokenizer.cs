@@ -28,7 +28,12 @@ internal sealed class ByteLevelBpeTokenizer
     private static readonly string[] EndOfGenerationNames =
         ["<|eot_id|>", "<|eom_id|>", "<|end_of_text|>", "<|endoftext|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "</s>"];
 
+    /// <summary>SentencePiece's stand-in for a space (U+2581 LOWER ONE EIGHTH BLOCK).</summary>
+    private const char SentencePieceSpace = '\u2581';
+
     private readonly TokenizerData _data;
+    private readonly Llama3PreTokenizer _splitter;
+    private readonly bool _ignoreMerges;
     private readonly byte[][] _tokenBytes;
     private readonly bool[] _isSpecial;
     private readonly bool[] _isText;
@@ -44,6 +49,7 @@ internal sealed class ByteLevelBpeTokenizer
     private ByteLevelBpeTokenizer(TokenizerData data)
     {
         _data = data;
+        (_splitter, _ignoreMerges) = data.PreTokenizerRules ?? (Llama3PreTokenizer.Instance, false); // SentencePiece: unused
         int count = data.Count;
         _tokenBytes = new byte[count][];
         _isSpecial = new bool[count];
@@ -55,7 +61,17 @@ internal sealed class ByteLevelBpeTokenizer
             string token = data.Tokens[id];
             TokenType type = data.TokenTypes[id];
             _vocabulary.Add(token, id);
-            if (type.IsText())
+            if (data.IsSentencePiece && type is TokenType.Byte)
+            {
+                _isText[id] = true;
+                _tokenBytes[id] = [Convert.ToByte(token[3..5], 16)]; // <0xNN>
+            }
+            else if (data.IsSentencePiece && type.IsText())
+            {
+                _isText[id] = true;
+                _tokenBytes[id] = Encoding.UTF8.GetBytes(token.Replace(SentencePieceSpace, ' '));
+            }
+            else if (type.IsText())
             {
                 _isText[id] = true;
                 _tokenBytes[id] = ByteLevel.ToBytes(token);
@@ -79,7 +95,7 @@ internal sealed class ByteLevelBpeTokenizer
             .ThenBy(t => t.Value)
             .ToArray();
         _specialFirstChars = _specialTokens.Count == 0 ? null : SearchValues.Create(_specialTokens.Keys.Select(k => k[0]).Distinct().ToArray());
-        _bpe = new Lazy<BpeTokenizer>(() => BuildBpe(data, _isText), LazyThreadSafetyMode.ExecutionAndPublication);
+        _bpe = new Lazy<BpeTokenizer>(() => BuildBpe(data, _isText, _splitter), LazyThreadSafetyMode.ExecutionAndPublication);
         _chat = new Lazy<ChatFormatter>(() => new ChatFormatter(this), LazyThreadSafetyMode.ExecutionAndPublication);
         _stopTokens = new Lazy<HashSet<int>>(ComputeStopTokens, LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -91,11 +107,11 @@ internal sealed class ByteLevelBpeTokenizer
     {
         ArgumentNullException.ThrowIfNull(data);
         data.Validate();
-        if (!data.UsesLlama3PreTokenizer)
+        if (!data.IsSentencePiece && data.PreTokenizerRules is null)
         {
             throw new NotSupportedException(
-                $"Pre-tokenizer '{data.PreTokenizer}' is not supported; only the Llama-3 pre-tokenizer " +
-                $"({string.Join(", ", TokenizerData.Llama3PreTokenizerNames)}) is implemented.");
+                $"Pre-tokenizer '{data.PreTokenizer}' is not supported; the Llama-3 ({string.Join(", ", TokenizerData.Llama3PreTokenizerNames)}) " +
+                $"and Qwen2 ({string.Join(", ", TokenizerData.Qwen2PreTokenizerNames)}) pre-tokenizers are implemented.");
         }
 
         return new ByteLevelBpeTokenizer(data);
@@ -129,7 +145,13 @@ internal sealed class ByteLevelBpeTokenizer
     public bool IsStopToken(int id) => _stopTokens.Value.Contains(id);
 
     /// <summary>Forces the one-time build of the BPE merge table (≈1 s for Llama-3), e.g. while loading a model.</summary>
-    public void Warm() => _ = _bpe.Value;
+    public void Warm()
+    {
+        if (!_data.IsSentencePiece)
+        {
+            _ = _bpe.Value;
+        }
+    }
 
     /// <summary>
     /// Encodes untrusted text: special-token text in it becomes ordinary text tokens.
@@ -187,8 +209,14 @@ internal sealed class ByteLevelBpeTokenizer
             text = sanitized;
         }
 
+        if (_data.IsSentencePiece)
+        {
+            EncodeSentencePiece(text, output);
+            return;
+        }
+
         var splits = new List<(int Offset, int Length)>(text.Length / 4 + 1);
-        Llama3PreTokenizer.Split(text, splits);
+        _splitter.SplitInto(text, splits);
         char[] buffer = ArrayPool<char>.Shared.Rent(256);
         try
         {
@@ -206,7 +234,7 @@ internal sealed class ByteLevelBpeTokenizer
 
                 // ignore_merges: a pre-token that is a whole text token is that token (Hugging Face Llama-3 semantics;
                 // plain merge order does not always rebuild it).
-                if (_vocabularyBySpan.TryGetValue(buffer.AsSpan(0, n), out int id) && _isText[id])
+                if (_ignoreMerges && _vocabularyBySpan.TryGetValue(buffer.AsSpan(0, n), out int id) && _isText[id])
                 {
                     output.Add(id);
                     continue;
@@ -224,6 +252,81 @@ internal sealed class ByteLevelBpeTokenizer
         finally
         {
             ArrayPool<char>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// SentencePiece BPE as llama.cpp's llm_tokenizer_spm runs it: a space before the text (add_space_prefix), spaces
+    /// as U+2581, then from single characters the adjacent pair whose joined piece has the highest score merges first
+    /// (ties: leftmost), until no joined pair is a piece; a character that is no piece becomes its UTF-8 byte tokens.
+    /// Every text segment is encoded this way, as llama.cpp does for text after BOS or a control token.
+    /// </summary>
+    private void EncodeSentencePiece(ReadOnlySpan<char> text, List<int> output)
+    {
+        string s = ((_data.AddSpacePrefix ? " " : "") + text.ToString()).Replace(' ', SentencePieceSpace);
+        var symbols = new List<string>();
+        for (int i = 0; i < s.Length; i += char.IsSurrogatePair(s, i) ? 2 : 1)
+        {
+            symbols.Add(s.Substring(i, char.IsSurrogatePair(s, i) ? 2 : 1));
+        }
+
+        // Linked symbols and a max-heap of candidate merges (score, left position), re-checked when popped.
+        var next = Enumerable.Range(1, symbols.Count).ToArray();
+        var prev = Enumerable.Range(-1, symbols.Count).ToArray();
+        var queue = new PriorityQueue<(int Left, string LeftText, string RightText), (float, int)>(
+            Comparer<(float Score, int Left)>.Create((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Left.CompareTo(b.Left)));
+        void Consider(int left)
+        {
+            int right = left >= 0 && left < symbols.Count ? next[left] : -1;
+            if (left < 0 || right >= symbols.Count || symbols[left].Length == 0)
+            {
+                return;
+            }
+
+            string joined = symbols[left] + symbols[right];
+            if (_vocabulary.TryGetValue(joined, out int id) && _data.TokenTypes[id].IsText())
+            {
+                queue.Enqueue((left, symbols[left], symbols[right]), (_data.Scores[id], left));
+            }
+        }
+
+        for (int i = 0; i + 1 < symbols.Count; i++)
+        {
+            Consider(i);
+        }
+
+        while (queue.TryDequeue(out var merge, out _))
+        {
+            int left = merge.Left, right = next[left];
+            if (right >= symbols.Count || symbols[left] != merge.LeftText || symbols[right] != merge.RightText)
+            {
+                continue; // a stale candidate: one side merged since
+            }
+
+            symbols[left] += symbols[right];
+            symbols[right] = "";
+            next[left] = next[right];
+            if (next[left] < symbols.Count)
+            {
+                prev[next[left]] = left;
+            }
+
+            Consider(prev[left]);
+            Consider(left);
+        }
+
+        for (int i = 0; i < symbols.Count; i = next[i])
+        {
+            if (_vocabulary.TryGetValue(symbols[i], out int id) && _data.TokenTypes[id].IsText())
+            {
+                output.Add(id);
+                continue;
+            }
+
+            foreach (byte b in Encoding.UTF8.GetBytes(symbols[i]))
+            {
+                output.Add(_vocabulary[TokenizerData.SentencePieceByte(b)]);
+            }
         }
     }
 
@@ -314,7 +417,8 @@ internal sealed class ByteLevelBpeTokenizer
         }
     }
 
-    private (int At, int Id, int Length) FindSpecial(string text, int start)
+    /// <summary>The first special token's text in <paramref name="text"/> from <paramref name="start"/> on (leftmost, longest), or At = -1.</summary>
+    internal (int At, int Id, int Length) FindSpecial(string text, int start)
     {
         if (_specialFirstChars is null)
         {
@@ -409,8 +513,13 @@ internal sealed class ByteLevelBpeTokenizer
         return new string(copy);
     }
 
-    private static BpeTokenizer BuildBpe(TokenizerData data, bool[] isText)
+    private static BpeTokenizer BuildBpe(TokenizerData data, bool[] isText, Llama3PreTokenizer splitter)
     {
+        if (data.IsSentencePiece)
+        {
+            throw new InvalidOperationException("A SentencePiece vocabulary has no byte-level merge table.");
+        }
+
         // Only text tokens: special tokens are matched by this class (see remarks), never by BPE.
         IEnumerable<KeyValuePair<string, int>> textTokens = Enumerable.Range(0, data.Count)
             .Where(id => isText[id])
@@ -419,7 +528,7 @@ internal sealed class ByteLevelBpeTokenizer
         {
             Merges = data.Merges,
             ByteLevel = true,
-            PreTokenizer = Llama3PreTokenizer.Instance,
+            PreTokenizer = splitter,
         });
     }
 }

@@ -1,8 +1,13 @@
 using System.Text;
+using System.Text.RegularExpressions;
+using BitNative.Tokenization.Jinja;
 
 namespace BitNative.Tokenization;
 
-/// <summary>The chat prompt layouts this engine renders (arbitrary Jinja is never executed).</summary>
+/// <summary>
+/// How a chat prompt is rendered: the model's own template (<see cref="Template"/>, run by the Jinja-subset interpreter),
+/// or one of the built-in layouts when the file has no usable template.
+/// </summary>
 internal enum ChatFormat
 {
     /// <summary>
@@ -19,10 +24,17 @@ internal enum ChatFormat
 
     /// <summary>ChatML: <c>&lt;|im_start|&gt;{role}\n{content}&lt;|im_end|&gt;\n</c>, generation prompt <c>&lt;|im_start|&gt;assistant\n</c>.</summary>
     ChatMl,
+
+    /// <summary>The file's <c>tokenizer.chat_template</c>, rendered by <see cref="JinjaTemplate"/> (Falcon3, Qwen3 / Bonsai, Llama-3 ...).</summary>
+    Template,
 }
 
 /// <summary>Which format was chosen for a model and why (for logs and <c>bitnative inspect</c>).</summary>
-internal sealed record ChatFormatChoice(ChatFormat Format, string Reason);
+internal sealed record ChatFormatChoice(ChatFormat Format, string Reason)
+{
+    /// <summary>The compiled template when <see cref="Format"/> is <see cref="ChatFormat.Template"/>.</summary>
+    public JinjaTemplate? Template { get; init; }
+}
 
 /// <summary>One chat message.</summary>
 internal readonly record struct ChatTurn(string Role, string Content);
@@ -104,6 +116,12 @@ internal sealed class ChatFormatter
         _imStart = tokenizer.TryGetSpecialTokenId(ImStart, out int ims) ? ims : -1;
         _imEnd = tokenizer.TryGetSpecialTokenId(ImEnd, out int ime) ? ime : -1;
 
+        if (choice.Format == ChatFormat.Template && MissingControlToken(choice.Template!, tokenizer) is { } missing)
+        {
+            ChatFormatChoice fallback = DetectBySignature(choice.Template!.Source);
+            choice = fallback with { Reason = $"The chat template writes {missing}, which the vocabulary lacks. {fallback.Reason}" };
+        }
+
         if (choice.Format == ChatFormat.Llama3 && (_headerStart < 0 || _headerEnd < 0 || eot < 0))
         {
             choice = new ChatFormatChoice(ChatFormat.BitNet,
@@ -119,7 +137,8 @@ internal sealed class ChatFormatter
         _turnEnd = eot >= 0 ? eot : tokenizer.EosId;
 
         var stop = new List<int>();
-        int? formatEnd = choice.Format == ChatFormat.ChatMl ? _imEnd : _turnEnd;
+        // The template's turn end is the file's EOT (or EOS); ChatML's is <|im_end|> (Qwen3 files name it EOS).
+        int? formatEnd = choice.Format == ChatFormat.ChatMl || (choice.Format == ChatFormat.Template && _imEnd >= 0 && eot < 0) ? _imEnd : _turnEnd;
         if (formatEnd is int end)
         {
             stop.Add(end);
@@ -143,11 +162,35 @@ internal sealed class ChatFormatter
     public IReadOnlyList<int> StopTokenIds { get; }
 
     /// <summary>
+    /// Chooses how to render: the model's template itself when the Jinja-subset interpreter compiles it, except the
+    /// published BitNet-b1.58-2B-4T GGUF's broken <c>Human: … BITNETAssistant:</c> placeholder (the model was not trained
+    /// on it: the BitNet format instead). Without a template, or with one the interpreter does not compile, the template
+    /// is recognised by signature (<see cref="DetectBySignature"/>).
+    /// </summary>
+    public static ChatFormatChoice Detect(string? template)
+    {
+        if (string.IsNullOrWhiteSpace(template) || template.Contains("BITNETAssistant", StringComparison.Ordinal))
+        {
+            return DetectBySignature(template);
+        }
+
+        try
+        {
+            return new ChatFormatChoice(ChatFormat.Template, "Rendering the model's chat template (Jinja).") { Template = new JinjaTemplate(template) };
+        }
+        catch (JinjaException e)
+        {
+            ChatFormatChoice fallback = DetectBySignature(template);
+            return fallback with { Reason = $"The chat template does not compile ({e.Message}). {fallback.Reason}" };
+        }
+    }
+
+    /// <summary>
     /// Recognises a chat template by signature: Llama-3 header tokens, ChatML markers, the BitNet
     /// <c>Role: …&lt;|eot_id|&gt;</c> layout, and the published BitNet-b1.58-2B-4T GGUF's broken
     /// <c>Human: … BITNETAssistant:</c> placeholder. Anything else (or no template) falls back to the BitNet format.
     /// </summary>
-    public static ChatFormatChoice Detect(string? template)
+    public static ChatFormatChoice DetectBySignature(string? template)
     {
         if (string.IsNullOrWhiteSpace(template))
         {
@@ -185,10 +228,14 @@ internal sealed class ChatFormatter
     }
 
     /// <summary>Renders <paramref name="messages"/> and encodes them segment by segment.</summary>
+    /// <param name="messages">The conversation.</param>
+    /// <param name="addGenerationPrompt">End with the opening of an assistant turn.</param>
+    /// <param name="enableThinking">The template variable <c>enable_thinking</c> (Qwen3's switch); null leaves it undefined.</param>
     /// <exception cref="ArgumentException">A message has an empty role or null content.</exception>
-    public ChatPrompt Render(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt)
+    /// <exception cref="InvalidOperationException">The model's template fails on this conversation.</exception>
+    public ChatPrompt Render(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt, bool? enableThinking = null)
     {
-        IReadOnlyList<PromptSegment> segments = BuildSegments(messages, addGenerationPrompt);
+        IReadOnlyList<PromptSegment> segments = BuildSegments(messages, addGenerationPrompt, enableThinking);
         var ids = new List<int>();
         foreach (PromptSegment segment in segments)
         {
@@ -206,9 +253,14 @@ internal sealed class ChatFormatter
     }
 
     /// <summary>The prompt as segments, without encoding.</summary>
-    public IReadOnlyList<PromptSegment> BuildSegments(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt)
+    public IReadOnlyList<PromptSegment> BuildSegments(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt, bool? enableThinking = null)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        if (Format == ChatFormat.Template)
+        {
+            return TemplateSegments(messages, addGenerationPrompt, enableThinking);
+        }
+
         var b = new SegmentBuilder(_tokenizer);
         if (_bos is int bos)
         {
@@ -260,6 +312,153 @@ internal sealed class ChatFormatter
         }
 
         return b.Build();
+    }
+
+    /// <summary>
+    /// Runs the model's template. Message text must never become control tokens, so before rendering every role and
+    /// content has each special token's text (and any private-use character) replaced by a private-use character of
+    /// its own; the rendered text is cut at the special tokens only the template itself wrote, and each text piece gets
+    /// its original characters back before it is encoded as plain text. BOS is added when the tokenizer adds it and the
+    /// template did not write it.
+    /// </summary>
+    private List<PromptSegment> TemplateSegments(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt, bool? enableThinking)
+    {
+        var shelter = new Shelter(_tokenizer);
+        var list = new List<object?>();
+        for (int i = 0; i < messages.Count; i++)
+        {
+            ChatTurn m = messages[i];
+            if (string.IsNullOrWhiteSpace(m.Role))
+            {
+                throw new ArgumentException($"Message {i} has an empty role.", nameof(messages));
+            }
+
+            if (m.Content is null)
+            {
+                throw new ArgumentException($"Message {i} has null content.", nameof(messages));
+            }
+
+            list.Add(new Dictionary<string, object?>(StringComparer.Ordinal) { ["role"] = shelter.Hide(m.Role), ["content"] = shelter.Hide(m.Content) });
+        }
+
+        var variables = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["messages"] = list,
+            ["add_generation_prompt"] = addGenerationPrompt,
+            ["bos_token"] = _tokenizer.BosId is int b ? _tokenizer.Data.Tokens[b] : "",
+            ["eos_token"] = _tokenizer.EosId is int e ? _tokenizer.Data.Tokens[e] : "",
+        };
+        if (enableThinking is bool thinking)
+        {
+            variables["enable_thinking"] = thinking;
+        }
+
+        string text;
+        try
+        {
+            text = Choice.Template!.Render(variables);
+        }
+        catch (JinjaException ex)
+        {
+            throw new InvalidOperationException($"The model's chat template failed: {ex.Message}", ex);
+        }
+
+        var segments = new List<PromptSegment>();
+        if (_bos is int bos && !text.StartsWith(_tokenizer.Data.Tokens[bos], StringComparison.Ordinal))
+        {
+            segments.Add(new PromptSegment(_tokenizer.Data.Tokens[bos], bos));
+        }
+
+        for (int start = 0; start < text.Length;)
+        {
+            (int at, int id, int length) = _tokenizer.FindSpecial(text, start);
+            int end = at < 0 ? text.Length : at;
+            if (end > start)
+            {
+                segments.Add(new PromptSegment(shelter.Restore(text[start..end]), null));
+            }
+
+            if (at < 0)
+            {
+                break;
+            }
+
+            segments.Add(new PromptSegment(text.Substring(at, length), id));
+            start = at + length;
+        }
+
+        return segments;
+    }
+
+    /// <summary>The first control-token-looking literal (<c>&lt;|…|&gt;</c>) of the template that is not a special token of the vocabulary.</summary>
+    private static string? MissingControlToken(JinjaTemplate template, ByteLevelBpeTokenizer tokenizer)
+    {
+        foreach (Match m in Regex.Matches(template.Source, @"<\|[A-Za-z0-9_]{1,40}\|>"))
+        {
+            if (!tokenizer.TryGetSpecialTokenId(m.Value, out _))
+            {
+                return m.Value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Keeps message text from forming special tokens inside a rendered template (see <see cref="TemplateSegments"/>).</summary>
+    private sealed class Shelter(ByteLevelBpeTokenizer tokenizer)
+    {
+        private const char First = '\uE000', Last = '\uF8FF';
+        private readonly List<string> _hidden = [];
+
+        public string Hide(string text)
+        {
+            var sb = new StringBuilder(text.Length);
+            for (int i = 0; i < text.Length;)
+            {
+                (int at, _, int length) = tokenizer.FindSpecial(text, i);
+                int end = at < 0 ? text.Length : at;
+                for (; i < end; i++)
+                {
+                    sb.Append(text[i] is >= First and <= Last ? Mark(text[i].ToString()) : text[i]);
+                }
+
+                if (at >= 0)
+                {
+                    sb.Append(Mark(text.Substring(at, length)));
+                    i = at + length;
+                }
+            }
+
+            return sb.ToString();
+        }
+
+        public string Restore(string text)
+        {
+            if (_hidden.Count == 0)
+            {
+                return text;
+            }
+
+            var sb = new StringBuilder(text.Length);
+            foreach (char c in text)
+            {
+                int index = c - First;
+                sb.Append(c is >= First and <= Last && index < _hidden.Count ? _hidden[index] : c.ToString());
+            }
+
+            return sb.ToString();
+        }
+
+        private char Mark(string original)
+        {
+            if (_hidden.Count > Last - First)
+            {
+                throw new ArgumentException("A conversation holds too many special-token texts to render safely.");
+            }
+
+            _hidden.Add(original);
+            return (char)(First + _hidden.Count - 1);
+        }
     }
 
     private int TurnEnd() =>

@@ -27,8 +27,19 @@ internal sealed class Llama3PreTokenizer : PreTokenizer
     public const string Pattern =
         @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
+    /// <summary>Qwen2's pattern (Qwen2 / Qwen3 / Bonsai vocabularies): Llama-3's with single digits, <c>\p{N}</c> for <c>\p{N}{1,3}</c>.</summary>
+    public const string Qwen2Pattern =
+        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
     /// <summary>The shared instance (stateless, thread-safe).</summary>
-    public static readonly Llama3PreTokenizer Instance = new();
+    public static readonly Llama3PreTokenizer Instance = new(3);
+
+    /// <summary>The Qwen2 pattern's instance: numbers split into single digits.</summary>
+    public static readonly Llama3PreTokenizer Qwen2 = new(1);
+
+    private readonly int _maxDigits;
+
+    private Llama3PreTokenizer(int maxDigits) => _maxDigits = maxDigits;
 
     private const byte Other = 0;
     private const byte Letter = 1;
@@ -40,7 +51,7 @@ internal sealed class Llama3PreTokenizer : PreTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var splits = new List<(int Offset, int Length)>();
-        Split(text, splits);
+        Split(text, splits, _maxDigits);
         return splits;
     }
 
@@ -48,12 +59,18 @@ internal sealed class Llama3PreTokenizer : PreTokenizer
     public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text)
     {
         var splits = new List<(int Offset, int Length)>();
-        Split(text, splits);
+        Split(text, splits, _maxDigits);
         return splits;
     }
 
     /// <summary>Appends the (offset, length) of every pre-token of <paramref name="text"/>, in UTF-16 units.</summary>
-    public static void Split(ReadOnlySpan<char> text, List<(int Offset, int Length)> output)
+    public void SplitInto(ReadOnlySpan<char> text, List<(int Offset, int Length)> output) => Split(text, output, _maxDigits);
+
+    /// <summary>Appends the (offset, length) of every pre-token of <paramref name="text"/> (Llama-3's pattern), in UTF-16 units.</summary>
+    public static void Split(ReadOnlySpan<char> text, List<(int Offset, int Length)> output) => Split(text, output, 3);
+
+    /// <summary>As <see cref="Split(ReadOnlySpan{char}, List{ValueTuple{int, int}})"/> with numbers cut into runs of at most <paramref name="maxDigits"/>.</summary>
+    public static void Split(ReadOnlySpan<char> text, List<(int Offset, int Length)> output, int maxDigits)
     {
         if (text.IsEmpty)
         {
@@ -87,7 +104,8 @@ internal sealed class Llama3PreTokenizer : PreTokenizer
             }
 
             starts[n] = text.Length;
-            Scan(new ReadOnlySpan<int>(cpts, 0, n), new ReadOnlySpan<byte>(classes, 0, n), new ReadOnlySpan<int>(starts, 0, n + 1), output);
+            Scan(new ReadOnlySpan<int>(cpts, 0, n), new ReadOnlySpan<byte>(classes, 0, n), new ReadOnlySpan<int>(starts, 0, n + 1), output,
+                maxDigits);
         }
         finally
         {
@@ -127,20 +145,21 @@ internal sealed class Llama3PreTokenizer : PreTokenizer
     private static int AsciiLower(int cpt) => cpt is >= 'A' and <= 'Z' ? cpt + 32 : cpt;
 
     // Code-point indices throughout; starts[] maps them back to UTF-16 offsets.
-    private static void Scan(ReadOnlySpan<int> cpt, ReadOnlySpan<byte> cls, ReadOnlySpan<int> starts, List<(int Offset, int Length)> output)
+    private static void Scan(ReadOnlySpan<int> cpt, ReadOnlySpan<byte> cls, ReadOnlySpan<int> starts, List<(int Offset, int Length)> output,
+        int maxDigits)
     {
         int n = cpt.Length;
         int pos = 0;
         while (pos < n)
         {
-            int end = MatchAt(cpt, cls, pos);
+            int end = MatchAt(cpt, cls, pos, maxDigits);
             output.Add((starts[pos], starts[end] - starts[pos]));
             pos = end;
         }
     }
 
     /// <summary>End (exclusive, code points) of the regex match that starts at <paramref name="pos"/>.</summary>
-    private static int MatchAt(ReadOnlySpan<int> cpt, ReadOnlySpan<byte> cls, int pos)
+    private static int MatchAt(ReadOnlySpan<int> cpt, ReadOnlySpan<byte> cls, int pos, int maxDigits)
     {
         int n = cpt.Length;
         int c = cpt[pos];
@@ -178,11 +197,11 @@ internal sealed class Llama3PreTokenizer : PreTokenizer
             return p;
         }
 
-        // \p{N}{1,3}
+        // \p{N}{1,3} (Qwen2: \p{N})
         if (k == Number)
         {
             int p = pos + 1;
-            while (p < n && p - pos < 3 && cls[p] == Number)
+            while (p < n && p - pos < maxDigits && cls[p] == Number)
             {
                 p++;
             }

@@ -233,9 +233,14 @@ internal sealed partial class TokenizerData
             }
         }
 
+        if (byteLevel && regex == Llama3PreTokenizer.Qwen2Pattern)
+        {
+            return "qwen2";
+        }
+
         if (!byteLevel || regex != Llama3PreTokenizer.Pattern)
         {
-            throw new NotSupportedException($"{where}: the pre-tokenizer is not Llama-3's (Split with the Llama-3 regex + ByteLevel).");
+            throw new NotSupportedException($"{where}: the pre-tokenizer is not Llama-3's or Qwen2's (Split with their regex + ByteLevel).");
         }
 
         return Llama3PreTokenizerName;

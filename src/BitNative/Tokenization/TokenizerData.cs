@@ -16,7 +16,11 @@ internal sealed partial class TokenizerData
 {
     /// <summary>Pre-tokenizer names (GGUF <c>tokenizer.ggml.pre</c>) that mean the Llama-3 regex; null means the same.</summary>
     public static readonly IReadOnlySet<string> Llama3PreTokenizerNames =
-        new HashSet<string>(StringComparer.Ordinal) { "llama-bpe", "llama3", "llama-v3", "falcon3", "pixtral" };
+        new HashSet<string>(StringComparer.Ordinal) { "llama-bpe", "llama3", "llama-v3", "falcon3", "falcon_e", "pixtral" };
+
+    /// <summary>Pre-tokenizer names that mean Qwen2's pattern (Llama-3's with single digits), as llama.cpp maps them.</summary>
+    public static readonly IReadOnlySet<string> Qwen2PreTokenizerNames =
+        new HashSet<string>(StringComparer.Ordinal) { "qwen2", "qwen3", "deepseek-r1-qwen" };
 
     /// <summary>The name written for the Llama-3 pre-tokenizer.</summary>
     public const string Llama3PreTokenizerName = "llama-bpe";
@@ -90,11 +94,39 @@ internal sealed partial class TokenizerData
     /// <summary>Chat template text, if any.</summary>
     public string? ChatTemplate { get; }
 
+    /// <summary>
+    /// GGUF <c>tokenizer.ggml.model</c>: "gpt2" (byte-level BPE, the default) or "llama" (SentencePiece BPE with byte
+    /// fallback: Llama-2 style vocabularies such as 1bitLLM's bitnet_b1_58 models).
+    /// </summary>
+    public string Model { get; init; } = "gpt2";
+
+    /// <summary>SentencePiece merge scores (GGUF <c>tokenizer.ggml.scores</c>), one per token; empty for byte-level BPE.</summary>
+    public IReadOnlyList<float> Scores { get; init; } = [];
+
+    /// <summary>SentencePiece: a space is put before the text (GGUF <c>tokenizer.ggml.add_space_prefix</c>, default true).</summary>
+    public bool AddSpacePrefix { get; init; } = true;
+
+    /// <summary>True for a SentencePiece ("llama") vocabulary.</summary>
+    public bool IsSentencePiece => Model == "llama";
+
+    /// <summary>The SentencePiece byte-fallback token of byte <paramref name="b"/> ("&lt;0x0A&gt;").</summary>
+    public static string SentencePieceByte(int b) => $"<0x{b:X2}>";
+
     /// <summary>Number of tokens.</summary>
     public int Count => Tokens.Count;
 
     /// <summary>True when <see cref="PreTokenizer"/> names the Llama-3 regex (the only one implemented).</summary>
     public bool UsesLlama3PreTokenizer => PreTokenizer is null || Llama3PreTokenizerNames.Contains(PreTokenizer);
+
+    /// <summary>
+    /// The pre-tokenizer the name means (Llama-3's or Qwen2's pattern) and whether a pre-token that is a whole token
+    /// skips the merges (llama.cpp's tokenizer_ignore_merges: set for Llama-3 and Falcon3 / Falcon-E, not for Qwen2),
+    /// or null for a pre-tokenizer not implemented.
+    /// </summary>
+    public (Llama3PreTokenizer Splitter, bool IgnoreMerges)? PreTokenizerRules =>
+        UsesLlama3PreTokenizer ? (Llama3PreTokenizer.Instance, true)
+        : Qwen2PreTokenizerNames.Contains(PreTokenizer!) ? (Llama3PreTokenizer.Qwen2, false)
+        : null;
 
     /// <summary>
     /// Throws <see cref="InvalidDataException"/> naming the first inconsistency: empty vocabulary, length mismatch,
@@ -114,6 +146,17 @@ internal sealed partial class TokenizerData
 
     private void ValidateCore()
     {
+        if (IsSentencePiece)
+        {
+            ValidateSentencePiece();
+            return;
+        }
+
+        if (Model != "gpt2")
+        {
+            throw new InvalidDataException($"Tokenizer model '{Model}' is not supported; BitNative reads byte-level BPE ('gpt2') and SentencePiece ('llama') vocabularies.");
+        }
+
         int count = Tokens.Count;
         if (count == 0)
         {
@@ -191,6 +234,57 @@ internal sealed partial class TokenizerData
             CheckMergePart(i, merge, merge.AsSpan(0, space), byText);
             CheckMergePart(i, merge, merge.AsSpan(space + 1), byText);
             CheckMergePart(i, merge, joined.AsSpan(0, merge.Length - 1), byText);
+        }
+
+        CheckSpecialId(nameof(BosId), BosId, count);
+        CheckSpecialId(nameof(EosId), EosId, count);
+        CheckSpecialId(nameof(EotId), EotId, count);
+        CheckSpecialId(nameof(PadId), PadId, count);
+        if (AddBos && BosId is null)
+        {
+            throw new InvalidDataException("AddBos is set but the tokenizer has no BOS id.");
+        }
+    }
+
+    /// <summary>A SentencePiece vocabulary: tokens unique and non-empty, a score each, the 256 byte-fallback tokens, no merges.</summary>
+    private void ValidateSentencePiece()
+    {
+        int count = Tokens.Count;
+        if (count == 0 || TokenTypes.Count != count || Scores.Count != count)
+        {
+            throw new InvalidDataException($"SentencePiece vocabulary of {count} tokens has {TokenTypes.Count} types and {Scores.Count} scores; all must match.");
+        }
+
+        var ids = new Dictionary<string, int>(count, StringComparer.Ordinal);
+        for (int id = 0; id < count; id++)
+        {
+            if (string.IsNullOrEmpty(Tokens[id]))
+            {
+                throw new InvalidDataException($"Token {id} is empty.");
+            }
+
+            if (!ids.TryAdd(Tokens[id], id))
+            {
+                throw new InvalidDataException($"Duplicate token '{Printable(Tokens[id])}' at ids {ids[Tokens[id]]} and {id}.");
+            }
+
+            if (!float.IsFinite(Scores[id]))
+            {
+                throw new InvalidDataException($"Token {id} has the score {Scores[id]}.");
+            }
+        }
+
+        for (int b = 0; b < 256; b++)
+        {
+            if (!ids.TryGetValue(SentencePieceByte(b), out int id) || TokenTypes[id] != TokenType.Byte)
+            {
+                throw new InvalidDataException($"SentencePiece vocabulary has no byte token {SentencePieceByte(b)}; BitNative needs byte fallback.");
+            }
+        }
+
+        if (Merges.Count > 0)
+        {
+            throw new InvalidDataException("A SentencePiece vocabulary has no merges.");
         }
 
         CheckSpecialId(nameof(BosId), BosId, count);

@@ -14,7 +14,7 @@ public sealed record MalformedCase(string Name, byte[] Bytes, string ExpectedMes
 /// </summary>
 public static class MalformedGgufCorpus
 {
-    private const uint F32 = 0, Q8_0 = 8, I2_S = 36;
+    private const uint F32 = 0, Q8_0 = 8, I2_S = 36, Q2_0 = 42;
     private const uint TypeU32 = 4, TypeI32 = 5, TypeF32 = 6, TypeBool = 7, TypeString = 8, TypeArray = 9, TypeF64 = 12;
 
     public static IEnumerable<MalformedCase> Cases()
@@ -85,6 +85,17 @@ public static class MalformedGgufCorpus
         yield return new("unknown tensor type", Tensors(1, r => r.Tensor("w", [32], 3, 0)), "tensor 'w': type id 3 is not a tensor type BitNative reads");
         yield return new("type id 38 (TL1 in bitnet.cpp)", Tensors(1, r => r.Tensor("w", [256], 38, 0)), "type id 38 is ambiguous");
         yield return new("type id 39 (TL2 or MXFP4)", Tensors(1, r => r.Tensor("w", [256], 39, 0)), "upstream llama.cpp uses 39 for MXFP4");
+        yield return new("type id 40 (NVFP4 or PrismML's Q1_0)", Tensors(1, r => r.Tensor("w", [256], 40, 0)), "type id 40 is ambiguous");
+        // 42: upstream Q2_0 (64-weight groups, 18-byte blocks: 576 bytes for 2048 weights) or PrismML's (128, 34: 544)
+        yield return new("type id 42 whose extent fits neither layout",
+            Tensors(2, r => r.Tensor("a", [512, 4], Q2_0, 0).Tensor("b", [8], F32, 608), dataBytes: 700), "fit none of them");
+        yield return new("type id 42 laid out two ways in one file",
+            Tensors(3, r => r.Tensor("a", [512, 4], Q2_0, 0).Tensor("b", [512, 4], Q2_0, 544).Tensor("c", [8], F32, 1120), dataBytes: 1200),
+            "laid out as Q2_0 here but as Q2_0_G128 in an earlier tensor");
+        // bitnet.cpp's 2024 llama-quantize with 4 threads: I2_S [128, 8] takes n/4 + 32 x 4 = 384 bytes instead of 288
+        yield return new("I2_S written by bitnet.cpp's multi-threaded quantizer",
+            Tensors(2, r => r.Tensor("blk.0.attn_q.weight", [128, 8], I2_S, 0).Tensor("b", [8], F32, 384), dataBytes: 500),
+            "re-quantize the F16 model with one thread");
         yield return new("row not a multiple of the block", Tensors(1, r => r.Tensor("w", [33, 2], Q8_0, 0)), "row length ne0 = 33 is not a multiple of the Q8_0 block size 32");
         yield return new("I2_S row not a multiple of 128", Tensors(1, r => r.Tensor("w", [64, 4], I2_S, 0)), "not a multiple of the I2_S block size 128");
         yield return new("tensor info truncated", RawGguf.Header(1, 0).Str("blk.0.attn_q.weight").U32(2).U64(8).ToArray(), "unexpected end of file");

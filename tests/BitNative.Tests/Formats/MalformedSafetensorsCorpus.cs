@@ -21,7 +21,7 @@ public static class MalformedSafetensorsCorpus
         yield return new("truncated JSON", File("{" + ok, 8), "header is not valid JSON");
         yield return new("content after the header object", File("{" + ok + "} x", 8), "header is not valid JSON");
         yield return new("nesting deeper than the schema", File("{\"w\":{\"dtype\":\"U8\",\"shape\":[[1]],\"data_offsets\":[0,1]}}", 1), "header is not valid JSON");
-        yield return new("unknown dtype", File("{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2), "tensor 'w' has unknown dtype 'F8_E4M3'");
+        yield return new("unknown dtype", File("{\"w\":{\"dtype\":\"F8_E5M2\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2), "tensor 'w' has unknown dtype 'F8_E5M2'");
         yield return new("shape times dtype overflows", File("{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}", 8), "overflows 64 bits");
         yield return new("negative shape entry", File("{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8), "shape must be an array of non-negative integers");
         yield return new("fractional shape entry", File("{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}", 8), "shape must be an array of non-negative integers");

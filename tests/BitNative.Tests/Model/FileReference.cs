@@ -7,14 +7,16 @@ namespace BitNative.Tests.Model;
 /// <summary>
 /// Builds a <see cref="ReferenceTransformer"/> straight from a GGUF file's tensors: each projection unpacked to plain
 /// ternary values with its scale as the format defines it (I2_S trailer, uniform TQ block scale, or max |w| of F16
-/// ternary × scale), norms and embedding decoded to floats. No engine loading code is involved.
+/// ternary × scale), or, for ggml's 2-bit and 1-bit blocks (Q2_0, PrismML's 128-weight Q2_0, Q1_0), decoded here from
+/// their layout to dense values over int8 rows; norms (QK-norms included) and embedding decoded to floats; a separate
+/// output head when the file has one. No engine loading code is involved.
 /// </summary>
 internal static class FileReference
 {
     public static ReferenceTransformer Build(string path, ModelConfig config)
     {
         using GgufFile file = GgufFile.Open(path);
-        int d = config.EmbeddingLength, f = config.FeedForwardLength, kv = config.KvDim;
+        int d = config.EmbeddingLength, f = config.FeedForwardLength, kv = config.KvDim, qd = config.QueryDim;
         float[] Floats(string name, int count)
         {
             GgufTensorInfo t = file.GetTensor(name);
@@ -31,9 +33,16 @@ internal static class FileReference
             return values;
         }
 
+        float[]? Optional(string name, int count) => file.TryGetTensor(name, out _) ? Floats(name, count) : null;
+
         ReferenceLinear Projection(string name, int outF, int inF)
         {
             GgufTensorInfo t = file.GetTensor(name);
+            if (t.TypeName is "Q2_0" or "Q2_0_G128" or "Q1_0")
+            {
+                return new ReferenceLinear(outF, inF, null, 1f, DecodeGroups(t.TypeName, file.GetTensorData(t), outF * inF), QuantizeInput: true);
+            }
+
             var q = new sbyte[outF * inF];
             float scale;
             switch (t.Type)
@@ -66,15 +75,46 @@ internal static class FileReference
         {
             string p = $"blk.{l}.";
             layers[l] = new ReferenceLayer(
-                Floats(p + "attn_norm.weight", d), Projection(p + "attn_q.weight", d, d), Projection(p + "attn_k.weight", kv, d),
-                Projection(p + "attn_v.weight", kv, d), Floats(p + "attn_sub_norm.weight", d), Projection(p + "attn_output.weight", d, d),
+                Floats(p + "attn_norm.weight", d), Projection(p + "attn_q.weight", qd, d), Projection(p + "attn_k.weight", kv, d),
+                Projection(p + "attn_v.weight", kv, d), Optional(p + "attn_sub_norm.weight", qd), Projection(p + "attn_output.weight", d, qd),
                 Floats(p + "ffn_norm.weight", d), Projection(p + "ffn_gate.weight", f, d), Projection(p + "ffn_up.weight", f, d),
-                Floats(p + "ffn_sub_norm.weight", f), Projection(p + "ffn_down.weight", d, f));
+                Optional(p + "ffn_sub_norm.weight", f), Projection(p + "ffn_down.weight", d, f))
+            {
+                QNorm = Optional(p + "attn_q_norm.weight", config.HeadDim),
+                KNorm = Optional(p + "attn_k_norm.weight", config.HeadDim),
+            };
         }
 
-        // The engine keeps an F16 head as stored and converts other encodings to fp16 once; round the same way.
+        // The engine runs a head stored as a type with a kernel on its stored bytes: F16 over float rows, Q8_0 and the
+        // k-quants over int8 rows (per-token absmax).
         float[] embedding = Floats("token_embd.weight", config.VocabSize * d);
-        float[] head = embedding.Select(x => (float)(Half)x).ToArray();
-        return new ReferenceTransformer(config, embedding, layers, Floats("output_norm.weight", d), head);
+        string headName = file.TryGetTensor("output.weight", out _) ? "output.weight" : "token_embd.weight";
+        float[] headValues = headName == "output.weight" ? Floats(headName, config.VocabSize * d) : embedding;
+        bool int8Head = file.GetTensor(headName).Type is not (GgmlType.F16 or GgmlType.F32);
+        float[] head = int8Head ? headValues : headValues.Select(x => (float)(Half)x).ToArray();
+        return new ReferenceTransformer(config, embedding, layers, Floats("output_norm.weight", d), head, int8Head);
+    }
+
+    /// <summary>
+    /// ggml's 2-bit / 1-bit blocks as bitnative.h specifies them, decoded independently of the engine: {fp16 d; codes};
+    /// Q2_0 / Q2_0_G128: code c of weight j at bits 2 (j % 4) of byte j / 4, w = d (c - 1); Q1_0: bit j % 8 of byte j / 8,
+    /// w = ±d.
+    /// </summary>
+    private static float[] DecodeGroups(string type, ReadOnlySpan<byte> data, int count)
+    {
+        (int group, int bytes) = type switch { "Q2_0" => (64, 18), "Q2_0_G128" => (128, 34), _ => (128, 18) };
+        var values = new float[count];
+        for (int b = 0; b < count / group; b++)
+        {
+            ReadOnlySpan<byte> block = data.Slice(b * bytes, bytes);
+            float d = (float)BitConverter.ToHalf(block[..2]);
+            for (int j = 0; j < group; j++)
+            {
+                int code = type == "Q1_0" ? ((block[2 + j / 8] >> (j % 8)) & 1) * 2 : (block[2 + j / 4] >> (2 * (j % 4))) & 3;
+                values[b * group + j] = d * (code - 1);
+            }
+        }
+
+        return values;
     }
 }

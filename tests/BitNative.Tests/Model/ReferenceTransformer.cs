@@ -11,15 +11,23 @@ internal sealed record ReferenceLinear(int Out, int In, sbyte[]? Ternary, float 
 
 internal sealed record ReferenceLayer(
     float[] AttnNorm, ReferenceLinear Q, ReferenceLinear K, ReferenceLinear V, float[]? AttnSubNorm, ReferenceLinear O,
-    float[] FfnNorm, ReferenceLinear Gate, ReferenceLinear Up, float[]? FfnSubNorm, ReferenceLinear Down);
+    float[] FfnNorm, ReferenceLinear Gate, ReferenceLinear Up, float[]? FfnSubNorm, ReferenceLinear Down)
+{
+    /// <summary>Qwen3's QK-norm: an RMSNorm over each query / key head ([head_dim]) before RoPE.</summary>
+    public float[]? QNorm { get; init; }
+
+    public float[]? KNorm { get; init; }
+}
 
 /// <summary>
 /// A plain, scalar forward pass written from the architecture description (formats.md section 4-5), one token at a
 /// time, sharing no code with the engine's Transformer: double-precision norms and softmax, exact integer dots, the
-/// same quantization rules (int8 absmax per token for ternary projections, fp16 KV cache, fp16 head).
+/// same quantization rules (int8 absmax per token for ternary projections, fp16 KV cache, a float head, or with
+/// <paramref name="headReadsInt8"/> a block-quantized head over int8 rows, as the engine runs Q8_0 and k-quant heads).
 /// </summary>
 internal sealed class ReferenceTransformer(
-    BitNative.Model.ModelConfig config, float[] embedding, ReferenceLayer[] layers, float[] outputNorm, float[] head)
+    BitNative.Model.ModelConfig config, float[] embedding, ReferenceLayer[] layers, float[] outputNorm, float[] head,
+    bool headReadsInt8 = false)
 {
     private readonly List<float[]>[] _keys = Enumerable.Range(0, config.BlockCount).Select(_ => new List<float[]>()).ToArray();
     private readonly List<float[]>[] _values = Enumerable.Range(0, config.BlockCount).Select(_ => new List<float[]>()).ToArray();
@@ -39,6 +47,12 @@ internal sealed class ReferenceTransformer(
             ReferenceLayer w = layers[l];
             float[] n = RmsNorm(x, w.AttnNorm);
             float[] q = Apply(w.Q, n), k = Apply(w.K, n), v = Apply(w.V, n);
+            if (w.QNorm is not null && w.KNorm is not null)
+            {
+                q = HeadNorm(q, w.QNorm);
+                k = HeadNorm(k, w.KNorm);
+            }
+
             Rope(q, pos);
             Rope(k, pos);
             _keys[l].Add(k.Select(f => (float)(Half)f).ToArray());
@@ -72,13 +86,14 @@ internal sealed class ReferenceTransformer(
         }
 
         float[] final = RmsNorm(x, outputNorm);
+        (int[] codes, double step) = headReadsInt8 ? Quantize(final) : (null!, 0);
         var logits = new float[config.VocabSize];
         for (int t = 0; t < config.VocabSize; t++)
         {
             double s = 0;
             for (int j = 0; j < d; j++)
             {
-                s += (double)head[t * d + j] * final[j];
+                s += (double)head[t * d + j] * (headReadsInt8 ? codes[j] * step : final[j]);
             }
 
             logits[t] = (float)s;
@@ -88,6 +103,19 @@ internal sealed class ReferenceTransformer(
     }
 
     private float[] RmsNorm(float[] x, float[] w) => RmsNorm(x, w, config.RmsNormEpsilon);
+
+    /// <summary>Each head_dim-long slice normalized on its own with the shared weight.</summary>
+    private float[] HeadNorm(float[] heads, float[] w)
+    {
+        int hd = config.HeadDim;
+        var result = new float[heads.Length];
+        for (int h = 0; h < heads.Length / hd; h++)
+        {
+            RmsNorm(heads[(h * hd)..((h + 1) * hd)], w).CopyTo(result, h * hd);
+        }
+
+        return result;
+    }
 
     private static float[] RmsNorm(float[] x, float[] w, float eps)
     {
@@ -183,7 +211,7 @@ internal sealed class ReferenceTransformer(
     private float[] Attention(float[] q, int layer)
     {
         int hd = config.HeadDim, group = config.HeadCount / config.KvHeadCount;
-        var output = new float[config.EmbeddingLength];
+        var output = new float[config.QueryDim];
         int seen = _keys[layer].Count;
         for (int h = 0; h < config.HeadCount; h++)
         {

@@ -31,7 +31,7 @@ public sealed class ByteLevelBpeTrainerTests
         Assert.Equal((595, 596, 597), (data.BosId, data.EosId, data.EotId));
         Assert.True(data.AddBos);
         Assert.Equal(TokenizerData.Llama3PreTokenizerName, data.PreTokenizer);
-        Assert.Equal(ChatFormat.BitNet, ChatFormatter.Detect(data.ChatTemplate).Format);
+        Assert.Equal(ChatFormat.BitNet, ChatFormatter.DetectBySignature(data.ChatTemplate).Format);
     }
 
     [Fact]

@@ -31,10 +31,20 @@ public sealed class ChatFormatterTests
     [InlineData(ChatTemplateFixtures.GemmaTemplate, "BitNet", "Unrecognised")]
     public void DetectsTemplatesBySignature(string? template, string expected, string reason)
     {
-        ChatFormatChoice choice = ChatFormatter.Detect(template);
+        ChatFormatChoice choice = ChatFormatter.DetectBySignature(template);
         Assert.Equal(expected, choice.Format.ToString());
         Assert.Contains(reason, choice.Reason);
     }
+
+    [Theory]
+    [InlineData(null, "BitNet")]
+    [InlineData(ChatTemplateFixtures.PublishedBitNetGgufTemplate, "BitNet")]
+    [InlineData(ChatFormatter.BitNetTemplate, "Template")]
+    [InlineData(ChatTemplateFixtures.Llama3Template, "Template")]
+    [InlineData(ChatTemplateFixtures.GemmaTemplate, "Template")]
+    [InlineData("{% for m in messages %}{{ m.content }<|im_start|>", "ChatMl")] // does not compile: recognised by signature
+    public void UsesTheFilesTemplateWhenItCompiles(string? template, string expected) =>
+        Assert.Equal(expected, ChatFormatter.Detect(template).Format.ToString());
 
     [Fact]
     public void BitNetFormat_RendersExactly()

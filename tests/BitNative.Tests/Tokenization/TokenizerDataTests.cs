@@ -126,9 +126,9 @@ public sealed class TokenizerDataTests : IDisposable
     [Fact]
     public void TokenizerRejectsUnsupportedPreTokenizers()
     {
-        var data = new TokenizerData(ByteTokens(), Enumerable.Repeat(TokenType.Normal, 256).ToList(), [], null, null, null, null, false, "qwen2", null);
+        var data = new TokenizerData(ByteTokens(), Enumerable.Repeat(TokenType.Normal, 256).ToList(), [], null, null, null, null, false, "gpt-2", null);
         var e = Assert.Throws<NotSupportedException>(() => ByteLevelBpeTokenizer.Create(data));
-        Assert.Contains("qwen2", e.Message);
+        Assert.Contains("gpt-2", e.Message);
     }
 
     [Fact]

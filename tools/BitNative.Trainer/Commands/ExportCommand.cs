@@ -14,7 +14,7 @@ internal static class ExportCommand
         var output = new Option<FileInfo>("--out") { Description = "GGUF file to write", Required = true };
         var name = new Option<string>("--name") { DefaultValueFactory = _ => "BitNative Brown 1.58-bit" };
         var head = new Option<string>("--head") { Description = "Tied embedding / head storage: f16, q8_0, q6_k", DefaultValueFactory = _ => "f16" };
-        var weights = new Option<string>("--weights") { Description = "Projection storage: i2_s, tq2_0, tq1_0", DefaultValueFactory = _ => "i2_s" };
+        var weights = new Option<string>("--weights") { Description = "Projection storage: i2_s, tq2_0, tq1_0, or f16 (a full-precision run's float baseline)", DefaultValueFactory = _ => "i2_s" };
         var command = new Command("export", "Write a checkpoint as a BitNet b1.58 GGUF (I2_S)") { checkpoint, tokenizer, output, name, head, weights };
         command.SetAction(r =>
         {

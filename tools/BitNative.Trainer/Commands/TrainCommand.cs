@@ -36,11 +36,15 @@ internal static class TrainCommand
         var recipe = new Option<string>("--recipe") { Description = "Forward recipe from step 0: b1.58, a4.8, v2-a8, v2", DefaultValueFactory = _ => "b1.58" };
         var stage2 = new Option<string?>("--stage2") { Description = "Recipe of the second stage (a4.8, v2); on --resume it may be set for a run that had none" };
         var stage2From = new Option<int>("--stage2-from") { Description = "First step of the second stage", DefaultValueFactory = _ => int.MaxValue };
+        var fullPrecision = new Option<bool>("--full-precision")
+        {
+            Description = "Train the float baseline: no quantization of weights or activations (same model, data and schedule)",
+        };
         var stopAfter = new Option<int>("--stop-after") { Description = "Checkpoint and stop after this many steps (resume later)", DefaultValueFactory = _ => int.MaxValue };
-        var command = new Command("train", "Train the model (QAT: ternary weights, int8 activations, straight-through estimator)")
+        var command = new Command("train", "Train the model (QAT: ternary weights, int8 activations, straight-through estimator; or --full-precision)")
         {
             train, test, tokenizer, run, resume, threads, dim, layers, ff, heads, kvHeads, context,
-            steps, batch, lr, warmup, seed, evalEvery, checkpointEvery, stopAfter, recipe, stage2, stage2From,
+            steps, batch, lr, warmup, seed, evalEvery, checkpointEvery, fullPrecision, stopAfter, recipe, stage2, stage2From,
         };
         command.SetAction(r =>
         {
@@ -64,7 +68,14 @@ internal static class TrainCommand
                 Recipe = ModelRecipe.Parse(r.GetValue(recipe)!).Name,
                 Stage2Recipe = r.GetValue(stage2) is { } s2 ? ModelRecipe.Parse(s2).Name : null,
                 Stage2From = r.GetValue(stage2From),
+                FullPrecision = r.GetValue(fullPrecision),
             };
+            if (options.FullPrecision && (options.Recipe != ModelRecipe.B158.Name || options.Stage2Recipe is not null))
+            {
+                // the float baseline has no quantizers for a recipe to change
+                throw new ArgumentException("--full-precision trains the float baseline; --recipe and --stage2 are for QAT runs.");
+            }
+
             // A resumed run keeps its schedule; a second stage given on the command line (a4.8 continued from the b1.58
             // run's step-800 checkpoint) replaces the checkpoint's.
             Func<TrainOptions, TrainOptions>? onResume = options.Stage2Recipe is null

@@ -10,7 +10,10 @@ namespace BitNative.Trainer.Export;
 
 /// <summary>How the exported file stores the tied embedding / head and the projections (the file-level lossy choices).</summary>
 /// <param name="Head">F16 (the reference), Q8_0 or Q6_K.</param>
-/// <param name="Weights">I2_S (the reference), TQ2_0 or TQ1_0 (the same ternary values; the scale becomes a per-block fp16).</param>
+/// <param name="Weights">
+/// I2_S (the reference), TQ2_0 or TQ1_0 (the same ternary values; the scale becomes a per-block fp16), or F16: the latent
+/// weights themselves, for a full-precision run (the float baseline), marked as dense projections.
+/// </param>
 internal sealed record ExportOptions(GgmlType Head = GgmlType.F16, GgmlType Weights = GgmlType.I2_S)
 {
     public static ExportOptions Parse(string head, string weights) => new(
@@ -26,7 +29,8 @@ internal sealed record ExportOptions(GgmlType Head = GgmlType.F16, GgmlType Weig
             "i2_s" => GgmlType.I2_S,
             "tq2_0" => GgmlType.TQ2_0,
             "tq1_0" => GgmlType.TQ1_0,
-            _ => throw new ArgumentException($"--weights {weights} is not i2_s, tq2_0 or tq1_0."),
+            "f16" => GgmlType.F16,
+            _ => throw new ArgumentException($"--weights {weights} is not i2_s, tq2_0, tq1_0 or f16."),
         });
 }
 
@@ -35,7 +39,9 @@ internal sealed record ExportOptions(GgmlType Head = GgmlType.F16, GgmlType Weig
 /// <see cref="GgufWriter"/>, in the layout of SyntheticModelWriter: hyperparameters, the byte-level BPE tokenizer with
 /// its special tokens and chat template, <c>token_embd.weight</c> as F16 (tied head, no output.weight), norms as F32,
 /// and every projection ternarized with the engine's own absmean kernel and packed as I2_S followed by bitnet.cpp's
-/// 32-byte trailer holding the float32 scale.
+/// 32-byte trailer holding the float32 scale. With F16 projections (a full-precision run) the latent weights are written
+/// as they are and the file says so (<see cref="GgufModelReader.DenseProjectionsKey"/>), so the engine runs them as
+/// float weights instead of ternarizing them as it does a BitNet file's float masters.
 /// </summary>
 internal static class GgufExporter
 {
@@ -54,8 +60,8 @@ internal static class GgufExporter
         var w = new GgufWriter();
         w.AddString("general.architecture", a)
          .AddString("general.name", name)
-         // llama_ftype: MOSTLY_TQ1_0 = 36, MOSTLY_TQ2_0 = 37; bitnet.cpp writes 40 for I2_S.
-         .AddUInt32("general.file_type", options.Weights switch { GgmlType.TQ1_0 => 36u, GgmlType.TQ2_0 => 37u, _ => 40u })
+         // llama_ftype: MOSTLY_F16 = 1, MOSTLY_TQ1_0 = 36, MOSTLY_TQ2_0 = 37; bitnet.cpp writes 40 for I2_S.
+         .AddUInt32("general.file_type", options.Weights switch { GgmlType.F16 => 1u, GgmlType.TQ1_0 => 36u, GgmlType.TQ2_0 => 37u, _ => 40u })
          .AddUInt32($"{a}.vocab_size", (uint)s.Vocab)
          .AddUInt32($"{a}.context_length", (uint)s.Context)
          .AddUInt32($"{a}.embedding_length", (uint)s.Dim)
@@ -66,6 +72,11 @@ internal static class GgufExporter
          .AddUInt32($"{a}.rope.dimension_count", (uint)s.HeadDim)
          .AddFloat32($"{a}.rope.freq_base", s.RopeBase)
          .AddFloat32($"{a}.attention.layer_norm_rms_epsilon", s.NormEps);
+        if (options.Weights == GgmlType.F16)
+        {
+            w.AddBool(GgufModelReader.DenseProjectionsKey, true);
+        }
+
         GgufTokenizerMetadata.Add(w, tokenizer);
         model.Recipe.Write(w);
 
@@ -79,6 +90,11 @@ internal static class GgufExporter
                     break;
                 case TensorKind.Norm:
                     w.AddTensor(t.Name, GgmlType.F32, [t.Columns], MemoryMarshal.AsBytes(values));
+                    break;
+                case TensorKind.Projection when options.Weights == GgmlType.F16:
+                    var halves = new Half[t.Length];
+                    System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(values, halves);
+                    w.AddTensor(t.Name, GgmlType.F16, [t.Columns, t.Rows], MemoryMarshal.AsBytes(halves.AsSpan()).ToArray());
                     break;
                 default:
                     w.AddTensor(t.Name, options.Weights, [t.Columns, t.Rows], PackTernary(t, values, options.Weights));

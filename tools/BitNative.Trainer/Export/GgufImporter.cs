@@ -9,7 +9,7 @@ namespace BitNative.Trainer.Export;
 
 /// <summary>
 /// Reads an exported GGUF back into the trainer's model: the F16 embedding, F32 norms and the I2_S codes with their
-/// scales become the trainer's forward weights as they are. The trainer then evaluates exactly the shipped file with its
+/// scales (or a full-precision export's F16 projections) become the trainer's forward weights as they are. The trainer then evaluates exactly the shipped file with its
 /// own forward pass, an implementation independent of the engine's (shared: only the file reader and the unpacker).
 /// </summary>
 internal static class GgufImporter
@@ -22,6 +22,7 @@ internal static class GgufImporter
         var shape = new ModelShape(c.VocabSize, c.EmbeddingLength, c.BlockCount, c.FeedForwardLength, c.HeadCount, c.KvHeadCount,
             c.ContextLength, c.RopeFreqBase, c.RmsNormEpsilon);
         var model = new TrainingModel(shape);
+        bool ternary = false;
         foreach (ParameterTensor t in model.Layout.Tensors)
         {
             GgufTensorInfo info = file.GetTensor(t.Name);
@@ -56,13 +57,24 @@ internal static class GgufImporter
                     }
 
                     model.Projections.SelectMany(p => p.All).Single(p => p.Name == t.Name).SetTernary(codes, gamma);
+                    ternary = true;
                     break;
                 default:
                     throw new InvalidDataException($"{path}: {t.Name} is {info.Type}; the trainer reads F16, F32, I2_S (and Q8_0 / Q6_K embeddings).");
             }
         }
 
-        model.PrepareHead();
+        if (ternary)
+        {
+            model.PrepareHead();
+        }
+        else
+        {
+            // a full-precision export (F16 projections): the file's values are the forward weights
+            model.Mode = Ops.QuantMode.Float;
+            model.Prepare();
+        }
+
         model.Frozen = true;
         model.Recipe = ModelRecipe.Read(file.Metadata);
         return (model, tokenizer);

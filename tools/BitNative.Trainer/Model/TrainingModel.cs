@@ -106,6 +106,9 @@ internal sealed class TrainingModel
     /// </summary>
     public bool Frozen { get; set; }
 
+    /// <summary>Every buffer of the last forward pass (null before the first).</summary>
+    public Activations? LastActivations => _acts;
+
     /// <summary>Per-token losses of the last forward pass (0 where the target was −1).</summary>
     public ReadOnlySpan<float> Losses => _acts!.Losses.AsSpan(0, _batch * Shape.Context);
 

@@ -30,4 +30,13 @@ internal sealed record TrainOptions
     /// <summary>The recipe step <paramref name="step"/> trains with (also the exported file's, at the last step).</summary>
     public BitNative.Model.ModelRecipe RecipeAt(int step) =>
         BitNative.Model.ModelRecipe.Parse(Stage2Recipe is not null && step >= Stage2From ? Stage2Recipe : Recipe);
+
+    /// <summary>
+    /// Trains the full-precision model instead (no QAT: the projections use the latent weights and float inputs), the
+    /// float baseline of docs/QUALITY.md's precision ladder; everything else about the run stays the same.
+    /// </summary>
+    public bool FullPrecision { get; init; }
+
+    /// <summary>How the projections compute during this run.</summary>
+    public Ops.QuantMode Mode => FullPrecision ? Ops.QuantMode.Float : Ops.QuantMode.Ternary;
 }

@@ -9,7 +9,8 @@ using BitNative.Trainer.Optim;
 namespace BitNative.Trainer.Training;
 
 /// <summary>
-/// The training loop: per step, ternarize the latent weights, forward and backward a batch, clip, AdamW with the
+/// The training loop: per step, ternarize the latent weights (QAT; a full-precision run uses them as they are), forward
+/// and backward a batch, clip, AdamW with the
 /// warmup + cosine schedule. Logs every step to <c>log.csv</c> in the run folder (held-out loss every EvalEvery
 /// steps), saves <c>checkpoint.bin</c> every CheckpointEvery steps and at the end, and resumes from it.
 /// </summary>
@@ -72,12 +73,12 @@ internal sealed class TrainingRun
             File.WriteAllText(logPath, LogHeader + "\n");
         }
 
-        model.Mode = QuantMode.Ternary;
+        model.Mode = options.Mode;
         var schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps, options.MinLearningRateRatio);
         int context = model.Shape.Context;
         var inputs = new int[options.Batch * context];
         var targets = new int[options.Batch * context];
-        _console.WriteLine($"model {model.Shape}: {model.Layout.Count:N0} parameters; {options.Steps} steps of {options.Batch}x{context} tokens, {Gemm.Threads} threads");
+        _console.WriteLine($"model {model.Shape} ({(options.FullPrecision ? "full precision" : "QAT, ternary")}): {model.Layout.Count:N0} parameters; {options.Steps} steps of {options.Batch}x{context} tokens, {Gemm.Threads} threads");
 
         var clock = Stopwatch.StartNew();
         using var log = new StreamWriter(logPath, append: true);

@@ -1,5 +1,5 @@
-/* Float-weight (fp16 or f32) matrix x float activation rows, AVX2 + F16C + FMA: the walk the F16 and
- * F32 kernels share, the weight width a compile-time constant after inlining.
+/* Float-weight (fp16, bf16, f32 or FP8 blocks) matrix x float activation rows, AVX2 + F16C + FMA: the walk the
+ * F16, BF16, F32 and F8 kernels share, the weight format a compile-time constant after inlining.
  *
  * Every (row, token) result is summed the same way whatever path computed it: 8-column block c goes
  * to accumulator c % 4 (four independent FMA chains), the four are added as (a0 + a1) + (a2 + a3) and
@@ -16,15 +16,51 @@
 
 #include "x86-decode.h"
 
-/* Eight weights of row w from column j as floats; elem is 2 (fp16) or 4 (f32). */
-static inline __attribute__((always_inline)) __m256 bn_dense_load8(const uint8_t* w, int32_t j, const int elem) {
-    return elem == 2 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w + 2 * (int64_t)j)))
-                     : _mm256_loadu_ps((const float*)(w + 4 * (int64_t)j));
+#include <string.h>
+
+/* The weight formats of the walk. F8 rows are 32-weight blocks {fp16 d; 32 E4M3 codes}: k is a multiple of 32, so
+ * every 8-column step lies inside one block. */
+enum bn_dense_format { BN_DENSE_F16, BN_DENSE_BF16, BN_DENSE_F32, BN_DENSE_F8 };
+
+/* Eight weights of row w from column j (a multiple of 8) as floats, exactly. */
+static inline __attribute__((always_inline)) __m256 bn_dense_load8(const uint8_t* w, int32_t j, const int fmt) {
+    switch (fmt) {
+    case BN_DENSE_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w + 2 * (int64_t)j)));
+    case BN_DENSE_BF16:
+        return _mm256_castsi256_ps(
+            _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(w + 2 * (int64_t)j))), 16));
+    case BN_DENSE_F32: return _mm256_loadu_ps((const float*)(w + 4 * (int64_t)j));
+    default: {
+        const uint8_t* block = w + (int64_t)(j / BN_F8_BLOCK) * BN_F8_BLOCK_BYTES;
+        const __m128i q = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i*)(block + 2 + j % BN_F8_BLOCK)));
+        const __m128i h = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(q, _mm_set1_epi16(0x7f)), 7),
+                                       _mm_slli_epi16(_mm_and_si128(q, _mm_set1_epi16(0x80)), 8));
+        const __m256 d256 = _mm256_mul_ps(_mm256_cvtph_ps(_mm_set1_epi16((short)(block[0] | (block[1] << 8)))),
+                                          _mm256_set1_ps(256.0f));
+        return _mm256_mul_ps(_mm256_cvtph_ps(h), d256);
+    }
+    }
+}
+
+/* One weight of row w at column j as a float. */
+static inline __attribute__((always_inline)) float bn_dense_load1(const uint8_t* w, int32_t j, const int fmt) {
+    uint16_t h;
+    switch (fmt) {
+    case BN_DENSE_F32: {
+        float v;
+        memcpy(&v, w + 4 * (int64_t)j, sizeof v);
+        return v;
+    }
+    case BN_DENSE_F8: return bn_f8_weight(w + (int64_t)(j / BN_F8_BLOCK) * BN_F8_BLOCK_BYTES, j % BN_F8_BLOCK);
+    default:
+        memcpy(&h, w + 2 * (int64_t)j, sizeof h);
+        return fmt == BN_DENSE_BF16 ? bn_bf16_to_fp32(h) : bn_fp16_to_fp32(h);
+    }
 }
 
 /* Row i against activation rows [r0, r0 + T): the summation order above. */
 static inline __attribute__((always_inline)) void bn_dense_row_avx2(const bn_matmul_args* a, int32_t i, int32_t r0,
-                                                                    const int T, const int elem) {
+                                                                    const int T, const int fmt) {
     const int32_t k = a->k;
     const uint8_t* w = a->w + (int64_t)i * a->row_bytes;
     const float* x[2];
@@ -35,27 +71,27 @@ static inline __attribute__((always_inline)) void bn_dense_row_avx2(const bn_mat
     int32_t j = 0;
     for (; j + 32 <= k; j += 32)
         for (int q = 0; q < 4; q++) {
-            const __m256 wv = bn_dense_load8(w, j + 8 * q, elem);
+            const __m256 wv = bn_dense_load8(w, j + 8 * q, fmt);
             for (int t = 0; t < T; t++) acc[t][q] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[t] + j + 8 * q), acc[t][q]);
         }
     for (int q = 0; j + 8 <= k; j += 8, q++) {
-        const __m256 wv = bn_dense_load8(w, j, elem);
+        const __m256 wv = bn_dense_load8(w, j, fmt);
         for (int t = 0; t < T; t++) acc[t][q] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[t] + j), acc[t][q]);
     }
     for (int t = 0; t < T; t++) {
         float sum = bn_hsum_ps_avx2(_mm256_add_ps(_mm256_add_ps(acc[t][0], acc[t][1]), _mm256_add_ps(acc[t][2], acc[t][3])));
-        for (int32_t jj = j; jj < k; jj++) sum += bn_float_weight(w, jj, elem) * x[t][jj];
+        for (int32_t jj = j; jj < k; jj++) sum += bn_dense_load1(w, jj, fmt) * x[t][jj];
         a->y[(int64_t)(r0 + t) * a->n + i] = sum;
     }
 }
 
 /* Output rows [i_begin, i_end), each against every activation row (two at a time). */
 static inline __attribute__((always_inline)) void bn_dense_rows_avx2(const bn_matmul_args* a, int32_t i_begin,
-                                                                     int32_t i_end, const int elem) {
+                                                                     int32_t i_end, const int fmt) {
     for (int32_t i = i_begin; i < i_end; i++) {
         int32_t r0 = 0;
-        for (; r0 + 2 <= a->m; r0 += 2) bn_dense_row_avx2(a, i, r0, 2, elem);
-        if (r0 < a->m) bn_dense_row_avx2(a, i, r0, 1, elem);
+        for (; r0 + 2 <= a->m; r0 += 2) bn_dense_row_avx2(a, i, r0, 2, fmt);
+        if (r0 < a->m) bn_dense_row_avx2(a, i, r0, 1, fmt);
     }
 }
 

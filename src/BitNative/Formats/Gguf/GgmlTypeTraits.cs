@@ -1,3 +1,5 @@
+using BitNative.Kernels;
+
 namespace BitNative.Formats.Gguf;
 
 /// <summary>One row of the type table: how a <see cref="GgmlType"/> lays out its elements.</summary>
@@ -7,11 +9,12 @@ namespace BitNative.Formats.Gguf;
 /// <param name="TensorTrailerBytes">
 /// Bytes stored after the packed blocks of a whole tensor (I2_S: one float32 scale and 28 zero bytes).
 /// </param>
-internal sealed record GgmlTypeTraits(GgmlType Type, int BlockSize, int BlockBytes, int TensorTrailerBytes)
+/// <param name="Name">The name ggml and the GGUF tools print (Q4_0, TQ2_0, I2_S; a second layout under one id is named
+/// after its weight type, e.g. Q2_0_G128).</param>
+/// <param name="Layout">The weight type of the native traits table this row comes from, or null for a file-only type.</param>
+internal sealed record GgmlTypeTraits(GgmlType Type, int BlockSize, int BlockBytes, int TensorTrailerBytes, string Name,
+    WeightType? Layout = null)
 {
-    /// <summary>The name ggml and the GGUF tools print (the enum member name).</summary>
-    public string Name => Type.ToString();
-
     /// <summary>
     /// Bytes a tensor of <paramref name="elementCount"/> elements occupies in the data section
     /// (without alignment padding), or -1 when that does not fit in a 64-bit signed integer.
@@ -30,44 +33,58 @@ internal sealed record GgmlTypeTraits(GgmlType Type, int BlockSize, int BlockByt
 }
 
 /// <summary>
-/// The type table: every tensor type BitNative reads, and the ids it refuses with a reason.
-/// Adding a type means adding one row here (STYLE: "a table describes the types; code does not").
+/// The type table: every tensor type BitNative reads, and the ids it refuses with a reason. The weight types come from
+/// the native library's traits table (<see cref="WeightTypes"/>: one row per type, geometry and GGUF id included), so
+/// a weight type added there is read from files with no change here; this table adds only the types no kernel reads.
 /// </summary>
+/// <remarks>
+/// I2_S: bitnet.cpp's fork declares it with blck_size 1 / type_size 1 and special-cases ggml_nbytes to n/4 + 32. The
+/// codes really are 128-weight blocks of 32 bytes (x86 layout of the published files), so the traits say so, and the
+/// 32-byte tail (float32 scale + zero padding) is the trailer. Requiring ne0 % 128 == 0 matches every published I2_S
+/// model (2560, 6912, 1536, 3200 ...) and what the kernels need.
+/// </remarks>
 internal static class GgmlTypeTable
 {
-    private static readonly GgmlTypeTraits[] Rows =
+    /// <summary>Types files hold that no kernel reads as weights (indices and other side data).</summary>
+    private static readonly GgmlTypeTraits[] FileOnly =
     [
-        new(GgmlType.F32, BlockSize: 1, BlockBytes: 4, TensorTrailerBytes: 0),
-        new(GgmlType.F16, BlockSize: 1, BlockBytes: 2, TensorTrailerBytes: 0),
-        new(GgmlType.Q4_0, BlockSize: 32, BlockBytes: 18, TensorTrailerBytes: 0),
-        new(GgmlType.Q8_0, BlockSize: 32, BlockBytes: 34, TensorTrailerBytes: 0),
-        new(GgmlType.Q6_K, BlockSize: 256, BlockBytes: 210, TensorTrailerBytes: 0),
-        new(GgmlType.BF16, BlockSize: 1, BlockBytes: 2, TensorTrailerBytes: 0),
-        new(GgmlType.TQ1_0, BlockSize: 256, BlockBytes: 54, TensorTrailerBytes: 0),
-        new(GgmlType.TQ2_0, BlockSize: 256, BlockBytes: 66, TensorTrailerBytes: 0),
-        // bitnet.cpp's fork declares I2_S with blck_size 1 / type_size 1 and special-cases
-        // ggml_nbytes to n/4 + 32. The codes really are 128-weight blocks of 32 bytes (x86 layout of
-        // the published files), so the table says so, and the 32-byte tail (float32 scale + zero
-        // padding) is the trailer. Requiring ne0 % 128 == 0 matches every published I2_S model
-        // (2560, 6912, 1536, 3200 ...) and what the kernels need.
-        new(GgmlType.I2_S, BlockSize: 128, BlockBytes: 32, TensorTrailerBytes: 32),
+        new(GgmlType.I32, BlockSize: 1, BlockBytes: 4, TensorTrailerBytes: 0, "I32"),
     ];
 
-    /// <summary>Looks up a raw type id read from a file.</summary>
-    public static bool TryGet(uint id, out GgmlTypeTraits traits)
+    /// <summary>
+    /// Every row, ordered by id; rows that share an id (forks that reused it: upstream Q2_0 and PrismML's 128-weight
+    /// Q2_0 under 42) keep the weight-type order, the first being the id's primary meaning.
+    /// </summary>
+    private static readonly GgmlTypeTraits[] Rows = BuildRows();
+
+    private static GgmlTypeTraits[] BuildRows()
     {
-        foreach (GgmlTypeTraits row in Rows)
+        var rows = new List<GgmlTypeTraits>(FileOnly);
+        foreach (WeightTypeInfo w in WeightTypes.All.Where(w => w.GgmlType is not null && FileOnly.All(f => (int)f.Type != w.GgmlType)))
         {
-            if ((uint)row.Type == id)
-            {
-                traits = row;
-                return true;
-            }
+            var id = (GgmlType)w.GgmlType!.Value;
+            bool primary = rows.All(r => r.Type != id);
+            string name = primary && Enum.IsDefined(id) ? id.ToString() : w.Name.ToUpperInvariant();
+            rows.Add(new GgmlTypeTraits(id, w.BlockWeights, w.BlockBytes, w.TensorTrailerBytes, name, w.Type));
         }
 
-        traits = null!;
-        return false;
+        return rows.OrderBy(r => r.Type).ToArray(); // a stable sort: shared ids keep their order
     }
+
+    /// <summary>Looks up a raw type id read from a file: its primary meaning.</summary>
+    public static bool TryGet(uint id, out GgmlTypeTraits traits)
+    {
+        traits = Rows.FirstOrDefault(r => (uint)r.Type == id)!;
+        return traits is not null;
+    }
+
+    /// <summary>Every layout a raw type id may mean, the primary first (empty for an id the table does not know).</summary>
+    public static IReadOnlyList<GgmlTypeTraits> Candidates(uint id) => Rows.Where(r => (uint)r.Type == id).ToArray();
+
+    /// <summary>The row of a weight type (its GGUF id and geometry); throws when no file stores that type.</summary>
+    public static GgmlTypeTraits Of(WeightType layout) =>
+        Rows.FirstOrDefault(r => r.Layout == layout)
+        ?? throw new ArgumentOutOfRangeException(nameof(layout), layout, "No GGUF type stores this weight type.");
 
     /// <summary>Looks up a type from the enum; throws <see cref="ArgumentOutOfRangeException"/> for a value not in the table.</summary>
     public static GgmlTypeTraits Get(GgmlType type) =>
@@ -78,6 +95,9 @@ internal static class GgmlTypeTable
     /// <summary>Explains why an id is not accepted (for ids <see cref="TryGet"/> does not know).</summary>
     public static string DescribeUnsupported(uint id) => id switch
     {
+        40 =>
+            "type id 40 is ambiguous: upstream llama.cpp uses it for NVFP4 and PrismML's fork for one of its Q1_0 variants; " +
+            "BitNative reads neither — use a file with upstream Q1_0 (41), Q2_0 (42) or a ternary type",
         37 or 38 or 39 =>
             $"type id {id} is ambiguous: bitnet.cpp's llama.cpp fork uses 37/38/39 for I8_S/TL1/TL2 " +
             "(layouts tied to its per-shape code generation) while upstream llama.cpp uses 39 for MXFP4; " +

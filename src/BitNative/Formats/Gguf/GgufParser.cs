@@ -280,7 +280,8 @@ internal static class GgufParser
 
     /// <summary>A tensor info as read, before its offset is checked against the data section.</summary>
     private readonly record struct PendingTensor(
-        string Name, GgmlType Type, long[] Dimensions, long ElementCount, long ByteSize, ulong Offset, long OffsetFieldPosition);
+        string Name, IReadOnlyList<GgmlTypeTraits> Candidates, long[] Dimensions, long ElementCount, ulong Offset, long OffsetFieldPosition,
+        long TypeFieldPosition);
 
     private static PendingTensor[] ReadTensorInfos(GgufCursor cursor, int count)
     {
@@ -306,27 +307,29 @@ internal static class GgufParser
 
             long typePosition = cursor.Position;
             uint typeId = cursor.ReadUInt32();
-            if (!GgmlTypeTable.TryGet(typeId, out GgmlTypeTraits traits))
+            if (!GgmlTypeTable.TryGet(typeId, out GgmlTypeTraits primary))
             {
                 throw cursor.Fail($"tensor '{name}': {GgmlTypeTable.DescribeUnsupported(typeId)}", typePosition);
             }
 
-            if (dimensions[0] % traits.BlockSize != 0)
+            // An id that forks gave another layout has several candidates; the tensor extents decide (PlaceTensors).
+            GgmlTypeTraits[] candidates = GgmlTypeTable.Candidates(typeId)
+                .Where(c => dimensions[0] % c.BlockSize == 0 && c.ByteSize(elementCount) >= 0).ToArray();
+            if (candidates.Length == 0 && dimensions[0] % primary.BlockSize != 0)
             {
                 throw cursor.Fail(
-                    $"tensor '{name}': row length ne0 = {dimensions[0]} is not a multiple of the {traits.Name} block size {traits.BlockSize}",
+                    $"tensor '{name}': row length ne0 = {dimensions[0]} is not a multiple of the {primary.Name} block size {primary.BlockSize}",
                     typePosition);
             }
 
-            long byteSize = traits.ByteSize(elementCount);
-            if (byteSize < 0)
+            if (candidates.Length == 0)
             {
-                throw cursor.Fail($"tensor '{name}': byte size of {elementCount} {traits.Name} elements overflows 64 bits", typePosition);
+                throw cursor.Fail($"tensor '{name}': byte size of {elementCount} {primary.Name} elements overflows 64 bits", typePosition);
             }
 
             long offsetPosition = cursor.Position;
             ulong offset = cursor.ReadUInt64();
-            tensors[i] = new PendingTensor(name, traits.Type, dimensions, elementCount, byteSize, offset, offsetPosition);
+            tensors[i] = new PendingTensor(name, candidates, dimensions, elementCount, offset, offsetPosition, typePosition);
         }
 
         return tensors;
@@ -367,42 +370,120 @@ internal static class GgufParser
     /// <summary>
     /// Checks that the tensors tile the data section the way llama.cpp lays it out: each offset is the
     /// running sum of the earlier tensors' sizes padded to the alignment (so aligned, in order, without
-    /// gaps or overlaps), and each tensor's bytes lie inside the file.
+    /// gaps or overlaps), and each tensor's bytes lie inside the file. A type id with several layouts
+    /// (<see cref="GgmlTypeTable.Candidates"/>) takes the one whose size the next offset (or, for the last
+    /// tensor, the end of the file) implies; one file uses one layout per id.
     /// </summary>
     private static GgufTensorInfo[] PlaceTensors(GgufCursor cursor, PendingTensor[] pending, uint alignment, long dataOffset)
     {
         var tensors = new GgufTensorInfo[pending.Length];
+        var chosen = new Dictionary<GgmlType, GgmlTypeTraits>();
+        string? where = null;
         long expected = 0;
         for (int i = 0; i < pending.Length; i++)
         {
             PendingTensor t = pending[i];
-            string where = $"tensor '{t.Name}'";
+            where = $"tensor '{t.Name}'";
             if (t.Offset % alignment != 0)
             {
-                throw Fail($"tensor '{t.Name}': offset {t.Offset} is not a multiple of the alignment {alignment}");
+                throw Fail($"tensor '{t.Name}': offset {t.Offset} is not a multiple of the alignment {alignment}", t.OffsetFieldPosition);
+            }
+
+            if (t.Offset != (ulong)expected && i > 0 && MultiThreadedI2S(pending[i - 1], tensors[i - 1], t.Offset) is { } chunks)
+            {
+                PendingTensor previous = pending[i - 1];
+                where = $"tensor '{previous.Name}'";
+                throw Fail($"tensor '{previous.Name}' is I2_S with {chunks} scale trailers (n/4 + 32 x {chunks} bytes): the file was written " +
+                    $"by bitnet.cpp's 2024 llama-quantize with several threads, which stores each row chunk at the wrong place and " +
+                    $"loses most rows; re-quantize the F16 model with one thread (llama-quantize IN.gguf OUT.gguf I2_S 1)",
+                    previous.OffsetFieldPosition);
             }
 
             if (t.Offset != (ulong)expected)
             {
                 throw Fail($"tensor '{t.Name}': offset {t.Offset}, expected {expected} " +
-                    "(tensor data must be contiguous, in order and not overlapping)");
+                    "(tensor data must be contiguous, in order and not overlapping)", t.OffsetFieldPosition);
             }
 
             // dataOffset <= file length + alignment and expected <= file length + alignment (each earlier
             // tensor ended inside the file), so neither sum can overflow.
             long fileOffset = dataOffset + expected;
-            if (t.ByteSize > cursor.Length - fileOffset)
+            GgmlTypeTraits traits = Decide(t, i + 1 < pending.Length ? (long)Math.Min(pending[i + 1].Offset, long.MaxValue) - expected : -1,
+                cursor.Length - fileOffset);
+            long byteSize = traits.ByteSize(t.ElementCount);
+            if (byteSize > cursor.Length - fileOffset)
             {
-                throw Fail($"tensor '{t.Name}': data [{fileOffset}, {fileOffset} + {t.ByteSize}) extends past the end of the file ({cursor.Length} bytes)");
+                throw Fail($"tensor '{t.Name}': data [{fileOffset}, {fileOffset} + {byteSize}) extends past the end of the file ({cursor.Length} bytes)",
+                    t.OffsetFieldPosition);
             }
 
-            tensors[i] = new GgufTensorInfo(t.Name, t.Type, t.Dimensions, t.ElementCount, t.ByteSize, expected, fileOffset);
-            expected += GgufLimits.AlignUp(t.ByteSize, alignment);
-
-            BitNativeFormatException Fail(string problem) =>
-                BitNativeFormatException.Create("GGUF", cursor.FilePath, problem, t.OffsetFieldPosition, where);
+            tensors[i] = new GgufTensorInfo(t.Name, traits.Type, t.Dimensions, t.ElementCount, byteSize, expected, fileOffset)
+            {
+                Traits = traits,
+            };
+            expected += GgufLimits.AlignUp(byteSize, alignment);
         }
 
         return tensors;
+
+        // bitnet.cpp's 2024 quantizer run with c threads gave an I2_S tensor the extent n/4 + 32 c (one scale trailer per
+        // row chunk): the chunk count, when the gap to the next offset is exactly that for some c > 1.
+        int? MultiThreadedI2S(PendingTensor previous, GgufTensorInfo placed, ulong nextOffset)
+        {
+            if (placed.Type != GgmlType.I2_S || nextOffset <= (ulong)placed.Offset)
+            {
+                return null;
+            }
+
+            long span = (long)Math.Min(nextOffset - (ulong)placed.Offset, long.MaxValue), packed = previous.ElementCount / 4;
+            for (long c = 2; c <= previous.Dimensions[^1] && packed + 32 * c <= span; c++)
+            {
+                if (GgufLimits.AlignUp(packed + 32 * c, alignment) == span)
+                {
+                    return (int)c;
+                }
+            }
+
+            return null;
+        }
+
+        // span: bytes to the next tensor's offset (-1 for the last tensor); left: bytes to the end of the file.
+        GgmlTypeTraits Decide(PendingTensor t, long span, long left)
+        {
+            if (t.Candidates.Count == 1)
+            {
+                return t.Candidates[0];
+            }
+
+            GgmlTypeTraits[] fits = t.Candidates.Where(c =>
+            {
+                long size = c.ByteSize(t.ElementCount);
+                return span >= 0 ? GgufLimits.AlignUp(size, alignment) == span : size <= left && left - size < alignment;
+            }).ToArray();
+            GgmlTypeTraits? pick = fits.Length switch
+            {
+                1 => fits[0],
+                0 => null,
+                _ => chosen.TryGetValue(t.Candidates[0].Type, out GgmlTypeTraits? earlier) && fits.Contains(earlier) ? earlier : fits[0],
+            };
+            if (pick is null)
+            {
+                string sizes = string.Join(" or ", t.Candidates.Select(c => $"{c.ByteSize(t.ElementCount)} bytes as {c.Name}"));
+                throw Fail($"tensor '{t.Name}': type id {(uint)t.Candidates[0].Type} has several layouts ({sizes}), and the " +
+                    $"{(span >= 0 ? $"{span} bytes to the next tensor" : $"{left} bytes left in the file")} fit none of them", t.TypeFieldPosition);
+            }
+
+            if (chosen.TryGetValue(pick.Type, out GgmlTypeTraits? previous) && previous != pick)
+            {
+                throw Fail($"tensor '{t.Name}': type id {(uint)pick.Type} is laid out as {pick.Name} here but as {previous.Name} in an earlier tensor",
+                    t.TypeFieldPosition);
+            }
+
+            chosen[pick.Type] = pick;
+            return pick;
+        }
+
+        BitNativeFormatException Fail(string problem, long position) =>
+            BitNativeFormatException.Create("GGUF", cursor.FilePath, problem, position, where);
     }
 }

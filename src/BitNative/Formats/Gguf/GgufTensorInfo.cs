@@ -22,8 +22,14 @@ public sealed class GgufTensorInfo
     /// <summary>The tensor's name, for example "blk.0.attn_q.weight" (at most 63 UTF-8 bytes).</summary>
     public string Name { get; }
 
-    /// <summary>The element type.</summary>
+    /// <summary>The element type (the id the file stores).</summary>
     public GgmlType Type { get; }
+
+    /// <summary>The layout the id means in this file (see <see cref="GgmlTypeTable.Candidates"/>).</summary>
+    internal GgmlTypeTraits Traits { get; init; } = null!;
+
+    /// <summary>The layout's name: the type's, or a fork's layout under the same id (Q2_0_G128).</summary>
+    public string TypeName => Traits?.Name ?? Type.ToString();
 
     /// <summary>
     /// The shape in GGUF order: ne0 (the contiguous row length) first, then ne1 (rows), ne2, ne3.
@@ -47,5 +53,5 @@ public sealed class GgufTensorInfo
     public long FileOffset { get; }
 
     /// <summary>A one-line description: name, type, shape and size.</summary>
-    public override string ToString() => $"{Name} {Type} [{string.Join(", ", _dimensions)}] {ByteSize} bytes";
+    public override string ToString() => $"{Name} {TypeName} [{string.Join(", ", _dimensions)}] {ByteSize} bytes";
 }

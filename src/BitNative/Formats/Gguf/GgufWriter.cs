@@ -1,3 +1,4 @@
+using BitNative.Kernels;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -200,6 +201,24 @@ public sealed class GgufWriter
         return AddPending(new PendingTensor(name, type, dims, byteSize, null, writeData));
     }
 
+    /// <summary>
+    /// Adds a tensor stored as a weight type's layout under its GGUF id: the id's primary layout, or a fork's layout that
+    /// shares the id (PrismML's 128-weight Q2_0 under 42), whose byte size readers tell apart by the offsets.
+    /// </summary>
+    internal GgufWriter AddTensor(string name, WeightType layout, ReadOnlySpan<long> dimensions, Action<Stream> writeData)
+    {
+        ArgumentNullException.ThrowIfNull(writeData);
+        GgmlTypeTraits traits = GgmlTypeTable.Of(layout);
+        (long[] dims, _) = ValidateTensor(name, traits.Type, dimensions);
+        if (dims[0] % traits.BlockSize != 0)
+        {
+            throw new ArgumentException($"Tensor '{name}': ne0 = {dims[0]} is not a multiple of the {traits.Name} block size {traits.BlockSize}.");
+        }
+
+        long elements = dims.Aggregate(1L, (a, b) => a * b);
+        return AddPending(new PendingTensor(name, traits.Type, dims, traits.ByteSize(elements), null, writeData));
+    }
+
     /// <summary>Writes the file to <paramref name="path"/> (replacing it); a partly written file is deleted on failure.</summary>
     /// <param name="path">Destination path.</param>
     public void WriteTo(string path)
@@ -222,9 +241,71 @@ public sealed class GgufWriter
     public void WriteTo(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        uint alignment = Alignment;
         var output = new GgufOutput(stream);
+        WriteHeader(output);
+        for (int i = 0; i < _tensors.Count; i++)
+        {
+            WriteTensor(output, i);
+        }
 
+        output.Flush();
+    }
+
+    /// <summary>Tensors added so far.</summary>
+    public int TensorCount => _tensors.Count;
+
+    /// <summary>The key/value pairs added so far, in order.</summary>
+    public IReadOnlyList<KeyValuePair<string, GgufValue>> Metadata => _metadata;
+
+    /// <summary>
+    /// The bytes before the data section: header, key/value pairs, tensor infos and the padding to the alignment (a
+    /// resumable writer compares them with a partial file's start, then appends tensors with <see cref="WriteTensorData"/>).
+    /// </summary>
+    /// <returns>A new array.</returns>
+    public byte[] GetHeaderBytes()
+    {
+        using var memory = new MemoryStream();
+        var output = new GgufOutput(memory);
+        WriteHeader(output);
+        output.Flush();
+        return memory.ToArray();
+    }
+
+    /// <summary>Offset of tensor <paramref name="index"/>'s data from the start of the data section (its padded predecessors).</summary>
+    /// <param name="index">0 to <see cref="TensorCount"/> (the count gives the data section's length).</param>
+    /// <returns>The offset in bytes.</returns>
+    public long GetTensorDataOffset(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(index, _tensors.Count);
+        long offset = 0;
+        for (int i = 0; i < index; i++)
+        {
+            offset += GgufLimits.AlignUp(_tensors[i].ByteSize, Alignment);
+        }
+
+        return offset;
+    }
+
+    /// <summary>
+    /// Writes tensor <paramref name="index"/>'s bytes and the padding after them at the stream's position, which must be
+    /// where <see cref="GetTensorDataOffset"/> puts it (the header, then the tensors before it).
+    /// </summary>
+    /// <param name="stream">A writable stream; left open.</param>
+    /// <param name="index">0 to <see cref="TensorCount"/> - 1.</param>
+    public void WriteTensorData(Stream stream, int index)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _tensors.Count);
+        var output = new GgufOutput(stream); // positions count from the tensor's start, which is aligned: padding comes out the same
+        WriteTensor(output, index);
+        output.Flush();
+    }
+
+    private void WriteHeader(GgufOutput output)
+    {
+        uint alignment = Alignment;
         output.WriteBytes(GgufLimits.Magic);
         output.WriteUInt32(GgufLimits.WriteVersion);
         output.WriteUInt64((ulong)_tensors.Count);
@@ -251,21 +332,21 @@ public sealed class GgufWriter
         }
 
         output.PadTo(alignment);
-        foreach (PendingTensor tensor in _tensors)
-        {
-            if (tensor.Data is { } data)
-            {
-                output.WriteBytes(data);
-            }
-            else
-            {
-                output.WriteFromCallback(tensor.ByteSize, $"tensor '{tensor.Name}'", tensor.WriteData!);
-            }
+    }
 
-            output.PadTo(alignment);
+    private void WriteTensor(GgufOutput output, int index)
+    {
+        PendingTensor tensor = _tensors[index];
+        if (tensor.Data is { } data)
+        {
+            output.WriteBytes(data);
+        }
+        else
+        {
+            output.WriteFromCallback(tensor.ByteSize, $"tensor '{tensor.Name}'", tensor.WriteData!);
         }
 
-        output.Flush();
+        output.PadTo(Alignment);
     }
 
     private GgufWriter AddPending(PendingTensor tensor)

@@ -6,8 +6,8 @@ namespace BitNative.Formats.Safetensors;
 /// </summary>
 /// <remarks>
 /// F32/F16/BF16 hold master weights and norms, U8 the packed BitNet checkpoints, I8 quantized data.
-/// I32, I64, F64 and BOOL are accepted and exposed as raw bytes. Other dtypes (F8_*, U16, ...) are
-/// rejected by name.
+/// I32, I64, F64 and BOOL are accepted and exposed as raw bytes, F8_E4M3 as raw bytes for FP8 checkpoints
+/// (bitnative quantize reads them with their scales). Other dtypes (F8_E5M2, U16, ...) are rejected by name.
 /// </remarks>
 public enum SafetensorsDType
 {
@@ -37,6 +37,9 @@ public enum SafetensorsDType
 
     /// <summary>Boolean, one byte per element (raw bytes).</summary>
     BOOL,
+
+    /// <summary>FP8 E4M3 (OCP "fn": no infinities, S.1111.111 is NaN), one byte per element (raw bytes).</summary>
+    F8_E4M3,
 }
 
 /// <summary>The dtype table: header spelling and element size of each <see cref="SafetensorsDType"/>.</summary>
@@ -53,6 +56,7 @@ internal static class SafetensorsDTypes
         (SafetensorsDType.I64, "I64", 8),
         (SafetensorsDType.F64, "F64", 8),
         (SafetensorsDType.BOOL, "BOOL", 1),
+        (SafetensorsDType.F8_E4M3, "F8_E4M3", 1),
     ];
 
     public static bool TryParse(string name, out SafetensorsDType dtype)

@@ -9,6 +9,15 @@ internal enum SyntheticWeights
     Tq2,
     Tq1,
     F16,
+
+    /// <summary>ggml Q2_0 (64-weight groups): per-group absmean ternary values with the group's fp16 scale (Ternary Bonsai).</summary>
+    Q2_0,
+
+    /// <summary>PrismML's Q2_0 (128-weight groups, id 42): as <see cref="Q2_0"/> over 128-weight groups.</summary>
+    Q2_0G128,
+
+    /// <summary>ggml Q1_0 (128-weight groups): signs with the group's mean |w| (binary Bonsai).</summary>
+    Q1_0,
 }
 
 /// <summary>How the (tied) token embedding / output head is stored.</summary>
@@ -17,6 +26,7 @@ internal enum SyntheticHead
     F16,
     Q8_0,
     Q6_K,
+    F32,
 }
 
 /// <summary>A synthetic model's shape and storage choices (what <c>bitnative make-model</c> takes).</summary>
@@ -41,6 +51,46 @@ internal sealed record SyntheticModelSpec(
 
     /// <summary>True when the vocabulary is the real Llama-3 one (from a tokenizer.json), not a trained small one.</summary>
     public bool UsesRealVocabulary => VocabularyFile is not null;
+
+    /// <summary>The family whose layout, tokenizer and template the file takes (<c>--family</c>), or null for a plain BitNet file.</summary>
+    public ModelFamily? Family { get; init; }
+
+    /// <summary>Head width when it is not Embedding / Heads (Qwen3-4B style).</summary>
+    public int? HeadDim { get; init; }
+
+    /// <summary>RMSNorm eps written to the file.</summary>
+    public float Eps { get; init; } = 1e-5f;
+
+    /// <summary>A separate output head's storage, or null for one tied to token_embd.</summary>
+    public SyntheticHead? Output { get; init; }
+
+    /// <summary>
+    /// A family's file (<see cref="ModelFamily"/>): its architecture, projection, embedding and head types, tokenizer and
+    /// template; <paramref name="shape"/> "small" (a two-layer model of the family's layout, fast enough for tests),
+    /// "full" (the published hyperparameters) or "2b4t" (BitNet-b1.58-2B-4T's, to compare formats at one size);
+    /// <paramref name="weights"/> replaces the projection type (f16: the same values as dense F16, for engines that
+    /// cannot read the family's type).
+    /// </summary>
+    public static SyntheticModelSpec ForFamily(ModelFamily family, string shape, SyntheticWeights? weights, int seed)
+    {
+        FamilyShape s = shape switch
+        {
+            "full" => family.Full,
+            "small" => new(256, 2, 768, 4, 2, family.Architecture == "qwen3" ? 128 : 64, 512, 512, family.Full.RopeBase, family.Full.Eps),
+            "2b4t" => new(2560, 30, 6912, 20, 5, 128, 128256, 4096, family.Full.RopeBase, family.Full.Eps),
+            _ => throw new ArgumentException($"--shape {shape}: a family takes small, 2b4t or full.", nameof(shape)),
+        };
+        var spec = new SyntheticModelSpec(shape, s.Embedding, s.Layers, s.FeedForward, s.Heads, s.KvHeads, s.Vocab, s.Context, s.RopeBase,
+            weights ?? family.Weights, family.Embedding, family.Architecture, seed, null)
+        {
+            Family = family,
+            HeadDim = s.HeadDim,
+            Eps = s.Eps,
+            Output = family.Output,
+        };
+        spec.Check();
+        return spec;
+    }
 
     /// <summary>
     /// Parses tiny | small | 2b4t | custom:d=..,layers=..,ff=..,heads=..,kv=..,vocab=..,ctx=.. (custom keys default to tiny's).
@@ -108,7 +158,12 @@ internal sealed record SyntheticModelSpec(
 
     private void Check()
     {
-        int block = Weights is SyntheticWeights.I2S or SyntheticWeights.F16 ? 128 : 256;
+        int block = Weights switch
+        {
+            SyntheticWeights.I2S or SyntheticWeights.F16 or SyntheticWeights.Q2_0G128 or SyntheticWeights.Q1_0 => 128,
+            SyntheticWeights.Q2_0 => 64,
+            _ => 256,
+        };
         if (Embedding % block != 0 || FeedForward % block != 0)
         {
             throw new ArgumentException($"d={Embedding} and ff={FeedForward} must be multiples of {block} for {Weights} weights.");
@@ -119,8 +174,9 @@ internal sealed record SyntheticModelSpec(
             throw new ArgumentException($"d={Embedding} must be a multiple of 256 for a Q6_K head.");
         }
 
-        if (Layers is < 1 or > 256 || Heads < 1 || KvHeads < 1 || Heads % KvHeads != 0 || Embedding % Heads != 0 ||
-            (Embedding / Heads) % 2 != 0 || Vocab < 300 || Context < 1)
+        int headDim = HeadDim ?? (Heads > 0 ? Embedding / Heads : 0);
+        if (Layers is < 1 or > 256 || Heads < 1 || KvHeads < 1 || Heads % KvHeads != 0 || (HeadDim is null && Embedding % Heads != 0) ||
+            headDim % 2 != 0 || (Heads * headDim) % block != 0 || Vocab < 300 || Context < 1)
         {
             throw new ArgumentException(
                 $"inconsistent shape: d={Embedding} layers={Layers} heads={Heads} kv={KvHeads} vocab={Vocab} ctx={Context} " +

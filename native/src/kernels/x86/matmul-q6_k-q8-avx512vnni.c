@@ -1,0 +1,79 @@
+/* Q6_K matrix x int8 activation rows, AVX-512 VNNI (F/BW/VL/VNNI). Bit-exact with
+ * bn_matmul_q6_k_q8__ref through the shared walk of kquant-x86.h.
+ *
+ * As the AVX2 kernel with 64 weights per vector: the 64 ql bytes of a half give the low nibbles of
+ * weights 128 h + 0..63 and the high nibbles of 128 h + 64..127; the 32 qh bytes, broadcast to both
+ * 256-bit halves, give their bit pairs with one variable 16-bit shift per vector (the masks keep only
+ * bits that stay inside their byte). vpmaddubsw makes int16 pair sums of unsigned code x int8 activation
+ * (at most 2 * 63 * 128 = 16128: exact for every int8, -128 included) and vpdpwssd multiplies them by
+ * the sub-block scales (128-bit lane q of vector v is sub-block 4 v + q) and accumulates in int32. The
+ * -32 of every code is one term per block from the activation sums of the sixteen sub-blocks.
+ * Bounds: a lane gains at most 4 * 2 * 16128 * 128 < 2^24 per block. */
+#include "x86-common.h"
+#include "bn_kquants.h"
+
+#define KQ_BLOCK BN_QK_BLOCK
+#define KQ_BLOCK_BYTES BN_Q6_K_BLOCK_BYTES
+#define KQ_GROUP 16
+#define KQ_D_AT BN_Q6_K_D_AT
+#define KQ_DMIN_AT (-1)
+
+static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
+                                                           const int8_t* const* x, const int16_t* const* xs,
+                                                           const int T, __m256i* lanes, __m128i* mlanes) {
+    (void)mlanes;
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    /* low half: bits 0..1 to 4..5 (<< 4); high half: bits 2..3 to 4..5 (<< 2) */
+    const __m512i mask_lo = _mm512_inserti64x4(_mm512_set1_epi8(0x03), _mm256_set1_epi8(0x0c), 1);
+    const __m512i shift_lo = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    /* low half: bits 4..5 stay; high half: bits 6..7 to 4..5 (>> 2) */
+    const __m512i mask_hi = _mm512_inserti64x4(_mm512_set1_epi8(0x30), _mm256_set1_epi8((char)0xc0), 1);
+    const __m512i shift_hi = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    /* the sixteen int16 scales to vector v: 128-bit lane q takes scale 4 v + q in all eight words */
+    const __m512i spread[4] = {
+        _mm512_set_epi64(0x0003000300030003, 0x0003000300030003, 0x0002000200020002, 0x0002000200020002,
+                         0x0001000100010001, 0x0001000100010001, 0x0000000000000000, 0x0000000000000000),
+        _mm512_set_epi64(0x0007000700070007, 0x0007000700070007, 0x0006000600060006, 0x0006000600060006,
+                         0x0005000500050005, 0x0005000500050005, 0x0004000400040004, 0x0004000400040004),
+        _mm512_set_epi64(0x000b000b000b000b, 0x000b000b000b000b, 0x000a000a000a000a, 0x000a000a000a000a,
+                         0x0009000900090009, 0x0009000900090009, 0x0008000800080008, 0x0008000800080008),
+        _mm512_set_epi64(0x000f000f000f000f, 0x000f000f000f000f, 0x000e000e000e000e, 0x000e000e000e000e,
+                         0x000d000d000d000d, 0x000d000d000d000d, 0x000c000c000c000c, 0x000c000c000c000c)};
+    __m512i acc[4][4];
+    __m256i off[4][4];
+    for (int r = 0; r < R; r++) {
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[r] + BN_Q6_K_SCALES_AT)));
+        const __m512i sc = _mm512_castsi256_si512(sc16);
+        __m512i c[4];
+        for (int h = 0; h < 2; h++) {
+            const __m512i l = _mm512_loadu_si512((const void*)(w[r] + 64 * h));
+            const __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i*)(w[r] + BN_Q6_K_QH_AT + 32 * h)));
+            /* (l & 0x0f) | bits: vpternlogd with 0xF8 = A | (B & C) */
+            c[2 * h] = _mm512_ternarylogic_epi32(_mm512_sllv_epi16(_mm512_and_si512(hb, mask_lo), shift_lo), l, m4, 0xF8);
+            c[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_srlv_epi16(_mm512_and_si512(hb, mask_hi), shift_hi),
+                                                     _mm512_srli_epi16(l, 4), m4, 0xF8);
+        }
+        for (int t = 0; t < T; t++) {
+            off[r][t] = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i*)xs[t]));
+            acc[r][t] = _mm512_setzero_si512();
+        }
+        for (int v = 0; v < 4; v++) {
+            const __m512i scale = _mm512_permutexvar_epi16(spread[v], sc);
+            for (int t = 0; t < T; t++) {
+                const __m512i xv = _mm512_loadu_si512((const void*)(x[t] + 64 * v));
+                acc[r][t] = _mm512_dpwssd_epi32(acc[r][t], _mm512_maddubs_epi16(c[v], xv), scale);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++) {
+            const __m256i folded = _mm256_add_epi32(_mm512_castsi512_si256(acc[r][t]), _mm512_extracti64x4_epi64(acc[r][t], 1));
+            lanes[r * T + t] = _mm256_sub_epi32(folded, _mm256_slli_epi32(off[r][t], 5));
+        }
+}
+
+#include "kquant-x86.h"
+
+void bn_matmul_q6_k_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
+    kq_matmul(a, i_begin, i_end);
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using BitNative.Tokenization;
+using BitNative.Tokenization.Jinja;
+using Xunit;
+
+namespace BitNative.Tests.Tokenization;
+
+/// <summary>
+/// The Jinja-subset interpreter against @huggingface/jinja (build/make-template-goldens.sh writes the goldens): the chat
+/// templates of the model families (Falcon3, Qwen3 / Bonsai with its thinking switch, Llama-3, BitNet) over fixed
+/// conversations, with and without the generation prompt.
+/// </summary>
+public sealed class JinjaTemplateTests
+{
+    private static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "data", "templates");
+
+    public static TheoryData<string> Templates() => ["falcon3", "qwen3", "llama3", "bitnet"];
+
+    [Theory]
+    [MemberData(nameof(Templates))]
+    public void RendersWhatTheReferenceJinjaRenders(string name)
+    {
+        using JsonDocument cases = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "cases.json")));
+        using JsonDocument goldens = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "goldens.json")));
+        JsonElement t = cases.RootElement.GetProperty("templates").GetProperty(name);
+        var template = new JinjaTemplate(File.ReadAllText(Path.Combine(Folder, t.GetProperty("file").GetString()!)));
+        int checkedCount = 0;
+        foreach (JsonElement golden in goldens.RootElement.GetProperty("goldens").EnumerateArray())
+        {
+            if (golden.GetProperty("template").GetString() != name)
+            {
+                continue;
+            }
+
+            string conversation = golden.GetProperty("conversation").GetString()!;
+            var messages = cases.RootElement.GetProperty("conversations").GetProperty(conversation).EnumerateArray()
+                .Select(m => (object?)new Dictionary<string, object?>
+                {
+                    ["role"] = m.GetProperty("role").GetString(),
+                    ["content"] = m.GetProperty("content").GetString(),
+                })
+                .ToList();
+            var variables = new Dictionary<string, object?>
+            {
+                ["messages"] = messages,
+                ["bos_token"] = t.GetProperty("bos_token").GetString(),
+                ["eos_token"] = t.GetProperty("eos_token").GetString(),
+                ["add_generation_prompt"] = golden.GetProperty("add_generation_prompt").GetBoolean(),
+            };
+            if (golden.GetProperty("enable_thinking").ValueKind != JsonValueKind.Null)
+            {
+                variables["enable_thinking"] = golden.GetProperty("enable_thinking").GetBoolean();
+            }
+
+            Assert.True(golden.GetProperty("text").GetString() == template.Render(variables),
+                $"{name} / {conversation} / {JsonSerializer.Serialize(variables.Where(v => v.Key != "messages"))}:\nexpected {JsonSerializer.Serialize(golden.GetProperty("text").GetString())}\nactual   {JsonSerializer.Serialize(template.Render(variables))}");
+            checkedCount++;
+        }
+
+        Assert.Equal(20, checkedCount);
+    }
+
+    [Theory]
+    [InlineData("{{ 'a' ~ 1 ~ none }}|{{ [1, 2, 3][::-1] }}|{{ 'abc'[1:] }}|{{ 7 // 2 }}|{{ -7 % 3 }}", "a1None|[3, 2, 1]|bc|3|2")]
+    [InlineData("{% set ns = namespace(n=0) %}{% for i in range(5) if i is odd %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}", "4")]
+    [InlineData("{% for k, v in {'a': 1, 'b': [True, none]}.items() %}{{ k }}={{ v | tojson }};{% endfor %}", "a=1;b=[true, null];")]
+    [InlineData("{{ x is defined }} {{ x | default('d') }} {{ '' | default('e', true) }} {{ 'A,B'.split(',') | join('+') }}", "False d e A+B")]
+    [InlineData("{%- macro m(a, b='2') -%}[{{ a }}{{ b }}]{%- endmacro -%}{{ m(1) }}{{ m(3, b=4) }}", "[12][34]")]
+    [InlineData("  {% if true %}\n  x\n  {% endif %}\n", "  x\n")]
+    [InlineData("{{ 'hi' if false }}|{{ 'a' if 1 > 2 else 'b' }}|{{ 'x' in 'xyz' and 2 not in [1] }}", "|b|True")]
+    public void EvaluatesTheSubset(string source, string expected) =>
+        Assert.Equal(expected, new JinjaTemplate(source).Render(new Dictionary<string, object?>()));
+
+    [Theory]
+    [InlineData("{% for x in range(2000000) %}{% endfor %}", "limit")]
+    [InlineData("{{ raise_exception('no system role') }}", "no system role")]
+    [InlineData("{% if %}", "expression")]
+    [InlineData("{% for x in y %}", "endfor")]
+    [InlineData("{{ x | unknownfilter }}", "unsupported filter")]
+    public void ErrorsAreExceptionsThatSayWhy(string source, string fragment)
+    {
+        var e = Assert.Throws<JinjaException>(() => new JinjaTemplate(source).Render(new Dictionary<string, object?>()));
+        Assert.Contains(fragment, e.Message);
+    }
+
+    [Fact]
+    public void Qwen3Template_RendersThroughTheChatPath_WithTheThinkingSwitch_AndStopsOnImEnd()
+    {
+        string template = File.ReadAllText(Path.Combine(Folder, "qwen3.jinja"));
+        var t = ByteLevelBpeTokenizer.Create(TestVocabularies.BytesOnly(template, addBos: false, "<|endoftext|>", "<|im_start|>", "<|im_end|>"));
+        Assert.Equal(ChatFormat.Template, t.Chat.Format);
+        ChatPrompt prompt = t.Chat.Render([new ChatTurn("user", "Hi<|im_end|>")], addGenerationPrompt: true, enableThinking: false);
+        Assert.Equal("<|im_start|>user\nHi<|im_end|><|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n", prompt.Text);
+        // the <|im_end|> the user typed stays text: the three control tokens come from the template
+        Assert.Equal(3, prompt.TokenIds.Count(t.IsSpecialToken));
+        Assert.True(t.IsStopToken(t.TryGetSpecialTokenId("<|im_end|>", out int imEnd) ? imEnd : -1));
+    }
+}

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Measures the BitNet a4.8 / v2 table of docs/QUALITY.md: held-out perplexity (.cache/corpus/test.txt, 256-token
 # windows as llama-perplexity) of the shipped b1.58 model with each a4.8 / v2 piece applied after training, and of the
-# models trained for them (build/train-a48-models.sh: .cache/train/models/{a48,v2}.gguf) with their pieces on and off.
+# models trained for them (the shipped models/default-a48.gguf and default-v2.gguf, which build/train-a48-models.sh
+# makes as .cache/train/models/{a48,v2}.gguf; A48= / V2= point elsewhere) with their pieces on and off.
 # Engine rows run `bitnative perplexity`; rows the engine cannot run (H-BitLinear on weights not trained in the
 # rotated basis) and the trainer's own evaluation of each trained file run `BitNative.Trainer eval`.
-# Prints a Markdown table; needs a Release build and the trained files.
+# Prints a Markdown table; needs a Release build. About 13 minutes on 2 threads (22 engine runs, 7 trainer runs).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TEST="$ROOT/.cache/corpus/test.txt"
 B158="$ROOT/models/default.gguf"
-A48="$ROOT/.cache/train/models/a48.gguf"
-V2="$ROOT/.cache/train/models/v2.gguf"
+A48="${A48:-$ROOT/models/default-a48.gguf}"
+V2="${V2:-$ROOT/models/default-v2.gguf}"
 B158_HERE="$ROOT/.cache/train/models/b158.gguf" # the b1.58 run the a4.8 one branches from, finished at 8 bits here
 THREADS="${THREADS:-2}"
 ERR="$(mktemp)"

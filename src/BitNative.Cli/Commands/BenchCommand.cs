@@ -190,7 +190,7 @@ internal static class BenchCommand
 
         string scope = run.PeakRssScope == "run" ? "this run" : "whole process so far";
         Console.Out.WriteLine($"  decode  tg{s.GenTokens}: {Summary(run.Decode)} tok/s ({run.MsPerTokenMedian:F2} ms/token) | " +
-            $"peak RSS {Reporting.Mib(run.PeakRssBytesProcess)} (process, {scope})");
+            $"peak RSS {Reporting.Mib(run.PeakRssBytesProcess)} (process, {scope}) | active parameters per token {run.ActiveParameterShare:P1}");
         KernelPlanTable.Print(facts.Plan, Console.Out, "  ");
     }
 

@@ -40,6 +40,12 @@ internal sealed record BenchRun(
 {
     /// <summary>The kernel plan the model ran with at this thread count.</summary>
     public IReadOnlyList<PlanRow> KernelPlan { get; init; } = [];
+
+    /// <summary>
+    /// Share of the projection weights active per decoded token (nonzero inputs times the rows they feed, as BitNet a4.8
+    /// counts it), from an untimed pass after the timed ones.
+    /// </summary>
+    public double ActiveParameterShare { get; init; }
 }
 
 /// <summary>One shape of the kernel plan: the layout kept, the ISA per batch class, and each candidate's timings.</summary>

@@ -85,6 +85,15 @@ internal static class BenchRunner
             decode.Add(s.GenTokens / Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
 
+        // Untimed: the share of parameters active per decoded token (top-K and ReLU² zeros), counted on the rows of a few
+        // decode steps after the prompt, so counting never slows a timed token.
+        var activity = new ActivityCounter();
+        session.Reset();
+        session.Evaluate(prompt.AsSpan(0, Math.Min(prompt.Length, 8)));
+        session.Activity = activity;
+        Decode(session, 8, null, null);
+        session.Activity = null;
+
         var run = new BenchRun(
             threads,
             model.ContextLength,
@@ -93,7 +102,10 @@ internal static class BenchRunner
             BenchSamples.Of(decode),
             BenchStatistics.Median(decode.Select(tokensPerSecond => 1000.0 / tokensPerSecond)),
             Reporting.PeakResidentBytes(),
-            rssScope);
+            rssScope)
+        {
+            ActiveParameterShare = activity.ActiveShare(model.Config),
+        };
         var facts = new BenchModelFacts(
             model.Config.ArchitectureName,
             model.WeightBytesPerToken,

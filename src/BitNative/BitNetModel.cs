@@ -132,6 +132,9 @@ public sealed class BitNetModel : IDisposable
     /// <summary>Input precision of the Q/K/V and gate/up projections (<see cref="ModelOptions.ActivationBits"/>).</summary>
     public ActivationBits ActivationBits => _options.ActivationBits;
 
+    /// <summary>The weight type of the output head (logits) as it runs: the file's type, or the one <see cref="ModelOptions.OutputHead"/> chose.</summary>
+    public WeightType OutputHeadType => _weights.OutputHead.Type;
+
     internal ByteLevelBpeTokenizer Tokenizer => _tokenizer;
 
     internal Transformer Transformer => _transformer;
@@ -170,7 +173,7 @@ public sealed class BitNetModel : IDisposable
 
     /// <summary>Turns token ids back into text.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id is outside the vocabulary.</exception>
-    public string Detokenize(IEnumerable<int> tokens) => _tokenizer.Decode(tokens);
+    public string Detokenize(IEnumerable<int> tokens) => _tokenizer.Detokenize(tokens);
 
     /// <summary>The beginning-of-sequence token id, if the vocabulary has one.</summary>
     public int? BosTokenId => _tokenizer.BosId;

@@ -50,8 +50,11 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Logits of the last evaluated token (vocabulary-sized); empty before any token is evaluated.</summary>
     public ReadOnlySpan<float> Logits => _hasLogits ? _state.Logits : default;
 
-    /// <summary>Times this session's forward passes part by part when set (bench --profile).</summary>
-    internal TransformerProfiler? Profiler
+    /// <summary>
+    /// Times this session's forward passes part by part while set (what <c>bitnative bench --profile</c> prints); null
+    /// (the default) costs nothing. One profiler belongs to one session at a time.
+    /// </summary>
+    public TransformerProfiler? Profiler
     {
         get => _state.Profiler;
         set => _state.Profiler = value;

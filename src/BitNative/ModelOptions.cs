@@ -1,3 +1,5 @@
+using BitNative.Model;
+using BitNative.Kernels;
 namespace BitNative;
 
 /// <summary>How a model is loaded and run.</summary>
@@ -19,8 +21,8 @@ public sealed record ModelOptions
     public TernaryKernel Kernel { get; init; } = TernaryKernel.Auto;
 
     /// <summary>
-    /// Activation precision of the Q/K/V and gate/up projection inputs. Default <see cref="BitNative.ActivationBits.Int8"/>;
-    /// <see cref="BitNative.ActivationBits.Int4"/> (BitNet a4.8) is faster but changes the numerics.
+    /// Activation precision of the Q/K/V and gate/up projection inputs. Default <see cref="BitNative.Kernels.ActivationBits.Int8"/>;
+    /// <see cref="BitNative.Kernels.ActivationBits.Int4"/> (BitNet a4.8) is faster but changes the numerics.
     /// </summary>
     public ActivationBits ActivationBits { get; init; } = ActivationBits.Int8;
 

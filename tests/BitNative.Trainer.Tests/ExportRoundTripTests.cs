@@ -1,3 +1,4 @@
+using BitNative.Authoring.Tokenization;
 using BitNative.Trainer.Export;
 using BitNative.Trainer.Model;
 using BitNative.Tokenization;
@@ -14,7 +15,7 @@ public sealed class ExportRoundTripTests : IDisposable
 
     public void Dispose() => File.Delete(_path);
 
-    private static TokenizerData Vocabulary(int size) => ByteLevelBpeTrainer.Train(BitNative.Model.Synthetic.SyntheticText.Sample, size);
+    private static TokenizerData Vocabulary(int size) => ByteLevelBpeTrainer.Train(BitNative.Authoring.Synthetic.SyntheticText.Sample, size);
 
     [Fact]
     public void Engine_and_trainer_agree_on_the_exported_file()

@@ -1,3 +1,5 @@
+using BitNative.Kernels;
+using BitNative.Authoring.Synthetic;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -100,7 +102,7 @@ internal static class InspectCommand
         string? error = null;
         try
         {
-            config = GgufModelReader.ReadConfig(gguf);
+            config = ModelConfig.FromGguf(gguf);
         }
         catch (InvalidDataException e)
         {

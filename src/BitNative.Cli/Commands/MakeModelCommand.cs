@@ -1,7 +1,7 @@
+using BitNative.Authoring.Synthetic;
 using System.CommandLine;
 using System.Diagnostics;
 using BitNative.Model;
-using BitNative.Model.Synthetic;
 
 namespace BitNative.Cli.Commands;
 

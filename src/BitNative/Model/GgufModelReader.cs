@@ -229,7 +229,7 @@ internal static class GgufModelReader
         {
             GgufTensorInfo t = Get(name, length);
             var values = new float[length];
-            DecodeRows(t, values);
+            DequantizeRows(t, values);
             foreach (float v in values)
             {
                 if (!float.IsFinite(v))
@@ -340,7 +340,7 @@ internal static class GgufModelReader
                     return TqProjection(t, name, extra, outFeatures, inFeatures, role);
                 default:
                     var values = new float[checked(outFeatures * inFeatures)];
-                    DecodeRows(t, values);
+                    DequantizeRows(t, values);
                     file.ReleaseTensorPages(t);
                     var (q, scale) = WeightConversion.TernarizeGgufFloats(values);
                     RequireI2SColumns(name, inFeatures);
@@ -448,7 +448,7 @@ internal static class GgufModelReader
             }
 
             var values = new float[checked(outFeatures * inFeatures)];
-            DecodeRows(t, values);
+            DequantizeRows(t, values);
             file.ReleaseTensorPages(t);
             var buffer = owner.Track(new NativeBuffer<byte>(values.Length * 4));
             values.CopyTo(MemoryMarshal.Cast<byte, float>(buffer.GetSpan()));
@@ -464,7 +464,7 @@ internal static class GgufModelReader
             }
         }
 
-        private void DecodeRows(GgufTensorInfo t, Span<float> values)
+        private void DequantizeRows(GgufTensorInfo t, Span<float> values)
         {
             RowCodec codec = CodecOf(t);
             int rowLength = (int)t.Dimensions[0];
@@ -472,7 +472,7 @@ internal static class GgufModelReader
             long rowBytes = codec.RowBytes(rowLength);
             for (int r = 0; r < values.Length / rowLength; r++)
             {
-                codec.Decode(data.Slice((int)(r * rowBytes), (int)rowBytes), values.Slice(r * rowLength, rowLength));
+                codec.Dequantize(data.Slice((int)(r * rowBytes), (int)rowBytes), values.Slice(r * rowLength, rowLength));
             }
         }
 

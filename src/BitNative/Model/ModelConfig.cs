@@ -33,6 +33,10 @@ public sealed record ModelConfig(
 {
     private readonly int? _headDim;
 
+    /// <summary>The hyperparameters a GGUF file's metadata states, read as loading reads them.</summary>
+    /// <exception cref="InvalidDataException">A key is missing, has the wrong type, or states an impossible shape.</exception>
+    public static ModelConfig FromGguf(Formats.Gguf.GgufFile file) => GgufModelReader.ReadConfig(file);
+
     /// <summary>
     /// Dimensions per attention head: EmbeddingLength / HeadCount unless the file says otherwise (Qwen3-4B's
     /// <c>qwen3.attention.key_length</c> is 128 with 32 heads over a 2560-wide residual stream).

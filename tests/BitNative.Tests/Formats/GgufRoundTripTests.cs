@@ -1,3 +1,4 @@
+using BitNative.Authoring.Gguf;
 using System.Buffers.Binary;
 using BitNative.Formats;
 using BitNative.Formats.Gguf;

@@ -29,7 +29,7 @@ internal static class FileReference
                 GgmlType.Q6_K => RowCodec.Q6_K,
                 _ => throw new InvalidOperationException(t.Type.ToString()),
             };
-            codec.Decode(file.GetTensorData(t), values);
+            codec.Dequantize(file.GetTensorData(t), values);
             return values;
         }
 
@@ -40,7 +40,7 @@ internal static class FileReference
             GgufTensorInfo t = file.GetTensor(name);
             if (t.TypeName is "Q2_0" or "Q2_0_G128" or "Q1_0")
             {
-                return new ReferenceLinear(outF, inF, null, 1f, DecodeGroups(t.TypeName, file.GetTensorData(t), outF * inF), QuantizeInput: true);
+                return new ReferenceLinear(outF, inF, null, 1f, DequantizeGroups(t.TypeName, file.GetTensorData(t), outF * inF), QuantizeInput: true);
             }
 
             var q = new sbyte[outF * inF];
@@ -100,7 +100,7 @@ internal static class FileReference
     /// Q2_0 / Q2_0_G128: code c of weight j at bits 2 (j % 4) of byte j / 4, w = d (c - 1); Q1_0: bit j % 8 of byte j / 8,
     /// w = ±d.
     /// </summary>
-    private static float[] DecodeGroups(string type, ReadOnlySpan<byte> data, int count)
+    private static float[] DequantizeGroups(string type, ReadOnlySpan<byte> data, int count)
     {
         (int group, int bytes) = type switch { "Q2_0" => (64, 18), "Q2_0_G128" => (128, 34), _ => (128, 18) };
         var values = new float[count];

@@ -58,7 +58,7 @@ public sealed class TransformerTests
         ModelConfig c = model.Weights.Config;
         using var owner = new ResourceOwner();
         WeightMatrix q8Head = OutputHeads.FromRows("head.q8", model.Weights.TokenEmbedding.ReadRow, c.VocabSize, c.EmbeddingLength,
-            BitNative.OutputHeadPrecision.Int8, owner);
+            BitNative.Model.OutputHeadPrecision.Int8, owner);
         Assert.Equal(WeightType.Q8_0, q8Head.Type);
         var weights = new ModelWeights(c, model.Weights.TokenEmbedding, model.Weights.Layers, model.Weights.OutputNorm, q8Head, owner: null);
         var transformer = new Transformer(weights, pool: null);

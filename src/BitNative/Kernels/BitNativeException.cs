@@ -1,4 +1,4 @@
-namespace BitNative;
+namespace BitNative.Kernels;
 
 /// <summary>An operation of the BitNative engine failed for a reason other than a bad argument.</summary>
 public class BitNativeException : Exception

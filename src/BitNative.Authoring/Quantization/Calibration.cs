@@ -1,6 +1,6 @@
 using BitNative.Model;
 
-namespace BitNative.Quantization;
+namespace BitNative.Authoring.Quantization;
 
 /// <summary>
 /// What the inputs of one projection looked like over the calibration text: per input column the largest magnitude

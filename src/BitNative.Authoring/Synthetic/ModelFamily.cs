@@ -1,17 +1,17 @@
+using BitNative.Model;
 using BitNative.Formats.Gguf;
-using BitNative.Model.Synthetic;
 
-namespace BitNative.Model;
+namespace BitNative.Authoring.Synthetic;
 
 /// <summary>A family's hyperparameters: d, layers, FFN width, heads, KV heads, head width, vocabulary, context, RoPE base, RMSNorm eps.</summary>
-internal sealed record FamilyShape(int Embedding, int Layers, int FeedForward, int Heads, int KvHeads, int HeadDim, int Vocab, int Context,
+public sealed record FamilyShape(int Embedding, int Layers, int FeedForward, int Heads, int KvHeads, int HeadDim, int Vocab, int Context,
     float RopeBase, float Eps);
 
 /// <summary>
 /// A family's tokenizer as its converter writes it: <c>tokenizer.ggml.pre</c>, the special tokens (CONTROL, then
 /// USER_DEFINED ones such as Qwen3's &lt;think&gt;), which of them are BOS / EOS / EOT, whether BOS is added, the chat template.
 /// </summary>
-internal sealed record FamilyTokenizer(string Pre, string[] Control, string[] UserDefined, string? Bos, string Eos, string? Eot, bool AddBos,
+public sealed record FamilyTokenizer(string Pre, string[] Control, string[] UserDefined, string? Bos, string Eos, string? Eot, bool AddBos,
     string? Template)
 {
     /// <summary>A SentencePiece ("llama") vocabulary with scores and byte fallback instead of byte-level BPE.</summary>
@@ -33,7 +33,7 @@ internal sealed record FamilyTokenizer(string Pre, string[] Control, string[] Us
 /// <param name="Full">The published shape (<c>--shape full</c>).</param>
 /// <param name="Tokenizer">The tokenizer metadata.</param>
 /// <param name="Download">The file to download (Hugging Face repository and file name).</param>
-internal sealed record ModelFamily(string Id, string Name, string Architecture, SyntheticWeights Weights, SyntheticHead Embedding,
+public sealed record ModelFamily(string Id, string Name, string Architecture, SyntheticWeights Weights, SyntheticHead Embedding,
     SyntheticHead? Output, FamilyShape Full, FamilyTokenizer Tokenizer, string Download)
 {
     private static readonly string[] Llama3Control = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"];

@@ -1,9 +1,9 @@
 using BitNative.Kernels;
 
-namespace BitNative.Quantization;
+namespace BitNative.Authoring.Quantization;
 
 /// <summary>What <c>bitnative quantize --type</c> makes of a model's projections (the rungs of the precision ladder).</summary>
-internal enum QuantizationType
+public enum QuantizationType
 {
     /// <summary>IEEE half.</summary>
     F16,
@@ -45,7 +45,7 @@ internal enum QuantizationType
     OneBit,
 }
 
-internal static class QuantizationTypes
+public static class QuantizationTypes
 {
     private static readonly (QuantizationType Type, string Name)[] Names =
     [

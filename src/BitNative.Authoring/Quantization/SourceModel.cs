@@ -1,3 +1,4 @@
+using BitNative.Authoring.Gguf;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using BitNative.Formats.Gguf;
@@ -5,7 +6,7 @@ using BitNative.Formats.Safetensors;
 using BitNative.Model;
 using BitNative.Tokenization;
 
-namespace BitNative.Quantization;
+namespace BitNative.Authoring.Quantization;
 
 /// <summary>What a tensor of a model is to the quantizer.</summary>
 internal enum TensorRole
@@ -28,7 +29,7 @@ internal enum TensorRole
 /// <param name="Role">What the quantizer does with it.</param>
 /// <param name="Rows">Output features (1 for a vector).</param>
 /// <param name="Columns">Input features (the contiguous dimension, GGUF's ne0).</param>
-/// <param name="Read">Decodes the values (a fresh array each call).</param>
+/// <param name="Read">Reads and dequantizes the values (a fresh array each call).</param>
 internal sealed record SourceTensor(string Name, TensorRole Role, int Rows, int Columns, Func<float[]> Read)
 {
     public long Elements => (long)Rows * Columns;
@@ -135,7 +136,7 @@ internal sealed class SourceModel : IDisposable
                 tensors.Add(new SourceTensor(t.Name, SourceTensor.RoleOf(t.Name, rows == 1 ? 1 : 2), rows, columns, () =>
                     {
                         var values = new float[checked((int)info.ElementCount)];
-                        codec.Decode(file.GetTensorData(info), values);
+                        codec.Dequantize(file.GetTensorData(info), values);
                         return values;
                     }));
             }
@@ -291,9 +292,9 @@ internal sealed class HuggingFaceFloats(SafetensorsCheckpoint checkpoint, Fp8Wei
         var values = new float[t.ElementCount];
         switch (t.DType)
         {
-            case SafetensorsDType.F32: BlockDecoding.F32(data, values); break;
-            case SafetensorsDType.F16: BlockDecoding.F16(data, values); break;
-            case SafetensorsDType.BF16: BlockDecoding.BF16(data, values); break;
+            case SafetensorsDType.F32: BlockDequantization.F32(data, values); break;
+            case SafetensorsDType.F16: BlockDequantization.F16(data, values); break;
+            case SafetensorsDType.BF16: BlockDequantization.BF16(data, values); break;
             case SafetensorsDType.F8_E4M3: Fp8(name, data, rows, columns, values); break;
             default: throw new InvalidDataException($"{checkpoint.Path}: tensor {name} is {t.DType}; expected F32, F16, BF16 or F8_E4M3.");
         }
@@ -314,9 +315,9 @@ internal sealed class HuggingFaceFloats(SafetensorsCheckpoint checkpoint, Fp8Wei
             ReadOnlySpan<byte> b = checkpoint.GetTensorData(s);
             switch (s.DType)
             {
-                case SafetensorsDType.F32: BlockDecoding.F32(b, v); break;
-                case SafetensorsDType.F16: BlockDecoding.F16(b, v); break;
-                case SafetensorsDType.BF16: BlockDecoding.BF16(b, v); break;
+                case SafetensorsDType.F32: BlockDequantization.F32(b, v); break;
+                case SafetensorsDType.F16: BlockDequantization.F16(b, v); break;
+                case SafetensorsDType.BF16: BlockDequantization.BF16(b, v); break;
                 default: throw new InvalidDataException($"{checkpoint.Path}: scale {s.Name} is {s.DType}; expected a float type.");
             }
 

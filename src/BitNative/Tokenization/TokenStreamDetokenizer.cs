@@ -7,11 +7,11 @@ namespace BitNative.Tokenization;
 /// Turns generated ids into text as it becomes complete. A token can end inside a multi-byte UTF-8 character (emoji,
 /// CJK are often split over two or three tokens); those bytes are held back until the character completes, so a chunk
 /// never contains half a character. Bytes that cannot become a character (an invalid sequence) are emitted as U+FFFD
-/// as soon as they are known to be invalid, exactly as <see cref="ByteLevelBpeTokenizer.Decode(IEnumerable{int})"/>
-/// would decode them: the concatenation of every chunk and <see cref="Flush"/> equals decoding all ids at once.
+/// as soon as they are known to be invalid, exactly as <see cref="ByteLevelBpeTokenizer.Detokenize(IEnumerable{int})"/>
+/// would detokenize them: the concatenation of every chunk and <see cref="Flush"/> equals detokenizing all ids at once.
 /// One instance per generation stream; not thread-safe.
 /// </summary>
-internal sealed class TokenStreamDecoder
+internal sealed class TokenStreamDetokenizer
 {
     private readonly ByteLevelBpeTokenizer _tokenizer;
     private readonly bool _skipSpecialTokens;
@@ -19,7 +19,7 @@ internal sealed class TokenStreamDecoder
     private int _pendingCount;
     private char[] _chars = new char[64];
 
-    internal TokenStreamDecoder(ByteLevelBpeTokenizer tokenizer, bool skipSpecialTokens)
+    internal TokenStreamDetokenizer(ByteLevelBpeTokenizer tokenizer, bool skipSpecialTokens)
     {
         _tokenizer = tokenizer;
         _skipSpecialTokens = skipSpecialTokens;
@@ -70,7 +70,7 @@ internal sealed class TokenStreamDecoder
 
         // With isFinalBlock false the transcoder stops before a trailing sequence that may still become valid
         // (NeedMoreData) and replaces sequences that are already invalid with U+FFFD (maximal subparts, the same
-        // rule Encoding.UTF8.GetString applies, so streaming and one-shot decoding agree).
+        // rule Encoding.UTF8.GetString applies, so streaming and one-shot detokenizing agree).
         OperationStatus status = Utf8.ToUtf16(
             _pending.AsSpan(0, _pendingCount), _chars, out int bytesRead, out int charsWritten,
             replaceInvalidSequences: true, isFinalBlock: isFinalBlock);

@@ -1,7 +1,8 @@
+using BitNative.Tokenization;
 using System.Buffers;
 using System.Text;
 
-namespace BitNative.Tokenization;
+namespace BitNative.Authoring.Tokenization;
 
 /// <summary>Settings for <see cref="ByteLevelBpeTrainer"/>.</summary>
 internal sealed record ByteLevelBpeTrainerOptions

@@ -1,8 +1,10 @@
+using BitNative.Authoring;
+using BitNative.Formats.Safetensors;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text.Json;
 
-namespace BitNative.Formats.Safetensors;
+namespace BitNative.Authoring.Safetensors;
 
 /// <summary>
 /// Builds a safetensors file: 8-byte little-endian header length, the JSON header (padded with spaces

@@ -1,4 +1,4 @@
-namespace BitNative;
+namespace BitNative.Kernels;
 
 /// <summary>Which kernel family multiplies the ternary projections.</summary>
 public enum TernaryKernel

@@ -1,4 +1,5 @@
-namespace BitNative.Model.Synthetic;
+using BitNative.Model;
+namespace BitNative.Authoring.Synthetic;
 
 /// <summary>
 /// A few paragraphs of plain English written for this project, from which synthetic models learn a small byte-level

@@ -1,9 +1,10 @@
+using BitNative.Model;
 using System.Globalization;
 
-namespace BitNative.Model.Synthetic;
+namespace BitNative.Authoring.Synthetic;
 
 /// <summary>How projection weights are stored in a synthetic file.</summary>
-internal enum SyntheticWeights
+public enum SyntheticWeights
 {
     I2S,
     Tq2,
@@ -21,7 +22,7 @@ internal enum SyntheticWeights
 }
 
 /// <summary>How the (tied) token embedding / output head is stored.</summary>
-internal enum SyntheticHead
+public enum SyntheticHead
 {
     F16,
     Q8_0,
@@ -30,7 +31,7 @@ internal enum SyntheticHead
 }
 
 /// <summary>A synthetic model's shape and storage choices (what <c>bitnative make-model</c> takes).</summary>
-internal sealed record SyntheticModelSpec(
+public sealed record SyntheticModelSpec(
     string ShapeName,
     int Embedding,
     int Layers,

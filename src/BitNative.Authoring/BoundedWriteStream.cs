@@ -1,4 +1,4 @@
-namespace BitNative.Formats;
+namespace BitNative.Authoring;
 
 /// <summary>
 /// A write-only view of another stream that accepts exactly a promised number of bytes. Writers hand it

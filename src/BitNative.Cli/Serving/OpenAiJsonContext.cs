@@ -1,3 +1,4 @@
+using BitNative.Generation;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using BitNative.Kernels;
 using BitNative.Model;
 
-namespace BitNative.Quantization;
+namespace BitNative.Authoring.Quantization;
 
 /// <summary>
 /// Float rows to the stored weight types, as post-training quantizers (the layouts are bitnative.h's; each encoder
@@ -94,7 +94,7 @@ internal static class WeightEncoding
     }
 
     /// <summary>Q8_0 (ggml quantize_row_q8_0_ref): d = max|x| / 127 per 32 weights, q = round(x / d).</summary>
-    public static void Q8_0(ReadOnlySpan<float> row, Span<byte> output) => BlockDecoding.EncodeQ8_0(row, output);
+    public static void Q8_0(ReadOnlySpan<float> row, Span<byte> output) => BlockDequantization.EncodeQ8_0(row, output);
 
     /// <summary>
     /// Q4_0 (ggml quantize_row_q4_0_ref): per 32 weights the value of largest magnitude m sets d = m / -8, and each weight

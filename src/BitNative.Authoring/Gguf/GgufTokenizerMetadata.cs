@@ -1,7 +1,8 @@
+using BitNative.Model;
 using BitNative.Formats.Gguf;
 using BitNative.Tokenization;
 
-namespace BitNative.Model;
+namespace BitNative.Authoring.Gguf;
 
 /// <summary>
 /// Writes a byte-level BPE tokenizer as the <c>tokenizer.ggml.*</c> metadata llama.cpp and <see cref="GgufModelReader"/>

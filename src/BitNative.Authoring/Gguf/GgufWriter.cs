@@ -1,10 +1,12 @@
+using BitNative.Authoring;
+using BitNative.Formats.Gguf;
 using BitNative.Kernels;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace BitNative.Formats.Gguf;
+namespace BitNative.Authoring.Gguf;
 
 /// <summary>
 /// Builds a GGUF v3 file the way llama.cpp's gguf writer lays it out: header, key/value pairs in the

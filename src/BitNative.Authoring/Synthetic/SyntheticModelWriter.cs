@@ -1,9 +1,12 @@
+using BitNative.Model;
+using BitNative.Authoring.Tokenization;
+using BitNative.Authoring.Gguf;
 using System.Runtime.InteropServices;
 using BitNative.Formats.Gguf;
 using BitNative.Kernels;
 using BitNative.Tokenization;
 
-namespace BitNative.Model.Synthetic;
+namespace BitNative.Authoring.Synthetic;
 
 /// <summary>
 /// Writes a complete synthetic model as GGUF: random master weights (seeded, deterministic) ternarized with absmean and
@@ -12,7 +15,7 @@ namespace BitNative.Model.Synthetic;
 /// template. <c>--arch bitnet</c> files follow llama.cpp's <c>bitnet</c> architecture so llama.cpp runs the same file.
 /// Tensors are generated while the file is written, one at a time, so a 2B-shaped model never sits in memory.
 /// </summary>
-internal static class SyntheticModelWriter
+public static class SyntheticModelWriter
 {
     public static void Write(SyntheticModelSpec spec, string path)
     {
@@ -268,8 +271,8 @@ internal static class SyntheticModelWriter
 
                 switch (storage)
                 {
-                    case SyntheticHead.Q8_0: BlockDecoding.EncodeQ8_0(row, bytes); break;
-                    case SyntheticHead.Q6_K: BlockDecoding.EncodeQ6_K(row, bytes); break;
+                    case SyntheticHead.Q8_0: BlockDequantization.EncodeQ8_0(row, bytes); break;
+                    case SyntheticHead.Q6_K: BlockDequantization.EncodeQ6_K(row, bytes); break;
                     case SyntheticHead.F32: MemoryMarshal.AsBytes(row.AsSpan()).CopyTo(bytes); break;
                     default: System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(row, MemoryMarshal.Cast<byte, Half>(bytes.AsSpan())); break;
                 }

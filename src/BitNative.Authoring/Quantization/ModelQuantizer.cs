@@ -1,3 +1,4 @@
+using BitNative.Authoring.Gguf;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -7,10 +8,10 @@ using BitNative.Formats.Gguf;
 using BitNative.Kernels;
 using BitNative.Model;
 
-namespace BitNative.Quantization;
+namespace BitNative.Authoring.Quantization;
 
 /// <summary>How to quantize.</summary>
-internal sealed record QuantizeOptions
+public sealed record QuantizeOptions
 {
     public required QuantizationType Type { get; init; }
 
@@ -35,10 +36,10 @@ internal sealed record QuantizeOptions
 }
 
 /// <summary>One tensor written (or skipped on a resumed run).</summary>
-internal sealed record QuantizeProgress(int Done, int Count, string Tensor, string Type, long BytesDone, long BytesTotal, bool Resumed);
+public sealed record QuantizeProgress(int Done, int Count, string Tensor, string Type, long BytesDone, long BytesTotal, bool Resumed);
 
 /// <summary>What was made: sizes for the memory rule (parameters × bytes per parameter × 1.25) before and after.</summary>
-internal sealed record QuantizeReport(
+public sealed record QuantizeReport(
     string Source, long Parameters, long SourceBytes, long OutputBytes, long FileBytes, long ProjectionParameters, long ProjectionBytes,
     int ResumedAt, IReadOnlyList<string> Notes)
 {
@@ -65,7 +66,7 @@ internal sealed record QuantizeReport(
 /// OUT and run by the engine on the text (<see cref="Calibration"/>), then deleted.</item>
 /// </list>
 /// </summary>
-internal static class ModelQuantizer
+public static class ModelQuantizer
 {
     /// <summary>Sleeps this many milliseconds after each tensor (tests kill a run midway with it).</summary>
     public const string TensorDelayVariable = "BITNATIVE_QUANTIZE_TENSOR_DELAY_MS";
@@ -275,7 +276,7 @@ internal static class ModelQuantizer
                 case WeightType.Q8_0: WeightEncoding.Q8_0(row, dest); break;
                 case WeightType.Q4_0: WeightEncoding.Q4_0(row, dest); break;
                 case WeightType.Q4_K: WeightEncoding.Q4_K(row, dest); break;
-                case WeightType.Q6_K: BlockDecoding.EncodeQ6_K(row, dest); break;
+                case WeightType.Q6_K: BlockDequantization.EncodeQ6_K(row, dest); break;
                 case WeightType.Q2_0: WeightEncoding.Q2_0(row, dest); break;
                 case WeightType.Q1_0: WeightEncoding.Q1_0(row, dest); break;
                 case WeightType.Tq2 or WeightType.Tq1: WeightEncoding.TernaryBlocks(type, row, dest); break;

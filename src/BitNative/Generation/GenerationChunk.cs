@@ -1,4 +1,4 @@
-namespace BitNative;
+namespace BitNative.Generation;
 
 /// <summary>A piece of generated text from a <see cref="GenerationStream"/>.</summary>
 /// <param name="Text">The text (possibly empty on the last chunk); never half a UTF-8 character, never a stop string.</param>

@@ -4,10 +4,10 @@ using System.Runtime.InteropServices;
 namespace BitNative.Model;
 
 /// <summary>
-/// Decoding of ggml's float and block-quantized row formats into floats (embedding rows, and heads converted at load),
+/// Dequantization of ggml's float and block-quantized row formats into floats (embedding rows, and heads converted at load),
 /// and the few encoders the synthetic model writer needs. Layouts follow ggml's block structs.
 /// </summary>
-internal static class BlockDecoding
+internal static class BlockDequantization
 {
     public const int Q8_0Block = 32, Q8_0Bytes = 34;
     public const int Q4_0Block = 32, Q4_0Bytes = 18;

@@ -1,6 +1,6 @@
 using BitNative.Generation;
 
-namespace BitNative;
+namespace BitNative.Generation;
 
 /// <summary>What to generate and when to stop.</summary>
 public sealed record GenerationSettings

@@ -1,4 +1,4 @@
-namespace BitNative;
+namespace BitNative.Model;
 
 /// <summary>How the output head (the [embedding -> vocabulary] matrix, often the tied embedding) is stored and run.</summary>
 public enum OutputHeadPrecision

@@ -1,4 +1,5 @@
-namespace BitNative.Model;
+using BitNative.Model;
+namespace BitNative.Authoring.Synthetic;
 
 /// <summary>
 /// The chat templates the model families' files carry (<c>tokenizer.chat_template</c>), written into their synthetic

@@ -1,3 +1,4 @@
+using BitNative.Kernels;
 using System.Text.Json.Serialization;
 
 namespace BitNative.Cli.Commands;

@@ -156,6 +156,10 @@ static void test_traits(void) {
         {BN_WTYPE_F16, 1, 2, 1, 0, 1, BN_ATYPE_F32, 0, "f16"},
         {BN_WTYPE_Q8_0, 32, 34, 1, 0, 8, BN_ATYPE_Q8, 0, "q8_0"},
         {BN_WTYPE_F32, 1, 4, 1, 0, 0, BN_ATYPE_F32, 0, "f32"},
+        {BN_WTYPE_Q6_K, 256, 210, 1, 0, 14, BN_ATYPE_Q8, 0, "q6_k"},
+        {BN_WTYPE_Q4_0, 32, 18, 1, 0, 2, BN_ATYPE_Q8, 0, "q4_0"},
+        {BN_WTYPE_Q4_K, 256, 144, 1, 0, 12, BN_ATYPE_Q8, 0, "q4_k"},
+        {BN_WTYPE_Q5_K, 256, 176, 1, 0, 13, BN_ATYPE_Q8, 0, "q5_k"},
     };
     CHECK(sizeof rows / sizeof *rows == BN_WTYPE_COUNT, "every weight type has a row here");
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {

@@ -10,10 +10,13 @@ internal sealed record ReferenceLayer(
 /// <summary>
 /// A plain, scalar forward pass written from the architecture description (formats.md section 4-5), one token at a
 /// time, sharing no code with the engine's Transformer: double-precision norms and softmax, exact integer dots, the
-/// same quantization rules (int8 absmax per token for ternary projections, fp16 KV cache, fp16 head).
+/// same quantization rules (int8 absmax per token for ternary projections, fp16 KV cache, fp16 head; with
+/// <paramref name="headReadsInt8"/>, a head of block-quantized values that reads int8 absmax rows, as the engine runs
+/// Q8_0 and k-quant heads on their stored bytes).
 /// </summary>
 internal sealed class ReferenceTransformer(
-    BitNative.Model.ModelConfig config, float[] embedding, ReferenceLayer[] layers, float[] outputNorm, float[] head)
+    BitNative.Model.ModelConfig config, float[] embedding, ReferenceLayer[] layers, float[] outputNorm, float[] head,
+    bool headReadsInt8 = false)
 {
     private readonly List<float[]>[] _keys = Enumerable.Range(0, config.BlockCount).Select(_ => new List<float[]>()).ToArray();
     private readonly List<float[]>[] _values = Enumerable.Range(0, config.BlockCount).Select(_ => new List<float[]>()).ToArray();
@@ -66,6 +69,14 @@ internal sealed class ReferenceTransformer(
         }
 
         float[] final = RmsNorm(x, outputNorm);
+        double inputScale = 1;
+        if (headReadsInt8)
+        {
+            (int[] q, double dequant) = QuantizeInt8(final);
+            final = q.Select(v => (float)v).ToArray();
+            inputScale = dequant;
+        }
+
         var logits = new float[config.VocabSize];
         for (int t = 0; t < config.VocabSize; t++)
         {
@@ -75,10 +86,29 @@ internal sealed class ReferenceTransformer(
                 s += (double)head[t * d + j] * final[j];
             }
 
-            logits[t] = (float)s;
+            logits[t] = (float)(s * inputScale);
         }
 
         return logits;
+    }
+
+    /// <summary>Per-token int8 absmax: the integer values and the factor that turns them back into the input's scale.</summary>
+    private (int[] Values, double Dequant) QuantizeInt8(float[] x)
+    {
+        float amax = Math.Max(x.Max(MathF.Abs), 1e-5f);
+        float qs = 127f / amax;
+        int[] xq = x.Select(v => (int)Math.Clamp(Math.Round(v * qs, MidpointRounding.ToEven), -128, 127)).ToArray();
+        foreach (float v in x)
+        {
+            // A value this close to a rounding midpoint may round the other way in the engine, whose float sums
+            // run in another order; every later logit then moves a little. Counted, so tests can tell the two apart.
+            if (Math.Abs(Math.Abs(v * qs) % 1.0 - 0.5) < 1e-4)
+            {
+                _nearTies++;
+            }
+        }
+
+        return (xq, amax / 127.0);
     }
 
     private float[] RmsNorm(float[] x, float[] w)
@@ -113,19 +143,7 @@ internal sealed class ReferenceTransformer(
             return y;
         }
 
-        float amax = Math.Max(x.Max(MathF.Abs), 1e-5f);
-        float qs = 127f / amax;
-        int[] xq = x.Select(v => (int)Math.Clamp(Math.Round(v * qs, MidpointRounding.ToEven), -128, 127)).ToArray();
-        foreach (float v in x)
-        {
-            // A value this close to a rounding midpoint may round the other way in the engine, whose float sums
-            // run in another order; every later logit then moves a little. Counted, so tests can tell the two apart.
-            if (Math.Abs(Math.Abs(v * qs) % 1.0 - 0.5) < 1e-4)
-            {
-                _nearTies++;
-            }
-        }
-        double dequant = amax / 127.0;
+        (int[] xq, double dequant) = QuantizeInt8(x);
         for (int i = 0; i < w.Out; i++)
         {
             long dot = 0;

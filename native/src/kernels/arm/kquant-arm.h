@@ -16,7 +16,12 @@
 
 #include "arm-common.h"
 
-#define KQ_CHUNK 64
+/* Weights per pass when the kernel needs activation sums (their stack array): every head and embedding
+ * width we meet (2B-4T: 2560) is one pass, so the next group's prefetch covers it all. Without sums a row
+ * is always one pass. */
+#define KQ_CHUNK_WEIGHTS 16384
+#define KQ_CHUNK (KQ_GROUP > 0 ? KQ_CHUNK_WEIGHTS / KQ_BLOCK : INT32_MAX)
+#define KQ_SUMS_CAPACITY (KQ_GROUP > 0 ? KQ_CHUNK_WEIGHTS / KQ_GROUP : 1)
 #define KQ_ROW_TILE 32
 #define KQ_SUMS_PER_BLOCK (KQ_BLOCK / (KQ_GROUP > 0 ? KQ_GROUP : KQ_BLOCK))
 
@@ -93,7 +98,7 @@ BN_ALWAYS_INLINE float32x4_t kq_acts4(const uint8_t* w, const int8_t* const x[4]
 
 BN_ALWAYS_INLINE void kq_gemv(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     const int32_t nb = a->k / KQ_BLOCK;
-    int16_t xs[KQ_CHUNK * KQ_SUMS_PER_BLOCK];
+    int16_t xs[KQ_SUMS_CAPACITY];
     for (int32_t c0 = 0; c0 == 0 || c0 < nb; c0 += KQ_CHUNK) { /* k = 0 still writes y = 0 * scale */
         const int32_t cn = nb - c0 < KQ_CHUNK ? nb - c0 : KQ_CHUNK;
         const int8_t* x = a->xq + (int64_t)c0 * KQ_BLOCK;
@@ -117,7 +122,7 @@ BN_ALWAYS_INLINE void kq_gemv(const bn_matmul_args* a, int32_t i_begin, int32_t 
 
 BN_ALWAYS_INLINE void kq_gemm(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     const int32_t nb = a->k / KQ_BLOCK;
-    int16_t xs[4][KQ_CHUNK * KQ_SUMS_PER_BLOCK];
+    int16_t xs[4][KQ_SUMS_CAPACITY];
     for (int32_t c0 = 0; c0 == 0 || c0 < nb; c0 += KQ_CHUNK) {
         const int32_t cn = nb - c0 < KQ_CHUNK ? nb - c0 : KQ_CHUNK;
         const int last = c0 + cn == nb;

@@ -20,14 +20,20 @@
  * weight block is decoded once per four activation rows. A short group repeats its last row; the extra
  * results are computed and dropped.
  *
- * Rows longer than KQ_CHUNK blocks go in chunks whose activation sums fit on the stack; the running
- * float sums wait in y in between (a float store and reload is exact). */
+ * Rows longer than KQ_CHUNK_WEIGHTS go in chunks whose activation sums fit on the stack; the running
+ * float sums wait in y in between (a float store and reload is exact), and the prefetch then covers only
+ * part of the next group (no head or embedding we know is that wide). */
 #ifndef BN_KQUANT_X86_H
 #define BN_KQUANT_X86_H
 
 #include "x86-common.h"
 
-#define KQ_CHUNK 64
+/* Weights per pass when the kernel needs activation sums (their stack array): every head and embedding
+ * width we meet (2B-4T: 2560) is one pass, so the next group's prefetch covers it all. Without sums a row
+ * is always one pass. */
+#define KQ_CHUNK_WEIGHTS 16384
+#define KQ_CHUNK (KQ_GROUP > 0 ? KQ_CHUNK_WEIGHTS / KQ_BLOCK : INT32_MAX)
+#define KQ_SUMS_CAPACITY (KQ_GROUP > 0 ? KQ_CHUNK_WEIGHTS / KQ_GROUP : 1)
 #define KQ_ROW_TILE 32
 #define KQ_SUMS_PER_BLOCK (KQ_BLOCK / (KQ_GROUP > 0 ? KQ_GROUP : KQ_BLOCK))
 
@@ -117,7 +123,7 @@ static inline __attribute__((always_inline)) __m128 kq_acts4(const uint8_t* w, c
  * of lines already on their way). */
 static inline __attribute__((always_inline)) void kq_gemv(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     const int32_t nb = a->k / KQ_BLOCK;
-    int16_t xs[KQ_CHUNK * KQ_SUMS_PER_BLOCK];
+    int16_t xs[KQ_SUMS_CAPACITY];
     for (int32_t c0 = 0; c0 == 0 || c0 < nb; c0 += KQ_CHUNK) { /* k = 0 still writes y = 0 * scale */
         const int32_t cn = nb - c0 < KQ_CHUNK ? nb - c0 : KQ_CHUNK;
         const int8_t* x = a->xq + (int64_t)c0 * KQ_BLOCK;
@@ -142,7 +148,7 @@ static inline __attribute__((always_inline)) void kq_gemv(const bn_matmul_args* 
 /* m > 1: KQ_ROW_TILE weight rows at a time, each against groups of four activation rows. */
 static inline __attribute__((always_inline)) void kq_gemm(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     const int32_t nb = a->k / KQ_BLOCK;
-    int16_t xs[4][KQ_CHUNK * KQ_SUMS_PER_BLOCK];
+    int16_t xs[4][KQ_SUMS_CAPACITY];
     for (int32_t c0 = 0; c0 == 0 || c0 < nb; c0 += KQ_CHUNK) {
         const int32_t cn = nb - c0 < KQ_CHUNK ? nb - c0 : KQ_CHUNK;
         const int last = c0 + cn == nb;

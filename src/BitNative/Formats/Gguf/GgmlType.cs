@@ -23,6 +23,12 @@ public enum GgmlType : uint
     /// <summary>8-bit blocks of 32 weights: fp16 scale + 32 int8 (34 bytes per block).</summary>
     Q8_0 = 8,
 
+    /// <summary>4-bit k-quant super-blocks of 256 weights with 6-bit scales and mins (144 bytes per block).</summary>
+    Q4_K = 12,
+
+    /// <summary>5-bit k-quant super-blocks of 256 weights with 6-bit scales and mins (176 bytes per block).</summary>
+    Q5_K = 13,
+
     /// <summary>6-bit k-quant super-blocks of 256 weights (210 bytes per block).</summary>
     Q6_K = 14,
 

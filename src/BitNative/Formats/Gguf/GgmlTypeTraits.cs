@@ -41,6 +41,8 @@ internal static class GgmlTypeTable
         new(GgmlType.F16, BlockSize: 1, BlockBytes: 2, TensorTrailerBytes: 0),
         new(GgmlType.Q4_0, BlockSize: 32, BlockBytes: 18, TensorTrailerBytes: 0),
         new(GgmlType.Q8_0, BlockSize: 32, BlockBytes: 34, TensorTrailerBytes: 0),
+        new(GgmlType.Q4_K, BlockSize: 256, BlockBytes: 144, TensorTrailerBytes: 0),
+        new(GgmlType.Q5_K, BlockSize: 256, BlockBytes: 176, TensorTrailerBytes: 0),
         new(GgmlType.Q6_K, BlockSize: 256, BlockBytes: 210, TensorTrailerBytes: 0),
         new(GgmlType.BF16, BlockSize: 1, BlockBytes: 2, TensorTrailerBytes: 0),
         new(GgmlType.TQ1_0, BlockSize: 256, BlockBytes: 54, TensorTrailerBytes: 0),

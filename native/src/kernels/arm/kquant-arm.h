@@ -7,14 +7,25 @@
  *   KQ_BLOCK, KQ_BLOCK_BYTES   weights and bytes per block
  *   KQ_GROUP                   activations per entry of the activation sums (16 or 32), or 0 for none
  *   KQ_D_AT, KQ_DMIN_AT        byte offsets of the fp16 d and dmin in a block (KQ_DMIN_AT -1: no min term)
- *   kq_block(w, R, x, xs, T, lanes, mlanes)
+ *   kq_block(w, R, x, xs, T, lanes, mlanes, pf)
  *       for the R weight blocks w[0..R) and the T activation blocks x[0..T) (with their activation sums
  *       xs[t]) writes, for pair p = r * T + t, four int32 lanes[p] summing to I_b and (with a min term)
- *       four int32 mlanes[p] summing to M_b. Called with (R, T) = (4, 1) and (1, 4) as constants. */
+ *       four int32 mlanes[p] summing to M_b. Called with (R, T) = (4, 1) and (1, 4) as constants. Between
+ *       its vector steps it calls kq_prefetch_slot(pf, slot), slot = 0, 1, 2, ..., as on x86: the next
+ *       group's lines are requested one per vector step rather than in bursts.
+ * The block geometry macros come before this header, kq_block after it. */
 #ifndef BN_KQUANT_ARM_H
 #define BN_KQUANT_ARM_H
 
 #include "arm-common.h"
+
+BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_t* const* x, const int16_t* const* xs,
+                               const int T, int32x4_t* lanes, int32x4_t* mlanes, const uint8_t* pf);
+
+/* Line `slot` of the next group's share of the block step (64-byte lines, as on the cores we target). */
+BN_ALWAYS_INLINE void kq_prefetch_slot(const uint8_t* pf, const int slot) {
+    if (pf && 64 * slot < 4 * KQ_BLOCK_BYTES) __builtin_prefetch(pf + 64 * slot);
+}
 
 /* Weights per pass when the kernel needs activation sums (their stack array): every head and embedding
  * width we meet (2B-4T: 2560) is one pass, so the next group's prefetch covers it all. Without sums a row
@@ -36,11 +47,6 @@ static inline void kq_act_sums(const int8_t* x, int32_t count, int16_t* out) {
     }
 }
 
-/* Prefetches the lines of [p, p + bytes) (64-byte lines, as on the cores we target). */
-BN_ALWAYS_INLINE void kq_prefetch(const uint8_t* p, int64_t bytes) {
-    for (int64_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
-}
-
 /* sum + t_b for four (weight row, activation row) pairs, as the reference computes it. */
 BN_ALWAYS_INLINE float32x4_t kq_epilogue(const int32x4_t lanes[4], const int32x4_t mlanes[4], float32x4_t d,
                                          float32x4_t dmin, float32x4_t sum) {
@@ -58,12 +64,11 @@ BN_ALWAYS_INLINE float32x4_t kq_rows4(const uint8_t* const w[4], const int8_t* x
                                       const uint8_t* next, float32x4_t sum) {
     for (int32_t b = 0; b < nb; b++) {
         const int64_t off = (int64_t)b * KQ_BLOCK_BYTES;
-        kq_prefetch(next + 4 * off, 4 * KQ_BLOCK_BYTES);
         const uint8_t* wb[4] = {w[0] + off, w[1] + off, w[2] + off, w[3] + off};
         const int8_t* xb[1] = {x + (int64_t)b * KQ_BLOCK};
         const int16_t* xsb[1] = {xs + (int64_t)b * KQ_SUMS_PER_BLOCK};
         int32x4_t lanes[4], mlanes[4];
-        kq_block(wb, 4, xb, xsb, 1, lanes, mlanes);
+        kq_block(wb, 4, xb, xsb, 1, lanes, mlanes, next + 4 * off);
         const float32x4_t d = bn_fp16x4_to_f32(bn_read_u16(wb[0] + KQ_D_AT), bn_read_u16(wb[1] + KQ_D_AT),
                                                bn_read_u16(wb[2] + KQ_D_AT), bn_read_u16(wb[3] + KQ_D_AT));
         const float32x4_t dmin =
@@ -86,7 +91,7 @@ BN_ALWAYS_INLINE float32x4_t kq_acts4(const uint8_t* w, const int8_t* const x[4]
             xsb[t] = xs[t] + (int64_t)b * KQ_SUMS_PER_BLOCK;
         }
         int32x4_t lanes[4], mlanes[4];
-        kq_block(wb, 1, xb, xsb, 4, lanes, mlanes);
+        kq_block(wb, 1, xb, xsb, 4, lanes, mlanes, NULL);
         const uint16_t hd = bn_read_u16(wb[0] + KQ_D_AT);
         const float32x4_t d = bn_fp16x4_to_f32(hd, hd, hd, hd);
         const uint16_t hm = KQ_DMIN_AT >= 0 ? bn_read_u16(wb[0] + KQ_DMIN_AT) : hd;

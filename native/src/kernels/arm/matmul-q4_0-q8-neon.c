@@ -13,12 +13,16 @@
 #define KQ_D_AT 0
 #define KQ_DMIN_AT (-1)
 
+#include "kquant-arm.h"
+
 BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_t* const* x,
-                               const int16_t* const* xs, const int T, int32x4_t* lanes, int32x4_t* mlanes) {
+                               const int16_t* const* xs, const int T, int32x4_t* lanes, int32x4_t* mlanes,
+                               const uint8_t* pf) {
     (void)xs;
     (void)mlanes;
     const int8x16_t eight = vdupq_n_s8(8);
     for (int r = 0; r < R; r++) {
+        kq_prefetch_slot(pf, r);
         const uint8x16_t q = vld1q_u8(w[r] + 2);
         const int8x16_t lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(15))), eight);
         const int8x16_t hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), eight);
@@ -32,7 +36,5 @@ BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_
         }
     }
 }
-
-#include "kquant-arm.h"
 
 void bn_matmul_q4_0_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { kq_matmul(a, i_begin, i_end); }

@@ -14,6 +14,8 @@
 #define KQ_D_AT 0
 #define KQ_DMIN_AT 2
 
+#include "kquant-arm.h"
+
 /* The codes of sub-block 2 p + hi, weights 32 (2 p + hi) + 16 u + 0..15 in c[hi][u]: a nibble, plus 16
  * where bit 2 p + hi of qh[16 u + 0..15] is set. */
 BN_ALWAYS_INLINE void k5_codes(const uint8_t* block, int p, uint8x16_t c[2][2]) {
@@ -34,7 +36,8 @@ BN_ALWAYS_INLINE int32x4_t k4_min_lanes(uint64_t mn8, const int16_t* xs) {
 }
 
 BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_t* const* x,
-                               const int16_t* const* xs, const int T, int32x4_t* lanes, int32x4_t* mlanes) {
+                               const int16_t* const* xs, const int T, int32x4_t* lanes, int32x4_t* mlanes,
+                               const uint8_t* pf) {
     for (int r = 0; r < R; r++) {
         uint64_t sc8, mn8;
         bn_k4_scales_mins(w[r] + BN_Q5_K_SCALES_AT, &sc8, &mn8);
@@ -48,6 +51,7 @@ BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_
             k5_codes(w[r], p, c);
             for (int hi = 0; hi < 2; hi++) {
                 const int s = 2 * p + hi;
+                kq_prefetch_slot(pf, 8 * r + s);
                 const int32_t scale = (int32_t)((sc8 >> 8 * s) & 0xff);
                 const int8x16_t c0 = vreinterpretq_s8_u8(c[hi][0]), c1 = vreinterpretq_s8_u8(c[hi][1]);
                 for (int t = 0; t < T; t++) {
@@ -59,7 +63,5 @@ BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_
         for (int t = 0; t < T; t++) lanes[r * T + t] = acc[t];
     }
 }
-
-#include "kquant-arm.h"
 
 void bn_matmul_q5_k_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { kq_matmul(a, i_begin, i_end); }

@@ -14,6 +14,8 @@
 #define KQ_D_AT BN_Q6_K_D_AT
 #define KQ_DMIN_AT (-1)
 
+#include "kquant-arm.h"
+
 /* The codes minus 32 of weights 128 h + 32 g + 16 u + 0..15 of a block (g = 0..3, u = 0..1). */
 BN_ALWAYS_INLINE void q6_codes(const uint8_t* block, int h, int u, int8x16_t c[4]) {
     const uint8x16_t l0 = vld1q_u8(block + 64 * h + 16 * u), l1 = vld1q_u8(block + 64 * h + 32 + 16 * u);
@@ -28,7 +30,8 @@ BN_ALWAYS_INLINE void q6_codes(const uint8_t* block, int h, int u, int8x16_t c[4
 }
 
 BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_t* const* x,
-                               const int16_t* const* xs, const int T, int32x4_t* lanes, int32x4_t* mlanes) {
+                               const int16_t* const* xs, const int T, int32x4_t* lanes, int32x4_t* mlanes,
+                               const uint8_t* pf) {
     (void)xs;
     (void)mlanes;
     for (int r = 0; r < R; r++) {
@@ -40,6 +43,7 @@ BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_
                 int8x16_t c[4];
                 q6_codes(w[r], h, u, c);
                 for (int g = 0; g < 4; g++) {
+                    kq_prefetch_slot(pf, ((2 * r + h) * 2 + u) * 4 + g);
                     const int32_t s = sc[8 * h + 2 * g + u];
                     for (int t = 0; t < T; t++) {
                         const int8x16_t xv = vld1q_s8(x[t] + 128 * h + 32 * g + 16 * u);
@@ -50,7 +54,5 @@ BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_
         for (int t = 0; t < T; t++) lanes[r * T + t] = acc[t];
     }
 }
-
-#include "kquant-arm.h"
 
 void bn_matmul_q6_k_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { kq_matmul(a, i_begin, i_end); }

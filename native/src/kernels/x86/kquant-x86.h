@@ -28,6 +28,19 @@
 
 #include "x86-common.h"
 
+/* The kernel file's block arithmetic (see above), defined after this header. */
+static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
+                                                           const int8_t* const* x, const int16_t* const* xs,
+                                                           const int T, __m256i* lanes, __m128i* mlanes,
+                                                           const uint8_t* pf);
+
+/* Vector step `slot` of a block step prefetches line `slot` of the next group's share of the step (pf; NULL
+ * for none), so the lines are requested one at a time while the block is computed. always_inline keeps the
+ * prefetch (see bn_prefetch_bytes). */
+static inline __attribute__((always_inline)) void kq_prefetch_slot(const uint8_t* pf, const int slot) {
+    if (pf && 64 * slot < 4 * KQ_BLOCK_BYTES) _mm_prefetch((const char*)pf + 64 * slot, _MM_HINT_T0);
+}
+
 /* Weights per pass when the kernel needs activation sums (their stack array): every head and embedding
  * width we meet (2B-4T: 2560) is one pass, so the next group's prefetch covers it all. Without sums a row
  * is always one pass. */
@@ -82,13 +95,12 @@ static inline __attribute__((always_inline)) __m128 kq_rows4(const uint8_t* cons
                                                              __m128 sum) {
     for (int32_t b = 0; b < nb; b++) {
         const int64_t off = (int64_t)b * KQ_BLOCK_BYTES;
-        bn_prefetch_bytes(next + 4 * off, 4 * KQ_BLOCK_BYTES);
         const uint8_t* wb[4] = {w[0] + off, w[1] + off, w[2] + off, w[3] + off};
         const int8_t* xb[1] = {x + (int64_t)b * KQ_BLOCK};
         const int16_t* xsb[1] = {xs + (int64_t)b * KQ_SUMS_PER_BLOCK};
         __m256i lanes[4];
         __m128i mlanes[4];
-        kq_block(wb, 4, xb, xsb, 1, lanes, mlanes);
+        kq_block(wb, 4, xb, xsb, 1, lanes, mlanes, next + 4 * off);
         const __m128 d = bn_fp16x4_to_ps(wb[0] + KQ_D_AT, wb[1] + KQ_D_AT, wb[2] + KQ_D_AT, wb[3] + KQ_D_AT);
         const __m128 dmin = KQ_DMIN_AT >= 0 ? bn_fp16x4_to_ps(wb[0] + KQ_DMIN_AT, wb[1] + KQ_DMIN_AT,
                                                               wb[2] + KQ_DMIN_AT, wb[3] + KQ_DMIN_AT)
@@ -111,7 +123,7 @@ static inline __attribute__((always_inline)) __m128 kq_acts4(const uint8_t* w, c
         }
         __m256i lanes[4];
         __m128i mlanes[4];
-        kq_block(wb, 1, xb, xsb, 4, lanes, mlanes);
+        kq_block(wb, 1, xb, xsb, 4, lanes, mlanes, NULL);
         const __m128 d = bn_fp16_to_ps_bcast(wb[0] + KQ_D_AT);
         const __m128 dmin = KQ_DMIN_AT >= 0 ? bn_fp16_to_ps_bcast(wb[0] + KQ_DMIN_AT) : d;
         sum = kq_epilogue(lanes, mlanes, d, dmin, sum);

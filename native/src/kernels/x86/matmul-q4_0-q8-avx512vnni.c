@@ -15,9 +15,12 @@
 #define KQ_D_AT 0
 #define KQ_DMIN_AT (-1)
 
+#include "kquant-x86.h"
+
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
-                                                           const int T, __m256i* lanes, __m128i* mlanes) {
+                                                           const int T, __m256i* lanes, __m128i* mlanes,
+                                                           const uint8_t* pf) {
     (void)xs;
     (void)mlanes;
     const __m256i m4 = _mm256_set1_epi8(0x0f);
@@ -28,13 +31,12 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
                                    _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(8), xv[t]));
     }
     for (int r = 0; r < R; r++) {
+        kq_prefetch_slot(pf, r);
         const __m128i q = _mm_loadu_si128((const __m128i*)(w[r] + 2));
         const __m256i c = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1), m4);
         for (int t = 0; t < T; t++) lanes[r * T + t] = _mm256_dpbusd_epi32(neg8[t], c, xv[t]);
     }
 }
-
-#include "kquant-x86.h"
 
 void bn_matmul_q4_0_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     kq_matmul(a, i_begin, i_end);

@@ -16,9 +16,12 @@
 #define KQ_D_AT 0
 #define KQ_DMIN_AT 2
 
+#include "kquant-x86.h"
+
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
-                                                           const int T, __m256i* lanes, __m128i* mlanes) {
+                                                           const int T, __m256i* lanes, __m128i* mlanes,
+                                                           const uint8_t* pf) {
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     const __m512i high4 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1); /* shift the high half */
     for (int r = 0; r < R; r++) {
@@ -34,6 +37,7 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             acc[t] = _mm512_setzero_si512();
         }
         for (int p = 0; p < 4; p++) {
+            kq_prefetch_slot(pf, 4 * r + p);
             const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i*)(w[r] + BN_Q4_K_QS_AT + 32 * p)));
             const __m512i c = _mm512_and_si512(_mm512_srlv_epi16(q, high4), m4);
             const __m512i pick = _mm512_inserti64x4(_mm512_set1_epi16((short)(4 * p | (4 * p + 1) << 8)),
@@ -48,8 +52,6 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             lanes[r * T + t] = _mm256_add_epi32(_mm512_castsi512_si256(acc[t]), _mm512_extracti64x4_epi64(acc[t], 1));
     }
 }
-
-#include "kquant-x86.h"
 
 void bn_matmul_q4_k_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     kq_matmul(a, i_begin, i_end);

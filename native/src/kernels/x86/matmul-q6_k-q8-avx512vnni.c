@@ -18,9 +18,12 @@
 #define KQ_D_AT BN_Q6_K_D_AT
 #define KQ_DMIN_AT (-1)
 
+#include "kquant-x86.h"
+
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
-                                                           const int T, __m256i* lanes, __m128i* mlanes) {
+                                                           const int T, __m256i* lanes, __m128i* mlanes,
+                                                           const uint8_t* pf) {
     (void)mlanes;
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     /* low half: bits 0..1 to 4..5 (<< 4); high half: bits 2..3 to 4..5 (<< 2) */
@@ -58,6 +61,7 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             acc[r][t] = _mm512_setzero_si512();
         }
         for (int v = 0; v < 4; v++) {
+            kq_prefetch_slot(pf, 4 * r + v);
             const __m512i scale = _mm512_permutexvar_epi16(spread[v], sc);
             for (int t = 0; t < T; t++) {
                 const __m512i xv = _mm512_loadu_si512((const void*)(x[t] + 64 * v));
@@ -71,8 +75,6 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             lanes[r * T + t] = _mm256_sub_epi32(folded, _mm256_slli_epi32(off[r][t], 5));
         }
 }
-
-#include "kquant-x86.h"
 
 void bn_matmul_q6_k_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     kq_matmul(a, i_begin, i_end);

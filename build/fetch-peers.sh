@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches the peer engines the benchmarks compare against, from the npm registry, into .cache/peers/
 # (never committed): llama.cpp's prebuilt CPU backends (@node-llama-cpp/linux-x64: libggml-cpu-*.so with
-# ggml_vec_dot_tq2_0_q8_K & co.) and, with --engine, node-llama-cpp itself to run whole GGUF models.
+# ggml_vec_dot_tq2_0_q8_K & co.), the kernel benchmarks' peer. Whole-model comparisons (build/bench-peers.sh) use the
+# prebuilt llama.cpp and bitnet.cpp binaries instead.
 # Idempotent: does nothing when the files are already there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,12 +25,3 @@ case "$(uname -s)-$(uname -m)" in
   Linux-aarch64) fetch_tarball @node-llama-cpp/linux-arm64 llama-cpp-linux-arm64 ;;
   *) echo "no prebuilt llama.cpp peer for $(uname -s)-$(uname -m)" >&2 ;;
 esac
-
-if [[ "${1:-}" == "--engine" ]]; then
-  if [[ ! -d "$DEST/node-llama-cpp/node_modules/node-llama-cpp" ]]; then
-    mkdir -p "$DEST/node-llama-cpp"
-    (cd "$DEST/node-llama-cpp" && [[ -f package.json ]] || npm init -y >/dev/null)
-    (cd "$DEST/node-llama-cpp" && npm install --silent --no-audit --no-fund node-llama-cpp >/dev/null)
-    echo "installed node-llama-cpp into $DEST/node-llama-cpp" >&2
-  fi
-fi

@@ -70,15 +70,18 @@ for rid in "${rids[@]}"; do
   fi
   grep -q "<dependency id=\"BitNative.Runtime.$rid\" version=\"$VERSION\"" <<<"$nuspec" ||
     fail "BitNative.$VERSION.nupkg does not depend on BitNative.Runtime.$rid $VERSION"
-  unzip -p "$pkg" "BitNative.Runtime.$rid.nuspec" | grep -q "native ABI version $ABI_VERSION" ||
+  grep -q "native ABI version $ABI_VERSION" <<<"$(unzip -p "$pkg" "BitNative.Runtime.$rid.nuspec")" ||
     fail "BitNative.Runtime.$rid's description does not name native ABI version $ABI_VERSION"
 done
 grep -q "native ABI version $ABI_VERSION" <<<"$nuspec" || fail "BitNative's description does not name native ABI version $ABI_VERSION"
 for dep in Microsoft.ML.Tokenizers; do
   grep -q "<dependency id=\"$dep\"" <<<"$nuspec" || fail "BitNative.$VERSION.nupkg lacks its dependency on $dep"
 done
-unzip -Z1 "$FEED/BitNative.$VERSION.nupkg" | grep -qx lib/net10.0/BitNative.dll || fail "BitNative has no lib/net10.0/BitNative.dll"
-if unzip -Z1 "$FEED/BitNative.$VERSION.nupkg" | grep -q '^runtimes/'; then fail "BitNative itself carries native files"; fi
+# Listings are read into a variable first: `unzip | grep -q` fails under pipefail when grep exits at its first match
+# and unzip dies of the closed pipe (seen as a spurious "has no lib/net10.0/BitNative.dll").
+managed_entries="$(unzip -Z1 "$FEED/BitNative.$VERSION.nupkg")"
+grep -qx lib/net10.0/BitNative.dll <<<"$managed_entries" || fail "BitNative has no lib/net10.0/BitNative.dll"
+if grep -q '^runtimes/' <<<"$managed_entries"; then fail "BitNative itself carries native files"; fi
 [[ " ${rids[*]} " == *" $HOST_RID "* ]] || fail "no runtime package for this machine ($HOST_RID): packed ${rids[*]}"
 
 # --- NuGet.config: BitNative* from the fresh feed only, everything else from this machine's sources. It sits in

@@ -363,6 +363,9 @@ BN_API bn_status bn_quantize_q4(const float* x, int64_t x_len, int32_t m, int32_
  *  - Q8_0 with q8 rows: y = (x_scales[r] * sum_b d_b (W[i, b] . xq[r, b])) * w_scale, block dots exact
  *    in int32, the float sum over blocks in SIMD lanes: within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
  *    sum_b |d_b| sum_j |W[i, j] xq[r, j]| (times |w_scale|) of the scalar reference.
+ *  - F32 with q8 rows: y = ((sum_j W[i, j] xq[r, j]) * x_scales[r]) * w_scale, a sequential float sum;
+ *    every ISA runs the scalar reference (float weights over int8 activations are transformers'
+ *    AutoBitLinear offline with non-ternary weights, rare enough that exactness is the point).
  *  - Q4_0, Q4_K, Q5_K and Q6_K with q8 rows: per block b (32 weights for Q4_0, 256 for the k-quants) one
  *    exact int32 sum of scaled sub-block dots, then one float term; the terms are summed in block order
  *    and y = (sum_b t_b) * x_scales[r] (times w_scale). With c the integer codes (see bn_wtype):

@@ -405,38 +405,59 @@ static inline void dense_q8_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, u
     for (int32_t r = 0; r < m; r++) scales[r] = 0.01f + rng_uniform(rng);
 }
 
-static inline void dense_q8_check_variant(const char* variant, bn_matmul_fn fn, const uint8_t* w, const int8_t* xq,
-                                          const float* scales, int32_t n, int32_t k, int32_t m) {
+/* Row i of a Q8_0 or f32 matrix times the int8 row x, in double: the exact sum, and the magnitude its
+ * tolerance scales with (f32: sum_j |W x|; Q8_0: sum_b |d_b| sum_j |W x|, as bitnative.h states it). */
+static inline void dense_int8_dot(bn_wtype wtype, const uint8_t* w, int32_t i, const int8_t* x, int32_t k, double* exact,
+                                  double* mag) {
+    *exact = 0;
+    *mag = 0;
+    if (wtype == BN_WTYPE_F32) {
+        for (int32_t j = 0; j < k; j++) {
+            const double p = dense_float_weight(w, 4, (int64_t)i * k + j) * x[j];
+            *exact += p;
+            *mag += fabs(p);
+        }
+        return;
+    }
     const int64_t row_bytes = (int64_t)k / BN_Q8_0_BLOCK * BN_Q8_0_BLOCK_BYTES;
+    for (int32_t b = 0; b < k / BN_Q8_0_BLOCK; b++) {
+        const uint8_t* block = w + (int64_t)i * row_bytes + (int64_t)b * BN_Q8_0_BLOCK_BYTES;
+        const double d = bn_fp16_to_fp32((uint16_t)(block[0] | (block[1] << 8)));
+        int64_t dot = 0, abs_dot = 0;
+        for (int j = 0; j < BN_Q8_0_BLOCK; j++) {
+            int32_t prod = (int8_t)block[2 + j] * x[b * BN_Q8_0_BLOCK + j];
+            dot += prod;
+            abs_dot += prod < 0 ? -prod : prod;
+        }
+        *mag += fabs(d) * (double)abs_dot;
+        *exact += d * (double)dot;
+    }
+}
+
+/* fn (Q8_0 or f32 weights x int8 rows) against its type's reference, and the reference against the
+ * exact product, within bitnative.h's bounds: Q8_0 2 (k / 32 + 3) 2^-24 |x_scale| mag; f32 (a
+ * sequential float sum of k products, then the scale) 2 (k + 1) 2^-24 |x_scale| mag. */
+static inline void dense_int8_rows_check_variant(const char* variant, bn_wtype wtype, bn_matmul_fn fn, const uint8_t* w,
+                                                 const int8_t* xq, const float* scales, int32_t n, int32_t k, int32_t m) {
+    const int q8_0 = wtype == BN_WTYPE_Q8_0;
     float* ref = xmalloc((size_t)m * n * sizeof(float));
     float* out = xmalloc((size_t)m * n * sizeof(float));
-    bn_matmul_args a = {.w = w, .row_bytes = row_bytes, .xq = xq, .x_scales = scales, .n = n, .k = k, .m = m, .y = ref};
-    bn_matmul_q8_0_q8__ref(&a, 0, n);
+    bn_matmul_args a = {.w = w, .row_bytes = q8_0 ? (int64_t)k / BN_Q8_0_BLOCK * BN_Q8_0_BLOCK_BYTES : 4 * (int64_t)k,
+                        .xq = xq, .x_scales = scales, .n = n, .k = k, .m = m, .y = ref};
+    (q8_0 ? bn_matmul_q8_0_q8__ref : bn_matmul_f32_q8__ref)(&a, 0, n);
     a.y = out;
     memset(out, 0x5a, (size_t)m * n * sizeof(float));
     fn(&a, 0, n / 2);
     fn(&a, n / 2, n);
     for (int32_t r = 0; r < m; r++)
         for (int32_t i = 0; i < n; i++) {
-            double mag = 0, exact = 0;
-            for (int32_t b = 0; b < k / BN_Q8_0_BLOCK; b++) {
-                const uint8_t* block = w + (int64_t)i * row_bytes + (int64_t)b * BN_Q8_0_BLOCK_BYTES;
-                const double d = bn_fp16_to_fp32((uint16_t)(block[0] | (block[1] << 8)));
-                int64_t dot = 0, abs_dot = 0;
-                for (int j = 0; j < BN_Q8_0_BLOCK; j++) {
-                    int32_t prod = (int8_t)block[2 + j] * xq[(int64_t)r * k + b * BN_Q8_0_BLOCK + j];
-                    dot += prod;
-                    abs_dot += prod < 0 ? -prod : prod;
-                }
-                mag += fabs(d) * (double)abs_dot;
-                exact += d * (double)dot;
-            }
-            /* bitnative.h: 2 (k / 32 + 3) 2^-24 |x_scale| sum_b |d_b| sum_j |W x| */
-            const double tol = 2.0 * (k / BN_Q8_0_BLOCK + 3) * FLT_U * fabs(scales[r]) * mag;
+            double exact, mag;
+            dense_int8_dot(wtype, w, i, xq + (int64_t)r * k, k, &exact, &mag);
+            const double tol = 2.0 * (q8_0 ? k / BN_Q8_0_BLOCK + 3 : k + 1) * FLT_U * fabs(scales[r]) * mag;
             const float got = out[(int64_t)r * n + i], want = ref[(int64_t)r * n + i];
             if (!(fabs((double)got - want) <= tol) || !(fabs(exact * scales[r] - want) <= tol)) {
-                CHECK(0, "matmul_q8_0_q8 %s n=%d k=%d m=%d: y[%d, %d] = %.9g, ref %.9g, exact %.9g (tolerance %.3g)",
-                      variant, n, k, m, r, i, (double)got, (double)want, exact * scales[r], tol);
+                CHECK(0, "matmul_%s_q8 %s n=%d k=%d m=%d: y[%d, %d] = %.9g, ref %.9g, exact %.9g (tolerance %.3g)",
+                      bn_wtype_name(wtype), variant, n, k, m, r, i, (double)got, (double)want, exact * scales[r], tol);
                 goto done;
             }
         }

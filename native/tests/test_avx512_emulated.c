@@ -15,8 +15,6 @@ void bn_quantize_q8__avx512_emu(const float* x, int32_t k, int32_t r_begin, int3
 void bn_quantize_q4__avx512_emu(const float* x, int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);
 
 void bn_attention_f16__avx512_emu(const bn_attention_args* a, int32_t u_begin, int32_t u_end);
-void bn_matmul_f16_f32__avx512_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
-void bn_matmul_f32_f32__avx512_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 void bn_matmul_q8_0_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 
 static void check_matmul(void) {
@@ -75,25 +73,13 @@ static void check_decode(void) {
     for (int ni = 0; ni < N_DENSE_N; ni++)
         for (int mi = 0; mi < N_DENSE_M; mi++) {
             const int32_t n = dense_n[ni], m = dense_m[mi];
-            for (int ki = 0; ki < N_DENSE_K_FLOAT; ki++)
-                for (int elem = 2; elem <= 4; elem += 2) {
-                    const int32_t k = dense_k_float[ki];
-                    uint8_t* w = xmalloc((size_t)n * k * elem);
-                    float* x = xmalloc((size_t)m * k * sizeof(float));
-                    dense_float_case(&rng, n, k, m, elem, w, x);
-                    dense_float_check_variant("avx512(emulated)",
-                                              elem == 2 ? bn_matmul_f16_f32__avx512_emu : bn_matmul_f32_f32__avx512_emu,
-                                              elem, w, x, n, k, m);
-                    free(w);
-                    free(x);
-                }
             for (int ki = 0; ki < N_DENSE_K_Q8; ki++) {
                 const int32_t k = dense_k_q8[ki];
                 uint8_t* w = xmalloc((size_t)n * k / 32 * 34);
                 int8_t* xq = xmalloc((size_t)m * k);
                 float scales[8];
                 dense_q8_case(&rng, n, k, m, w, xq, scales);
-                dense_q8_check_variant("avx512(emulated)", bn_matmul_q8_0_q8__avx512vnni_emu, w, xq, scales, n, k, m);
+                dense_int8_rows_check_variant("avx512(emulated)", BN_WTYPE_Q8_0, bn_matmul_q8_0_q8__avx512vnni_emu, w, xq, scales, n, k, m);
                 free(w);
                 free(xq);
             }

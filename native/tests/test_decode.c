@@ -192,6 +192,18 @@ static void check_dense(void) {
                         if (should_test_isa((bn_isa)isa) && !TESTED_BEFORE(isa, matmul[wtype][BN_ATYPE_F32]))
                             dense_float_check_variant(bn_isa_name((bn_isa)isa),
                                                       config_gemm((bn_isa)isa, wtype, BN_ATYPE_F32), elem, w, x, n, k, m);
+                    if (wtype == BN_WTYPE_F32) { /* the same weights over int8 rows; the reference checks itself */
+                        int8_t* xq = xmalloc((size_t)m * k);
+                        float scales[8];
+                        fill_int8(&rng, xq, (int64_t)m * k, -128, 127);
+                        for (int32_t r = 0; r < m; r++) scales[r] = 0.01f + rng_uniform(&rng);
+                        for (int isa = 0; isa < BN_ISA_COUNT; isa++)
+                            if (should_test_isa((bn_isa)isa) && (isa == 0 || !TESTED_BEFORE(isa, matmul[wtype][BN_ATYPE_Q8])))
+                                dense_int8_rows_check_variant(bn_isa_name((bn_isa)isa), wtype,
+                                                              config_gemm((bn_isa)isa, wtype, BN_ATYPE_Q8), w, xq,
+                                                              scales, n, k, m);
+                        free(xq);
+                    }
                     free(w);
                     free(x);
                 }
@@ -203,8 +215,9 @@ static void check_dense(void) {
                 dense_q8_case(&rng, n, k, m, w, xq, scales);
                 for (int isa = 1; isa < BN_ISA_COUNT; isa++)
                     if (should_test_isa((bn_isa)isa) && !TESTED_BEFORE(isa, matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8]))
-                        dense_q8_check_variant(bn_isa_name((bn_isa)isa), config_gemm((bn_isa)isa, BN_WTYPE_Q8_0, BN_ATYPE_Q8), w, xq,
-                                               scales, n, k, m);
+                        dense_int8_rows_check_variant(bn_isa_name((bn_isa)isa), BN_WTYPE_Q8_0,
+                                                      config_gemm((bn_isa)isa, BN_WTYPE_Q8_0, BN_ATYPE_Q8), w, xq, scales,
+                                                      n, k, m);
                 free(w);
                 free(xq);
             }
@@ -250,8 +263,10 @@ static void check_public(void) {
     uint8_t* wq = xmalloc((size_t)n * kk / 32 * 34);
     int8_t* xq = xmalloc((size_t)mm * kk);
     float xs[2];
+    uint8_t* w32 = xmalloc((size_t)n * kk * 4);
     dense_float_case(&rng, n, kk, mm, 2, wf, xf);
     dense_q8_case(&rng, n, kk, mm, wq, xq, xs);
+    dense_float_case(&rng, n, kk, mm, 4, w32, xf);
 
     for (int isa = 0; isa < BN_ISA_COUNT; isa++) {
         if (!should_test_isa((bn_isa)isa)) continue;
@@ -305,6 +320,15 @@ static void check_public(void) {
                                 .m = mm, .y = yd_ref};
             kern->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8].gemm(&qa, 0, n);
             CHECK(same_bits_f32(yd, yd_ref, (int64_t)mm * n, &at), "public matmul_q8_0_q8 %s pool %d", name, pi);
+            /* f32 weights over the same int8 rows, with a w_scale the entry point applies after the kernel */
+            CHECK_STATUS(bn_matmul(BN_WTYPE_F32, BN_ATYPE_Q8, (bn_isa)isa, w32, (int64_t)n * kk * 4, 0.75f, NULL, 0, xq,
+                                   (int64_t)mm * kk, xs, mm, n, kk, mm, yd, (int64_t)mm * n, pool),
+                         BN_STATUS_OK);
+            bn_matmul_args fa = {.w = w32, .row_bytes = 4 * kk, .xq = xq, .x_scales = xs, .n = n, .k = kk, .m = mm,
+                                 .y = yd_ref};
+            kern->matmul[BN_WTYPE_F32][BN_ATYPE_Q8].gemm(&fa, 0, n);
+            for (int64_t i = 0; i < (int64_t)mm * n; i++) yd_ref[i] *= 0.75f;
+            CHECK(same_bits_f32(yd, yd_ref, (int64_t)mm * n, &at), "public matmul_f32_q8 %s pool %d", name, pi);
         }
     }
     bn_set_isa(BN_ISA_REF);
@@ -315,7 +339,7 @@ static void check_public(void) {
         free(att_ref[c]);
         attention_case_free(&att[c]);
     }
-    free(wf); free(xf); free(yd); free(yd_ref); free(wq); free(xq);
+    free(wf); free(xf); free(yd); free(yd_ref); free(wq); free(xq); free(w32);
 }
 
 /* ---- argument checks ------------------------------------------------------------------------- */
@@ -401,6 +425,20 @@ static void check_bad_arguments(void) {
     xs = NAN;
     CHECK_STATUS(Q8_0(68, 32), BN_STATUS_INVALID_ARGUMENT);
 #undef Q8_0
+    /* f32 weights over int8 rows: ones times {1, 2, 3, 4} at x_scale 0.5, then w_scale */
+    float w32[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    int8_t xq4[4] = {1, 2, 3, 4};
+    xs = 0.5f;
+#define F32_Q8(atype, scale, xs_len)                                                                                   \
+    bn_matmul(BN_WTYPE_F32, atype, BN_ISA_REF, (const uint8_t*)w32, 32, scale, NULL, 0, xq4, 4, &xs, xs_len, 2, 4, 1, y, \
+              2, NULL)
+    CHECK_STATUS(F32_Q8(BN_ATYPE_Q8, 1.0f, 1), BN_STATUS_OK);
+    CHECK(y[0] == 5.0f && y[1] == 5.0f, "f32 x q8 matmul of ones: %g %g", (double)y[0], (double)y[1]);
+    CHECK_STATUS(F32_Q8(BN_ATYPE_Q8, 2.0f, 1), BN_STATUS_OK);
+    CHECK(y[0] == 10.0f && y[1] == 10.0f, "f32 x q8 matmul times w_scale 2: %g", (double)y[0]);
+    CHECK_STATUS(F32_Q8(BN_ATYPE_Q8, 1.0f, 0), BN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(F32_Q8(BN_ATYPE_Q4, 1.0f, 1), BN_STATUS_UNSUPPORTED); /* q4 rows are for the ternary types */
+#undef F32_Q8
 }
 
 int main(void) {

@@ -61,6 +61,44 @@ internal static class CliOptions
         Validators = { r => { if (ParseActivations(r.GetValueOrDefault<string>()) is null) r.AddError("--act must be int8 or int4."); } },
     };
 
+    public static Option<string?> Isa() => new("--isa")
+    {
+        Description = "Run every kernel with this instruction set instead of the plan measured at load (diagnosis): " +
+                      "ref, avx2, avx512_vnni, neon, neon_dotprod; the environment variable BITNATIVE_ISA does the same",
+        Validators =
+        {
+            r =>
+            {
+                string? value = r.GetValueOrDefault<string?>();
+                if (value is not null && ParseIsa(value) is null)
+                {
+                    r.AddError($"--isa {value} is not an instruction set this CPU runs ({string.Join(", ", SupportedIsaNames())}).");
+                }
+            },
+        },
+    };
+
+    /// <summary>The supported ISA named <paramref name="value"/> (the library's names, any case), or null.</summary>
+    public static Kernels.Isa? ParseIsa(string? value) => Enum.GetValues<Kernels.Isa>()
+        .Where(Kernels.KernelDispatch.IsSupported)
+        .Select(i => (Kernels.Isa?)i)
+        .FirstOrDefault(i => string.Equals(Kernels.KernelDispatch.NameOf(i!.Value), value?.Trim(), StringComparison.OrdinalIgnoreCase));
+
+    private static IEnumerable<string> SupportedIsaNames() =>
+        Enum.GetValues<Kernels.Isa>().Where(Kernels.KernelDispatch.IsSupported).Select(Kernels.KernelDispatch.NameOf);
+
+    /// <summary>Applies --isa: every later kernel of the process runs that ISA, the model's matrices included.</summary>
+    public static Kernels.Isa? ApplyIsa(string? value)
+    {
+        Kernels.Isa? isa = ParseIsa(value);
+        if (isa is { } forced)
+        {
+            Kernels.KernelDispatch.Force(forced);
+        }
+
+        return isa;
+    }
+
     public static TernaryKernel? ParseKernel(string? value) => value?.ToLowerInvariant() switch
     {
         "auto" => TernaryKernel.Auto,

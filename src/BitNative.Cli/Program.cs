@@ -23,7 +23,8 @@ catch (Exception e) when (e is CliException or ArgumentException or InvalidDataE
                               or PlatformNotSupportedException)
 {
     Console.Out.Flush();
-    Console.Error.WriteLine($"error: {e.Message}");
+    // BITNATIVE_TRACE=1 adds the stack trace, for reporting a bug; a user's error stays one line
+    Console.Error.WriteLine(Environment.GetEnvironmentVariable("BITNATIVE_TRACE") == "1" ? $"error: {e}" : $"error: {e.Message}");
     return e is ArgumentException or CliException ? 2 : 1;
 }
 catch (OperationCanceledException)

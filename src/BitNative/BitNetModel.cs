@@ -1,5 +1,6 @@
 using BitNative.Kernels;
 using BitNative.Model;
+using BitNative.Model.Planning;
 using BitNative.Tokenization;
 
 namespace BitNative;
@@ -16,14 +17,16 @@ public sealed class BitNetModel : IDisposable
     private readonly ByteLevelBpeTokenizer _tokenizer;
     private readonly ModelOptions _options;
 
-    internal BitNetModel(ModelWeights weights, TokenizerData tokenizer, ModelOptions options, string source)
+    internal BitNetModel(LoadedModel loaded, ModelOptions options, KernelThreadPool? pool, string source)
     {
         options.Validate();
         _options = options;
-        _weights = weights;
-        int threads = options.Threads > 0 ? options.Threads : Math.Max(1, KernelDispatch.Features.LogicalCpus);
-        _pool = threads > 1 ? KernelThreadPool.Create(threads) : null;
-        Threads = threads;
+        _weights = loaded.Weights;
+        ModelWeights weights = loaded.Weights;
+        TokenizerData tokenizer = loaded.Tokenizer;
+        KernelPlan = loaded.Plan;
+        _pool = pool;
+        Threads = pool?.Threads ?? 1;
         _transformer = new Transformer(weights, _pool);
         _tokenizer = ByteLevelBpeTokenizer.Create(tokenizer);
         Source = source;
@@ -45,24 +48,60 @@ public sealed class BitNetModel : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        TernaryKernel kernel = KernelPlanner.Resolve(options.Kernel, options.ActivationBits, KernelDispatch.ActiveIsa);
-        LoadedModel loaded = ModelLoader.Load(path, new ModelLoadOptions
-        {
-            OutputHead = options.OutputHead,
-            Kernel = kernel,
-            ActivationBits = options.ActivationBits,
-            MemoryMapWeights = options.MemoryMapWeights,
-        });
+        int threads = options.Threads > 0 ? options.Threads : Math.Max(1, KernelDispatch.Features.LogicalCpus);
+        KernelThreadPool? pool = threads > 1 ? KernelThreadPool.Create(threads) : null;
+        LoadedModel? loaded = null;
         try
         {
-            return new BitNetModel(loaded.Weights, loaded.Tokenizer, options, path);
+            loaded = ModelLoader.Load(path, new ModelLoadOptions
+            {
+                OutputHead = options.OutputHead,
+                Kernel = options.Kernel,
+                ActivationBits = options.ActivationBits,
+                MemoryMapWeights = options.MemoryMapWeights,
+                Isa = options.Isa ?? IsaFromEnvironment(),
+                MeasureKernels = true,
+                PlanCacheDirectory = options.CacheDirectory ?? CacheFolders.Default,
+                Pool = pool,
+                Threads = threads,
+                BatchSize = options.BatchSize,
+            });
+            return new BitNetModel(loaded, options, pool, path);
         }
         catch
         {
-            loaded.Weights.Dispose();
+            loaded?.Weights.Dispose();
+            pool?.Dispose();
             throw;
         }
     }
+
+    /// <summary>The ISA BITNATIVE_ISA names (e.g. "avx2"), for diagnosis; an unknown or unsupported name is an error.</summary>
+    private static Isa? IsaFromEnvironment()
+    {
+        string? name = Environment.GetEnvironmentVariable("BITNATIVE_ISA");
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return null;
+        }
+
+        Isa[] known = Enum.GetValues<Isa>();
+        Isa? isa = known.Cast<Isa?>().FirstOrDefault(i => string.Equals(KernelDispatch.NameOf(i!.Value), name.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (isa is not Isa found || !KernelDispatch.IsSupported(found))
+        {
+            throw new ArgumentException(
+                $"BITNATIVE_ISA={name}: not an ISA this CPU runs (it runs {string.Join(", ", known.Where(KernelDispatch.IsSupported).Select(KernelDispatch.NameOf))}).");
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// The kernel plan chosen at load: for each projection shape the layout kept, the ISA for one token and for a batch,
+    /// and every candidate's measured time (empty timings where nothing was measured: a forced ISA, or only the scalar
+    /// reference available).
+    /// </summary>
+    public IReadOnlyList<KernelPlanEntry> KernelPlan { get; }
 
     /// <summary>The model's hyperparameters.</summary>
     public ModelConfig Config => _weights.Config;

@@ -34,6 +34,19 @@ public sealed record ModelOptions
     /// </summary>
     public bool MemoryMapWeights { get; init; }
 
+    /// <summary>
+    /// Run every projection with this instruction set's kernels instead of the plan measured at load (for diagnosis; the
+    /// environment variable BITNATIVE_ISA, e.g. <c>avx2</c>, does the same). Null (default): measure.
+    /// </summary>
+    public Kernels.Isa? Isa { get; init; }
+
+    /// <summary>
+    /// Folder where measured kernel plans are kept between runs (<c>kernel-plans/</c> inside it). Null (default):
+    /// <c>$BITNATIVE_CACHE_DIR</c>, else the user's cache folder (<c>$XDG_CACHE_HOME/bitnative</c>, <c>~/.cache/bitnative</c>,
+    /// or <c>%LOCALAPPDATA%\BitNative</c> on Windows).
+    /// </summary>
+    public string? CacheDirectory { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -60,6 +73,11 @@ public sealed record ModelOptions
         if (!Enum.IsDefined(Kernel))
         {
             throw new ArgumentException($"Kernel = {(int)Kernel} is not a {nameof(TernaryKernel)} value.", nameof(Kernel));
+        }
+
+        if (Isa is { } isa && !Kernels.KernelDispatch.IsSupported(isa))
+        {
+            throw new ArgumentException($"Isa = {isa}: this CPU or build cannot run it.", nameof(Isa));
         }
 
         if (!Enum.IsDefined(ActivationBits))

@@ -243,20 +243,66 @@ public sealed class DecodeOpsTests
                 {
                     for (int i = 0; i < n; i++)
                     {
-                        double exact = 0, magnitude = 0;
-                        for (int j = 0; j < k; j++)
-                        {
-                            double product = (double)values[i * k + j] * x[r * k + j];
-                            exact += product;
-                            magnitude += Math.Abs(product);
-                        }
-
+                        var (exact, magnitude) = ExactDot(values.AsSpan(i * k, k), x.AsSpan(r * k, k));
                         Assert.True(Math.Abs(y[r * n + i] - exact) <= k * U * magnitude + 1e-30,
                             $"{isa} {type} n={n} k={k} m={m}: y[{r}, {i}] = {y[r * n + i]:R}, exact {exact:R}");
                     }
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// F32 weights over int8 rows (transformers' AutoBitLinear offline with non-ternary weights): x_scale · (W · xq) ·
+    /// w_scale, within bitnative.h's bound for a sequential float sum of k products and the scales.
+    /// </summary>
+    [Theory]
+    [ClassData(typeof(AllIsas))]
+    public void DenseF32WeightsOverInt8RowsMatchTheReferenceWithinTheirTolerance(Isa isa)
+    {
+        IsaScope.SkipUnlessSupported(isa);
+        using var pool = KernelThreadPool.Create(3);
+        var rng = new Random(59);
+        const float WeightScale = 0.75f;
+        foreach (var (n, k, m) in new[] { (1, 1, 1), (5, 7, 2), (17, 33, 3), (1003, 256, 1), (40, 2560, 5), (0, 16, 1), (4, 16, 0) })
+        {
+            float[] values = TestData.Normal(rng, n * k, 0.05f).Select((f, i) => i % 29 == 0 ? f * 4e4f : f).ToArray();
+            byte[] bytes = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+            sbyte[] xq = TestData.Int8(rng, m * k, -128, 127);
+            float[] codes = xq.Select(v => (float)v).ToArray();
+            float[] xs = Enumerable.Range(0, m).Select(r => 0.01f * (r + 1)).ToArray();
+            foreach (KernelThreadPool? p in new[] { null, pool })
+            {
+                var y = new float[m * n];
+                Matmul.Quantized(WeightType.F32, ActivationType.Int8, isa, bytes, WeightScale, xq, xs, n, k, m, y, p);
+                for (int r = 0; r < m; r++)
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        var (exact, magnitude) = ExactDot(values.AsSpan(i * k, k), codes.AsSpan(r * k, k));
+                        double scale = (double)xs[r] * WeightScale;
+                        Assert.True(Math.Abs(y[r * n + i] - exact * scale) <= 2 * (k + 2) * U * magnitude * scale + 1e-30,
+                            $"{isa} f32 x int8 n={n} k={k} m={m}: y[{r}, {i}] = {y[r * n + i]:R}, exact {exact * scale:R}");
+                    }
+                }
+            }
+        }
+
+        Assert.False(Matmul.IsSupported(WeightType.F32, ActivationType.Int4, isa)); // int4 rows are for the ternary types
+    }
+
+    /// <summary>w · x in double (each product exact, the sum far closer than the float sums under test), and sum |w_j x_j|, which their rounding errors scale with.</summary>
+    private static (double Exact, double Magnitude) ExactDot(ReadOnlySpan<float> w, ReadOnlySpan<float> x)
+    {
+        double exact = 0, magnitude = 0;
+        for (int j = 0; j < w.Length; j++)
+        {
+            double product = (double)w[j] * x[j];
+            exact += product;
+            magnitude += Math.Abs(product);
+        }
+
+        return (exact, magnitude);
     }
 
     [Theory]

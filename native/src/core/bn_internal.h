@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- errors ------------------------------------------------------------------------------- */
 
@@ -43,6 +44,21 @@ bn_status bn_check_buffer(const char* name, const char* what, const void* p, int
 /* Exact IEEE binary16 <-> binary32 conversion; to-half rounds to nearest even like F16C. */
 float bn_fp16_to_fp32(uint16_t h);
 uint16_t bn_fp32_to_fp16(float f);
+
+/* ---- float weights ------------------------------------------------------------------------ */
+
+/* Weight j of a row of float weights stored with elem bytes each: 2 (fp16, exact conversion) or 4 (f32), as the
+ * reference and the SIMD tails read them. */
+static inline float bn_float_weight(const uint8_t* row, int64_t j, int elem) {
+    if (elem == 4) {
+        float v;
+        memcpy(&v, row + 4 * j, sizeof v);
+        return v;
+    }
+    uint16_t h;
+    memcpy(&h, row + 2 * j, sizeof h); /* little-endian fp16 bits */
+    return bn_fp16_to_fp32(h);
+}
 
 /* ---- rounding ----------------------------------------------------------------------------- */
 
@@ -264,13 +280,12 @@ typedef void (*bn_attention_fn)(const bn_attention_args* a, int32_t u_begin, int
 
 BN_DECODE_KERNEL_DECLS(ref)
 void bn_matmul_q8_0_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+void bn_matmul_f32_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 #if defined(BN_ARCH_X86)
 BN_DECODE_KERNEL_DECLS(avx2)
 void bn_matmul_q8_0_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
-/* AVX-512 variants exist where the wider vectors pay: the dense matrices and attention. */
+/* AVX-512 variants exist where measured faster than AVX2's: attention and the Q8_0 matrix. */
 void bn_attention_f16__avx512(const bn_attention_args* a, int32_t u_begin, int32_t u_end);
-void bn_matmul_f16_f32__avx512(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
-void bn_matmul_f32_f32__avx512(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 void bn_matmul_q8_0_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 #endif
 #if defined(BN_ARCH_ARM64)

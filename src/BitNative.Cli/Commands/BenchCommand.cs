@@ -33,10 +33,12 @@ internal static class BenchCommand
         var kernel = CliOptions.Kernel();
         var activations = CliOptions.Activations();
         var mmap = CliOptions.MemoryMap();
+        var isa = CliOptions.Isa();
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout (progress and --profile go to stderr)" };
         var profile = new Option<bool>("--profile") { Description = "Break one decode step into its parts" };
         var command = new Command("bench", "Measure prefill and decode speed (and, with --profile, where a decode step spends its time)");
         Option[] syntheticOptions = [syntheticWeights, syntheticHead, syntheticArch, syntheticSeed];
+        command.Options.Add(isa);
         foreach (Option o in new Option[] { model, synthetic }.Concat(syntheticOptions)
                      .Concat([prompt, generate, threads, repetitions, context, head, kernel, activations, mmap, json, profile]))
         {
@@ -89,14 +91,14 @@ internal static class BenchCommand
             var settings = new BenchSettings(p, n, reps, ctx, r.GetValue(head),
                 CliOptions.ParseKernel(r.GetValue(kernel)) ?? TernaryKernel.Auto,
                 CliOptions.ParseActivations(r.GetValue(activations)) ?? ActivationBits.Int8,
-                r.GetValue(mmap), r.GetValue(profile), asJson ? Console.Error : Console.Out);
+                r.GetValue(mmap), CliOptions.ApplyIsa(r.GetValue(isa)), r.GetValue(profile), asJson ? Console.Error : Console.Out);
             long modelBytes = ModelBytes(path);
             var runs = new List<BenchRun>();
             BenchModelFacts? facts = null;
             foreach (int t in threadCounts)
             {
                 (BenchRun run, facts) = BenchRunner.Measure(path, t, settings);
-                runs.Add(run);
+                runs.Add(run with { KernelPlan = facts.Plan.Select(PlanRow.Of).ToList() });
                 if (!asJson)
                 {
                     PrintRun(path, modelBytes, facts, run, settings);
@@ -154,6 +156,7 @@ internal static class BenchCommand
         string scope = run.PeakRssScope == "run" ? "this run" : "whole process so far";
         Console.Out.WriteLine($"  decode  tg{s.GenTokens}: {Summary(run.Decode)} tok/s ({run.MsPerTokenMedian:F2} ms/token) | " +
             $"peak RSS {Reporting.Mib(run.PeakRssBytesProcess)} (process, {scope})");
+        KernelPlanTable.Print(facts.Plan, Console.Out, "  ");
     }
 
     private static string Summary(BenchSamples s) =>

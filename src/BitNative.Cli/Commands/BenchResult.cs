@@ -36,7 +36,23 @@ internal sealed record BenchRun(
     BenchSamples Decode,
     double MsPerTokenMedian,
     long PeakRssBytesProcess,
-    string PeakRssScope);
+    string PeakRssScope)
+{
+    /// <summary>The kernel plan the model ran with at this thread count.</summary>
+    public IReadOnlyList<PlanRow> KernelPlan { get; init; } = [];
+}
+
+/// <summary>One shape of the kernel plan: the layout kept, the ISA per batch class, and each candidate's timings.</summary>
+internal sealed record PlanRow(int N, int K, string Input, string Layout, string Gemv, string Gemm, IReadOnlyList<PlanTiming> Candidates)
+{
+    public static PlanRow Of(BitNative.Model.Planning.KernelPlanEntry e) => new(e.Key.N, e.Key.K, KernelPlanTable.Input(e.Key.Input),
+        KernelPlanTable.Name(e.Layout), Kernels.KernelDispatch.NameOf(e.Gemv), Kernels.KernelDispatch.NameOf(e.Gemm),
+        e.Timings.Select(t => new PlanTiming(KernelPlanTable.Name(t.Layout), Kernels.KernelDispatch.NameOf(t.Isa), t.GemvMicroseconds,
+            t.GemmMicroseconds)).ToList());
+}
+
+/// <summary>One candidate's median microseconds per matrix: one token, and a batch.</summary>
+internal sealed record PlanTiming(string Layout, string Isa, double GemvMicroseconds, double GemmMicroseconds);
 
 /// <summary>Tokens per second of each repetition, with their median and range.</summary>
 internal sealed record BenchSamples(double Median, double Min, double Max, IReadOnlyList<double> Samples)

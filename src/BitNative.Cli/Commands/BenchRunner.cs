@@ -16,6 +16,7 @@ internal sealed record BenchSettings(
     TernaryKernel Kernel,
     ActivationBits Activations,
     bool MemoryMapWeights,
+    Isa? Isa,
     bool Profile,
     TextWriter ProfileOutput);
 
@@ -26,7 +27,8 @@ internal sealed record BenchModelFacts(
     string Isa,
     string Kernel,
     int ActivationBits,
-    string HeadPrecision);
+    string HeadPrecision,
+    IReadOnlyList<BitNative.Model.Planning.KernelPlanEntry> Plan);
 
 /// <summary>Loads the model for one thread count, times prefill and decode, and (with --profile) one decode breakdown.</summary>
 internal static class BenchRunner
@@ -49,6 +51,7 @@ internal static class BenchRunner
             Kernel = s.Kernel,
             ActivationBits = s.Activations,
             MemoryMapWeights = s.MemoryMapWeights,
+            Isa = s.Isa,
         });
         using InferenceSession session = model.CreateSession();
         int vocab = model.Config.VocabSize;
@@ -92,7 +95,8 @@ internal static class BenchRunner
             model.KernelIsa,
             model.Kernel == TernaryKernel.LookupTable ? "lut" : "mad",
             (int)model.ActivationBits,
-            HeadName(model.Transformer.Weights.OutputHead));
+            HeadName(model.Transformer.Weights.OutputHead),
+            model.KernelPlan);
 
         if (s.Profile)
         {
@@ -146,7 +150,17 @@ internal static class BenchRunner
         Decode(session, genTokens, sampler, ticks => samplingTicks += ticks);
         long totalTicks = Stopwatch.GetTimestamp() - start;
         session.Profiler = null;
-        PrintProfile(output, profiler, samplingTicks, totalTicks, genTokens);
+        PrintProfile(output, profiler, samplingTicks, totalTicks, genTokens, "decode steps");
+
+        // the prompt as one batch: where prefill time goes (the GEMMs, attention over the prompt, the last token's head)
+        session.Reset();
+        var prefill = new TransformerProfiler();
+        session.Profiler = prefill;
+        start = Stopwatch.GetTimestamp();
+        session.Evaluate(prompt);
+        totalTicks = Stopwatch.GetTimestamp() - start;
+        session.Profiler = null;
+        PrintProfile(output, prefill, 0, totalTicks, prompt.Length, "prompt tokens (one batch)");
     }
 
     /// <summary>Decodes <paramref name="count"/> tokens, each chosen from the previous logits (greedy, or by the sampler).</summary>
@@ -163,11 +177,11 @@ internal static class BenchRunner
         }
     }
 
-    private static void PrintProfile(TextWriter output, TransformerProfiler p, long samplingTicks, long totalTicks, int tokens)
+    private static void PrintProfile(TextWriter output, TransformerProfiler p, long samplingTicks, long totalTicks, int tokens, string what)
     {
         double MsPerToken(long ticks) => ticks * 1000.0 / Stopwatch.Frequency / tokens;
         double total = MsPerToken(totalTicks);
-        output.WriteLine($"  profile of {tokens} decode steps: {total:F3} ms/token");
+        output.WriteLine($"  profile of {tokens} {what}: {total:F3} ms/token");
         output.WriteLine($"    {"part",-22} {"ms/token",9} {"share",7} {"calls/token",12}");
         foreach (ForwardPart part in Enum.GetValues<ForwardPart>())
         {

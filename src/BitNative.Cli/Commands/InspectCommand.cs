@@ -17,9 +17,23 @@ internal static class InspectCommand
     {
         var path = new Argument<string>("file") { Description = "GGUF model file" };
         var json = new Option<bool>("--json") { Description = "Machine-readable output" };
+        var plan = new Option<bool>("--plan")
+        {
+            Description = "Also load the model and print the kernel plan for this CPU (measured at the first load, then cached): " +
+                          "per projection shape the layout kept and the ISA for one token and for a batch",
+        };
+        var threads = CliOptions.Threads();
+        var kernel = CliOptions.Kernel();
+        var activations = CliOptions.Activations();
+        var isa = CliOptions.Isa();
         var command = new Command("inspect", "Describe a GGUF model file");
         command.Arguments.Add(path);
         command.Options.Add(json);
+        command.Options.Add(plan);
+        command.Options.Add(threads);
+        command.Options.Add(kernel);
+        command.Options.Add(activations);
+        command.Options.Add(isa);
         command.SetAction(r =>
         {
             string file = r.GetValue(path)!;
@@ -28,8 +42,31 @@ internal static class InspectCommand
                 throw new CliException($"{Path.GetFullPath(file)} does not exist.");
             }
 
-            using GgufFile gguf = GgufFile.Open(file);
-            Report report = Describe(gguf);
+            Report report;
+            using (GgufFile gguf = GgufFile.Open(file))
+            {
+                report = Describe(gguf);
+            }
+
+            if (r.GetValue(plan))
+            {
+                using BitNetModel model = BitNetModel.Load(file, new ModelOptions
+                {
+                    Threads = r.GetValue(threads),
+                    Kernel = CliOptions.ParseKernel(r.GetValue(kernel)) ?? TernaryKernel.Auto,
+                    ActivationBits = CliOptions.ParseActivations(r.GetValue(activations)) ?? ActivationBits.Int8,
+                    Isa = CliOptions.ApplyIsa(r.GetValue(isa)),
+                });
+                report = report with { KernelPlan = model.KernelPlan.Select(PlanRow.Of).ToList() };
+                if (!r.GetValue(json))
+                {
+                    Print(report);
+                    Console.Out.WriteLine();
+                    KernelPlanTable.Print(model.KernelPlan, Console.Out, "");
+                    return 0;
+                }
+            }
+
             if (r.GetValue(json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
@@ -49,7 +86,11 @@ internal static class InspectCommand
     internal sealed record Report(
         string File, uint Version, string Architecture, ModelConfig? Config, string? ConfigError, long Parameters, long WeightBytes,
         double BitsPerWeight, long KvCacheBytes, long MemoryBytes, long RuleOfThumbBytes, long Fp16RuleOfThumbBytes,
-        IReadOnlyList<TensorRow> Tensors);
+        IReadOnlyList<TensorRow> Tensors)
+    {
+        /// <summary>With --plan: the kernel plan of this CPU.</summary>
+        public IReadOnlyList<PlanRow>? KernelPlan { get; init; }
+    }
 
     internal static Report Describe(GgufFile gguf)
     {

@@ -3,7 +3,7 @@ using System.Diagnostics;
 
 namespace BitNative.Cli.Commands;
 
-/// <summary>-m / -t / -c / --kernel / --act, and loading the model they describe.</summary>
+/// <summary>-m / -t / -c / --head / --kernel / --act / --mmap / --isa, and loading the model they describe.</summary>
 internal sealed class ModelArguments
 {
     public Option<string?> Model { get; } = CliOptions.Model();
@@ -13,6 +13,7 @@ internal sealed class ModelArguments
     public Option<string> Kernel { get; } = CliOptions.Kernel();
     public Option<string> Activations { get; } = CliOptions.Activations();
     public Option<bool> MemoryMap { get; } = CliOptions.MemoryMap();
+    public Option<string?> Isa { get; } = CliOptions.Isa();
 
     public void AddTo(Command command)
     {
@@ -23,6 +24,7 @@ internal sealed class ModelArguments
         command.Options.Add(Kernel);
         command.Options.Add(Activations);
         command.Options.Add(MemoryMap);
+        command.Options.Add(Isa);
     }
 
     public (BitNetModel Model, TimeSpan LoadTime) Load(ParseResult r)
@@ -37,6 +39,7 @@ internal sealed class ModelArguments
             Kernel = CliOptions.ParseKernel(r.GetValue(Kernel)) ?? TernaryKernel.Auto,
             ActivationBits = CliOptions.ParseActivations(r.GetValue(Activations)) ?? ActivationBits.Int8,
             MemoryMapWeights = r.GetValue(MemoryMap),
+            Isa = CliOptions.ApplyIsa(r.GetValue(Isa)),
         });
         return (model, clock.Elapsed);
     }

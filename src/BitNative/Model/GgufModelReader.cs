@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using BitNative.Formats.Gguf;
 using BitNative.Kernels;
+using BitNative.Model.Planning;
 using BitNative.Tokenization;
 
 namespace BitNative.Model;
@@ -20,8 +21,8 @@ internal static class GgufModelReader
             GgufFile file = owner.Track(GgufFile.Open(path));
             ModelConfig config = ReadConfig(file);
             TokenizerData tokenizer = ReadTokenizer(file, config);
-            ModelWeights weights = ReadWeights(file, config, options, owner);
-            return new LoadedModel(weights, tokenizer);
+            var (weights, plan) = ReadWeights(file, config, options, owner);
+            return new LoadedModel(weights, tokenizer, plan);
         }
         catch
         {
@@ -137,9 +138,10 @@ internal static class GgufModelReader
         return -1;
     }
 
-    private static ModelWeights ReadWeights(GgufFile file, ModelConfig c, ModelLoadOptions options, ResourceOwner owner)
+    private static (ModelWeights Weights, IReadOnlyList<KernelPlanEntry> Plan) ReadWeights(GgufFile file, ModelConfig c,
+        ModelLoadOptions options, ResourceOwner owner)
     {
-        using var planner = new KernelPlanner(options.Kernel, options.ActivationBits, owner);
+        using var planner = new KernelPlanner(c, options, owner);
         var reader = new TensorReader(file, c, options, planner, owner);
         WeightMatrix head = file.TryGetTensor("output.weight", out _)
             ? reader.Head("output.weight")
@@ -164,7 +166,7 @@ internal static class GgufModelReader
                 reader.Projection(p + "ffn_down", d, f, ProjectionRole.FeedForwardOutput));
         }
 
-        return new ModelWeights(c, embedding, layers, reader.Vector("output_norm.weight", d), head, owner);
+        return (new ModelWeights(c, embedding, layers, reader.Vector("output_norm.weight", d), head, owner), planner.Entries);
     }
 
     /// <summary>Typed access to the tensors of one file, every shape checked against the config.</summary>
@@ -290,7 +292,9 @@ internal static class GgufModelReader
                 extra = s[0];
             }
 
-            if (!config.IsTernary)
+            // A llama file's projections are ternary when their type is (Falcon3-1.58bit and Llama3-8B-1.58 converted to
+            // I2_S / TQ); F16 and other float types there are a baseline's full-precision weights.
+            if (!config.IsTernary && t.Type is not (GgmlType.I2_S or GgmlType.TQ1_0 or GgmlType.TQ2_0))
             {
                 return DenseProjection(t, name, outFeatures, inFeatures);
             }
@@ -305,10 +309,10 @@ internal static class GgufModelReader
                     var values = new float[checked(outFeatures * inFeatures)];
                     DecodeRows(t, values);
                     file.ReleaseTensorPages(t);
-                    var (q, scale, _) = WeightConversion.Ternarize(values);
+                    var (q, scale) = WeightConversion.TernarizeGgufFloats(values);
                     RequireI2SColumns(name, inFeatures);
-                    WeightType layout = planner.LayoutOf(WeightType.I2S, inFeatures);
-                    return planner.Matrix(name, layout, planner.Pack(layout, q, outFeatures, inFeatures), scale * extra, outFeatures,
+                    KernelPlanEntry plan = planner.Plan(WeightType.I2S, outFeatures, inFeatures, role);
+                    return planner.Matrix(name, plan, planner.Pack(plan.Layout, q, outFeatures, inFeatures), scale * extra, outFeatures,
                         inFeatures, role);
             }
         }
@@ -316,15 +320,15 @@ internal static class GgufModelReader
         /// <summary>I2_S runs in place unless the planner chose another layout; then it is converted from the mapped file.</summary>
         private WeightMatrix I2SProjection(GgufTensorInfo t, string name, float scale, int outFeatures, int inFeatures, ProjectionRole role)
         {
-            WeightType layout = planner.LayoutOf(WeightType.I2S, inFeatures);
-            if (layout == WeightType.I2S)
+            KernelPlanEntry plan = planner.Plan(WeightType.I2S, outFeatures, inFeatures, role);
+            if (plan.Layout == WeightType.I2S)
             {
-                return planner.Matrix(name, layout, Resident(t), scale, outFeatures, inFeatures, role);
+                return planner.Matrix(name, plan, Resident(t), scale, outFeatures, inFeatures, role);
             }
 
-            ReadOnlyMemory<byte> converted = planner.Convert(WeightType.I2S, file.GetTensorData(t), layout, outFeatures, inFeatures);
+            ReadOnlyMemory<byte> converted = planner.Convert(WeightType.I2S, file.GetTensorData(t), plan.Layout, outFeatures, inFeatures);
             file.ReleaseTensorPages(t); // converted: the file's copy is not read again
-            return planner.Matrix(name, layout, converted, scale, outFeatures, inFeatures, role);
+            return planner.Matrix(name, plan, converted, scale, outFeatures, inFeatures, role);
         }
 
         /// <summary>
@@ -337,7 +341,8 @@ internal static class GgufModelReader
             ReadOnlyMemory<byte> data = file.GetTensorMemory(t);
             if (source == WeightType.Tq2 && !options.RepackToI2S)
             {
-                return planner.Matrix(name, WeightType.Tq2, Resident(t), extra, outFeatures, inFeatures, role);
+                return planner.Matrix(name, planner.Plan(WeightType.Tq2, outFeatures, inFeatures, role), Resident(t), extra, outFeatures,
+                    inFeatures, role);
             }
 
             var (scratch, blockScales) = WeightConversion.UnpackTq(source, data.Span, outFeatures, inFeatures);
@@ -347,18 +352,20 @@ internal static class GgufModelReader
             float? uniform = options.RepackToI2S && i2sShaped ? WeightConversion.UniformScale(blockScales, q) : null;
             if (uniform is null && source == WeightType.Tq2)
             {
-                return planner.Matrix(name, WeightType.Tq2, Resident(t), extra, outFeatures, inFeatures, role);
+                return planner.Matrix(name, planner.Plan(WeightType.Tq2, outFeatures, inFeatures, role), Resident(t), extra, outFeatures,
+                    inFeatures, role);
             }
 
             file.ReleaseTensorPages(t); // repacked: the file's copy is not read again
             if (uniform is float scale)
             {
-                WeightType layout = planner.LayoutOf(WeightType.I2S, inFeatures);
-                return planner.Matrix(name, layout, planner.Pack(layout, q, outFeatures, inFeatures), scale * extra, outFeatures, inFeatures,
-                    role);
+                KernelPlanEntry plan = planner.Plan(WeightType.I2S, outFeatures, inFeatures, role);
+                return planner.Matrix(name, plan, planner.Pack(plan.Layout, q, outFeatures, inFeatures), scale * extra, outFeatures,
+                    inFeatures, role);
             }
 
-            return planner.Matrix(name, WeightType.Tq2, WeightConversion.PackTq2(q, blockScales, owner), extra, outFeatures, inFeatures, role);
+            return planner.Matrix(name, planner.Plan(WeightType.Tq2, outFeatures, inFeatures, role), WeightConversion.PackTq2(q, blockScales, owner),
+                extra, outFeatures, inFeatures, role);
         }
 
         /// <summary>A float baseline's projection: F16 and F32 read as stored, other encodings widened to F32 once.</summary>
@@ -413,23 +420,4 @@ internal static class GgufModelReader
                 $"{file.FilePath}: tensor {t.Name} is {t.Type}, which this engine cannot use for an embedding, norm or head."),
         };
     }
-}
-
-/// <summary>Load-time choices that change how weights are laid out in memory.</summary>
-internal sealed record ModelLoadOptions
-{
-    /// <summary>Repack ternary TQ1_0/TQ2_0 projections with a uniform scale as I2_S (the fastest kernel). Default true.</summary>
-    public bool RepackToI2S { get; init; } = true;
-
-    /// <summary>Precision of the output head (<see cref="OutputHeadPrecision"/>). Default: as the file stores it.</summary>
-    public OutputHeadPrecision OutputHead { get; init; }
-
-    /// <summary>Kernel family of the ternary projections (resolved: not Auto); lookup tables repack I2_S to TL1 at load.</summary>
-    public TernaryKernel Kernel { get; init; } = TernaryKernel.MultiplyAdd;
-
-    /// <summary>Input precision of the Q/K/V and gate/up projections.</summary>
-    public ActivationBits ActivationBits { get; init; } = ActivationBits.Int8;
-
-    /// <summary>Read weights the kernels use as stored from the mapped file instead of copying them (see <see cref="ModelOptions.MemoryMapWeights"/>).</summary>
-    public bool MemoryMapWeights { get; init; }
 }

@@ -16,6 +16,8 @@ internal sealed class InferenceState
         Normed = new float[maxTokens * widest];
         Quantized = new sbyte[maxTokens * widest];
         QuantScales = new float[maxTokens];
+        OwnQuantized = new sbyte[maxTokens * widest];
+        OwnScales = new float[maxTokens];
         Query = new float[maxTokens * d];
         Key = new float[maxTokens * kv];
         Value = new float[maxTokens * kv];
@@ -36,6 +38,8 @@ internal sealed class InferenceState
     public float[] Normed { get; }       // [T, max(d, f)] float projection input (dense projections, F16 head)
     public sbyte[] Quantized { get; }    // [T, max(d, f)] int8 projection input (ternary projections, 8-bit head)
     public float[] QuantScales { get; }  // [T]
+    public sbyte[] OwnQuantized { get; } // [T, max(d, f)] input of a projection that quantizes its own (its own RMSNorm, or int8 beside int4)
+    public float[] OwnScales { get; }    // [T]
     public float[] Query { get; }        // [T, d]
     public float[] Key { get; }          // [T, kv]
     public float[] Value { get; }        // [T, kv]

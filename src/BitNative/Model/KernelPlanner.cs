@@ -1,44 +1,56 @@
 using BitNative.Kernels;
+using BitNative.Model.Planning;
 
 namespace BitNative.Model;
 
 /// <summary>
-/// Decides, once per projection at load, the layout its weights are kept in and the activations it reads, so the readers
-/// build each matrix in its final form (no second pass that rebuilds the weights). Lookup tables get TL1 where the
-/// weights are I2_S-shaped (k a multiple of 128), repacked from the file's bytes without an int8 copy; BitNet a4.8's int4
-/// inputs go to the attention (Q/K/V) and feed-forward (gate/up) projections only, the attention-output and down
-/// projections keep int8 (their inputs carry the outliers, arXiv 2411.04965 section 2.1).
+/// Decides, once per projection at load, the layout its weights are kept in, the activations it reads and the kernel
+/// variant that runs it, so the readers build each matrix in its final form (no second pass over the weights).
+/// <list type="bullet">
+/// <item>Inputs: BitNet a4.8's int4 goes to the attention (Q/K/V) and feed-forward (gate/up) projections only; the
+/// attention-output and down projections keep int8 (their inputs carry the outliers, arXiv 2411.04965 section 2.1).</item>
+/// <item>Layout and ISA: measured ("plan at load"). For each projection shape the candidates the options allow (I2_S
+/// multiply-add and TL1 lookup tables for <see cref="TernaryKernel.Auto"/>, every ISA this CPU runs) are timed on
+/// synthetic weights of that shape with the model's threads (<see cref="KernelTimer"/>); the layout with the fastest
+/// one-token product is kept, and the fastest ISA on it runs one token and a batch. Every candidate gives the same bits,
+/// so the plan changes speed, never results. Plans are cached per CPU and library build (<see cref="KernelPlanCache"/>).
+/// A forced ISA (<see cref="ModelOptions.Isa"/>) skips the measurement.</item>
+/// </list>
 /// </summary>
 internal sealed class KernelPlanner : IDisposable
 {
-    private readonly TernaryKernel _kernel;
-    private readonly ActivationBits _bits;
+    private readonly ModelConfig _config;
+    private readonly ModelLoadOptions _options;
     private readonly ResourceOwner _owner;
-    private KernelThreadPool? _pool;
+    private readonly KernelPlanCache? _cache;
+    private readonly List<KernelPlanEntry> _entries = new();
+    private KernelThreadPool? _repackPool;
 
-    /// <param name="kernel">The kernel family (resolved: not Auto).</param>
-    /// <param name="bits">Input precision of Q/K/V and gate/up.</param>
+    /// <param name="config">The model's shapes (how many matrices share each shape decides how it is timed).</param>
+    /// <param name="options">Kernel family, activation bits, forced ISA, threads, batch and cache folder.</param>
     /// <param name="owner">Owns the buffers of converted weights.</param>
-    public KernelPlanner(TernaryKernel kernel, ActivationBits bits, ResourceOwner owner)
+    public KernelPlanner(ModelConfig config, ModelLoadOptions options, ResourceOwner owner)
     {
-        if (kernel == TernaryKernel.Auto)
-        {
-            throw new ArgumentException("Resolve Auto first.", nameof(kernel));
-        }
-
-        _kernel = kernel;
-        _bits = bits;
+        _config = config;
+        _options = options;
         _owner = owner;
+        if (options.Isa is null && options.MeasureKernels)
+        {
+            _cache = new KernelPlanCache(options.PlanCacheDirectory);
+        }
     }
 
+    /// <summary>Every decision made so far, one per distinct projection shape.</summary>
+    public IReadOnlyList<KernelPlanEntry> Entries => _entries;
+
+    /// <summary>The file the measured plan is cached in, if any.</summary>
+    public string? CacheFile => _cache?.FilePath;
+
     /// <summary>
-    /// The family <see cref="TernaryKernel.Auto"/> means on this CPU. int4 inputs: lookup tables wherever there is SIMD
-    /// (their tables hold int4 pair sums in bytes: measured 1.5-1.7x the multiply-add GEMV on AVX2, see
-    /// docs/PERFORMANCE.md "LUT kernels"). int8 inputs: x86 measured both families within a few percent of each other
-    /// (two lookups per pair, as many instructions as maddubs), and the multiply-add kernels read the file in place
-    /// without a second copy, so they stay the default; plain NEON multiplies int8 with widening multiplies (8 lanes),
-    /// lookups win; with SDOT (16 multiply-adds per instruction) multiply-add wins by instruction count (not measured
-    /// here: no ARM hardware, only qemu).
+    /// The family <see cref="TernaryKernel.Auto"/> means when nothing is measured (a forced ISA): int4 inputs use lookup
+    /// tables wherever there is SIMD (their tables hold int4 pair sums in bytes: 1.5-1.7x the multiply-add GEMV on
+    /// AVX2), int8 inputs the multiply-add kernels (they read the file's layout in place, no second copy), except on
+    /// plain NEON, where int8 multiplies widen to 8 lanes and lookups win.
     /// </summary>
     public static TernaryKernel Resolve(TernaryKernel requested, ActivationBits bits, Isa isa)
     {
@@ -62,19 +74,50 @@ internal sealed class KernelPlanner : IDisposable
 
     /// <summary>The activations a projection in <paramref name="role"/> reads.</summary>
     public ActivationType InputOf(ProjectionRole role) =>
-        _bits == ActivationBits.Int4 && role is ProjectionRole.AttentionInput or ProjectionRole.FeedForwardInput
+        _options.ActivationBits == ActivationBits.Int4 && role is ProjectionRole.AttentionInput or ProjectionRole.FeedForwardInput
             ? ActivationType.Int4
             : ActivationType.Int8;
 
-    /// <summary>The layout a ternary projection stored (or packable) as <paramref name="stored"/> with rows of <paramref name="k"/> runs in.</summary>
-    public WeightType LayoutOf(WeightType stored, int k) =>
-        _kernel == TernaryKernel.LookupTable && stored == WeightType.I2S && k % WeightTypes.Info(WeightType.Tl1).BlockWeights == 0
-            ? WeightType.Tl1
-            : stored;
+    /// <summary>The plan for a ternary projection stored (or packable) as <paramref name="stored"/>.</summary>
+    public KernelPlanEntry Plan(WeightType stored, int n, int k, ProjectionRole role)
+    {
+        ActivationType input = InputOf(role);
+        IReadOnlyList<WeightType> layouts = Layouts(stored, k);
+        var key = new KernelPlanKey(stored, string.Join(",", layouts), input, n, k, _options.Threads, BatchRows,
+            Math.Min(KernelTimer.MaxWorkingSetBytes, MatricesOfShape(n, k) * WeightTypes.Bytes(stored, n, k)));
+        KernelPlanEntry? entry = _entries.FirstOrDefault(e => e.Key == key);
+        if (entry is not null)
+        {
+            return entry;
+        }
 
-    /// <summary>A ternary projection whose bytes are already in <paramref name="layout"/> (see <see cref="LayoutOf"/>).</summary>
-    public WeightMatrix Matrix(string name, WeightType layout, ReadOnlyMemory<byte> bytes, float scale, int n, int k, ProjectionRole role) =>
-        new(name, layout, bytes, scale, n, k, InputOf(role));
+        if (_options.Isa is Isa forced)
+        {
+            entry = new KernelPlanEntry(key, layouts[0], forced, forced, []);
+        }
+        else if (_cache is null || !_cache.TryGet(key, out entry))
+        {
+            entry = _cache is null
+                ? new KernelPlanEntry(key, layouts[0], KernelDispatch.ActiveIsa, KernelDispatch.ActiveIsa, [])
+                : KernelTimer.Measure(key, layouts, _options.Pool);
+            _cache?.Add(entry);
+        }
+
+        _entries.Add(entry);
+        return entry;
+    }
+
+    /// <summary>
+    /// A ternary projection whose bytes are already in the planned layout (<see cref="Plan"/>), normalizing its own input
+    /// with <paramref name="inputNorm"/> when given (<see cref="WeightMatrix.InputNorm"/>).
+    /// </summary>
+    public WeightMatrix Matrix(string name, KernelPlanEntry plan, ReadOnlyMemory<byte> bytes, float scale, int n, int k,
+        ProjectionRole role, InputRmsNorm? inputNorm = null) =>
+        new(name, plan.Layout, bytes, scale, n, k, InputOf(role))
+        {
+            Variants = new KernelVariants(plan.Gemv, plan.Gemm),
+            InputNorm = inputNorm,
+        };
 
     /// <summary>
     /// Converts a matrix stored as <paramref name="stored"/> into <paramref name="layout"/> in a buffer the owner keeps
@@ -83,8 +126,8 @@ internal sealed class KernelPlanner : IDisposable
     public ReadOnlyMemory<byte> Convert(WeightType stored, ReadOnlySpan<byte> bytes, WeightType layout, int n, int k)
     {
         var buffer = _owner.Track(new NativeBuffer<byte>(checked((int)WeightTypes.Bytes(layout, n, k))));
-        _pool ??= KernelDispatch.Features.LogicalCpus > 1 ? KernelThreadPool.Create(KernelDispatch.Features.LogicalCpus) : null;
-        WeightPacker.Repack(stored, bytes, layout, n, k, buffer.GetSpan(), _pool);
+        _repackPool ??= KernelDispatch.Features.LogicalCpus > 1 ? KernelThreadPool.Create(KernelDispatch.Features.LogicalCpus) : null;
+        WeightPacker.Repack(stored, bytes, layout, n, k, buffer.GetSpan(), _repackPool);
         return buffer.Memory;
     }
 
@@ -96,5 +139,43 @@ internal sealed class KernelPlanner : IDisposable
         return buffer.Memory;
     }
 
-    public void Dispose() => _pool?.Dispose();
+    /// <summary>Writes newly measured entries to the cache.</summary>
+    public void Dispose()
+    {
+        _cache?.Save();
+        _repackPool?.Dispose();
+    }
+
+    /// <summary>Rows of the batch timing: the model's prompt batch, up to 32 (past that a tile kernel's speed is flat).</summary>
+    private int BatchRows => Math.Clamp(_options.BatchSize, 1, 32);
+
+    /// <summary>
+    /// The layouts a projection may be kept in: TL1 (lookup tables) is a conversion of I2_S-shaped weights (k a multiple
+    /// of 128); multiply-add keeps the stored layout. Auto lets the measurement pick between them; with a forced ISA the
+    /// fixed rule of <see cref="Resolve"/> decides.
+    /// </summary>
+    private IReadOnlyList<WeightType> Layouts(WeightType stored, int k)
+    {
+        bool tl1Possible = stored == WeightType.I2S && k % WeightTypes.Info(WeightType.Tl1).BlockWeights == 0;
+        TernaryKernel kernel = _options.Kernel;
+        if (kernel == TernaryKernel.Auto && (_options.Isa is not null || !_options.MeasureKernels))
+        {
+            kernel = Resolve(kernel, _options.ActivationBits, _options.Isa ?? KernelDispatch.ActiveIsa);
+        }
+
+        return kernel switch
+        {
+            TernaryKernel.LookupTable when tl1Possible => [WeightType.Tl1],
+            TernaryKernel.Auto when tl1Possible => [stored, WeightType.Tl1],
+            _ => [stored],
+        };
+    }
+
+    /// <summary>How many projections of the model have n rows of k columns.</summary>
+    private long MatricesOfShape(int n, int k)
+    {
+        int d = _config.EmbeddingLength, f = _config.FeedForwardLength, kv = _config.KvDim;
+        (int N, int K)[] perLayer = [(d, d), (kv, d), (kv, d), (d, d), (f, d), (f, d), (d, f)];
+        return (long)perLayer.Count(s => s == (n, k)) * _config.BlockCount;
+    }
 }

@@ -12,7 +12,10 @@ public enum ModelArchitecture
     /// <summary>llama.cpp's <c>bitnet</c> architecture: as <see cref="BitNetB158"/> but with a SiLU (SwiGLU) gate.</summary>
     BitNet,
 
-    /// <summary>Plain LLaMA with full-precision projections, for baselines.</summary>
+    /// <summary>
+    /// LLaMA: no sub-norms, SwiGLU. Full-precision projections (baselines), or ternary ones where the file says so
+    /// (Falcon3-1.58bit style).
+    /// </summary>
     Llama,
 }
 

@@ -37,7 +37,11 @@ public sealed record ModelConfig(
     /// <summary>Width of the K and V projections.</summary>
     public int KvDim => KvHeadCount * HeadDim;
 
-    /// <summary>Whether the architecture has ternary projections (and their sub-norms).</summary>
+    /// <summary>
+    /// Whether the architecture is a BitNet one: ternary projections with their sub-norms. A <see cref="ModelArchitecture.Llama"/>
+    /// model has no sub-norms, and its projections are ternary or full precision as its file says (Falcon3-1.58bit:
+    /// ternary tensor types in GGUF, a bitnet quantization_config in Hugging Face checkpoints).
+    /// </summary>
     public bool IsTernary => Architecture != ModelArchitecture.Llama;
 
     /// <summary>Rejects impossible or absurd hyperparameters with a message naming the field.</summary>

@@ -1,9 +1,10 @@
+using BitNative.Model.Planning;
 using BitNative.Tokenization;
 
 namespace BitNative.Model;
 
 /// <summary>Weights and tokenizer read from a model file or folder.</summary>
-internal sealed record LoadedModel(ModelWeights Weights, TokenizerData Tokenizer);
+internal sealed record LoadedModel(ModelWeights Weights, TokenizerData Tokenizer, IReadOnlyList<KernelPlanEntry> Plan);
 
 /// <summary>Chooses the reader for a path: a GGUF file or a Hugging Face checkpoint (folder or safetensors file).</summary>
 internal static class ModelLoader

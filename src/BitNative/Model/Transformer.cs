@@ -100,17 +100,18 @@ internal sealed class Transformer
     {
         LayerWeights w = _weights.Layers[layer];
         int d = _config.EmbeddingLength, kv = _config.KvDim;
+        ActivationType shared; // the quantized rows NormalizeInput prepared for the projections that follow
 
         using (Time(s.Profiler, ForwardPart.Norm, 1))
         {
-            NormalizeInput(s, w.Query, s.X, w.AttentionNorm, count, d);             // n = attn_norm(x): [T, d]
+            shared = NormalizeInput(s, s.X, w.AttentionNorm, count, d, w.Query, w.Key, w.Value); // n = attn_norm(x): [T, d]
         }
 
         using (Time(s.Profiler, ForwardPart.QkvProjection, 3))
         {
-            Project(s, w.Query, count, s.Query);                                    // [T, d]
-            Project(s, w.Key, count, s.Key);                                        // [T, kv]
-            Project(s, w.Value, count, s.Value);                                    // [T, kv]
+            Project(s, w.Query, shared, count, s.Query);                            // [T, d]
+            Project(s, w.Key, shared, count, s.Key);                                // [T, kv]
+            Project(s, w.Value, shared, count, s.Value);                             // [T, kv]
         }
 
         using (Time(s.Profiler, ForwardPart.RopeKvWrite, 1))
@@ -130,12 +131,12 @@ internal sealed class Transformer
 
         using (Time(s.Profiler, ForwardPart.Norm, 1))
         {
-            NormalizeInput(s, w.Output, s.Attention, w.AttentionSubNorm, count, d); // attn_sub_norm(attention): [T, d]
+            shared = NormalizeInput(s, s.Attention, w.AttentionSubNorm, count, d, w.Output); // attn_sub_norm(attention): [T, d]
         }
 
         using (Time(s.Profiler, ForwardPart.OutputProjection, 1))
         {
-            Project(s, w.Output, count, s.Projected);                               // [T, d]
+            Project(s, w.Output, shared, count, s.Projected);                       // [T, d]
         }
 
         AddResidual(s, count * d);
@@ -146,42 +147,45 @@ internal sealed class Transformer
     {
         LayerWeights w = _weights.Layers[layer];
         int d = _config.EmbeddingLength, f = _config.FeedForwardLength;
+        ActivationType shared; // the quantized rows NormalizeInput prepared for the projections that follow
 
         using (Time(s.Profiler, ForwardPart.Norm, 1))
         {
-            NormalizeInput(s, w.Gate, s.X, w.FeedForwardNorm, count, d);            // m = ffn_norm(x): [T, d]
+            shared = NormalizeInput(s, s.X, w.FeedForwardNorm, count, d, w.Gate, w.Up); // m = ffn_norm(x): [T, d]
         }
 
         using (Time(s.Profiler, ForwardPart.GateUpProjection, 2))
         {
-            Project(s, w.Gate, count, s.Gate);                                      // [T, f]
-            Project(s, w.Up, count, s.Up);                                          // [T, f]
+            Project(s, w.Gate, shared, count, s.Gate);                              // [T, f]
+            Project(s, w.Up, shared, count, s.Up);                                  // [T, f]
         }
 
         using (Time(s.Profiler, ForwardPart.GatedActivation, 1))
         {
             Span<float> hidden = s.Gate.AsSpan(0, count * f);                       // h = act(gate) · up: [T, f]
-            if (w.FeedForwardSubNorm is not null && w.Down.TakesQuantizedInput)
+            if (w.FeedForwardSubNorm is not null && w.Down is { Input: ActivationType.Int8, InputNorm: null })
             {
                 // BitNet: h, its sub-norm and the down projection's int8 input in one call
                 GatedActivations.ApplyRmsNormInt8(hidden, s.Up.AsSpan(0, count * f), _activation, w.FeedForwardSubNorm,
                     _config.RmsNormEpsilon, count, f, s.Quantized, s.QuantScales, _pool);
+                shared = ActivationType.Int8;
             }
             else
             {
                 // float projections (LLaMA baselines): h into Normed, which is their input unless a sub-norm follows
                 GatedActivations.Apply(hidden, s.Up.AsSpan(0, count * f), _activation, count, f, s.Normed, _pool);
+                shared = ActivationType.F32;
                 if (w.FeedForwardSubNorm is not null || w.Down.TakesQuantizedInput)
                 {
                     s.Normed.AsSpan(0, count * f).CopyTo(hidden);
-                    NormalizeInput(s, w.Down, hidden, w.FeedForwardSubNorm, count, f);
+                    shared = NormalizeInput(s, hidden, w.FeedForwardSubNorm, count, f, w.Down);
                 }
             }
         }
 
         using (Time(s.Profiler, ForwardPart.DownProjection, 1))
         {
-            Project(s, w.Down, count, s.Projected);                                 // [T, d]
+            Project(s, w.Down, shared, count, s.Projected);                         // [T, d]
         }
 
         AddResidual(s, count * d);
@@ -195,64 +199,97 @@ internal sealed class Transformer
         WeightMatrix head = _weights.OutputHead;
         if (allLogits.IsEmpty)
         {
-            NormalizeInput(s, head, s.X.AsSpan((count - 1) * d, d), _weights.OutputNorm, 1, d); // the last token: [1, d]
-            Project(s, head, 1, s.Logits);                                          // [vocab]
+            ActivationType last = NormalizeInput(s, s.X.AsSpan((count - 1) * d, d), _weights.OutputNorm, 1, d, head); // the last token: [1, d]
+            Project(s, head, last, 1, s.Logits);                                    // [vocab]
             return;
         }
 
-        NormalizeInput(s, head, s.X, _weights.OutputNorm, count, d);
-        Project(s, head, count, allLogits);                                         // [T, vocab]
+        ActivationType shared = NormalizeInput(s, s.X, _weights.OutputNorm, count, d, head);
+        Project(s, head, shared, count, allLogits);                                 // [T, vocab]
         allLogits.Slice((count - 1) * vocab, vocab).CopyTo(s.Logits);
     }
 
     /// <summary>
-    /// Prepares the input of <paramref name="next"/> from rows of x: RMSNorm with <paramref name="weight"/> (when there is
-    /// one), fused with the quantization when <paramref name="next"/> reads int8 or int4 (BitNet a4.8: Q/K/V and gate/up
-    /// loaded with 4-bit inputs) activations (into Quantized / QuantScales),
-    /// as floats otherwise (into Normed).
+    /// Prepares the input rows of the projections that read rows of x (Q/K/V, gate/up, or one projection) after RMSNorm
+    /// with <paramref name="weight"/> (when there is one), and returns the activation type of the quantized rows the
+    /// members share (F32: none). When they all read the same int8 or int4 rows (BitNet a4.8: Q/K/V and gate/up loaded
+    /// with 4-bit inputs), that is one fused norm + quantize call into Quantized / QuantScales; when they all read floats,
+    /// the norm into Normed. Otherwise the group gets the union of what its members read: a Hugging Face checkpoint may
+    /// keep some projections full precision (modules_to_not_convert), give each its own norm (use_rms_norm), or pair
+    /// float weights with int8 rows beside int4 ternary ones. Then the float rows go into Normed and the shared quantized
+    /// rows, those of the first member that reads quantized rows without its own norm, are quantized from them; a member
+    /// that reads other rows makes its own in <see cref="Project"/>.
     /// </summary>
-    private void NormalizeInput(InferenceState s, WeightMatrix next, ReadOnlySpan<float> x, float[]? weight, int rows, int width)
+    private ActivationType NormalizeInput(InferenceState s, ReadOnlySpan<float> x, float[]? weight, int rows, int width,
+        WeightMatrix first, WeightMatrix? second = null, WeightMatrix? third = null)
     {
         ReadOnlySpan<float> input = x[..(rows * width)];
-        float eps = _config.RmsNormEpsilon;
-        if (next.TakesQuantizedInput && next.InputBits == 4)
+        ActivationType shared = SharedRows(first) ?? SharedRows(second) ?? SharedRows(third) ?? ActivationType.F32;
+        if (!ReadsFloats(first, shared) && !ReadsFloats(second, shared) && !ReadsFloats(third, shared))
         {
-            if (weight is not null)
-            {
-                Norms.RmsNormInt4(input, weight, eps, rows, width, s.Quantized, s.QuantScales, _pool);
-            }
-            else
-            {
-                ActivationQuantizer.QuantizeInt4(input, rows, width, s.Quantized, s.QuantScales, _pool);
-            }
+            Quantize(input, weight, _config.RmsNormEpsilon, shared, rows, width, s.Quantized, s.QuantScales);
+            return shared;
         }
-        else if (next.TakesQuantizedInput)
+
+        if (weight is not null)
         {
-            if (weight is not null)
-            {
-                Norms.RmsNormInt8(input, weight, eps, rows, width, s.Quantized, s.QuantScales, _pool);
-            }
-            else
-            {
-                ActivationQuantizer.QuantizeInt8(input, rows, width, s.Quantized, s.QuantScales, _pool);
-            }
-        }
-        else if (weight is not null)
-        {
-            Norms.RmsNorm(input, weight, eps, rows, width, s.Normed, _pool);
+            Norms.RmsNorm(input, weight, _config.RmsNormEpsilon, rows, width, s.Normed, _pool);
         }
         else
         {
             input.CopyTo(s.Normed);
         }
+
+        if (shared != ActivationType.F32)
+        {
+            Quantize(s.Normed.AsSpan(0, rows * width), null, 0f, shared, rows, width, s.Quantized, s.QuantScales);
+        }
+
+        return shared;
     }
 
-    /// <summary>y = linear · (the prepared input rows).</summary>
-    private void Project(InferenceState s, WeightMatrix linear, int rows, Span<float> y)
+    /// <summary>
+    /// y = linear · (its prepared input rows): the floats in Normed, or the group's <paramref name="shared"/> quantized
+    /// rows, or, for a matrix with its own input norm or another activation type, its own quantized rows made from the
+    /// floats first (into OwnQuantized / OwnScales, so the shared rows stay for the members after it).
+    /// </summary>
+    private void Project(InferenceState s, WeightMatrix linear, ActivationType shared, int rows, Span<float> y)
     {
-        int width = linear.InFeatures;
-        linear.Forward(s.Normed.AsSpan(0, rows * width), s.Quantized.AsSpan(0, rows * width), s.QuantScales.AsSpan(0, rows), rows, y,
-            _pool);
+        int width = linear.InFeatures, count = rows * width;
+        ReadOnlySpan<float> x = s.Normed.AsSpan(0, count);
+        if (ReadsOwnRows(linear, shared))
+        {
+            Quantize(x, linear.InputNorm?.Weight, linear.InputNorm?.Epsilon ?? 0f, linear.Input, rows, width, s.OwnQuantized, s.OwnScales);
+            linear.Forward(x, s.OwnQuantized.AsSpan(0, count), s.OwnScales.AsSpan(0, rows), rows, y, _pool);
+            return;
+        }
+
+        linear.Forward(x, s.Quantized.AsSpan(0, count), s.QuantScales.AsSpan(0, rows), rows, y, _pool);
+    }
+
+    /// <summary>The type of the shared quantized rows <paramref name="m"/> reads, or null when it reads floats or normalizes its own.</summary>
+    private static ActivationType? SharedRows(WeightMatrix? m) => m is { TakesQuantizedInput: true, InputNorm: null } ? m.Input : null;
+
+    /// <summary>Whether <paramref name="m"/> quantizes rows of its own instead of reading the group's shared ones.</summary>
+    private static bool ReadsOwnRows(WeightMatrix m, ActivationType shared) =>
+        m.TakesQuantizedInput && (m.InputNorm is not null || m.Input != shared);
+
+    /// <summary>Whether <paramref name="m"/> needs the float rows in Normed: it reads them, or makes its own quantized rows from them.</summary>
+    private static bool ReadsFloats(WeightMatrix? m, ActivationType shared) =>
+        m is not null && (!m.TakesQuantizedInput || ReadsOwnRows(m, shared));
+
+    /// <summary>Rows into int8 or int4 (<paramref name="type"/>) with one scale each, after RMSNorm with <paramref name="weight"/> when there is one (one native call).</summary>
+    private void Quantize(ReadOnlySpan<float> input, float[]? weight, float eps, ActivationType type, int rows, int width,
+        Span<sbyte> q, Span<float> scales)
+    {
+        switch (type, weight)
+        {
+            case (ActivationType.Int4, not null): Norms.RmsNormInt4(input, weight, eps, rows, width, q, scales, _pool); break;
+            case (ActivationType.Int4, null): ActivationQuantizer.QuantizeInt4(input, rows, width, q, scales, _pool); break;
+            case (ActivationType.Int8, not null): Norms.RmsNormInt8(input, weight, eps, rows, width, q, scales, _pool); break;
+            case (ActivationType.Int8, null): ActivationQuantizer.QuantizeInt8(input, rows, width, q, scales, _pool); break;
+            default: throw new ArgumentOutOfRangeException(nameof(type), type, "Float rows are not quantized.");
+        }
     }
 
     /// <summary>x += projected over the batch's n = T · d values.</summary>

@@ -9,6 +9,8 @@ namespace BitNative.Model;
 /// </summary>
 internal sealed class WeightMatrix
 {
+    private readonly InputRmsNorm? _inputNorm;
+
     /// <param name="name">The tensor name in the model file, for messages.</param>
     /// <param name="type">How the weights are stored.</param>
     /// <param name="bytes">At least <see cref="WeightTypes.Bytes"/> bytes of them (a file's trailer may follow; it is cut off).</param>
@@ -72,6 +74,33 @@ internal sealed class WeightMatrix
     /// </summary>
     public KernelVariants? Variants { get; init; }
 
+    /// <summary>
+    /// An RMSNorm the matrix applies to its own input rows before quantizing them, or null. transformers' BitLinear and
+    /// AutoBitLinear with quantization_config.use_rms_norm each normalize their input with their own weight
+    /// (<c>&lt;module&gt;.rms_norm.weight</c>) and eps (integrations/bitnet.py), so Q, K and V read differently quantized
+    /// rows; the Transformer runs this norm (fused with the quantization) on the block's float rows for this matrix alone.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The weight does not match the rows, the eps is not a positive number, or the matrix reads floats.</exception>
+    public InputRmsNorm? InputNorm
+    {
+        get => _inputNorm;
+        init
+        {
+            if (value is not null && (value.Weight.Length != InFeatures || !(value.Epsilon > 0) || !float.IsFinite(value.Epsilon)))
+            {
+                throw new InvalidDataException(
+                    $"{Name}: an input norm of {value.Weight.Length} values with eps {value.Epsilon} for rows of {InFeatures}.");
+            }
+
+            if (value is not null && !TakesQuantizedInput)
+            {
+                throw new InvalidDataException($"{Name}: reads float rows; only a matrix over quantized rows normalizes its own input.");
+            }
+
+            _inputNorm = value;
+        }
+    }
+
     /// <summary>True if <see cref="Forward"/> reads the quantized activations; false if it reads the floats.</summary>
     public bool TakesQuantizedInput => Input != ActivationType.F32;
 
@@ -83,7 +112,8 @@ internal sealed class WeightMatrix
 
     /// <summary>
     /// y[t, :] = W · x[t, :] · Scale for t in [0, tokens). x is tokens × InFeatures floats; xq/xScales are the same rows
-    /// quantized (read when <see cref="TakesQuantizedInput"/>); y is tokens × OutFeatures.
+    /// quantized as <see cref="Input"/> says, after <see cref="InputNorm"/> when there is one (read when
+    /// <see cref="TakesQuantizedInput"/>); y is tokens × OutFeatures.
     /// </summary>
     public void Forward(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> xq, ReadOnlySpan<float> xScales, int tokens,
         Span<float> y, KernelThreadPool? pool)
@@ -102,3 +132,8 @@ internal sealed class WeightMatrix
 
 /// <summary>The ISA a matrix runs with for one token (<paramref name="Gemv"/>) and for a batch (<paramref name="Gemm"/>).</summary>
 internal sealed record KernelVariants(Isa Gemv, Isa Gemm);
+
+/// <summary>An RMSNorm of a matrix's own input rows: y = x / sqrt(mean(x²) + <paramref name="Epsilon"/>) · <paramref name="Weight"/>.</summary>
+/// <param name="Weight">[InFeatures].</param>
+/// <param name="Epsilon">Added to the mean square.</param>
+internal sealed record InputRmsNorm(float[] Weight, float Epsilon);

@@ -123,6 +123,35 @@ public sealed class CliTests(TinyModelFixture fixture) : IClassFixture<TinyModel
     }
 
     [Fact]
+    public void InspectPlanPrintsTheKernelPlanAndIsaForcesIt()
+    {
+        var cache = new Dictionary<string, string> { ["BITNATIVE_CACHE_DIR"] = Path.Combine(fixture.Folder, "plan-cache") };
+        var text = CliRunner.RunWithEnvironment(cache, "inspect", fixture.Path, "--plan", "-t", "1");
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        Assert.Contains("kernel plan (1 thread(s)", text.Stdout);
+        Assert.Contains("256x256", text.Stdout);
+
+        var json = CliRunner.RunWithEnvironment(cache, "inspect", fixture.Path, "--plan", "--json", "--isa", "ref", "-t", "1");
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        using JsonDocument doc = JsonDocument.Parse(json.Stdout);
+        JsonElement plan = doc.RootElement.GetProperty("KernelPlan");
+        Assert.True(plan.GetArrayLength() > 0);
+        foreach (JsonElement row in plan.EnumerateArray())
+        {
+            Assert.Equal("ref", row.GetProperty("Gemv").GetString());
+            Assert.Equal("ref", row.GetProperty("Gemm").GetString());
+        }
+
+        var bad = CliRunner.Run("inspect", fixture.Path, "--plan", "--isa", "mmx");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("--isa mmx is not an instruction set this CPU runs", bad.Stderr);
+        var badEnvironment = CliRunner.RunWithEnvironment(new Dictionary<string, string> { ["BITNATIVE_ISA"] = "mmx" },
+            "run", "-m", fixture.Path, "-p", "x", "-n", "1");
+        Assert.NotEqual(0, badEnvironment.ExitCode);
+        Assert.Contains("BITNATIVE_ISA=mmx", badEnvironment.Stderr);
+    }
+
+    [Fact]
     public void MakeModelWritesLoadableFilesAndRejectsBadShapes()
     {
         string path = Path.Combine(fixture.Folder, "custom.gguf");

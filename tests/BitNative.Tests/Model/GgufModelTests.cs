@@ -1,3 +1,4 @@
+using BitNative.Kernels;
 using BitNative.Model;
 using BitNative.Model.Synthetic;
 using BitNative.Tests.Formats;
@@ -40,7 +41,7 @@ public sealed class GgufModelTests : IDisposable
         LoadedModel loaded = ModelLoader.Load(path, new ModelLoadOptions { RepackToI2S = repack });
         // every head type runs on its stored bytes (--head auto keeps the file's precision)
         Assert.Equal(Enum.Parse<BitNative.Kernels.WeightType>(headType), loaded.Weights.OutputHead.Type);
-        using var model = new BitNetModel(loaded.Weights, loaded.Tokenizer, new ModelOptions { Threads = 2, BatchSize = 8 }, path);
+        using var model = new BitNetModel(loaded, new ModelOptions { Threads = 2, BatchSize = 8 }, KernelThreadPool.Create(2), path);
         ModelConfig c = model.Config;
         Assert.Equal(arch == "bitnet" ? FeedForwardActivation.Silu : FeedForwardActivation.SquaredRelu, c.Activation);
 
@@ -99,7 +100,7 @@ public sealed class GgufModelTests : IDisposable
         int[] Generate(bool repack)
         {
             LoadedModel loaded = ModelLoader.Load(path, new ModelLoadOptions { RepackToI2S = repack });
-            using var model = new BitNetModel(loaded.Weights, loaded.Tokenizer, new ModelOptions { Threads = 1 }, path);
+            using var model = new BitNetModel(loaded, new ModelOptions { Threads = 1 }, pool: null, path);
             using InferenceSession session = model.CreateSession();
             var text = session.GenerateAsync("Numbers and dates", new GenerationSettings { MaxTokens = 12, Sampling = global::BitNative.Generation.SamplingOptions.Greedy })
                 .ToBlockingEnumerable().ToList();

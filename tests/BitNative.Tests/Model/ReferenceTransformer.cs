@@ -1,7 +1,13 @@
 namespace BitNative.Tests.Model;
 
-/// <summary>One ternary (or dense) projection as the reference sees it: plain values, no packing.</summary>
-internal sealed record ReferenceLinear(int Out, int In, sbyte[]? Ternary, float Scale, float[]? Dense);
+/// <summary>
+/// One projection as the reference sees it: plain values, no packing. Ternary (int8 input, times Scale), or Dense: float
+/// input, or with <paramref name="QuantizeInput"/> the int8-quantized input (transformers' AutoBitLinear over float
+/// weights), times Scale. <paramref name="InputNorm"/>: the module's own RMSNorm of its input (use_rms_norm), with
+/// <paramref name="InputNormEps"/>.
+/// </summary>
+internal sealed record ReferenceLinear(int Out, int In, sbyte[]? Ternary, float Scale, float[]? Dense, float[]? InputNorm = null,
+    float InputNormEps = 0, bool QuantizeInput = false);
 
 internal sealed record ReferenceLayer(
     float[] AttnNorm, ReferenceLinear Q, ReferenceLinear K, ReferenceLinear V, float[]? AttnSubNorm, ReferenceLinear O,
@@ -69,12 +75,12 @@ internal sealed class ReferenceTransformer(
         }
 
         float[] final = RmsNorm(x, outputNorm);
-        double inputScale = 1;
+        double inputStep = 1;
         if (headReadsInt8)
         {
-            (int[] q, double dequant) = QuantizeInt8(final);
-            final = q.Select(v => (float)v).ToArray();
-            inputScale = dequant;
+            (int[] codes, double step) = Quantize(final);
+            final = codes.Select(v => (float)v).ToArray();
+            inputStep = step;
         }
 
         var logits = new float[config.VocabSize];
@@ -86,14 +92,72 @@ internal sealed class ReferenceTransformer(
                 s += (double)head[t * d + j] * final[j];
             }
 
-            logits[t] = (float)(s * inputScale);
+            logits[t] = (float)(s * inputStep);
         }
 
         return logits;
     }
 
-    /// <summary>Per-token int8 absmax: the integer values and the factor that turns them back into the input's scale.</summary>
-    private (int[] Values, double Dequant) QuantizeInt8(float[] x)
+    private float[] RmsNorm(float[] x, float[] w) => RmsNorm(x, w, config.RmsNormEpsilon);
+
+    private static float[] RmsNorm(float[] x, float[] w, float eps)
+    {
+        double ss = 0;
+        foreach (float v in x)
+        {
+            ss += (double)v * v;
+        }
+
+        double r = 1.0 / Math.Sqrt(ss / x.Length + eps);
+        return x.Select((v, i) => (float)(v * r * w[i])).ToArray();
+    }
+
+    /// <summary>
+    /// Ternary: per-token int8 absmax of the input, exact integer dot, times both scales. Dense: float dot, over the
+    /// dequantized int8 input when the projection quantizes it. Either after the projection's own input norm, if any.
+    /// </summary>
+    private float[] Apply(ReferenceLinear w, float[] x)
+    {
+        if (w.InputNorm is not null)
+        {
+            x = RmsNorm(x, w.InputNorm, w.InputNormEps);
+        }
+
+        var y = new float[w.Out];
+        if (w.Dense is not null)
+        {
+            (int[] codes, double step) = w.QuantizeInput ? Quantize(x) : (null!, 0);
+            for (int i = 0; i < w.Out; i++)
+            {
+                double s = 0;
+                for (int j = 0; j < w.In; j++)
+                {
+                    s += (double)w.Dense[i * w.In + j] * (w.QuantizeInput ? codes[j] * step : x[j]);
+                }
+
+                y[i] = (float)(w.QuantizeInput ? s * w.Scale : s);
+            }
+
+            return y;
+        }
+
+        (int[] xq, double dequant) = Quantize(x);
+        for (int i = 0; i < w.Out; i++)
+        {
+            long dot = 0;
+            for (int j = 0; j < w.In; j++)
+            {
+                dot += w.Ternary![i * w.In + j] * xq[j];
+            }
+
+            y[i] = (float)(dot * dequant * w.Scale);
+        }
+
+        return y;
+    }
+
+    /// <summary>int8 absmax of one token: codes round(x · 127 / max|x|) (half to even), and the step max|x| / 127.</summary>
+    private (int[] Codes, double Step) Quantize(float[] x)
     {
         float amax = Math.Max(x.Max(MathF.Abs), 1e-5f);
         float qs = 127f / amax;
@@ -107,55 +171,7 @@ internal sealed class ReferenceTransformer(
                 _nearTies++;
             }
         }
-
         return (xq, amax / 127.0);
-    }
-
-    private float[] RmsNorm(float[] x, float[] w)
-    {
-        double ss = 0;
-        foreach (float v in x)
-        {
-            ss += (double)v * v;
-        }
-
-        double r = 1.0 / Math.Sqrt(ss / x.Length + config.RmsNormEpsilon);
-        return x.Select((v, i) => (float)(v * r * w[i])).ToArray();
-    }
-
-    /// <summary>Ternary: per-token int8 absmax of the input, exact integer dot, times both scales. Dense: float dot.</summary>
-    private float[] Apply(ReferenceLinear w, float[] x)
-    {
-        var y = new float[w.Out];
-        if (w.Dense is not null)
-        {
-            for (int i = 0; i < w.Out; i++)
-            {
-                double s = 0;
-                for (int j = 0; j < w.In; j++)
-                {
-                    s += (double)w.Dense[i * w.In + j] * x[j];
-                }
-
-                y[i] = (float)s;
-            }
-
-            return y;
-        }
-
-        (int[] xq, double dequant) = QuantizeInt8(x);
-        for (int i = 0; i < w.Out; i++)
-        {
-            long dot = 0;
-            for (int j = 0; j < w.In; j++)
-            {
-                dot += w.Ternary![i * w.In + j] * xq[j];
-            }
-
-            y[i] = (float)(dot * dequant * w.Scale);
-        }
-
-        return y;
     }
 
     private void Rope(float[] heads, int pos)

@@ -93,16 +93,7 @@ public sealed class TransformerTests
         var state = new InferenceState(c, maxTokens: 8);
         var cache = new KvCache(c, c.ContextLength);
         int[] token = [1];
-        transformer.Forward(state, cache, [1, 2, 3], 0, default);
-        transformer.Forward(state, cache, token, 3, default); // JIT and tiering out of the way
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int t = 4; t < 12; t++)
-        {
-            transformer.Forward(state, cache, token, t, default);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, BytesAllocatedDecoding(transformer, state, cache, token));
 
         state.Profiler = new TransformerProfiler();
         transformer.Forward(state, cache, token, 12, default);
@@ -112,6 +103,23 @@ public sealed class TransformerTests
         Assert.Equal(13 * c.BlockCount + 3, p.TotalCalls);
         Assert.Equal(1, p.Forwards);
         Assert.True(p.Ticks(ForwardPart.OutputHead) > 0 && p.UntimedTicks >= 0 && p.ForwardTicks >= p.Ticks(ForwardPart.Attention));
+    }
+
+    /// <summary>
+    /// Bytes the calling thread allocates while <paramref name="transformer"/> decodes <paramref name="token"/> at
+    /// positions 4..11, after a prompt of three tokens and one decoded token have put JIT and tiering out of the way.
+    /// </summary>
+    internal static long BytesAllocatedDecoding(Transformer transformer, InferenceState state, KvCache cache, int[] token)
+    {
+        transformer.Forward(state, cache, [1, 2, 3], 0, default);
+        transformer.Forward(state, cache, token, 3, default);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 4; t < 12; t++)
+        {
+            transformer.Forward(state, cache, token, t, default);
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     /// <summary>

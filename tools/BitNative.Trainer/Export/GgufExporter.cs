@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using BitNative.Formats.Gguf;
 using BitNative.Kernels;
@@ -117,11 +116,7 @@ internal static class GgufExporter
             return tq;
         }
 
-        int trailer = WeightTypes.Info(WeightType.I2S).TensorTrailerBytes;
-        var packed = new byte[WeightTypes.Bytes(WeightType.I2S, t.Rows, t.Columns) + trailer];
-        WeightPacker.Pack(WeightType.I2S, q, t.Rows, t.Columns, gamma, packed);
-        BinaryPrimitives.WriteSingleLittleEndian(packed.AsSpan(packed.Length - trailer), gamma); // bitnet.cpp's trailer
-        return packed;
+        return GgufI2STensor.Encode(q, t.Rows, t.Columns, gamma);
     }
 
     private static byte[] EncodeEmbedding(ParameterTensor t, ReadOnlySpan<float> values, GgmlType type)

@@ -12,8 +12,6 @@
 
 #include "arm-decode.h"
 
-#include <string.h>
-
 /* Eight weights of row w from column j as two 4-lane floats; elem is 2 (fp16) or 4 (f32). */
 BN_ALWAYS_INLINE void bn_dense_load8_neon(const uint8_t* w, int32_t j, const int elem, float32x4_t* lo,
                                           float32x4_t* hi) {
@@ -23,17 +21,6 @@ BN_ALWAYS_INLINE void bn_dense_load8_neon(const uint8_t* w, int32_t j, const int
         *lo = vld1q_f32((const float*)(w + 4 * (int64_t)j));
         *hi = vld1q_f32((const float*)(w + 4 * (int64_t)j) + 4);
     }
-}
-
-BN_ALWAYS_INLINE float bn_dense_load1_neon(const uint8_t* w, int32_t j, const int elem) {
-    if (elem == 4) {
-        float v;
-        memcpy(&v, w + 4 * (int64_t)j, sizeof v);
-        return v;
-    }
-    uint16_t h;
-    memcpy(&h, w + 2 * (int64_t)j, sizeof h);
-    return bn_fp16_to_fp32(h);
 }
 
 BN_ALWAYS_INLINE void bn_dense_tile_neon(const bn_matmul_args* a, int32_t i0, const int R, int32_t r0, const int T,
@@ -65,7 +52,7 @@ BN_ALWAYS_INLINE void bn_dense_tile_neon(const bn_matmul_args* a, int32_t i0, co
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++) {
             float sum = vaddvq_f32(vaddq_f32(lo[r][t], hi[r][t]));
-            for (int32_t jj = j; jj < k; jj++) sum += bn_dense_load1_neon(w[r], jj, elem) * x[t][jj];
+            for (int32_t jj = j; jj < k; jj++) sum += bn_float_weight(w[r], jj, elem) * x[t][jj];
             a->y[(int64_t)(r0 + t) * a->n + i0 + r] = sum;
         }
 }

@@ -4,10 +4,13 @@
  * (exact for every int8, -128 included; vpdpbusd would need the unsigned-times-signed trick that
  * breaks at -128), vpdpwssd into zero to 16 int32 pair sums, converted to float and accumulated
  * lane-wise times the block scale. Four weight rows share each widened activation
- * block; each (row, token) result has the same operations in every tile. */
+ * block; each (row, token) result has the same operations in every tile. The first token's pass
+ * prefetches the next group of four rows as one stream, as the AVX2 kernel does (without it: 8.5
+ * against AVX2's 18.5 GB/s from DRAM on Zen 4). */
 #include "x86-avx512-decode.h"
 
-static inline __attribute__((always_inline)) void tile(const bn_matmul_args* a, int32_t i0, const int R, int32_t r) {
+static inline __attribute__((always_inline)) void tile(const bn_matmul_args* a, int32_t i0, const int R, int32_t r,
+                                                       const uint8_t* next) {
     const int32_t n_blocks = a->k / BN_Q8_0_BLOCK;
     const int8_t* x = a->xq + (int64_t)r * a->k;
     const uint8_t* w[4];
@@ -18,6 +21,7 @@ static inline __attribute__((always_inline)) void tile(const bn_matmul_args* a, 
     }
     for (int32_t b = 0; b < n_blocks; b++) {
         const __m512i xv = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i*)(x + 32 * b)));
+        if (next) bn_prefetch_bytes(next + (int64_t)b * R * BN_Q8_0_BLOCK_BYTES, R * BN_Q8_0_BLOCK_BYTES);
         for (int i = 0; i < R; i++) {
             const uint8_t* blk = w[i] + (int64_t)b * BN_Q8_0_BLOCK_BYTES;
             const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i*)(blk + 2)));
@@ -31,8 +35,10 @@ static inline __attribute__((always_inline)) void tile(const bn_matmul_args* a, 
 
 void bn_matmul_q8_0_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     int32_t i = i_begin;
-    for (; i + 4 <= i_end; i += 4)
-        for (int32_t r = 0; r < a->m; r++) tile(a, i, 4, r);
+    for (; i + 4 <= i_end; i += 4) {
+        const uint8_t* next = i + 8 <= i_end ? a->w + (int64_t)(i + 4) * a->row_bytes : NULL;
+        for (int32_t r = 0; r < a->m; r++) tile(a, i, 4, r, r == 0 ? next : NULL);
+    }
     for (; i < i_end; i++)
-        for (int32_t r = 0; r < a->m; r++) tile(a, i, 1, r);
+        for (int32_t r = 0; r < a->m; r++) tile(a, i, 1, r, NULL);
 }

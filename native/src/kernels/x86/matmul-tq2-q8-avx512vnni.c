@@ -46,14 +46,18 @@ static inline __m256i block_dot(const uint8_t* block, const int8_t* xb, __m512i 
 }
 
 /* Four weight rows (w[0..3]) against one activation row, blocks [0, nb): the running sums of the
- * four outputs advance block by block in the lanes of *sum. */
-static inline void rows4_x1(const uint8_t* const w[4], const int8_t* x, const int32_t* bsum, int32_t nb,
-                            __m128* sum) {
+ * four outputs advance block by block in the lanes of *sum. next, when not NULL, is the next group of
+ * four rows, prefetched as one stream (four interleaved row streams alone: 3-4 GB/s from DRAM on
+ * Zen 4). */
+static inline __attribute__((always_inline)) void rows4_x1(const uint8_t* const w[4], const int8_t* x,
+                                                           const int32_t* bsum, int32_t nb, const uint8_t* next,
+                                                           __m128* sum) {
     const __m512i mask = decode_mask();
     __m128 acc = *sum;
     for (int32_t b = 0; b < nb; b++) {
         const int64_t off = (int64_t)b * BN_TQ2_BLOCK_BYTES;
         const int8_t* xb = x + (int64_t)b * BN_TQ_BLOCK;
+        if (next) bn_prefetch_bytes(next + 4 * off, 4 * BN_TQ2_BLOCK_BYTES);
         __m128i dot = bn_hsum4_epi32_avx2(block_dot(w[0] + off, xb, mask), block_dot(w[1] + off, xb, mask),
                                           block_dot(w[2] + off, xb, mask), block_dot(w[3] + off, xb, mask));
         dot = _mm_sub_epi32(dot, _mm_set1_epi32(bsum[b]));
@@ -111,7 +115,9 @@ static void matmul_x1(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
             if (c0 > 0)
                 for (int32_t r = 0; r < nr; r++) part[r] = a->y[i + r];
             __m128 sum = _mm_loadu_ps(part);
-            rows4_x1(w, x, bsum, cn, &sum);
+            /* the next group of rows, contiguous when the rows are one chunk: one prefetched stream */
+            const uint8_t* next = cn == nb && i + 8 <= i_end ? a->w + (int64_t)(i + 4) * a->row_bytes : NULL;
+            rows4_x1(w, x, bsum, cn, next, &sum);
             if (last) sum = _mm_mul_ps(sum, _mm_set1_ps(scale));
             _mm_storeu_ps(part, sum);
             for (int32_t r = 0; r < nr; r++) a->y[i + r] = part[r];

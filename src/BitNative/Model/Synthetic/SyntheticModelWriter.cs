@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using BitNative.Formats.Gguf;
 using BitNative.Kernels;
@@ -176,11 +175,7 @@ internal static class SyntheticModelWriter
 
                 case SyntheticWeights.I2S:
                 {
-                    WeightTypeInfo i2s = WeightTypes.Info(WeightType.I2S);
-                    var packed = new byte[WeightTypes.Bytes(WeightType.I2S, n, k) + i2s.TensorTrailerBytes];
-                    WeightPacker.Pack(WeightType.I2S, q, n, k, gamma, packed);
-                    BinaryPrimitives.WriteSingleLittleEndian(packed.AsSpan(packed.Length - i2s.TensorTrailerBytes), gamma); // bitnet.cpp's trailer
-                    stream.Write(packed);
+                    stream.Write(GgufI2STensor.Encode(q, n, k, gamma));
                     break;
                 }
 

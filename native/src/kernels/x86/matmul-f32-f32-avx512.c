@@ -1,7 +1,0 @@
-/* f32 matrix x float activation rows, AVX-512F (F32 heads and the projections of float baselines):
- * the shared float-weight tiles of dense-float-avx512.h with 4-byte weights. */
-#include "dense-float-avx512.h"
-
-void bn_matmul_f32_f32__avx512(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    bn_dense_rows_avx512(a, i_begin, i_end, 4);
-}

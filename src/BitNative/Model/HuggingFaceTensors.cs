@@ -1,0 +1,44 @@
+using BitNative.Formats.Safetensors;
+
+namespace BitNative.Model;
+
+/// <summary>Typed reads of a Hugging Face checkpoint's tensors, each checked against the shape the config implies.</summary>
+internal sealed class HuggingFaceTensors(SafetensorsCheckpoint checkpoint)
+{
+    public string Path => checkpoint.Path;
+
+    public bool Has(string name) => checkpoint.TryGetTensor(name, out _);
+
+    /// <summary>The tensor, or an error naming it (and <paramref name="why"/> it is needed, when given).</summary>
+    public SafetensorsTensorInfo Get(string name, string? why = null) =>
+        checkpoint.TryGetTensor(name, out SafetensorsTensorInfo? t)
+            ? t
+            : throw new InvalidDataException($"{Path}: tensor {name} is missing{(why is null ? "" : "; " + why)}.");
+
+    public ReadOnlySpan<byte> Data(SafetensorsTensorInfo tensor) => checkpoint.GetTensorData(tensor);
+
+    /// <summary>A F32, F16 or BF16 tensor of <paramref name="shape"/>'s element count, as floats.</summary>
+    public float[] Floats(string name, params int[] shape) => Floats(Get(name), shape);
+
+    public float[] Floats(SafetensorsTensorInfo t, params int[] shape)
+    {
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        if (t.ElementCount != count)
+        {
+            throw new InvalidDataException(
+                $"{Path}: tensor {t.Name} has shape [{string.Join(", ", t.Shape)}], expected [{string.Join(", ", shape)}].");
+        }
+
+        ReadOnlySpan<byte> data = checkpoint.GetTensorData(t);
+        var values = new float[count];
+        switch (t.DType)
+        {
+            case SafetensorsDType.F32: BlockDecoding.F32(data, values); break;
+            case SafetensorsDType.F16: BlockDecoding.F16(data, values); break;
+            case SafetensorsDType.BF16: BlockDecoding.BF16(data, values); break;
+            default: throw new InvalidDataException($"{Path}: tensor {t.Name} is {t.DType}; expected F32, F16 or BF16.");
+        }
+
+        return values;
+    }
+}

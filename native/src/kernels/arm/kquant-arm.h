@@ -68,7 +68,9 @@ BN_ALWAYS_INLINE float32x4_t kq_rows4(const uint8_t* const w[4], const int8_t* x
         const int8_t* xb[1] = {x + (int64_t)b * KQ_BLOCK};
         const int16_t* xsb[1] = {xs + (int64_t)b * KQ_SUMS_PER_BLOCK};
         int32x4_t lanes[4], mlanes[4];
-        kq_block(wb, 4, xb, xsb, 1, lanes, mlanes, next + 4 * off);
+        const uint8_t* pf = next + 4 * off;
+        if (!pf) __builtin_unreachable(); /* lets kq_prefetch_slot drop its NULL test here */
+        kq_block(wb, 4, xb, xsb, 1, lanes, mlanes, pf);
         const float32x4_t d = bn_fp16x4_to_f32(bn_read_u16(wb[0] + KQ_D_AT), bn_read_u16(wb[1] + KQ_D_AT),
                                                bn_read_u16(wb[2] + KQ_D_AT), bn_read_u16(wb[3] + KQ_D_AT));
         const float32x4_t dmin =

@@ -100,7 +100,9 @@ static inline __attribute__((always_inline)) __m128 kq_rows4(const uint8_t* cons
         const int16_t* xsb[1] = {xs + (int64_t)b * KQ_SUMS_PER_BLOCK};
         __m256i lanes[4];
         __m128i mlanes[4];
-        kq_block(wb, 4, xb, xsb, 1, lanes, mlanes, next + 4 * off);
+        const uint8_t* pf = next + 4 * off;
+        if (!pf) __builtin_unreachable(); /* lets kq_prefetch_slot drop its NULL test here */
+        kq_block(wb, 4, xb, xsb, 1, lanes, mlanes, pf);
         const __m128 d = bn_fp16x4_to_ps(wb[0] + KQ_D_AT, wb[1] + KQ_D_AT, wb[2] + KQ_D_AT, wb[3] + KQ_D_AT);
         const __m128 dmin = KQ_DMIN_AT >= 0 ? bn_fp16x4_to_ps(wb[0] + KQ_DMIN_AT, wb[1] + KQ_DMIN_AT,
                                                               wb[2] + KQ_DMIN_AT, wb[3] + KQ_DMIN_AT)

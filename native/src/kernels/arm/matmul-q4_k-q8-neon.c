@@ -34,8 +34,7 @@ BN_ALWAYS_INLINE int32x4_t k4_min_lanes(uint64_t mn8, const int16_t* xs) {
 }
 
 BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_t* const* x,
-                               const int16_t* const* xs, const int T, int32x4_t* lanes, int32x4_t* mlanes,
-                               const uint8_t* pf) {
+                               const int16_t* const* xs, const int T, int32x4_t* lanes, int32x4_t* mlanes) {
     for (int r = 0; r < R; r++) {
         uint64_t sc8, mn8;
         bn_k4_scales_mins(w[r] + BN_Q4_K_SCALES_AT, &sc8, &mn8);
@@ -49,7 +48,6 @@ BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_
             k4_codes(w[r], p, c);
             for (int hi = 0; hi < 2; hi++) {
                 const int s = 2 * p + hi;
-                kq_prefetch_slot(pf, 8 * r + s);
                 const int16_t scale = (int16_t)((sc8 >> 8 * s) & 0xff);
                 const int8x16_t c0 = vreinterpretq_s8_u8(c[hi][0]), c1 = vreinterpretq_s8_u8(c[hi][1]);
                 for (int t = 0; t < T; t++) {

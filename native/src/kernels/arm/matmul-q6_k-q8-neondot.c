@@ -30,8 +30,7 @@ BN_ALWAYS_INLINE void q6_codes(const uint8_t* block, int h, int u, int8x16_t c[4
 }
 
 BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_t* const* x,
-                               const int16_t* const* xs, const int T, int32x4_t* lanes, int32x4_t* mlanes,
-                               const uint8_t* pf) {
+                               const int16_t* const* xs, const int T, int32x4_t* lanes, int32x4_t* mlanes) {
     (void)xs;
     (void)mlanes;
     for (int r = 0; r < R; r++) {
@@ -43,7 +42,6 @@ BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_
                 int8x16_t c[4];
                 q6_codes(w[r], h, u, c);
                 for (int g = 0; g < 4; g++) {
-                    kq_prefetch_slot(pf, ((2 * r + h) * 2 + u) * 4 + g);
                     const int32_t s = sc[8 * h + 2 * g + u];
                     for (int t = 0; t < T; t++) {
                         const int8x16_t xv = vld1q_s8(x[t] + 128 * h + 32 * g + 16 * u);

@@ -20,8 +20,7 @@
 
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
-                                                           const int T, __m256i* lanes, __m128i* mlanes,
-                                                           const uint8_t* pf) {
+                                                           const int T, __m256i* lanes, __m128i* mlanes) {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     for (int r = 0; r < R; r++) {
         uint64_t sc8, mn8;
@@ -38,7 +37,6 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             const __m256i c[2] = {_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4)};
             for (int h = 0; h < 2; h++) {
                 const int s = 2 * p + h; /* every word = sc_s */
-                kq_prefetch_slot(pf, 8 * r + s);
                 const __m256i scale = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)(2 * s | (2 * s + 1) << 8)));
                 for (int t = 0; t < T; t++) {
                     const __m256i xv = _mm256_loadu_si256((const __m256i*)(x[t] + 32 * s));

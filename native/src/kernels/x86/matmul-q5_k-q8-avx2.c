@@ -20,8 +20,7 @@
 
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
-                                                           const int T, __m256i* lanes, __m128i* mlanes,
-                                                           const uint8_t* pf) {
+                                                           const int T, __m256i* lanes, __m128i* mlanes) {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     for (int r = 0; r < R; r++) {
         uint64_t sc8, mn8;
@@ -39,7 +38,6 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             const __m256i nib[2] = {_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4)};
             for (int h = 0; h < 2; h++) {
                 const int s = 2 * p + h; /* every word = sc_s */
-                kq_prefetch_slot(pf, 8 * r + s);
                 /* bit s of each qh byte to bit 4 (a 16-bit shift of masked bytes stays inside its byte) */
                 const __m256i bit = _mm256_and_si256(qh, _mm256_set1_epi8((char)(1 << s)));
                 const __m256i c = _mm256_or_si256(nib[h], s <= 4 ? _mm256_slli_epi16(bit, 4 - s) : _mm256_srli_epi16(bit, s - 4));

@@ -21,8 +21,7 @@
 
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
-                                                           const int T, __m256i* lanes, __m128i* mlanes,
-                                                           const uint8_t* pf) {
+                                                           const int T, __m256i* lanes, __m128i* mlanes) {
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     const __m512i high4 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1); /* shift the high half */
     for (int r = 0; r < R; r++) {
@@ -39,7 +38,6 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             acc[t] = _mm512_setzero_si512();
         }
         for (int p = 0; p < 4; p++) {
-            kq_prefetch_slot(pf, 4 * r + p);
             const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i*)(w[r] + BN_Q5_K_QS_AT + 32 * p)));
             __m512i c = _mm512_and_si512(_mm512_srlv_epi16(q, high4), m4);
             const __m512i bits = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << 2 * p)),

@@ -20,8 +20,7 @@
 
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
-                                                           const int T, __m256i* lanes, __m128i* mlanes,
-                                                           const uint8_t* pf) {
+                                                           const int T, __m256i* lanes, __m128i* mlanes) {
     (void)mlanes;
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     /* word 2g of a 128-bit lane into the low lane's eight words, word 2g + 1 into the high lane's */
@@ -61,7 +60,6 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[r] + BN_Q6_K_SCALES_AT)));
             const __m256i half = h == 0 ? _mm256_permute4x64_epi64(sc16, 0x44) : _mm256_permute4x64_epi64(sc16, 0xee);
             for (int g = 0; g < 4; g++) {
-                kq_prefetch_slot(pf, (h * R + r) * 4 + g);
                 const __m256i scale = _mm256_shuffle_epi8(half, pick[g]);
                 for (int t = 0; t < T; t++) {
                     const __m256i xv = _mm256_loadu_si256((const __m256i*)(x[t] + 128 * h + 32 * g));

@@ -22,8 +22,7 @@
 
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
-                                                           const int T, __m256i* lanes, __m128i* mlanes,
-                                                           const uint8_t* pf) {
+                                                           const int T, __m256i* lanes, __m128i* mlanes) {
     (void)mlanes;
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     /* low half: bits 0..1 to 4..5 (<< 4); high half: bits 2..3 to 4..5 (<< 2) */
@@ -61,7 +60,6 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             acc[r][t] = _mm512_setzero_si512();
         }
         for (int v = 0; v < 4; v++) {
-            kq_prefetch_slot(pf, 4 * r + v);
             const __m512i scale = _mm512_permutexvar_epi16(spread[v], sc);
             for (int t = 0; t < T; t++) {
                 const __m512i xv = _mm512_loadu_si512((const void*)(x[t] + 64 * v));

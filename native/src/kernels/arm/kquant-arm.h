@@ -58,6 +58,7 @@ BN_ALWAYS_INLINE float kq_row_group(const uint8_t* w, const int8_t* x, const int
                                     float sum) {
     const uint8_t* wb[4];
     int32x4_t lanes[4], mlanes[4];
+#pragma GCC unroll 4 /* the four blocks' lanes stay in registers (a loop kept them on the stack) */
     for (int q = 0; q < NQ; q++) {
         wb[q] = w + (int64_t)(b + q) * KQ_BLOCK_BYTES;
         const int8_t* xb = x + (int64_t)(b + q) * KQ_BLOCK;

@@ -29,6 +29,14 @@
 
 #include "x86-common.h"
 
+/* Constant vectors of the kernels live in static tables (one load, or a memory operand): built from
+ * set1 / insert they were rematerialized for every block (movabs, broadcast, insert). KQ_R8(...) ...
+ * KQ_R32(...): the arguments repeated. */
+#define KQ_R8(...) __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__
+#define KQ_R16(...) KQ_R8(__VA_ARGS__), KQ_R8(__VA_ARGS__)
+#define KQ_R32(...) KQ_R16(__VA_ARGS__), KQ_R16(__VA_ARGS__)
+#define KQ_R64(...) KQ_R32(__VA_ARGS__), KQ_R32(__VA_ARGS__)
+
 /* The kernel file's block arithmetic (see above), defined after this header. */
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
@@ -88,6 +96,7 @@ static inline __attribute__((always_inline)) __m128 kq_row_group(const uint8_t* 
     const uint8_t* wb[4];
     __m256i lanes[4];
     __m128i mlanes[4];
+#pragma GCC unroll 4 /* the four blocks' lanes stay in registers (a loop kept them on the stack) */
     for (int q = 0; q < NQ; q++) {
         wb[q] = w + (int64_t)(b + q) * KQ_BLOCK_BYTES;
         const int8_t* xb = x + (int64_t)(b + q) * KQ_BLOCK;

@@ -19,13 +19,17 @@
 
 #define ACTS 4
 
+/* [q0, q0, q1, q1] from [q0, q1]; the second and fourth 128-bit lanes shifted by 4 (the high nibbles) */
+static _Alignas(64) const uint64_t k_lanes01[8] = {0, 1, 0, 1, 2, 3, 2, 3};
+static _Alignas(64) const uint16_t k_high_nibbles[32] = {0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4,
+                                                         0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4};
+
 /* Blocks b (and b + 1 when pair) of row w against activation rows [r0, r0 + T): acc += lanes times d. */
 static inline __attribute__((always_inline)) void blocks(const bn_matmul_args* a, const uint8_t* w, int32_t b,
                                                          const int pair, int32_t r0, const int T, __m512* acc) {
     const __m512i m4 = _mm512_set1_epi8(0x0f), eight = _mm512_set1_epi8(8);
-    const __m512i lanes01 = _mm512_set_epi64(3, 2, 3, 2, 1, 0, 1, 0); /* [q0, q0, q1, q1] */
-    const __m512i high_nibbles = _mm512_set_epi64(0x0004000400040004, 0x0004000400040004, 0, 0,
-                                                  0x0004000400040004, 0x0004000400040004, 0, 0);
+    const __m512i lanes01 = _mm512_load_si512((const void*)k_lanes01);
+    const __m512i high_nibbles = _mm512_load_si512((const void*)k_high_nibbles);
     const uint8_t* b0 = w + (int64_t)b * BN_Q4_0_BLOCK_BYTES;
     const uint8_t* b1 = b0 + BN_Q4_0_BLOCK_BYTES;
     const __m128i q0 = _mm_loadu_si128((const __m128i*)(b0 + 2));

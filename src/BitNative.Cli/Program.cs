@@ -12,6 +12,7 @@ var root = new RootCommand("bitnative: run 1.58-bit (ternary) BitNet models on t
     InspectCommand.Create(),
     MakeModelCommand.Create(),
     BenchCommand.Create(),
+    ServeCommand.Create(),
 };
 
 try

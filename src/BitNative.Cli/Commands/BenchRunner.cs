@@ -177,7 +177,7 @@ internal static class BenchRunner
         }
     }
 
-    private static void PrintProfile(TextWriter output, TransformerProfiler p, long samplingTicks, long totalTicks, int tokens, string what)
+    internal static void PrintProfile(TextWriter output, TransformerProfiler p, long samplingTicks, long totalTicks, int tokens, string what)
     {
         double MsPerToken(long ticks) => ticks * 1000.0 / Stopwatch.Frequency / tokens;
         double total = MsPerToken(totalTicks);

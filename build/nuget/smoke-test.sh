@@ -74,7 +74,7 @@ for rid in "${rids[@]}"; do
     fail "BitNative.Runtime.$rid's description does not name native ABI version $ABI_VERSION"
 done
 grep -q "native ABI version $ABI_VERSION" <<<"$nuspec" || fail "BitNative's description does not name native ABI version $ABI_VERSION"
-for dep in Microsoft.ML.Tokenizers; do
+for dep in Microsoft.ML.Tokenizers Microsoft.Extensions.AI.Abstractions; do
   grep -q "<dependency id=\"$dep\"" <<<"$nuspec" || fail "BitNative.$VERSION.nupkg lacks its dependency on $dep"
 done
 # Listings are read into a variable first: `unzip | grep -q` fails under pipefail when grep exits at its first match

@@ -5,25 +5,14 @@
  *
  * Prints the median microseconds per call and the KV-cache bytes read per second. Only for measuring (not a test). */
 #include "bitnative.h"
+#include "bench_util.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_ROUNDS 31
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void* a, const void* b) {
-    const double x = *(const double*)a, y = *(const double*)b;
-    return x < y ? -1 : x > y;
-}
 
 int main(int argc, char** argv) {
     int threads = 1, rounds = 7;
@@ -74,8 +63,7 @@ int main(int argc, char** argv) {
                 if (r > 0) us[i][r - 1] = (now() - t0) / reps * 1e6;
             }
         for (int i = 0; i < n_isas; i++) {
-            qsort(us[i], (size_t)rounds, sizeof(double), cmp_double);
-            const double med = us[i][rounds / 2];
+            const double med = median(us[i], rounds);
             /* each query token reads the K and V rows of every position it attends to */
             const double bytes = 2.0 * 2 * kv_dim * ((double)m * position + (double)m * (m + 1) / 2);
             printf("%-6d %-6d %-12s %12.1f %14.2f\n", m, position, bn_isa_name(isas[i]), med, bytes / (med * 1e-6) / 1e9);

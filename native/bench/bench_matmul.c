@@ -12,34 +12,18 @@
  * one thread can stream. Weights are random bytes: a kernel's speed does not depend on the values.
  * Only for measuring (not a test); docs/PERFORMANCE.md records its output with the CPU it ran on. */
 #include "bitnative.h"
+#include "bench_util.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #if defined(__x86_64__)
 #  include <immintrin.h>
 #endif
 
 #define MAX_ROUNDS 31
 #define DRAM_BYTES (256LL << 20)
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void* a, const void* b) {
-    const double x = *(const double*)a, y = *(const double*)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double* v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 static uint64_t rng(void) {

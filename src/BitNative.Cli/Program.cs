@@ -13,6 +13,7 @@ var root = new RootCommand("bitnative: run 1.58-bit (ternary) BitNet models on t
     MakeModelCommand.Create(),
     QuantizeCommand.Create(),
     BenchCommand.Create(),
+    ServeCommand.Create(),
 };
 
 try

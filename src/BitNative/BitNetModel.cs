@@ -136,11 +136,30 @@ public sealed class BitNetModel : IDisposable
 
     internal Transformer Transformer => _transformer;
 
+    /// <summary>Prompt tokens evaluated per forward pass (<see cref="ModelOptions.BatchSize"/>).</summary>
+    internal int BatchSize => _options.BatchSize;
+
     /// <summary>Creates a session with its own KV cache of <see cref="ContextLength"/> positions.</summary>
     public InferenceSession CreateSession() => new(this, _transformer, _tokenizer, ContextLength, _options.BatchSize);
 
     /// <summary>Tokenizes text as plain text (never control tokens), adding BOS when asked.</summary>
     public int[] Tokenize(string text, bool addBos) => _tokenizer.Encode(text, addBos);
+
+    /// <summary>
+    /// Renders a conversation with the model's chat format, ending with the assistant's generation prompt, as token ids.
+    /// Message text is always encoded as plain text, never as control tokens.
+    /// </summary>
+    /// <exception cref="ArgumentException">There are no messages, or a message has an empty role.</exception>
+    public int[] TokenizeChat(IReadOnlyList<ChatMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0)
+        {
+            throw new ArgumentException("A chat needs at least one message.", nameof(messages));
+        }
+
+        return _tokenizer.Chat.Render(messages.Select(m => new ChatTurn(m.Role, m.Content)).ToList(), addGenerationPrompt: true).TokenIds;
+    }
 
     /// <summary>Turns token ids back into text.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id is outside the vocabulary.</exception>

@@ -175,13 +175,8 @@ public sealed class InferenceSession : IDisposable
         ArgumentNullException.ThrowIfNull(messages);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate(_transformer.Config.VocabSize);
-        if (messages.Count == 0)
-        {
-            throw new ArgumentException("A chat needs at least one message.", nameof(messages));
-        }
-
-        ChatPrompt prompt = _tokenizer.Chat.Render(messages.Select(m => new ChatTurn(m.Role, m.Content)).ToList(), addGenerationPrompt: true);
-        return Run(prompt.TokenIds, reuseCachedPrefix: true, settings, cancellationToken);
+        int[] prompt = _model.TokenizeChat(messages);
+        return Run(prompt, reuseCachedPrefix: true, settings, cancellationToken);
     }
 
     /// <summary>Tokenizes text as plain text (never control tokens).</summary>
@@ -220,58 +215,42 @@ public sealed class InferenceSession : IDisposable
 
         TimeSpan promptTime = clock.Elapsed;
         clock.Restart();
-        var sampler = new Sampler(settings.Sampling, _transformer.Config.VocabSize);
-        TokenStreamDecoder decoder = _tokenizer.CreateStreamDecoder(skipSpecialTokens: true);
-        var stops = new StopStringMatcher(settings.StopStrings);
-        int generated = 0;
-        FinishReason reason = FinishReason.MaxTokens;
-        while (generated < settings.MaxTokens)
+        var output = new GenerationTracker(settings, _tokenizer, _transformer.Config.VocabSize);
+        while (true)
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                reason = FinishReason.Cancelled;
+                output.End(FinishReason.Cancelled);
                 break;
             }
 
-            int token = sampler.Sample(_state.Logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_tokens));
-            if (settings.StopOnEndOfGeneration && _tokenizer.IsStopToken(token))
-            {
-                reason = FinishReason.EndOfGeneration;
-                break;
-            }
-
-            generated++;
-            var (text, stopped) = stops.Append(decoder.Append(token));
+            string text = output.Next(_state.Logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_tokens), out int token);
             if (text.Length > 0)
             {
                 yield return text;
             }
 
-            if (stopped)
+            if (output.Finished is not null)
             {
-                reason = FinishReason.StopString;
                 break;
             }
 
             if (_tokens.Count >= ContextLength)
             {
-                reason = FinishReason.ContextFull;
+                output.End(FinishReason.ContextFull);
                 break;
             }
 
             Evaluate(new ReadOnlySpan<int>(in token)); // no array per token
         }
 
-        if (reason != FinishReason.StopString)
+        string tail = output.Tail();
+        if (tail.Length > 0)
         {
-            string tail = stops.Append(decoder.Flush()).Release + stops.Flush();
-            if (tail.Length > 0)
-            {
-                yield return tail;
-            }
+            yield return tail;
         }
 
-        LastStatistics = new GenerationStatistics(toEvaluate.Length, generated, promptTime, clock.Elapsed, reason);
+        LastStatistics = new GenerationStatistics(toEvaluate.Length, output.Generated, promptTime, clock.Elapsed, output.Finished!.Value);
         cancellationToken.ThrowIfCancellationRequested();
     }
 

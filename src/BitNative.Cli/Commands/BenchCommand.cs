@@ -36,11 +36,15 @@ internal static class BenchCommand
         var isa = CliOptions.Isa();
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout (progress and --profile go to stderr)" };
         var profile = new Option<bool>("--profile") { Description = "Break one decode step into its parts" };
+        var parallel = new Option<string?>("--parallel")
+        {
+            Description = "Comma-separated stream counts: aggregate decode tok/s of N concurrent greedy streams decoded together (as serve --parallel N)",
+        };
         var command = new Command("bench", "Measure prefill and decode speed (and, with --profile, where a decode step spends its time)");
         Option[] syntheticOptions = [syntheticWeights, syntheticHead, syntheticArch, syntheticSeed];
         command.Options.Add(isa);
         foreach (Option o in new Option[] { model, synthetic }.Concat(syntheticOptions)
-                     .Concat([prompt, generate, threads, repetitions, context, head, kernel, activations, mmap, json, profile]))
+                     .Concat([prompt, generate, threads, repetitions, context, head, kernel, activations, mmap, json, profile, parallel]))
         {
             command.Options.Add(o);
         }
@@ -59,7 +63,7 @@ internal static class BenchCommand
                     $"-c {ctx} is too small: each repetition fills {BenchRunner.RequiredContext(p, n)} positions (-p + -n, at least 12).");
             }
 
-            int[] threadCounts = ParseThreads(r.GetValue(threads)!);
+            int[] threadCounts = ParseCounts(r.GetValue(threads)!, "--threads");
             string? shape = r.GetValue(synthetic);
             if (shape is not null && !string.IsNullOrEmpty(r.GetValue(model)))
             {
@@ -93,6 +97,17 @@ internal static class BenchCommand
                 CliOptions.ParseActivations(r.GetValue(activations)) ?? ActivationBits.Int8,
                 r.GetValue(mmap), CliOptions.ApplyIsa(r.GetValue(isa)), r.GetValue(profile), asJson ? Console.Error : Console.Out);
             long modelBytes = ModelBytes(path);
+            if (r.GetValue(parallel) is { } streamList)
+            {
+                if (asJson)
+                {
+                    throw new CliException("--parallel prints its own table; it does not combine with --json.");
+                }
+
+                MeasureParallel(path, threadCounts, ParseCounts(streamList, "--parallel"), settings);
+                return 0;
+            }
+
             var runs = new List<BenchRun>();
             BenchModelFacts? facts = null;
             foreach (int t in threadCounts)
@@ -119,7 +134,24 @@ internal static class BenchCommand
         return command;
     }
 
-    private static int[] ParseThreads(string text)
+    private static void MeasureParallel(string path, int[] threadCounts, int[] streamCounts, BenchSettings settings)
+    {
+        Console.Out.WriteLine($"{Path.GetFileName(path)} | {settings.PromptTokens}-token prompts, {settings.GenTokens} greedy tokens per stream, " +
+            "aggregate decode tok/s of all streams (prefill excluded)");
+        foreach (int t in threadCounts)
+        {
+            IReadOnlyList<BatchBenchRunner.Result> results = BatchBenchRunner.Measure(path, t, streamCounts, settings);
+            double single = results.FirstOrDefault(x => x.Streams == 1)?.AggregateDecode.Median ?? double.NaN;
+            foreach (BatchBenchRunner.Result x in results)
+            {
+                string ratio = double.IsNaN(single) ? "" : $" | {x.AggregateDecode.Median / single:F2}x one stream";
+                Console.Out.WriteLine($"  threads {t} | streams {x.Streams,3}: {Summary(x.AggregateDecode)} tok/s " +
+                    $"({x.AggregateDecode.Median / x.Streams:F2} per stream, {x.StepsPerSecond:F2} steps/s){ratio}");
+            }
+        }
+    }
+
+    private static int[] ParseCounts(string text, string option)
     {
         try
         {
@@ -134,7 +166,7 @@ internal static class BenchCommand
         {
         }
 
-        throw new CliException($"--threads '{text}' is not a comma-separated list of counts in 1..256.");
+        throw new CliException($"{option} '{text}' is not a comma-separated list of counts in 1..256.");
     }
 
     /// <summary>Size on disk: the file, or the files of a Hugging Face checkpoint folder.</summary>

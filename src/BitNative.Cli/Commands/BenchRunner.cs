@@ -150,7 +150,17 @@ internal static class BenchRunner
         Decode(session, genTokens, sampler, ticks => samplingTicks += ticks);
         long totalTicks = Stopwatch.GetTimestamp() - start;
         session.Profiler = null;
-        PrintProfile(output, profiler, samplingTicks, totalTicks, genTokens);
+        PrintProfile(output, profiler, samplingTicks, totalTicks, genTokens, "decode steps");
+
+        // the prompt as one batch: where prefill time goes (the GEMMs, attention over the prompt, the last token's head)
+        session.Reset();
+        var prefill = new TransformerProfiler();
+        session.Profiler = prefill;
+        start = Stopwatch.GetTimestamp();
+        session.Evaluate(prompt);
+        totalTicks = Stopwatch.GetTimestamp() - start;
+        session.Profiler = null;
+        PrintProfile(output, prefill, 0, totalTicks, prompt.Length, "prompt tokens (one batch)");
     }
 
     /// <summary>Decodes <paramref name="count"/> tokens, each chosen from the previous logits (greedy, or by the sampler).</summary>
@@ -167,11 +177,11 @@ internal static class BenchRunner
         }
     }
 
-    private static void PrintProfile(TextWriter output, TransformerProfiler p, long samplingTicks, long totalTicks, int tokens)
+    internal static void PrintProfile(TextWriter output, TransformerProfiler p, long samplingTicks, long totalTicks, int tokens, string what)
     {
         double MsPerToken(long ticks) => ticks * 1000.0 / Stopwatch.Frequency / tokens;
         double total = MsPerToken(totalTicks);
-        output.WriteLine($"  profile of {tokens} decode steps: {total:F3} ms/token");
+        output.WriteLine($"  profile of {tokens} {what}: {total:F3} ms/token");
         output.WriteLine($"    {"part",-22} {"ms/token",9} {"share",7} {"calls/token",12}");
         foreach (ForwardPart part in Enum.GetValues<ForwardPart>())
         {

@@ -31,16 +31,19 @@ internal sealed class ModelArguments
     {
         string path = ModelLocator.Resolve(r.GetValue(Model));
         var clock = Stopwatch.StartNew();
-        var model = BitNetModel.Load(path, new ModelOptions
-        {
-            Threads = r.GetValue(Threads),
-            ContextLength = r.GetValue(Context),
-            OutputHead = r.GetValue(Head),
-            Kernel = CliOptions.ParseKernel(r.GetValue(Kernel)) ?? TernaryKernel.Auto,
-            ActivationBits = CliOptions.ParseActivations(r.GetValue(Activations)) ?? ActivationBits.Int8,
-            MemoryMapWeights = r.GetValue(MemoryMap),
-            Isa = CliOptions.ApplyIsa(r.GetValue(Isa)),
-        });
+        var model = BitNetModel.Load(path, Options(r));
         return (model, clock.Elapsed);
     }
+
+    /// <summary>The load options these arguments describe.</summary>
+    public ModelOptions Options(ParseResult r) => new()
+    {
+        Threads = r.GetValue(Threads),
+        ContextLength = r.GetValue(Context),
+        OutputHead = r.GetValue(Head),
+        Kernel = CliOptions.ParseKernel(r.GetValue(Kernel)) ?? TernaryKernel.Auto,
+        ActivationBits = CliOptions.ParseActivations(r.GetValue(Activations)) ?? ActivationBits.Int8,
+        MemoryMapWeights = r.GetValue(MemoryMap),
+        Isa = CliOptions.ApplyIsa(r.GetValue(Isa)),
+    };
 }

@@ -7,7 +7,8 @@ namespace BitNative.Model;
 /// <summary>
 /// The forward pass, one function per block in the spirit of llama2.c's run.c. A batch of T tokens at positions
 /// [start, start + T) goes through every layer together, so prompt processing (T up to the state's MaxTokens) and
-/// decoding (T = 1) share this one code path. Every step of a layer is one native call (norm + quantize, each
+/// decoding (T = 1) share this one code path; so does batched decoding, where the T rows belong to several sequences
+/// (<see cref="SequenceRows"/>), each with its own positions and KV cache. Every step of a layer is one native call (norm + quantize, each
 /// projection, RoPE + KV write, attention, activation + sub-norm + quantize); only the embedding lookup and the
 /// residual additions run in managed code. Shapes in comments: d = embedding, f = FFN width, kv = KV width.
 /// </summary>
@@ -67,21 +68,70 @@ internal sealed class Transformer
             throw new ArgumentException($"allLogits needs {count} x {_config.VocabSize} values.", nameof(allLogits));
         }
 
+        var sequence = new SequenceRows(cache, start, count);
+        Run(state, new ReadOnlySpan<SequenceRows>(in sequence), tokens, state.Logits, allLogits);
+    }
+
+    /// <summary>
+    /// Runs the rows of several sequences as one batch (batched decoding: one matmul over every sequence's rows per
+    /// projection): <paramref name="tokens"/> holds each sequence's rows in the order of <paramref name="sequences"/>.
+    /// Writes the logits of each sequence's last row to row i of <paramref name="logits"/> ([sequences, vocab]).
+    /// A sequence's results do not depend on the other rows of the batch: every kernel computes a row on its own.
+    /// </summary>
+    public void Forward(InferenceState state, ReadOnlySpan<SequenceRows> sequences, ReadOnlySpan<int> tokens, Span<float> logits)
+    {
+        int rows = 0;
+        foreach (SequenceRows sequence in sequences)
+        {
+            if (sequence.Count < 1 || sequence.Start < 0 || sequence.Start + sequence.Count > sequence.Cache.Capacity)
+            {
+                throw new ArgumentOutOfRangeException(nameof(sequences), sequence.Start,
+                    $"Positions {sequence.Start}..{sequence.Start + sequence.Count - 1} do not fit a context of {sequence.Cache.Capacity} positions.");
+            }
+
+            rows += sequence.Count;
+        }
+
+        if (sequences.IsEmpty || rows != tokens.Length || rows > state.MaxTokens)
+        {
+            throw new ArgumentException(
+                $"{sequences.Length} sequences of {rows} rows for {tokens.Length} tokens: a batch holds 1..{state.MaxTokens} tokens, every one in a sequence.",
+                nameof(sequences));
+        }
+
+        if (logits.Length < sequences.Length * _config.VocabSize)
+        {
+            throw new ArgumentException($"logits needs {sequences.Length} x {_config.VocabSize} values.", nameof(logits));
+        }
+
+        Run(state, sequences, tokens, logits, default);
+    }
+
+    private void Run(InferenceState state, ReadOnlySpan<SequenceRows> sequences, ReadOnlySpan<int> tokens, Span<float> lastLogits,
+        Span<float> allLogits)
+    {
+        int count = tokens.Length, ropeDims = _config.RopeDimensions;
         using ForwardScope forward = TimeForward(state.Profiler, count);
         Embed(state, tokens);
-        using (Time(state.Profiler, ForwardPart.RopeTable, 1))
+        using (Time(state.Profiler, ForwardPart.RopeTable, sequences.Length))
         {
-            // cos / sin of the batch's positions, shared by every layer: [T, ropeDims]
-            Attention.RopeTable(start, count, _config.RopeDimensions, _config.RopeFreqBase, state.RopeTable);
+            // cos / sin of each row's position, shared by every layer: [T, ropeDims]
+            int row = 0;
+            foreach (SequenceRows sequence in sequences)
+            {
+                Attention.RopeTable(sequence.Start, sequence.Count, ropeDims, _config.RopeFreqBase,
+                    state.RopeTable.AsSpan(row * ropeDims, sequence.Count * ropeDims));
+                row += sequence.Count;
+            }
         }
 
         for (int layer = 0; layer < _config.BlockCount; layer++)
         {
-            AttentionBlock(state, cache, layer, count, start);
+            AttentionBlock(state, sequences, layer, count);
             FeedForwardBlock(state, layer, count);
         }
 
-        Head(state, count, allLogits);
+        Head(state, sequences, count, lastLogits, allLogits);
     }
 
     /// <summary>x[t] = embedding[token t]: [T, d].</summary>
@@ -96,10 +146,10 @@ internal sealed class Transformer
     }
 
     /// <summary>x += Output(subnorm(attention(rope(Q n), rope(K n), V n))), n = attn_norm(x).</summary>
-    private void AttentionBlock(InferenceState s, KvCache cache, int layer, int count, int start)
+    private void AttentionBlock(InferenceState s, ReadOnlySpan<SequenceRows> sequences, int layer, int count)
     {
         LayerWeights w = _weights.Layers[layer];
-        int d = _config.EmbeddingLength, kv = _config.KvDim;
+        int d = _config.EmbeddingLength, kv = _config.KvDim, ropeDims = _config.RopeDimensions;
         ActivationType shared; // the quantized rows NormalizeInput prepared for the projections that follow
 
         using (Time(s.Profiler, ForwardPart.Norm, 1))
@@ -114,19 +164,32 @@ internal sealed class Transformer
             Project(s, w.Value, shared, count, s.Value);                             // [T, kv]
         }
 
-        using (Time(s.Profiler, ForwardPart.RopeKvWrite, 1))
+        // Positions and caches are per sequence: RoPE + KV write and attention run once per sequence on its rows.
+        using (Time(s.Profiler, ForwardPart.RopeKvWrite, sequences.Length))
         {
-            // q rotated in place; rotated k and v to cache rows [start, start + T) as fp16
-            Attention.RopeAndStoreKv(s.Query, s.Key.AsSpan(0, count * kv), s.Value.AsSpan(0, count * kv), s.RopeTable, count,
-                _config.HeadCount, _config.KvHeadCount, _config.HeadDim, _config.RopeDimensions, _rotary, start, cache.Keys(layer),
-                cache.Values(layer), _pool);
+            int row = 0;
+            foreach (SequenceRows seq in sequences)
+            {
+                // q rotated in place; rotated k and v to the sequence's cache rows [start, start + n) as fp16
+                Attention.RopeAndStoreKv(s.Query.AsSpan(row * d, seq.Count * d), s.Key.AsSpan(row * kv, seq.Count * kv),
+                    s.Value.AsSpan(row * kv, seq.Count * kv), s.RopeTable.AsSpan(row * ropeDims, seq.Count * ropeDims), seq.Count,
+                    _config.HeadCount, _config.KvHeadCount, _config.HeadDim, ropeDims, _rotary, seq.Start, seq.Cache.Keys(layer),
+                    seq.Cache.Values(layer), _pool);
+                row += seq.Count;
+            }
         }
 
-        using (Time(s.Profiler, ForwardPart.Attention, 1))
+        using (Time(s.Profiler, ForwardPart.Attention, sequences.Length))
         {
-            // token t attends to cache rows [0, start + t]: [T, d]
-            Attention.Attend(s.Query.AsSpan(0, count * d), cache.Keys(layer), cache.Values(layer), count, _config.HeadCount,
-                _config.KvHeadCount, _config.HeadDim, start, _attentionScale, s.Attention.AsSpan(0, count * d), _pool);
+            int row = 0;
+            foreach (SequenceRows seq in sequences)
+            {
+                // row t of the sequence attends to its cache rows [0, start + t]: [n, d]
+                Attention.Attend(s.Query.AsSpan(row * d, seq.Count * d), seq.Cache.Keys(layer), seq.Cache.Values(layer), seq.Count,
+                    _config.HeadCount, _config.KvHeadCount, _config.HeadDim, seq.Start, _attentionScale, s.Attention.AsSpan(row * d, seq.Count * d),
+                    _pool);
+                row += seq.Count;
+            }
         }
 
         using (Time(s.Profiler, ForwardPart.Norm, 1))
@@ -191,22 +254,42 @@ internal sealed class Transformer
         AddResidual(s, count * d);
     }
 
-    /// <summary>Final norm and output head: logits of the last token, or of every token.</summary>
-    private void Head(InferenceState s, int count, Span<float> allLogits)
+    /// <summary>
+    /// Final norm and output head: logits of each sequence's last row into <paramref name="lastLogits"/> ([S, vocab]), or
+    /// of every row of a single sequence into <paramref name="allLogits"/> ([T, vocab]).
+    /// </summary>
+    private void Head(InferenceState s, ReadOnlySpan<SequenceRows> sequences, int count, Span<float> lastLogits, Span<float> allLogits)
     {
         using Scope _ = Time(s.Profiler, ForwardPart.OutputHead, 2);
         int d = _config.EmbeddingLength, vocab = _config.VocabSize;
         WeightMatrix head = _weights.OutputHead;
-        if (allLogits.IsEmpty)
+        if (!allLogits.IsEmpty)
         {
-            ActivationType last = NormalizeInput(s, s.X.AsSpan((count - 1) * d, d), _weights.OutputNorm, 1, d, head); // the last token: [1, d]
-            Project(s, head, last, 1, s.Logits);                                    // [vocab]
+            ActivationType shared = NormalizeInput(s, s.X, _weights.OutputNorm, count, d, head);
+            Project(s, head, shared, count, allLogits);                             // [T, vocab]
+            allLogits.Slice((count - 1) * vocab, vocab).CopyTo(lastLogits);
             return;
         }
 
-        ActivationType shared = NormalizeInput(s, s.X, _weights.OutputNorm, count, d, head);
-        Project(s, head, shared, count, allLogits);                                 // [T, vocab]
-        allLogits.Slice((count - 1) * vocab, vocab).CopyTo(s.Logits);
+        ActivationType last;
+        if (sequences.Length == 1)
+        {
+            last = NormalizeInput(s, s.X.AsSpan((count - 1) * d, d), _weights.OutputNorm, 1, d, head); // the last row: [1, d]
+        }
+        else
+        {
+            // the last row of each sequence, gathered into the (now free) attention buffer: [S, d]
+            int end = 0;
+            for (int i = 0; i < sequences.Length; i++)
+            {
+                end += sequences[i].Count;
+                s.X.AsSpan((end - 1) * d, d).CopyTo(s.Attention.AsSpan(i * d, d));
+            }
+
+            last = NormalizeInput(s, s.Attention, _weights.OutputNorm, sequences.Length, d, head);
+        }
+
+        Project(s, head, last, sequences.Length, lastLogits);                       // [S, vocab]
     }
 
     /// <summary>

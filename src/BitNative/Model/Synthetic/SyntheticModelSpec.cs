@@ -17,6 +17,9 @@ internal enum SyntheticHead
     F16,
     Q8_0,
     Q6_K,
+    Q4_0,
+    Q4_K,
+    Q5_K,
 }
 
 /// <summary>A synthetic model's shape and storage choices (what <c>bitnative make-model</c> takes).</summary>
@@ -111,9 +114,9 @@ internal sealed record SyntheticModelSpec(
             throw new ArgumentException($"d={Embedding} and ff={FeedForward} must be multiples of {block} for {Weights} weights.");
         }
 
-        if (Head == SyntheticHead.Q6_K && Embedding % 256 != 0)
+        if (Head is SyntheticHead.Q6_K or SyntheticHead.Q4_K or SyntheticHead.Q5_K && Embedding % 256 != 0)
         {
-            throw new ArgumentException($"d={Embedding} must be a multiple of 256 for a Q6_K head.");
+            throw new ArgumentException($"d={Embedding} must be a multiple of 256 for a {Head} head.");
         }
 
         if (Layers is < 1 or > 256 || Heads < 1 || KvHeads < 1 || Heads % KvHeads != 0 || Embedding % Heads != 0 ||

@@ -96,13 +96,15 @@ internal static class SyntheticModelWriter
     private static void AddEmbedding(GgufWriter w, SyntheticModelSpec spec, int vocab, int index)
     {
         int d = spec.Embedding;
-        GgmlType type = spec.Head switch
+        (GgmlType type, RowCodec codec) = spec.Head switch
         {
-            SyntheticHead.Q8_0 => GgmlType.Q8_0,
-            SyntheticHead.Q6_K => GgmlType.Q6_K,
-            _ => GgmlType.F16,
+            SyntheticHead.Q8_0 => (GgmlType.Q8_0, RowCodec.Q8_0),
+            SyntheticHead.Q6_K => (GgmlType.Q6_K, RowCodec.Q6_K),
+            SyntheticHead.Q4_0 => (GgmlType.Q4_0, RowCodec.Q4_0),
+            SyntheticHead.Q4_K => (GgmlType.Q4_K, RowCodec.Q4_K),
+            SyntheticHead.Q5_K => (GgmlType.Q5_K, RowCodec.Q5_K),
+            _ => (GgmlType.F16, RowCodec.F16),
         };
-        RowCodec codec = spec.Head switch { SyntheticHead.Q8_0 => RowCodec.Q8_0, SyntheticHead.Q6_K => RowCodec.Q6_K, _ => RowCodec.F16 };
         int rowBytes = (int)codec.RowBytes(d);
         w.AddTensor("token_embd.weight", type, [d, vocab], stream =>
         {
@@ -121,6 +123,9 @@ internal static class SyntheticModelWriter
                 {
                     case SyntheticHead.Q8_0: BlockDecoding.EncodeQ8_0(row, bytes); break;
                     case SyntheticHead.Q6_K: BlockDecoding.EncodeQ6_K(row, bytes); break;
+                    case SyntheticHead.Q4_0: BlockDecoding.EncodeQ4_0(row, bytes); break;
+                    case SyntheticHead.Q4_K: BlockDecoding.EncodeQ4_K(row, bytes); break;
+                    case SyntheticHead.Q5_K: BlockDecoding.EncodeQ5_K(row, bytes); break;
                     default: System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(row, MemoryMarshal.Cast<byte, Half>(bytes.AsSpan())); break;
                 }
 

@@ -1,0 +1,51 @@
+namespace BitNative.Cli.Serving;
+
+/// <summary>
+/// Loads the model after the server starts listening, so <c>/health</c> can answer 503 while it loads (a readiness
+/// probe keeps traffic away until then), and owns the model and its <see cref="BatchedGenerator"/>.
+/// </summary>
+internal sealed class ModelHost : IDisposable
+{
+    private readonly ServerSettings _settings;
+    private volatile BatchedGenerator? _generator;
+
+    public ModelHost(ServerSettings settings) => _settings = settings;
+
+    public bool IsReady => _generator is not null;
+
+    /// <summary>Set when loading failed (the server then stops).</summary>
+    public Exception? LoadError { get; private set; }
+
+    /// <summary>The generator; a 503 (model loading) until it is ready.</summary>
+    public BatchedGenerator Generator => _generator ?? throw ApiError.Loading();
+
+    public Task LoadAsync() => Task.Run(() =>
+    {
+        try
+        {
+            BitNetModel model = BitNetModel.Load(_settings.ModelPath, _settings.ModelOptions);
+            try
+            {
+                _generator = new BatchedGenerator(model, new BatchedGeneratorOptions { Slots = _settings.Parallel, QueueLimit = _settings.QueueLimit });
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+        catch (Exception e)
+        {
+            LoadError = e;
+            throw;
+        }
+    });
+
+    public void Dispose()
+    {
+        BatchedGenerator? generator = _generator;
+        _generator = null;
+        generator?.Dispose();
+        generator?.Model.Dispose();
+    }
+}

@@ -35,7 +35,6 @@
 #define KQ_R8(...) __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__
 #define KQ_R16(...) KQ_R8(__VA_ARGS__), KQ_R8(__VA_ARGS__)
 #define KQ_R32(...) KQ_R16(__VA_ARGS__), KQ_R16(__VA_ARGS__)
-#define KQ_R64(...) KQ_R32(__VA_ARGS__), KQ_R32(__VA_ARGS__)
 
 /* The kernel file's block arithmetic (see above), defined after this header. */
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,

@@ -5,11 +5,13 @@
 #   1. build/fetch-corpus.sh; the 4,096-token tokenizer of build/train-default-model.sh (made if missing)
 #   2. trainer `train --full-precision` (resumable, ~40 min on 2 threads; skipped when .cache/float/run is complete)
 #   3. trainer `export --weights f16`                  -> .cache/ladder/float-f16.gguf
-#   4. per type: bitnative quantize (calibration: the first 200 kB of the training text), perplexity (-c 256, 2 threads),
-#      bench decode (1 thread, 64 tokens, median of 5)  -> .cache/ladder/ladder.md, ladder.csv
+#   4. per type: bitnative quantize (calibration: the first 200 kB of the training text), perplexity (-c 256, 2 threads);
+#      then decode speed (1 thread, 64 tokens; the files alternate round by round, median of LADDER_ROUNDS = 7)
+#                                                      -> .cache/ladder/ladder.md, ladder.csv
 #   5. trainer `plot --ladder` + rsvg-convert          -> docs/images/precision-ladder.svg / .png
 #   6. trainer `inject-outliers` (4 dims x 20, and x 50, x 100), then f16 / q8_0 / int8-outlier -> .cache/ladder/outliers.md
-# Needs a Release build (./build.sh). Prints both tables.
+# Needs a Release build (./build.sh). Prints both tables. LADDER_DECODE=0 leaves the decode column out (no benchmarks
+# while the machine is busy: speed is measured on a quiet one, perplexity does not depend on it).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +26,6 @@ mkdir -p "$OUT" "$ROOT/docs/images"
 trainer() { dotnet "$ROOT/artifacts/bin/BitNative.Trainer/release/BitNative.Trainer.dll" "$@"; }
 bitnative() { dotnet "$ROOT/artifacts/bin/BitNative.Cli/release/BitNative.Cli.dll" "$@"; }
 ppl() { bitnative perplexity -m "$1" -f "$TEST" -c 256 -t 2 2>/dev/null | sed -n 's/^Final estimate: PPL = \([0-9.]*\).*/\1/p'; }
-decode() { bitnative bench -m "$1" -p 0 -n 64 -t 1 -r 5 2>&1 | sed -n 's/.*decode  tg64: \([0-9.]*\).*/\1/p'; }
 
 [[ -f "$TOKENIZER" ]] || trainer tokenizer --train "$CORPUS/train.txt" --vocab 4096 --out "$TOKENIZER"
 # The default model's run (build/train-default-model.sh) with --full-precision: same data, shape, schedule and seed.
@@ -39,21 +40,15 @@ head -c 200000 "$CORPUS/train.txt" > "$CALIBRATION"
 reference="$(ppl "$FLOAT")"
 csv="$OUT/ladder.csv"
 table="$OUT/ladder.md"
+rows="$OUT/rows.tsv"
+: > "$rows"
 echo "name,bits,ppl,kind" > "$csv"
-{
-  echo "| model | projections | bits / weight | PPL | vs F16 | file | memory to run (rule) | decode tok/s |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|"
-} > "$table"
 # memory to run by the rule of thumb: parameters x bytes per parameter x 1.25 (bitnative inspect's)
 rule() { bitnative inspect "$1" --json 2>/dev/null | sed -n 's/.*"RuleOfThumbBytes": \([0-9]*\).*/\1/p'; }
 row() { # name, file, projections, bits, kind
-  local p t size
+  local p
   p="$(ppl "$2")"
-  t="$(decode "$2")"
-  size="$(stat -c %s "$2")"
-  printf '| %s | %s | %s | %s | %s | %.2f MB | %.2f MB | %s |\n' "$1" "$3" "$4" "$p" \
-    "$(awk -v p="$p" -v r="$reference" 'BEGIN { printf "%+.2f %%", (p / r - 1) * 100 }')" \
-    "$(awk -v s="$size" 'BEGIN { print s / 1e6 }')" "$(awk -v s="$(rule "$2")" 'BEGIN { print s / 1e6 }')" "$t" >> "$table"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$p" "$(stat -c %s "$2")" "$(rule "$2")" >> "$rows"
   echo "$3,$4,$p,$5" >> "$csv"
 }
 for type in f16 bf16 f8 q8_0 int8-outlier q4_k q4_0 q2_0 tq2_0 i2_s tq1_0 binary binary-onebit; do
@@ -69,6 +64,28 @@ for type in f16 bf16 f8 q8_0 int8-outlier q4_k q4_0 q2_0 tq2_0 i2_s tq1_0 binary
 done
 # the QAT model's projections are I2_S of the same shapes: the same bits per weight
 row "**BitNet b1.58, trained ternary (QAT)**: models/default.gguf" "$ROOT/models/default.gguf" "ternary QAT (i2_s)" "$i2s_bits" qat
+
+# Decode speed: one thread, 64 tokens, one run per file per round, the files alternating round by round (a noisy
+# neighbour hits them alike), the median of the rounds.
+rounds="${LADDER_ROUNDS:-7}"
+declare -A speeds
+for ((round = 0; round < rounds; round++)); do
+  while IFS=$'\t' read -r _ file _; do
+    [[ "${LADDER_DECODE:-1}" == 0 ]] && break
+    speeds[$file]+="$(bitnative bench -m "$file" -p 0 -n 64 -t 1 -r 1 < /dev/null 2>&1 | sed -n 's/.*decode  tg64: \([0-9.]*\).*/\1/p') "
+  done < "$rows"
+done
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else printf "%.0f", v[int((NR + 1) / 2)] }'; }
+{
+  echo "| model | projections | bits / weight | PPL | vs F16 | file | memory to run (rule) | decode tok/s |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  while IFS=$'\t' read -r name file type bits p size memory; do
+    printf '| %s | %s | %s | %s | %s | %.2f MB | %.2f MB | %s |\n' "$name" "$type" "$bits" "$p" \
+      "$(awk -v p="$p" -v r="$reference" 'BEGIN { printf "%+.2f %%", (p / r - 1) * 100 }')" \
+      "$(awk -v s="$size" 'BEGIN { print s / 1e6 }')" "$(awk -v s="$memory" 'BEGIN { print s / 1e6 }')" \
+      "$(echo "${speeds[$file]:-}" | median)"
+  done < "$rows"
+} > "$table"
 cat "$table"
 
 trainer plot --ladder "$csv" --out "$ROOT/docs/images/precision-ladder.svg" \

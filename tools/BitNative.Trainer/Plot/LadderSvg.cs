@@ -35,7 +35,7 @@ internal static class LadderSvg
             throw new InvalidDataException("The ladder has no rows.");
         }
 
-        double xMin = 1, xMax = 32; // log2 axis, 1 .. 32 bits
+        double xMin = 1, xMax = 22; // log2 axis: 1 .. 16 bits and room for the labels
         double baseline = points.Where(p => !p.Trained).OrderByDescending(p => p.Bits).First().Perplexity;
         double yMin = Math.Pow(10, Math.Floor(Math.Log10(points.Min(p => p.Perplexity)) * 4) / 4);
         double yMax = Math.Pow(10, Math.Ceiling(Math.Log10(points.Max(p => p.Perplexity)) * 4) / 4);
@@ -53,7 +53,7 @@ internal static class LadderSvg
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 8}\" y=\"{F(Y(y) + 5)}\" text-anchor=\"end\">{y:0.#}</text>\n");
         }
 
-        for (double x = 1; x <= xMax; x *= 2)
+        for (double x = 1; x <= 16; x *= 2)
         {
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{F(X(x))}\" x2=\"{F(X(x))}\" y1=\"{Top}\" y2=\"{Height - Bottom}\" stroke=\"#e4e4e4\"/>\n");
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(X(x))}\" y=\"{Height - Bottom + 22}\" text-anchor=\"middle\">{x:0}</text>\n");
@@ -64,7 +64,14 @@ internal static class LadderSvg
         svg.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate(24 {(Top + Height - Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\">held-out perplexity (log scale)</text>\n");
         svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{F(Y(baseline))}\" y2=\"{F(Y(baseline))}\" stroke=\"#08519c\" stroke-dasharray=\"6 4\"/>\n");
 
-        var labelled = new List<(double X, double Y)>();
+        // Labels go to the first of four places beside their point that overlaps no label, point or the legend.
+        int legendX = Width - Right - 330, legendTop = Top + 10;
+        var taken = new List<(double X0, double Y0, double X1, double Y1)> { (legendX, legendTop, Width - Right, legendTop + 70) };
+        foreach (LadderPoint p in points)
+        {
+            taken.Add((X(p.Bits) - 6, Y(p.Perplexity) - 6, X(p.Bits) + 6, Y(p.Perplexity) + 6));
+        }
+
         foreach (LadderPoint p in points.OrderBy(p => p.Bits))
         {
             double x = X(p.Bits), y = Y(p.Perplexity);
@@ -72,13 +79,15 @@ internal static class LadderSvg
             svg.Append(p.Trained
                 ? string.Create(CultureInfo.InvariantCulture, $"<rect x=\"{F(x - 6)}\" y=\"{F(y - 6)}\" width=\"12\" height=\"12\" fill=\"{color}\"/>\n")
                 : string.Create(CultureInfo.InvariantCulture, $"<circle cx=\"{F(x)}\" cy=\"{F(y)}\" r=\"5\" fill=\"{color}\"/>\n"));
-            // labels alternate above and below when points crowd each other
-            double ly = labelled.Any(l => Math.Abs(l.X - x) < 60 && Math.Abs(l.Y - (y - 10)) < 16) ? y + 22 : y - 10;
-            labelled.Add((x, ly));
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(x + 8)}\" y=\"{F(ly)}\" fill=\"{color}\" font-size=\"12\">{Escape(p.Name)}</text>\n");
+            double width = 7.2 * p.Name.Length;
+            (double X, double Y, string Anchor)[] places = [(x + 8, y - 8, "start"), (x + 8, y + 18, "start"), (x - 8, y - 8, "end"), (x - 8, y + 18, "end")];
+            var (tx, ty, anchor) = places.FirstOrDefault(q => !taken.Any(b => Overlaps(b, Box(q.X, q.Y, q.Anchor, width))), places[0]);
+            taken.Add(Box(tx, ty, anchor, width));
+            svg.Append(CultureInfo.InvariantCulture,
+                $"<text x=\"{F(tx)}\" y=\"{F(ty)}\" text-anchor=\"{anchor}\" fill=\"{color}\" font-size=\"12\">{Escape(p.Name)}</text>\n");
         }
 
-        int lx = Left + 20, legendY = Top + 25;
+        int lx = legendX, legendY = legendTop + 15;
         svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{lx + 15}\" cy=\"{legendY}\" r=\"5\" fill=\"#08519c\"/><text x=\"{lx + 30}\" y=\"{legendY + 5}\">float model, quantized after training</text>\n");
         svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{lx + 9}\" y=\"{legendY + 18}\" width=\"12\" height=\"12\" fill=\"#d94801\"/><text x=\"{lx + 30}\" y=\"{legendY + 29}\">trained ternary from scratch (QAT)</text>\n");
         svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{lx}\" x2=\"{lx + 30}\" y1=\"{legendY + 48}\" y2=\"{legendY + 48}\" stroke=\"#08519c\" stroke-dasharray=\"6 4\"/><text x=\"{lx + 40}\" y=\"{legendY + 53}\">the float model itself</text>\n");
@@ -86,12 +95,18 @@ internal static class LadderSvg
         return svg.ToString();
     }
 
-    /// <summary>1, 2, 5 times powers of ten inside [min, max] (enough grid lines on a log axis).</summary>
+    private static (double X0, double Y0, double X1, double Y1) Box(double x, double y, string anchor, double width) =>
+        anchor == "start" ? (x, y - 12, x + width, y + 3) : (x - width, y - 12, x, y + 3);
+
+    private static bool Overlaps((double X0, double Y0, double X1, double Y1) a, (double X0, double Y0, double X1, double Y1) b) =>
+        a.X0 < b.X1 && b.X0 < a.X1 && a.Y0 < b.Y1 && b.Y0 < a.Y1;
+
+    /// <summary>1, 1.5, 2, 3, 4, 5, 7 times powers of ten inside [min, max] (enough grid lines on a short log axis).</summary>
     private static IEnumerable<double> Ticks(double min, double max)
     {
         for (double decade = Math.Pow(10, Math.Floor(Math.Log10(min))); decade <= max; decade *= 10)
         {
-            foreach (double m in new[] { 1.0, 2.0, 5.0 })
+            foreach (double m in new[] { 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0 })
             {
                 if (decade * m >= min * 0.999 && decade * m <= max * 1.001)
                 {

@@ -484,6 +484,8 @@ internal static class GgufModelReader
             GgmlType.Q8_0 => RowCodec.Q8_0,
             GgmlType.Q4_0 => RowCodec.Q4_0,
             GgmlType.Q6_K => RowCodec.Q6_K,
+            GgmlType.Q4_K => RowCodec.Q4_K,
+            GgmlType.Q5_K => RowCodec.Q5_K,
             _ => throw new InvalidDataException(
                 $"{file.FilePath}: tensor {t.Name} is {t.Type}, which this engine cannot use for an embedding, norm or head."),
         };

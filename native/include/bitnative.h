@@ -387,21 +387,22 @@ BN_API bn_status bn_quantize_q4(const float* x, int64_t x_len, int32_t m, int32_
  *    lanes with FMA, each result within 2 k 2^-24 sum_j |W[i, j] x[r, j]| (times |w_scale|) of the scalar
  *    reference (a sequential float sum). W is each weight's exact value in float (F8: e4m3(q) d_b, whose
  *    significand has at most 4 + 11 bits, so the product is exact).
- *  - Q8_0 with q8 rows: y = (x_scales[r] * sum_b d_b (W[i, b] . xq[r, b])) * w_scale, block dots exact
- *    in int32, the float sum over blocks in SIMD lanes: within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
- *    sum_b |d_b| sum_j |W[i, j] xq[r, j]| (times |w_scale|) of the scalar reference.
- *  - Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q2_0_G128 and Q1_0 with q8 rows: per block b (32 weights for Q4_0, 64 for Q2_0,
- *    128 for Q2_0_G128 and Q1_0,
- *    256 for the k-quants) one
+ *  - Q8_0 and Q4_0 with q8 rows: y = (x_scales[r] * sum_b d_b (W[i, b] . xq[r, b])) * w_scale, block
+ *    dots exact in int32 (W the int8 values, for Q4_0 the codes minus 8), the float sum over blocks in SIMD
+ *    lanes: within 2 (k / 32 + 3) 2^-24 |x_scales[r]| sum_b |d_b| sum_j |W[i, j] xq[r, j]| (times
+ *    |w_scale|) of the scalar reference (for Q4_0: sum = sum + (float)dot_b * d_b in block order, then
+ *    times x_scales[r]).
+ *  - Q4_K, Q5_K, Q6_K, Q2_0, Q2_0_G128 and Q1_0 with q8 rows: per block b (64 weights for Q2_0, 128 for
+ *    Q2_0_G128 and Q1_0, 256 for the k-quants) one
  *    exact int32 sum of scaled sub-block dots, then one float term; the terms are summed in block order
  *    and y = (sum_b t_b) * x_scales[r] (times w_scale). With c the integer codes (see bn_wtype):
- *      Q4_0: t_b = (float)(sum_j (c_j - 8) xq_j) * d_b;
  *      Q2_0, Q2_0_G128: t_b = (float)(sum_j (c_j - 1) xq_j) * d_b;
  *      Q1_0: t_b = (float)(sum_j (2 bit_j - 1) xq_j) * d_b;
  *      Q6_K: t_b = (float)(sum_s sc_s sum_{j in s} (c_j - 32) xq_j) * d_b  (16-weight sub-blocks s);
  *      Q4_K, Q5_K: t_b = (float)(sum_s sc_s sum_{j in s} c_j xq_j) * d_b - (float)(sum_s m_s sum_{j in s} xq_j) * dmin_b
  *    (32-weight sub-blocks; |each int32 sum| < 2^28), a product and a difference rounded once each, never
- *    fused. Every ISA's kernels give the same bits. Against the exact value the result is within
+ *    fused. Every ISA's kernels give the same bits (a reduction per 64 to 256 weights costs little; Q4_0's
+ *    32-weight blocks sum in lanes as Q8_0's do). Against the exact value the result is within
  *    2 (n_blocks + 3) 2^-24 |x_scales[r]| sum_b (|d_b I_b| + |dmin_b M_b|) (times |w_scale|), I_b and M_b the
  *    two integer sums.
  *  - F32 with q8 rows: y = ((sum_j W[i, j] xq[r, j]) * x_scales[r]) * w_scale, a sequential float sum;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using BitNative.Model;
+using BitNative.Kernels;
 using System.CommandLine;
 
 namespace BitNative.Cli;

@@ -21,7 +21,7 @@ try
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is CliException or ArgumentException or InvalidDataException or BitNativeFormatException
-                              or FileNotFoundException or BitNative.BitNativeException or DllNotFoundException
+                              or FileNotFoundException or BitNative.Kernels.BitNativeException or DllNotFoundException
                               or PlatformNotSupportedException)
 {
     Console.Out.Flush();

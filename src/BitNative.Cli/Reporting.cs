@@ -1,3 +1,4 @@
+using BitNative.Generation;
 using System.Diagnostics;
 
 namespace BitNative.Cli;

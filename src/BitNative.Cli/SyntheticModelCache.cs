@@ -1,5 +1,5 @@
+using BitNative.Authoring.Synthetic;
 using System.Diagnostics;
-using BitNative.Model.Synthetic;
 
 namespace BitNative.Cli;
 

@@ -35,8 +35,8 @@ public sealed class BatchedGenerator : IDisposable
     /// <summary>Positions each slot holds: prompt plus generated tokens.</summary>
     public int ContextLength => _scheduler.ContextLength;
 
-    /// <summary>Times the forward passes part by part when set (bench --parallel --profile).</summary>
-    internal Model.TransformerProfiler? Profiler
+    /// <summary>Times the batched forward passes part by part while set (<c>bitnative bench --parallel --profile</c>).</summary>
+    public Model.TransformerProfiler? Profiler
     {
         get => _scheduler.Profiler;
         set => _scheduler.Profiler = value;

@@ -135,22 +135,18 @@ public sealed class BitNetModel : IDisposable
     /// <summary>Input precision of the Q/K/V and gate/up projections (<see cref="ModelOptions.ActivationBits"/>, else the model's).</summary>
     public ActivationBits ActivationBits => Recipe.ActivationBits;
 
-    /// <summary>How sessions cache keys and values (<see cref="ModelOptions.KvCache"/>, else the model's).</summary>
-    public KvCacheType KvCache => Recipe.KvCache;
+    /// <summary>
+    /// The BitNet a4.8 / v2 settings the model runs with: the file's recipe (its <c>bitnative.*</c> keys; BitNet b1.58 when
+    /// it has none), with the settings <see cref="ModelOptions.ActivationBits"/>, <see cref="ModelOptions.KvCache"/> and
+    /// <see cref="ModelOptions.Sparsity"/> give replacing its own. <see cref="ModelRecipe.Name"/> stays the file's.
+    /// </summary>
+    public ModelRecipe Recipe { get; }
 
-    /// <summary>Top-K sparsity of the o_proj and down_proj inputs (<see cref="ModelOptions.Sparsity"/>, else the model's).</summary>
-    public TopKSparsity Sparsity => new(Recipe.AttentionOutputSparsity, Recipe.FeedForwardDownSparsity);
+    /// <summary>Bytes of a session's KV cache at <see cref="ContextLength"/> positions (<see cref="ModelRecipe.KvCache"/>).</summary>
+    public long KvCacheBytes => Config.KvCacheBytes(ContextLength, Recipe.KvCache);
 
-    /// <summary>Whether the o_proj and down_proj inputs pass through BitNet v2's Hadamard transform (the model's own: its weights need it).</summary>
-    public bool Hadamard => Recipe.Hadamard;
-
-    /// <summary>The name of the recipe the file states (b1.58, a4.8, v2).</summary>
-    public string RecipeName => Recipe.Name;
-
-    /// <summary>Bytes of a session's KV cache at <see cref="ContextLength"/> positions.</summary>
-    public long KvCacheBytes => Model.KvCache.BytesFor(Config, ContextLength, Recipe.KvCache);
-
-    internal ModelRecipe Recipe { get; }
+    /// <summary>The weight type of the output head (logits) as it runs: the file's type, or the one <see cref="ModelOptions.OutputHead"/> chose.</summary>
+    public WeightType OutputHeadType => _weights.OutputHead.Type;
 
     internal ByteLevelBpeTokenizer Tokenizer => _tokenizer;
 
@@ -190,7 +186,7 @@ public sealed class BitNetModel : IDisposable
 
     /// <summary>Turns token ids back into text.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id is outside the vocabulary.</exception>
-    public string Detokenize(IEnumerable<int> tokens) => _tokenizer.Decode(tokens);
+    public string Detokenize(IEnumerable<int> tokens) => _tokenizer.Detokenize(tokens);
 
     /// <summary>The beginning-of-sequence token id, if the vocabulary has one.</summary>
     public int? BosTokenId => _tokenizer.BosId;

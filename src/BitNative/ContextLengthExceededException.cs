@@ -1,3 +1,4 @@
+using BitNative.Kernels;
 namespace BitNative;
 
 /// <summary>A prompt does not fit the session's remaining context.</summary>

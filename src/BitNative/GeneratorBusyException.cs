@@ -1,3 +1,4 @@
+using BitNative.Kernels;
 namespace BitNative;
 
 /// <summary>Every slot of a <see cref="BatchedGenerator"/> is busy and its waiting queue is full: try again later.</summary>

@@ -50,15 +50,21 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Logits of the last evaluated token (vocabulary-sized); empty before any token is evaluated.</summary>
     public ReadOnlySpan<float> Logits => _hasLogits ? _state.Logits : default;
 
-    /// <summary>Counts the nonzero projection inputs of this session's forward passes when set (perplexity's active-parameter share).</summary>
-    internal ActivityCounter? Activity
+    /// <summary>
+    /// Counts the nonzero projection inputs of this session's forward passes while set (the share of parameters active per
+    /// token that <c>bitnative perplexity</c> and <c>bench</c> print); null (the default) costs nothing.
+    /// </summary>
+    public ActivityCounter? Activity
     {
         get => _state.Activity;
         set => _state.Activity = value;
     }
 
-    /// <summary>Times this session's forward passes part by part when set (bench --profile).</summary>
-    internal TransformerProfiler? Profiler
+    /// <summary>
+    /// Times this session's forward passes part by part while set (what <c>bitnative bench --profile</c> prints); null
+    /// (the default) costs nothing. One profiler belongs to one session at a time.
+    /// </summary>
+    public TransformerProfiler? Profiler
     {
         get => _state.Profiler;
         set => _state.Profiler = value;

@@ -1,3 +1,5 @@
+using BitNative.Model;
+using BitNative.Kernels;
 namespace BitNative;
 
 /// <summary>How a model is loaded and run.</summary>
@@ -21,8 +23,8 @@ public sealed record ModelOptions
     /// <summary>
     /// Activation precision of the Q/K/V and gate/up projection inputs (and of the o_proj / down_proj inputs of a BitNet
     /// v2 model, which follow its Hadamard transform). Null (default): what the model was trained with (its file's
-    /// <c>bitnative.activation_bits</c>; int8 for BitNet b1.58). <see cref="BitNative.ActivationBits.Int4"/> on a model not
-    /// trained for it (BitNet a4.8's split) is faster but changes the numerics.
+    /// <c>bitnative.activation_bits</c>; int8 for BitNet b1.58). <see cref="BitNative.Kernels.ActivationBits.Int4"/> on a
+    /// model not trained for it (BitNet a4.8's split) is faster but changes the numerics.
     /// </summary>
     public ActivationBits? ActivationBits { get; init; }
 
@@ -31,7 +33,7 @@ public sealed record ModelOptions
     /// when the file has none). Q8 / Q4 / Q3 hold a KV head's values at one position as 8 / 4 / 3-bit codes with one scale:
     /// about 1.9x / 3.8x / 4.9x smaller than fp16 at head size 128.
     /// </summary>
-    public Kernels.KvCacheType? KvCache { get; init; }
+    public KvCacheType? KvCache { get; init; }
 
     /// <summary>
     /// BitNet a4.8's top-K sparsification of the o_proj and down_proj inputs. Null (default): the model's own setting

@@ -1,3 +1,5 @@
+using BitNative.Kernels;
+using BitNative.Authoring.Tokenization;
 using BitNative.Trainer.Export;
 using BitNative.Trainer.Model;
 using BitNative.Tokenization;
@@ -14,7 +16,7 @@ public sealed class ExportRoundTripTests : IDisposable
 
     public void Dispose() => File.Delete(_path);
 
-    private static TokenizerData Vocabulary(int size) => ByteLevelBpeTrainer.Train(BitNative.Model.Synthetic.SyntheticText.Sample, size);
+    private static TokenizerData Vocabulary(int size) => ByteLevelBpeTrainer.Train(BitNative.Authoring.Synthetic.SyntheticText.Sample, size);
 
     /// <param name="recipe">b1.58, and the a4.8 / v2 recipes the file then states: the engine loads them from its metadata
     /// (int4 inputs, top-K, Hadamard, 3-bit KV cache) and must compute what the trainer computed.</param>
@@ -68,9 +70,9 @@ public sealed class ExportRoundTripTests : IDisposable
         float[] trainerLosses = imported.Losses.ToArray();
 
         using BitNetModel engine = BitNetModel.Load(_path);
-        Assert.Equal(recipe, engine.RecipeName);
-        Assert.Equal(model.Recipe.KvCache, engine.KvCache);
-        Assert.Equal(model.Recipe.Hadamard, engine.Hadamard);
+        Assert.Equal(recipe, engine.Recipe.Name);
+        Assert.Equal(model.Recipe.KvCache, engine.Recipe.KvCache);
+        Assert.Equal(model.Recipe.Hadamard, engine.Recipe.Hadamard);
         using InferenceSession session = engine.CreateSession();
         double engineSum = 0, trainerSum = 0;
         int far = 0, count = 0;

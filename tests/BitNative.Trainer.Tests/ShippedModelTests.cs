@@ -1,3 +1,4 @@
+using BitNative.Kernels;
 using BitNative.Generation;
 using BitNative.Trainer.Eval;
 using BitNative.Trainer.Export;
@@ -67,7 +68,7 @@ public sealed class ShippedModelTests
         string text = File.ReadAllText(RepositoryFiles.HeldOutText());
 
         using BitNetModel engine = BitNetModel.Load(path, new ModelOptions { Threads = 2, ContextLength = Context });
-        Assert.Equal(recipe, engine.RecipeName); // the file states its recipe and the engine runs it as trained
+        Assert.Equal(recipe, engine.Recipe.Name); // the file states its recipe and the engine runs it as trained
         double enginePpl = BitNative.Cli.Commands.PerplexityCommand.Run(engine, text, Context, Windows).Perplexity;
 
         var (model, vocabulary) = GgufImporter.Read(path);
@@ -92,18 +93,18 @@ public sealed class ShippedModelTests
     {
         using BitNetModel a48 = BitNetModel.Load(RepositoryFiles.ShippedVariant("a48"));
         Assert.Equal(ActivationBits.Int4, a48.ActivationBits);
-        Assert.Equal(new TopKSparsity(0.5f, 0.8f), a48.Sparsity);
-        Assert.Equal(BitNative.Kernels.KvCacheType.Q3, a48.KvCache);
-        Assert.False(a48.Hadamard);
+        Assert.Equal((0.5f, 0.8f), (a48.Recipe.AttentionOutputSparsity, a48.Recipe.FeedForwardDownSparsity));
+        Assert.Equal(KvCacheType.Q3, a48.Recipe.KvCache);
+        Assert.False(a48.Recipe.Hadamard);
         using BitNetModel v2 = BitNetModel.Load(RepositoryFiles.ShippedVariant("v2"));
-        Assert.True(v2.Hadamard);
+        Assert.True(v2.Recipe.Hadamard);
         Assert.Equal(ActivationBits.Int4, v2.ActivationBits);
-        Assert.Equal(BitNative.Kernels.KvCacheType.Q3, v2.KvCache);
+        Assert.Equal(KvCacheType.Q3, v2.Recipe.KvCache);
         // the user's settings replace the file's
         using BitNetModel dense = BitNetModel.Load(RepositoryFiles.ShippedVariant("a48"),
-            new ModelOptions { ActivationBits = ActivationBits.Int8, Sparsity = TopKSparsity.None, KvCache = BitNative.Kernels.KvCacheType.F16 });
-        Assert.Equal(TopKSparsity.None, dense.Sparsity);
-        Assert.Equal(BitNative.Kernels.KvCacheType.F16, dense.KvCache);
+            new ModelOptions { ActivationBits = ActivationBits.Int8, Sparsity = TopKSparsity.None, KvCache = KvCacheType.F16 });
+        Assert.Equal((0f, 0f), (dense.Recipe.AttentionOutputSparsity, dense.Recipe.FeedForwardDownSparsity));
+        Assert.Equal(KvCacheType.F16, dense.Recipe.KvCache);
         Assert.Equal(ActivationBits.Int8, dense.ActivationBits);
     }
 

@@ -47,17 +47,43 @@ uint16_t bn_fp32_to_fp16(float f);
 
 /* ---- float weights ------------------------------------------------------------------------ */
 
-/* Weight j of a row of float weights stored with elem bytes each: 2 (fp16, exact conversion) or 4 (f32), as the
- * reference and the SIMD tails read them. */
-static inline float bn_float_weight(const uint8_t* row, int64_t j, int elem) {
-    if (elem == 4) {
+/* The float weight formats (bn_wtype F16, BF16, F32, F8), for the reference and SIMD walks they share. F8 rows are
+ * 32-weight blocks {fp16 d; 32 E4M3 codes}. */
+enum bn_float_format { BN_FLOAT_F16, BN_FLOAT_BF16, BN_FLOAT_F32, BN_FLOAT_F8 };
+#define BN_F8_BLOCK 32
+#define BN_F8_BLOCK_BYTES 34
+
+/* A bfloat16 weight (its bits are the top half of a float's). */
+static inline float bn_bf16_to_fp32(uint16_t h) {
+    union { uint32_t u; float f; } v = {(uint32_t)h << 16};
+    return v.f;
+}
+
+/* The fp16 bit pattern of an FP8 E4M3 code, scaled down by 2^8: sign to bit 15, exponent and mantissa shifted left
+ * by 7 (E4M3's bias 7 against fp16's 15 is the 2^8, and its subnormals become fp16 subnormals of the same value
+ * over 2^8). The SIMD kernels widen with the hardware fp16 conversion and multiply by 256 d. */
+static inline uint16_t bn_f8_e4m3_as_fp16(uint8_t q) { return (uint16_t)(((q & 0x7f) << 7) | ((q & 0x80) << 8)); }
+
+/* Weight j of a row of float weights in format fmt, as the references and the SIMD tails read them: fp16 and bf16
+ * widened exactly, f32 as stored, F8 as e4m3(q) d computed as (fp16 of the code) * (d * 256), exact in float (at most
+ * 4 + 11 significant bits). */
+static inline float bn_float_weight(const uint8_t* row, int64_t j, int fmt) {
+    uint16_t h;
+    switch (fmt) {
+    case BN_FLOAT_F32: {
         float v;
         memcpy(&v, row + 4 * j, sizeof v);
         return v;
     }
-    uint16_t h;
-    memcpy(&h, row + 2 * j, sizeof h); /* little-endian fp16 bits */
-    return bn_fp16_to_fp32(h);
+    case BN_FLOAT_F8: {
+        const uint8_t* block = row + j / BN_F8_BLOCK * BN_F8_BLOCK_BYTES;
+        const float d256 = bn_fp16_to_fp32((uint16_t)(block[0] | (block[1] << 8))) * 256.0f;
+        return bn_fp16_to_fp32(bn_f8_e4m3_as_fp16(block[2 + j % BN_F8_BLOCK])) * d256;
+    }
+    default:
+        memcpy(&h, row + 2 * j, sizeof h); /* little-endian fp16 / bf16 bits */
+        return fmt == BN_FLOAT_BF16 ? bn_bf16_to_fp32(h) : bn_fp16_to_fp32(h);
+    }
 }
 
 /* ---- rounding ----------------------------------------------------------------------------- */
@@ -317,25 +343,6 @@ void bn_matmul_q8_0_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_
 
 #define BN_Q8_0_BLOCK 32
 #define BN_Q8_0_BLOCK_BYTES 34
-#define BN_F8_BLOCK 32
-#define BN_F8_BLOCK_BYTES 34
-
-/* A bfloat16 weight (its bits are the top half of a float's). */
-static inline float bn_bf16_to_fp32(uint16_t h) {
-    union { uint32_t u; float f; } v = {(uint32_t)h << 16};
-    return v.f;
-}
-
-/* The fp16 bit pattern of an FP8 E4M3 code, scaled down by 2^8: sign to bit 15, exponent and mantissa shifted left
- * by 7 (E4M3's bias 7 against fp16's 15 is the 2^8, and its subnormals become fp16 subnormals of the same value
- * over 2^8). The SIMD kernels widen with the hardware fp16 conversion and multiply by 256 d. */
-static inline uint16_t bn_f8_e4m3_as_fp16(uint8_t q) { return (uint16_t)(((q & 0x7f) << 7) | ((q & 0x80) << 8)); }
-
-/* Weight j (0..31) of an F8 block: e4m3(q_j) d, computed as (fp16 of the code) * (d * 256), exact in float. */
-static inline float bn_f8_weight(const uint8_t* block, int j) {
-    const float d256 = bn_fp16_to_fp32((uint16_t)(block[0] | (block[1] << 8))) * 256.0f;
-    return bn_fp16_to_fp32(bn_f8_e4m3_as_fp16(block[2 + j])) * d256;
-}
 /* Longest head the attention kernels keep on their stack (2B-4T: 128). */
 #define BN_ATTENTION_MAX_HEAD_DIM 512
 

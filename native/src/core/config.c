@@ -110,6 +110,8 @@ static void fill_avx512_vnni(bn_config* c) {
         with_tables(bn_matmul_tl1_q8__avx512vnni, bn_lutbuild_tl1_q8__avx512vnni, 16);
     c->matmul[BN_WTYPE_TL1][BN_ATYPE_Q4] = with_tables(bn_matmul_tl1_q4__avx512vnni, bn_lutbuild_tl1_q4__avx512vnni, 8);
     c->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8] = any_m(bn_matmul_q8_0_q8__avx512vnni);
+    /* the 4-bit and k-quant heads: at least as fast as AVX2 on Zen 4 for every type, DRAM-bound and
+     * cache-resident (docs/PERFORMANCE.md, "Quantized heads") */
     c->matmul[BN_WTYPE_Q4_0][BN_ATYPE_Q8] = any_m(bn_matmul_q4_0_q8__avx512vnni);
     c->matmul[BN_WTYPE_Q4_K][BN_ATYPE_Q8] = any_m(bn_matmul_q4_k_q8__avx512vnni);
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__avx512vnni);
@@ -174,6 +176,8 @@ static void fill_neon_dotprod(bn_config* c) {
     c->matmul[BN_WTYPE_I2S][BN_ATYPE_Q8] = any_m(bn_matmul_i2s_q8__neondot);
     c->matmul[BN_WTYPE_TQ2][BN_ATYPE_Q8] = any_m(bn_matmul_tq2_q8__neondot);
     c->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8] = any_m(bn_matmul_q8_0_q8__neondot);
+    /* the 4-bit and k-quant heads: SDOT replaces two widening multiplies per 16 products (run under qemu only,
+     * not measured on hardware) */
     c->matmul[BN_WTYPE_Q4_0][BN_ATYPE_Q8] = any_m(bn_matmul_q4_0_q8__neondot);
     c->matmul[BN_WTYPE_Q4_K][BN_ATYPE_Q8] = any_m(bn_matmul_q4_k_q8__neondot);
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__neondot);

@@ -10,7 +10,8 @@ void bn_config_init(void);
 
 static bn_cpu_features g_features;
 static _Atomic(const bn_config*) g_active;
-static atomic_int g_init_state; /* 0 = not started, 1 = running, 2 = done */
+enum init_state { INIT_NOT_STARTED, INIT_RUNNING, INIT_DONE };
+static atomic_int g_init_state; /* an init_state; the first caller detects, later ones wait for INIT_DONE */
 
 static int cpu_has_isa(const bn_cpu_features* f, bn_isa isa) {
     switch (isa) {
@@ -30,11 +31,11 @@ int bn_isa_available(bn_isa isa) {
 }
 
 BN_API bn_status bn_init(void) {
-    int expected = 0;
-    if (atomic_compare_exchange_strong(&g_init_state, &expected, 1)) {
+    int expected = INIT_NOT_STARTED;
+    if (atomic_compare_exchange_strong(&g_init_state, &expected, INIT_RUNNING)) {
         bn_detect_cpu_features(&g_features);
         bn_config_init();
-        atomic_store(&g_init_state, 2);
+        atomic_store(&g_init_state, INIT_DONE);
         bn_isa best = BN_ISA_REF;
         /* Later enum values are better within an architecture; the other architecture's values are
          * never compiled in. */
@@ -43,13 +44,13 @@ BN_API bn_status bn_init(void) {
         g_features.best_isa = best;
         atomic_store(&g_active, bn_config_for_isa(best));
     } else {
-        while (atomic_load(&g_init_state) != 2) { /* another thread is detecting: microseconds */ }
+        while (atomic_load(&g_init_state) != INIT_DONE) { /* another thread is detecting: microseconds */ }
     }
     return BN_STATUS_OK;
 }
 
 const bn_config* bn_active_config(void) {
-    if (atomic_load_explicit(&g_init_state, memory_order_acquire) != 2) bn_init();
+    if (atomic_load_explicit(&g_init_state, memory_order_acquire) != INIT_DONE) bn_init();
     const bn_config* c = atomic_load_explicit(&g_active, memory_order_acquire);
     /* bn_init publishes the state before the active config: another thread may see it in between */
     while (!c) c = atomic_load_explicit(&g_active, memory_order_acquire);

@@ -1,3 +1,5 @@
+using BitNative.Kernels;
+using BitNative.Generation;
 using System.Diagnostics;
 
 namespace BitNative.Cli.Commands;

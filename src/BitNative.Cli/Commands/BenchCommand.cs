@@ -1,3 +1,4 @@
+using BitNative.Kernels;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;

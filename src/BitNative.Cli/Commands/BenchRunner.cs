@@ -112,7 +112,7 @@ internal static class BenchRunner
             model.KernelIsa,
             model.Kernel == TernaryKernel.LookupTable ? "lut" : "mad",
             (int)model.ActivationBits,
-            HeadName(model.Transformer.Weights.OutputHead),
+            WeightTypes.Info(model.OutputHeadType).Name,
             model.KernelPlan,
             model.Recipe.Describe());
 
@@ -148,8 +148,6 @@ internal static class BenchRunner
             return false;
         }
     }
-
-    private static string HeadName(WeightMatrix head) => WeightTypes.Info(head.Type).Name;
 
     private static void Profile(InferenceSession session, int[] prompt, int vocab, int genTokens, TextWriter output)
     {

@@ -1,3 +1,4 @@
+using BitNative.Generation;
 using System.CommandLine;
 
 namespace BitNative.Cli.Commands;

@@ -1,3 +1,5 @@
+using BitNative.Kernels;
+using BitNative.Authoring.Synthetic;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -109,7 +111,7 @@ internal static class InspectCommand
         string? error = null;
         try
         {
-            config = GgufModelReader.ReadConfig(gguf);
+            config = ModelConfig.FromGguf(gguf);
         }
         catch (InvalidDataException e)
         {
@@ -140,7 +142,7 @@ internal static class InspectCommand
             {
                 if (type == Kernels.KvCacheType.F16 || config.HeadDim % 32 == 0)
                 {
-                    kvRows.Add(new KvRow(ModelRecipe.KvName(type), KvCache.BytesFor(config, config.ContextLength, type)));
+                    kvRows.Add(new KvRow(ModelRecipe.KvName(type), config.KvCacheBytes(config.ContextLength, type)));
                 }
             }
         }

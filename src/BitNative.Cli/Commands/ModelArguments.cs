@@ -1,3 +1,5 @@
+using BitNative.Model;
+using BitNative.Kernels;
 using System.CommandLine;
 using System.Diagnostics;
 

@@ -33,7 +33,7 @@ internal static class PerplexityCommand
             var (m, loadTime) = model.Load(r);
             using (m)
             {
-                Console.Error.WriteLine($"recipe {m.Recipe.Describe()}{(m.Recipe.Name == "b1.58" ? "" : $" (file: {m.RecipeName})")}");
+                Console.Error.WriteLine($"recipe {m.Recipe.Describe()}{(m.Recipe.Name == "b1.58" ? "" : $" (file: {m.Recipe.Name})")}");
                 var result = Run(m, File.ReadAllText(text.FullName), r.GetValue(model.Context), r.GetValue(chunks));
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Final estimate: PPL = {result.Perplexity:F4} +/- {result.StandardError:F5}"));

@@ -1,8 +1,8 @@
+using BitNative.Authoring.Quantization;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using BitNative.Kernels;
-using BitNative.Quantization;
 
 namespace BitNative.Cli.Commands;
 

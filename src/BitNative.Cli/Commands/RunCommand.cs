@@ -1,3 +1,4 @@
+using BitNative.Generation;
 using System.CommandLine;
 
 namespace BitNative.Cli.Commands;
@@ -32,7 +33,7 @@ internal static class RunCommand
 
                 Console.Out.WriteLine();
                 Reporting.Statistics(session.LastStatistics, loadTime);
-                if (m.RecipeName != "b1.58" || m.Recipe != Model.ModelRecipe.B158)
+                if (m.Recipe != Model.ModelRecipe.B158)
                 {
                     Console.Error.WriteLine($"recipe {m.Recipe.Describe()} | KV cache {Reporting.Mib(session.KvCacheBytes)}");
                 }

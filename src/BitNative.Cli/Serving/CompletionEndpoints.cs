@@ -1,3 +1,4 @@
+using BitNative.Generation;
 using Microsoft.AspNetCore.Http;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;

@@ -1,3 +1,4 @@
+using BitNative.Generation;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;

@@ -1,3 +1,4 @@
+using BitNative.Generation;
 namespace BitNative.Chat;
 
 /// <summary>How a <see cref="BitNetChatClient"/> runs its model.</summary>

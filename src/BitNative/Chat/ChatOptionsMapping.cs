@@ -1,3 +1,4 @@
+using BitNative.Generation;
 using Microsoft.Extensions.AI;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
 
@@ -93,8 +94,8 @@ internal static class ChatOptionsMapping
     /// <summary>Stop for a natural end (end-of-turn token, stop sequence), Length for the token or context limit.</summary>
     public static ChatFinishReason? FinishReason(FinishReason? reason) => reason switch
     {
-        BitNative.FinishReason.EndOfGeneration or BitNative.FinishReason.StopString => ChatFinishReason.Stop,
-        BitNative.FinishReason.MaxTokens or BitNative.FinishReason.ContextFull => ChatFinishReason.Length,
+        BitNative.Generation.FinishReason.EndOfGeneration or BitNative.Generation.FinishReason.StopString => ChatFinishReason.Stop,
+        BitNative.Generation.FinishReason.MaxTokens or BitNative.Generation.FinishReason.ContextFull => ChatFinishReason.Length,
         _ => null,
     };
 }

@@ -1,3 +1,4 @@
+using BitNative.Kernels;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using BitNative.Model;

@@ -12,7 +12,7 @@ internal sealed class GenerationTracker
     private readonly GenerationSettings _settings;
     private readonly ByteLevelBpeTokenizer _tokenizer;
     private readonly Sampler _sampler;
-    private readonly TokenStreamDecoder _decoder;
+    private readonly TokenStreamDetokenizer _detokenizer;
     private readonly StopStringMatcher _stops;
 
     public GenerationTracker(GenerationSettings settings, ByteLevelBpeTokenizer tokenizer, int vocabSize)
@@ -26,7 +26,7 @@ internal sealed class GenerationTracker
         _settings = settings;
         _tokenizer = tokenizer;
         _sampler = new Sampler(settings.Sampling, scratch);
-        _decoder = tokenizer.CreateStreamDecoder(skipSpecialTokens: true);
+        _detokenizer = tokenizer.CreateStreamDetokenizer(skipSpecialTokens: true);
         _stops = new StopStringMatcher(settings.StopStrings);
     }
 
@@ -61,7 +61,7 @@ internal sealed class GenerationTracker
         }
 
         Generated++;
-        var (text, stopped) = _stops.Append(_decoder.Append(picked));
+        var (text, stopped) = _stops.Append(_detokenizer.Append(picked));
         if (stopped)
         {
             Finished = FinishReason.StopString;
@@ -81,5 +81,5 @@ internal sealed class GenerationTracker
     /// The text held back at the end (an unfinished character, a possible start of a stop string); empty when the
     /// generation ended on a stop string, whose text is never shown.
     /// </summary>
-    public string Tail() => Finished == FinishReason.StopString ? "" : _stops.Append(_decoder.Flush()).Release + _stops.Flush();
+    public string Tail() => Finished == FinishReason.StopString ? "" : _stops.Append(_detokenizer.Flush()).Release + _stops.Flush();
 }

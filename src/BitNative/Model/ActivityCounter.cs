@@ -1,7 +1,7 @@
 namespace BitNative.Model;
 
 /// <summary>The four quantized inputs of a block's projections.</summary>
-internal enum ProjectionInput
+public enum ProjectionInput
 {
     /// <summary>attn_norm(x): read by Q, K and V.</summary>
     AttentionInput,
@@ -24,11 +24,12 @@ internal enum ProjectionInput
 /// (its Table 2, 55 % active for 7B), here counted without skipping up_proj rows whose gate is zero, which BitNet a4.8
 /// also counts and these kernels do not exploit.
 /// </summary>
-internal sealed class ActivityCounter
+public sealed class ActivityCounter
 {
     private readonly long[] _nonzero = new long[4];
     private readonly long[] _entries = new long[4];
 
+    /// <summary>Adds the entries of quantized input rows of <paramref name="which"/>, and how many of them are nonzero.</summary>
     public void Count(ProjectionInput which, ReadOnlySpan<sbyte> rows)
     {
         _nonzero[(int)which] += rows.Length - rows.Count((sbyte)0);

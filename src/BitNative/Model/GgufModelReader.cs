@@ -239,7 +239,7 @@ internal static class GgufModelReader
         {
             GgufTensorInfo t = Get(name, length);
             var values = new float[length];
-            DecodeRows(t, values);
+            DequantizeRows(t, values);
             foreach (float v in values)
             {
                 if (!float.IsFinite(v))
@@ -350,7 +350,7 @@ internal static class GgufModelReader
                     return TqProjection(t, name, extra, outFeatures, inFeatures, role);
                 default:
                     var values = new float[checked(outFeatures * inFeatures)];
-                    DecodeRows(t, values);
+                    DequantizeRows(t, values);
                     file.ReleaseTensorPages(t);
                     var (q, scale) = WeightConversion.TernarizeGgufFloats(values);
                     RequireI2SColumns(name, inFeatures);
@@ -458,7 +458,7 @@ internal static class GgufModelReader
             }
 
             var values = new float[checked(outFeatures * inFeatures)];
-            DecodeRows(t, values);
+            DequantizeRows(t, values);
             file.ReleaseTensorPages(t);
             var buffer = owner.Track(new NativeBuffer<byte>(values.Length * 4));
             values.CopyTo(MemoryMarshal.Cast<byte, float>(buffer.GetSpan()));
@@ -474,7 +474,7 @@ internal static class GgufModelReader
             }
         }
 
-        private void DecodeRows(GgufTensorInfo t, Span<float> values)
+        private void DequantizeRows(GgufTensorInfo t, Span<float> values)
         {
             RowCodec codec = CodecOf(t);
             int rowLength = (int)t.Dimensions[0];
@@ -482,7 +482,7 @@ internal static class GgufModelReader
             long rowBytes = codec.RowBytes(rowLength);
             for (int r = 0; r < values.Length / rowLength; r++)
             {
-                codec.Decode(data.Slice((int)(r * rowBytes), (int)rowBytes), values.Slice(r * rowLength, rowLength));
+                codec.Dequantize(data.Slice((int)(r * rowBytes), (int)rowBytes), values.Slice(r * rowLength, rowLength));
             }
         }
 
@@ -494,6 +494,8 @@ internal static class GgufModelReader
             GgmlType.Q8_0 => RowCodec.Q8_0,
             GgmlType.Q4_0 => RowCodec.Q4_0,
             GgmlType.Q6_K => RowCodec.Q6_K,
+            GgmlType.Q4_K => RowCodec.Q4_K,
+            GgmlType.Q5_K => RowCodec.Q5_K,
             _ => throw new InvalidDataException(
                 $"{file.FilePath}: tensor {t.Name} is {t.Type}, which this engine cannot use for an embedding, norm or head."),
         };

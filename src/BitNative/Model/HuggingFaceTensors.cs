@@ -33,9 +33,9 @@ internal sealed class HuggingFaceTensors(SafetensorsCheckpoint checkpoint)
         var values = new float[count];
         switch (t.DType)
         {
-            case SafetensorsDType.F32: BlockDecoding.F32(data, values); break;
-            case SafetensorsDType.F16: BlockDecoding.F16(data, values); break;
-            case SafetensorsDType.BF16: BlockDecoding.BF16(data, values); break;
+            case SafetensorsDType.F32: BlockDequantization.F32(data, values); break;
+            case SafetensorsDType.F16: BlockDequantization.F16(data, values); break;
+            case SafetensorsDType.BF16: BlockDequantization.BF16(data, values); break;
             default: throw new InvalidDataException($"{Path}: tensor {t.Name} is {t.DType}; expected F32, F16 or BF16.");
         }
 

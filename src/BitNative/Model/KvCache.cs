@@ -48,10 +48,6 @@ internal sealed class KvCache
     /// <summary>Bytes held.</summary>
     public long Bytes => 2L * _keys.Length * Capacity * RowBytes;
 
-    /// <summary>Bytes a cache of <paramref name="capacity"/> positions of <paramref name="type"/> holds for this model.</summary>
-    public static long BytesFor(ModelConfig config, int capacity, KvCacheType type) =>
-        2L * config.BlockCount * capacity * config.KvHeadCount * KvQuantizer.BlockBytes(type, config.HeadDim);
-
     /// <summary>A layer's key rows, [Capacity, RowBytes].</summary>
     public Span<byte> Keys(int layer) => _keys[layer];
 

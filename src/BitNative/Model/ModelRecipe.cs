@@ -18,14 +18,31 @@ namespace BitNative.Model;
 /// <item><see cref="KvCache"/>: how keys and values are cached (a4.8: 3 bits).</item>
 /// </list>
 /// </summary>
-internal sealed record ModelRecipe(string Name, ActivationBits ActivationBits, bool Hadamard, float AttentionOutputSparsity,
+/// <param name="Name">The recipe's name as the file states it (b1.58, a4.8, v2-a8, v2).</param>
+/// <param name="ActivationBits">Input precision of the Q/K/V and gate/up projections.</param>
+/// <param name="Hadamard">Whether the o_proj and down_proj inputs pass through the Walsh-Hadamard transform (BitNet v2).</param>
+/// <param name="AttentionOutputSparsity">Share of each o_proj int8 input row set to zero by top-K, in [0, 1).</param>
+/// <param name="FeedForwardDownSparsity">Share of each down_proj int8 input row set to zero by top-K, in [0, 1).</param>
+/// <param name="KvCache">How sessions cache keys and values.</param>
+public sealed record ModelRecipe(string Name, ActivationBits ActivationBits, bool Hadamard, float AttentionOutputSparsity,
     float FeedForwardDownSparsity, KvCacheType KvCache)
 {
+    /// <summary>GGUF key of <see cref="Name"/> (string).</summary>
     public const string NameKey = "bitnative.recipe";
+
+    /// <summary>GGUF key of <see cref="ActivationBits"/> (uint32: 8 or 4).</summary>
     public const string ActivationBitsKey = "bitnative.activation_bits";
+
+    /// <summary>GGUF key of <see cref="Hadamard"/> (bool).</summary>
     public const string HadamardKey = "bitnative.hadamard";
+
+    /// <summary>GGUF key of <see cref="AttentionOutputSparsity"/> (float32).</summary>
     public const string AttentionOutputSparsityKey = "bitnative.sparsity.attn_output";
+
+    /// <summary>GGUF key of <see cref="FeedForwardDownSparsity"/> (float32).</summary>
     public const string FeedForwardDownSparsityKey = "bitnative.sparsity.ffn_down";
+
+    /// <summary>GGUF key of <see cref="KvCache"/> (string: f16, q8, q4, q3).</summary>
     public const string KvCacheKey = "bitnative.kv_cache";
 
     /// <summary>BitNet b1.58: int8 inputs everywhere, dense, fp16 KV cache.</summary>
@@ -43,18 +60,23 @@ internal sealed record ModelRecipe(string Name, ActivationBits ActivationBits, b
     /// <summary>BitNet v2: H-BitLinear, int4 inputs everywhere, 3-bit KV cache.</summary>
     public static readonly ModelRecipe V2 = new("v2", ActivationBits.Int4, true, 0f, 0f, KvCacheType.Q3);
 
+    /// <summary>The recipes by name: <see cref="B158"/>, <see cref="A48"/>, <see cref="V2A8"/>, <see cref="V2"/>.</summary>
     public static IReadOnlyList<ModelRecipe> Known { get; } = [B158, A48, V2A8, V2];
 
     /// <summary>Bits of the o_proj and down_proj inputs: int4 only after the Hadamard transform with int4 inputs (v2).</summary>
     public ActivationBits OutputInputBits => Hadamard && ActivationBits == ActivationBits.Int4 ? ActivationBits.Int4 : ActivationBits.Int8;
 
     /// <summary>A known recipe by name (b1.58, a4.8, v2-a8, v2).</summary>
+    /// <exception cref="ArgumentException">No recipe has that name.</exception>
     public static ModelRecipe Parse(string name) =>
         Known.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"Unknown recipe '{name}': use {string.Join(", ", Known.Select(r => r.Name))}.");
 
+    /// <summary>A KV cache type's name in files and on the command line (f16, q8, q4, q3).</summary>
     public static string KvName(KvCacheType type) => type.ToString().ToLowerInvariant();
 
+    /// <summary>The KV cache type a name (<see cref="KvName"/>) stands for.</summary>
+    /// <exception cref="ArgumentException">Not f16, q8, q4 or q3.</exception>
     public static KvCacheType ParseKv(string name) => name.ToLowerInvariant() switch
     {
         "f16" => KvCacheType.F16,
@@ -94,15 +116,6 @@ internal sealed record ModelRecipe(string Name, ActivationBits ActivationBits, b
         return new ModelRecipe(m.GetStringOrNull(NameKey) ?? "b1.58", bits == 4 ? ActivationBits.Int4 : ActivationBits.Int8,
             m.GetBool(HadamardKey, false), Share(AttentionOutputSparsityKey), Share(FeedForwardDownSparsityKey), kvType);
     }
-
-    /// <summary>Writes the recipe's keys (every one, so a reader never guesses).</summary>
-    public void Write(GgufWriter w) =>
-        w.AddString(NameKey, Name)
-         .AddUInt32(ActivationBitsKey, ActivationBits == ActivationBits.Int4 ? 4u : 8u)
-         .AddBool(HadamardKey, Hadamard)
-         .AddFloat32(AttentionOutputSparsityKey, AttentionOutputSparsity)
-         .AddFloat32(FeedForwardDownSparsityKey, FeedForwardDownSparsity)
-         .AddString(KvCacheKey, KvName(KvCache));
 
     /// <summary>One line for logs and <c>inspect</c>.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,

@@ -51,7 +51,7 @@ internal static class OutputHeads
             Span<byte> target = rows.Slice((int)(r * rowBytes), (int)rowBytes);
             if (type == WeightType.Q8_0)
             {
-                BlockDecoding.EncodeQ8_0(row, target);
+                BlockDequantization.EncodeQ8_0(row, target);
             }
             else
             {
@@ -62,6 +62,6 @@ internal static class OutputHeads
         return Stored(name, type, buffer.Memory, vocab, d);
     }
 
-    /// <summary>Decodes row <c>r</c> of a head into the span.</summary>
+    /// <summary>Dequantizes row <c>r</c> of a head into the span.</summary>
     public delegate void ReadRow(int r, Span<float> row);
 }

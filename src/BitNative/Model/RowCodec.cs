@@ -9,6 +9,8 @@ internal enum RowCodec
     Q8_0,
     Q4_0,
     Q6_K,
+    Q4_K,
+    Q5_K,
 }
 
 internal static class RowCodecs
@@ -16,9 +18,10 @@ internal static class RowCodecs
     /// <summary>Values per block of the encoding (a row length must be a multiple).</summary>
     public static int BlockValues(this RowCodec codec) => codec switch
     {
-        RowCodec.Q8_0 => BlockDecoding.Q8_0Block,
-        RowCodec.Q4_0 => BlockDecoding.Q4_0Block,
-        RowCodec.Q6_K => BlockDecoding.Q6_KBlock,
+        RowCodec.Q8_0 => BlockDequantization.Q8_0Block,
+        RowCodec.Q4_0 => BlockDequantization.Q4_0Block,
+        RowCodec.Q6_K => BlockDequantization.Q6_KBlock,
+        RowCodec.Q4_K or RowCodec.Q5_K => BlockDequantization.QK_KBlock,
         _ => 1,
     };
 
@@ -27,23 +30,27 @@ internal static class RowCodecs
     {
         RowCodec.F32 => 4L * values,
         RowCodec.F16 or RowCodec.BF16 => 2L * values,
-        RowCodec.Q8_0 => (long)values / BlockDecoding.Q8_0Block * BlockDecoding.Q8_0Bytes,
-        RowCodec.Q4_0 => (long)values / BlockDecoding.Q4_0Block * BlockDecoding.Q4_0Bytes,
-        RowCodec.Q6_K => (long)values / BlockDecoding.Q6_KBlock * BlockDecoding.Q6_KBytes,
+        RowCodec.Q8_0 => (long)values / BlockDequantization.Q8_0Block * BlockDequantization.Q8_0Bytes,
+        RowCodec.Q4_0 => (long)values / BlockDequantization.Q4_0Block * BlockDequantization.Q4_0Bytes,
+        RowCodec.Q6_K => (long)values / BlockDequantization.Q6_KBlock * BlockDequantization.Q6_KBytes,
+        RowCodec.Q4_K => (long)values / BlockDequantization.QK_KBlock * BlockDequantization.Q4_KBytes,
+        RowCodec.Q5_K => (long)values / BlockDequantization.QK_KBlock * BlockDequantization.Q5_KBytes,
         _ => throw new ArgumentOutOfRangeException(nameof(codec)),
     };
 
-    /// <summary>Decodes one row.</summary>
-    public static void Decode(this RowCodec codec, ReadOnlySpan<byte> row, Span<float> values)
+    /// <summary>Dequantizes one row.</summary>
+    public static void Dequantize(this RowCodec codec, ReadOnlySpan<byte> row, Span<float> values)
     {
         switch (codec)
         {
-            case RowCodec.F32: BlockDecoding.F32(row, values); break;
-            case RowCodec.F16: BlockDecoding.F16(row, values); break;
-            case RowCodec.BF16: BlockDecoding.BF16(row, values); break;
-            case RowCodec.Q8_0: BlockDecoding.Q8_0(row, values); break;
-            case RowCodec.Q4_0: BlockDecoding.Q4_0(row, values); break;
-            case RowCodec.Q6_K: BlockDecoding.Q6_K(row, values); break;
+            case RowCodec.F32: BlockDequantization.F32(row, values); break;
+            case RowCodec.F16: BlockDequantization.F16(row, values); break;
+            case RowCodec.BF16: BlockDequantization.BF16(row, values); break;
+            case RowCodec.Q8_0: BlockDequantization.Q8_0(row, values); break;
+            case RowCodec.Q4_0: BlockDequantization.Q4_0(row, values); break;
+            case RowCodec.Q6_K: BlockDequantization.Q6_K(row, values); break;
+            case RowCodec.Q4_K: BlockDequantization.Q4_K(row, values); break;
+            case RowCodec.Q5_K: BlockDequantization.Q5_K(row, values); break;
             default: throw new ArgumentOutOfRangeException(nameof(codec));
         }
     }
@@ -91,7 +98,7 @@ internal sealed class EmbeddingTable
     /// </summary>
     public bool ReleasesReadRows { get; init; }
 
-    /// <summary>Decodes row <paramref name="row"/> (a token id) into <paramref name="destination"/>.</summary>
+    /// <summary>Dequantizes row <paramref name="row"/> (a token id) into <paramref name="destination"/>.</summary>
     public void ReadRow(int row, Span<float> destination)
     {
         if ((uint)row >= (uint)Rows)
@@ -99,7 +106,7 @@ internal sealed class EmbeddingTable
             throw new ArgumentOutOfRangeException(nameof(row), row, $"{Name} has {Rows} rows.");
         }
 
-        Codec.Decode(_data.Span.Slice((int)(row * _rowBytes), (int)_rowBytes), destination[..Columns]);
+        Codec.Dequantize(_data.Span.Slice((int)(row * _rowBytes), (int)_rowBytes), destination[..Columns]);
         if (ReleasesReadRows)
         {
             Formats.MemoryMappedFileView.TryReleaseFaultAround(_data.Slice((int)(row * _rowBytes), (int)_rowBytes));

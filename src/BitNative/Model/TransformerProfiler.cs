@@ -3,9 +3,9 @@ using System.Diagnostics;
 namespace BitNative.Model;
 
 /// <summary>The parts of one forward pass that <see cref="TransformerProfiler"/> times separately.</summary>
-internal enum ForwardPart
+public enum ForwardPart
 {
-    /// <summary>Token ids to embedding rows (managed decode of one row per token).</summary>
+    /// <summary>Token ids to embedding rows (managed dequantization of one row per token).</summary>
     Embedding,
 
     /// <summary>RoPE cos/sin table of the batch's positions.</summary>
@@ -49,7 +49,7 @@ internal enum ForwardPart
 /// and the facade's argument checks; whatever a forward pass spends outside every part is managed overhead. Not
 /// thread-safe: one profiler belongs to one session.
 /// </summary>
-internal sealed class TransformerProfiler
+public sealed class TransformerProfiler
 {
     private static readonly int PartCount = Enum.GetValues<ForwardPart>().Length;
 
@@ -77,6 +77,7 @@ internal sealed class TransformerProfiler
     /// <summary>Forward time outside every timed part (managed code between the kernels).</summary>
     public long UntimedTicks => ForwardTicks - _ticks.Sum();
 
+    /// <summary>Clears every count, to profile another stretch of work.</summary>
     public void Reset()
     {
         Array.Clear(_ticks);
@@ -85,10 +86,10 @@ internal sealed class TransformerProfiler
     }
 
     /// <summary>Starts timing a part; dispose the scope when it ends. A null profiler makes a scope that does nothing.</summary>
-    public static Scope Time(TransformerProfiler? profiler, ForwardPart part, int nativeCalls) => new(profiler, part, nativeCalls);
+    internal static Scope Time(TransformerProfiler? profiler, ForwardPart part, int nativeCalls) => new(profiler, part, nativeCalls);
 
     /// <summary>Starts timing a whole forward pass of <paramref name="tokens"/> tokens.</summary>
-    public static ForwardScope TimeForward(TransformerProfiler? profiler, int tokens) => new(profiler, tokens);
+    internal static ForwardScope TimeForward(TransformerProfiler? profiler, int tokens) => new(profiler, tokens);
 
     internal readonly ref struct Scope
     {

@@ -17,10 +17,10 @@ namespace BitNative.Tokenization;
 /// text) and the chat formatter's segments insert them. For that reason the special tokens are matched here and
 /// are not handed to <see cref="BpeTokenizer"/> at all (it would turn any pre-token equal to a special token's text
 /// into that token), and neither are BOS/EOS (it would add them to every encode).</para>
-/// <para>Decoding maps ids to bytes with this class's own table (special tokens decode to their literal text), so
+/// <para>Detokenizing maps ids to bytes with this class's own table (special tokens become their literal text), so
 /// unknown ids are rejected instead of silently dropped, and streaming never splits a UTF-8 character.</para>
 /// <para>Cost: the <see cref="BpeTokenizer"/> (≈1 s for 128k tokens + 280k merges) is built lazily, once, on the
-/// first encode that needs a merge; decoding never waits for it.</para>
+/// first encode that needs a merge; detokenizing never waits for it.</para>
 /// </remarks>
 internal sealed class ByteLevelBpeTokenizer
 {
@@ -78,7 +78,7 @@ internal sealed class ByteLevelBpeTokenizer
             }
             else
             {
-                // Special, unknown and unused tokens decode to their literal text.
+                // Special, unknown and unused tokens stand for their literal text.
                 _tokenBytes[id] = Encoding.UTF8.GetBytes(token);
                 _isSpecial[id] = type.IsSpecial();
                 if (type.IsSpecial())
@@ -330,13 +330,13 @@ internal sealed class ByteLevelBpeTokenizer
         }
     }
 
-    /// <summary>Decodes ids to text; special tokens decode to their literal text.</summary>
+    /// <summary>Detokenizes ids to text; special tokens become their literal text.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id is outside the vocabulary.</exception>
-    public string Decode(IEnumerable<int> ids) => Decode(ids, skipSpecialTokens: false);
+    public string Detokenize(IEnumerable<int> ids) => Detokenize(ids, skipSpecialTokens: false);
 
-    /// <summary>Decodes ids to text, optionally leaving out CONTROL and USER_DEFINED tokens.</summary>
+    /// <summary>Detokenizes ids to text, optionally leaving out CONTROL and USER_DEFINED tokens.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id is outside the vocabulary.</exception>
-    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens)
+    public string Detokenize(IEnumerable<int> ids, bool skipSpecialTokens)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var bytes = new ArrayBufferWriter<byte>(256);
@@ -353,8 +353,8 @@ internal sealed class ByteLevelBpeTokenizer
         return Encoding.UTF8.GetString(bytes.WrittenSpan);
     }
 
-    /// <summary>A decoder for generated ids that emits text as soon as it is complete (see <see cref="TokenStreamDecoder"/>).</summary>
-    public TokenStreamDecoder CreateStreamDecoder(bool skipSpecialTokens) => new(this, skipSpecialTokens);
+    /// <summary>A detokenizer for generated ids that emits text as soon as it is complete (see <see cref="TokenStreamDetokenizer"/>).</summary>
+    public TokenStreamDetokenizer CreateStreamDetokenizer(bool skipSpecialTokens) => new(this, skipSpecialTokens);
 
     /// <summary>The bytes token <paramref name="id"/> stands for (literal UTF-8 for special tokens).</summary>
     public ReadOnlySpan<byte> GetTokenBytes(int id)

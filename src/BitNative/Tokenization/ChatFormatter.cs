@@ -81,7 +81,7 @@ internal sealed class ChatFormatter
 {
     /// <summary>
     /// The BitNet-b1.58 chat template in Jinja form (what the model's Hugging Face tokenizer_config.json means); written
-    /// by <see cref="ByteLevelBpeTrainer"/> and recognised by <see cref="Detect"/>.
+    /// by the BPE trainer (BitNative.Authoring) and recognised by <see cref="Detect"/>.
     /// </summary>
     public const string BitNetTemplate =
         "{% for message in messages %}{% if loop.first %}{{ bos_token }}{% endif %}" +

@@ -33,6 +33,6 @@ internal static class TokenTypeExtensions
     /// <summary>True for tokens that byte-level BPE can produce from text (and whose string is byte-level encoded).</summary>
     public static bool IsText(this TokenType type) => type is TokenType.Normal or TokenType.Byte or TokenType.Undefined;
 
-    /// <summary>True for tokens that are matched verbatim in trusted text and decode to their literal content.</summary>
+    /// <summary>True for tokens that are matched verbatim in trusted text and stand for their literal content.</summary>
     public static bool IsSpecial(this TokenType type) => type is TokenType.Control or TokenType.UserDefined;
 }

@@ -71,7 +71,7 @@ public sealed class CliTests(TinyModelFixture fixture) : IClassFixture<TinyModel
     public void PerplexityReportsAnEstimate()
     {
         string text = Path.Combine(fixture.Folder, "text.txt");
-        File.WriteAllText(text, string.Concat(Enumerable.Repeat(BitNative.Model.Synthetic.SyntheticText.Sample, 2)));
+        File.WriteAllText(text, string.Concat(Enumerable.Repeat(BitNative.Authoring.Synthetic.SyntheticText.Sample, 2)));
         var r = CliRunner.Run("perplexity", "-m", fixture.Path, "-f", text, "-c", "64", "-t", "1");
         Assert.True(r.ExitCode == 0, r.Stderr);
         string line = r.Stdout.Trim();

@@ -1,3 +1,4 @@
+using BitNative.Authoring.Gguf;
 using System.Buffers.Binary;
 using BitNative.Formats;
 using BitNative.Formats.Gguf;
@@ -19,6 +20,8 @@ public sealed class GgufRoundTripTests : IDisposable
         GgmlType.Q4_0 => n / 32 * 18,
         GgmlType.Q8_0 => n / 32 * 34,
         GgmlType.Q6_K => n / 256 * 210,
+        GgmlType.Q4_K => n / 256 * 144,
+        GgmlType.Q5_K => n / 256 * 176,
         GgmlType.TQ1_0 => n / 256 * 54,
         GgmlType.TQ2_0 => n / 256 * 66,
         GgmlType.I2_S => n / 4 + 32,
@@ -33,6 +36,8 @@ public sealed class GgufRoundTripTests : IDisposable
         { GgmlType.Q4_0, [64, 3] },
         { GgmlType.Q8_0, [32, 2, 2] },
         { GgmlType.Q6_K, [256, 2] },
+        { GgmlType.Q4_K, [512, 2] },
+        { GgmlType.Q5_K, [256, 3] },
         { GgmlType.BF16, [9] },
         { GgmlType.TQ1_0, [256, 3] },
         { GgmlType.TQ2_0, [512, 2] },

@@ -129,7 +129,7 @@ public static class MalformedGgufCorpus
     public static byte[] ValidSmallFile()
     {
         var stream = new MemoryStream();
-        new BitNative.Formats.Gguf.GgufWriter()
+        new BitNative.Authoring.Gguf.GgufWriter()
             .AddString("general.architecture", "bitnet-b1.58")
             .AddUInt32("general.alignment", 64)
             .AddUInt32("bitnet-b1.58.vocab_size", 4)

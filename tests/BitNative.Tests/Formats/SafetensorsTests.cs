@@ -1,3 +1,4 @@
+using BitNative.Authoring.Safetensors;
 using System.Text;
 using BitNative.Formats;
 using BitNative.Formats.Safetensors;

@@ -1,4 +1,4 @@
-using BitNative.Model.Synthetic;
+using BitNative.Authoring.Synthetic;
 using BitNative.Tests.Formats;
 
 namespace BitNative.Tests.Generation;

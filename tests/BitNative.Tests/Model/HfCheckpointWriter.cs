@@ -1,3 +1,5 @@
+using BitNative.Authoring.Tokenization;
+using BitNative.Authoring.Safetensors;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using BitNative.Formats.Safetensors;
@@ -68,7 +70,7 @@ internal static class HfCheckpointWriter
 
     private static TokenizerData? s_tokenizer;
 
-    public static TokenizerData Tokenizer => s_tokenizer ??= ByteLevelBpeTrainer.Train(BitNative.Model.Synthetic.SyntheticText.Sample, Vocab);
+    public static TokenizerData Tokenizer => s_tokenizer ??= ByteLevelBpeTrainer.Train(BitNative.Authoring.Synthetic.SyntheticText.Sample, Vocab);
 
     public static (int Out, int In) Shape(string projection) => projection switch
     {

@@ -1,3 +1,4 @@
+using BitNative.Authoring.Gguf;
 using System.Runtime.InteropServices;
 using BitNative.Formats.Gguf;
 using BitNative.Model;

@@ -1,3 +1,4 @@
+using BitNative.Authoring.Safetensors;
 using System.Text.Json.Nodes;
 using BitNative.Formats.Safetensors;
 using BitNative.Tests.Formats;

@@ -1,7 +1,7 @@
+using BitNative.Authoring.Synthetic;
 using System.Text.Json;
 using BitNative.Kernels;
 using BitNative.Model.Planning;
-using BitNative.Model.Synthetic;
 using BitNative.Tests.Formats;
 using Xunit;
 

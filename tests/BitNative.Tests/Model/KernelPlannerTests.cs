@@ -1,6 +1,7 @@
+using BitNative.Generation;
+using BitNative.Authoring.Synthetic;
 using BitNative.Kernels;
 using BitNative.Model;
-using BitNative.Model.Synthetic;
 using BitNative.Tests.Formats;
 using Xunit;
 

@@ -1,7 +1,8 @@
+using BitNative.Generation;
+using BitNative.Authoring.Synthetic;
 using BitNative.Formats.Gguf;
 using BitNative.Kernels;
 using BitNative.Model;
-using BitNative.Model.Synthetic;
 using BitNative.Tests.Formats;
 using BitNative.Tokenization;
 using Xunit;

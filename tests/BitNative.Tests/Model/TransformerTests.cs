@@ -58,7 +58,7 @@ public sealed class TransformerTests
         ModelConfig c = model.Weights.Config;
         using var owner = new ResourceOwner();
         WeightMatrix q8Head = OutputHeads.FromRows("head.q8", model.Weights.TokenEmbedding.ReadRow, c.VocabSize, c.EmbeddingLength,
-            BitNative.OutputHeadPrecision.Int8, owner);
+            BitNative.Model.OutputHeadPrecision.Int8, owner);
         Assert.Equal(WeightType.Q8_0, q8Head.Type);
         var weights = new ModelWeights(c, model.Weights.TokenEmbedding, model.Weights.Layers, model.Weights.OutputNorm, q8Head, owner: null);
         var transformer = new Transformer(weights, pool: null);
@@ -139,7 +139,7 @@ public sealed class TransformerTests
             }
         }
 
-        Assert.Equal(2L * c.BlockCount * c.ContextLength * c.KvHeadCount * 28, KvCache.BytesFor(c, c.ContextLength, KvCacheType.Q3));
+        Assert.Equal(2L * c.BlockCount * c.ContextLength * c.KvHeadCount * 28, c.KvCacheBytes(c.ContextLength, KvCacheType.Q3));
     }
 
     [Fact]

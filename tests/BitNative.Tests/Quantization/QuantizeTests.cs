@@ -1,11 +1,11 @@
+using BitNative.Authoring.Synthetic;
+using BitNative.Authoring.Quantization;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using BitNative.Formats.Gguf;
 using BitNative.Formats.Safetensors;
 using BitNative.Model;
-using BitNative.Model.Synthetic;
-using BitNative.Quantization;
 using BitNative.Tests.Cli;
 using BitNative.Tests.Formats;
 using BitNative.Tests.Model;

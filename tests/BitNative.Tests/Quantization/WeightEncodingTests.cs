@@ -1,5 +1,5 @@
+using BitNative.Authoring.Quantization;
 using BitNative.Kernels;
-using BitNative.Quantization;
 using Xunit;
 
 namespace BitNative.Tests.Quantization;

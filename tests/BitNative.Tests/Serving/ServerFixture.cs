@@ -1,6 +1,6 @@
+using BitNative.Authoring.Synthetic;
 using System.Diagnostics;
 using System.Net.Http.Headers;
-using BitNative.Model.Synthetic;
 using BitNative.Tests.Formats;
 
 namespace BitNative.Tests.Serving;

@@ -1,3 +1,4 @@
+using BitNative.Authoring.Tokenization;
 using System.Text;
 using BitNative.Tokenization;
 using Xunit;
@@ -48,12 +49,12 @@ public sealed class ByteLevelBpeTrainerTests
         ByteLevelBpeTokenizer tokenizer = ByteLevelBpeTokenizer.Create(Trained.Value);
         string corpus = TestVocabularies.Corpus();
         int[] ids = tokenizer.Encode(corpus, addBos: false);
-        Assert.Equal(corpus, tokenizer.Decode(ids));
+        Assert.Equal(corpus, tokenizer.Detokenize(ids));
         Assert.True(ids.Length * 3 < Encoding.UTF8.GetByteCount(corpus), "the merges should compress the training text");
 
         foreach (var golden in TokenizerTestData.Load().Plain)
         {
-            Assert.Equal(golden.Text, tokenizer.Decode(tokenizer.Encode(golden.Text, addBos: false)));
+            Assert.Equal(golden.Text, tokenizer.Detokenize(tokenizer.Encode(golden.Text, addBos: false)));
         }
     }
 
@@ -114,7 +115,7 @@ public sealed class ByteLevelBpeTrainerTests
         var tokenizer = ByteLevelBpeTokenizer.Create(data);
         int[] ids = tokenizer.Encode(corpus, addBos: false);
         Assert.DoesNotContain(ids, tokenizer.IsSpecialToken);
-        Assert.Equal(corpus, tokenizer.Decode(ids));
+        Assert.Equal(corpus, tokenizer.Detokenize(ids));
     }
 
     [Fact]

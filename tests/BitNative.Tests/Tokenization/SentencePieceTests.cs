@@ -55,7 +55,7 @@ public sealed class SentencePieceTests
         var t = Tokenizer(("\u2581", -1), ("h", -1), ("i", -1), ("hi", -0.8f), ("\u2581hi", -0.5f));
         string[] pieces = Pieces(t, "hi é");
         Assert.Equal(["\u2581hi", "\u2581", "<0xC3>", "<0xA9>"], pieces);
-        Assert.Equal(" hi é", t.Decode(t.Encode("hi é", addBos: false)));
+        Assert.Equal(" hi é", t.Detokenize(t.Encode("hi é", addBos: false)));
         Assert.Equal(1, t.Encode("hi", addBos: true)[0]);
         Assert.Equal("<s>", t.GetTokenString(t.EncodeWithSpecialTokens("<s>hi", addBos: false)[0]));
     }

@@ -1,3 +1,4 @@
+using BitNative.Authoring.Tokenization;
 using BitNative.Tokenization;
 using Xunit;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using BitNative;
+using ActivationBits = BitNative.Kernels.ActivationBits;
 using BitNative.Model;
 using BitNative.Tokenization;
 using BitNative.Trainer.Eval;

@@ -1,3 +1,4 @@
+using BitNative.Authoring.Tokenization;
 using System.CommandLine;
 using System.Diagnostics;
 using BitNative.Tokenization;

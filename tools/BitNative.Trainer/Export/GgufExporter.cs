@@ -1,3 +1,4 @@
+using BitNative.Authoring.Gguf;
 using System.Runtime.InteropServices;
 using BitNative.Formats.Gguf;
 using BitNative.Kernels;
@@ -78,7 +79,7 @@ internal static class GgufExporter
         }
 
         GgufTokenizerMetadata.Add(w, tokenizer);
-        model.Recipe.Write(w);
+        GgufRecipeMetadata.Add(w, model.Recipe);
 
         foreach (ParameterTensor t in model.Layout.Tensors)
         {
@@ -154,11 +155,11 @@ internal static class GgufExporter
             Span<byte> destination = bytes.AsSpan(r * rowBytes, rowBytes);
             if (type == GgmlType.Q8_0)
             {
-                BlockDecoding.EncodeQ8_0(row, destination);
+                BlockDequantization.EncodeQ8_0(row, destination);
             }
             else
             {
-                BlockDecoding.EncodeQ6_K(row, destination);
+                BlockDequantization.EncodeQ6_K(row, destination);
             }
         }
 

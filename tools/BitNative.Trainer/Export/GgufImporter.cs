@@ -43,7 +43,7 @@ internal static class GgufImporter
                     for (int r = 0; r < t.Rows; r++)
                     {
                         Span<float> row = values.Slice(r * t.Columns, t.Columns);
-                        codec.Decode(data.Slice(r * rowBytes, rowBytes), row);
+                        codec.Dequantize(data.Slice(r * rowBytes, rowBytes), row);
                     }
 
                     break;

@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using BitNative;
+using ActivationBits = BitNative.Kernels.ActivationBits;
 using ActivationTransforms = BitNative.Kernels.ActivationTransforms;
 using KvCacheType = BitNative.Kernels.KvCacheType;
 using KvQuantizer = BitNative.Kernels.KvQuantizer;

@@ -7,27 +7,22 @@
  * result has two 4-lane accumulators (columns 8c..8c+3 and 8c+4..8c+7) over the whole 8-column
  * blocks and a sequential scalar tail, whatever tile computed it, so results do not depend on how
  * rows are split over threads. */
-#ifndef BN_DENSE_FLOAT_NEON_H
-#define BN_DENSE_FLOAT_NEON_H
+#ifndef BN_FLOAT_FLOAT_NEON_H
+#define BN_FLOAT_FLOAT_NEON_H
 
 #include "arm-decode.h"
 
-#include <string.h>
-
-/* The weight formats of the walk. F8 rows are 32-weight blocks {fp16 d; 32 E4M3 codes}: k is a multiple of 32, so
- * every 8-column step lies inside one block. */
-enum bn_dense_format { BN_DENSE_F16, BN_DENSE_BF16, BN_DENSE_F32, BN_DENSE_F8 };
-
-/* Eight weights of row w from column j (a multiple of 8) as two 4-lane floats, exactly. */
+/* Eight weights of row w from column j (a multiple of 8) as two 4-lane floats, exactly (bn_float_weight's values).
+ * F8 rows are 32-weight blocks and k a multiple of 32, so an 8-column step lies inside one block. */
 BN_ALWAYS_INLINE void bn_dense_load8_neon(const uint8_t* w, int32_t j, const int fmt, float32x4_t* lo,
                                           float32x4_t* hi) {
-    if (fmt == BN_DENSE_F16) {
+    if (fmt == BN_FLOAT_F16) {
         bn_load_f16x8_neon((const uint16_t*)(w + 2 * (int64_t)j), lo, hi);
-    } else if (fmt == BN_DENSE_BF16) {
+    } else if (fmt == BN_FLOAT_BF16) {
         const uint16x8_t h = vld1q_u16((const uint16_t*)(w + 2 * (int64_t)j));
         *lo = vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h), 16));
         *hi = vreinterpretq_f32_u32(vshll_high_n_u16(h, 16));
-    } else if (fmt == BN_DENSE_F32) {
+    } else if (fmt == BN_FLOAT_F32) {
         *lo = vld1q_f32((const float*)(w + 4 * (int64_t)j));
         *hi = vld1q_f32((const float*)(w + 4 * (int64_t)j) + 4);
     } else {
@@ -39,21 +34,6 @@ BN_ALWAYS_INLINE void bn_dense_load8_neon(const uint8_t* w, int32_t j, const int
         const float16x8_t hf = vreinterpretq_f16_u16(h);
         *lo = vmulq_f32(vcvt_f32_f16(vget_low_f16(hf)), d256);
         *hi = vmulq_f32(vcvt_high_f32_f16(hf), d256);
-    }
-}
-
-BN_ALWAYS_INLINE float bn_dense_load1_neon(const uint8_t* w, int32_t j, const int fmt) {
-    uint16_t h;
-    switch (fmt) {
-    case BN_DENSE_F32: {
-        float v;
-        memcpy(&v, w + 4 * (int64_t)j, sizeof v);
-        return v;
-    }
-    case BN_DENSE_F8: return bn_f8_weight(w + (int64_t)(j / BN_F8_BLOCK) * BN_F8_BLOCK_BYTES, j % BN_F8_BLOCK);
-    default:
-        memcpy(&h, w + 2 * (int64_t)j, sizeof h);
-        return fmt == BN_DENSE_BF16 ? bn_bf16_to_fp32(h) : bn_fp16_to_fp32(h);
     }
 }
 
@@ -86,7 +66,7 @@ BN_ALWAYS_INLINE void bn_dense_tile_neon(const bn_matmul_args* a, int32_t i0, co
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++) {
             float sum = vaddvq_f32(vaddq_f32(lo[r][t], hi[r][t]));
-            for (int32_t jj = j; jj < k; jj++) sum += bn_dense_load1_neon(w[r], jj, fmt) * x[t][jj];
+            for (int32_t jj = j; jj < k; jj++) sum += bn_float_weight(w[r], jj, fmt) * x[t][jj];
             a->y[(int64_t)(r0 + t) * a->n + i0 + r] = sum;
         }
 }

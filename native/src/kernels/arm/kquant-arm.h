@@ -1,8 +1,9 @@
 /* The walk every Q4_0 / Q4_K / Q5_K / Q6_K x int8 kernel on AArch64 shares (NEON and NEON dotprod files
- * alike), as kernels/x86/kquant-x86.h does on x86: groups of four weight rows with the next group
- * prefetched as one stream (m = 1), tiles of weight rows against groups of four activation rows (m > 1),
- * each block reduced to its exact integer sums and the reference's float epilogue, so every variant gives
- * the reference's bits. The including file supplies the block arithmetic:
+ * alike), as kernels/x86/kquant-x86.h does on x86: one weight row after another for m = 1 (one sequential
+ * stream for the hardware prefetchers, four consecutive blocks per exact reduction), tiles of weight rows
+ * against groups of four activation rows for m > 1, each block reduced to its exact integer sums and the
+ * reference's float epilogue, so every variant gives the reference's bits. The including file defines the
+ * block geometry before including this header and the block arithmetic after it:
  *
  *   KQ_BLOCK, KQ_BLOCK_BYTES   weights and bytes per block
  *   KQ_GROUP                   activations per entry of the activation sums (16 or 32), or 0 for none
@@ -10,13 +11,20 @@
  *   kq_block(w, R, x, xs, T, lanes, mlanes)
  *       for the R weight blocks w[0..R) and the T activation blocks x[0..T) (with their activation sums
  *       xs[t]) writes, for pair p = r * T + t, four int32 lanes[p] summing to I_b and (with a min term)
- *       four int32 mlanes[p] summing to M_b. Called with (R, T) = (4, 1) and (1, 4) as constants. */
+ *       four int32 mlanes[p] summing to M_b. Called with (R, T) = (1, 1) and (1, 4) as constants. */
 #ifndef BN_KQUANT_ARM_H
 #define BN_KQUANT_ARM_H
 
 #include "arm-common.h"
 
-#define KQ_CHUNK 64
+BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_t* const* x, const int16_t* const* xs,
+                               const int T, int32x4_t* lanes, int32x4_t* mlanes);
+
+/* Weights per pass when the kernel needs activation sums (their stack array): every head and embedding
+ * width we meet (2B-4T: 2560) is one pass. Without sums a row is always one pass. */
+#define KQ_CHUNK_WEIGHTS 16384
+#define KQ_CHUNK (KQ_GROUP > 0 ? KQ_CHUNK_WEIGHTS / KQ_BLOCK : INT32_MAX)
+#define KQ_SUMS_CAPACITY (KQ_GROUP > 0 ? KQ_CHUNK_WEIGHTS / KQ_GROUP : 1)
 #define KQ_ROW_TILE 32
 #define KQ_SUMS_PER_BLOCK (KQ_BLOCK / (KQ_GROUP > 0 ? KQ_GROUP : KQ_BLOCK))
 
@@ -29,11 +37,6 @@ static inline void kq_act_sums(const int8_t* x, int32_t count, int16_t* out) {
         else if (j % 32 == 0) out[j / 32] = s;
         else out[j / 32] = (int16_t)(out[j / 32] + s);
     }
-}
-
-/* Prefetches the lines of [p, p + bytes) (64-byte lines, as on the cores we target). */
-BN_ALWAYS_INLINE void kq_prefetch(const uint8_t* p, int64_t bytes) {
-    for (int64_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
 }
 
 /* sum + t_b for four (weight row, activation row) pairs, as the reference computes it. */
@@ -49,23 +52,47 @@ BN_ALWAYS_INLINE float32x4_t kq_epilogue(const int32x4_t lanes[4], const int32x4
     return vaddq_f32(sum, t);
 }
 
-BN_ALWAYS_INLINE float32x4_t kq_rows4(const uint8_t* const w[4], const int8_t* x, const int16_t* xs, int32_t nb,
-                                      const uint8_t* next, float32x4_t sum) {
-    for (int32_t b = 0; b < nb; b++) {
-        const int64_t off = (int64_t)b * KQ_BLOCK_BYTES;
-        kq_prefetch(next + 4 * off, 4 * KQ_BLOCK_BYTES);
-        const uint8_t* wb[4] = {w[0] + off, w[1] + off, w[2] + off, w[3] + off};
-        const int8_t* xb[1] = {x + (int64_t)b * KQ_BLOCK};
-        const int16_t* xsb[1] = {xs + (int64_t)b * KQ_SUMS_PER_BLOCK};
-        int32x4_t lanes[4], mlanes[4];
-        kq_block(wb, 4, xb, xsb, 1, lanes, mlanes);
-        const float32x4_t d = bn_fp16x4_to_f32(bn_read_u16(wb[0] + KQ_D_AT), bn_read_u16(wb[1] + KQ_D_AT),
-                                               bn_read_u16(wb[2] + KQ_D_AT), bn_read_u16(wb[3] + KQ_D_AT));
-        const float32x4_t dmin =
-            KQ_DMIN_AT >= 0 ? bn_fp16x4_to_f32(bn_read_u16(wb[0] + KQ_DMIN_AT), bn_read_u16(wb[1] + KQ_DMIN_AT),
-                                               bn_read_u16(wb[2] + KQ_DMIN_AT), bn_read_u16(wb[3] + KQ_DMIN_AT))
-                            : d;
-        sum = kq_epilogue(lanes, mlanes, d, dmin, sum);
+/* Blocks [b, b + NQ) of row w against the activation row x (NQ = 1..4, a constant): their exact sums in one
+ * reduction, then sum + t_b block by block, as the reference adds them. */
+BN_ALWAYS_INLINE float kq_row_group(const uint8_t* w, const int8_t* x, const int16_t* xs, int32_t b, const int NQ,
+                                    float sum) {
+    const uint8_t* wb[4];
+    int32x4_t lanes[4], mlanes[4];
+#pragma GCC unroll 4 /* the four blocks' lanes stay in registers (a loop kept them on the stack) */
+    for (int q = 0; q < NQ; q++) {
+        wb[q] = w + (int64_t)(b + q) * KQ_BLOCK_BYTES;
+        const int8_t* xb = x + (int64_t)(b + q) * KQ_BLOCK;
+        const int16_t* xsb = xs + (int64_t)(b + q) * KQ_SUMS_PER_BLOCK;
+        kq_block(&wb[q], 1, &xb, &xsb, 1, &lanes[q], &mlanes[q]);
+    }
+    for (int q = NQ; q < 4; q++) { /* lanes past the group: copies, reduced and dropped */
+        wb[q] = wb[0];
+        lanes[q] = lanes[0];
+        mlanes[q] = mlanes[0];
+    }
+    const float32x4_t d = bn_fp16x4_to_f32(bn_read_u16(wb[0] + KQ_D_AT), bn_read_u16(wb[1] + KQ_D_AT),
+                                           bn_read_u16(wb[2] + KQ_D_AT), bn_read_u16(wb[3] + KQ_D_AT));
+    const float32x4_t dmin =
+        KQ_DMIN_AT >= 0 ? bn_fp16x4_to_f32(bn_read_u16(wb[0] + KQ_DMIN_AT), bn_read_u16(wb[1] + KQ_DMIN_AT),
+                                           bn_read_u16(wb[2] + KQ_DMIN_AT), bn_read_u16(wb[3] + KQ_DMIN_AT))
+                        : d;
+    const float32x4_t t = kq_epilogue(lanes, mlanes, d, dmin, vdupq_n_f32(0.0f));
+    sum = sum + vgetq_lane_f32(t, 0);
+    if (NQ > 1) sum = sum + vgetq_lane_f32(t, 1);
+    if (NQ > 2) sum = sum + vgetq_lane_f32(t, 2);
+    if (NQ > 3) sum = sum + vgetq_lane_f32(t, 3);
+    return sum;
+}
+
+/* sum + t_b for the blocks [0, nb) of row w, in order. */
+BN_ALWAYS_INLINE float kq_row(const uint8_t* w, const int8_t* x, const int16_t* xs, int32_t nb, float sum) {
+    int32_t b = 0;
+    for (; b + 4 <= nb; b += 4) sum = kq_row_group(w, x, xs, b, 4, sum);
+    switch (nb - b) {
+    case 3: sum = kq_row_group(w, x, xs, b, 3, sum); break;
+    case 2: sum = kq_row_group(w, x, xs, b, 2, sum); break;
+    case 1: sum = kq_row_group(w, x, xs, b, 1, sum); break;
+    default: break;
     }
     return sum;
 }
@@ -91,33 +118,27 @@ BN_ALWAYS_INLINE float32x4_t kq_acts4(const uint8_t* w, const int8_t* const x[4]
     return sum;
 }
 
+/* m = 1: one row after another. */
 BN_ALWAYS_INLINE void kq_gemv(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     const int32_t nb = a->k / KQ_BLOCK;
-    int16_t xs[KQ_CHUNK * KQ_SUMS_PER_BLOCK];
+    int16_t xs[KQ_SUMS_CAPACITY];
     for (int32_t c0 = 0; c0 == 0 || c0 < nb; c0 += KQ_CHUNK) { /* k = 0 still writes y = 0 * scale */
         const int32_t cn = nb - c0 < KQ_CHUNK ? nb - c0 : KQ_CHUNK;
         const int8_t* x = a->xq + (int64_t)c0 * KQ_BLOCK;
         kq_act_sums(x, cn * KQ_BLOCK, xs);
-        for (int32_t i = i_begin; i < i_end; i += 4) {
-            const int32_t nr = i_end - i < 4 ? i_end - i : 4;
-            const uint8_t* w[4];
-            float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-            for (int32_t r = 0; r < 4; r++)
-                w[r] = a->w + (int64_t)(i + (r < nr ? r : nr - 1)) * a->row_bytes + (int64_t)c0 * KQ_BLOCK_BYTES;
-            if (c0 > 0)
-                for (int32_t r = 0; r < nr; r++) part[r] = a->y[i + r];
-            const uint8_t* next = a->w + (int64_t)(i + 4 < i_end ? i + 4 : i) * a->row_bytes;
-            float32x4_t sum = kq_rows4(w, x, xs, cn, next + (int64_t)c0 * 4 * KQ_BLOCK_BYTES, vld1q_f32(part));
-            if (c0 + cn == nb) sum = vmulq_f32(sum, vdupq_n_f32(a->x_scales[0]));
-            vst1q_f32(part, sum);
-            for (int32_t r = 0; r < nr; r++) a->y[i + r] = part[r];
+        const int last = c0 + cn == nb;
+        for (int32_t i = i_begin; i < i_end; i++) {
+            const float sum = kq_row(a->w + (int64_t)i * a->row_bytes + (int64_t)c0 * KQ_BLOCK_BYTES, x, xs, cn,
+                                     c0 > 0 ? a->y[i] : 0.0f);
+            a->y[i] = last ? sum * a->x_scales[0] : sum;
         }
     }
 }
 
+/* m > 1: KQ_ROW_TILE weight rows at a time, each against groups of four activation rows. */
 BN_ALWAYS_INLINE void kq_gemm(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     const int32_t nb = a->k / KQ_BLOCK;
-    int16_t xs[4][KQ_CHUNK * KQ_SUMS_PER_BLOCK];
+    int16_t xs[4][KQ_SUMS_CAPACITY];
     for (int32_t c0 = 0; c0 == 0 || c0 < nb; c0 += KQ_CHUNK) {
         const int32_t cn = nb - c0 < KQ_CHUNK ? nb - c0 : KQ_CHUNK;
         const int last = c0 + cn == nb;

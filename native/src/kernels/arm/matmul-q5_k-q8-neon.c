@@ -14,6 +14,8 @@
 #define KQ_D_AT 0
 #define KQ_DMIN_AT 2
 
+#include "kquant-arm.h"
+
 /* The codes of sub-block 2 p + hi, weights 32 (2 p + hi) + 16 u + 0..15 in c[hi][u]: a nibble, plus 16
  * where bit 2 p + hi of qh[16 u + 0..15] is set. */
 BN_ALWAYS_INLINE void k5_codes(const uint8_t* block, int p, uint8x16_t c[2][2]) {
@@ -63,7 +65,5 @@ BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_
         for (int t = 0; t < T; t++) lanes[r * T + t] = acc[t];
     }
 }
-
-#include "kquant-arm.h"
 
 void bn_matmul_q5_k_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { kq_matmul(a, i_begin, i_end); }

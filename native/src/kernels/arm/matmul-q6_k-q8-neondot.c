@@ -14,6 +14,8 @@
 #define KQ_D_AT BN_Q6_K_D_AT
 #define KQ_DMIN_AT (-1)
 
+#include "kquant-arm.h"
+
 /* The codes minus 32 of weights 128 h + 32 g + 16 u + 0..15 of a block (g = 0..3, u = 0..1). */
 BN_ALWAYS_INLINE void q6_codes(const uint8_t* block, int h, int u, int8x16_t c[4]) {
     const uint8x16_t l0 = vld1q_u8(block + 64 * h + 16 * u), l1 = vld1q_u8(block + 64 * h + 32 + 16 * u);
@@ -50,7 +52,5 @@ BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_
         for (int t = 0; t < T; t++) lanes[r * T + t] = acc[t];
     }
 }
-
-#include "kquant-arm.h"
 
 void bn_matmul_q6_k_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { kq_matmul(a, i_begin, i_end); }

@@ -2,4 +2,4 @@
  * sum a float operation in column order (the weights converted exactly). */
 #include "dense-float-ref.h"
 
-void bn_matmul_f16_f32__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { bn_dense_float_ref(a, i_begin, i_end, 2); }
+void bn_matmul_f16_f32__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { bn_dense_float_ref(a, i_begin, i_end, BN_FLOAT_F16); }

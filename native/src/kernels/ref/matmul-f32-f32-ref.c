@@ -2,4 +2,4 @@
  * a float operation in column order (as the F16 reference, with the weights read as stored). */
 #include "dense-float-ref.h"
 
-void bn_matmul_f32_f32__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { bn_dense_float_ref(a, i_begin, i_end, 4); }
+void bn_matmul_f32_f32__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { bn_dense_float_ref(a, i_begin, i_end, BN_FLOAT_F32); }

@@ -1,7 +1,7 @@
 /* The walk every Q4_0 / Q4_K / Q5_K / Q6_K x int8 kernel on x86 shares (AVX2 and AVX-512 files alike):
- * which rows and blocks go together, the prefetches, the exact reduction of each block to its integer
- * sums and the float epilogue of the references (matmul-q*-q8-ref.c), so every variant gives their
- * bits. The including file supplies the block arithmetic:
+ * which rows and blocks go together, the exact reduction of each block to its integer sums and the float
+ * epilogue of the references (matmul-q*-q8-ref.c), so every variant gives their bits. The including file
+ * defines the block geometry before including this header and the block arithmetic after it:
  *
  *   KQ_BLOCK, KQ_BLOCK_BYTES   weights and bytes per block
  *   KQ_GROUP                   activations per entry of the activation sums (16 or 32), or 0 for none
@@ -9,25 +9,43 @@
  *   kq_block(w, R, x, xs, T, lanes, mlanes)
  *       for the R weight blocks w[0..R) and the T activation blocks x[0..T) (with their activation sums
  *       xs[t], KQ_BLOCK / KQ_GROUP of them) writes, for pair p = r * T + t, eight int32 lanes[p] summing
- *       to I_b and (with a min term) four int32 mlanes[p] summing to M_b. Called with (R, T) = (4, 1)
- *       and (1, 4) as constants, so it unrolls into registers.
+ *       to I_b and (with a min term) four int32 mlanes[p] summing to M_b. Called with (R, T) = (1, 1) and
+ *       (1, 4) as constants, so it unrolls into registers.
  *
- * m = 1 (decoding, DRAM-bound for a head): groups of four consecutive rows share every activation load;
- * the next group is contiguous, so it is prefetched as one sequential stream, one block step of it per
- * block step here (four interleaved row streams alone reach a half or less of the plain-read bandwidth
- * on Zen 3 and Zen 4; see bn_prefetch_bytes). m > 1 (a prompt batch, rarely the head): tiles of
- * KQ_ROW_TILE weight rows stay in cache while groups of four activation rows pass over them, and each
- * weight block is decoded once per four activation rows. A short group repeats its last row; the extra
- * results are computed and dropped.
+ * m = 1 (decoding: a head streams from DRAM): one row after another, so the matrix is one sequential
+ * stream the hardware prefetchers follow; four consecutive blocks of the row share one reduction. Measured
+ * on Zen 4 (Q6_K, the 2B-4T head, alternating runs): rows side by side lose the hardware prefetchers (two
+ * rows: ~6 GB/s; four rows with the next group software-prefetched: 14-19 GB/s, its prefetches spread one
+ * line per vector step, bursts were worse) while one row at a time streams at 19-22 GB/s, at the price of
+ * ~15 % of the cache-resident rate. m > 1 (a prompt batch, rarely the head): tiles of KQ_ROW_TILE weight
+ * rows stay in cache while groups of four activation rows pass over them, and each weight block is decoded
+ * once per four activation rows. A short group repeats its last row; the extra results are computed and
+ * dropped.
  *
- * Rows longer than KQ_CHUNK blocks go in chunks whose activation sums fit on the stack; the running
- * float sums wait in y in between (a float store and reload is exact). */
+ * Rows longer than KQ_CHUNK_WEIGHTS go in chunks whose activation sums fit on the stack; the running float
+ * sums wait in y in between (a float store and reload is exact). */
 #ifndef BN_KQUANT_X86_H
 #define BN_KQUANT_X86_H
 
 #include "x86-common.h"
 
-#define KQ_CHUNK 64
+/* Constant vectors of the kernels live in static tables (one load, or a memory operand): built from
+ * set1 / insert they were rematerialized for every block (movabs, broadcast, insert). KQ_R8(...) ...
+ * KQ_R32(...): the arguments repeated. */
+#define KQ_R8(...) __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__
+#define KQ_R16(...) KQ_R8(__VA_ARGS__), KQ_R8(__VA_ARGS__)
+#define KQ_R32(...) KQ_R16(__VA_ARGS__), KQ_R16(__VA_ARGS__)
+
+/* The kernel file's block arithmetic (see above), defined after this header. */
+static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
+                                                           const int8_t* const* x, const int16_t* const* xs,
+                                                           const int T, __m256i* lanes, __m128i* mlanes);
+
+/* Weights per pass when the kernel needs activation sums (their stack array): every head and embedding
+ * width we meet (2B-4T: 2560) is one pass. Without sums a row is always one pass. */
+#define KQ_CHUNK_WEIGHTS 16384
+#define KQ_CHUNK (KQ_GROUP > 0 ? KQ_CHUNK_WEIGHTS / KQ_BLOCK : INT32_MAX)
+#define KQ_SUMS_CAPACITY (KQ_GROUP > 0 ? KQ_CHUNK_WEIGHTS / KQ_GROUP : 1)
 #define KQ_ROW_TILE 32
 #define KQ_SUMS_PER_BLOCK (KQ_BLOCK / (KQ_GROUP > 0 ? KQ_GROUP : KQ_BLOCK))
 
@@ -70,26 +88,50 @@ static inline __attribute__((always_inline)) __m128 kq_epilogue(const __m256i la
     return _mm_add_ps(sum, t);
 }
 
-/* Four weight rows w[0..3] (at the chunk's first block) against one activation row, blocks [0, nb). */
-static inline __attribute__((always_inline)) __m128 kq_rows4(const uint8_t* const w[4], const int8_t* x,
-                                                             const int16_t* xs, int32_t nb, const uint8_t* next,
-                                                             __m128 sum) {
-    for (int32_t b = 0; b < nb; b++) {
-        const int64_t off = (int64_t)b * KQ_BLOCK_BYTES;
-        bn_prefetch_bytes(next + 4 * off, 4 * KQ_BLOCK_BYTES);
-        const uint8_t* wb[4] = {w[0] + off, w[1] + off, w[2] + off, w[3] + off};
-        const int8_t* xb[1] = {x + (int64_t)b * KQ_BLOCK};
-        const int16_t* xsb[1] = {xs + (int64_t)b * KQ_SUMS_PER_BLOCK};
-        __m256i lanes[4];
-        __m128i mlanes[4];
-        kq_block(wb, 4, xb, xsb, 1, lanes, mlanes);
-        const __m128 d = bn_fp16x4_to_ps(wb[0] + KQ_D_AT, wb[1] + KQ_D_AT, wb[2] + KQ_D_AT, wb[3] + KQ_D_AT);
-        const __m128 dmin = KQ_DMIN_AT >= 0 ? bn_fp16x4_to_ps(wb[0] + KQ_DMIN_AT, wb[1] + KQ_DMIN_AT,
-                                                              wb[2] + KQ_DMIN_AT, wb[3] + KQ_DMIN_AT)
-                                            : d;
-        sum = kq_epilogue(lanes, mlanes, d, dmin, sum);
+/* Blocks [b, b + NQ) of row w against the activation row x (NQ = 1..4, a constant): their exact sums in one
+ * reduction, then acc = acc + t_b block by block in lane 0, as the reference adds them. */
+static inline __attribute__((always_inline)) __m128 kq_row_group(const uint8_t* w, const int8_t* x, const int16_t* xs,
+                                                                int32_t b, const int NQ, __m128 acc) {
+    const uint8_t* wb[4];
+    __m256i lanes[4];
+    __m128i mlanes[4];
+#pragma GCC unroll 4 /* the four blocks' lanes stay in registers (a loop kept them on the stack) */
+    for (int q = 0; q < NQ; q++) {
+        wb[q] = w + (int64_t)(b + q) * KQ_BLOCK_BYTES;
+        const int8_t* xb = x + (int64_t)(b + q) * KQ_BLOCK;
+        const int16_t* xsb = xs + (int64_t)(b + q) * KQ_SUMS_PER_BLOCK;
+        kq_block(&wb[q], 1, &xb, &xsb, 1, &lanes[q], &mlanes[q]);
     }
-    return sum;
+    for (int q = NQ; q < 4; q++) { /* lanes past the group: copies, reduced and dropped */
+        wb[q] = wb[0];
+        lanes[q] = lanes[0];
+        mlanes[q] = mlanes[0];
+    }
+    const __m128 d = bn_fp16x4_to_ps(wb[0] + KQ_D_AT, wb[1] + KQ_D_AT, wb[2] + KQ_D_AT, wb[3] + KQ_D_AT);
+    const __m128 dmin = KQ_DMIN_AT >= 0 ? bn_fp16x4_to_ps(wb[0] + KQ_DMIN_AT, wb[1] + KQ_DMIN_AT, wb[2] + KQ_DMIN_AT,
+                                                          wb[3] + KQ_DMIN_AT)
+                                        : d;
+    const __m128 t = kq_epilogue(lanes, mlanes, d, dmin, _mm_setzero_ps());
+    acc = _mm_add_ss(acc, t);
+    if (NQ > 1) acc = _mm_add_ss(acc, _mm_shuffle_ps(t, t, 1));
+    if (NQ > 2) acc = _mm_add_ss(acc, _mm_shuffle_ps(t, t, 2));
+    if (NQ > 3) acc = _mm_add_ss(acc, _mm_shuffle_ps(t, t, 3));
+    return acc;
+}
+
+/* sum + t_b for the blocks [0, nb) of row w, in order. */
+static inline __attribute__((always_inline)) float kq_row(const uint8_t* w, const int8_t* x, const int16_t* xs, int32_t nb,
+                                                          float sum) {
+    __m128 acc = _mm_set_ss(sum);
+    int32_t b = 0;
+    for (; b + 4 <= nb; b += 4) acc = kq_row_group(w, x, xs, b, 4, acc);
+    switch (nb - b) {
+    case 3: acc = kq_row_group(w, x, xs, b, 3, acc); break;
+    case 2: acc = kq_row_group(w, x, xs, b, 2, acc); break;
+    case 1: acc = kq_row_group(w, x, xs, b, 1, acc); break;
+    default: break;
+    }
+    return _mm_cvtss_f32(acc);
 }
 
 /* One weight row w (at the chunk's first block) against four activation rows x[0..3], blocks [0, nb). */
@@ -113,28 +155,19 @@ static inline __attribute__((always_inline)) __m128 kq_acts4(const uint8_t* w, c
     return sum;
 }
 
-/* m = 1: groups of four rows; the group after the last one is the last one again (its prefetch is then
- * of lines already on their way). */
+/* m = 1: one row after another. */
 static inline __attribute__((always_inline)) void kq_gemv(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     const int32_t nb = a->k / KQ_BLOCK;
-    int16_t xs[KQ_CHUNK * KQ_SUMS_PER_BLOCK];
+    int16_t xs[KQ_SUMS_CAPACITY];
     for (int32_t c0 = 0; c0 == 0 || c0 < nb; c0 += KQ_CHUNK) { /* k = 0 still writes y = 0 * scale */
         const int32_t cn = nb - c0 < KQ_CHUNK ? nb - c0 : KQ_CHUNK;
         const int8_t* x = a->xq + (int64_t)c0 * KQ_BLOCK;
         kq_act_sums(x, cn * KQ_BLOCK, xs);
-        for (int32_t i = i_begin; i < i_end; i += 4) {
-            const int32_t nr = i_end - i < 4 ? i_end - i : 4;
-            const uint8_t* w[4];
-            float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-            for (int32_t r = 0; r < 4; r++)
-                w[r] = a->w + (int64_t)(i + (r < nr ? r : nr - 1)) * a->row_bytes + (int64_t)c0 * KQ_BLOCK_BYTES;
-            if (c0 > 0)
-                for (int32_t r = 0; r < nr; r++) part[r] = a->y[i + r];
-            const uint8_t* next = a->w + (int64_t)(i + 4 < i_end ? i + 4 : i) * a->row_bytes;
-            __m128 sum = kq_rows4(w, x, xs, cn, next + (int64_t)c0 * 4 * KQ_BLOCK_BYTES, _mm_loadu_ps(part));
-            if (c0 + cn == nb) sum = _mm_mul_ps(sum, _mm_set1_ps(a->x_scales[0]));
-            _mm_storeu_ps(part, sum);
-            for (int32_t r = 0; r < nr; r++) a->y[i + r] = part[r];
+        const int last = c0 + cn == nb;
+        for (int32_t i = i_begin; i < i_end; i++) {
+            const float sum = kq_row(a->w + (int64_t)i * a->row_bytes + (int64_t)c0 * KQ_BLOCK_BYTES, x, xs, cn,
+                                     c0 > 0 ? a->y[i] : 0.0f);
+            a->y[i] = last ? sum * a->x_scales[0] : sum;
         }
     }
 }
@@ -142,7 +175,7 @@ static inline __attribute__((always_inline)) void kq_gemv(const bn_matmul_args* 
 /* m > 1: KQ_ROW_TILE weight rows at a time, each against groups of four activation rows. */
 static inline __attribute__((always_inline)) void kq_gemm(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     const int32_t nb = a->k / KQ_BLOCK;
-    int16_t xs[4][KQ_CHUNK * KQ_SUMS_PER_BLOCK];
+    int16_t xs[4][KQ_SUMS_CAPACITY];
     for (int32_t c0 = 0; c0 == 0 || c0 < nb; c0 += KQ_CHUNK) {
         const int32_t cn = nb - c0 < KQ_CHUNK ? nb - c0 : KQ_CHUNK;
         const int last = c0 + cn == nb;

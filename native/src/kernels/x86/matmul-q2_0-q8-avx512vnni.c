@@ -3,35 +3,29 @@
  *
  * As the AVX2 kernel, with 256-bit vpdpbusd: two instructions multiply a block's 64 unsigned codes (0..3, in
  * weight order: q2_0-x86.h) by the int8 activations and add groups of four products to int32 lanes that start at
- * minus the lanes' activation sums (the -1 of every code, computed once per activation block with the same
- * instruction on the constant 1). */
+ * minus the block's activation sum in lane 0 (the -1 of every code; the walk's sums, once per activation row). */
 #include "x86-common.h"
 #include "bn_kquants.h"
 #include "q2_0-x86.h"
 
 #define KQ_BLOCK BN_Q2_0_BLOCK
 #define KQ_BLOCK_BYTES BN_Q2_0_BLOCK_BYTES
-#define KQ_GROUP 0
+#define KQ_GROUP 32
 #define KQ_D_AT 0
 #define KQ_DMIN_AT (-1)
 
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
                                                            const int T, __m256i* lanes, __m128i* mlanes) {
-    (void)xs;
     (void)mlanes;
-    const __m256i one8 = _mm256_set1_epi8(1);
-    __m256i x0[4], x1[4], neg[4];
-    for (int t = 0; t < T; t++) {
-        x0[t] = _mm256_loadu_si256((const __m256i*)x[t]);
-        x1[t] = _mm256_loadu_si256((const __m256i*)(x[t] + 32));
-        const __m256i sum = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), one8, x0[t]), one8, x1[t]);
-        neg[t] = _mm256_sub_epi32(_mm256_setzero_si256(), sum);
-    }
     for (int r = 0; r < R; r++) {
         __m256i c0, c1;
         bn_q2_0_codes(w[r], &c0, &c1);
-        for (int t = 0; t < T; t++) lanes[r * T + t] = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(neg[t], c0, x0[t]), c1, x1[t]);
+        for (int t = 0; t < T; t++) {
+            const __m256i x0 = _mm256_loadu_si256((const __m256i*)x[t]), x1 = _mm256_loadu_si256((const __m256i*)(x[t] + 32));
+            const __m256i neg = _mm256_setr_epi32(-(xs[t][0] + xs[t][1]), 0, 0, 0, 0, 0, 0, 0);
+            lanes[r * T + t] = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(neg, c0, x0), c1, x1);
+        }
     }
 }
 

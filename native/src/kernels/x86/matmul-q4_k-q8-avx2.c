@@ -16,6 +16,12 @@
 #define KQ_D_AT 0
 #define KQ_DMIN_AT 2
 
+#include "kquant-x86.h"
+
+/* pshufb of the eight int16 scales (in both lanes) giving scale s in every word */
+static _Alignas(32) const uint8_t k_pick[8][32] = {{KQ_R16(0, 1)},   {KQ_R16(2, 3)},   {KQ_R16(4, 5)},   {KQ_R16(6, 7)},
+                                                  {KQ_R16(8, 9)},   {KQ_R16(10, 11)}, {KQ_R16(12, 13)}, {KQ_R16(14, 15)}};
+
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
                                                            const int T, __m256i* lanes, __m128i* mlanes) {
@@ -35,7 +41,7 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             const __m256i c[2] = {_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4)};
             for (int h = 0; h < 2; h++) {
                 const int s = 2 * p + h; /* every word = sc_s */
-                const __m256i scale = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)(2 * s | (2 * s + 1) << 8)));
+                const __m256i scale = _mm256_shuffle_epi8(sc16, _mm256_load_si256((const __m256i*)k_pick[s]));
                 for (int t = 0; t < T; t++) {
                     const __m256i xv = _mm256_loadu_si256((const __m256i*)(x[t] + 32 * s));
                     acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(_mm256_maddubs_epi16(c[h], xv), scale));
@@ -45,7 +51,5 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
         for (int t = 0; t < T; t++) lanes[r * T + t] = acc[t];
     }
 }
-
-#include "kquant-x86.h"
 
 void bn_matmul_q4_k_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { kq_matmul(a, i_begin, i_end); }

@@ -16,11 +16,19 @@
 #define KQ_D_AT 0
 #define KQ_DMIN_AT 2
 
+#include "kquant-x86.h"
+
+/* shift the high 256-bit half right by 4 (the high nibbles) */
+static _Alignas(64) const uint16_t k_high4[32] = {KQ_R16(0), KQ_R16(4)};
+/* pshufb of the eight int16 scales to vector p: scale 2 p in the low half, 2 p + 1 in the high half */
+static _Alignas(64) const uint8_t k_pick[4][64] = {{KQ_R16(0, 1), KQ_R16(2, 3)}, {KQ_R16(4, 5), KQ_R16(6, 7)},
+                                                  {KQ_R16(8, 9), KQ_R16(10, 11)}, {KQ_R16(12, 13), KQ_R16(14, 15)}};
+
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
                                                            const int T, __m256i* lanes, __m128i* mlanes) {
     const __m512i m4 = _mm512_set1_epi8(0x0f);
-    const __m512i high4 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1); /* shift the high half */
+    const __m512i high4 = _mm512_load_si512((const void*)k_high4);
     for (int r = 0; r < R; r++) {
         uint64_t sc8, mn8;
         bn_k4_scales_mins(w[r] + BN_Q4_K_SCALES_AT, &sc8, &mn8);
@@ -36,9 +44,7 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
         for (int p = 0; p < 4; p++) {
             const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i*)(w[r] + BN_Q4_K_QS_AT + 32 * p)));
             const __m512i c = _mm512_and_si512(_mm512_srlv_epi16(q, high4), m4);
-            const __m512i pick = _mm512_inserti64x4(_mm512_set1_epi16((short)(4 * p | (4 * p + 1) << 8)),
-                                                    _mm256_set1_epi16((short)((4 * p + 2) | (4 * p + 3) << 8)), 1);
-            const __m512i scale = _mm512_shuffle_epi8(sc16, pick);
+            const __m512i scale = _mm512_shuffle_epi8(sc16, _mm512_load_si512((const void*)k_pick[p]));
             for (int t = 0; t < T; t++) {
                 const __m512i xv = _mm512_loadu_si512((const void*)(x[t] + 64 * p));
                 acc[t] = _mm512_dpwssd_epi32(acc[t], _mm512_maddubs_epi16(c, xv), scale);
@@ -48,8 +54,6 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             lanes[r * T + t] = _mm256_add_epi32(_mm512_castsi512_si256(acc[t]), _mm512_extracti64x4_epi64(acc[t], 1));
     }
 }
-
-#include "kquant-x86.h"
 
 void bn_matmul_q4_k_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     kq_matmul(a, i_begin, i_end);

@@ -16,6 +16,14 @@
 #define KQ_D_AT 0
 #define KQ_DMIN_AT 2
 
+#include "kquant-x86.h"
+
+/* pshufb of the eight int16 scales (in both lanes) giving scale s in every word */
+static _Alignas(32) const uint8_t k_pick[8][32] = {{KQ_R16(0, 1)},   {KQ_R16(2, 3)},   {KQ_R16(4, 5)},   {KQ_R16(6, 7)},
+                                                  {KQ_R16(8, 9)},   {KQ_R16(10, 11)}, {KQ_R16(12, 13)}, {KQ_R16(14, 15)}};
+static _Alignas(32) const uint8_t k_bit[8][32] = {{KQ_R32(0x01)}, {KQ_R32(0x02)}, {KQ_R32(0x04)}, {KQ_R32(0x08)},
+                                                 {KQ_R32(0x10)}, {KQ_R32(0x20)}, {KQ_R32(0x40)}, {KQ_R32(0x80)}};
+
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
                                                            const int T, __m256i* lanes, __m128i* mlanes) {
@@ -37,9 +45,9 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             for (int h = 0; h < 2; h++) {
                 const int s = 2 * p + h; /* every word = sc_s */
                 /* bit s of each qh byte to bit 4 (a 16-bit shift of masked bytes stays inside its byte) */
-                const __m256i bit = _mm256_and_si256(qh, _mm256_set1_epi8((char)(1 << s)));
+                const __m256i bit = _mm256_and_si256(qh, _mm256_load_si256((const __m256i*)k_bit[s]));
                 const __m256i c = _mm256_or_si256(nib[h], s <= 4 ? _mm256_slli_epi16(bit, 4 - s) : _mm256_srli_epi16(bit, s - 4));
-                const __m256i scale = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)(2 * s | (2 * s + 1) << 8)));
+                const __m256i scale = _mm256_shuffle_epi8(sc16, _mm256_load_si256((const __m256i*)k_pick[s]));
                 for (int t = 0; t < T; t++) {
                     const __m256i xv = _mm256_loadu_si256((const __m256i*)(x[t] + 32 * s));
                     acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(_mm256_maddubs_epi16(c, xv), scale));
@@ -49,7 +57,5 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
         for (int t = 0; t < T; t++) lanes[r * T + t] = acc[t];
     }
 }
-
-#include "kquant-x86.h"
 
 void bn_matmul_q5_k_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { kq_matmul(a, i_begin, i_end); }

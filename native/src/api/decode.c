@@ -207,12 +207,11 @@ static void rope_rows(const void* ctx, int32_t begin, int32_t end) {
     t->fn(&t->args, begin, end);
 }
 
-BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t k_len, const float* v, int64_t v_len,
-                                const float* table, int64_t table_len, int32_t m, int32_t n_heads, int32_t n_kv_heads,
-                                int32_t head_dim, int32_t rope_dims, bn_rope_style style, int32_t position,
-                                uint16_t* k_cache, int64_t k_cache_len, uint16_t* v_cache, int64_t v_cache_len,
-                                bn_threadpool* pool) {
-    const char* name = "bn_rope_kv_f16";
+/* The checks bn_rope_kv_f16 and bn_rope_kv share: shapes, style, and the q / k / v / table buffers. */
+static bn_status check_rope_inputs(const char* name, const float* q, int64_t q_len, const float* k, int64_t k_len,
+                                   const float* v, int64_t v_len, const float* table, int64_t table_len, int32_t m,
+                                   int32_t n_heads, int32_t n_kv_heads, int32_t head_dim, int32_t rope_dims,
+                                   bn_rope_style style, int32_t position) {
     BN_CHECK(check_rope_shape(name, position, m, rope_dims));
     BN_CHECK(check_heads(name, n_heads, n_kv_heads, head_dim));
     if (rope_dims > head_dim)
@@ -224,6 +223,18 @@ BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t
     BN_CHECK(bn_check_buffer(name, "k", k, k_len, m * kv_dim));
     BN_CHECK(bn_check_buffer(name, "v", v, v_len, m * kv_dim));
     BN_CHECK(bn_check_buffer(name, "table", table, table_len, (int64_t)m * rope_dims));
+    return BN_STATUS_OK;
+}
+
+BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t k_len, const float* v, int64_t v_len,
+                                const float* table, int64_t table_len, int32_t m, int32_t n_heads, int32_t n_kv_heads,
+                                int32_t head_dim, int32_t rope_dims, bn_rope_style style, int32_t position,
+                                uint16_t* k_cache, int64_t k_cache_len, uint16_t* v_cache, int64_t v_cache_len,
+                                bn_threadpool* pool) {
+    const char* name = "bn_rope_kv_f16";
+    BN_CHECK(check_rope_inputs(name, q, q_len, k, k_len, v, v_len, table, table_len, m, n_heads, n_kv_heads, head_dim,
+                               rope_dims, style, position));
+    const int64_t kv_dim = (int64_t)n_kv_heads * head_dim;
     const int64_t cache_need = ((int64_t)position + m) * kv_dim;
     BN_CHECK(bn_check_buffer(name, "k_cache", k_cache, k_cache_len, cache_need));
     BN_CHECK(bn_check_buffer(name, "v_cache", v_cache, v_cache_len, cache_need));
@@ -247,6 +258,21 @@ static void attention_units(const void* ctx, int32_t begin, int32_t end) {
     t->fn(&t->args, begin, end);
 }
 
+/* A unit is one token's KV head with all query heads of its group, so each cached key and value is read
+ * once for the whole group. With fewer units than about two per thread (one token, few KV heads: 2B-4T
+ * has 5) the group is split in parts (a divisor of the group), which read the KV head again each but
+ * keep every thread busy. */
+static int32_t attention_parts(int32_t m, int32_t group, int32_t n_kv_heads, bn_threadpool* pool) {
+    const int32_t threads = bn_threadpool_size(pool);
+    int32_t parts = 1;
+    while ((int64_t)m * n_kv_heads * parts < 2 * threads && parts < group) {
+        int32_t next = parts + 1;
+        while (group % next != 0) next++;
+        parts = next;
+    }
+    return parts;
+}
+
 BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t* k_cache, int64_t k_cache_len,
                                   const uint16_t* v_cache, int64_t v_cache_len, int32_t m, int32_t n_heads,
                                   int32_t n_kv_heads, int32_t head_dim, int32_t position, float scale, float* out,
@@ -268,18 +294,7 @@ BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t*
     BN_CHECK(bn_check_buffer(name, "v_cache", v_cache, v_cache_len, cache_need));
     if (m == 0) return BN_STATUS_OK;
 
-    /* A unit is one token's KV head with all query heads of its group, so each cached key and value
-     * is read once for the whole group. With fewer units than about two per thread (one token, few
-     * KV heads: 2B-4T has 5) the group is split in parts, which read the KV head again each but
-     * keep every thread busy. */
-    const int32_t group = n_heads / n_kv_heads;
-    const int32_t threads = bn_threadpool_size(pool);
-    int32_t parts = 1;
-    while ((int64_t)m * n_kv_heads * parts < 2 * threads && parts < group) {
-        int32_t next = parts + 1;
-        while (group % next != 0) next++;
-        parts = next;
-    }
+    const int32_t group = n_heads / n_kv_heads, parts = attention_parts(m, group, n_kv_heads, pool);
     attention_task task = {bn_active_config()->attention_f16,
                            {.q = q, .k_cache = k_cache, .v_cache = v_cache, .n_heads = n_heads,
                             .n_kv_heads = n_kv_heads, .head_dim = head_dim, .position = position,
@@ -378,17 +393,8 @@ BN_API bn_status bn_rope_kv(float* q, int64_t q_len, const float* k, int64_t k_l
         return bn_rope_kv_f16(q, q_len, k, k_len, v, v_len, table, table_len, m, n_heads, n_kv_heads, head_dim,
                               rope_dims, style, position, (uint16_t*)(void*)k_cache, k_cache_len / 2,
                               (uint16_t*)(void*)v_cache, v_cache_len / 2, pool);
-    BN_CHECK(check_rope_shape(name, position, m, rope_dims));
-    BN_CHECK(check_heads(name, n_heads, n_kv_heads, head_dim));
-    if (rope_dims > head_dim)
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: rope_dims=%d exceeds head_dim=%d", name, rope_dims, head_dim);
-    if (style != BN_ROPE_NEOX && style != BN_ROPE_INTERLEAVED)
-        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: %d is not a bn_rope_style value", name, (int)style);
-    const int64_t q_dim = (int64_t)n_heads * head_dim, kv_dim = (int64_t)n_kv_heads * head_dim;
-    BN_CHECK(bn_check_buffer(name, "q", q, q_len, m * q_dim));
-    BN_CHECK(bn_check_buffer(name, "k", k, k_len, m * kv_dim));
-    BN_CHECK(bn_check_buffer(name, "v", v, v_len, m * kv_dim));
-    BN_CHECK(bn_check_buffer(name, "table", table, table_len, (int64_t)m * rope_dims));
+    BN_CHECK(check_rope_inputs(name, q, q_len, k, k_len, v, v_len, table, table_len, m, n_heads, n_kv_heads, head_dim,
+                               rope_dims, style, position));
     const int32_t bb = bn_kv_block_size(kv_type, head_dim);
     const int64_t cache_need = ((int64_t)position + m) * n_kv_heads * bb;
     BN_CHECK(bn_check_buffer(name, "k_cache", k_cache, k_cache_len, cache_need));
@@ -427,14 +433,7 @@ BN_API bn_status bn_attention(const float* q, int64_t q_len, const uint8_t* k_ca
     BN_CHECK(bn_check_buffer(name, "k_cache", k_cache, k_cache_len, cache_need));
     BN_CHECK(bn_check_buffer(name, "v_cache", v_cache, v_cache_len, cache_need));
     if (m == 0) return BN_STATUS_OK;
-    const int32_t group = n_heads / n_kv_heads;
-    const int32_t threads = bn_threadpool_size(pool);
-    int32_t parts = 1;
-    while ((int64_t)m * n_kv_heads * parts < 2 * threads && parts < group) {
-        int32_t next = parts + 1;
-        while (group % next != 0) next++;
-        parts = next;
-    }
+    const int32_t group = n_heads / n_kv_heads, parts = attention_parts(m, group, n_kv_heads, pool);
     attention_task task = {bn_active_config()->attention_kvq,
                            {.q = q, .kq_cache = k_cache, .vq_cache = v_cache, .kv_type = kv_type, .block_bytes = bb,
                             .n_heads = n_heads, .n_kv_heads = n_kv_heads, .head_dim = head_dim, .position = position,

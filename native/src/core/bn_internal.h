@@ -301,6 +301,27 @@ typedef void (*bn_glu_f32_fn)(const float* gate, const float* up, bn_activation 
 typedef int32_t (*bn_glu_rmsnorm_q8_fn)(float* gate, const float* up, bn_activation act, const float* w, float eps,
                                         int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);
 typedef void (*bn_rope_kv_fn)(const bn_rope_args* a, int32_t t_begin, int32_t t_end);
+
+/* The reference RoPE rule (bitnative.h): pair i of a head is (i, i + rope_dims / 2) for NeoX and (2i, 2i + 1)
+ * for the interleaved style; a' = a cos - b sin, b' = a sin + b cos with cos / sin from the token's table row. */
+static inline void bn_rope_pair__ref(bn_rope_style style, int32_t half, int32_t i, int32_t* ia, int32_t* ib) {
+    *ia = style == BN_ROPE_NEOX ? i : 2 * i;
+    *ib = style == BN_ROPE_NEOX ? i + half : 2 * i + 1;
+}
+
+/* Rotates the rope_dims leading dimensions of one head from `in` into `out` (which may be `in`); the others are
+ * not touched. */
+static inline void bn_rope_head__ref(const float* in, float* out, bn_rope_style style, int32_t rope_dims,
+                                     const float* cos_t, const float* sin_t) {
+    const int32_t half = rope_dims / 2;
+    for (int32_t i = 0; i < half; i++) {
+        int32_t ia, ib;
+        bn_rope_pair__ref(style, half, i, &ia, &ib);
+        const float x0 = in[ia], x1 = in[ib];
+        out[ia] = x0 * cos_t[i] - x1 * sin_t[i];
+        out[ib] = x0 * sin_t[i] + x1 * cos_t[i];
+    }
+}
 /* The normalized Walsh-Hadamard transform (bitnative.h) of rows [r_begin, r_end) of k floats, in place. */
 typedef void (*bn_hadamard_fn)(float* x, int32_t k, int32_t r_begin, int32_t r_end);
 /* Top-K of rows [r_begin, r_end) of k int8 values, in place (bitnative.h). */
@@ -462,6 +483,25 @@ static inline const int32_t* bn_sparse_idx(const uint8_t* table) { return (const
 static inline const int8_t* bn_sparse_val(const uint8_t* table, int32_t k) { return (const int8_t*)(table + 8 + 4 * (int64_t)k); }
 static inline int32_t bn_sparse_count(const uint8_t* table) { int32_t c; memcpy(&c, table, 4); return c; }
 static inline int32_t bn_sparse_sum(const uint8_t* table) { int32_t c; memcpy(&c, table + 4, 4); return c; }
+/* Top-K's threshold for one row of k int8 values (bn_topk_q8): a histogram of |x| (0..128; |-128| is 128) gives the
+ * threshold magnitude L and how many entries with |x| == L survive (the first `need` in column order), so that
+ * |x| > L plus those make `keep` entries. Every variant finds it this way and differs only in the pass after. */
+static inline void bn_topk_threshold(const int8_t* x, int32_t k, int32_t keep, int32_t* level, int32_t* need) {
+    int32_t hist[129] = {0};
+    for (int32_t j = 0; j < k; j++) hist[x[j] < 0 ? -x[j] : x[j]]++;
+    int32_t above = 0;
+    for (int32_t l = 128; l >= 0; l--) {
+        if (above + hist[l] >= keep) {
+            *level = l;
+            *need = keep - above;
+            return;
+        }
+        above += hist[l];
+    }
+    *level = 0;
+    *need = keep - above;
+}
+
 /* Output rows per I2ST tile: one I2S block of a column. */
 #define BN_I2ST_TILE 128
 

@@ -8,17 +8,8 @@ void bn_topk_q8__neon(int8_t* xq, int32_t k, int32_t keep, int32_t r_begin, int3
     if (keep >= k) return;
     for (int32_t r = r_begin; r < r_end; r++) {
         int8_t* x = xq + (int64_t)r * k;
-        int32_t hist[129] = {0};
-        for (int32_t j = 0; j < k; j++) hist[x[j] < 0 ? -x[j] : x[j]]++;
-        int32_t level = 0, need = keep, above = 0;
-        for (int32_t l = 128; l >= 0; l--) {
-            if (above + hist[l] >= keep) {
-                level = l;
-                need = keep - above;
-                break;
-            }
-            above += hist[l];
-        }
+        int32_t level, need;
+        bn_topk_threshold(x, k, keep, &level, &need);
         int32_t j = 0;
         for (; j < k && need > 0; j++) {
             const int32_t a = x[j] < 0 ? -x[j] : x[j];

@@ -4,11 +4,6 @@
  * position + t with the ISA's block quantizer (a->quantize), and each value head is quantized as is. */
 #include "bn_internal.h"
 
-static void pair_index(bn_rope_style style, int32_t half, int32_t i, int32_t* ia, int32_t* ib) {
-    *ia = style == BN_ROPE_NEOX ? i : 2 * i;
-    *ib = style == BN_ROPE_NEOX ? i + half : 2 * i + 1;
-}
-
 void bn_rope_kv_quant__ref(const bn_rope_args* a, int32_t t_begin, int32_t t_end) {
     const int32_t hd = a->head_dim, half = a->rope_dims / 2;
     const int32_t q_dim = a->n_heads * hd, kv_dim = a->n_kv_heads * hd;
@@ -20,13 +15,7 @@ void bn_rope_kv_quant__ref(const bn_rope_args* a, int32_t t_begin, int32_t t_end
         float* q = a->q + (int64_t)t * q_dim;
         for (int32_t h = 0; h < a->n_heads; h++) {
             float* head = q + (int64_t)h * hd;
-            for (int32_t i = 0; i < half; i++) {
-                int32_t ia, ib;
-                pair_index(a->style, half, i, &ia, &ib);
-                const float x0 = head[ia], x1 = head[ib];
-                head[ia] = x0 * cos_t[i] - x1 * sin_t[i];
-                head[ib] = x0 * sin_t[i] + x1 * cos_t[i];
-            }
+            bn_rope_head__ref(head, head, a->style, a->rope_dims, cos_t, sin_t);
         }
         const float* k = a->k + (int64_t)t * kv_dim;
         const float* v = a->v + (int64_t)t * kv_dim;
@@ -35,13 +24,7 @@ void bn_rope_kv_quant__ref(const bn_rope_args* a, int32_t t_begin, int32_t t_end
         for (int32_t h = 0; h < a->n_kv_heads; h++) {
             const float* head = k + (int64_t)h * hd;
             for (int32_t j = a->rope_dims; j < hd; j++) rotated[j] = head[j];
-            for (int32_t i = 0; i < half; i++) {
-                int32_t ia, ib;
-                pair_index(a->style, half, i, &ia, &ib);
-                const float x0 = head[ia], x1 = head[ib];
-                rotated[ia] = x0 * cos_t[i] - x1 * sin_t[i];
-                rotated[ib] = x0 * sin_t[i] + x1 * cos_t[i];
-            }
+            bn_rope_head__ref(head, rotated, a->style, a->rope_dims, cos_t, sin_t);
             a->quantize(rotated, hd, a->kv_type, kc + (int64_t)h * a->block_bytes);
             a->quantize(v + (int64_t)h * hd, hd, a->kv_type, vc + (int64_t)h * a->block_bytes);
         }

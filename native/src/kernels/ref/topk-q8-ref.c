@@ -4,29 +4,12 @@
  * first `need` entries with |x| == L. The SIMD variants build the same histogram and vectorize the pass. */
 #include "bn_internal.h"
 
-/* The threshold L and the count of |x| == L entries kept, from a 129-bin histogram. */
-static inline void topk_threshold(const int32_t hist[129], int32_t keep, int32_t* level, int32_t* need) {
-    int32_t above = 0;
-    for (int32_t l = 128; l >= 0; l--) {
-        if (above + hist[l] >= keep) {
-            *level = l;
-            *need = keep - above;
-            return;
-        }
-        above += hist[l];
-    }
-    *level = 0;
-    *need = keep - above;
-}
-
 void bn_topk_q8__ref(int8_t* xq, int32_t k, int32_t keep, int32_t r_begin, int32_t r_end) {
     if (keep >= k) return;
     for (int32_t r = r_begin; r < r_end; r++) {
         int8_t* x = xq + (int64_t)r * k;
-        int32_t hist[129] = {0};
-        for (int32_t j = 0; j < k; j++) hist[x[j] < 0 ? -x[j] : x[j]]++;
         int32_t level, need;
-        topk_threshold(hist, keep, &level, &need);
+        bn_topk_threshold(x, k, keep, &level, &need);
         for (int32_t j = 0; j < k; j++) {
             const int32_t a = x[j] < 0 ? -x[j] : x[j];
             if (a > level) continue;

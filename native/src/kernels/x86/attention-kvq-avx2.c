@@ -19,19 +19,6 @@
 
 typedef bn_kvq_heads_ctx heads_ctx;
 
-/* The blocks a few chunks ahead (their bytes are few: one line per block for 2B-4T at 3 bits). */
-static inline __attribute__((always_inline)) void prefetch_blocks(const heads_ctx* c, int32_t p, int32_t count,
-                                                                   int32_t bytes) {
-    for (int32_t i = 0; i < count && p + i < c->seen; i++) {
-        const char* k = (const char*)(c->keys + (int64_t)(p + i) * c->row_bytes);
-        const char* v = (const char*)(c->values + (int64_t)(p + i) * c->row_bytes);
-        for (int32_t off = 0; off < bytes; off += 64) {
-            _mm_prefetch(k + off, _MM_HINT_T0);
-            _mm_prefetch(v + off, _MM_HINT_T0);
-        }
-    }
-}
-
 static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, const int G, const bn_kv_type type) {
     const int32_t hd = c->hd, nb = hd / 8;
     const int32_t chunk = TABLE_FLOATS / hd < MAX_CHUNK ? TABLE_FLOATS / hd : MAX_CHUNK;
@@ -47,7 +34,7 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
     }
     for (int32_t p0 = 0; p0 < c->seen; p0 += chunk) {
         const int32_t pc = c->seen - p0 < chunk ? c->seen - p0 : chunk;
-        prefetch_blocks(c, p0 + chunk, chunk, block_bytes);
+        bn_kvq_prefetch_blocks(c, p0 + chunk, chunk, block_bytes);
         for (int32_t p = 0; p < pc; p++) {
             bn_kv_decode_row_avx2(c->keys + (int64_t)(p0 + p) * c->row_bytes, type, hd, kf + p * hd);
             bn_kv_decode_row_avx2(c->values + (int64_t)(p0 + p) * c->row_bytes, type, hd, vf + p * hd);

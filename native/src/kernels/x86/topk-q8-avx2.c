@@ -7,17 +7,8 @@ void bn_topk_q8__avx2(int8_t* xq, int32_t k, int32_t keep, int32_t r_begin, int3
     if (keep >= k) return;
     for (int32_t r = r_begin; r < r_end; r++) {
         int8_t* x = xq + (int64_t)r * k;
-        int32_t hist[129] = {0};
-        for (int32_t j = 0; j < k; j++) hist[x[j] < 0 ? -x[j] : x[j]]++;
-        int32_t level = 0, need = keep, above = 0;
-        for (int32_t l = 128; l >= 0; l--) {
-            if (above + hist[l] >= keep) {
-                level = l;
-                need = keep - above;
-                break;
-            }
-            above += hist[l];
-        }
+        int32_t level, need;
+        bn_topk_threshold(x, k, keep, &level, &need);
         /* unsigned compare a > level as max(a, level + 1) == a; level + 1 = 129 keeps nothing above */
         const __m256i lv = _mm256_set1_epi8((char)level);
         const __m256i lv1 = _mm256_set1_epi8((char)(level + 1));

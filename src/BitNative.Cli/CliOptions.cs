@@ -78,14 +78,18 @@ internal static class CliOptions
         Validators = { r => { if (ParseSparsity(r.GetValueOrDefault<string?>()) is null) r.AddError("--sparsity must be off, S or O,D with shares in [0, 1)."); } },
     };
 
-    public static Kernels.KvCacheType? ParseKvCache(string? value) => value?.ToLowerInvariant() switch
+    /// <summary>The cache type a --kv value names (ModelRecipe's names: f16, q8, q4, q3), or null.</summary>
+    public static KvCacheType? ParseKvCache(string? value)
     {
-        "f16" => Kernels.KvCacheType.F16,
-        "q8" => Kernels.KvCacheType.Q8,
-        "q4" => Kernels.KvCacheType.Q4,
-        "q3" => Kernels.KvCacheType.Q3,
-        _ => null,
-    };
+        try
+        {
+            return value is null ? null : ModelRecipe.ParseKv(value);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
 
     public static TopKSparsity? ParseSparsity(string? value)
     {

@@ -138,17 +138,21 @@ internal static class InspectCommand
         var kvRows = new List<KvRow>();
         if (config is not null)
         {
-            foreach (Kernels.KvCacheType type in Enum.GetValues<Kernels.KvCacheType>())
+            foreach (KvCacheType type in Enum.GetValues<KvCacheType>())
             {
-                if (type == Kernels.KvCacheType.F16 || config.HeadDim % 32 == 0)
+                try
                 {
                     kvRows.Add(new KvRow(ModelRecipe.KvName(type), config.KvCacheBytes(config.ContextLength, type)));
+                }
+                catch (ArgumentException)
+                {
+                    // a quantized cache needs heads of a multiple of 32 dimensions: this model cannot use that type
                 }
             }
         }
 
         // memory to run: the weights and the cache the file's recipe uses
-        string used = ModelRecipe.KvName(recipe?.KvCache ?? Kernels.KvCacheType.F16);
+        string used = ModelRecipe.KvName(recipe?.KvCache ?? KvCacheType.F16);
         long kv = kvRows.FirstOrDefault(k => k.Type == used)?.Bytes ?? kvRows.FirstOrDefault()?.Bytes ?? 0;
         double bitsPerWeight = parameters > 0 ? bytes * 8.0 / parameters : 0;
         return new Report(Path.GetFullPath(gguf.FilePath), gguf.Version, arch, family, formats, config, error, parameters, bytes, bitsPerWeight, kv,

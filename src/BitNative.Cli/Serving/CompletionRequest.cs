@@ -67,10 +67,65 @@ internal sealed class CompletionRequest
         return new CompletionRequest(settings, stream, usage) { Text = text, Tokens = tokens };
     }
 
-    private static RequestFields Fields(JsonElement body) =>
-        body.ValueKind == JsonValueKind.Object
-            ? new RequestFields(body)
-            : throw new ApiError(StatusCodes.Status400BadRequest, "The request body must be a JSON object.", "invalid_request_error");
+    private static RequestFields Fields(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            throw new ApiError(StatusCodes.Status400BadRequest, "The request body must be a JSON object.", "invalid_request_error");
+        }
+
+        RequireUnicode(body, "");
+        return new RequestFields(body);
+    }
+
+    /// <summary>
+    /// The parser accepts strings that are not Unicode text (invalid UTF-8 bytes, an escaped unpaired surrogate such as
+    /// <c>"\ud800"</c>): only reading one throws, an InvalidOperationException that would answer 500. Every string and key
+    /// is checked once here instead, as a 400 naming where it is (found by fuzzing, docs/RELIABILITY.md).
+    /// </summary>
+    private static void RequireUnicode(JsonElement e, string path)
+    {
+        const string Problem = "is not valid Unicode text (invalid UTF-8, or an escaped unpaired surrogate).";
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.String:
+                try
+                {
+                    _ = e.GetString();
+                }
+                catch (InvalidOperationException)
+                {
+                    throw ApiError.InvalidField(path, Problem);
+                }
+
+                break;
+            case JsonValueKind.Object:
+                foreach (JsonProperty p in e.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = p.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        throw ApiError.InvalidField(path.Length == 0 ? "(a key of the request)" : $"(a key of {path})", Problem);
+                    }
+
+                    RequireUnicode(p.Value, path.Length == 0 ? name : $"{path}.{name}");
+                }
+
+                break;
+            case JsonValueKind.Array:
+                int i = 0;
+                foreach (JsonElement item in e.EnumerateArray())
+                {
+                    RequireUnicode(item, $"{path}[{i++}]");
+                }
+
+                break;
+        }
+    }
 
     private static (GenerationSettings, bool Stream, bool IncludeUsage) Common(RequestFields f, int contextLength, int vocabSize,
         int defaultMaxTokens)

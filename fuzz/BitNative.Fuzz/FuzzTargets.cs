@@ -170,7 +170,7 @@ public static class FuzzTargets
             _ = formatter.Render(Conversation.Value, addGenerationPrompt: true, enableThinking: false);
             _ = formatter.Render(Conversation.Value[1..2], addGenerationPrompt: false);
         }
-        catch (InvalidOperationException e) when (e.InnerException is JinjaException)
+        catch (InvalidOperationException e) when (IsChatFormatError(e))
         {
         }
     }
@@ -238,10 +238,18 @@ public static class FuzzTargets
         {
             _ = tokenizer.Chat.Render(Conversation.Value, addGenerationPrompt: true);
         }
-        catch (InvalidOperationException e) when (e.InnerException is JinjaException)
+        catch (InvalidOperationException e) when (IsChatFormatError(e))
         {
         }
     }
+
+    /// <summary>
+    /// ChatFormatter.Render's documented failure: the model's template fails on the conversation (a JinjaException
+    /// inside), or the vocabulary lacks the tokens the format needs (e.g. no end-of-turn token). Both come from
+    /// ChatFormatter itself; an InvalidOperationException from anywhere else is a bug.
+    /// </summary>
+    private static bool IsChatFormatError(InvalidOperationException e) =>
+        e.InnerException is JinjaException || e.TargetSite?.DeclaringType == typeof(ChatFormatter);
 
     /// <summary>
     /// Files for the readers that take a path (config.json, tokenizer.json): one folder per process under the temp

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BitNative.Formats;
 
 namespace BitNative.Model;
 
@@ -37,6 +38,11 @@ internal sealed record HuggingFaceConfig(ModelConfig Model, bool TieWordEmbeddin
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw new InvalidDataException($"{configPath}: expected a JSON object.");
+            }
+
+            if (JsonText.FindNonUnicode(doc.RootElement) is { } at)
+            {
+                throw new InvalidDataException($"{configPath}: the string at {at} is not valid Unicode text (invalid UTF-8, or an escaped unpaired surrogate).");
             }
 
             var json = new ConfigJson(doc.RootElement, configPath);

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using BitNative.Formats;
 
 namespace BitNative.Tokenization;
 
@@ -439,15 +440,24 @@ internal sealed partial class TokenizerData
 
     private static JsonDocument ParseFile(string path)
     {
+        JsonDocument doc;
         try
         {
             using var stream = File.OpenRead(path);
-            return JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 64 });
+            doc = JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{path}: not valid JSON ({e.Message}).", e);
         }
+
+        if (JsonText.FindNonUnicode(doc.RootElement) is { } at)
+        {
+            doc.Dispose();
+            throw new InvalidDataException($"{path}: the string at {at} is not valid Unicode text (invalid UTF-8, or an escaped unpaired surrogate).");
+        }
+
+        return doc;
     }
 
     private static JsonElement Required(JsonElement element, string name, string where)

@@ -77,6 +77,10 @@ public sealed class JinjaTemplateTests
     [InlineData("{% if %}", "expression")]
     [InlineData("{% for x in y %}", "endfor")]
     [InlineData("{{ x | unknownfilter }}", "unsupported filter")]
+    // Literals the lexer once passed to long.Parse / int.Parse unchecked (found by fuzzing, fuzz/regressions/chat-template).
+    [InlineData("{{ '\\uzzzz' }}", "truncated \\uXXXX escape")]
+    [InlineData("{{ 99999999999999999999 }}", "does not fit 64 bits")]
+    [InlineData("{{ \u0663 + 1 }}", "unexpected character")] // ARABIC-INDIC DIGIT THREE
     public void ErrorsAreExceptionsThatSayWhy(string source, string fragment)
     {
         var e = Assert.Throws<JinjaException>(() => new JinjaTemplate(source).Render(new Dictionary<string, object?>()));

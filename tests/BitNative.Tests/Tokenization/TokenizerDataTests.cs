@@ -195,6 +195,14 @@ public sealed class TokenizerDataTests : IDisposable
         Assert.Throws<NotSupportedException>(() => TokenizerData.FromHuggingFace(
             Write("""{"pre_tokenizer": null, "model": {"type": "Unigram", "vocab": []}}""")));
         Assert.Throws<InvalidDataException>(() => TokenizerData.FromHuggingFace(Write("{ not json")));
+        // Strings the parser accepts but cannot read as text (found by fuzzing, fuzz/regressions/tokenizer).
+        var surrogate = Assert.Throws<InvalidDataException>(() => TokenizerData.FromHuggingFace(
+            Write("""{"model": {"type": "BPE", "vocab": {"a": 0, "\udc00": 1}, "merges": []}}""")));
+        Assert.Contains("the string at model.vocab.(key) is not valid Unicode text", surrogate.Message);
+        string invalidUtf8 = Path.Combine(_dir, "invalid-utf8.json");
+        File.WriteAllBytes(invalidUtf8, [.. "{\"model\": {\"type\": \"B"u8, 0xC3, .. "\"}}"u8]);
+        Assert.Contains("the string at model.type is not valid Unicode text",
+            Assert.Throws<InvalidDataException>(() => TokenizerData.FromHuggingFace(invalidUtf8)).Message);
     }
 
     [Fact]

@@ -516,7 +516,10 @@ internal sealed class JinjaParser
 
                 return new LiteralExpr(text);
             case JinjaTokenKind.Integer:
-                return new LiteralExpr(long.Parse(t.Value, System.Globalization.CultureInfo.InvariantCulture));
+                // Python's integers have no limit; ours are 64-bit.
+                return long.TryParse(t.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n)
+                    ? new LiteralExpr(n)
+                    : throw new JinjaException($"integer literal {t.Value} does not fit 64 bits", t.Position);
             case JinjaTokenKind.Float:
                 return new LiteralExpr(double.Parse(t.Value, System.Globalization.CultureInfo.InvariantCulture));
             case JinjaTokenKind.Name:

@@ -85,6 +85,7 @@ public sealed class JinjaTemplateTests
     [InlineData("{{ 99999999999999999999 }}", "does not fit 64 bits")]
     [InlineData("{{ \u0663 + 1 }}", "unexpected character")] // ARABIC-INDIC DIGIT THREE
     // Arity and overflow checks, and recursion that once ended the process with a stack overflow (fuzz/regressions/chat-template).
+    [InlineData("{% set ns = namespace(n=0, n=1) %}", "keyword argument 'n' repeated")]
     [InlineData("{{ 'a'|replace('a') }}", "replace takes 2 arguments")]
     [InlineData("{{ 'a'.find() }}", "find takes 1 argument")]
     [InlineData("{{ (-9223372036854775807 - 1)|abs }}", "abs overflows 64 bits")]

@@ -496,6 +496,11 @@ internal sealed class JinjaParser
             if (Current.Kind == JinjaTokenKind.Name && _tokens[_at + 1] is { Kind: JinjaTokenKind.Operator, Value: "=" })
             {
                 string name = Current.Value;
+                if (keywords.Any(k => k.Item1 == name))
+                {
+                    throw new JinjaException($"keyword argument '{name}' repeated", Current.Position); // Python's SyntaxError
+                }
+
                 _at += 2;
                 keywords.Add((name, ParseExpression()));
             }

@@ -440,18 +440,18 @@ internal sealed partial class TokenizerData
 
     private static JsonDocument ParseFile(string path)
     {
+        byte[] bytes = File.ReadAllBytes(path);
         JsonDocument doc;
         try
         {
-            using var stream = File.OpenRead(path);
-            doc = JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 64 });
+            doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{path}: not valid JSON ({e.Message}).", e);
         }
 
-        if (JsonText.FindNonUnicode(doc.RootElement) is { } at)
+        if (JsonText.FindNonUnicode(bytes, doc.RootElement) is { } at)
         {
             doc.Dispose();
             throw new InvalidDataException($"{path}: the string at {at} is not valid Unicode text (invalid UTF-8, or an escaped unpaired surrogate).");

@@ -172,7 +172,7 @@ public sealed class SafetensorsCheckpoint : IDisposable
         using (document)
         {
             JsonElement root = document.RootElement;
-            if (JsonText.FindNonUnicode(root) is { } at)
+            if (JsonText.FindNonUnicode(bytes, root) is { } at)
             {
                 throw Fail(indexPath, $"the string at {at} is not valid Unicode text (invalid UTF-8, or an escaped unpaired surrogate)");
             }

@@ -71,6 +71,7 @@ public sealed class JinjaTemplateTests
     // 64-bit edges that once threw from .NET instead of answering as Python does (fuzz/regressions/chat-template).
     [InlineData("{{ 'abc'[1::9223372036854775807] }}|{{ 'a,b'.split(',', 9223372036854775807) }}|{{ (-9223372036854775807 - 1) % -1 }}|{{ [1]|tojson(indent=-1) }}",
         "b|['a', 'b']|0|[\n1\n]")]
+    [InlineData("{{ 'ab'.replace('', '-') }}|{{ ''|replace('', '-') }}", "-a-b-|-")] // Python's str.replace with an empty old (fuzz finding)
     public void EvaluatesTheSubset(string source, string expected) =>
         Assert.Equal(expected, new JinjaTemplate(source).Render(new Dictionary<string, object?>()));
 
@@ -86,6 +87,8 @@ public sealed class JinjaTemplateTests
     [InlineData("{{ \u0663 + 1 }}", "unexpected character")] // ARABIC-INDIC DIGIT THREE
     // Arity and overflow checks, and recursion that once ended the process with a stack overflow (fuzz/regressions/chat-template).
     [InlineData("{% set ns = namespace(n=0, n=1) %}", "keyword argument 'n' repeated")]
+    [InlineData("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}", "longer than the output limit")]
+    [InlineData("{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}", "longer than the output limit")]
     [InlineData("{{ 'a'|replace('a') }}", "replace takes 2 arguments")]
     [InlineData("{{ 'a'.find() }}", "find takes 1 argument")]
     [InlineData("{{ (-9223372036854775807 - 1)|abs }}", "abs overflows 64 bits")]

@@ -203,6 +203,16 @@ public sealed class TokenizerDataTests : IDisposable
         File.WriteAllBytes(invalidUtf8, [.. "{\"model\": {\"type\": \"B"u8, 0xC3, .. "\"}}"u8]);
         Assert.Contains("the string at model.type is not valid Unicode text",
             Assert.Throws<InvalidDataException>(() => TokenizerData.FromHuggingFace(invalidUtf8)).Message);
+        // Wrong kinds where the reader once called JsonElement's typed getters unchecked (fuzzing, fuzz/regressions/tokenizer).
+        string bpe = $$$"""{"pre_tokenizer": {{{pre}}}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}""";
+        foreach (string added in new[] { """[{"id": "1", "content": "b"}]""", """[{"id": -1, "content": "b"}]""", """[{"id": 1, "content": 5}]""" })
+        {
+            Assert.Contains("added token", Assert.Throws<InvalidDataException>(() => TokenizerData.FromHuggingFace(
+                Write(bpe + ", \"added_tokens\": " + added + "}"))).Message);
+        }
+
+        Assert.Contains("without a 'pretokenizers' array", Assert.Throws<InvalidDataException>(() => TokenizerData.FromHuggingFace(
+            Write("""{"pre_tokenizer": {"type": "Sequence", "pretokenizers": 3}, "model": {"type": "BPE", "vocab": {"a": 0}}}"""))).Message);
     }
 
     [Fact]

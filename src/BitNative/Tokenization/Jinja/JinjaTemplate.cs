@@ -684,12 +684,12 @@ internal sealed class JinjaTemplate
                     _ => throw new JinjaException($"'in' is not supported for {TypeName(b)}"),
                 };
             case "~":
-                return Str(a) + Str(b);
+                return Concat(Str(a), Str(b));
             case "+":
                 return (a, b) switch
                 {
-                    (string x, string y) => x + y,
-                    (List<object?> x, List<object?> y) => x.Concat(y).ToList(),
+                    (string x, string y) => Concat(x, y),
+                    (List<object?> x, List<object?> y) => x.Count + (long)y.Count <= MaxOutput ? x.Concat(y).ToList() : throw TooLong(),
                     _ when IsNumber(a) && IsNumber(b) => Arithmetic(op, a, b),
                     _ => throw new JinjaException($"unsupported operand types for +: {TypeName(a)} and {TypeName(b)}"),
                 };
@@ -792,8 +792,7 @@ internal sealed class JinjaTemplate
         "lower" => (_, _) => s.ToLowerInvariant(),
         "title" => (_, _) => Title(s),
         "capitalize" => (_, _) => Capitalize(s),
-        "replace" => (args, _) => args.Count >= 2 ? s.Replace(Str(args[0]), Str(args[1]), StringComparison.Ordinal)
-            : throw new JinjaException("replace takes 2 arguments"),
+        "replace" => (args, _) => Replace(s, Str(Needs(args, 2, name)[0]), Str(args[1])),
         "split" => (args, kw) => Split(s, args.Count > 0 ? args[0] : kw.GetValueOrDefault("sep"),
             args.Count > 1 ? Int(args[1]) : kw.TryGetValue("maxsplit", out object? m) ? Int(m) : -1),
         "find" => (args, _) => (long)s.IndexOf(Str(Needs(args, 1, name)[0]), StringComparison.Ordinal),
@@ -804,6 +803,30 @@ internal sealed class JinjaTemplate
     /// <summary><paramref name="args"/>, when it holds at least <paramref name="count"/> arguments.</summary>
     private static List<object?> Needs(List<object?> args, int count, string what) =>
         args.Count >= count ? args : throw new JinjaException($"{what} takes {count} argument{(count == 1 ? "" : "s")}");
+
+    /// <summary>
+    /// Strings a template builds may not outgrow the output limit: doubling a variable in a loop would otherwise exhaust
+    /// memory within a few dozen iterations (found by fuzzing, docs/RELIABILITY.md).
+    /// </summary>
+    private static JinjaException TooLong() => new($"a value longer than the output limit of {MaxOutput} characters");
+
+    private static string Limit(string s) => s.Length <= MaxOutput ? s : throw TooLong();
+
+    private static string Concat(string x, string y) => x.Length + (long)y.Length <= MaxOutput ? x + y : throw TooLong();
+
+    /// <summary>Python's str.replace: an empty <paramref name="old"/> inserts <paramref name="replacement"/> around every character.</summary>
+    private static string Replace(string s, string old, string replacement)
+    {
+        if (old.Length > 0)
+        {
+            long length = s.Length + (long)CountOccurrences(s, old) * (replacement.Length - old.Length);
+            return length <= MaxOutput ? s.Replace(old, replacement, StringComparison.Ordinal) : throw TooLong();
+        }
+
+        return (s.Length + 1L) * replacement.Length + s.Length <= MaxOutput
+            ? replacement + string.Join(replacement, EnumerateRunes(s)) + (s.Length > 0 ? replacement : "")
+            : throw TooLong();
+    }
 
     private static IEnumerable<string> Prefixes(List<object?> args) =>
         args.Count == 0 ? throw new JinjaException("startswith / endswith need an argument")
@@ -921,13 +944,13 @@ internal sealed class JinjaTemplate
             }
 
             case "join":
-                return string.Join(args.Count > 0 ? Str(args[0]) : "", Iterate(v).Select(x =>
-                    kw.TryGetValue("attribute", out object? a) ? Str(GetItem(x, a)) : Str(x)));
+                return Limit(string.Join(args.Count > 0 ? Str(args[0]) : "", Iterate(v).Select(x =>
+                    kw.TryGetValue("attribute", out object? a) ? Str(GetItem(x, a)) : Str(x))));
             case "first": return Iterate(v).FirstOrDefault(JinjaUndefined.Instance);
             case "last": return v is string ls ? GetItem(ls, -1L) : Iterate(v).LastOrDefault(JinjaUndefined.Instance);
             case "list": return Iterate(v).ToList();
             case "reverse": return v is string rs ? string.Concat(EnumerateRunes(rs).Reverse()) : Iterate(v).Reverse().ToList();
-            case "replace": return Str(v).Replace(Str(Needs(args, 2, name)[0]), Str(args[1]), StringComparison.Ordinal);
+            case "replace": return Replace(Str(v), Str(Needs(args, 2, name)[0]), Str(args[1]));
             case "items":
                 return v is IDictionary<string, object?> d2
                     ? d2.Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList()

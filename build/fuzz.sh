@@ -45,8 +45,8 @@ mkdir -p "$APP"
 # Everything but the CLI's bundled model, which no harness reads.
 (cd "$BUILT" && tar --exclude=./models -cf - .) | tar -xf - -C "$APP"
 # The GGUF type table reads block geometry from the native library (bn_wtype_get_info): the harness app needs it.
-ls "$APP"/runtimes/*/native/*bitnative* >/dev/null 2>&1 \
-  || { echo "no native library in $APP/runtimes: build it first (./build.sh)" >&2; exit 1; }
+NATIVE="$APP/runtimes/linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')/native/libbitnative.so"
+[[ -f "$NATIVE" ]] || { echo "$NATIVE is missing: build the native library first (./build.sh)" >&2; exit 1; }
 for assembly in BitNative.dll BitNative.Cli.dll; do
   (cd "$ROOT" && dotnet tool run sharpfuzz "$APP/$assembly" >/dev/null)
 done

@@ -100,9 +100,9 @@ cmd_test() {
 }
 
 # The native library, its C tests and the kernel xUnit suite under AddressSanitizer + UBSan with recovery off: any
-# report aborts the test that triggered it. About 2.5 min with 2 cores (most of it compiling). The .NET host is not
-# built with ASan, so the runtime is preloaded (it must be the first library of the process); LeakSanitizer is off
-# there because the runtime's own allocations at exit are not ours to free.
+# report aborts the test that triggered it. Mostly compiling (7.5 min in a CI run on a busy 2-vCPU machine). The .NET
+# host is not built with ASan, so the runtime is preloaded (it must be the first library of the process); LeakSanitizer
+# is off there because the runtime's own allocations at exit are not ours to free.
 cmd_sanitize() {
   local rid; rid="$(host_rid)"
   if [[ "$rid" != linux-* ]]; then log "sanitizers: skipped on $rid (GCC's libasan is used on Linux only)"; return; fi

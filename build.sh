@@ -4,13 +4,18 @@
 #                         installed) and the .NET solution
 #   ./build.sh run [...]  build, then run the `bitnative` CLI (default: generate text from the default model)
 #   ./build.sh test       build, then run every test: ctest (host, and arm64 under qemu), the
-#                         generated-bindings check, all xUnit tests, and the package smoke test (pack, then
-#                         restore and run samples/HelloBitNative from the packages; build/nuget/smoke-test.sh)
+#                         generated-bindings check, all xUnit tests, the package smoke test (pack, then
+#                         restore and run samples/HelloBitNative from the packages; build/nuget/smoke-test.sh),
+#                         the native code under ASan + UBSan (`sanitize`) and each fuzz harness for a while
+#                         (build/fuzz.sh all; docs/RELIABILITY.md)
+#   ./build.sh sanitize   build the native library with -fsanitize=address,undefined (no recovery) in
+#                         artifacts/cmake/<rid>-sanitize, run ctest there and the kernel xUnit suite against it
 #   ./build.sh pack       build the native library for every packaged RID (host, linux-arm64, win-x64 by
 #                         cross-compilers), then produce the NuGet packages in artifacts/nuget
 #   ./build.sh bench ...  build, then run the BenchmarkDotNet suite (arguments go to BenchmarkDotNet)
 # Environment: CONFIGURATION (Release), BITNATIVE_SKIP_ARM64=1 to skip the cross build,
-#   BITNATIVE_SKIP_PACK_TEST=1 to leave the package smoke test out of `test`.
+#   BITNATIVE_SKIP_PACK_TEST=1 / BITNATIVE_SKIP_SANITIZE=1 / BITNATIVE_SKIP_FUZZ=1 to leave the package smoke
+#   test / the sanitizer run / the fuzz run out of `test`, BITNATIVE_FUZZ_SECONDS (30) per fuzz harness in `test`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -87,6 +92,33 @@ cmd_test() {
     cmd_pack
     "$ROOT/build/nuget/smoke-test.sh" --no-pack
   fi
+  if [[ "${BITNATIVE_SKIP_SANITIZE:-0}" != 1 ]]; then cmd_sanitize; fi
+  if [[ "${BITNATIVE_SKIP_FUZZ:-0}" != 1 ]]; then
+    log "fuzz: every harness for ${BITNATIVE_FUZZ_SECONDS:-30} s (build/fuzz.sh)"
+    "$ROOT/build/fuzz.sh" all "${BITNATIVE_FUZZ_SECONDS:-30}"
+  fi
+}
+
+# The native library, its C tests and the kernel xUnit suite under AddressSanitizer + UBSan with recovery off: any
+# report aborts the test that triggered it. Mostly compiling (7.5 min in a CI run on a busy 2-vCPU machine). The .NET
+# host is not built with ASan, so the runtime is preloaded (it must be the first library of the process); LeakSanitizer
+# is off there because the runtime's own allocations at exit are not ours to free.
+cmd_sanitize() {
+  local rid; rid="$(host_rid)"
+  if [[ "$rid" != linux-* ]]; then log "sanitizers: skipped on $rid (GCC's libasan is used on Linux only)"; return; fi
+  local dir="$ARTIFACTS/cmake/$rid-sanitize"
+  log "native $rid with -fsanitize=address,undefined (no recovery)"
+  cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DBITNATIVE_SANITIZE=address,undefined >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+  export UBSAN_OPTIONS="print_stacktrace=1"
+  log "ctest $rid under ASan + UBSan"
+  (cd "$dir" && ASAN_OPTIONS="detect_leaks=1" ctest --output-on-failure -j "$JOBS")
+  local asan; asan="$("${CC:-cc}" -print-file-name=libasan.so)"
+  [[ -f "$asan" ]] || { echo "libasan.so not found (the compiler's ASan runtime, e.g. Debian's libasan8)" >&2; exit 1; }
+  log "BitNative.Kernels.Tests against the sanitized library (LD_PRELOAD=$asan)"
+  local tests; tests="$ARTIFACTS/bin/BitNative.Kernels.Tests/$(echo "$CONFIGURATION" | tr "[:upper:]" "[:lower:]")"
+  (cd "$tests" && LD_PRELOAD="$asan" ASAN_OPTIONS="detect_leaks=0" BITNATIVE_NATIVE_PATH="$dir/native/libbitnative.so" \
+    ./BitNative.Kernels.Tests -noColor)
 }
 
 # Pack: the host RID natively; on linux-x64 also linux-arm64 (aarch64-linux-gnu-gcc) and win-x64 (mingw-w64),
@@ -134,8 +166,9 @@ case "${1:-build}" in
   build) build_all ;;
   run) shift; cmd_run "$@" ;;
   test) cmd_test ;;
+  sanitize) build_all; cmd_sanitize ;;
   pack) cmd_pack ;;
   bench) shift; build_all; dotnet run --project "$ROOT/tests/BitNative.Benchmarks" -c Release --no-build -- "$@" ;;
-  -h|--help|help) sed -n '2,13p' "$0" ;;
+  -h|--help|help) sed -n '2,18p' "$0" ;;
   *) echo "unknown command '$1' (try ./build.sh help)" >&2; exit 2 ;;
 esac

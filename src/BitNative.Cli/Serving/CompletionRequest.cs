@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using System.Globalization;
 using System.Text.Json;
+using BitNative.Formats;
 using BitNative.Generation;
 
 namespace BitNative.Cli.Serving;
@@ -67,10 +68,21 @@ internal sealed class CompletionRequest
         return new CompletionRequest(settings, stream, usage) { Text = text, Tokens = tokens };
     }
 
-    private static RequestFields Fields(JsonElement body) =>
-        body.ValueKind == JsonValueKind.Object
-            ? new RequestFields(body)
-            : throw new ApiError(StatusCodes.Status400BadRequest, "The request body must be a JSON object.", "invalid_request_error");
+    private static RequestFields Fields(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            throw new ApiError(StatusCodes.Status400BadRequest, "The request body must be a JSON object.", "invalid_request_error");
+        }
+
+        // A string that is not Unicode text would fail only when read, as a 500 (found by fuzzing, docs/RELIABILITY.md).
+        if (JsonText.FindNonUnicode(body) is { } at)
+        {
+            throw ApiError.InvalidField(at, "is not valid Unicode text (invalid UTF-8, or an escaped unpaired surrogate).");
+        }
+
+        return new RequestFields(body);
+    }
 
     private static (GenerationSettings, bool Stream, bool IncludeUsage) Common(RequestFields f, int contextLength, int vocabSize,
         int defaultMaxTokens)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BitNative.Formats;
 
 namespace BitNative.Model;
 
@@ -22,10 +23,11 @@ internal sealed record HuggingFaceConfig(ModelConfig Model, bool TieWordEmbeddin
             throw new InvalidDataException($"{configPath} is missing: a Hugging Face checkpoint needs its config.json.");
         }
 
+        byte[] bytes = File.ReadAllBytes(configPath);
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(configPath), new JsonDocumentOptions { MaxDepth = 16 });
+            doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException e)
         {
@@ -37,6 +39,11 @@ internal sealed record HuggingFaceConfig(ModelConfig Model, bool TieWordEmbeddin
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw new InvalidDataException($"{configPath}: expected a JSON object.");
+            }
+
+            if (JsonText.FindNonUnicode(bytes, doc.RootElement) is { } at)
+            {
+                throw new InvalidDataException($"{configPath}: the string at {at} is not valid Unicode text (invalid UTF-8, or an escaped unpaired surrogate).");
             }
 
             var json = new ConfigJson(doc.RootElement, configPath);

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using BitNative.Formats;
 
 namespace BitNative.Tokenization;
 
@@ -76,9 +77,14 @@ internal sealed partial class TokenizerData
         {
             foreach (JsonElement token in added.EnumerateArray())
             {
-                int id = Required(token, "id", where + " added_tokens").GetInt32();
-                string content = Required(token, "content", where + " added_tokens").GetString()
-                    ?? throw new InvalidDataException($"{where}: added token {id} has null content.");
+                // Checked kinds: JsonElement's typed getters throw InvalidOperationException on others (found by fuzzing).
+                int id = Required(token, "id", where + " added_tokens") is { ValueKind: JsonValueKind.Number } idValue
+                    && idValue.TryGetInt32(out int i) && i >= 0
+                    ? i
+                    : throw new InvalidDataException($"{where}: an added token's id is not a non-negative 32-bit integer.");
+                string content = Required(token, "content", where + " added_tokens") is { ValueKind: JsonValueKind.String } text
+                    ? text.GetString()!
+                    : throw new InvalidDataException($"{where}: added token {id} has no string content.");
                 bool special = token.TryGetProperty("special", out JsonElement s) && s.ValueKind == JsonValueKind.True;
                 TokenType type = special ? TokenType.Control : TokenType.UserDefined;
                 if (byId.TryGetValue(id, out var existing) && existing.Token != content)
@@ -210,9 +216,9 @@ internal sealed partial class TokenizerData
         // Llama-3: Sequence[ Split(Regex = Llama-3 pattern, Isolated), ByteLevel(use_regex = false) ].
         string? regex = null;
         bool byteLevel = false;
-        IEnumerable<JsonElement> steps = OptionalString(pre, "type") == "Sequence" && pre.TryGetProperty("pretokenizers", out JsonElement list)
-            ? list.EnumerateArray()
-            : [pre];
+        IEnumerable<JsonElement> steps = OptionalString(pre, "type") != "Sequence" ? [pre]
+            : pre.TryGetProperty("pretokenizers", out JsonElement list) && list.ValueKind == JsonValueKind.Array ? list.EnumerateArray()
+            : throw new InvalidDataException($"{where}: pre_tokenizer is a Sequence without a 'pretokenizers' array.");
         foreach (JsonElement step in steps)
         {
             switch (OptionalString(step, "type"))
@@ -439,15 +445,24 @@ internal sealed partial class TokenizerData
 
     private static JsonDocument ParseFile(string path)
     {
+        byte[] bytes = File.ReadAllBytes(path);
+        JsonDocument doc;
         try
         {
-            using var stream = File.OpenRead(path);
-            return JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 64 });
+            doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{path}: not valid JSON ({e.Message}).", e);
         }
+
+        if (JsonText.FindNonUnicode(bytes, doc.RootElement) is { } at)
+        {
+            doc.Dispose();
+            throw new InvalidDataException($"{path}: the string at {at} is not valid Unicode text (invalid UTF-8, or an escaped unpaired surrogate).");
+        }
+
+        return doc;
     }
 
     private static JsonElement Required(JsonElement element, string name, string where)

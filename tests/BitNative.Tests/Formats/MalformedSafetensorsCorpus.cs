@@ -18,6 +18,9 @@ public static class MalformedSafetensorsCorpus
         yield return new("header not UTF-8", WithHeaderBytes([(byte)'{', 0xFF, (byte)'}']), "header is not valid UTF-8");
         yield return new("header not an object", File("[1,2]", 0), "header does not start with '{'");
         yield return new("empty header", File("", 0), "header does not start with '{'");
+        // Valid UTF-8, but escapes GetString cannot read (found by fuzzing, fuzz/regressions/safetensors).
+        yield return new("name with an unpaired surrogate", File("{\"\\ud800\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1), "a string is not valid Unicode text");
+        yield return new("metadata with an unpaired surrogate", File("{\"__metadata__\":{\"k\":\"\\udc00\"}}", 0), "a string is not valid Unicode text");
         yield return new("truncated JSON", File("{" + ok, 8), "header is not valid JSON");
         yield return new("content after the header object", File("{" + ok + "} x", 8), "header is not valid JSON");
         yield return new("nesting deeper than the schema", File("{\"w\":{\"dtype\":\"U8\",\"shape\":[[1]],\"data_offsets\":[0,1]}}", 1), "header is not valid JSON");

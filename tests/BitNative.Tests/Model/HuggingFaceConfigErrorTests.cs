@@ -79,6 +79,18 @@ public sealed class HuggingFaceConfigErrorTests : IDisposable
         Assert.DoesNotContain('\n', e.Message);
     }
 
+    /// <summary>Strings the JSON parser accepts but cannot read as text (found by fuzzing, fuzz/regressions/config).</summary>
+    [Theory]
+    [InlineData(new byte[] { 0x7B, 0x22, 0x6D, 0x6F, 0x64, 0x65, 0x6C, 0x5F, 0x74, 0x79, 0x70, 0x65, 0x22, 0x3A, 0x22, 0x62, 0xFF, 0x22, 0x7D }, "model_type")]
+    [InlineData(new byte[] { 0x7B, 0x22, 0x61, 0x22, 0x3A, 0x5B, 0x22, 0x5C, 0x75, 0x64, 0x38, 0x30, 0x30, 0x22, 0x5D, 0x7D }, "a[0]")] // {"a":["\ud800"]}
+    public void StringsThatAreNotUnicodeAreFormatErrors(byte[] json, string at)
+    {
+        string path = Path.Combine(_folder.Path, "config.json");
+        File.WriteAllBytes(path, json);
+        var e = Assert.Throws<InvalidDataException>(() => BitNative.Model.HuggingFaceConfig.Read(path));
+        Assert.Contains($"the string at {at} is not valid Unicode text", e.Message);
+    }
+
     [Fact]
     public void MissingConfigIsAClearError()
     {

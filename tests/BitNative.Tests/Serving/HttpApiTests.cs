@@ -42,6 +42,25 @@ public sealed class HttpApiTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
     }
 
+    /// <summary>
+    /// JSON whose strings are not Unicode text parses, and only reading them failed: a 500 "Cannot transcode invalid
+    /// UTF-8" before (found by fuzzing, fuzz/regressions/http). Now a 400 naming where the string is.
+    /// </summary>
+    [Theory]
+    [InlineData("/v1/completions", new byte[] { 0x7B, 0x22, 0x70, 0x72, 0x6F, 0x6D, 0x70, 0x74, 0x22, 0x3A, 0x5B, 0x22, 0x6F, 0x97, 0x22, 0x5D, 0x7D }, "prompt[0]")]
+    [InlineData("/v1/chat/completions", null, "messages[0].content")]
+    public async Task StringsThatAreNotUnicodeAreA400(string path, byte[]? body, string field)
+    {
+        body ??= """{"messages":[{"role":"user","content":"\ud800 alone"}]}"""u8.ToArray(); // an escaped unpaired surrogate
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using HttpResponseMessage response = await server.Http.PostAsync(path, content, Ct);
+        JsonElement error = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("error");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(field, error.GetProperty("param").GetString());
+        Assert.Contains("not valid Unicode", error.GetProperty("message").GetString());
+    }
+
     [Fact]
     public async Task MalformedJsonAndUnknownRoutesGetErrorBodies()
     {

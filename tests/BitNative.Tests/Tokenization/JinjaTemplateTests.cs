@@ -68,6 +68,10 @@ public sealed class JinjaTemplateTests
     [InlineData("{%- macro m(a, b='2') -%}[{{ a }}{{ b }}]{%- endmacro -%}{{ m(1) }}{{ m(3, b=4) }}", "[12][34]")]
     [InlineData("  {% if true %}\n  x\n  {% endif %}\n", "  x\n")]
     [InlineData("{{ 'hi' if false }}|{{ 'a' if 1 > 2 else 'b' }}|{{ 'x' in 'xyz' and 2 not in [1] }}", "|b|True")]
+    // 64-bit edges that once threw from .NET instead of answering as Python does (fuzz/regressions/chat-template).
+    [InlineData("{{ 'abc'[1::9223372036854775807] }}|{{ 'a,b'.split(',', 9223372036854775807) }}|{{ (-9223372036854775807 - 1) % -1 }}|{{ [1]|tojson(indent=-1) }}",
+        "b|['a', 'b']|0|[\n1\n]")]
+    [InlineData("{{ 'ab'.replace('', '-') }}|{{ ''|replace('', '-') }}", "-a-b-|-")] // Python's str.replace with an empty old (fuzz finding)
     public void EvaluatesTheSubset(string source, string expected) =>
         Assert.Equal(expected, new JinjaTemplate(source).Render(new Dictionary<string, object?>()));
 
@@ -77,10 +81,45 @@ public sealed class JinjaTemplateTests
     [InlineData("{% if %}", "expression")]
     [InlineData("{% for x in y %}", "endfor")]
     [InlineData("{{ x | unknownfilter }}", "unsupported filter")]
+    // Literals the lexer once passed to long.Parse / int.Parse unchecked (found by fuzzing, fuzz/regressions/chat-template).
+    [InlineData("{{ '\\uzzzz' }}", "truncated \\uXXXX escape")]
+    [InlineData("{{ 99999999999999999999 }}", "does not fit 64 bits")]
+    [InlineData("{{ \u0663 + 1 }}", "unexpected character")] // ARABIC-INDIC DIGIT THREE
+    // Arity and overflow checks, and recursion that once ended the process with a stack overflow (fuzz/regressions/chat-template).
+    [InlineData("{% set ns = namespace(n=0, n=1) %}", "keyword argument 'n' repeated")]
+    [InlineData("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}", "longer than the output limit")]
+    [InlineData("{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}", "longer than the output limit")]
+    [InlineData("{{ 'a'|replace('a') }}", "replace takes 2 arguments")]
+    [InlineData("{{ 'a'.find() }}", "find takes 1 argument")]
+    [InlineData("{{ (-9223372036854775807 - 1)|abs }}", "abs overflows 64 bits")]
+    [InlineData("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "recurses too deeply")]
+    [InlineData("{% set ns = namespace(a=1) %}{% set ns.b = ns %}{{ ns|tojson }}", "recurses too deeply")]
+    [InlineData("{% set ns = namespace(a=1) %}{% set ns.b = ns %}{{ ns }}{{ ns == ns }}", "recurses too deeply")]
     public void ErrorsAreExceptionsThatSayWhy(string source, string fragment)
     {
         var e = Assert.Throws<JinjaException>(() => new JinjaTemplate(source).Render(new Dictionary<string, object?>()));
         Assert.Contains(fragment, e.Message);
+    }
+
+    /// <summary>
+    /// Nesting deeper than the stack allows is an error on any thread (a server renders on pool threads with smaller
+    /// stacks than the main thread), not a process-ending stack overflow.
+    /// </summary>
+    [Fact]
+    public void DeepNestingIsAnErrorEvenOnASmallStack()
+    {
+        string parens = "{{ " + new string('(', 20000) + "1" + new string(')', 20000) + " }}";
+        string sum = "{{ " + string.Join("+", Enumerable.Repeat("1", 20000)) + " }}"; // parses flat, evaluates deep
+        Exception? parse = null, render = null;
+        var thread = new Thread(() =>
+        {
+            parse = Record.Exception(() => new JinjaTemplate(parens));
+            render = Record.Exception(() => new JinjaTemplate(sum).Render(new Dictionary<string, object?>()));
+        }, maxStackSize: 256 * 1024);
+        thread.Start();
+        thread.Join();
+        Assert.Contains("nests too deeply", Assert.IsType<JinjaException>(parse).Message);
+        Assert.Contains("recurses too deeply", Assert.IsType<JinjaException>(render).Message);
     }
 
     [Fact]

@@ -196,6 +196,24 @@ public sealed class TokenizerDataTests : IDisposable
         Assert.Throws<NotSupportedException>(() => TokenizerData.FromHuggingFace(
             Write("""{"pre_tokenizer": null, "model": {"type": "Unigram", "vocab": []}}""")));
         Assert.Throws<InvalidDataException>(() => TokenizerData.FromHuggingFace(Write("{ not json")));
+        // Strings the parser accepts but cannot read as text (found by fuzzing, fuzz/regressions/tokenizer).
+        var surrogate = Assert.Throws<InvalidDataException>(() => TokenizerData.FromHuggingFace(
+            Write("""{"model": {"type": "BPE", "vocab": {"a": 0, "\udc00": 1}, "merges": []}}""")));
+        Assert.Contains("the string at model.vocab.(key) is not valid Unicode text", surrogate.Message);
+        string invalidUtf8 = Path.Combine(_dir, "invalid-utf8.json");
+        File.WriteAllBytes(invalidUtf8, [.. "{\"model\": {\"type\": \"B"u8, 0xC3, .. "\"}}"u8]);
+        Assert.Contains("the string at model.type is not valid Unicode text",
+            Assert.Throws<InvalidDataException>(() => TokenizerData.FromHuggingFace(invalidUtf8)).Message);
+        // Wrong kinds where the reader once called JsonElement's typed getters unchecked (fuzzing, fuzz/regressions/tokenizer).
+        string bpe = $$$"""{"pre_tokenizer": {{{pre}}}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}""";
+        foreach (string added in new[] { """[{"id": "1", "content": "b"}]""", """[{"id": -1, "content": "b"}]""", """[{"id": 1, "content": 5}]""" })
+        {
+            Assert.Contains("added token", Assert.Throws<InvalidDataException>(() => TokenizerData.FromHuggingFace(
+                Write(bpe + ", \"added_tokens\": " + added + "}"))).Message);
+        }
+
+        Assert.Contains("without a 'pretokenizers' array", Assert.Throws<InvalidDataException>(() => TokenizerData.FromHuggingFace(
+            Write("""{"pre_tokenizer": {"type": "Sequence", "pretokenizers": 3}, "model": {"type": "BPE", "vocab": {"a": 0}}}"""))).Message);
     }
 
     [Fact]

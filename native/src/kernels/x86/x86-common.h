@@ -24,6 +24,23 @@ static inline __m512i bn_simde_mm512_cvtps_epi32(__m512 v) {
 #  define _mm512_cvtps_epi32 bn_simde_mm512_cvtps_epi32
 #endif
 
+#if defined(BN_SIMDE) && !defined(SIMDE_X86_AVX512BW_NATIVE)
+/* vpaddb adds bytes modulo 256 (Intel SDM: overflow is ignored), and the TL1 lookup kernels rely on
+ * it: they sum up to seven biased entries (<= 224) in a byte and read the byte as unsigned (vpdpbusd,
+ * vpmaddubsw), so the "overflow" of the signed view is exactly the intended unsigned sum. SIMDe 0.7.4
+ * emulates _mm512_add_epi8 as a signed char vector add in C, where overflow is undefined behaviour
+ * (UBSan aborts test_avx512_emulated on it, and the compiler may assume it never happens). Two native
+ * AVX2 halves give the instruction's wrapping semantics with defined behaviour (GCC's _mm256_add_epi8
+ * adds unsigned char vectors). */
+static inline __m512i bn_simde_mm512_add_epi8(__m512i a, __m512i b) {
+    const __m256i lo = _mm256_add_epi8(_mm512_castsi512_si256(a), _mm512_castsi512_si256(b));
+    const __m256i hi = _mm256_add_epi8(_mm512_extracti64x4_epi64(a, 1), _mm512_extracti64x4_epi64(b, 1));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+#  undef _mm512_add_epi8
+#  define _mm512_add_epi8 bn_simde_mm512_add_epi8
+#endif
+
 #include "bn_internal.h"
 
 /* Prefetches the lines of [p, p + bytes) into L1. Kernels that read four or more rows side by side

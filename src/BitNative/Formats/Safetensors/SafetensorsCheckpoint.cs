@@ -172,6 +172,11 @@ public sealed class SafetensorsCheckpoint : IDisposable
         using (document)
         {
             JsonElement root = document.RootElement;
+            if (JsonText.FindNonUnicode(bytes, root) is { } at)
+            {
+                throw Fail(indexPath, $"the string at {at} is not valid Unicode text (invalid UTF-8, or an escaped unpaired surrogate)");
+            }
+
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("weight_map", out JsonElement map)
                 || map.ValueKind != JsonValueKind.Object)
             {

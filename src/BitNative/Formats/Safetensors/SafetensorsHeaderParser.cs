@@ -88,7 +88,7 @@ internal static class SafetensorsHeaderParser
         while (Next(ref reader) != JsonTokenType.EndObject)
         {
             long at = 8 + reader.TokenStartIndex;
-            string name = reader.GetString()!;
+            string name = Text(ref reader, filePath);
             if (!names.Add(name))
             {
                 throw Fail(filePath, $"duplicate entry '{name}'", at);
@@ -127,6 +127,22 @@ internal static class SafetensorsHeaderParser
         return entries;
     }
 
+    /// <summary>
+    /// The current string token. The UTF-8 check of the whole header cannot see an escaped unpaired surrogate
+    /// (<c>"\ud800"</c>), on which GetString throws InvalidOperationException (found by fuzzing, docs/RELIABILITY.md).
+    /// </summary>
+    private static string Text(ref Utf8JsonReader reader, string filePath)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Fail(filePath, "a string is not valid Unicode text (an escaped unpaired surrogate)", 8 + reader.TokenStartIndex);
+        }
+    }
+
     private static void ReadMetadata(ref Utf8JsonReader reader, string filePath, Dictionary<string, string> metadata)
     {
         if (Next(ref reader) == JsonTokenType.Null)
@@ -142,13 +158,13 @@ internal static class SafetensorsHeaderParser
         while (Next(ref reader) != JsonTokenType.EndObject)
         {
             long at = 8 + reader.TokenStartIndex;
-            string key = reader.GetString()!;
+            string key = Text(ref reader, filePath);
             if (Next(ref reader) != JsonTokenType.String)
             {
                 throw Fail(filePath, $"\"{MetadataKey}\" value '{key}' must be a string, found {reader.TokenType}", at);
             }
 
-            if (!metadata.TryAdd(key, reader.GetString()!))
+            if (!metadata.TryAdd(key, Text(ref reader, filePath)))
             {
                 throw Fail(filePath, $"duplicate \"{MetadataKey}\" key '{key}'", at);
             }
@@ -164,7 +180,7 @@ internal static class SafetensorsHeaderParser
         while (Next(ref reader) != JsonTokenType.EndObject)
         {
             long fieldAt = 8 + reader.TokenStartIndex;
-            string field = reader.GetString()!;
+            string field = Text(ref reader, filePath);
             bool duplicate = field switch
             {
                 "dtype" => dtypeName is not null,
@@ -185,7 +201,7 @@ internal static class SafetensorsHeaderParser
                         throw Fail(filePath, $"tensor '{name}': dtype must be a string", fieldAt);
                     }
 
-                    dtypeName = reader.GetString()!;
+                    dtypeName = Text(ref reader, filePath);
                     break;
                 case "shape":
                     ulong[] dims = ReadUInt64Array(ref reader, filePath, $"tensor '{name}': shape", MaxRank, fieldAt);

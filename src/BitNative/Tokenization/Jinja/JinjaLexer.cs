@@ -164,19 +164,19 @@ internal static class JinjaLexer
 
                 tokens.Add(new JinjaToken(JinjaTokenKind.Name, s[start..pos], start));
             }
-            else if (char.IsDigit(c))
+            else if (char.IsAsciiDigit(c)) // ASCII only: long.Parse and double.Parse read no other digits
             {
                 int start = pos;
-                while (pos < s.Length && (char.IsDigit(s[pos]) || s[pos] == '_'))
+                while (pos < s.Length && (char.IsAsciiDigit(s[pos]) || s[pos] == '_'))
                 {
                     pos++;
                 }
 
-                bool isFloat = pos + 1 < s.Length && s[pos] == '.' && char.IsDigit(s[pos + 1]);
+                bool isFloat = pos + 1 < s.Length && s[pos] == '.' && char.IsAsciiDigit(s[pos + 1]);
                 if (isFloat)
                 {
                     pos++;
-                    while (pos < s.Length && char.IsDigit(s[pos]))
+                    while (pos < s.Length && char.IsAsciiDigit(s[pos]))
                     {
                         pos++;
                     }
@@ -239,7 +239,12 @@ internal static class JinjaLexer
                 case '\'': sb.Append('\''); break;
                 case '"': sb.Append('"'); break;
                 case 'u' when pos + 4 <= s.Length:
-                    sb.Append((char)int.Parse(s.AsSpan(pos, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                    if (!int.TryParse(s.AsSpan(pos, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code))
+                    {
+                        throw new JinjaException("truncated \\uXXXX escape", pos - 2); // Python's error for the same literal
+                    }
+
+                    sb.Append((char)code);
                     pos += 4;
                     break;
                 default: sb.Append('\\').Append(e); break; // Python keeps unknown escapes as written

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace BitNative.Tokenization.Jinja;
 
 /// <summary>A node of a parsed template body.</summary>
@@ -64,7 +66,19 @@ internal sealed class JinjaParser
     public static List<JinjaNode> Parse(string source)
     {
         var parser = new JinjaParser(JinjaLexer.Tokenize(source));
-        List<JinjaNode> body = parser.ParseBody(out string? end);
+        List<JinjaNode> body;
+        string? end;
+        try
+        {
+            body = parser.ParseBody(out end);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            // The recursive steps check the stack (EnsureSufficientExecutionStack), so a template nested deeper than the
+            // thread's stack allows is an error, not a process-ending stack overflow.
+            throw new JinjaException("the template nests too deeply", parser.Current.Position);
+        }
+
         if (end is not null)
         {
             throw new JinjaException($"unexpected '{{% {end} %}}'", parser.Current.Position);
@@ -78,6 +92,7 @@ internal sealed class JinjaParser
     /// <summary>Parses nodes until the end of input or a block keyword that closes the caller's block (returned in <paramref name="end"/>).</summary>
     private List<JinjaNode> ParseBody(out string? end, params string[] enders)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         var nodes = new List<JinjaNode>();
         while (true)
         {
@@ -249,6 +264,7 @@ internal sealed class JinjaParser
 
     private JinjaExpr ParseExpression()
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         JinjaExpr value = ParseOr();
         if (!IsName("if"))
         {
@@ -293,6 +309,7 @@ internal sealed class JinjaParser
 
     private JinjaExpr ParseNot()
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         if (IsName("not"))
         {
             _at++;
@@ -393,6 +410,7 @@ internal sealed class JinjaParser
 
     private JinjaExpr ParseUnary()
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         if (Current.Kind == JinjaTokenKind.Operator && Current.Value is "-" or "+")
         {
             string op = Current.Value;
@@ -478,6 +496,11 @@ internal sealed class JinjaParser
             if (Current.Kind == JinjaTokenKind.Name && _tokens[_at + 1] is { Kind: JinjaTokenKind.Operator, Value: "=" })
             {
                 string name = Current.Value;
+                if (keywords.Any(k => k.Item1 == name))
+                {
+                    throw new JinjaException($"keyword argument '{name}' repeated", Current.Position); // Python's SyntaxError
+                }
+
                 _at += 2;
                 keywords.Add((name, ParseExpression()));
             }
@@ -516,7 +539,10 @@ internal sealed class JinjaParser
 
                 return new LiteralExpr(text);
             case JinjaTokenKind.Integer:
-                return new LiteralExpr(long.Parse(t.Value, System.Globalization.CultureInfo.InvariantCulture));
+                // Python's integers have no limit; ours are 64-bit.
+                return long.TryParse(t.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n)
+                    ? new LiteralExpr(n)
+                    : throw new JinjaException($"integer literal {t.Value} does not fit 64 bits", t.Position);
             case JinjaTokenKind.Float:
                 return new LiteralExpr(double.Parse(t.Value, System.Globalization.CultureInfo.InvariantCulture));
             case JinjaTokenKind.Name:

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace BitNative.Tokenization.Jinja;
@@ -43,6 +44,9 @@ internal sealed class JinjaTemplate
     /// <summary>Characters one render may produce.</summary>
     public const int MaxOutput = 16 << 20;
 
+    /// <summary>The largest tojson indent honoured (more would only build huge strings).</summary>
+    private const int MaxIndent = 64;
+
     private readonly List<JinjaNode> _body;
 
     /// <exception cref="JinjaException">The template does not parse.</exception>
@@ -60,7 +64,18 @@ internal sealed class JinjaTemplate
     public string Render(IReadOnlyDictionary<string, object?> variables)
     {
         var run = new Run(variables);
-        run.Execute(_body);
+        try
+        {
+            run.Execute(_body);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            // Execute, Eval and the value walkers check the stack (EnsureSufficientExecutionStack): a macro that calls
+            // itself, or a namespace that contains itself, would otherwise end the process with a stack overflow (found
+            // by fuzzing, docs/RELIABILITY.md).
+            throw new JinjaException("the template recurses too deeply (a macro that calls itself, or a value that contains itself?)");
+        }
+
         return run.Output.ToString();
     }
 
@@ -101,6 +116,7 @@ internal sealed class JinjaTemplate
 
         public void Execute(List<JinjaNode> nodes)
         {
+            RuntimeHelpers.EnsureSufficientExecutionStack();
             foreach (JinjaNode node in nodes)
             {
                 switch (node)
@@ -311,6 +327,7 @@ internal sealed class JinjaTemplate
 
         private object? Eval(JinjaExpr expr)
         {
+            RuntimeHelpers.EnsureSufficientExecutionStack();
             switch (expr)
             {
                 case LiteralExpr l:
@@ -495,13 +512,17 @@ internal sealed class JinjaTemplate
         double.IsInteger(d) && Math.Abs(d) < 1e16 ? d.ToString("0.0", CultureInfo.InvariantCulture) : d.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>Python's repr: strings quoted, containers spelled out.</summary>
-    private static string Repr(object? v) => v switch
+    private static string Repr(object? v)
     {
-        string s => "'" + s.Replace("\\", "\\\\").Replace("'", "\\'").Replace("\n", "\\n") + "'",
-        IDictionary<string, object?> d => "{" + string.Join(", ", d.Select(kv => Repr(kv.Key) + ": " + Repr(kv.Value))) + "}",
-        List<object?> l => "[" + string.Join(", ", l.Select(Repr)) + "]",
-        _ => Str(v),
-    };
+        RuntimeHelpers.EnsureSufficientExecutionStack(); // a namespace may contain itself
+        return v switch
+        {
+            string s => "'" + s.Replace("\\", "\\\\").Replace("'", "\\'").Replace("\n", "\\n") + "'",
+            IDictionary<string, object?> d => "{" + string.Join(", ", d.Select(kv => Repr(kv.Key) + ": " + Repr(kv.Value))) + "}",
+            List<object?> l => "[" + string.Join(", ", l.Select(Repr)) + "]",
+            _ => Str(v),
+        };
+    }
 
     private static string TypeName(object? v) => v switch
     {
@@ -614,6 +635,7 @@ internal sealed class JinjaTemplate
             _ => throw new JinjaException($"{TypeName(target)} cannot be sliced"),
         };
         int n = items.Count;
+        st = Math.Clamp(st, -(long)n - 1, (long)n + 1); // same elements; i += st cannot overflow
         long Norm(object? v, long fallback)
         {
             if (v is null or JinjaUndefined)
@@ -662,12 +684,12 @@ internal sealed class JinjaTemplate
                     _ => throw new JinjaException($"'in' is not supported for {TypeName(b)}"),
                 };
             case "~":
-                return Str(a) + Str(b);
+                return Concat(Str(a), Str(b));
             case "+":
                 return (a, b) switch
                 {
-                    (string x, string y) => x + y,
-                    (List<object?> x, List<object?> y) => x.Concat(y).ToList(),
+                    (string x, string y) => Concat(x, y),
+                    (List<object?> x, List<object?> y) => x.Count + (long)y.Count <= MaxOutput ? x.Concat(y).ToList() : throw TooLong(),
                     _ when IsNumber(a) && IsNumber(b) => Arithmetic(op, a, b),
                     _ => throw new JinjaException($"unsupported operand types for +: {TypeName(a)} and {TypeName(b)}"),
                 };
@@ -709,7 +731,7 @@ internal sealed class JinjaTemplate
             "-" => p - q,
             "*" => p * q,
             "//" => q == 0 ? throw new JinjaException("division by zero") : (long)Math.Floor((double)p / q),
-            "%" => q == 0 ? throw new JinjaException("modulo by zero") : ((p % q) + q) % q,
+            "%" => q == 0 ? throw new JinjaException("modulo by zero") : q == -1 ? 0L : ((p % q) + q) % q, // long.MinValue % -1 throws
             _ => throw new JinjaException($"unknown operator {op}"),
         };
     }
@@ -724,6 +746,7 @@ internal sealed class JinjaTemplate
 
     private static bool PyEquals(object? a, object? b)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack(); // a namespace may contain itself
         if (IsNumber(a) && IsNumber(b))
         {
             return ToDouble(a) == ToDouble(b);
@@ -769,14 +792,41 @@ internal sealed class JinjaTemplate
         "lower" => (_, _) => s.ToLowerInvariant(),
         "title" => (_, _) => Title(s),
         "capitalize" => (_, _) => Capitalize(s),
-        "replace" => (args, _) => args.Count >= 2 ? s.Replace(Str(args[0]), Str(args[1]), StringComparison.Ordinal)
-            : throw new JinjaException("replace takes 2 arguments"),
+        "replace" => (args, _) => Replace(s, Str(Needs(args, 2, name)[0]), Str(args[1])),
         "split" => (args, kw) => Split(s, args.Count > 0 ? args[0] : kw.GetValueOrDefault("sep"),
             args.Count > 1 ? Int(args[1]) : kw.TryGetValue("maxsplit", out object? m) ? Int(m) : -1),
-        "find" => (args, _) => (long)s.IndexOf(Str(args[0]), StringComparison.Ordinal),
-        "count" => (args, _) => (long)CountOccurrences(s, Str(args[0])),
+        "find" => (args, _) => (long)s.IndexOf(Str(Needs(args, 1, name)[0]), StringComparison.Ordinal),
+        "count" => (args, _) => (long)CountOccurrences(s, Str(Needs(args, 1, name)[0])),
         _ => null,
     };
+
+    /// <summary><paramref name="args"/>, when it holds at least <paramref name="count"/> arguments.</summary>
+    private static List<object?> Needs(List<object?> args, int count, string what) =>
+        args.Count >= count ? args : throw new JinjaException($"{what} takes {count} argument{(count == 1 ? "" : "s")}");
+
+    /// <summary>
+    /// Strings a template builds may not outgrow the output limit: doubling a variable in a loop would otherwise exhaust
+    /// memory within a few dozen iterations (found by fuzzing, docs/RELIABILITY.md).
+    /// </summary>
+    private static JinjaException TooLong() => new($"a value longer than the output limit of {MaxOutput} characters");
+
+    private static string Limit(string s) => s.Length <= MaxOutput ? s : throw TooLong();
+
+    private static string Concat(string x, string y) => x.Length + (long)y.Length <= MaxOutput ? x + y : throw TooLong();
+
+    /// <summary>Python's str.replace: an empty <paramref name="old"/> inserts <paramref name="replacement"/> around every character.</summary>
+    private static string Replace(string s, string old, string replacement)
+    {
+        if (old.Length > 0)
+        {
+            long length = s.Length + (long)CountOccurrences(s, old) * (replacement.Length - old.Length);
+            return length <= MaxOutput ? s.Replace(old, replacement, StringComparison.Ordinal) : throw TooLong();
+        }
+
+        return (s.Length + 1L) * replacement.Length + s.Length <= MaxOutput
+            ? replacement + string.Join(replacement, EnumerateRunes(s)) + (s.Length > 0 ? replacement : "")
+            : throw TooLong();
+    }
 
     private static IEnumerable<string> Prefixes(List<object?> args) =>
         args.Count == 0 ? throw new JinjaException("startswith / endswith need an argument")
@@ -807,7 +857,7 @@ internal sealed class JinjaTemplate
             throw new JinjaException("empty separator");
         }
 
-        string[] parts = maxSplit < 0 ? s.Split(sep) : s.Split(sep, (int)Math.Min(maxSplit + 1, int.MaxValue));
+        string[] parts = maxSplit < 0 || maxSplit >= int.MaxValue ? s.Split(sep) : s.Split(sep, (int)maxSplit + 1);
         return parts.Cast<object?>().ToList();
     }
 
@@ -873,7 +923,8 @@ internal sealed class JinjaTemplate
             case "tojson":
             {
                 object? indent = args.Count > 0 ? args[0] : kw.GetValueOrDefault("indent");
-                return ToJson(v, indent is null or JinjaUndefined ? null : (int)Int(indent), 0);
+                // Python indents by ' ' * indent: nothing when negative.
+                return ToJson(v, indent is null or JinjaUndefined ? null : (int)Math.Clamp(Int(indent), 0, MaxIndent), 0);
             }
 
             case "capitalize": return Capitalize(Str(v));
@@ -884,7 +935,7 @@ internal sealed class JinjaTemplate
             case "safe": return v;
             case "int": return v is string text && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double sd) ? (long)sd : IsNumber(v) ? Int(v) : 0L;
             case "float": return IsNumber(v) ? ToDouble(v) : v is string fs && double.TryParse(fs, NumberStyles.Float, CultureInfo.InvariantCulture, out double f) ? f : 0.0;
-            case "abs": return v is double d ? Math.Abs(d) : Math.Abs(Int(v));
+            case "abs": return v is double d ? Math.Abs(d) : Int(v) is var a and not long.MinValue ? Math.Abs(a) : throw new JinjaException("abs overflows 64 bits");
             case "default" or "d":
             {
                 bool boolean = args.Count > 1 ? Truthy(args[1]) : kw.TryGetValue("boolean", out object? b) && Truthy(b);
@@ -893,13 +944,13 @@ internal sealed class JinjaTemplate
             }
 
             case "join":
-                return string.Join(args.Count > 0 ? Str(args[0]) : "", Iterate(v).Select(x =>
-                    kw.TryGetValue("attribute", out object? a) ? Str(GetItem(x, a)) : Str(x)));
+                return Limit(string.Join(args.Count > 0 ? Str(args[0]) : "", Iterate(v).Select(x =>
+                    kw.TryGetValue("attribute", out object? a) ? Str(GetItem(x, a)) : Str(x))));
             case "first": return Iterate(v).FirstOrDefault(JinjaUndefined.Instance);
             case "last": return v is string ls ? GetItem(ls, -1L) : Iterate(v).LastOrDefault(JinjaUndefined.Instance);
             case "list": return Iterate(v).ToList();
             case "reverse": return v is string rs ? string.Concat(EnumerateRunes(rs).Reverse()) : Iterate(v).Reverse().ToList();
-            case "replace": return Str(v).Replace(Str(args[0]), Str(args[1]), StringComparison.Ordinal);
+            case "replace": return Replace(Str(v), Str(Needs(args, 2, name)[0]), Str(args[1]));
             case "items":
                 return v is IDictionary<string, object?> d2
                     ? d2.Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList()
@@ -978,6 +1029,7 @@ internal sealed class JinjaTemplate
     /// <summary>Python's json.dumps as transformers' tojson calls it (ensure_ascii off, keys in order).</summary>
     private static string ToJson(object? v, int? indent, int depth)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack(); // a namespace may contain itself
         string Pad(int d) => indent is int n ? "\n" + new string(' ', n * d) : "";
         string itemSeparator = indent is null ? ", " : ",";
         switch (v)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using BitNative.Formats;
 using BitNative.Model;
 using BitNative.Model.Synthetic;
 
@@ -57,9 +58,9 @@ internal static class MakeModelCommand
             }
 
             string? vocabFile = r.GetValue(vocab)?.FullName;
-            if (vocabFile is not null && !File.Exists(vocabFile))
+            if (vocabFile is not null)
             {
-                throw new CliException($"--vocab {vocabFile} does not exist.");
+                InputFile.RequireFile(vocabFile);
             }
 
             SyntheticModelSpec spec;
@@ -73,7 +74,6 @@ internal static class MakeModelCommand
             }
 
             string path = r.GetValue(output)!.FullName;
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var clock = Stopwatch.StartNew();
             SyntheticModelWriter.Write(spec, path);
             Console.Error.WriteLine($"wrote {path}: {spec.ShapeName}, {r.GetValue(weights) ?? "i2_s"}, {spec.Architecture}, head {r.GetValue(head)}, " +
@@ -104,7 +104,6 @@ internal static class MakeModelCommand
             throw new CliException(e.Message);
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var clock = Stopwatch.StartNew();
         SyntheticModelWriter.Write(spec, path);
         Console.Error.WriteLine($"wrote {path}: {family.Name}, {shape} shape, {ModelFamily.Stored(spec.Weights)} projections, " +

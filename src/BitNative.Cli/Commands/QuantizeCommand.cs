@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using BitNative.Formats;
 using BitNative.Kernels;
 using BitNative.Quantization;
 
@@ -58,7 +59,7 @@ internal static class QuantizeCommand
             string? text = null;
             if (r.GetValue(calibration) is { } file)
             {
-                text = file.Exists ? File.ReadAllText(file.FullName) : throw new CliException($"--calibration {file.FullName} does not exist.");
+                text = InputFile.ReadAllText(file.FullName);
             }
 
             var options = new QuantizeOptions

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BitNative.Formats;
 
 namespace BitNative.Cli.Commands;
 
@@ -18,7 +19,7 @@ internal static class RunCommand
         command.Options.Add(file);
         command.SetAction(async (r, ct) =>
         {
-            string text = r.GetValue(file) is { } f ? await File.ReadAllTextAsync(f.FullName, ct) : r.GetValue(prompt)!;
+            string text = r.GetValue(file) is { } f ? InputFile.ReadAllText(f.FullName) : r.GetValue(prompt)!;
             var (m, loadTime) = model.Load(r);
             using (m)
             {

@@ -33,8 +33,10 @@ internal interface IByteSource : IDisposable
 /// <summary>Opens a file as an <see cref="IByteSource"/>: memory-mapped, or empty for a zero-length file.</summary>
 internal static class ByteSource
 {
+    /// <exception cref="IOException">The path is not a readable regular file (<see cref="InputFile.RequireFile"/>).</exception>
     public static IByteSource OpenFile(string path)
     {
+        InputFile.RequireFile(path);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
             bufferSize: 1, FileOptions.RandomAccess);
         try

@@ -25,7 +25,7 @@ internal sealed record HuggingFaceConfig(ModelConfig Model, bool TieWordEmbeddin
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(configPath), new JsonDocumentOptions { MaxDepth = 16 });
+            doc = JsonDocument.Parse(Formats.InputFile.ReadAllBytes(configPath), new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException e)
         {
@@ -36,7 +36,7 @@ internal sealed record HuggingFaceConfig(ModelConfig Model, bool TieWordEmbeddin
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
-                throw new InvalidDataException($"{configPath}: expected a JSON object.");
+                throw new InvalidDataException($"{configPath}: expected a JSON object, found {ConfigJson.Describe(doc.RootElement)}.");
             }
 
             var json = new ConfigJson(doc.RootElement, configPath);

@@ -13,6 +13,7 @@ internal sealed class KvCache
     public KvCache(ModelConfig config, int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        CheckCapacity(config, capacity, 1, nameof(capacity));
         Capacity = capacity;
         KvDim = config.KvDim;
         _keys = new Half[config.BlockCount][];
@@ -29,7 +30,37 @@ internal sealed class KvCache
     public int KvDim { get; }
 
     /// <summary>Bytes held.</summary>
-    public long Bytes => 2L * _keys.Length * Capacity * KvDim * 2;
+    public long Bytes => BytesFor(_keys.Length, Capacity, KvDim);
+
+    /// <summary>
+    /// Throws before anything is allocated if <paramref name="count"/> caches of <paramref name="capacity"/> positions
+    /// cannot exist: a layer's rows must fit one .NET array, and all of them the memory this process may use. (Without the
+    /// check, a huge context is an OverflowException from deep inside, or the machine swaps until the OS kills us.)
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The caches would not fit; <paramref name="paramName"/> names the setting.</exception>
+    public static void CheckCapacity(ModelConfig config, int capacity, int count, string paramName)
+    {
+        long perLayer = (long)capacity * config.KvDim;
+        long bytes = BytesFor(config.BlockCount, capacity, config.KvDim) * count;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        string need = $"{capacity} positions x {config.BlockCount} layers x {config.KvDim} values x K and V x 2 bytes" +
+                      (count > 1 ? $" x {count} sequences" : "") + $" = {bytes / (1024.0 * 1024 * 1024):F2} GiB of KV cache";
+        if (perLayer > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(paramName,
+                $"A context of {capacity} positions is too large: a layer's cache would hold {perLayer} values, more than the {Array.MaxLength} " +
+                $"an array can ({need}); at most {Array.MaxLength / config.KvDim} positions.");
+        }
+
+        if (bytes > available)
+        {
+            throw new ArgumentOutOfRangeException(paramName,
+                $"A context of {capacity} positions needs {need}, more than the {available / (1024.0 * 1024 * 1024):F2} GiB of memory " +
+                "this process may use.");
+        }
+    }
+
+    private static long BytesFor(int layers, int capacity, int kvDim) => 2L * layers * capacity * kvDim * 2; // K and V, fp16
 
     /// <summary>A layer's key rows, [Capacity, KvDim].</summary>
     public Span<Half> Keys(int layer) => _keys[layer];

@@ -314,9 +314,9 @@ internal sealed partial class TokenizerData
         }
 
         var options = new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-        using (var stream = File.Create(tokenizerJsonPath))
-        using (var w = new Utf8JsonWriter(stream, options))
+        Formats.AtomicFile.Write(tokenizerJsonPath, stream =>
         {
+            using var w = new Utf8JsonWriter(stream, options);
             w.WriteStartObject();
             w.WriteString("version", "1.0");
             w.WriteNull("truncation");
@@ -386,16 +386,16 @@ internal sealed partial class TokenizerData
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();
-        }
+        });
 
         if (tokenizerConfigPath is null)
         {
             return;
         }
 
-        using (var stream = File.Create(tokenizerConfigPath))
-        using (var w = new Utf8JsonWriter(stream, options))
+        Formats.AtomicFile.Write(tokenizerConfigPath, stream =>
         {
+            using var w = new Utf8JsonWriter(stream, options);
             w.WriteStartObject();
             w.WriteBoolean("add_bos_token", AddBos);
             WriteTokenOrNull(w, "bos_token", BosId);
@@ -412,7 +412,7 @@ internal sealed partial class TokenizerData
 
             w.WriteString("tokenizer_class", "PreTrainedTokenizerFast");
             w.WriteEndObject();
-        }
+        });
     }
 
     private void WriteTokenOrNull(Utf8JsonWriter w, string name, int? id)
@@ -441,7 +441,7 @@ internal sealed partial class TokenizerData
     {
         try
         {
-            using var stream = File.OpenRead(path);
+            using FileStream stream = Formats.InputFile.OpenRead(path);
             return JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)

@@ -14,7 +14,7 @@ internal static class PlotCommand
         var command = new Command("plot", "Draw the loss curve of a run as SVG") { log, output, title };
         command.SetAction(r =>
         {
-            File.WriteAllText(r.GetValue(output)!.FullName, LossCurveSvg.Render(LossCurveSvg.ReadLog(r.GetValue(log)!.FullName), r.GetValue(title)!));
+            BitNative.Formats.AtomicFile.WriteAllText(r.GetValue(output)!.FullName, LossCurveSvg.Render(LossCurveSvg.ReadLog(r.GetValue(log)!.FullName), r.GetValue(title)!));
             Console.WriteLine($"wrote {r.GetValue(output)!.FullName}");
         });
         return command;

@@ -51,26 +51,31 @@ internal static class InputFile
         _ => null,
     };
 
-    /// <summary>The file's bytes, after <see cref="RequireFile"/>.</summary>
-    public static byte[] ReadAllBytes(string path)
+    /// <summary>
+    /// <paramref name="open"/>(<paramref name="path"/>) after <see cref="RequireFile"/>, with "permission denied" said as
+    /// such (.NET's own message for EACCES reads "Access to the path is denied").
+    /// </summary>
+    public static T Open<T>(string path, Func<string, T> open)
     {
         RequireFile(path);
-        return File.ReadAllBytes(path);
+        try
+        {
+            return open(path);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new UnauthorizedAccessException($"{Path.GetFullPath(path)}: permission denied (the file cannot be read).", e);
+        }
     }
 
-    /// <summary>The file's text (UTF-8 unless it has another byte-order mark), after <see cref="RequireFile"/>.</summary>
-    public static string ReadAllText(string path)
-    {
-        RequireFile(path);
-        return File.ReadAllText(path);
-    }
+    /// <summary>The file's bytes (<see cref="Open"/>).</summary>
+    public static byte[] ReadAllBytes(string path) => Open(path, File.ReadAllBytes);
 
-    /// <summary>Opens the file for reading, after <see cref="RequireFile"/>.</summary>
-    public static FileStream OpenRead(string path)
-    {
-        RequireFile(path);
-        return File.OpenRead(path);
-    }
+    /// <summary>The file's text, UTF-8 unless it has another byte-order mark (<see cref="Open"/>).</summary>
+    public static string ReadAllText(string path) => Open(path, File.ReadAllText);
+
+    /// <summary>The file opened for reading (<see cref="Open"/>).</summary>
+    public static FileStream OpenRead(string path) => Open(path, File.OpenRead);
 
     private static FileNotFoundException Missing(string full) => new($"{full}: no such file or directory.", full);
 }

@@ -57,6 +57,7 @@ public sealed class CliErrorTests(TinyModelFixture fixture) : IClassFixture<Tiny
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void UnusableInputFilesAreInputErrorsNamingTheFile()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "FIFOs and symbolic links as on Linux");
@@ -77,6 +78,13 @@ public sealed class CliErrorTests(TinyModelFixture fixture) : IClassFixture<Tiny
         AssertOneLineError(CliRunner.Run("inspect", folder), 1, $"{folder}: is a directory; inspect reads a GGUF file");
         AssertOneLineError(CliRunner.Run("perplexity", "-m", fixture.Path, "-f", Path.Combine(folder, "none.txt")), 1,
             $"{Path.Combine(folder, "none.txt")}: no such file or directory");
+
+        // EACCES: a model nobody may read (root reads anything, so the CLI runs unprivileged).
+        string unreadable = Path.Combine(folder, "unreadable.gguf");
+        File.Copy(fixture.Path, unreadable);
+        File.SetUnixFileMode(unreadable, UnixFileMode.None);
+        AssertOneLineError(CliRunner.RunUnprivileged("run", "-m", unreadable, "-p", "x", "-n", "1"), 1,
+            $"{unreadable}: permission denied (the file cannot be read)");
     }
 
     [Fact]

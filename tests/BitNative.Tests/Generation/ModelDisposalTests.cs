@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using BitNative.Chat;
 using BitNative.Generation;
 using BitNative.Model.Synthetic;
 using BitNative.Tests.Formats;
+using Microsoft.Extensions.AI;
 using Xunit;
 
 namespace BitNative.Tests.Generation;
@@ -103,6 +105,27 @@ public sealed class ModelDisposalTests : IDisposable
         Assert.True(streamsEnded > iterations, $"only {streamsEnded} batched streams were ended by the dispose");
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"{iterations} iterations x {Sessions} sessions + 2 batched streams in {clock.Elapsed.TotalSeconds:F1} s, {disposedMidRun} disposed mid-generation, {streamsEnded} streams ended by it, 0 crashes");
+    }
+
+    [Fact]
+    public async Task AChatClientStreamingWhenItsModelIsDisposedEndsWithObjectDisposedAndRefusesNewRequests()
+    {
+        BitNetModel model = BitNetModel.Load(_path, _options);
+        using var client = new BitNetChatClient(model, new BitNetChatClientOptions { Slots = 2 });
+        var options = new ChatOptions { MaxOutputTokens = 100_000, Temperature = 0 };
+        int updates = 0;
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () =>
+        {
+            await foreach (var _ in client.GetStreamingResponseAsync("Where is the boat?", options, Ct))
+            {
+                if (++updates == 3)
+                {
+                    model.Dispose(); // from the consumer's own thread, between two tokens
+                }
+            }
+        });
+        Assert.True(updates >= 3);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => client.GetResponseAsync("Hello", options, Ct));
     }
 
     /// <summary>

@@ -27,7 +27,12 @@ internal static class CliErrors
         }
 
         (int code, string message) = Classify(e);
-        Console.Error.WriteLine(System.Environment.GetEnvironmentVariable(TraceVariable) == "1" ? $"error: {message}{System.Environment.NewLine}{e}" : $"error: {message}");
+        Console.Error.WriteLine($"error: {message}");
+        if (System.Environment.GetEnvironmentVariable(TraceVariable) == "1")
+        {
+            Console.Error.WriteLine(e); // for a bug report; a user's error stays one line
+        }
+
         return code;
     }
 
@@ -35,7 +40,7 @@ internal static class CliErrors
     {
         CliException c => (c.ExitCode, OneLine(c.Message)),
         OutputFileException => (ExitCodes.Output, OneLine(e.Message)),
-        ArgumentException a => (ExitCodes.Usage, OneLine(WithoutParameterName(a))),
+        ArgumentException a => (ExitCodes.Usage, OneLine(MessageOf(a))),
         IOException or UnauthorizedAccessException or InvalidDataException or BitNativeException or NotSupportedException
             => (ExitCodes.Input, OneLine(e.Message)),
         DllNotFoundException or PlatformNotSupportedException => (ExitCodes.Environment, e.Message), // the resolver's trace: one line per path tried
@@ -43,8 +48,8 @@ internal static class CliErrors
         _ => (ExitCodes.Internal, $"internal error ({e.GetType().Name}): {OneLine(e.Message)} — a bug; {TraceVariable}=1 prints the stack trace for a report"),
     };
 
-    /// <summary>ArgumentException appends " (Parameter 'name')"; the message already names the option.</summary>
-    private static string WithoutParameterName(ArgumentException e) =>
+    /// <summary>The message without the " (Parameter 'name')" ArgumentException appends: the CLI names the option itself.</summary>
+    public static string MessageOf(ArgumentException e) =>
         e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();

@@ -1,13 +1,11 @@
 namespace BitNative.Cli;
 
 /// <summary>
-/// The exit status of every command (README "Exit codes"). Each failure prints one line, <c>error: ...</c>, naming the
+/// The exit status of every command when it fails (0 when it succeeds; README "Errors and exit codes"). Each failure prints one line, <c>error: ...</c>, naming the
 /// option or file at fault and the cause; <c>BITNATIVE_TRACE=1</c> adds the stack trace.
 /// </summary>
 internal static class ExitCodes
 {
-    public const int Success = 0;
-
     /// <summary>An input cannot be used: a model, text or configuration file is missing, unreadable, not a regular file, malformed, or too long for the context.</summary>
     public const int Input = 1;
 

@@ -47,17 +47,16 @@ internal sealed class ModelArguments
         return (model, clock.Elapsed);
     }
 
-    /// <summary>Loads <paramref name="path"/>, naming the option behind a rejected load option (-c, -t).</summary>
+    /// <summary>Loads <paramref name="path"/>; a context the library refuses (its KV cache cannot fit) is reported against -c.</summary>
     public static BitNetModel Load(string path, ModelOptions options)
     {
         try
         {
             return BitNetModel.Load(path, options);
         }
-        catch (ArgumentException e) when (e.ParamName is nameof(ModelOptions.ContextLength) or nameof(ModelOptions.Threads))
+        catch (ArgumentException e) when (e.ParamName == nameof(ModelOptions.ContextLength))
         {
-            string option = e.ParamName == nameof(ModelOptions.ContextLength) ? "--ctx-size" : "--threads";
-            throw new CliException($"{option}: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}");
+            throw new CliException($"--ctx-size: {CliErrors.MessageOf(e)}");
         }
     }
 

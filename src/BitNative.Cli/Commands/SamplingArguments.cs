@@ -39,7 +39,7 @@ internal sealed class SamplingArguments
         }
         catch (ArgumentException e) when (OptionFor(e.ParamName) is { } option)
         {
-            throw new CliException($"{option.Name} {r.GetResult(option)?.Tokens.FirstOrDefault()?.Value ?? "(default)"}: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}");
+            throw new CliException($"{option.Name} {r.GetResult(option)?.Tokens.FirstOrDefault()?.Value ?? "(default)"}: {CliErrors.MessageOf(e)}");
         }
     }
 

@@ -65,9 +65,10 @@ internal static class AtomicFile
         string target = Path.GetFullPath(path);
         try
         {
-            if (new FileInfo(target).LinkTarget is not null)
+            var info = new FileInfo(target);
+            if (info.LinkTarget is not null)
             {
-                target = new FileInfo(target).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? target;
+                target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? target;
             }
 
             if (Directory.Exists(target))
@@ -126,11 +127,7 @@ internal sealed class OutputFileException : IOException
     public OutputFileException(string path, string cause, Exception? inner = null)
         : base($"{path}: {cause}.", inner)
     {
-        FilePath = path;
     }
-
-    /// <summary>The file that was to be written.</summary>
-    public string FilePath { get; }
 
     public static OutputFileException CouldNotWrite(string path, Exception e) =>
         new(path, $"cannot write it: {Cause(e)}; {(File.Exists(path) ? "the existing file is unchanged" : "nothing was written")}", e);

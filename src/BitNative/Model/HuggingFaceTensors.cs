@@ -29,7 +29,6 @@ internal sealed class HuggingFaceTensors(SafetensorsCheckpoint checkpoint)
         }
 
         long count = t.ElementCount;
-
         ReadOnlySpan<byte> data = checkpoint.GetTensorData(t);
         var values = new float[count];
         switch (t.DType)

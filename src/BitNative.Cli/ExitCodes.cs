@@ -1,8 +1,9 @@
 namespace BitNative.Cli;
 
 /// <summary>
-/// The exit status of every command when it fails (0 when it succeeds; README "Errors and exit codes"). Each failure prints one line, <c>error: ...</c>, naming the
-/// option or file at fault and the cause; <c>BITNATIVE_TRACE=1</c> adds the stack trace.
+/// The exit status of every command when it fails (0 when it succeeds; README "Errors and exit codes"). Each failure
+/// prints one line, <c>error: ...</c>, naming the option or file at fault and the cause; <c>BITNATIVE_TRACE=1</c> adds
+/// the stack trace.
 /// </summary>
 internal static class ExitCodes
 {

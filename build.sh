@@ -4,10 +4,11 @@
 #                         installed) and the .NET solution
 #   ./build.sh run [...]  build, then run the `bitnative` CLI (default: generate text from the default model)
 #   ./build.sh test       build, then run every test: ctest (host, and arm64 under qemu), the
-#                         generated-bindings check, all xUnit tests, the package smoke test (pack, then
-#                         restore and run samples/HelloBitNative from the packages; build/nuget/smoke-test.sh),
-#                         the native code under ASan + UBSan (`sanitize`) and each fuzz harness for a while
-#                         (build/fuzz.sh all; docs/RELIABILITY.md)
+#                         generated-bindings check, all xUnit tests, the full-disk test (root only:
+#                         tests/reliability/full-disk.sh, reported as NOT RUN otherwise), the package smoke
+#                         test (pack, then restore and run samples/HelloBitNative from the packages;
+#                         build/nuget/smoke-test.sh), the native code under ASan + UBSan (`sanitize`) and each
+#                         fuzz harness for a while (build/fuzz.sh all; docs/RELIABILITY.md)
 #   ./build.sh sanitize   build the native library with -fsanitize=address,undefined (no recovery) in
 #                         artifacts/cmake/<rid>-sanitize, run ctest there and the kernel xUnit suite against it
 #   ./build.sh pack       build the native library for every packaged RID (host, linux-arm64, win-x64 by
@@ -86,6 +87,14 @@ cmd_test() {
   "$ROOT/build/fetch-corpus.sh"
   log "dotnet test"
   dotnet test "$ROOT/BitNative.sln" -c "$CONFIGURATION" --no-build -nologo
+  log "full disk: every output fails cleanly and keeps the file it replaces (tests/reliability/full-disk.sh)"
+  local full_disk=0
+  "$ROOT/tests/reliability/full-disk.sh" || full_disk=$?
+  if [[ "$full_disk" == 77 ]]; then
+    log "full-disk test NOT RUN (reason above): it needs root to mount a small tmpfs or loop device"
+  elif [[ "$full_disk" != 0 ]]; then
+    exit "$full_disk"
+  fi
   if [[ "${BITNATIVE_SKIP_PACK_TEST:-0}" != 1 ]]; then
     # About 25 s when the pack builds are up to date, 1.5 min from scratch (both with 2 cores).
     log "packages: pack, then restore and run samples/HelloBitNative from them (build/nuget/smoke-test.sh)"
@@ -169,6 +178,6 @@ case "${1:-build}" in
   sanitize) build_all; cmd_sanitize ;;
   pack) cmd_pack ;;
   bench) shift; build_all; dotnet run --project "$ROOT/tests/BitNative.Benchmarks" -c Release --no-build -- "$@" ;;
-  -h|--help|help) sed -n '2,18p' "$0" ;;
+  -h|--help|help) sed -n '2,19p' "$0" ;;
   *) echo "unknown command '$1' (try ./build.sh help)" >&2; exit 2 ;;
 esac

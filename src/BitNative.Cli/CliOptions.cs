@@ -27,6 +27,11 @@ internal static class CliOptions
         Validators = { r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--ctx-size must be positive."); } },
     };
 
+    public static Option<bool> ForceContext() => new("--force-ctx")
+    {
+        Description = "Allow --ctx-size above the context length the model was trained for (positions past it give unreliable output)",
+    };
+
     public static Option<OutputHeadPrecision> Head() => new("--head")
     {
         Description = "Output head precision: auto (as the file stores it), f16, or int8 (Q8_0 weights x int8 activations)",
@@ -178,5 +183,6 @@ internal static class CliOptions
     {
         Description = "Random seed for sampling (-1: random)",
         DefaultValueFactory = _ => -1,
+        Validators = { r => { if (r.GetValueOrDefault<int>() < -1) r.AddError($"--seed {r.GetValueOrDefault<int>()} is invalid: it must be >= 0, or -1 for a random seed."); } },
     };
 }

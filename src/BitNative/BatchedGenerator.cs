@@ -1,4 +1,5 @@
 using BitNative.Generation;
+using BitNative.Model;
 using BitNative.Tokenization;
 
 namespace BitNative;
@@ -22,7 +23,9 @@ public sealed class BatchedGenerator : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _model = model;
-        _scheduler = new BatchScheduler(model.Transformer, model.Tokenizer, options.Slots, model.ContextLength, options.PrefillChunk,
+        model.Lifetime.ThrowIfClosed();
+        KvCache.CheckCapacity(model.Config, model.ContextLength, model.Recipe.KvCache, options.Slots, nameof(options.Slots));
+        _scheduler = new BatchScheduler(model.Transformer, model.Lifetime, model.Tokenizer, options.Slots, model.ContextLength, options.PrefillChunk,
             model.BatchSize, options.QueueLimit);
     }
 
@@ -57,11 +60,14 @@ public sealed class BatchedGenerator : IDisposable
     /// <exception cref="ContextLengthExceededException">The prompt does not fit a slot's context.</exception>
     /// <exception cref="GeneratorBusyException">Every slot is busy and the queue is full.</exception>
     /// <exception cref="ArgumentException">The prompt is empty, holds an id outside the vocabulary, or a setting is invalid.</exception>
+    /// <exception cref="ObjectDisposedException">The generator or its model is disposed (a request started just before the model
+    /// is disposed ends with this exception instead).</exception>
     public GenerationStream Start(IReadOnlyList<int> promptTokens, GenerationSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(promptTokens);
         ArgumentNullException.ThrowIfNull(settings);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        _model.Lifetime.ThrowIfClosed();
         int vocab = _model.Config.VocabSize;
         settings.Validate(vocab);
         if (promptTokens.Count == 0)

@@ -7,7 +7,8 @@ namespace BitNative;
 
 /// <summary>
 /// A loaded BitNet b1.58 model: weights (memory-mapped where the file layout allows), tokenizer and native worker
-/// threads, shared by every <see cref="InferenceSession"/> created from it. Thread-safe.
+/// threads, shared by every <see cref="InferenceSession"/> and <see cref="BatchedGenerator"/> created from it. Thread-safe,
+/// disposal included: <see cref="Dispose"/> waits for the forward passes under way and refuses new ones.
 /// </summary>
 public sealed class BitNetModel : IDisposable
 {
@@ -16,11 +17,13 @@ public sealed class BitNetModel : IDisposable
     private readonly Transformer _transformer;
     private readonly ByteLevelBpeTokenizer _tokenizer;
     private readonly ModelOptions _options;
+    private readonly ModelLifetime _lifetime;
 
     internal BitNetModel(LoadedModel loaded, ModelOptions options, KernelThreadPool? pool, string source)
     {
         options.Validate();
         _options = options;
+        _lifetime = new ModelLifetime(nameof(BitNetModel));
         _weights = loaded.Weights;
         ModelWeights weights = loaded.Weights;
         TokenizerData tokenizer = loaded.Tokenizer;
@@ -36,6 +39,8 @@ public sealed class BitNetModel : IDisposable
             throw new InvalidDataException(
                 $"{source}: the tokenizer has {_tokenizer.VocabularySize} tokens but the model only {weights.Config.VocabSize} embedding rows.");
         }
+
+        KvCache.CheckCapacity(weights.Config, ContextLength, Recipe.KvCache, 1, nameof(ModelOptions.ContextLength)); // at load, not at the first session
     }
 
     /// <summary>Loads a model file (GGUF) or a Hugging Face checkpoint folder with default options.</summary>
@@ -44,6 +49,8 @@ public sealed class BitNetModel : IDisposable
     /// <summary>Loads a model file (GGUF) or a Hugging Face checkpoint folder.</summary>
     /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is malformed, or holds a tensor type or architecture this engine does not run.</exception>
+    /// <exception cref="IOException">The path is a symbolic-link loop, a special file (FIFO, device), or cannot be read.</exception>
+    /// <exception cref="ArgumentException">An option is invalid, or the context is too large for this machine's memory.</exception>
     public static BitNetModel Load(string path, ModelOptions options)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -152,11 +159,19 @@ public sealed class BitNetModel : IDisposable
 
     internal Transformer Transformer => _transformer;
 
+    /// <summary>The gate every forward pass over this model's weights goes through.</summary>
+    internal ModelLifetime Lifetime => _lifetime;
+
     /// <summary>Prompt tokens evaluated per forward pass (<see cref="ModelOptions.BatchSize"/>).</summary>
     internal int BatchSize => _options.BatchSize;
 
     /// <summary>Creates a session with its own KV cache of <see cref="ContextLength"/> positions.</summary>
-    public InferenceSession CreateSession() => new(this, _transformer, _tokenizer, ContextLength, _options.BatchSize);
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public InferenceSession CreateSession()
+    {
+        _lifetime.ThrowIfClosed();
+        return new InferenceSession(this, _transformer, _tokenizer, ContextLength, _options.BatchSize);
+    }
 
     /// <summary>Tokenizes text as plain text (never control tokens), adding BOS when asked.</summary>
     public int[] Tokenize(string text, bool addBos) => _tokenizer.Encode(text, addBos);
@@ -194,10 +209,17 @@ public sealed class BitNetModel : IDisposable
     /// <summary>Whether the model adds BOS in front of a new sequence.</summary>
     public bool AddsBos => _tokenizer.AddBos;
 
-    /// <summary>Releases the weights and worker threads.</summary>
+    /// <summary>
+    /// Releases the weights and worker threads once the forward passes under way have finished (at most one per running
+    /// session or generator step); from then on every session and generator of this model throws
+    /// <see cref="ObjectDisposedException"/>. Must not be called from inside a forward pass (there is no such callback).
+    /// </summary>
     public void Dispose()
     {
-        _pool?.Dispose();
-        _weights.Dispose();
+        if (_lifetime.Close())
+        {
+            _pool?.Dispose();
+            _weights.Dispose();
+        }
     }
 }

@@ -8,7 +8,10 @@ namespace BitNative;
 
 /// <summary>
 /// One conversation with a model: its own KV cache and token history over the model's shared weights. Sessions of one
-/// model may run concurrently on different threads; a single session is not thread-safe.
+/// model may run concurrently on different threads; a single session runs one call at a time: a second call while one
+/// runs (from another thread, or while a generation of it is being enumerated) throws
+/// <see cref="InvalidOperationException"/> instead of corrupting the cache. Once the model is disposed, every call that
+/// would run the model throws <see cref="ObjectDisposedException"/>.
 /// </summary>
 public sealed class InferenceSession : IDisposable
 {
@@ -20,6 +23,7 @@ public sealed class InferenceSession : IDisposable
     private readonly List<int> _tokens = new();
     private bool _hasLogits;
     private bool _disposed;
+    private int _busy; // 1 while a call (or an enumerated generation) uses the cache and token history
 
     internal InferenceSession(BitNetModel model, Transformer transformer, ByteLevelBpeTokenizer tokenizer, int contextLength, int batchSize)
     {
@@ -78,8 +82,10 @@ public sealed class InferenceSession : IDisposable
     }
 
     /// <summary>Forgets every evaluated token.</summary>
+    /// <exception cref="InvalidOperationException">The session is in use by another call.</exception>
     public void Reset()
     {
+        using BusyScope busy = Begin();
         _tokens.Clear();
         _hasLogits = false;
     }
@@ -89,7 +95,15 @@ public sealed class InferenceSession : IDisposable
     /// </summary>
     /// <exception cref="ContextLengthExceededException">The tokens do not fit the free context.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A token id is outside the vocabulary.</exception>
+    /// <exception cref="ObjectDisposedException">The session or its model is disposed.</exception>
+    /// <exception cref="InvalidOperationException">The session is in use by another call.</exception>
     public void Evaluate(ReadOnlySpan<int> tokens)
+    {
+        using BusyScope busy = Begin();
+        EvaluateCore(tokens);
+    }
+
+    private void EvaluateCore(ReadOnlySpan<int> tokens)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_tokens.Count + tokens.Length > ContextLength)
@@ -109,7 +123,11 @@ public sealed class InferenceSession : IDisposable
         for (int offset = 0; offset < tokens.Length; offset += _state.MaxTokens)
         {
             ReadOnlySpan<int> batch = tokens.Slice(offset, Math.Min(_state.MaxTokens, tokens.Length - offset));
-            _transformer.Forward(_state, _cache, batch, _tokens.Count, default);
+            using (_model.Lifetime.Enter())
+            {
+                _transformer.Forward(_state, _cache, batch, _tokens.Count, default);
+            }
+
             foreach (int t in batch)
             {
                 _tokens.Add(t);
@@ -123,8 +141,11 @@ public sealed class InferenceSession : IDisposable
     /// Evaluates tokens and returns the logits of every one of them ([tokens, vocab], row-major): teacher forcing for
     /// scoring and perplexity.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The session or its model is disposed.</exception>
+    /// <exception cref="InvalidOperationException">The session is in use by another call.</exception>
     public float[] EvaluateAll(ReadOnlySpan<int> tokens)
     {
+        using BusyScope busy = Begin();
         ObjectDisposedException.ThrowIf(_disposed, this);
         int vocab = _transformer.Config.VocabSize;
         var logits = new float[(long)tokens.Length * vocab];
@@ -145,7 +166,11 @@ public sealed class InferenceSession : IDisposable
                 }
             }
 
-            _transformer.Forward(_state, _cache, batch, _tokens.Count, logits.AsSpan(offset * vocab, count * vocab));
+            using (_model.Lifetime.Enter())
+            {
+                _transformer.Forward(_state, _cache, batch, _tokens.Count, logits.AsSpan(offset * vocab, count * vocab));
+            }
+
             foreach (int t in batch)
             {
                 _tokens.Add(t);
@@ -199,6 +224,9 @@ public sealed class InferenceSession : IDisposable
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        // Held from the first MoveNext to the end of the enumeration: a generation owns the session until it finishes
+        // or the enumerator is disposed (await foreach does both).
+        using BusyScope busy = Begin();
         await Task.Yield(); // the caller gets control back before the first (possibly long) prompt evaluation
 
         int[] toEvaluate = prompt;
@@ -219,7 +247,7 @@ public sealed class InferenceSession : IDisposable
         var clock = Stopwatch.StartNew();
         if (toEvaluate.Length > 0)
         {
-            Evaluate(toEvaluate);
+            EvaluateCore(toEvaluate);
         }
         else if (!_hasLogits)
         {
@@ -254,7 +282,7 @@ public sealed class InferenceSession : IDisposable
                 break;
             }
 
-            Evaluate(new ReadOnlySpan<int>(in token)); // no array per token
+            EvaluateCore(new ReadOnlySpan<int>(in token)); // no array per token
         }
 
         string tail = output.Tail();
@@ -280,4 +308,22 @@ public sealed class InferenceSession : IDisposable
 
     /// <summary>Releases the session's buffers.</summary>
     public void Dispose() => _disposed = true;
+
+    /// <summary>Claims the session for one call; a claim already held means two threads use it at once.</summary>
+    private BusyScope Begin()
+    {
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+        {
+            throw new InvalidOperationException(
+                "This InferenceSession is already running a call (on another thread, or a generation still being enumerated): " +
+                "a session runs one call at a time; use one session per thread.");
+        }
+
+        return new BusyScope(this);
+    }
+
+    private readonly struct BusyScope(InferenceSession session) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref session._busy, 0);
+    }
 }

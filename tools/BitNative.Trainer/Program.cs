@@ -17,10 +17,10 @@ try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException or FileNotFoundException
-                              or DirectoryNotFoundException)
+catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException or IOException
+                              or UnauthorizedAccessException)
 {
     Console.Out.Flush();
     Console.Error.WriteLine($"error: {e.Message}");
-    return 1;
+    return e is BitNative.Formats.OutputFileException ? 3 : 1; // the exit codes of bitnative: 3 = an output could not be written
 }

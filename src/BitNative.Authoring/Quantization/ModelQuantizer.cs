@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using BitNative.Formats;
 using BitNative.Formats.Gguf;
 using BitNative.Kernels;
 using BitNative.Model;
@@ -451,13 +452,27 @@ public static class ModelQuantizer
     private static int Write(GgufWriter writer, string output, string description, List<(string Name, string Type)> names,
         Action<QuantizeProgress>? progress)
     {
-        string partial = output + ".partial", progressFile = output + ".partial.progress";
+        string target = AtomicFile.PrepareTarget(output);
+        string partial = target + ".partial", progressFile = target + ".partial.progress";
+        try
+        {
+            return WritePartial(writer, target, partial, progressFile, description, names, progress);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not OutputFileException)
+        {
+            // OUT.partial stays for the next run to resume; OUT itself was never touched.
+            throw OutputFileException.CouldNotWrite(target, e);
+        }
+    }
+
+    private static int WritePartial(GgufWriter writer, string target, string partial, string progressFile, string description,
+        List<(string Name, string Type)> names, Action<QuantizeProgress>? progress)
+    {
         byte[] header = writer.GetHeaderBytes();
         string fingerprint = Convert.ToHexString(SHA256.HashData(header.Concat(Encoding.UTF8.GetBytes(description)).ToArray()));
         int count = writer.TensorCount, start = 0;
         long total = header.Length + writer.GetTensorDataOffset(count);
         int.TryParse(Environment.GetEnvironmentVariable(TensorDelayVariable), NumberStyles.None, CultureInfo.InvariantCulture, out int delay);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         using (FileStream file = OpenPartial(partial, progressFile, header, fingerprint, writer, ref start))
         {
             for (int i = 0; i < start; i++)
@@ -478,7 +493,7 @@ public static class ModelQuantizer
             }
         }
 
-        File.Move(partial, output, overwrite: true);
+        AtomicFile.Commit(partial, target); // every tensor was flushed to the disk as it was written
         File.Delete(progressFile);
         return start;
     }
@@ -525,10 +540,7 @@ public static class ModelQuantizer
         }
     }
 
-    /// <summary>The fingerprint and the count of complete tensors, replaced atomically (write, then rename).</summary>
-    private static void WriteProgress(string path, string fingerprint, int done)
-    {
-        File.WriteAllText(path + ".tmp", $"{fingerprint}\n{done.ToString(CultureInfo.InvariantCulture)}\n");
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
+    /// <summary>The fingerprint and the count of complete tensors, replaced atomically.</summary>
+    private static void WriteProgress(string path, string fingerprint, int done) =>
+        AtomicFile.WriteAllText(path, $"{fingerprint}\n{done.ToString(CultureInfo.InvariantCulture)}\n");
 }

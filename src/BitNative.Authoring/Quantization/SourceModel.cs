@@ -282,10 +282,10 @@ internal sealed class HuggingFaceFloats(SafetensorsCheckpoint checkpoint, Fp8Wei
             throw new InvalidDataException($"{checkpoint.Path}: tensor {name} is missing.");
         }
 
-        if (t.ElementCount != (long)rows * columns)
+        long[] expected = rows == 1 ? [columns] : [rows, columns];
+        if (!TensorShapes.Match(t.Shape, expected, outerOnesAllowed: false))
         {
-            throw new InvalidDataException(
-                $"{checkpoint.Path}: tensor {name} has shape [{string.Join(", ", t.Shape)}], expected {(rows == 1 ? $"[{columns}]" : $"[{rows}, {columns}]")}.");
+            throw TensorShapes.Mismatch(checkpoint.Path, name, t.Shape, expected);
         }
 
         ReadOnlySpan<byte> data = checkpoint.GetTensorData(t);

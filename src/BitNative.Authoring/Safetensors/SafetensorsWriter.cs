@@ -1,4 +1,5 @@
 using BitNative.Authoring;
+using BitNative.Formats;
 using BitNative.Formats.Safetensors;
 using System.Buffers;
 using System.Buffers.Binary;
@@ -96,22 +97,13 @@ public sealed class SafetensorsWriter
         return AddPending(new PendingTensor(name, dtype, shape.ToArray(), byteSize, null, writeData));
     }
 
-    /// <summary>Writes the file to <paramref name="path"/> (replacing it); a partly written file is deleted on failure.</summary>
+    /// <summary>
+    /// Writes the file to <paramref name="path"/>, replacing an existing file only once the new one is complete and on the
+    /// disk: on any failure (a full disk included) the existing file is unchanged.
+    /// </summary>
     /// <param name="path">Destination path.</param>
-    public void WriteTo(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
-            WriteTo(stream);
-        }
-        catch
-        {
-            File.Delete(path);
-            throw;
-        }
-    }
+    /// <exception cref="IOException">The file could not be written (the message names it and the cause).</exception>
+    public void WriteTo(string path) => AtomicFile.Write(path, WriteTo);
 
     /// <summary>Writes the file to <paramref name="stream"/>; the stream need not be seekable and is left open.</summary>
     /// <param name="stream">A writable stream.</param>

@@ -3,6 +3,7 @@ using BitNative.Authoring.Synthetic;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using BitNative.Formats;
 using BitNative.Formats.Gguf;
 using BitNative.Model;
 
@@ -39,9 +40,11 @@ internal static class InspectCommand
         command.SetAction(r =>
         {
             string file = r.GetValue(path)!;
-            if (!File.Exists(file))
+            if (InputFile.RequireFileOrFolder(file))
             {
-                throw new CliException($"{Path.GetFullPath(file)} does not exist.");
+                throw new CliException(
+                    $"{Path.GetFullPath(file)}: is a directory; inspect reads a GGUF file (a Hugging Face folder runs as is: bitnative run -m FOLDER).",
+                    ExitCodes.Input);
             }
 
             Report report;

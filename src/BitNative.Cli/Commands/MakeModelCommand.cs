@@ -1,6 +1,7 @@
 using BitNative.Authoring.Synthetic;
 using System.CommandLine;
 using System.Diagnostics;
+using BitNative.Formats;
 using BitNative.Model;
 
 namespace BitNative.Cli.Commands;
@@ -69,9 +70,9 @@ internal static class MakeModelCommand
             }
 
             string? vocabFile = r.GetValue(vocab)?.FullName;
-            if (vocabFile is not null && !File.Exists(vocabFile))
+            if (vocabFile is not null)
             {
-                throw new CliException($"--vocab {vocabFile} does not exist.");
+                InputFile.RequireFile(vocabFile);
             }
 
             SyntheticModelSpec spec;
@@ -88,7 +89,6 @@ internal static class MakeModelCommand
             }
 
             string path = r.GetValue(output)!.FullName;
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var clock = Stopwatch.StartNew();
             SyntheticModelWriter.Write(spec, path);
             Console.Error.WriteLine($"wrote {path}: {spec.ShapeName}, {r.GetValue(weights) ?? "i2_s"}, {spec.Architecture}, head {r.GetValue(head)}, " +
@@ -119,7 +119,6 @@ internal static class MakeModelCommand
             throw new CliException(e.Message);
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var clock = Stopwatch.StartNew();
         SyntheticModelWriter.Write(spec, path);
         Console.Error.WriteLine($"wrote {path}: {family.Name}, {shape} shape, {ModelFamily.Stored(spec.Weights)} projections, " +

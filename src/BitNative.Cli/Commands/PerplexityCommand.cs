@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using BitNative.Model;
+using BitNative.Formats;
 
 namespace BitNative.Cli.Commands;
 
@@ -16,25 +17,26 @@ internal static class PerplexityCommand
     {
         var model = new ModelArguments();
         var file = new Option<FileInfo>("--file", "-f") { Description = "Text file to score", Required = true };
-        var chunks = new Option<int>("--chunks") { Description = "Score at most this many windows (0: all)", DefaultValueFactory = _ => 0 };
+        var chunks = new Option<int>("--chunks")
+        {
+            Description = "Score at most this many windows (0: all)",
+            DefaultValueFactory = _ => 0,
+            Validators = { r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--chunks must be >= 0 (0: all windows)."); } },
+        };
         var command = new Command("perplexity", "Perplexity of the model on a text file");
         model.AddTo(command);
         command.Options.Add(file);
         command.Options.Add(chunks);
-        model.Context.DefaultValueFactory = _ => 512;
+        model.Context.Description = $"Tokens per window (default: {DefaultWindow}, or the model's context length if shorter)";
         command.SetAction(r =>
         {
-            FileInfo text = r.GetValue(file)!;
-            if (!text.Exists)
-            {
-                throw new CliException($"{text.FullName} does not exist.");
-            }
-
-            var (m, loadTime) = model.Load(r);
+            string text = InputFile.ReadAllText(r.GetValue(file)!.FullName);
+            var (m, loadTime) = model.Load(r, DefaultWindow);
             using (m)
             {
                 Console.Error.WriteLine($"recipe {m.Recipe.Describe()}{(m.Recipe.Name == "b1.58" ? "" : $" (file: {m.Recipe.Name})")}");
-                var result = Run(m, File.ReadAllText(text.FullName), r.GetValue(model.Context), r.GetValue(chunks));
+                int context = r.GetValue(model.Context) is > 0 and var given ? given : Math.Min(DefaultWindow, m.Config.ContextLength);
+                var result = Run(m, text, context, r.GetValue(chunks));
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Final estimate: PPL = {result.Perplexity:F4} +/- {result.StandardError:F5}"));
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -51,6 +53,9 @@ internal static class PerplexityCommand
         });
         return command;
     }
+
+    /// <summary>llama-perplexity's default window.</summary>
+    private const int DefaultWindow = 512;
 
     internal sealed record Result(double Perplexity, double StandardError, int Chunks, int Context, long Scored, TimeSpan Elapsed,
         ActivityCounter Activity, double ActiveShare);
@@ -71,7 +76,8 @@ internal static class PerplexityCommand
 
         if (windows == 0)
         {
-            throw new CliException($"The text has {tokens.Length} tokens; perplexity needs at least one window of {context} (lower --ctx-size).");
+            throw new CliException($"The text has {tokens.Length} tokens; perplexity needs at least one window of {context} (lower --ctx-size).",
+                ExitCodes.Input);
         }
 
         using InferenceSession session = model.CreateSession();
@@ -81,6 +87,9 @@ internal static class PerplexityCommand
         {
             throw new CliException($"--ctx-size {context} exceeds the session context {session.ContextLength}.");
         }
+
+        // Attention makes a window cost grow with its square: say up front what will run, even when stderr is no terminal.
+        Console.Error.WriteLine($"perplexity: {windows} windows of {context} tokens ({(long)windows * context} tokens to evaluate)");
 
         int vocab = model.Config.VocabSize, first = context / 2;
         double sum = 0, sumSquares = 0;

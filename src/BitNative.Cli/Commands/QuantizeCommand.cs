@@ -2,6 +2,7 @@ using BitNative.Authoring.Quantization;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using BitNative.Formats;
 using BitNative.Kernels;
 
 namespace BitNative.Cli.Commands;
@@ -58,7 +59,7 @@ internal static class QuantizeCommand
             string? text = null;
             if (r.GetValue(calibration) is { } file)
             {
-                text = file.Exists ? File.ReadAllText(file.FullName) : throw new CliException($"--calibration {file.FullName} does not exist.");
+                text = InputFile.ReadAllText(file.FullName);
             }
 
             var options = new QuantizeOptions

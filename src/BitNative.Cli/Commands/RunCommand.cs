@@ -1,5 +1,6 @@
 using BitNative.Generation;
 using System.CommandLine;
+using BitNative.Formats;
 
 namespace BitNative.Cli.Commands;
 
@@ -19,7 +20,7 @@ internal static class RunCommand
         command.Options.Add(file);
         command.SetAction(async (r, ct) =>
         {
-            string text = r.GetValue(file) is { } f ? await File.ReadAllTextAsync(f.FullName, ct) : r.GetValue(prompt)!;
+            string text = r.GetValue(file) is { } f ? InputFile.ReadAllText(f.FullName) : r.GetValue(prompt)!;
             var (m, loadTime) = model.Load(r);
             using (m)
             {

@@ -30,8 +30,36 @@ internal sealed class SamplingArguments
         }
     }
 
-    /// <summary>Settings from the parsed options; invalid values raise ArgumentException naming the option.</summary>
+    /// <summary>Settings from the parsed options; an invalid value is a usage error naming the option.</summary>
     public GenerationSettings Read(ParseResult r, int vocabSize)
+    {
+        try
+        {
+            return ReadAndValidate(r, vocabSize);
+        }
+        catch (ArgumentException e) when (OptionFor(e.ParamName) is { } option)
+        {
+            throw new CliException($"{option.Name} {r.GetResult(option)?.Tokens.FirstOrDefault()?.Value ?? "(default)"}: {CliErrors.MessageOf(e)}");
+        }
+    }
+
+    /// <summary>The option behind a <see cref="GenerationSettings"/> or <see cref="SamplingOptions"/> property.</summary>
+    private Option? OptionFor(string? property) => property switch
+    {
+        nameof(GenerationSettings.MaxTokens) => MaxTokens,
+        nameof(GenerationSettings.StopStrings) => Stop,
+        nameof(SamplingOptions.Temperature) => Temperature,
+        nameof(SamplingOptions.TopK) => TopK,
+        nameof(SamplingOptions.TopP) => TopP,
+        nameof(SamplingOptions.MinP) => MinP,
+        nameof(SamplingOptions.RepeatPenalty) => RepeatPenalty,
+        nameof(SamplingOptions.RepeatLastN) => RepeatLastN,
+        nameof(SamplingOptions.FrequencyPenalty) => FrequencyPenalty,
+        nameof(SamplingOptions.PresencePenalty) => PresencePenalty,
+        _ => null,
+    };
+
+    private GenerationSettings ReadAndValidate(ParseResult r, int vocabSize)
     {
         int seed = r.GetValue(Seed);
         var settings = new GenerationSettings

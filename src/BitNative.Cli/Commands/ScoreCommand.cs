@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using BitNative.Formats;
 
 namespace BitNative.Cli.Commands;
 
@@ -36,20 +37,17 @@ internal static class ScoreCommand
                 int[] tokens = r.GetValue(ids) is { } list ? ParseIds(list) : m.Tokenize(r.GetValue(prompt)!, addBos: m.AddsBos);
                 if (tokens.Length == 0)
                 {
-                    throw new CliException("Nothing to score: the input has no tokens.");
+                    throw new CliException("Nothing to score: the input has no tokens.", ExitCodes.Input);
+                }
+
+                if (!BitConverter.IsLittleEndian)
+                {
+                    throw new CliException("score writes little-endian float32; this machine is big-endian.", ExitCodes.Environment);
                 }
 
                 using InferenceSession session = m.CreateSession();
                 float[] logits = session.EvaluateAll(tokens);
-                using (FileStream stream = File.Create(r.GetValue(output)!.FullName))
-                {
-                    if (!BitConverter.IsLittleEndian)
-                    {
-                        throw new CliException("score writes little-endian float32; this machine is big-endian.");
-                    }
-
-                    stream.Write(MemoryMarshal.AsBytes(logits.AsSpan()));
-                }
+                AtomicFile.Write(r.GetValue(output)!.FullName, stream => stream.Write(MemoryMarshal.AsBytes(logits.AsSpan())));
 
                 Console.Out.WriteLine(string.Join(",", tokens));
                 Console.Error.WriteLine($"{tokens.Length} tokens x {m.Config.VocabSize} logits -> {r.GetValue(output)!.FullName}");
@@ -62,13 +60,18 @@ internal static class ScoreCommand
 
     private static int[] ParseIds(string list)
     {
-        string[] parts = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        string[] parts = list.Split(',', StringSplitOptions.TrimEntries);
         var result = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
         {
+            if (parts[i].Length == 0)
+            {
+                throw new CliException($"--ids {list}: item {i + 1} is empty (ids are separated by single commas).");
+            }
+
             if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out result[i]))
             {
-                throw new CliException($"--ids: '{parts[i]}' is not a token id.");
+                throw new CliException($"--ids {list}: '{parts[i]}' is not a token id.");
             }
         }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using BitNative.Cli.Serving;
+using BitNative.Formats;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -36,10 +37,7 @@ internal static class ServeCommand
         command.SetAction(async (r, ct) =>
         {
             string path = ModelLocator.Resolve(r.GetValue(model.Model));
-            if (!File.Exists(path) && !Directory.Exists(path))
-            {
-                throw new FileNotFoundException($"model {path} does not exist.", path);
-            }
+            InputFile.RequireFileOrFolder(path); // before listening: a FIFO or a typo fails at once, not in the background load
 
             string address = r.GetValue(host)!;
             if (!IPAddress.TryParse(address, out _))
@@ -55,7 +53,7 @@ internal static class ServeCommand
 
             string? key = r.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("BITNATIVE_API_KEY");
             var settings = new ServerSettings(path, model.Options(r), address, p, slots, waiting, string.IsNullOrEmpty(key) ? null : key,
-                r.GetValue(alias) ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(path)));
+                r.GetValue(alias) ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(path)), r.GetValue(model.ForceContext));
             return await Run(settings, ct);
         });
         return command;
@@ -76,9 +74,10 @@ internal static class ServeCommand
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            Console.Error.WriteLine($"error: loading {settings.ModelPath} failed: {e.Message}");
+            (int code, string message) = CliErrors.Classify(e);
+            Console.Error.WriteLine($"error: loading {settings.ModelPath} failed: {message}");
             await app.StopAsync(CancellationToken.None);
-            return 1;
+            return code;
         }
 
         BatchedGenerator generator = host.Generator;

@@ -41,6 +41,14 @@ internal sealed class ApiError : Exception
             RetryAfterSeconds = 2,
         };
 
+    /// <summary>A 503 for a request that arrives, or was running, while the server unloads its model to stop.</summary>
+    public static ApiError ShuttingDown() =>
+        new(StatusCodes.Status503ServiceUnavailable, "The server is shutting down; its model is unloaded.", "unavailable_error", code: "shutting_down");
+
+    /// <summary>A failure no handler expected: a 500, except a request the model's unloading ended (a 503 to retry elsewhere).</summary>
+    public static ApiError Unexpected(Exception e) =>
+        e is ObjectDisposedException ? ShuttingDown() : new(StatusCodes.Status500InternalServerError, e.Message, "server_error");
+
     public ErrorBody ToBody() => new(new ErrorDetail(Message, Type, Param, Code));
 }
 

@@ -70,6 +70,10 @@ internal static class CompletionEndpoints
             throw new ApiError(StatusCodes.Status400BadRequest, e.Message, "invalid_request_error", request.Messages is null ? "prompt" : "messages",
                 "context_length_exceeded");
         }
+        catch (ObjectDisposedException)
+        {
+            throw ApiError.ShuttingDown();
+        }
         catch (GeneratorBusyException e)
         {
             throw new ApiError(StatusCodes.Status503ServiceUnavailable, e.Message, "server_error", code: "server_busy") { RetryAfterSeconds = 1 };
@@ -123,7 +127,7 @@ internal static class CompletionEndpoints
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Headers are out: report the failure as a last event, as OpenAI's streaming API does.
-            var error = new ApiError(StatusCodes.Status500InternalServerError, e.Message, "server_error");
+            ApiError error = ApiError.Unexpected(e);
             await Event(response, error.ToBody());
         }
     }

@@ -8,6 +8,7 @@ internal sealed class ModelHost : IDisposable
 {
     private readonly ServerSettings _settings;
     private volatile BatchedGenerator? _generator;
+    private volatile bool _disposed;
 
     public ModelHost(ServerSettings settings) => _settings = settings;
 
@@ -16,16 +17,17 @@ internal sealed class ModelHost : IDisposable
     /// <summary>Set when loading failed (the server then stops).</summary>
     public Exception? LoadError { get; private set; }
 
-    /// <summary>The generator; a 503 (model loading) until it is ready.</summary>
-    public BatchedGenerator Generator => _generator ?? throw ApiError.Loading();
+    /// <summary>The generator; a 503 until it is ready (model loading) and after the host is disposed (shutting down).</summary>
+    public BatchedGenerator Generator => _generator ?? throw (_disposed ? ApiError.ShuttingDown() : ApiError.Loading());
 
     public Task LoadAsync() => Task.Run(() =>
     {
         try
         {
-            BitNetModel model = BitNetModel.Load(_settings.ModelPath, _settings.ModelOptions);
+            BitNetModel model = Commands.ModelArguments.Load(_settings.ModelPath, _settings.ModelOptions);
             try
             {
+                Commands.ModelArguments.CheckContext(_settings.ModelOptions.ContextLength, model.Config.ContextLength, _settings.ForceContext);
                 _generator = new BatchedGenerator(model, new BatchedGeneratorOptions { Slots = _settings.Parallel, QueueLimit = _settings.QueueLimit });
             }
             catch
@@ -41,8 +43,10 @@ internal sealed class ModelHost : IDisposable
         }
     });
 
+    /// <summary>Stops the generator (its requests end with a 503), then unloads the model once no forward pass runs.</summary>
     public void Dispose()
     {
+        _disposed = true;
         BatchedGenerator? generator = _generator;
         _generator = null;
         generator?.Dispose();

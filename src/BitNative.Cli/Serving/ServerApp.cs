@@ -95,7 +95,7 @@ internal static class ServerApp
         catch (Exception e) when (!http.Response.HasStarted && e is not OperationCanceledException)
         {
             http.Response.Clear();
-            var error = new ApiError(StatusCodes.Status500InternalServerError, e.Message, "server_error");
+            ApiError error = ApiError.Unexpected(e);
             await CompletionEndpoints.WriteJson(http, error.ToBody(), error.Status);
         }
         finally

@@ -9,4 +9,5 @@ internal sealed record ServerSettings(
     int Parallel,
     int QueueLimit,
     string? ApiKey,
-    string ModelName);
+    string ModelName,
+    bool ForceContext);

@@ -33,10 +33,12 @@ internal interface IByteSource : IDisposable
 /// <summary>Opens a file as an <see cref="IByteSource"/>: memory-mapped, or empty for a zero-length file.</summary>
 internal static class ByteSource
 {
+    /// <exception cref="IOException">The path is not a regular file (<see cref="InputFile.RequireFile"/>).</exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
     public static IByteSource OpenFile(string path)
     {
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
-            bufferSize: 1, FileOptions.RandomAccess);
+        FileStream stream = InputFile.Open(path, p => new FileStream(p, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+            bufferSize: 1, FileOptions.RandomAccess));
         try
         {
             // A zero-length file cannot be mapped; it still has to reach the parser so the user gets

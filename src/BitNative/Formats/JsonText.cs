@@ -13,7 +13,7 @@ namespace BitNative.Formats;
 public static class JsonText
 {
     /// <summary>
-    /// <see cref="FindNonUnicode(JsonElement, string)"/> for a document parsed from <paramref name="json"/>, answered from
+    /// <see cref="FindNonUnicode(JsonElement)"/> for a document parsed from <paramref name="json"/>, answered from
     /// the bytes alone when they are valid UTF-8 without surrogate escapes (a vectorized scan: reading every string of
     /// Llama-3's 9 MB tokenizer.json would add 150 ms to its load).
     /// </summary>
@@ -24,7 +24,9 @@ public static class JsonText
     /// The path (<c>a.b[2]</c>; <c>a.(key)</c> for a bad key of object <c>a</c>) of the first string or key under
     /// <paramref name="element"/> that is not Unicode text, or null when every one is.
     /// </summary>
-    public static string? FindNonUnicode(JsonElement element, string path = "")
+    public static string? FindNonUnicode(JsonElement element) => FindNonUnicode(element, "");
+
+    private static string? FindNonUnicode(JsonElement element, string path)
     {
         switch (element.ValueKind)
         {

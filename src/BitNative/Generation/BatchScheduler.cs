@@ -16,6 +16,7 @@ namespace BitNative.Generation;
 internal sealed class BatchScheduler : IDisposable
 {
     private readonly Transformer _transformer;
+    private readonly ModelLifetime _lifetime;
     private readonly ByteLevelBpeTokenizer _tokenizer;
     private readonly GenerationSlot[] _slots;
     private readonly InferenceState _state;
@@ -38,10 +39,11 @@ internal sealed class BatchScheduler : IDisposable
     // Counters read by other threads (Statistics).
     private long _steps, _promptTokens, _generatedTokens, _completed, _busySlots;
 
-    public BatchScheduler(Transformer transformer, ByteLevelBpeTokenizer tokenizer, int slots, int contextLength, int prefillChunk,
-        int idlePrefill, int queueLimit)
+    public BatchScheduler(Transformer transformer, ModelLifetime lifetime, ByteLevelBpeTokenizer tokenizer, int slots, int contextLength,
+        int prefillChunk, int idlePrefill, int queueLimit)
     {
         _transformer = transformer;
+        _lifetime = lifetime;
         _tokenizer = tokenizer;
         ModelConfig config = transformer.Config;
         _slots = new GenerationSlot[slots];
@@ -205,9 +207,19 @@ internal sealed class BatchScheduler : IDisposable
             budget -= n;
         }
 
+        if (!_lifetime.TryEnter(out ModelLifetime.Lease lease))
+        {
+            // The model was disposed: nothing can run any more, so every request, waiting or running, ends now.
+            FailAll(_lifetime.Disposed());
+            return;
+        }
+
         try
         {
-            _transformer.Forward(_state, _sequences.AsSpan(0, sequences), _rows.AsSpan(0, rows), _logits);
+            using (lease)
+            {
+                _transformer.Forward(_state, _sequences.AsSpan(0, sequences), _rows.AsSpan(0, rows), _logits);
+            }
         }
         catch (Exception e)
         {
@@ -331,6 +343,8 @@ internal sealed class BatchScheduler : IDisposable
         FailRunning(error);
         while (_queue.TryDequeue(out GenerationRequest? request))
         {
+            Interlocked.Decrement(ref _queued);
+            Interlocked.Decrement(ref _outstanding);
             request.Complete(error);
         }
     }

@@ -3,14 +3,14 @@ namespace BitNative.Generation;
 /// <summary>
 /// How the next token is chosen from the logits. Applied in llama.cpp's order: logit bias, repetition / frequency /
 /// presence penalties over the last <see cref="RepeatLastN"/> tokens, top-k, top-p, min-p, temperature, then a draw.
-/// A temperature of 0 (or less) is greedy decoding.
+/// A temperature of 0 is greedy decoding.
 /// </summary>
 public sealed record SamplingOptions
 {
     /// <summary>Greedy decoding: always the most likely token (after bias and penalties).</summary>
     public static SamplingOptions Greedy { get; } = new() { Temperature = 0f };
 
-    /// <summary>Divides the logits before the draw; 0 or less means greedy. Default 0.8.</summary>
+    /// <summary>Divides the logits before the draw; 0 means greedy. Finite and >= 0. Default 0.8.</summary>
     public float Temperature { get; init; } = 0.8f;
 
     /// <summary>Keeps only the K most likely tokens; 0 disables. Default 40.</summary>
@@ -43,7 +43,7 @@ public sealed record SamplingOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate(int vocabSize)
     {
-        Check(!float.IsNaN(Temperature), nameof(Temperature), Temperature, "a number");
+        Check(float.IsFinite(Temperature) && Temperature >= 0f, nameof(Temperature), Temperature, "finite and >= 0 (0: greedy)");
         Check(TopK >= 0, nameof(TopK), TopK, ">= 0");
         Check(TopP is > 0f and <= 1f, nameof(TopP), TopP, "in (0, 1]");
         Check(MinP is >= 0f and <= 1f, nameof(MinP), MinP, "in [0, 1]");

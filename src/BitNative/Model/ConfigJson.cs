@@ -116,7 +116,8 @@ internal readonly struct ConfigJson(JsonElement root, string path, string prefix
     private InvalidDataException Wrong(string key, JsonElement value, string expected) =>
         new($"{path}: {Key(key)} is {Describe(value)}, expected {expected}.");
 
-    private static string Describe(JsonElement v) => v.ValueKind switch
+    /// <summary>A JSON value as an error message names it: null, the string '...', an object, a list, or its text.</summary>
+    public static string Describe(JsonElement v) => v.ValueKind switch
     {
         JsonValueKind.Null => "null",
         JsonValueKind.String => $"the string '{v.GetString()}'",

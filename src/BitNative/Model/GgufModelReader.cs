@@ -216,20 +216,9 @@ internal static class GgufModelReader
             }
 
             // GGUF lists ne0 (the contiguous, input dimension) first; trailing 1s are optional.
-            IReadOnlyList<long> dims = t.Dimensions;
-            bool ok = dims.Count >= shape.Length && dims.Skip(shape.Length).All(x => x == 1);
-            for (int i = 0; ok && i < shape.Length; i++)
-            {
-                ok = dims[i] == shape[i];
-            }
-
-            if (!ok)
-            {
-                throw new InvalidDataException(
-                    $"{file.FilePath}: tensor {name} has shape [{string.Join(", ", dims)}], but the hyperparameters need [{string.Join(", ", shape)}].");
-            }
-
-            return t;
+            return TensorShapes.Match(t.Dimensions, shape, outerOnesAllowed: true)
+                ? t
+                : throw TensorShapes.Mismatch(file.FilePath, name, t.Dimensions, shape);
         }
 
         public float[]? OptionalVector(string name, int length) =>

@@ -23,7 +23,7 @@ internal sealed record HuggingFaceConfig(ModelConfig Model, bool TieWordEmbeddin
             throw new InvalidDataException($"{configPath} is missing: a Hugging Face checkpoint needs its config.json.");
         }
 
-        byte[] bytes = File.ReadAllBytes(configPath);
+        byte[] bytes = Formats.InputFile.ReadAllBytes(configPath);
         JsonDocument doc;
         try
         {
@@ -38,7 +38,7 @@ internal sealed record HuggingFaceConfig(ModelConfig Model, bool TieWordEmbeddin
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
-                throw new InvalidDataException($"{configPath}: expected a JSON object.");
+                throw new InvalidDataException($"{configPath}: expected a JSON object, found {ConfigJson.Describe(doc.RootElement)}.");
             }
 
             if (JsonText.FindNonUnicode(bytes, doc.RootElement) is { } at)

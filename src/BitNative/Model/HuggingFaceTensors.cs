@@ -17,18 +17,18 @@ internal sealed class HuggingFaceTensors(SafetensorsCheckpoint checkpoint)
 
     public ReadOnlySpan<byte> Data(SafetensorsTensorInfo tensor) => checkpoint.GetTensorData(tensor);
 
-    /// <summary>A F32, F16 or BF16 tensor of <paramref name="shape"/>'s element count, as floats.</summary>
+    /// <summary>A F32, F16 or BF16 tensor of exactly <paramref name="shape"/> (as transformers' load_state_dict requires), as floats.</summary>
     public float[] Floats(string name, params int[] shape) => Floats(Get(name), shape);
 
     public float[] Floats(SafetensorsTensorInfo t, params int[] shape)
     {
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-        if (t.ElementCount != count)
+        long[] expected = shape.Select(x => (long)x).ToArray();
+        if (!TensorShapes.Match(t.Shape, expected, outerOnesAllowed: false))
         {
-            throw new InvalidDataException(
-                $"{Path}: tensor {t.Name} has shape [{string.Join(", ", t.Shape)}], expected [{string.Join(", ", shape)}].");
+            throw TensorShapes.Mismatch(Path, t.Name, t.Shape, expected);
         }
 
+        long count = t.ElementCount;
         ReadOnlySpan<byte> data = checkpoint.GetTensorData(t);
         var values = new float[count];
         switch (t.DType)

@@ -22,6 +22,7 @@ internal sealed class KvCache
     public KvCache(ModelConfig config, int capacity, KvCacheType type)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        CheckCapacity(config, capacity, type, 1, nameof(capacity));
         Capacity = capacity;
         Type = type;
         KvDim = config.KvDim;
@@ -47,6 +48,36 @@ internal sealed class KvCache
 
     /// <summary>Bytes held.</summary>
     public long Bytes => 2L * _keys.Length * Capacity * RowBytes;
+
+    /// <summary>
+    /// Throws before anything is allocated if <paramref name="count"/> caches of <paramref name="capacity"/> positions in
+    /// <paramref name="type"/> cannot exist: a layer's rows must fit one .NET array, and all of them the memory this process
+    /// may use. (Without the check, a huge context is an OverflowException from deep inside, or the machine swaps until the
+    /// OS kills us.)
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The caches would not fit; <paramref name="paramName"/> names the setting.</exception>
+    public static void CheckCapacity(ModelConfig config, int capacity, KvCacheType type, int count, string paramName)
+    {
+        long rowBytes = config.KvHeadCount * KvQuantizer.BlockBytes(type, config.HeadDim);
+        long perLayer = capacity * rowBytes;
+        long bytes = config.KvCacheBytes(capacity, type) * count;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        string need = $"{capacity} positions x {config.BlockCount} layers x {rowBytes} bytes ({type}) x K and V" +
+                      (count > 1 ? $" x {count} sequences" : "") + $" = {bytes / (1024.0 * 1024 * 1024):F2} GiB of KV cache";
+        if (perLayer > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(paramName,
+                $"A context of {capacity} positions is too large: a layer's cache would hold {perLayer} bytes, more than the {Array.MaxLength} " +
+                $"an array can ({need}); at most {Array.MaxLength / rowBytes} positions.");
+        }
+
+        if (bytes > available)
+        {
+            throw new ArgumentOutOfRangeException(paramName,
+                $"A context of {capacity} positions needs {need}, more than the {available / (1024.0 * 1024 * 1024):F2} GiB of memory " +
+                "this process may use.");
+        }
+    }
 
     /// <summary>A layer's key rows, [Capacity, RowBytes].</summary>
     public Span<byte> Keys(int layer) => _keys[layer];

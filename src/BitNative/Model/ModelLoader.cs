@@ -11,14 +11,9 @@ internal static class ModelLoader
 {
     public static LoadedModel Load(string path, ModelLoadOptions options)
     {
-        if (Directory.Exists(path))
+        if (Formats.InputFile.RequireFileOrFolder(path))
         {
             return SafetensorsModelReader.Read(path, options);
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"No model file or folder at {Path.GetFullPath(path)}.", path);
         }
 
         if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))

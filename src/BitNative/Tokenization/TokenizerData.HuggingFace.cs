@@ -320,9 +320,9 @@ internal sealed partial class TokenizerData
         }
 
         var options = new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-        using (var stream = File.Create(tokenizerJsonPath))
-        using (var w = new Utf8JsonWriter(stream, options))
+        Formats.AtomicFile.Write(tokenizerJsonPath, stream =>
         {
+            using var w = new Utf8JsonWriter(stream, options);
             w.WriteStartObject();
             w.WriteString("version", "1.0");
             w.WriteNull("truncation");
@@ -392,16 +392,16 @@ internal sealed partial class TokenizerData
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();
-        }
+        });
 
         if (tokenizerConfigPath is null)
         {
             return;
         }
 
-        using (var stream = File.Create(tokenizerConfigPath))
-        using (var w = new Utf8JsonWriter(stream, options))
+        Formats.AtomicFile.Write(tokenizerConfigPath, stream =>
         {
+            using var w = new Utf8JsonWriter(stream, options);
             w.WriteStartObject();
             w.WriteBoolean("add_bos_token", AddBos);
             WriteTokenOrNull(w, "bos_token", BosId);
@@ -418,7 +418,7 @@ internal sealed partial class TokenizerData
 
             w.WriteString("tokenizer_class", "PreTrainedTokenizerFast");
             w.WriteEndObject();
-        }
+        });
     }
 
     private void WriteTokenOrNull(Utf8JsonWriter w, string name, int? id)
@@ -445,7 +445,7 @@ internal sealed partial class TokenizerData
 
     private static JsonDocument ParseFile(string path)
     {
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = Formats.InputFile.ReadAllBytes(path);
         JsonDocument doc;
         try
         {

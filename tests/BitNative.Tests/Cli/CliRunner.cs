@@ -10,15 +10,37 @@ internal static class CliRunner
     public static Result Run(params string[] args) => RunWithEnvironment(new Dictionary<string, string>(), args);
 
     /// <summary>Runs the CLI with <paramref name="environment"/> added to (or replacing entries of) the inherited environment.</summary>
-    public static Result RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Result RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Run([], environment, args);
+
+    /// <summary>
+    /// Runs the CLI as a user without privileges, so file permissions apply: as root (CI) through setpriv as nobody,
+    /// otherwise as the current user.
+    /// </summary>
+    public static Result RunUnprivileged(params string[] args) =>
+        Environment.UserName == "root"
+            ? Run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], new Dictionary<string, string> { ["HOME"] = Path.GetTempPath() }, args)
+            : Run([], new Dictionary<string, string>(), args);
+
+    private static Result Run(string[] launcher, IReadOnlyDictionary<string, string> environment, string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher.Length > 0 ? launcher[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        foreach (string a in launcher.Skip(1))
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        if (launcher.Length > 0)
+        {
+            info.ArgumentList.Add(DotnetHost());
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "BitNative.Cli.dll"));
         foreach (string a in args)
         {
@@ -43,4 +65,10 @@ internal static class CliRunner
 
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
+
+    /// <summary>The dotnet host on the PATH, by its full path (for a launcher such as setpriv, which has another PATH).</summary>
+    private static string DotnetHost() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+        .Select(dir => Path.Combine(dir, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet"))
+        .FirstOrDefault(File.Exists) ?? "dotnet";
 }

@@ -14,7 +14,7 @@ public sealed class ServerFixture : IDisposable
     public const string ApiKey = "test-key";
     public const int Slots = 4;
     public const int QueueLimit = 8;
-    public const int ContextLength = 4096; // long enough that an endless stream keeps its slot for seconds
+    public const int ContextLength = 16384; // an endless stream keeps its slot for seconds even when a loaded machine delays the client's cancel (past tiny's 512: --force-ctx)
 
     private readonly TempFolder _folder = new();
     private readonly Process _process;
@@ -27,7 +27,7 @@ public sealed class ServerFixture : IDisposable
         foreach (string a in new[]
                  {
                      Path.Combine(AppContext.BaseDirectory, "BitNative.Cli.dll"), "serve", "-m", ModelPath, "--port", "0", "--parallel", $"{Slots}",
-                     "--queue", $"{QueueLimit}", "-c", $"{ContextLength}", "-t", "2", "--api-key", ApiKey, "--alias", "tiny-test",
+                     "--queue", $"{QueueLimit}", "-c", $"{ContextLength}", "--force-ctx", "-t", "2", "--api-key", ApiKey, "--alias", "tiny-test",
                  })
         {
             info.ArgumentList.Add(a);

@@ -21,7 +21,6 @@ internal static class ExportCommand
             var (header, model) = Checkpoint.Load(r.GetValue(checkpoint)!.FullName, null, out _);
             model.Recipe = header.Options.RecipeAt(header.Step - 1); // the file states it, so the engine runs it as trained
             string path = r.GetValue(output)!.FullName;
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             GgufExporter.Write(model, TokenizerFiles.Load(r.GetValue(tokenizer)!.FullName), path, r.GetValue(name)!,
                 ExportOptions.Parse(r.GetValue(head)!, r.GetValue(weights)!));
             Console.WriteLine($"step {header.Step} ({header.TokensSeen:N0} tokens) written to {path} ({new FileInfo(path).Length:N0} bytes)");

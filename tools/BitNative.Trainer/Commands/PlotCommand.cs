@@ -23,7 +23,7 @@ internal static class PlotCommand
                     r.GetValue(title) ?? "Precision ladder: held-out perplexity against bits per projection weight"),
                 _ => throw new ArgumentException("Give --log FILE or --ladder FILE."),
             };
-            File.WriteAllText(r.GetValue(output)!.FullName, svg);
+            BitNative.Formats.AtomicFile.WriteAllText(r.GetValue(output)!.FullName, svg);
             Console.WriteLine($"wrote {r.GetValue(output)!.FullName}");
         });
         return command;

@@ -24,7 +24,6 @@ internal static class TokenizerCommand
             }
 
             string path = r.GetValue(output)!.FullName;
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             data.WriteHuggingFace(path, Path.Combine(Path.GetDirectoryName(path)!, "tokenizer_config.json"));
             Console.WriteLine($"{data.Count} tokens ({data.Merges.Count} merges) written to {path} in {clock.Elapsed.TotalSeconds:F1} s");
         });

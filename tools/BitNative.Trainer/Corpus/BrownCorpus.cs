@@ -48,9 +48,8 @@ internal static partial class BrownCorpus
             target.Append(Detokenize(File.ReadAllText(files[i])));
         }
 
-        Directory.CreateDirectory(output);
-        File.WriteAllText(Path.Combine(output, "train.txt"), train.ToString());
-        File.WriteAllText(Path.Combine(output, "test.txt"), test.ToString());
+        BitNative.Formats.AtomicFile.WriteAllText(Path.Combine(output, "train.txt"), train.ToString());
+        BitNative.Formats.AtomicFile.WriteAllText(Path.Combine(output, "test.txt"), test.ToString());
         return (files.Count - testCount, testCount);
     }
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using BitNative.Formats;
 using BitNative.Trainer.Model;
 using BitNative.Trainer.Optim;
 
@@ -12,7 +13,8 @@ internal sealed record CheckpointHeader(ModelShape Shape, TrainOptions Options, 
 /// <summary>
 /// A training checkpoint: "BNQAT001", a little-endian int32 length and a JSON <see cref="CheckpointHeader"/>, then the
 /// latent parameters, AdamW's first and second moments (float32 each, in <see cref="ParameterLayout"/> order).
-/// Written to a temporary file and renamed, so an interrupted save never leaves a torn checkpoint.
+/// Written through <see cref="AtomicFile"/> (a flushed temporary file renamed over the old one), so an interrupted save or a
+/// full disk never leaves a torn checkpoint and never loses the previous one.
 /// </summary>
 internal static class Checkpoint
 {
@@ -20,10 +22,9 @@ internal static class Checkpoint
 
     public static void Save(string path, CheckpointHeader header, TrainingModel model, AdamW optimizer)
     {
-        string temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
-        using (var writer = new BinaryWriter(stream))
+        AtomicFile.Write(path, stream =>
         {
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
             writer.Write(Magic);
             writer.Write(json.Length);
@@ -31,9 +32,7 @@ internal static class Checkpoint
             writer.Write(MemoryMarshal.AsBytes(model.Parameters.AsSpan()));
             writer.Write(MemoryMarshal.AsBytes(optimizer.M.AsSpan()));
             writer.Write(MemoryMarshal.AsBytes(optimizer.V.AsSpan()));
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        });
     }
 
     public static CheckpointHeader ReadHeader(string path)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using BitNative.Formats;
 using BitNative.Trainer.Data;
 using BitNative.Trainer.Eval;
 using BitNative.Trainer.Model;
@@ -70,7 +71,7 @@ internal sealed class TrainingRun
             model = new TrainingModel(shape);
             model.Initialize(options.Seed);
             optimizer = new AdamW(model.Layout.Count, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
-            File.WriteAllText(logPath, LogHeader + "\n");
+            AtomicFile.WriteAllText(logPath, LogHeader + "\n");
         }
 
         model.Mode = options.Mode;
@@ -138,12 +139,12 @@ internal sealed class TrainingRun
     {
         if (!File.Exists(path))
         {
-            File.WriteAllText(path, LogHeader + "\n");
+            AtomicFile.WriteAllText(path, LogHeader + "\n");
             return;
         }
 
         var kept = File.ReadAllLines(path).Where((line, i) => i == 0 ||
             int.Parse(line.AsSpan(0, line.IndexOf(',')), CultureInfo.InvariantCulture) <= steps);
-        File.WriteAllLines(path, kept);
+        AtomicFile.WriteAllText(path, string.Concat(kept.Select(line => line + "\n")));
     }
 }

@@ -152,6 +152,7 @@ public sealed class SafetensorsCheckpoint : IDisposable
 
     private static List<(string Tensor, string Shard)> ReadWeightMap(string indexPath)
     {
+        InputFile.RequireFile(indexPath);
         long length = new FileInfo(indexPath).Length;
         if (length > MaxIndexBytes)
         {

@@ -62,11 +62,8 @@ internal sealed class KernelPlanCache
 
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            string temp = $"{_path}.{Environment.ProcessId}.tmp";
-            File.WriteAllText(temp, JsonSerializer.Serialize(new KernelPlanFile(MachineIdentity.Cpu, MachineIdentity.Library, _entries.Values.ToList()),
-                KernelPlanJson.Default.KernelPlanFile));
-            File.Move(temp, _path, overwrite: true);
+            Formats.AtomicFile.WriteAllText(_path, JsonSerializer.Serialize(
+                new KernelPlanFile(MachineIdentity.Cpu, MachineIdentity.Library, _entries.Values.ToList()), KernelPlanJson.Default.KernelPlanFile));
             _dirty = false;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -1,4 +1,4 @@
-namespace BitNative;
+namespace BitNative.Model;
 
 /// <summary>
 /// The gate between a <see cref="BitNetModel"/>'s weights and thread pool and the work that reads them. Every forward

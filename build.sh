@@ -16,7 +16,7 @@
 #   ./build.sh bench ...  build, then run the BenchmarkDotNet suite (arguments go to BenchmarkDotNet)
 # Environment: CONFIGURATION (Release), BITNATIVE_SKIP_ARM64=1 to skip the cross build,
 #   BITNATIVE_SKIP_PACK_TEST=1 / BITNATIVE_SKIP_SANITIZE=1 / BITNATIVE_SKIP_FUZZ=1 to leave the package smoke
-#   test / the sanitizer run / the fuzz run out of `test`, BITNATIVE_FUZZ_SECONDS (30) per fuzz harness in `test`.
+#   test / the sanitizer run / the fuzz run out of `test`, BITNATIVE_FUZZ_SECONDS (20) per fuzz harness in `test`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -103,8 +103,8 @@ cmd_test() {
   fi
   if [[ "${BITNATIVE_SKIP_SANITIZE:-0}" != 1 ]]; then cmd_sanitize; fi
   if [[ "${BITNATIVE_SKIP_FUZZ:-0}" != 1 ]]; then
-    log "fuzz: every harness for ${BITNATIVE_FUZZ_SECONDS:-30} s (build/fuzz.sh)"
-    "$ROOT/build/fuzz.sh" all "${BITNATIVE_FUZZ_SECONDS:-30}"
+    log "fuzz: every harness for ${BITNATIVE_FUZZ_SECONDS:-20} s (build/fuzz.sh)"
+    "$ROOT/build/fuzz.sh" all "${BITNATIVE_FUZZ_SECONDS:-20}"
   fi
 }
 

@@ -21,10 +21,12 @@ public static class JsonText
         Utf8.IsValid(json) && !HasSurrogateEscape(json) ? null : FindNonUnicode(root);
 
     /// <summary>
-    /// The path (<c>a.b[2]</c>; <c>a.(key)</c> for a bad key of object <c>a</c>) of the first string or key under
-    /// <paramref name="element"/> that is not Unicode text, or null when every one is.
+    /// The path (<c>a.b[2]</c>; <c>a.(key)</c> for a bad key of object <c>a</c>; "the top level" when the element itself is
+    /// the string) of the first string or key under <paramref name="element"/> that is not Unicode text, or null when
+    /// every one is.
     /// </summary>
-    public static string? FindNonUnicode(JsonElement element) => FindNonUnicode(element, "");
+    public static string? FindNonUnicode(JsonElement element) =>
+        FindNonUnicode(element, "") is { } at ? (at.Length == 0 ? "the top level" : at) : null;
 
     private static string? FindNonUnicode(JsonElement element, string path)
     {

@@ -36,14 +36,15 @@ internal sealed record HuggingFaceConfig(ModelConfig Model, bool TieWordEmbeddin
 
         using (doc)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new InvalidDataException($"{configPath}: expected a JSON object, found {ConfigJson.Describe(doc.RootElement)}.");
-            }
-
+            // First: describing a wrong root below reads its text, which throws for a string that is not Unicode.
             if (JsonText.FindNonUnicode(bytes, doc.RootElement) is { } at)
             {
                 throw new InvalidDataException($"{configPath}: the string at {at} is not valid Unicode text (invalid UTF-8, or an escaped unpaired surrogate).");
+            }
+
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException($"{configPath}: expected a JSON object, found {ConfigJson.Describe(doc.RootElement)}.");
             }
 
             var json = new ConfigJson(doc.RootElement, configPath);

@@ -1,7 +1,5 @@
-/* The Q2_0 and Q2_0_G128 blocks on AArch64 (the NEON and NEON dotprod kernels): weights d (c - 1) with codes c
- * (0..3), four consecutive weights per byte after d, LSB first. Q2_0 has 64 weights; Q2_0_G128 (PrismML's, chosen
- * by defining KQ_Q2_0_G128 1 before the include) has 128, two such halves of 16 bytes under one d. The block's
- * arithmetic is offset-codes-arm.h's.
+/* The Q2_0 and Q2_0_G128 blocks (../q2_0-block.h: 64 or 128 weights d (c - 1)) on AArch64, for the NEON and NEON
+ * dotprod kernels; their arithmetic is offset-codes-arm.h's.
  *
  * 16 code bytes become 64 weights c - 1 (int8 in [-1, 2]) in weight order, as four vectors of 16 that line up with
  * the activations: the bit planes (q >> 2p) & 3 hold weights 4m + p; zipping planes 0 with 1 and 2 with 3 byte by
@@ -10,14 +8,8 @@
 #define BN_Q2_0_ARM_H
 
 #include "kquant-arm.h"
+#include "../q2_0-block.h"
 
-#if defined(KQ_Q2_0_G128) && KQ_Q2_0_G128
-#  define KQ_BLOCK BN_Q2_0_G128_BLOCK
-#  define KQ_BLOCK_BYTES BN_Q2_0_G128_BLOCK_BYTES
-#else
-#  define KQ_BLOCK BN_Q2_0_BLOCK
-#  define KQ_BLOCK_BYTES BN_Q2_0_BLOCK_BYTES
-#endif
 #define KQ_WEIGHT_VECS (KQ_BLOCK / 16)
 #define KQ_WEIGHT_MAX 2
 

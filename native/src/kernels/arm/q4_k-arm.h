@@ -1,9 +1,9 @@
-/* The Q4_K and Q5_K blocks on AArch64 (the NEON and NEON dotprod kernels; Q5_K chosen by defining KQ_Q5_K 1 before
- * the include). A 256-weight block: fp16 d and dmin, eight 6-bit scales sc_s and mins m_s packed in 12 bytes, then
- * the codes of its eight 32-weight sub-blocks: 4-bit nibbles of 32-byte chunks (chunk p: low nibbles sub-block
- * 2 p, high nibbles 2 p + 1), for Q5_K plus bit s of the 32 qh bytes as the fifth bit of sub-block s. Per block
- * the shared walk (kernels/kquant-walk.h) gets I_b = sum_s sc_s (sum_{j in s} c_j x_j) in the pair lanes and
- * M_b = sum_s m_s xsum_s (the mins need only the activation sums) in the min lanes.
+/* The Q4_K and Q5_K blocks (../q4_k-block.h) on AArch64, for the NEON and NEON dotprod kernels. A 256-weight block:
+ * fp16 d and dmin, eight 6-bit scales sc_s and mins m_s packed in 12 bytes, then the codes of its eight 32-weight
+ * sub-blocks: 4-bit nibbles of 32-byte chunks (chunk p: low nibbles sub-block 2 p, high nibbles 2 p + 1), for Q5_K
+ * plus bit s of the 32 qh bytes as the fifth bit of sub-block s. Per block the shared walk (kernels/kquant-walk.h)
+ * gets I_b = sum_s sc_s (sum_{j in s} c_j x_j) in the pair lanes and M_b = sum_s m_s xsum_s (the mins need only the
+ * activation sums) in the min lanes.
  *
  * Per sub-block the codes (0..31, non-negative int8) go through bn_dot_i8_mla, which multiplies by the scale:
  * with SDOT, two SDOTs add eight products per int32 lane and MLA by sc_s accumulates them (a lane gains at most
@@ -13,22 +13,7 @@
 #define BN_Q4_K_ARM_H
 
 #include "kquant-arm.h"
-
-#if defined(KQ_Q5_K) && KQ_Q5_K
-#  define KQ_BLOCK_BYTES BN_Q5_K_BLOCK_BYTES
-#  define KQ_QS_AT BN_Q5_K_QS_AT
-#else
-#  undef KQ_Q5_K
-#  define KQ_Q5_K 0
-#  define KQ_BLOCK_BYTES BN_Q4_K_BLOCK_BYTES
-#  define KQ_QS_AT BN_Q4_K_QS_AT
-#endif
-#define KQ_BLOCK BN_QK_BLOCK
-#define KQ_GROUP 32
-#define KQ_D_AT 0
-#define KQ_DMIN_AT 2
-
-_Static_assert(BN_Q5_K_SCALES_AT == BN_Q4_K_SCALES_AT, "Q5_K keeps d, dmin and the scales where Q4_K does");
+#include "../q4_k-block.h"
 
 /* The codes of sub-block 2 p + hi, weights 32 (2 p + hi) + 16 u + 0..15 in c[hi][u]: a nibble, for Q5_K plus 16
  * where bit 2 p + hi of qh[16 u + 0..15] is set. */

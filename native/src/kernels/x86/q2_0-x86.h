@@ -1,7 +1,5 @@
-/* The Q2_0 and Q2_0_G128 blocks on x86 (the AVX2 and AVX-512 VNNI kernels): weights d (c - 1) with codes c (0..3),
- * four consecutive weights per byte after d, LSB first. Q2_0 has 64 weights; Q2_0_G128 (PrismML's, chosen by
- * defining KQ_Q2_0_G128 1 before the include) has 128, two such halves of 16 bytes under one d. The block's
- * arithmetic is offset-codes-x86.h's.
+/* The Q2_0 and Q2_0_G128 blocks (../q2_0-block.h: 64 or 128 weights d (c - 1)) on x86, for the AVX2 and AVX-512
+ * VNNI kernels; their arithmetic is offset-codes-x86.h's.
  *
  * 16 code bytes become 64 codes in weight order, two 256-bit vectors that line up with the activations: the four
  * bit planes (q >> 2p) & 3 hold weights 4m + p; interleaving them byte by byte (planes 0 with 1, 2 with 3) and then
@@ -10,14 +8,8 @@
 #define BN_Q2_0_X86_H
 
 #include "kquant-x86.h"
+#include "../q2_0-block.h"
 
-#if defined(KQ_Q2_0_G128) && KQ_Q2_0_G128
-#  define KQ_BLOCK BN_Q2_0_G128_BLOCK
-#  define KQ_BLOCK_BYTES BN_Q2_0_G128_BLOCK_BYTES
-#else
-#  define KQ_BLOCK BN_Q2_0_BLOCK
-#  define KQ_BLOCK_BYTES BN_Q2_0_BLOCK_BYTES
-#endif
 #define KQ_CODE_VECS (KQ_BLOCK / 32)
 #define KQ_CODE_OFFSET 1
 #define KQ_CODE_MAX 3

@@ -1,9 +1,9 @@
-/* The Q4_K and Q5_K blocks on x86 (the AVX2 and AVX-512 VNNI kernels; Q5_K chosen by defining KQ_Q5_K 1 before the
- * include). A 256-weight block: fp16 d and dmin, eight 6-bit scales sc_s and mins m_s packed in 12 bytes, then the
- * codes of its eight 32-weight sub-blocks: 4-bit nibbles of 32-byte chunks (chunk p: low nibbles sub-block 2 p,
- * high nibbles 2 p + 1), for Q5_K plus bit s of the 32 qh bytes as the fifth bit of sub-block s. Per block the
- * shared walk (kernels/kquant-walk.h) gets I_b = sum_s sc_s (sum_{j in s} c_j x_j) in the pair lanes and
- * M_b = sum_s m_s xsum_s (the mins need only the activation sums, one vpmaddwd) in the min lanes.
+/* The Q4_K and Q5_K blocks (../q4_k-block.h) on x86, for the AVX2 and AVX-512 VNNI kernels. A 256-weight block: fp16
+ * d and dmin, eight 6-bit scales sc_s and mins m_s packed in 12 bytes, then the codes of its eight 32-weight
+ * sub-blocks: 4-bit nibbles of 32-byte chunks (chunk p: low nibbles sub-block 2 p, high nibbles 2 p + 1), for Q5_K
+ * plus bit s of the 32 qh bytes as the fifth bit of sub-block s. Per block the shared walk (kernels/kquant-walk.h)
+ * gets I_b = sum_s sc_s (sum_{j in s} c_j x_j) in the pair lanes and M_b = sum_s m_s xsum_s (the mins need only
+ * the activation sums, one vpmaddwd) in the min lanes.
  *
  * AVX2, per sub-block: vpmaddubsw multiplies the unsigned codes (at most 31) by the int8 activations (any value,
  * -128 included) into int16 pair sums of at most 2 * 31 * 128 = 7936, and vpmaddwd multiplies those by sc_s into
@@ -18,22 +18,7 @@
 #define BN_Q4_K_X86_H
 
 #include "kquant-x86.h"
-
-#if defined(KQ_Q5_K) && KQ_Q5_K
-#  define KQ_BLOCK_BYTES BN_Q5_K_BLOCK_BYTES
-#  define KQ_QS_AT BN_Q5_K_QS_AT
-#else
-#  undef KQ_Q5_K
-#  define KQ_Q5_K 0
-#  define KQ_BLOCK_BYTES BN_Q4_K_BLOCK_BYTES
-#  define KQ_QS_AT BN_Q4_K_QS_AT
-#endif
-#define KQ_BLOCK BN_QK_BLOCK
-#define KQ_GROUP 32
-#define KQ_D_AT 0
-#define KQ_DMIN_AT 2
-
-_Static_assert(BN_Q5_K_SCALES_AT == BN_Q4_K_SCALES_AT, "Q5_K keeps d, dmin and the scales where Q4_K does");
+#include "../q4_k-block.h"
 
 /* The eight scales sc_s of a block as int16, and its min lanes for the T activation rows with sums xs[t]. */
 static inline __attribute__((always_inline)) __m128i kq_k4_scales(const uint8_t* block, const int16_t* const* xs,

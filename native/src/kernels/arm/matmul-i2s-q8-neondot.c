@@ -80,38 +80,8 @@ BN_ALWAYS_INLINE void tile(const bn_matmul_args* a, int32_t i, int32_t r0, const
     for (int t = 0; t < R * C; t++) dots[t] = vaddvq_s32(vsraq_n_s32(vsraq_n_s32(acc1[t], acc4[t], 2), acc16[t], 4));
 }
 
+#include "i2s-walk-arm.h"
+
 void bn_matmul_i2s_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    const int32_t k = a->k;
-    if (a->m == 1) {
-        const int32_t x_sum = bn_sum_i8_neon(a->xq, k);
-        const float scale = a->x_scales[0] * a->w_scale;
-        int32_t i = i_begin;
-        for (; i + 4 <= i_end; i += 4) {
-            int32_t dots[4];
-            tile(a, i, 0, 4, 1, dots);
-            for (int r = 0; r < 4; r++) a->y[i + r] = (float)(dots[r] - x_sum) * scale;
-        }
-        for (; i < i_end; i++) {
-            int32_t dot;
-            tile(a, i, 0, 1, 1, &dot);
-            a->y[i] = (float)(dot - x_sum) * scale;
-        }
-        return;
-    }
-    for (int32_t r0 = 0; r0 < a->m; r0 += 4) {
-        const int32_t nr = a->m - r0 < 4 ? a->m - r0 : 4;
-        int32_t x_sums[4];
-        for (int32_t r = 0; r < nr; r++) x_sums[r] = bn_sum_i8_neon(a->xq + (int64_t)(r0 + r) * k, k);
-        for (int32_t i = i_begin; i < i_end; i++) {
-            int32_t dots[4];
-            switch (nr) {
-            case 4: tile(a, i, r0, 1, 4, dots); break;
-            case 3: tile(a, i, r0, 1, 3, dots); break;
-            case 2: tile(a, i, r0, 1, 2, dots); break;
-            default: tile(a, i, r0, 1, 1, dots); break;
-            }
-            for (int32_t r = 0; r < nr; r++)
-                a->y[(int64_t)(r0 + r) * a->n + i] = (float)(dots[r] - x_sums[r]) * (a->x_scales[r0 + r] * a->w_scale);
-        }
-    }
+    i2s_matmul(a, i_begin, i_end);
 }

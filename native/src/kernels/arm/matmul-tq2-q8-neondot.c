@@ -127,22 +127,8 @@ BN_ALWAYS_INLINE void row1_xn(const bn_matmul_args* a, int32_t i, int32_t r0, co
     for (int c = 0; c < C; c++) a->y[(int64_t)(r0 + c) * a->n + i] = out[c] * (a->x_scales[r0 + c] * a->w_scale);
 }
 
+#include "tq2-walk-arm.h"
+
 void bn_matmul_tq2_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    int32_t i = i_begin;
-    if (a->m == 1) {
-        for (; i + 4 <= i_end; i += 4) rows4_x1(a, i, a->y + i);
-        for (; i < i_end; i++) row1_xn(a, i, 0, 1);
-        return;
-    }
-    for (int32_t r0 = 0; r0 < a->m; r0 += 4) {
-        const int32_t nr = a->m - r0 < 4 ? a->m - r0 : 4;
-        for (i = i_begin; i < i_end; i++) {
-            switch (nr) {
-            case 4: row1_xn(a, i, r0, 4); break;
-            case 3: row1_xn(a, i, r0, 3); break;
-            case 2: row1_xn(a, i, r0, 2); break;
-            default: row1_xn(a, i, r0, 1); break;
-            }
-        }
-    }
+    tq2_matmul(a, i_begin, i_end);
 }

@@ -43,9 +43,11 @@ BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_
             for (int u = 0; u < 2; u++) {
                 int8x16_t c[4];
                 kq_codes(w[r], h, u, c);
-                for (int g = 0; g < 4; g++)
+                for (int g = 0; g < 4; g++) {
+                    const int32_t scale = sc[8 * h + 2 * g + u];
                     for (int t = 0; t < T; t++)
-                        acc[t] = bn_dot_i8_mla(acc[t], &c[g], x[t] + 128 * h + 32 * g + 16 * u, 1, sc[8 * h + 2 * g + u]);
+                        acc[t] = bn_dot_i8_mla(acc[t], &c[g], x[t] + 128 * h + 32 * g + 16 * u, 1, scale);
+                }
             }
         for (int t = 0; t < T; t++) lanes[r * T + t] = acc[t];
     }

@@ -40,6 +40,14 @@ static inline float32x4_t bn_norm4_neon(const float* x, float32x4_t r, const flo
     return vmulq_f32(vmulq_f32(vld1q_f32(x), r), vld1q_f32(w));
 }
 
+/* y = (x * r) * w for one row of k values. */
+static inline void bn_norm_row_neon(const float* x, float r, const float* w, int32_t k, float* y) {
+    const float32x4_t vr = vdupq_n_f32(r);
+    int32_t j = 0;
+    for (; j + 4 <= k; j += 4) vst1q_f32(y + j, bn_norm4_neon(x + j, vr, w + j));
+    for (; j < k; j++) y[j] = x[j] * r * w[j];
+}
+
 /* Quantizes y = (x * r) * w times s with clamp [lo, hi] (NaN -> lo), round half to even. */
 static inline void bn_quantize_norm_row_neon(const float* x, float r, const float* w, int32_t k, float s, float lo,
                                              float hi, int8_t* out) {

@@ -35,6 +35,14 @@ static inline __m256 bn_norm8_avx2(const float* x, __m256 r, const float* w) {
     return _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x), r), _mm256_loadu_ps(w));
 }
 
+/* y = (x * r) * w for one row of k values. */
+static inline void bn_norm_row_avx2(const float* x, float r, const float* w, int32_t k, float* y) {
+    const __m256 vr = _mm256_set1_ps(r);
+    int32_t j = 0;
+    for (; j + 8 <= k; j += 8) _mm256_storeu_ps(y + j, bn_norm8_avx2(x + j, vr, w + j));
+    for (; j < k; j++) y[j] = x[j] * r * w[j];
+}
+
 /* Eight int32 lanes (each already in [lo, hi] of int8) of q[0..3] packed to 32 int8 in order. */
 static inline __m256i bn_pack_4x8_epi32_avx2(const __m256i q[4]) {
     /* packs interleave 128-bit lanes; the final permute restores element order */

@@ -7,6 +7,7 @@
 #define BN_ARM_DECODE_H
 
 #include "arm-common.h"
+#include "../quantize-rows.h"
 
 /* The reference's halving tree over 16 lanes held in a0 (lanes 0-3), a1 (4-7), a2 (8-11), a3 (12-15). */
 static inline float bn_tree16_f32(float32x4_t a0, float32x4_t a1, float32x4_t a2, float32x4_t a3) {
@@ -46,6 +47,29 @@ static inline void bn_norm_row_neon(const float* x, float r, const float* w, int
     int32_t j = 0;
     for (; j + 4 <= k; j += 4) vst1q_f32(y + j, bn_norm4_neon(x + j, vr, w + j));
     for (; j < k; j++) y[j] = x[j] * r * w[j];
+}
+
+/* out = round_half_even(clamp(x * s, lo, hi)) for k finite values, as bn_quantize_values, with lo and hi integers
+ * in [-128, 127]. FCVTNS (vcvtnq_s32_f32) rounds to nearest, ties to even, independently of FPCR, exactly like the
+ * reference's nearbyintf in the default rounding mode. The reference clamps the float before rounding; here the
+ * rounding comes first, then the saturating narrows (SQXTN, int32 -> int16 -> int8) and, for a range narrower than
+ * int8, SMAX / SMIN. Both give the same integer: rounding is monotonic and the bounds are integers, so
+ * round(clamp(v)) = clamp(round(v)) (e.g. 127.5: clamp then round gives 127, round gives 128 and saturation 127).
+ * That saves the two float clamps per vector. */
+BN_ALWAYS_INLINE void bn_quantize_row_neon(const float* x, int32_t k, float s, float lo, float hi, int8_t* out) {
+    const float32x4_t vs = vdupq_n_f32(s);
+    const int8x16_t vlo = vdupq_n_s8((int8_t)lo), vhi = vdupq_n_s8((int8_t)hi);
+    int32_t j = 0;
+    for (; j + 16 <= k; j += 16) {
+        int32x4_t q[4];
+        for (int t = 0; t < 4; t++) q[t] = vcvtnq_s32_f32(vmulq_f32(vld1q_f32(x + j + 4 * t), vs));
+        const int16x8_t h01 = vqmovn_high_s32(vqmovn_s32(q[0]), q[1]);
+        const int16x8_t h23 = vqmovn_high_s32(vqmovn_s32(q[2]), q[3]);
+        int8x16_t b = vqmovn_high_s16(vqmovn_s16(h01), h23);
+        if (lo > -128.0f || hi < 127.0f) b = vminq_s8(vmaxq_s8(b, vlo), vhi);
+        vst1q_s8(out + j, b);
+    }
+    bn_quantize_values(x, j, k, s, lo, hi, out);
 }
 
 /* Quantizes y = (x * r) * w times s with clamp [lo, hi] (NaN -> lo), round half to even. */

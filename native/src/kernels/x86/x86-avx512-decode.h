@@ -40,6 +40,20 @@ static inline float bn_hmax_ps_avx512(__m512 v) {
     return _mm_cvtss_f32(_mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1)));
 }
 
+/* out = round_half_even(clamp(x * s, lo, hi)) for k values, as bn_quantize_values: clamped first, so the
+ * saturating narrowing is exact. */
+static inline __attribute__((always_inline)) void bn_quantize_row_avx512(const float* x, int32_t k, float s, float lo,
+                                                                        float hi, int8_t* out) {
+    const __m512 vs = _mm512_set1_ps(s), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    int32_t j = 0;
+    for (; j + 16 <= k; j += 16) {
+        const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + j), vs);
+        const __m512i q = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(v, vlo), vhi));
+        _mm_storeu_si128((__m128i*)(out + j), _mm512_cvtsepi32_epi8(q));
+    }
+    bn_quantize_values(x, j, k, s, lo, hi, out);
+}
+
 /* 16 fp16 values at p as floats, exactly. */
 static inline __m512 bn_load_f16x16(const uint16_t* p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)p));

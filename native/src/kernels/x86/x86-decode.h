@@ -6,6 +6,7 @@
 #define BN_X86_DECODE_H
 
 #include "x86-common.h"
+#include "../quantize-rows.h"
 
 /* bn_sum_squares__ref: lanes 0-7 and 8-15 are two 8-float accumulators, a tail is added as a
  * zero-padded group (adding +0 leaves a lane's non-negative sum unchanged), then the halving tree. */
@@ -48,6 +49,23 @@ static inline __m256i bn_pack_4x8_epi32_avx2(const __m256i q[4]) {
     /* packs interleave 128-bit lanes; the final permute restores element order */
     __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
     return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* out = round_half_even(clamp(x * s, lo, hi)) for k values, as bn_quantize_values: clamped first, so the
+ * saturating packs are exact. */
+static inline __attribute__((always_inline)) void bn_quantize_row_avx2(const float* x, int32_t k, float s, float lo,
+                                                                      float hi, int8_t* out) {
+    const __m256 vs = _mm256_set1_ps(s), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    int32_t j = 0;
+    for (; j + 32 <= k; j += 32) {
+        __m256i q[4];
+        for (int t = 0; t < 4; t++) {
+            const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + j + 8 * t), vs);
+            q[t] = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v, vlo), vhi));
+        }
+        _mm256_storeu_si256((__m256i*)(out + j), bn_pack_4x8_epi32_avx2(q));
+    }
+    bn_quantize_values(x, j, k, s, lo, hi, out);
 }
 
 /* Quantizes y = (x * r) * w (k values) with multiplier s and clamp [lo, hi], as the reference:

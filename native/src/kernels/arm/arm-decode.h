@@ -16,23 +16,34 @@ static inline float bn_tree16_f32(float32x4_t a0, float32x4_t a1, float32x4_t a2
     return vgetq_lane_f32(u, 0) + vgetq_lane_f32(u, 1);                    /* i + 1 */
 }
 
-/* bn_sum_squares__ref: four 4-float accumulators, a zero-padded tail group, the halving tree. */
-static inline float bn_sum_squares_neon(const float* x, int32_t k) {
-    float32x4_t a[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
+/* How bn_lanes16_neon folds a value into its lane. */
+enum bn_lane_fold { BN_FOLD_SQUARE_SUM, BN_FOLD_ABS_SUM, BN_FOLD_ABS_MAX };
+
+BN_ALWAYS_INLINE float32x4_t bn_fold4_neon(float32x4_t a, float32x4_t v, enum bn_lane_fold fold) {
+    return fold == BN_FOLD_SQUARE_SUM ? vaddq_f32(a, vmulq_f32(v, v))
+           : fold == BN_FOLD_ABS_SUM  ? vaddq_f32(a, vabsq_f32(v))
+                                      : vmaxq_f32(a, vabsq_f32(v));
+}
+
+/* Element j of x[0..k) folded into lane j % 16, in order (the lane order of bn_sum_squares__ref and
+ * bn_q4_abs_sum__ref), lanes 0-3 in a[0] ... 12-15 in a[3]: four independent chains. A tail is folded as a
+ * zero-padded group: adding +0 leaves a lane's non-negative sum unchanged, and |0| never raises a maximum. */
+BN_ALWAYS_INLINE void bn_lanes16_neon(const float* x, int32_t k, enum bn_lane_fold fold, float32x4_t a[4]) {
+    for (int t = 0; t < 4; t++) a[t] = vdupq_n_f32(0.0f);
     int32_t j = 0;
     for (; j + 16 <= k; j += 16)
-        for (int t = 0; t < 4; t++) {
-            const float32x4_t v = vld1q_f32(x + j + 4 * t);
-            a[t] = vaddq_f32(a[t], vmulq_f32(v, v));
-        }
+        for (int t = 0; t < 4; t++) a[t] = bn_fold4_neon(a[t], vld1q_f32(x + j + 4 * t), fold);
     if (j < k) {
         float tail[16] = {0};
         for (int32_t t = 0; j + t < k; t++) tail[t] = x[j + t];
-        for (int t = 0; t < 4; t++) {
-            const float32x4_t v = vld1q_f32(tail + 4 * t);
-            a[t] = vaddq_f32(a[t], vmulq_f32(v, v));
-        }
+        for (int t = 0; t < 4; t++) a[t] = bn_fold4_neon(a[t], vld1q_f32(tail + 4 * t), fold);
     }
+}
+
+/* bn_sum_squares__ref. */
+static inline float bn_sum_squares_neon(const float* x, int32_t k) {
+    float32x4_t a[4];
+    bn_lanes16_neon(x, k, BN_FOLD_SQUARE_SUM, a);
     return bn_tree16_f32(a[0], a[1], a[2], a[3]);
 }
 

@@ -2,20 +2,10 @@
  * reference in the same order (max is order-free; x * s, clamp, round-half-even conversion), so identical bits. */
 #include "x86-decode.h"
 
-static inline __attribute__((always_inline)) float abs_max(const float* row, int32_t k) {
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    __m256 vmax = _mm256_setzero_ps();
-    int32_t j = 0;
-    for (; j + 8 <= k; j += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, _mm256_loadu_ps(row + j)));
-    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
-    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
-    float amax = _mm_cvtss_f32(m4);
-    for (; j < k; j++) {
-        float a = fabsf(row[j]);
-        amax = a > amax ? a : amax;
-    }
-    return amax;
+static inline float abs_max(const float* row, int32_t k) {
+    __m256 a0, a1;
+    bn_lanes16_avx2(row, k, BN_FOLD_ABS_MAX, &a0, &a1);
+    return bn_hmax_ps_avx2(_mm256_max_ps(a0, a1));
 }
 
 void bn_quantize_q8__avx2(const float* x, int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales) {

@@ -4,16 +4,8 @@
  * by the reference's scalar formula. */
 #include "x86-avx512-decode.h"
 
-static inline __attribute__((always_inline)) float abs_max(const float* row, int32_t k) {
-    __m512 vmax = _mm512_setzero_ps();
-    int32_t j = 0;
-    for (; j + 16 <= k; j += 16) vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(row + j)));
-    if (j < k) {
-        float tail[16] = {0};
-        for (int32_t t = 0; j + t < k; t++) tail[t] = row[j + t];
-        vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(tail)));
-    }
-    return bn_hmax_ps_avx512(vmax);
+static inline float abs_max(const float* row, int32_t k) {
+    return bn_hmax_ps_avx512(bn_lanes16_avx512(row, k, BN_FOLD_ABS_MAX));
 }
 
 void bn_quantize_q8__avx512(const float* x, int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales) {

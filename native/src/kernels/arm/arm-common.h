@@ -84,6 +84,16 @@ BN_ALWAYS_INLINE float32x4_t bn_fp16x4_to_f32(uint16_t h0, uint16_t h1, uint16_t
     return vcvt_f32_f16(vreinterpret_f16_u16(h));
 }
 
+/* The R weight rows from row i and the C activation rows from row r0 of a matmul (R, C <= 4, constant in the tiles
+ * that call this). */
+BN_ALWAYS_INLINE void bn_tile_rows(const bn_matmul_args* a, int32_t i, const int R, int32_t r0, const int C,
+                                   const uint8_t* w[4], const int8_t* x[4]) {
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) w[r] = a->w + (int64_t)(i + r) * a->row_bytes;
+#pragma GCC unroll 4
+    for (int c = 0; c < C; c++) x[c] = a->xq + (int64_t)(r0 + c) * a->k;
+}
+
 /* Four int32 lanes summing to sum_{v < nv, j < 16} w[v][j] x[16 v + j], exactly (how the sum splits over the lanes
  * differs between the variants; callers only add the lanes up). SDOT adds four products per int32 lane, exact for
  * any int8. Without it SMULL / SMLAL2 add 2 nv products per int16 lane, each at most max|w| * 128, and SADDLP widens

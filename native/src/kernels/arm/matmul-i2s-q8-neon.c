@@ -35,10 +35,7 @@ BN_ALWAYS_INLINE void tile(const bn_matmul_args* a, int32_t i, int32_t r0, const
     const int32_t n_blocks = a->k / BN_I2S_BLOCK;
     const uint8_t* w[4];
     const int8_t* x[4];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++) w[r] = a->w + (int64_t)(i + r) * a->row_bytes;
-#pragma GCC unroll 4
-    for (int c = 0; c < C; c++) x[c] = a->xq + (int64_t)(r0 + c) * a->k;
+    bn_tile_rows(a, i, R, r0, C, w, x);
     int32x4_t acc[4];
 #pragma GCC unroll 4
     for (int t = 0; t < R * C; t++) acc[t] = vdupq_n_s32(0);

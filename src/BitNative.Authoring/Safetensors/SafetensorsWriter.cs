@@ -98,20 +98,7 @@ public sealed class SafetensorsWriter
 
     /// <summary>Writes the file to <paramref name="path"/> (replacing it); a partly written file is deleted on failure.</summary>
     /// <param name="path">Destination path.</param>
-    public void WriteTo(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
-            WriteTo(stream);
-        }
-        catch
-        {
-            File.Delete(path);
-            throw;
-        }
-    }
+    public void WriteTo(string path) => OutputFile.Write(path, WriteTo);
 
     /// <summary>Writes the file to <paramref name="stream"/>; the stream need not be seekable and is left open.</summary>
     /// <param name="stream">A writable stream.</param>

@@ -45,21 +45,6 @@ bn_status bn_check_buffer(const char* name, const char* what, const void* p, int
 float bn_fp16_to_fp32(uint16_t h);
 uint16_t bn_fp32_to_fp16(float f);
 
-/* ---- float weights ------------------------------------------------------------------------ */
-
-/* Weight j of a row of float weights stored with elem bytes each: 2 (fp16, exact conversion) or 4 (f32), as the
- * reference and the SIMD tails read them. */
-static inline float bn_float_weight(const uint8_t* row, int64_t j, int elem) {
-    if (elem == 4) {
-        float v;
-        memcpy(&v, row + 4 * j, sizeof v);
-        return v;
-    }
-    uint16_t h;
-    memcpy(&h, row + 2 * j, sizeof h); /* little-endian fp16 bits */
-    return bn_fp16_to_fp32(h);
-}
-
 /* ---- rounding ----------------------------------------------------------------------------- */
 
 /* Round half to even: what SIMD float->int conversions do in the default rounding mode, and

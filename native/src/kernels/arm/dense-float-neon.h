@@ -12,11 +12,9 @@
 
 #include "arm-decode.h"
 
-#include <string.h>
+#include "../dense-float.h"
 
-/* The weight formats of the walk. F8 rows are 32-weight blocks {fp16 d; 32 E4M3 codes}: k is a multiple of 32, so
- * every 8-column step lies inside one block. */
-enum bn_dense_format { BN_DENSE_F16, BN_DENSE_BF16, BN_DENSE_F32, BN_DENSE_F8 };
+/* F8 rows: k is a multiple of 32, so every 8-column step lies inside one block. */
 
 /* Eight weights of row w from column j (a multiple of 8) as two 4-lane floats, exactly. */
 BN_ALWAYS_INLINE void bn_dense_load8_neon(const uint8_t* w, int32_t j, const int fmt, float32x4_t* lo,
@@ -39,21 +37,6 @@ BN_ALWAYS_INLINE void bn_dense_load8_neon(const uint8_t* w, int32_t j, const int
         const float16x8_t hf = vreinterpretq_f16_u16(h);
         *lo = vmulq_f32(vcvt_f32_f16(vget_low_f16(hf)), d256);
         *hi = vmulq_f32(vcvt_high_f32_f16(hf), d256);
-    }
-}
-
-BN_ALWAYS_INLINE float bn_dense_load1_neon(const uint8_t* w, int32_t j, const int fmt) {
-    uint16_t h;
-    switch (fmt) {
-    case BN_DENSE_F32: {
-        float v;
-        memcpy(&v, w + 4 * (int64_t)j, sizeof v);
-        return v;
-    }
-    case BN_DENSE_F8: return bn_f8_weight(w + (int64_t)(j / BN_F8_BLOCK) * BN_F8_BLOCK_BYTES, j % BN_F8_BLOCK);
-    default:
-        memcpy(&h, w + 2 * (int64_t)j, sizeof h);
-        return fmt == BN_DENSE_BF16 ? bn_bf16_to_fp32(h) : bn_fp16_to_fp32(h);
     }
 }
 
@@ -86,7 +69,7 @@ BN_ALWAYS_INLINE void bn_dense_tile_neon(const bn_matmul_args* a, int32_t i0, co
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++) {
             float sum = vaddvq_f32(vaddq_f32(lo[r][t], hi[r][t]));
-            for (int32_t jj = j; jj < k; jj++) sum += bn_dense_load1_neon(w[r], jj, fmt) * x[t][jj];
+            for (int32_t jj = j; jj < k; jj++) sum += bn_dense_weight(w[r], jj, fmt) * x[t][jj];
             a->y[(int64_t)(r0 + t) * a->n + i0 + r] = sum;
         }
 }

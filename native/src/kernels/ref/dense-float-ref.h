@@ -1,10 +1,10 @@
 /* The reference float-weight matrix x float activations shared by the F16, F32, BF16 and F8 references:
  * y[r, i] = sum_j W[i, j] x[r, j], every product and sum a float operation in column order, with each format's
- * weights converted exactly (weight(row, j) = W[i, j] for the row's bytes). */
+ * weights converted exactly (weight(row, j) = W[i, j] for the row's bytes: bn_dense_weight). */
 #ifndef BN_DENSE_FLOAT_REF_H
 #define BN_DENSE_FLOAT_REF_H
 
-#include "bn_internal.h"
+#include "../dense-float.h"
 
 typedef float (*bn_row_weight_fn)(const uint8_t* row, int64_t j);
 

@@ -3,9 +3,7 @@
  * dense-float-ref.h). */
 #include "dense-float-ref.h"
 
-static float weight(const uint8_t* row, int64_t j) {
-    return bn_bf16_to_fp32((uint16_t)(row[2 * j] | (row[2 * j + 1] << 8)));
-}
+static float weight(const uint8_t* row, int64_t j) { return bn_dense_weight(row, j, BN_DENSE_BF16); }
 
 void bn_matmul_bf16_f32__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     bn_dense_float_ref(a, i_begin, i_end, weight);

@@ -3,9 +3,7 @@
  * (dense-float-ref.h). */
 #include "dense-float-ref.h"
 
-static float weight(const uint8_t* row, int64_t j) {
-    return bn_f8_weight(row + (j / BN_F8_BLOCK) * BN_F8_BLOCK_BYTES, (int)(j % BN_F8_BLOCK));
-}
+static float weight(const uint8_t* row, int64_t j) { return bn_dense_weight(row, j, BN_DENSE_F8); }
 
 void bn_matmul_f8_f32__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     bn_dense_float_ref(a, i_begin, i_end, weight);

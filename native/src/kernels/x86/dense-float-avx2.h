@@ -16,11 +16,9 @@
 
 #include "x86-decode.h"
 
-#include <string.h>
+#include "../dense-float.h"
 
-/* The weight formats of the walk. F8 rows are 32-weight blocks {fp16 d; 32 E4M3 codes}: k is a multiple of 32, so
- * every 8-column step lies inside one block. */
-enum bn_dense_format { BN_DENSE_F16, BN_DENSE_BF16, BN_DENSE_F32, BN_DENSE_F8 };
+/* F8 rows: k is a multiple of 32, so every 8-column step lies inside one block. */
 
 /* Eight weights of row w from column j (a multiple of 8) as floats, exactly. */
 static inline __attribute__((always_inline)) __m256 bn_dense_load8(const uint8_t* w, int32_t j, const int fmt) {
@@ -39,22 +37,6 @@ static inline __attribute__((always_inline)) __m256 bn_dense_load8(const uint8_t
                                           _mm256_set1_ps(256.0f));
         return _mm256_mul_ps(_mm256_cvtph_ps(h), d256);
     }
-    }
-}
-
-/* One weight of row w at column j as a float. */
-static inline __attribute__((always_inline)) float bn_dense_load1(const uint8_t* w, int32_t j, const int fmt) {
-    uint16_t h;
-    switch (fmt) {
-    case BN_DENSE_F32: {
-        float v;
-        memcpy(&v, w + 4 * (int64_t)j, sizeof v);
-        return v;
-    }
-    case BN_DENSE_F8: return bn_f8_weight(w + (int64_t)(j / BN_F8_BLOCK) * BN_F8_BLOCK_BYTES, j % BN_F8_BLOCK);
-    default:
-        memcpy(&h, w + 2 * (int64_t)j, sizeof h);
-        return fmt == BN_DENSE_BF16 ? bn_bf16_to_fp32(h) : bn_fp16_to_fp32(h);
     }
 }
 
@@ -80,7 +62,7 @@ static inline __attribute__((always_inline)) void bn_dense_row_avx2(const bn_mat
     }
     for (int t = 0; t < T; t++) {
         float sum = bn_hsum_ps_avx2(_mm256_add_ps(_mm256_add_ps(acc[t][0], acc[t][1]), _mm256_add_ps(acc[t][2], acc[t][3])));
-        for (int32_t jj = j; jj < k; jj++) sum += bn_dense_load1(w, jj, fmt) * x[t][jj];
+        for (int32_t jj = j; jj < k; jj++) sum += bn_dense_weight(w, jj, fmt) * x[t][jj];
         a->y[(int64_t)(r0 + t) * a->n + i] = sum;
     }
 }

@@ -37,6 +37,8 @@
 #ifndef BN_KQUANT_WALK_H
 #define BN_KQUANT_WALK_H
 
+#include "row-groups.h"
+
 #define KQ_CHUNK 64
 #define KQ_ROW_TILE 32
 #define KQ_SUMS_PER_BLOCK (KQ_BLOCK / (KQ_GROUP > 0 ? KQ_GROUP : KQ_BLOCK))
@@ -103,18 +105,15 @@ KQ_INLINE void kq_gemv(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) 
         const int8_t* x = a->xq + (int64_t)c0 * KQ_BLOCK;
         if (KQ_GROUP > 0) kq_act_sums(x, cn * KQ_BLOCK, KQ_GROUP, xs);
         for (int32_t i = i_begin; i < i_end; i += 4) {
-            const int32_t nr = i_end - i < 4 ? i_end - i : 4;
             const uint8_t* w[4];
-            float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-            for (int32_t r = 0; r < 4; r++)
-                w[r] = a->w + (int64_t)(i + (r < nr ? r : nr - 1)) * a->row_bytes + (int64_t)c0 * KQ_BLOCK_BYTES;
-            if (c0 > 0)
-                for (int32_t r = 0; r < nr; r++) part[r] = a->y[i + r];
+            float part[4];
+            const int32_t nr = bn_weight_group4(a, i, i_end, (int64_t)c0 * KQ_BLOCK_BYTES, w);
+            bn_group_sums_load(a->y + i, 1, nr, c0 == 0, part);
             const uint8_t* next = a->w + (int64_t)(i + 4 < i_end ? i + 4 : i) * a->row_bytes;
             kq_f4 sum = kq_rows4(w, x, xs, cn, next + (int64_t)c0 * 4 * KQ_BLOCK_BYTES, kq_f4_load(part));
             if (c0 + cn == nb) sum = kq_f4_mul(sum, kq_f4_set1(a->x_scales[0]));
             kq_f4_store(part, sum);
-            for (int32_t r = 0; r < nr; r++) a->y[i + r] = part[r];
+            bn_group_sums_store(a->y + i, 1, nr, part);
         }
     }
 }
@@ -129,27 +128,23 @@ KQ_INLINE void kq_gemm(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) 
         for (int32_t t0 = i_begin; t0 < i_end; t0 += KQ_ROW_TILE) {
             const int32_t t1 = i_end - t0 < KQ_ROW_TILE ? i_end : t0 + KQ_ROW_TILE;
             for (int32_t r0 = 0; r0 < a->m; r0 += 4) {
-                const int32_t nr = a->m - r0 < 4 ? a->m - r0 : 4;
                 const int8_t* x[4];
                 const int16_t* xsp[4];
                 float scale[4];
+                const int32_t nr = bn_act_group4(a, r0, (int64_t)c0 * KQ_BLOCK, 1.0f, x, scale);
                 for (int32_t t = 0; t < 4; t++) {
-                    const int32_t rr = r0 + (t < nr ? t : nr - 1);
-                    x[t] = a->xq + (int64_t)rr * a->k + (int64_t)c0 * KQ_BLOCK;
-                    scale[t] = a->x_scales[rr];
                     if (KQ_GROUP > 0) kq_act_sums(x[t], cn * KQ_BLOCK, KQ_GROUP, xs[t]);
                     xsp[t] = xs[t];
                 }
                 const kq_f4 vscale = kq_f4_load(scale);
                 for (int32_t i = t0; i < t1; i++) {
-                    float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-                    if (c0 > 0)
-                        for (int32_t t = 0; t < nr; t++) part[t] = a->y[(int64_t)(r0 + t) * a->n + i];
+                    float part[4];
+                    bn_group_sums_load(a->y + (int64_t)r0 * a->n + i, a->n, nr, c0 == 0, part);
                     kq_f4 sum = kq_acts4(a->w + (int64_t)i * a->row_bytes + (int64_t)c0 * KQ_BLOCK_BYTES, x, xsp, cn,
                                          kq_f4_load(part));
                     if (last) sum = kq_f4_mul(sum, vscale);
                     kq_f4_store(part, sum);
-                    for (int32_t t = 0; t < nr; t++) a->y[(int64_t)(r0 + t) * a->n + i] = part[t];
+                    bn_group_sums_store(a->y + (int64_t)r0 * a->n + i, a->n, nr, part);
                 }
             }
         }

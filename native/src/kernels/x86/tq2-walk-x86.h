@@ -13,6 +13,7 @@
 #define BN_TQ2_WALK_X86_H
 
 #include "x86-common.h"
+#include "../row-groups.h"
 
 /* Blocks whose activation sums are kept on the stack at once. Longer rows are processed in chunks
  * of this many blocks; between chunks the running float sums wait in y (storing and reloading a
@@ -70,20 +71,17 @@ static void tq2_matmul_x1(const bn_matmul_args* a, int32_t i_begin, int32_t i_en
         const int8_t* x = a->xq + (int64_t)c0 * BN_TQ_BLOCK;
         bn_block_sums_256_avx2(x, cn, bsum);
         for (int32_t i = i_begin; i < i_end; i += 4) {
-            const int32_t nr = i_end - i < 4 ? i_end - i : 4;
             const uint8_t* w[4];
-            float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-            for (int32_t r = 0; r < 4; r++)
-                w[r] = a->w + (int64_t)(i + (r < nr ? r : nr - 1)) * a->row_bytes + (int64_t)c0 * BN_TQ2_BLOCK_BYTES;
-            if (c0 > 0)
-                for (int32_t r = 0; r < nr; r++) part[r] = a->y[i + r];
+            float part[4];
+            const int32_t nr = bn_weight_group4(a, i, i_end, (int64_t)c0 * BN_TQ2_BLOCK_BYTES, w);
+            bn_group_sums_load(a->y + i, 1, nr, c0 == 0, part);
             __m128 sum = _mm_loadu_ps(part);
             /* the next group of rows, contiguous when the rows are one chunk: one prefetched stream */
             const uint8_t* next = cn == nb && i + 8 <= i_end ? a->w + (int64_t)(i + 4) * a->row_bytes : NULL;
             tq2_rows4(w, x, bsum, cn, next, &sum);
             if (last) sum = _mm_mul_ps(sum, _mm_set1_ps(scale));
             _mm_storeu_ps(part, sum);
-            for (int32_t r = 0; r < nr; r++) a->y[i + r] = part[r];
+            bn_group_sums_store(a->y + i, 1, nr, part);
         }
     }
 }
@@ -99,27 +97,21 @@ static void tq2_matmul_xm(const bn_matmul_args* a, int32_t i_begin, int32_t i_en
         for (int32_t t0 = i_begin; t0 < i_end; t0 += TQ2_ROW_TILE) {
             const int32_t t1 = i_end - t0 < TQ2_ROW_TILE ? i_end : t0 + TQ2_ROW_TILE;
             for (int32_t r0 = 0; r0 < a->m; r0 += 4) {
-                const int32_t nr = a->m - r0 < 4 ? a->m - r0 : 4;
                 const int8_t* x[4];
-                float scale[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-                for (int32_t r = 0; r < 4; r++) {
-                    const int32_t rr = r0 + (r < nr ? r : nr - 1);
-                    x[r] = a->xq + (int64_t)rr * a->k + (int64_t)c0 * BN_TQ_BLOCK;
-                    scale[r] = a->x_scales[rr] * a->w_scale;
-                }
+                float scale[4];
+                const int32_t nr = bn_act_group4(a, r0, (int64_t)c0 * BN_TQ_BLOCK, a->w_scale, x, scale);
                 for (int32_t r = 0; r < 4; r++) bn_block_sums_256_avx2(x[r], cn, bsum[r]);
                 for (int32_t b = 0; b < cn; b++)
                     for (int32_t r = 0; r < 4; r++) bsum4[4 * b + r] = bsum[r][b];
                 const __m128 vscale = _mm_loadu_ps(scale);
                 for (int32_t i = t0; i < t1; i++) {
-                    float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-                    if (c0 > 0)
-                        for (int32_t r = 0; r < nr; r++) part[r] = a->y[(int64_t)(r0 + r) * a->n + i];
+                    float part[4];
+                    bn_group_sums_load(a->y + (int64_t)r0 * a->n + i, a->n, nr, c0 == 0, part);
                     __m128 sum = _mm_loadu_ps(part);
                     tq2_acts4(a->w + (int64_t)i * a->row_bytes + (int64_t)c0 * BN_TQ2_BLOCK_BYTES, x, bsum4, cn, &sum);
                     if (last) sum = _mm_mul_ps(sum, vscale);
                     _mm_storeu_ps(part, sum);
-                    for (int32_t r = 0; r < nr; r++) a->y[(int64_t)(r0 + r) * a->n + i] = part[r];
+                    bn_group_sums_store(a->y + (int64_t)r0 * a->n + i, a->n, nr, part);
                 }
             }
         }

@@ -63,14 +63,10 @@ public static unsafe class Attention
         int heads, int kvHeads, int headDim, int ropeDims, RotaryLayout layout, int position, Span<Half> keyCache, Span<Half> valueCache,
         KernelThreadPool? pool)
     {
-        CheckHeads(tokens, heads, kvHeads, headDim, position);
-        long kvDim = (long)kvHeads * headDim;
-        Shapes.Require(q.Length, (long)tokens * heads * headDim, nameof(q));
+        long kvDim = CheckHeadsAndCaches(q.Length, tokens, heads, kvHeads, headDim, position, keyCache.Length, valueCache.Length);
         Shapes.Require(k.Length, tokens * kvDim, nameof(k));
         Shapes.Require(v.Length, tokens * kvDim, nameof(v));
         Shapes.Require(table.Length, (long)tokens * Math.Max(ropeDims, 0), nameof(table));
-        Shapes.Require(keyCache.Length, ((long)position + tokens) * kvDim, nameof(keyCache));
-        Shapes.Require(valueCache.Length, ((long)position + tokens) * kvDim, nameof(valueCache));
         using var lease = KernelThreadPool.Acquire(pool);
         fixed (float* qp = q)
         fixed (float* kp = k)
@@ -105,12 +101,8 @@ public static unsafe class Attention
     public static void Attend(ReadOnlySpan<float> q, ReadOnlySpan<Half> keyCache, ReadOnlySpan<Half> valueCache, int tokens, int heads,
         int kvHeads, int headDim, int position, float scale, Span<float> output, KernelThreadPool? pool)
     {
-        CheckHeads(tokens, heads, kvHeads, headDim, position);
-        long kvDim = (long)kvHeads * headDim;
-        Shapes.Require(q.Length, (long)tokens * heads * headDim, nameof(q));
+        CheckHeadsAndCaches(q.Length, tokens, heads, kvHeads, headDim, position, keyCache.Length, valueCache.Length);
         Shapes.Require(output.Length, (long)tokens * heads * headDim, nameof(output));
-        Shapes.Require(keyCache.Length, ((long)position + tokens) * kvDim, nameof(keyCache));
-        Shapes.Require(valueCache.Length, ((long)position + tokens) * kvDim, nameof(valueCache));
         using var lease = KernelThreadPool.Acquire(pool);
         fixed (float* qp = q)
         fixed (Half* kc = keyCache)
@@ -120,6 +112,19 @@ public static unsafe class Attention
             NativeMethods.bn_attention_f16(qp, q.Length, (ushort*)kc, keyCache.Length, (ushort*)vc, valueCache.Length, tokens, heads, kvHeads,
                 headDim, position, scale, op, output.Length, lease.Pointer).ThrowIfFailed(nameof(NativeMethods.bn_attention_f16));
         }
+    }
+
+    /// <summary>The head configuration, the queries (tokens x heads x headDim) and the caches (position + tokens rows of
+    /// kvHeads x headDim); returns the cache row length kvHeads x headDim.</summary>
+    private static long CheckHeadsAndCaches(int queries, int tokens, int heads, int kvHeads, int headDim, int position, int keyCache,
+        int valueCache)
+    {
+        CheckHeads(tokens, heads, kvHeads, headDim, position);
+        long kvDim = (long)kvHeads * headDim;
+        Shapes.Require(queries, (long)tokens * heads * headDim, "q");
+        Shapes.Require(keyCache, ((long)position + tokens) * kvDim, nameof(keyCache));
+        Shapes.Require(valueCache, ((long)position + tokens) * kvDim, nameof(valueCache));
+        return kvDim;
     }
 
     private static void CheckHeads(int tokens, int heads, int kvHeads, int headDim, int position)

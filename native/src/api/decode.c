@@ -197,15 +197,7 @@ static bn_status check_heads(const char* name, int32_t n_heads, int32_t n_kv_hea
     return BN_STATUS_OK;
 }
 
-typedef struct rope_task {
-    bn_rope_kv_fn fn;
-    bn_rope_args args;
-} rope_task;
-
-static void rope_rows(const void* ctx, int32_t begin, int32_t end) {
-    const rope_task* t = (const rope_task*)ctx;
-    t->fn(&t->args, begin, end);
-}
+BN_KERNEL_TASK(rope_task, bn_rope_kv_fn, bn_rope_args)
 
 BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t k_len, const float* v, int64_t v_len,
                                 const float* table, int64_t table_len, int32_t m, int32_t n_heads, int32_t n_kv_heads,
@@ -231,21 +223,13 @@ BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t
                       {.q = q, .k = k, .v = v, .table = table, .n_heads = n_heads, .n_kv_heads = n_kv_heads,
                        .head_dim = head_dim, .rope_dims = rope_dims, .style = style, .position = position,
                        .k_cache = k_cache, .v_cache = v_cache}};
-    bn_parallel_rows(pool, m, row_grain(m), rope_rows, &task);
+    bn_parallel_rows(pool, m, row_grain(m), rope_task_run, &task);
     return BN_STATUS_OK;
 }
 
 /* ---- attention ----------------------------------------------------------------------------- */
 
-typedef struct attention_task {
-    bn_attention_fn fn;
-    bn_attention_args args;
-} attention_task;
-
-static void attention_units(const void* ctx, int32_t begin, int32_t end) {
-    const attention_task* t = (const attention_task*)ctx;
-    t->fn(&t->args, begin, end);
-}
+BN_KERNEL_TASK(attention_task, bn_attention_fn, bn_attention_args)
 
 BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t* k_cache, int64_t k_cache_len,
                                   const uint16_t* v_cache, int64_t v_cache_len, int32_t m, int32_t n_heads,
@@ -286,6 +270,6 @@ BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t*
                             .heads_per_unit = group / parts, .scale = scale, .out = out}};
     const int64_t units = (int64_t)m * n_kv_heads * parts;
     if (units > INT32_MAX) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: too many work units", name);
-    bn_parallel_rows(pool, (int32_t)units, 1, attention_units, &task);
+    bn_parallel_rows(pool, (int32_t)units, 1, attention_task_run, &task);
     return BN_STATUS_OK;
 }

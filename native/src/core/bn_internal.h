@@ -65,6 +65,18 @@ typedef void (*bn_rows_fn)(const void* ctx, int32_t begin, int32_t end);
  * small; returns after every chunk is done. Concurrent calls on one pool are serialized. */
 void bn_parallel_rows(bn_threadpool* pool, int32_t n_rows, int32_t grain, bn_rows_fn fn, const void* ctx);
 
+/* A kernel that takes (args, begin, end) with its arguments, as a bn_parallel_rows task: defines the struct `task`
+ * {fn, args} and `task##_run`, the bn_rows_fn that calls fn(&args, begin, end). */
+#define BN_KERNEL_TASK(task, fn_type, args_type)                                                                       \
+    typedef struct task {                                                                                              \
+        fn_type fn;                                                                                                    \
+        args_type args;                                                                                                \
+    } task;                                                                                                            \
+    static void task##_run(const void* ctx, int32_t begin, int32_t end) {                                              \
+        const task* t = (const task*)ctx;                                                                              \
+        t->fn(&t->args, begin, end);                                                                                   \
+    }
+
 /* ---- kernels ------------------------------------------------------------------------------ */
 
 /* One matmul task: y[r * n + i] for r in [0, m), i in [0, n). Validated by the entry point, so

@@ -45,6 +45,23 @@ BN_ALWAYS_INLINE int8x16_t bn_lut_pair_table_neon(int8x16_t v, const int j) {
     return vmlaq_s8(vmulq_s8(x0, w0), x1, w1);
 }
 
+/* The tiling of both NEON TL1 kernels (lut-walk.h): three units per signed byte accumulator, groups of 8 tiles and
+ * 4 activation rows for a batch, and of 4 tiles for one activation row (as measured on AVX2: a chunk of tables
+ * serves 4 tiles from L1; more interleaved tiles lose the prefetch streams). */
+#define BN_TL1_NEON_UNITS_PER_WIDEN 3
+#define BN_TL1_NEON_TILE_GROUP 8
+#define BN_TL1_NEON_GEMV_TILE_GROUP 4
+#define BN_TL1_NEON_ROW_BLOCK 4
+
+/* dots[0..32) += the int16 row sums acc16[q] (rows 8q .. 8q + 7), widened. */
+BN_ALWAYS_INLINE void bn_lut_add_dots_neon(const int16x8_t acc16[4], int32_t* dots) {
+    for (int q = 0; q < 4; q++) {
+        int32_t* d = dots + 8 * q;
+        vst1q_s32(d, vaddw_s16(vld1q_s32(d), vget_low_s16(acc16[q])));
+        vst1q_s32(d + 4, vaddw_high_s16(vld1q_s32(d + 4), acc16[q]));
+    }
+}
+
 /* y of tile t for activation row r from its 32 exact row dots (the NEON kernels' epilogue). */
 static inline void bn_lut_store_dots_neon(const bn_matmul_args* a, int32_t t, int32_t r, const int32_t* dots) {
     const float scale = a->x_scales[r] * a->w_scale;

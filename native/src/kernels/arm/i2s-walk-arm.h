@@ -1,13 +1,22 @@
 /* The walk the I2S x int8 kernels on AArch64 share (NEON and NEON dotprod files alike): m = 1 in tiles of four
  * weight rows against the one activation row, m > 1 one weight row against up to four activation rows, then
  * y = (float)(sum c x - sum x) * (x_scale * w_scale) as the reference computes it (codes c = w + 1; the activation
- * sums once per row and call). The including file supplies
+ * sums once per row and call). The including file defines, after including this file (with i2s_codes for the code
+ * loads),
  *   tile(a, i, r0, R, C, dots): dots[r * C + c] = sum_j code(i + r, j) * xq[r0 + c, j], R * C <= 4, R and C
  *   constant. */
 #ifndef BN_I2S_WALK_ARM_H
 #define BN_I2S_WALK_ARM_H
 
 #include "arm-common.h"
+
+/* Code bytes 16 q .. 16 q + 15 of block b of the R weight rows w[0..R). */
+BN_ALWAYS_INLINE void i2s_codes(const uint8_t* const w[4], const int R, int32_t b, int q, uint8x16_t p[4]) {
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) p[r] = vld1q_u8(w[r] + b * 32 + 16 * q);
+}
+
+BN_ALWAYS_INLINE void tile(const bn_matmul_args* a, int32_t i, int32_t r0, const int R, const int C, int32_t* dots);
 
 BN_ALWAYS_INLINE void i2s_matmul(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     const int32_t k = a->k;

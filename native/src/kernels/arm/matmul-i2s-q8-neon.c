@@ -25,7 +25,7 @@
  * every weight row is read once per group of four activation rows. Per 16 code bytes and (weight
  * row, activation row) pair that is 8 multiply-accumulates plus ~8 (m == 1: 1 code load, 6 decode,
  * 1 shared activation load) or ~6 (m > 1: 4 activation loads, a quarter of the decode) others. */
-#include "arm-common.h"
+#include "i2s-walk-arm.h"
 
 #define BLOCKS_PER_FLUSH 8
 
@@ -49,8 +49,7 @@ BN_ALWAYS_INLINE void tile(const bn_matmul_args* a, int32_t i, int32_t r0, const
 #pragma GCC unroll 2
             for (int q = 0; q < 2; q++) {
                 uint8x16_t p[4];
-#pragma GCC unroll 4
-                for (int r = 0; r < R; r++) p[r] = vld1q_u8(w[r] + b * 32 + 16 * q);
+                i2s_codes(w, R, b, q, p);
 #pragma GCC unroll 4
                 for (int g = 0; g < 4; g++) {
                     int8x16_t code[4];
@@ -75,7 +74,5 @@ BN_ALWAYS_INLINE void tile(const bn_matmul_args* a, int32_t i, int32_t r0, const
 #pragma GCC unroll 4
     for (int t = 0; t < R * C; t++) dots[t] = vaddvq_s32(acc[t]);
 }
-
-#include "i2s-walk-arm.h"
 
 void bn_matmul_i2s_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { i2s_matmul(a, i_begin, i_end); }

@@ -27,7 +27,7 @@
  * activation rows (each field decoded once for all of them, weights read once per four rows).
  * Per 16 code bytes and (weight row, activation row) pair: 4 SDOTs plus ~6 (m == 1) or ~5 (m > 1)
  * loads and decode instructions. */
-#include "arm-common.h"
+#include "i2s-walk-arm.h"
 
 /* Field g of 16 code bytes in the scaled form described above, and the accumulator it feeds:
  * 0 -> acc1, 1 -> acc16, 2 -> acc4, 3 -> acc1. */
@@ -54,8 +54,7 @@ BN_ALWAYS_INLINE void tile(const bn_matmul_args* a, int32_t i, int32_t r0, const
 #pragma GCC unroll 2
         for (int q = 0; q < 2; q++) {
             uint8x16_t p[4];
-#pragma GCC unroll 4
-            for (int r = 0; r < R; r++) p[r] = vld1q_u8(w[r] + b * 32 + 16 * q);
+            i2s_codes(w, R, b, q, p);
 #pragma GCC unroll 4
             for (int c = 0; c < C; c++) {
                 /* weights 32g + 16q .. +15 of this block, g = 0..3 */
@@ -76,8 +75,6 @@ BN_ALWAYS_INLINE void tile(const bn_matmul_args* a, int32_t i, int32_t r0, const
 #pragma GCC unroll 4
     for (int t = 0; t < R * C; t++) dots[t] = vaddvq_s32(vsraq_n_s32(vsraq_n_s32(acc1[t], acc4[t], 2), acc16[t], 4));
 }
-
-#include "i2s-walk-arm.h"
 
 void bn_matmul_i2s_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     i2s_matmul(a, i_begin, i_end);

@@ -1,5 +1,5 @@
-/* The walk every block-quantized x int8 kernel (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q2_0_G128, Q1_0; TQ2_0 on x86) shares on
- * every ISA: which rows and blocks go together, the prefetches, and the float epilogue of the references
+/* The walk every block-quantized x int8 kernel (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q2_0_G128, Q1_0) shares on every
+ * ISA: which rows and blocks go together, the prefetches, and the float epilogue of the references
  * (ref/matmul-blocks-ref.h), so every variant gives their bits. It is written once over a small vector
  * vocabulary that kernels/x86/kquant-x86.h and kernels/arm/kquant-arm.h map to their instructions (as ggml's
  * simd-mappings do), and the format supplies the block arithmetic:
@@ -7,22 +7,18 @@
  *   KQ_BLOCK, KQ_BLOCK_BYTES   weights and bytes per block
  *   KQ_GROUP                   activations per entry of the activation sums (16 or 32), or 0 for none
  *   KQ_D_AT, KQ_DMIN_AT        byte offsets of the fp16 d and dmin in a block (KQ_DMIN_AT -1: no min term)
- *   KQ_ACT_OFFSET (optional)   1: I_b is the lanes' sum minus the block's activation sum X_b (KQ_GROUP = KQ_BLOCK),
- *                              the -1 of ternary codes c = w + 1 taken once per block as TQ2_0 does
- *   KQ_W_SCALE (optional)      1: y = sum * (x_scales[r] * w_scale), the per-tensor scale of the ternary formats
  *   kq_block(w, R, x, xs, T, lanes, mlanes)
  *       for the R weight blocks w[0..R) and the T activation blocks x[0..T) (with their activation sums
  *       xs[t], KQ_BLOCK / KQ_GROUP of them) writes, for pair p = r * T + t, int32 lanes[p] summing to I_b
  *       and (with a min term) int32 mlanes[p] summing to M_b. Called with (R, T) = (4, 1) and (1, 4) as
  *       constants, so it unrolls into registers.
  * Each block b then adds t_b = (float)I_b * d_b (- (float)M_b * dmin_b), one rounding per operation, to the
- * running float sum in block order, and y = sum * x_scales[r] (with KQ_W_SCALE, sum * (x_scales[r] * w_scale)).
+ * running float sum in block order, and y = sum * x_scales[r].
  *
  * The ISA header provides, before including this file:
  *   kq_f4                      four floats; kq_f4_load / _store / _set1 / _add / _sub / _mul / _from_i4
  *   kq_lanes, kq_mlanes        what kq_block writes per pair; kq_isum4 / kq_msum4 (four pairs' lanes -> the
  *                              four exact sums, in pair order)
- *   kq_i4                      four int32; kq_i4_set1 / _load / _sub
  *   kq_fp16x4, kq_fp16x1       four fp16 values (one per pointer) or one in all lanes, widened exactly
  *   kq_prefetch(p, bytes)      the lines of [p, p + bytes)
  *   kq_act_sums(x, count, group, out)
@@ -47,23 +43,12 @@
 #define KQ_ROW_TILE 32
 #define KQ_SUMS_PER_BLOCK (KQ_BLOCK / (KQ_GROUP > 0 ? KQ_GROUP : KQ_BLOCK))
 #define KQ_INLINE static inline __attribute__((always_inline))
-#ifndef KQ_ACT_OFFSET
-#  define KQ_ACT_OFFSET 0
-#endif
-#ifndef KQ_W_SCALE
-#  define KQ_W_SCALE 0
-#endif
-_Static_assert(!KQ_ACT_OFFSET || (KQ_GROUP == KQ_BLOCK && KQ_DMIN_AT < 0), "an activation offset per block, no min");
 
-/* sum + t_b for one block of four (weight row, activation row) pairs, as the reference computes it (xoff: the
- * pairs' X_b with KQ_ACT_OFFSET). */
-KQ_INLINE kq_f4 kq_epilogue(const kq_lanes lanes[4], const kq_mlanes mlanes[4], kq_i4 xoff, kq_f4 d, kq_f4 dmin,
-                            kq_f4 sum) {
-    const kq_i4 isum = KQ_ACT_OFFSET ? kq_i4_sub(kq_isum4(lanes), xoff) : kq_isum4(lanes);
-    kq_f4 t = kq_f4_mul(kq_f4_from_i4(isum), d);
+/* sum + t_b for one block of four (weight row, activation row) pairs, as the reference computes it. */
+KQ_INLINE kq_f4 kq_epilogue(const kq_lanes lanes[4], const kq_mlanes mlanes[4], kq_f4 d, kq_f4 dmin, kq_f4 sum) {
+    kq_f4 t = kq_f4_mul(kq_f4_from_i4(kq_isum4(lanes)), d);
     if (KQ_DMIN_AT >= 0) t = kq_f4_sub(t, kq_f4_mul(kq_f4_from_i4(kq_msum4(mlanes)), dmin));
     (void)mlanes;
-    (void)xoff;
     (void)dmin;
     return kq_f4_add(sum, t);
 }
@@ -84,15 +69,14 @@ KQ_INLINE kq_f4 kq_rows4(const uint8_t* const w[4], const int8_t* x, const int16
         const kq_f4 dmin = KQ_DMIN_AT >= 0 ? kq_fp16x4(wb[0] + KQ_DMIN_AT, wb[1] + KQ_DMIN_AT, wb[2] + KQ_DMIN_AT,
                                                        wb[3] + KQ_DMIN_AT)
                                            : d;
-        sum = kq_epilogue(lanes, mlanes, kq_i4_set1(KQ_ACT_OFFSET ? xsb[0][0] : 0), d, dmin, sum);
+        sum = kq_epilogue(lanes, mlanes, d, dmin, sum);
     }
     return sum;
 }
 
-/* One weight row w (at the chunk's first block) against four activation rows x[0..3], blocks [0, nb); xoff4[4 b + t]
- * is X_b of row t with KQ_ACT_OFFSET. */
-KQ_INLINE kq_f4 kq_acts4(const uint8_t* w, const int8_t* const x[4], const int16_t* const xs[4], const int32_t* xoff4,
-                         int32_t nb, kq_f4 sum) {
+/* One weight row w (at the chunk's first block) against four activation rows x[0..3], blocks [0, nb). */
+KQ_INLINE kq_f4 kq_acts4(const uint8_t* w, const int8_t* const x[4], const int16_t* const xs[4], int32_t nb,
+                         kq_f4 sum) {
     for (int32_t b = 0; b < nb; b++) {
         const uint8_t* wb[1] = {w + (int64_t)b * KQ_BLOCK_BYTES};
         const int8_t* xb[4];
@@ -106,7 +90,7 @@ KQ_INLINE kq_f4 kq_acts4(const uint8_t* w, const int8_t* const x[4], const int16
         kq_block(wb, 1, xb, xsb, 4, lanes, mlanes);
         const kq_f4 d = kq_fp16x1(wb[0] + KQ_D_AT);
         const kq_f4 dmin = KQ_DMIN_AT >= 0 ? kq_fp16x1(wb[0] + KQ_DMIN_AT) : d;
-        sum = kq_epilogue(lanes, mlanes, KQ_ACT_OFFSET ? kq_i4_load(xoff4 + 4 * b) : kq_i4_set1(0), d, dmin, sum);
+        sum = kq_epilogue(lanes, mlanes, d, dmin, sum);
     }
     return sum;
 }
@@ -127,8 +111,7 @@ KQ_INLINE void kq_gemv(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) 
             bn_group_sums_load(a->y + i, 1, nr, c0 == 0, part);
             const uint8_t* next = a->w + (int64_t)(i + 4 < i_end ? i + 4 : i) * a->row_bytes;
             kq_f4 sum = kq_rows4(w, x, xs, cn, next + (int64_t)c0 * 4 * KQ_BLOCK_BYTES, kq_f4_load(part));
-            const float scale = KQ_W_SCALE ? a->x_scales[0] * a->w_scale : a->x_scales[0];
-            if (c0 + cn == nb) sum = kq_f4_mul(sum, kq_f4_set1(scale));
+            if (c0 + cn == nb) sum = kq_f4_mul(sum, kq_f4_set1(a->x_scales[0]));
             kq_f4_store(part, sum);
             bn_group_sums_store(a->y + i, 1, nr, part);
         }
@@ -139,7 +122,6 @@ KQ_INLINE void kq_gemv(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) 
 KQ_INLINE void kq_gemm(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     const int32_t nb = a->k / KQ_BLOCK;
     int16_t xs[4][KQ_CHUNK * KQ_SUMS_PER_BLOCK];
-    int32_t xoff4[KQ_ACT_OFFSET ? 4 * KQ_CHUNK : 1];
     for (int32_t c0 = 0; c0 == 0 || c0 < nb; c0 += KQ_CHUNK) {
         const int32_t cn = nb - c0 < KQ_CHUNK ? nb - c0 : KQ_CHUNK;
         const int last = c0 + cn == nb;
@@ -149,20 +131,16 @@ KQ_INLINE void kq_gemm(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) 
                 const int8_t* x[4];
                 const int16_t* xsp[4];
                 float scale[4];
-                const int32_t nr =
-                    bn_act_group4(a, r0, (int64_t)c0 * KQ_BLOCK, KQ_W_SCALE ? a->w_scale : 1.0f, x, scale);
+                const int32_t nr = bn_act_group4(a, r0, (int64_t)c0 * KQ_BLOCK, 1.0f, x, scale);
                 for (int32_t t = 0; t < 4; t++) {
                     if (KQ_GROUP > 0) kq_act_sums(x[t], cn * KQ_BLOCK, KQ_GROUP, xs[t]);
                     xsp[t] = xs[t];
                 }
-                if (KQ_ACT_OFFSET) /* the four rows' X_b side by side: one load per block */
-                    for (int32_t b = 0; b < cn; b++)
-                        for (int32_t t = 0; t < 4; t++) xoff4[4 * b + t] = xs[t][b];
                 const kq_f4 vscale = kq_f4_load(scale);
                 for (int32_t i = t0; i < t1; i++) {
                     float part[4];
                     bn_group_sums_load(a->y + (int64_t)r0 * a->n + i, a->n, nr, c0 == 0, part);
-                    kq_f4 sum = kq_acts4(a->w + (int64_t)i * a->row_bytes + (int64_t)c0 * KQ_BLOCK_BYTES, x, xsp, xoff4, cn,
+                    kq_f4 sum = kq_acts4(a->w + (int64_t)i * a->row_bytes + (int64_t)c0 * KQ_BLOCK_BYTES, x, xsp, cn,
                                          kq_f4_load(part));
                     if (last) sum = kq_f4_mul(sum, vscale);
                     kq_f4_store(part, sum);

@@ -11,7 +11,6 @@
 typedef float32x4_t kq_f4;
 typedef int32x4_t kq_lanes;
 typedef int32x4_t kq_mlanes;
-typedef int32x4_t kq_i4;
 #define kq_f4_load vld1q_f32
 #define kq_f4_store vst1q_f32
 #define kq_f4_set1 vdupq_n_f32
@@ -19,9 +18,6 @@ typedef int32x4_t kq_i4;
 #define kq_f4_sub vsubq_f32
 #define kq_f4_mul vmulq_f32
 #define kq_f4_from_i4 vcvtq_f32_s32
-#define kq_i4_set1 vdupq_n_s32
-#define kq_i4_sub vsubq_s32
-#define kq_i4_load vld1q_s32
 
 BN_ALWAYS_INLINE int32x4_t kq_isum4(const int32x4_t lanes[4]) {
     return bn_hsum4_s32(lanes[0], lanes[1], lanes[2], lanes[3]);
@@ -42,13 +38,13 @@ BN_ALWAYS_INLINE void kq_prefetch(const uint8_t* p, int64_t bytes) {
     for (int64_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
 }
 
-/* out[g] = sum of activations [group g, group (g + 1)) of x[0 .. count), group a multiple of 16 (at most 256: the
- * sums then lie in [-32768, 32512] and fit int16). */
+/* out[g] = sum of activations [group g, group (g + 1)) of x[0 .. count), group 16 or 32; |out| <= 32 * 128. */
 BN_ALWAYS_INLINE void kq_act_sums(const int8_t* x, int32_t count, int group, int16_t* out) {
     for (int32_t j = 0; j < count; j += 16) {
         const int16_t s = vaddlvq_s8(vld1q_s8(x + j));
-        if (j % group == 0) out[j / group] = s;
-        else out[j / group] = (int16_t)(out[j / group] + s);
+        if (group == 16) out[j / 16] = s;
+        else if (j % 32 == 0) out[j / 32] = s;
+        else out[j / 32] = (int16_t)(out[j / 32] + s);
     }
 }
 

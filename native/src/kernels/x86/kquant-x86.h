@@ -15,7 +15,6 @@
 typedef __m128 kq_f4;
 typedef __m256i kq_lanes;
 typedef __m128i kq_mlanes;
-typedef __m128i kq_i4;
 #define kq_f4_load _mm_loadu_ps
 #define kq_f4_store _mm_storeu_ps
 #define kq_f4_set1 _mm_set1_ps
@@ -26,9 +25,6 @@ typedef __m128i kq_i4;
 #define kq_fp16x4 bn_fp16x4_to_ps
 #define kq_fp16x1 bn_fp16_to_ps_bcast
 #define kq_prefetch bn_prefetch_bytes
-#define kq_i4_set1 _mm_set1_epi32
-#define kq_i4_sub _mm_sub_epi32
-#define kq_i4_load(p) _mm_loadu_si128((const __m128i*)(p))
 
 static inline __m128i kq_isum4(const __m256i lanes[4]) {
     return bn_hsum4_epi32_avx2(lanes[0], lanes[1], lanes[2], lanes[3]);
@@ -38,21 +34,10 @@ static inline __m128i kq_msum4(const __m128i mlanes[4]) {
     return _mm_hadd_epi32(_mm_hadd_epi32(mlanes[0], mlanes[1]), _mm_hadd_epi32(mlanes[2], mlanes[3]));
 }
 
-/* out[g] = sum of activations [group g, group (g + 1)) of x[0 .. count); group 16, 32 or a multiple of 64 up to 256
- * (TQ2_0's blocks), count a multiple of the group and of 32. For 16 and 32, vpsadbw sums eight bytes of x + 128 (as
- * unsigned) into a 64-bit lane. A group of 256 sums to [-32768, 32512], so every out fits int16. */
+/* out[g] = sum of activations [group g, group (g + 1)) of x[0 .. count), group 16 or 32; count a multiple of 32.
+ * vpsadbw sums eight bytes of x + 128 (as unsigned) into a 64-bit lane; |out| <= 32 * 128 fits int16. */
 static inline __attribute__((always_inline)) void kq_act_sums(const int8_t* x, int32_t count, int group,
                                                               int16_t* out) {
-    if (group >= 64) { /* whole blocks: vpmaddubsw pairs add in int16 lanes (<= group / 16 * 128), one reduction */
-        const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
-        for (int32_t g0 = 0; g0 < count; g0 += group) {
-            __m256i s = _mm256_setzero_si256();
-            for (int32_t j = 0; j < group; j += 32)
-                s = _mm256_add_epi16(s, _mm256_maddubs_epi16(ones8, _mm256_loadu_si256((const __m256i*)(x + g0 + j))));
-            out[g0 / group] = (int16_t)bn_hsum_epi32_avx2(_mm256_madd_epi16(s, ones16));
-        }
-        return;
-    }
     const __m256i bias = _mm256_set1_epi8((char)0x80);
     for (int32_t j = 0; j < count; j += 32) {
         const __m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i*)(x + j)), bias);

@@ -1,4 +1,4 @@
-/* TQ2_0 x int8 matmul, AVX2, on the shared walk of kquant-walk.h (tq2-x86.h) (bit-exact with bn_matmul_tq2_q8__ref).
+/* TQ2_0 x int8 matmul, AVX2, on the shared walk of tq2-walk-x86.h (bit-exact with bn_matmul_tq2_q8__ref).
  *
  * Layout (llama.cpp TQ2_0): block = qs[64] + fp16 d (66 bytes, so rows and blocks are unaligned).
  * Byte m of 32-byte half h holds the codes of weights 128h + m + 32n at bits 2n..2n+1, so
@@ -33,9 +33,9 @@ static inline __m256i tq2_block_dot(const uint8_t* block, const int8_t* x) {
     return _mm256_madd_epi16(_mm256_add_epi16(a, _mm256_srai_epi16(s4, 2)), _mm256_set1_epi16(1));
 }
 
-/* One block of a weight row against the blocks of four activation rows: each half's four code fields are decoded once. */
-static inline __attribute__((always_inline)) void tq2_block_dots4(const uint8_t* block, const int8_t* const* x,
-                                                                  __m256i part[4]) {
+/* Block b of one weight row against four activation rows: each half's four code fields are decoded once. */
+static inline __attribute__((always_inline)) void tq2_block_dots4(const uint8_t* block, const int8_t* const x[4],
+                                                                  int32_t b, __m256i part[4]) {
     const __m256i mask = _mm256_set1_epi8(3), ones16 = _mm256_set1_epi16(1);
     __m256i s[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
     for (int h = 0; h < 2; h++) {
@@ -44,7 +44,7 @@ static inline __attribute__((always_inline)) void tq2_block_dots4(const uint8_t*
                         _mm256_and_si256(_mm256_srli_epi16(packed, 4), mask),
                         _mm256_and_si256(_mm256_srli_epi16(packed, 6), mask)};
         for (int r = 0; r < 4; r++) {
-            const int8_t* xh = x[r] + 128 * h;
+            const int8_t* xh = x[r] + (int64_t)b * BN_TQ_BLOCK + 128 * h;
             __m256i p0 = _mm256_maddubs_epi16(c[0], _mm256_loadu_si256((const __m256i*)(xh + 0)));
             __m256i p1 = _mm256_maddubs_epi16(c[1], _mm256_loadu_si256((const __m256i*)(xh + 32)));
             __m256i p2 = _mm256_maddubs_epi16(c[2], _mm256_loadu_si256((const __m256i*)(xh + 64)));
@@ -55,6 +55,6 @@ static inline __attribute__((always_inline)) void tq2_block_dots4(const uint8_t*
     for (int r = 0; r < 4; r++) part[r] = _mm256_madd_epi16(s[r], ones16);
 }
 
-#include "tq2-x86.h"
+#include "tq2-walk-x86.h"
 
-void bn_matmul_tq2_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { kq_matmul(a, i_begin, i_end); }
+void bn_matmul_tq2_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { tq2_matmul(a, i_begin, i_end); }

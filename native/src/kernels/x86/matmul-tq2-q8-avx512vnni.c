@@ -1,4 +1,4 @@
-/* TQ2_0 x int8 matmul, AVX-512 VNNI (F/BW/VL/VNNI), on the shared walk of kquant-walk.h (tq2-x86.h) (bit-exact with
+/* TQ2_0 x int8 matmul, AVX-512 VNNI (F/BW/VL/VNNI), on the shared walk of tq2-walk-x86.h (bit-exact with
  * bn_matmul_tq2_q8__ref).
  *
  * vpdpbusd multiplies unsigned codes c in {0,1,2} (w = c - 1) by signed int8 activations, adding
@@ -38,16 +38,16 @@ static inline __m256i tq2_block_dot(const uint8_t* block, const int8_t* xb) {
     return unscale(acc);
 }
 
-/* One block of a weight row against the blocks of four activation rows: the block is decoded once. */
-static inline __attribute__((always_inline)) void tq2_block_dots4(const uint8_t* block, const int8_t* const* x,
-                                                                  __m256i part[4]) {
+/* Block b of one weight row against four activation rows: the block is decoded once. */
+static inline __attribute__((always_inline)) void tq2_block_dots4(const uint8_t* block, const int8_t* const x[4],
+                                                                  int32_t b, __m256i part[4]) {
     const __m512i mask = decode_mask();
     const __m512i p0 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i*)block));
     const __m512i p1 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i*)(block + 32)));
     const __m512i z[4] = {_mm512_and_si512(p0, mask), _mm512_and_si512(_mm512_srli_epi16(p0, 4), mask),
                           _mm512_and_si512(p1, mask), _mm512_and_si512(_mm512_srli_epi16(p1, 4), mask)};
     for (int r = 0; r < 4; r++) {
-        const int8_t* xb = x[r];
+        const int8_t* xb = x[r] + (int64_t)b * BN_TQ_BLOCK;
         __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), z[0], _mm512_loadu_si512((const void*)xb));
         s = _mm512_dpbusd_epi32(s, z[1], _mm512_loadu_si512((const void*)(xb + 64)));
         s = _mm512_dpbusd_epi32(s, z[2], _mm512_loadu_si512((const void*)(xb + 128)));
@@ -56,8 +56,8 @@ static inline __attribute__((always_inline)) void tq2_block_dots4(const uint8_t*
     }
 }
 
-#include "tq2-x86.h"
+#include "tq2-walk-x86.h"
 
 void bn_matmul_tq2_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    kq_matmul(a, i_begin, i_end);
+    tq2_matmul(a, i_begin, i_end);
 }

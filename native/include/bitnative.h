@@ -65,7 +65,7 @@ extern "C" {
 
 /* Bumped whenever a signature, enum value or struct changes; the .NET resolver refuses a
  * library whose bn_abi_version() differs from the version its bindings were generated for. */
-#define BN_ABI_VERSION 9
+#define BN_ABI_VERSION 10
 
 /* Result of every fallible call. Values are frozen once released; removed values stay as
  * comments. */
@@ -145,7 +145,12 @@ typedef enum bn_wtype {
      * bytes {fp16 d; uint8 qs[32]}, Q2_0's code order over twice the weights: code c = (qs[j / 4] >> 2 (j % 4)) & 3,
      * w = d (c - 1). A reader tells the two apart by the tensor extents a file's offsets imply. */
     BN_WTYPE_Q2_0_G128 = 15,
-    BN_WTYPE_COUNT = 16
+    /* I2S transposed, for inputs that are mostly zeros (BitNet a4.8's sparsified o_proj / down_proj
+     * inputs): column j of the matrix (its n weights) is stored as one I2S row of n codes, n padded
+     * to a multiple of 128 with zero weights, so a matmul reads only the columns whose activation is
+     * not zero. No file stores it: made from I2S at load (bn_repack). One scale per tensor (w_scale). */
+    BN_WTYPE_I2ST = 16,
+    BN_WTYPE_COUNT = 17
 } bn_wtype;
 
 /* Activation types a matmul takes. */
@@ -340,7 +345,7 @@ BN_API bn_status bn_pack(bn_wtype wtype, const int8_t* q, int64_t q_len, int32_t
 BN_API bn_status bn_unpack(bn_wtype wtype, const uint8_t* packed, int64_t packed_len, int32_t n, int32_t k, int8_t* q,
                            int64_t q_len, float* block_scales, int64_t block_scales_len);
 
-/* Converts an n x k matrix from one layout to another without an int8 copy: I2S -> TL1 and TL1 -> I2S.
+/* Converts an n x k matrix from one layout to another without an int8 copy: I2S -> TL1, TL1 -> I2S and I2S -> I2ST.
  *
  * The conversion a model makes at load when a kernel reads another layout; the per-tensor scale is
  * unchanged. Rows are split over the pool. A code that is not ternary in the source (I2S code 3)
@@ -375,26 +380,29 @@ BN_API bn_status bn_quantize_q4(const float* x, int64_t x_len, int32_t m, int32_
  *  - Ternary types (I2S, TQ2, TL1) with q8 / q4 rows: y[r, i] = (float)dot * (x_scales[r] * w_scale)
  *    with the dot exact in int32 (TQ2: (sum_b (float)dot_b * d_b) * (x_scales[r] * w_scale), summed
  *    over blocks in order). Every ISA's kernels give the same bits, and TL1 gives the bits of I2S
- *    on the same values, so a caller may pick the fastest variant freely.
+ *    on the same values, so a caller may pick the fastest variant freely. I2ST (transposed) gives
+ *    the bits of I2S too, and its kernels skip every column whose activation is 0: the work and the
+ *    bytes read scale with the nonzero activations (BitNet a4.8's top-K rows, bn_topk_q8).
  *  - F16, BF16, F32 and F8 with f32 rows: y = (sum_j W[i, j] x[r, j]) * w_scale; the variants sum in SIMD
  *    lanes with FMA, each result within 2 k 2^-24 sum_j |W[i, j] x[r, j]| (times |w_scale|) of the scalar
  *    reference (a sequential float sum). W is each weight's exact value in float (F8: e4m3(q) d_b, whose
  *    significand has at most 4 + 11 bits, so the product is exact).
- *  - Q8_0 with q8 rows: y = (x_scales[r] * sum_b d_b (W[i, b] . xq[r, b])) * w_scale, block dots exact
- *    in int32, the float sum over blocks in SIMD lanes: within 2 (k / 32 + 3) 2^-24 |x_scales[r]|
- *    sum_b |d_b| sum_j |W[i, j] xq[r, j]| (times |w_scale|) of the scalar reference.
- *  - Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q2_0_G128 and Q1_0 with q8 rows: per block b (32 weights for Q4_0, 64 for Q2_0,
- *    128 for Q2_0_G128 and Q1_0,
- *    256 for the k-quants) one
+ *  - Q8_0 and Q4_0 with q8 rows: y = (x_scales[r] * sum_b d_b (W[i, b] . xq[r, b])) * w_scale, block
+ *    dots exact in int32 (W the int8 values, for Q4_0 the codes minus 8), the float sum over blocks in SIMD
+ *    lanes: within 2 (k / 32 + 3) 2^-24 |x_scales[r]| sum_b |d_b| sum_j |W[i, j] xq[r, j]| (times
+ *    |w_scale|) of the scalar reference (for Q4_0: sum = sum + (float)dot_b * d_b in block order, then
+ *    times x_scales[r]).
+ *  - Q4_K, Q5_K, Q6_K, Q2_0, Q2_0_G128 and Q1_0 with q8 rows: per block b (64 weights for Q2_0, 128 for
+ *    Q2_0_G128 and Q1_0, 256 for the k-quants) one
  *    exact int32 sum of scaled sub-block dots, then one float term; the terms are summed in block order
  *    and y = (sum_b t_b) * x_scales[r] (times w_scale). With c the integer codes (see bn_wtype):
- *      Q4_0: t_b = (float)(sum_j (c_j - 8) xq_j) * d_b;
  *      Q2_0, Q2_0_G128: t_b = (float)(sum_j (c_j - 1) xq_j) * d_b;
  *      Q1_0: t_b = (float)(sum_j (2 bit_j - 1) xq_j) * d_b;
  *      Q6_K: t_b = (float)(sum_s sc_s sum_{j in s} (c_j - 32) xq_j) * d_b  (16-weight sub-blocks s);
  *      Q4_K, Q5_K: t_b = (float)(sum_s sc_s sum_{j in s} c_j xq_j) * d_b - (float)(sum_s m_s sum_{j in s} xq_j) * dmin_b
  *    (32-weight sub-blocks; |each int32 sum| < 2^28), a product and a difference rounded once each, never
- *    fused. Every ISA's kernels give the same bits. Against the exact value the result is within
+ *    fused. Every ISA's kernels give the same bits (a reduction per 64 to 256 weights costs little; Q4_0's
+ *    32-weight blocks sum in lanes as Q8_0's do). Against the exact value the result is within
  *    2 (n_blocks + 3) 2^-24 |x_scales[r]| sum_b (|d_b I_b| + |dmin_b M_b|) (times |w_scale|), I_b and M_b the
  *    two integer sums.
  *  - F32 with q8 rows: y = ((sum_j W[i, j] xq[r, j]) * x_scales[r]) * w_scale, a sequential float sum;
@@ -444,6 +452,7 @@ BN_API bn_status bn_matmul(bn_wtype wtype, bn_atype atype, bn_isa isa, const uin
  *    variant returns the same bits.
  *  - Attention sums in SIMD lanes and computes its softmax online, chunk by chunk, so it matches
  *    the scalar reference within a rounding tolerance, not bit for bit: see bn_attention_f16.
+ *  - Quantized KV caches (bn_kv_type): see "Quantized KV cache" below.
  * ------------------------------------------------------------------------------------------- */
 
 /* Nonlinearity of a gated FFN: act(gate) * up. */
@@ -532,6 +541,118 @@ BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t*
                                   const uint16_t* v_cache, int64_t v_cache_len, int32_t m, int32_t n_heads,
                                   int32_t n_kv_heads, int32_t head_dim, int32_t position, float scale, float* out,
                                   int64_t out_len, bn_threadpool* pool);
+
+/* ---------------------------------------------------------------------------------------------
+ * Quantized KV cache (BitNet a4.8's 3-bit KV cache, and 4 / 8 bits)
+ *
+ * A cache row (one position of one layer) holds n_kv_heads blocks, one per KV head; a block is the
+ * head_dim values of that head at that position. Grouping: one absmax scale per head and position,
+ * the papers' unit (a4.8, arXiv 2411.04965, and BitNet v2, arXiv 2504.18415, quantize the K and V
+ * heads after RoPE with absmax, per token and head): a head's values share one distribution, a
+ * scale per position follows each token's magnitude without calibration, and the cache stays
+ * append-only (a new token never rescales old ones). Groups of 32 would cost 4 more scale bytes per
+ * 32 values (+67 % at 3 bits); per-channel key scales (KIVI) need calibration or a rolling window,
+ * which a model trained with this rule does not need.
+ *  - Rule (symmetric absmax, Qmax = 127, 7, 3 for q8, q4, q3): a = max(max_j |x_j|, 1e-5),
+ *    c_j = clamp(round(x_j * (Qmax / a)), -Qmax, Qmax) with round half to even (a NaN becomes -Qmax),
+ *    d = a / Qmax; the value read back is d * c_j. Every variant writes the same bytes.
+ *  - Block layout: float32 d (little-endian), then the codes of head_dim values in groups of 32
+ *    (head_dim must be a multiple of 32):
+ *      q8: 32 int8 c_j.
+ *      q4: 16 bytes; byte i holds u = c + 8 of value i in bits 3:0 and of value i + 16 in bits 7:4.
+ *      q3: 12 bytes; u = c + 4 in [1, 7]: bytes 0..7 hold its low two bits, byte i those of values
+ *          i, i + 8, i + 16, i + 24 in bits 1:0, 3:2, 5:4, 7:6; bytes 8..11 hold its high bit, value
+ *          v's in bit v % 8 of byte 8 + v / 8.
+ *    Bytes per block: 4 + head_dim (q8), 4 + head_dim / 2 (q4), 4 + 3 head_dim / 8 (q3); f16 blocks
+ *    are head_dim fp16 values (2 head_dim bytes, no scale). 2B-4T (head_dim 128): 132, 68, 52 bytes
+ *    against 256: at 4096 positions 300 MiB of f16 cache become 61 MiB at 3 bits.
+ *  - Attention over a quantized cache is attention over the values read back (d * c): the scalar
+ *    reference dequantizes and runs the textbook definition; the SIMD kernels read the packed blocks
+ *    directly and match it within the tolerance of bn_attention_f16.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Storage of the KV cache. Values are frozen. */
+typedef enum bn_kv_type {
+    /* IEEE binary16 values, rows of n_kv_heads * head_dim (bn_rope_kv_f16 / bn_attention_f16). */
+    BN_KV_F16 = 0,
+    /* int8 codes in [-127, 127] with one float scale per head and position. */
+    BN_KV_Q8 = 1,
+    /* 4-bit codes in [-7, 7] with one float scale per head and position. */
+    BN_KV_Q4 = 2,
+    /* 3-bit codes in [-3, 3] with one float scale per head and position (BitNet a4.8). */
+    BN_KV_Q3 = 3,
+    BN_KV_COUNT = 4
+} bn_kv_type;
+
+/* Computes the bytes of one block (head_dim values of one KV head at one position) of a kv_type cache.
+ *
+ * Returns BN_STATUS_INVALID_ARGUMENT for an unknown type, a head_dim outside 1..512, a quantized
+ * type with head_dim not a multiple of 32, or a NULL out. */
+BN_API bn_status bn_kv_block_bytes(bn_kv_type kv_type, int32_t head_dim, int64_t* out_bytes);
+
+/* Quantizes rows of head_dim floats into blocks of kv_type (one block per row; see "Quantized KV cache").
+ *
+ * x holds rows * head_dim floats, out rows * bn_kv_block_bytes bytes. For BN_KV_F16 the blocks are
+ * the values as fp16. The blocks a cache row holds are its KV heads' rows in order. */
+BN_API bn_status bn_kv_quantize(const float* x, int64_t x_len, int32_t rows, int32_t head_dim, bn_kv_type kv_type,
+                                uint8_t* out, int64_t out_len);
+
+/* Reads back rows blocks of kv_type: y = d * c (fp16 values for BN_KV_F16), rows * head_dim floats.
+ *
+ * The values every attention kernel computes with. */
+BN_API bn_status bn_kv_dequantize(const uint8_t* blocks, int64_t blocks_len, int32_t rows, int32_t head_dim,
+                                  bn_kv_type kv_type, float* y, int64_t y_len);
+
+/* bn_rope_kv_f16 for a cache of any kv_type: rotates q in place and writes the rotated keys and the values of m tokens to cache rows [position, position + m).
+ *
+ * The caches are bytes: rows of n_kv_heads blocks (bn_kv_block_bytes each); k_cache_len and
+ * v_cache_len count bytes. Keys are rotated exactly as bn_rope_kv_f16 rotates them, then stored as
+ * kv_type (for BN_KV_F16 the same bytes as bn_rope_kv_f16). Quantized types need head_dim a multiple
+ * of 32; the buffers must be 4-byte aligned. */
+BN_API bn_status bn_rope_kv(float* q, int64_t q_len, const float* k, int64_t k_len, const float* v, int64_t v_len,
+                            const float* table, int64_t table_len, int32_t m, int32_t n_heads, int32_t n_kv_heads,
+                            int32_t head_dim, int32_t rope_dims, bn_rope_style style, int32_t position,
+                            bn_kv_type kv_type, uint8_t* k_cache, int64_t k_cache_len, uint8_t* v_cache,
+                            int64_t v_cache_len, bn_threadpool* pool);
+
+/* bn_attention_f16 over a cache of any kv_type: causal grouped-query attention over the values the blocks read back.
+ *
+ * Arguments, work split and tolerance as bn_attention_f16 (max|v| taken over the values read back);
+ * the caches are bytes as in bn_rope_kv. The SIMD kernels decode the packed codes in registers: a
+ * 3-bit cache streams a fifth of the bytes of an fp16 one. */
+BN_API bn_status bn_attention(const float* q, int64_t q_len, const uint8_t* k_cache, int64_t k_cache_len,
+                              const uint8_t* v_cache, int64_t v_cache_len, int32_t m, int32_t n_heads,
+                              int32_t n_kv_heads, int32_t head_dim, int32_t position, float scale, bn_kv_type kv_type,
+                              float* out, int64_t out_len, bn_threadpool* pool);
+
+/* ---------------------------------------------------------------------------------------------
+ * BitNet v2 and a4.8 activation transforms
+ *
+ *  - Hadamard (BitNet v2's H-BitLinear, arXiv 2504.18415): before the o_proj and down_proj inputs
+ *    are quantized, each row goes through an orthonormal Walsh-Hadamard transform. A row of k values
+ *    is cut into blocks of B = the largest power of two dividing k (k itself when k is a power of
+ *    two: the paper's exact transform; 2B-4T's 2560 = 5 x 512 and 6912 = 27 x 256 get a
+ *    block-diagonal one, as their Hadamard matrices of order 5 * 512 or 27 * 256 would need
+ *    hard-coded factors). Per block: the fast transform's butterflies, stage h = 1, 2, 4, ... B / 2
+ *    replacing (x_j, x_{j+h}) by (x_j + x_{j+h}, x_j - x_{j+h}) for every j with j & h == 0, then
+ *    every value times (float)(1 / sqrt(B)) (computed in double). The transform is its own inverse.
+ *    Every variant performs the same additions and returns the same bits.
+ *  - Top-K (BitNet a4.8's sparsified intermediates, after Q-Sparse): per int8 row, keep the keep
+ *    entries of largest |x| and set the others to 0; among equal |x| at the threshold the lower
+ *    column indices are kept. The int8 scale is unchanged (the largest value is always kept), so
+ *    the sparsified row is the dense row with its smallest entries zeroed.
+ * ------------------------------------------------------------------------------------------- */
+
+/* The Hadamard block size for rows of k values: the largest power of two dividing k (0 for k < 1). */
+BN_API int32_t bn_hadamard_block(int32_t k);
+
+/* Applies the normalized (block-diagonal) Walsh-Hadamard transform to m rows of k floats in place (see above). */
+BN_API bn_status bn_hadamard_f32(float* x, int64_t x_len, int32_t m, int32_t k, bn_threadpool* pool);
+
+/* Keeps the keep entries of largest magnitude in each of m rows of k int8 values and zeroes the rest, in place (see above).
+ *
+ * keep >= k leaves the rows unchanged; keep must be >= 0. */
+BN_API bn_status bn_topk_q8(int8_t* xq, int64_t xq_len, int32_t m, int32_t k, int32_t keep, bn_threadpool* pool);
 
 /* ---------------------------------------------------------------------------------------------
  * Lookup-table (LUT) kernels: the TL1 weight layout and its matmuls with int8 and int4 activations

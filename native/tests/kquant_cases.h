@@ -16,7 +16,7 @@ static const bn_wtype kq_types[] = {BN_WTYPE_Q4_0, BN_WTYPE_Q4_K, BN_WTYPE_Q5_K,
 #define N_KQ_TYPES ((int)(sizeof kq_types / sizeof *kq_types))
 
 static const int32_t kq_n[] = {1, 3, 5, 17};
-static const int32_t kq_k[] = {256, 512, 2560};
+static const int32_t kq_k[] = {256, 512, 768, 2560}; /* 1, 2, 3 and 10 blocks of 256 */
 static const int32_t kq_m[] = {1, 3, 6}; /* one token, a short group, a full group and a short one */
 #define N_KQ_N ((int)(sizeof kq_n / sizeof *kq_n))
 #define N_KQ_K ((int)(sizeof kq_k / sizeof *kq_k))
@@ -174,19 +174,45 @@ static inline void kq_check_reference(bn_wtype t, const uint8_t* w, const int8_t
     g_checks++;
 }
 
-/* fn against the reference, bit for bit, with the rows split in two calls as two pool chunks would be. */
+/* Q4_0's SIMD tolerance (bitnative.h, as Q8_0's): 2 (k / 32 + 3) 2^-24 |x_scale| sum_b |d_b| sum_j |(c_j - 8) x_j|. */
+static inline double kq_q4_0_tolerance(const uint8_t* row, const int8_t* x, int32_t k, float x_scale) {
+    double mag = 0;
+    for (int32_t b = 0; b < k / 32; b++) {
+        const uint8_t* block = row + (int64_t)b * BN_Q4_0_BLOCK_BYTES;
+        int64_t abs_dot = 0;
+        for (int j = 0; j < 32; j++) abs_dot += llabs((int64_t)(bn_q4_0_code(block, j) - 8) * x[32 * b + j]);
+        mag += fabs((double)bn_kq_fp16(block)) * (double)abs_dot;
+    }
+    return 2.0 * (k / 32 + 3) * KQ_FLT_U * fabs(x_scale) * mag;
+}
+
+/* fn against the reference with the rows split in two calls as two pool chunks would be: bit for bit for the
+ * k-quants, within the stated tolerance for Q4_0 (whose SIMD variants sum in lanes). */
 static inline void kq_check_variant(const char* variant, bn_wtype t, bn_matmul_fn fn, const uint8_t* w,
                                     const int8_t* xq, const float* scales, int32_t n, int32_t k, int32_t m,
                                     const float* ref) {
-    bn_matmul_args a = {.w = w, .row_bytes = kq_row_bytes(t, k), .xq = xq, .x_scales = scales, .n = n, .k = k, .m = m};
+    const int64_t row_bytes = kq_row_bytes(t, k);
+    bn_matmul_args a = {.w = w, .row_bytes = row_bytes, .xq = xq, .x_scales = scales, .n = n, .k = k, .m = m};
     float* out = matmul_in_two_chunks(fn, &a);
-    for (int64_t at = 0; at < (int64_t)m * n; at++)
+    for (int64_t at = 0; at < (int64_t)m * n; at++) {
+        if (t == BN_WTYPE_Q4_0) {
+            const int64_t r = at / n, i = at % n;
+            const double tol = kq_q4_0_tolerance(w + i * row_bytes, xq + r * k, k, scales[r]);
+            if (!(fabs((double)out[at] - ref[at]) <= tol)) {
+                CHECK(0, "matmul_q4_0_q8 %s n=%d k=%d m=%d: y[%lld, %lld] = %.9g, ref %.9g (tolerance %.3g)", variant, n,
+                      k, m, (long long)r, (long long)i, (double)out[at], (double)ref[at], tol);
+                free(out);
+                return;
+            }
+            continue;
+        }
         if (!same_float_bits(out[at], ref[at])) {
             CHECK(0, "matmul_%s_q8 %s n=%d k=%d m=%d: y[%lld, %lld] = %.9g, ref %.9g", kq_name(t), variant, n, k, m,
                   (long long)(at / n), (long long)(at % n), (double)out[at], (double)ref[at]);
             free(out);
             return;
         }
+    }
     g_checks++;
     free(out);
 }

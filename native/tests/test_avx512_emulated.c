@@ -7,6 +7,7 @@
 #include "matmul_cases.h"
 #include "quantize_cases.h"
 #include "lut_cases.h"
+#include "a48_cases.h"
 #include "kquant_cases.h"
 
 void bn_matmul_i2s_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
@@ -105,6 +106,20 @@ static void check_lut(void) {
     bn_threadpool_free(pool);
 }
 
+/* The a4.8 / v2 AVX-512 kernels, emulated: attention over quantized caches, the Hadamard transform and
+ * the sparse I2ST matmul (its sparse rows built by the reference builder, as the config pairs them). */
+void bn_attention_kvq__avx512_emu(const bn_attention_args* a, int32_t u_begin, int32_t u_end);
+void bn_hadamard_f32__avx512_emu(float* x, int32_t k, int32_t r_begin, int32_t r_end);
+void bn_matmul_i2st_q8__avx512vnni_emu(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+
+static void check_a48(void) {
+    kvq_check_all("avx512(emulated)", bn_attention_kvq__avx512_emu, 0);
+    hadamard_check_variant("avx512(emulated)", bn_hadamard_f32__avx512_emu);
+    const bn_matmul_ukernel i2st = {.gemv = bn_matmul_i2st_q8__avx512vnni_emu, .gemm = bn_matmul_i2st_q8__avx512vnni_emu,
+                                    .prepare = bn_sparse_build__ref, .table_bytes_per_k = BN_SPARSE_TABLE_BYTES_PER_K};
+    i2st_check_kernel("avx512vnni(emulated)", &i2st);
+}
+
 /* ggml's 4-bit, k-quant and 2-bit weights (Q4_0, Q4_K, Q5_K, Q6_K, Q2_0, Q1_0): the same cases as test_kquant, bit for bit. */
 BN_KQUANT_KERNEL_DECLS(avx512vnni_emu)
 
@@ -133,6 +148,7 @@ int main(void) {
     check_quantize();
     check_decode();
     check_lut();
+    check_a48();
     check_kquant();
     return test_summary("test_avx512_emulated");
 }

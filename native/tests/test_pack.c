@@ -165,6 +165,7 @@ static void test_traits(void) {
         {BN_WTYPE_BF16, 1, 2, 1, 0, 30, BN_ATYPE_F32, 0, "bf16"},
         {BN_WTYPE_F8, 32, 34, 1, 0, 180, BN_ATYPE_F32, 0, "f8"},
         {BN_WTYPE_Q2_0_G128, 128, 34, 1, 0, 42, BN_ATYPE_Q8, 0, "q2_0_g128"},
+        {BN_WTYPE_I2ST, 4, 1, 128, 0, -1, BN_ATYPE_Q8, 1, "i2st"},
     };
     CHECK(sizeof rows / sizeof *rows == BN_WTYPE_COUNT, "every weight type has a row here");
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {

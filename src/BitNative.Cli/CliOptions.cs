@@ -1,3 +1,4 @@
+using System.Globalization;
 using BitNative.Model;
 using BitNative.Kernels;
 using System.CommandLine;
@@ -56,12 +57,69 @@ internal static class CliOptions
         Validators = { r => { if (ParseKernel(r.GetValueOrDefault<string>()) is null) r.AddError("--kernel must be auto, mad or lut."); } },
     };
 
-    public static Option<string> Activations() => new("--act")
+    public static Option<string?> Activations() => new("--act")
     {
-        Description = "Q/K/V and gate/up input precision: int8 (default) or int4 (BitNet a4.8; changes the numerics)",
-        DefaultValueFactory = _ => "int8",
-        Validators = { r => { if (ParseActivations(r.GetValueOrDefault<string>()) is null) r.AddError("--act must be int8 or int4."); } },
+        Description = "Q/K/V and gate/up input precision: int8 or int4 (BitNet a4.8; on a model not trained for it, changes the numerics). " +
+                      "Default: the model's own (its bitnative.activation_bits; int8 for BitNet b1.58)",
+        Validators = { r => { if (ParseActivations(r.GetValueOrDefault<string?>()) is null) r.AddError("--act must be int8 or int4."); } },
     };
+
+    public static Option<string?> KvCache() => new("--kv")
+    {
+        Description = "KV cache: f16, q8, q4 or q3 (one scale per head and position; q3 is BitNet a4.8's 3-bit cache, ~5x smaller than f16). " +
+                      "Default: the model's own (f16 unless its file says otherwise)",
+        Validators = { r => { if (ParseKvCache(r.GetValueOrDefault<string?>()) is null) r.AddError("--kv must be f16, q8, q4 or q3."); } },
+    };
+
+    public static Option<string?> Sparsity() => new("--sparsity")
+    {
+        Description = "BitNet a4.8 top-K: the share of the o_proj and down_proj int8 inputs set to zero (their zero columns are skipped): " +
+                      "S for both, O,D for each (e.g. 0.5,0.8), or off. Default: the model's own (off unless its file says otherwise)",
+        Validators = { r => { if (ParseSparsity(r.GetValueOrDefault<string?>()) is null) r.AddError("--sparsity must be off, S or O,D with shares in [0, 1)."); } },
+    };
+
+    /// <summary>The cache type a --kv value names (ModelRecipe's names: f16, q8, q4, q3), or null.</summary>
+    public static KvCacheType? ParseKvCache(string? value)
+    {
+        try
+        {
+            return value is null ? null : ModelRecipe.ParseKv(value);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    public static TopKSparsity? ParseSparsity(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Equals("off", StringComparison.OrdinalIgnoreCase))
+        {
+            return TopKSparsity.None;
+        }
+
+        string[] parts = value.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length is < 1 or > 2)
+        {
+            return null;
+        }
+
+        var shares = new float[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out shares[i]) || shares[i] is not (>= 0f and < 1f))
+            {
+                return null;
+            }
+        }
+
+        return new TopKSparsity(shares[0], shares[^1]);
+    }
 
     public static Option<string?> Isa() => new("--isa")
     {

@@ -27,7 +27,8 @@ public sealed class BitNetModel : IDisposable
         KernelPlan = loaded.Plan;
         _pool = pool;
         Threads = pool?.Threads ?? 1;
-        _transformer = new Transformer(weights, _pool);
+        Recipe = loaded.Recipe;
+        _transformer = new Transformer(weights, _pool, loaded.Recipe);
         _tokenizer = ByteLevelBpeTokenizer.Create(tokenizer);
         Source = source;
         if (_tokenizer.VocabularySize > weights.Config.VocabSize)
@@ -58,6 +59,8 @@ public sealed class BitNetModel : IDisposable
                 OutputHead = options.OutputHead,
                 Kernel = options.Kernel,
                 ActivationBits = options.ActivationBits,
+                KvCache = options.KvCache,
+                Sparsity = options.Sparsity,
                 MemoryMapWeights = options.MemoryMapWeights,
                 Isa = options.Isa ?? IsaFromEnvironment(),
                 MeasureKernels = true,
@@ -129,8 +132,18 @@ public sealed class BitNetModel : IDisposable
         ? TernaryKernel.LookupTable
         : TernaryKernel.MultiplyAdd;
 
-    /// <summary>Input precision of the Q/K/V and gate/up projections (<see cref="ModelOptions.ActivationBits"/>).</summary>
-    public ActivationBits ActivationBits => _options.ActivationBits;
+    /// <summary>Input precision of the Q/K/V and gate/up projections (<see cref="ModelOptions.ActivationBits"/>, else the model's).</summary>
+    public ActivationBits ActivationBits => Recipe.ActivationBits;
+
+    /// <summary>
+    /// The BitNet a4.8 / v2 settings the model runs with: the file's recipe (its <c>bitnative.*</c> keys; BitNet b1.58 when
+    /// it has none), with the settings <see cref="ModelOptions.ActivationBits"/>, <see cref="ModelOptions.KvCache"/> and
+    /// <see cref="ModelOptions.Sparsity"/> give replacing its own. <see cref="ModelRecipe.Name"/> stays the file's.
+    /// </summary>
+    public ModelRecipe Recipe { get; }
+
+    /// <summary>Bytes of a session's KV cache at <see cref="ContextLength"/> positions (<see cref="ModelRecipe.KvCache"/>).</summary>
+    public long KvCacheBytes => Config.KvCacheBytes(ContextLength, Recipe.KvCache);
 
     /// <summary>The weight type of the output head (logits) as it runs: the file's type, or the one <see cref="ModelOptions.OutputHead"/> chose.</summary>
     public WeightType OutputHeadType => _weights.OutputHead.Type;

@@ -27,9 +27,9 @@ public sealed class InferenceSession : IDisposable
         _transformer = transformer;
         _tokenizer = tokenizer;
         ContextLength = contextLength;
-        _state = new InferenceState(transformer.Config, Math.Min(batchSize, contextLength), 
+        _state = new InferenceState(transformer.Config, Math.Min(batchSize, contextLength),
             transformer.Weights.TransformsInputs, transformer.Weights.SplitColumns);
-        _cache = new KvCache(transformer.Config, contextLength);
+        _cache = transformer.CreateCache(contextLength);
     }
 
     /// <summary>Positions this session's KV cache holds.</summary>
@@ -49,6 +49,16 @@ public sealed class InferenceSession : IDisposable
 
     /// <summary>Logits of the last evaluated token (vocabulary-sized); empty before any token is evaluated.</summary>
     public ReadOnlySpan<float> Logits => _hasLogits ? _state.Logits : default;
+
+    /// <summary>
+    /// Counts the nonzero projection inputs of this session's forward passes while set (the share of parameters active per
+    /// token that <c>bitnative perplexity</c> and <c>bench</c> print); null (the default) costs nothing.
+    /// </summary>
+    public ActivityCounter? Activity
+    {
+        get => _state.Activity;
+        set => _state.Activity = value;
+    }
 
     /// <summary>
     /// Times this session's forward passes part by part while set (what <c>bitnative bench --profile</c> prints); null

@@ -21,10 +21,25 @@ public sealed record ModelOptions
     public TernaryKernel Kernel { get; init; } = TernaryKernel.Auto;
 
     /// <summary>
-    /// Activation precision of the Q/K/V and gate/up projection inputs. Default <see cref="BitNative.Kernels.ActivationBits.Int8"/>;
-    /// <see cref="BitNative.Kernels.ActivationBits.Int4"/> (BitNet a4.8) is faster but changes the numerics.
+    /// Activation precision of the Q/K/V and gate/up projection inputs (and of the o_proj / down_proj inputs of a BitNet
+    /// v2 model, which follow its Hadamard transform). Null (default): what the model was trained with (its file's
+    /// <c>bitnative.activation_bits</c>; int8 for BitNet b1.58). <see cref="BitNative.Kernels.ActivationBits.Int4"/> on a
+    /// model not trained for it (BitNet a4.8's split) is faster but changes the numerics.
     /// </summary>
-    public ActivationBits ActivationBits { get; init; } = ActivationBits.Int8;
+    public ActivationBits? ActivationBits { get; init; }
+
+    /// <summary>
+    /// How each session caches keys and values. Null (default): the model's own setting (<c>bitnative.kv_cache</c>; fp16
+    /// when the file has none). Q8 / Q4 / Q3 hold a KV head's values at one position as 8 / 4 / 3-bit codes with one scale:
+    /// about 1.9x / 3.8x / 4.9x smaller than fp16 at head size 128.
+    /// </summary>
+    public KvCacheType? KvCache { get; init; }
+
+    /// <summary>
+    /// BitNet a4.8's top-K sparsification of the o_proj and down_proj inputs. Null (default): the model's own setting
+    /// (<c>bitnative.sparsity.*</c>; none when the file has none); <see cref="TopKSparsity.None"/> turns it off.
+    /// </summary>
+    public TopKSparsity? Sparsity { get; init; }
 
     /// <summary>
     /// True: the kernels read weights stored in their own layout (I2_S, TQ2_0, F16 and Q8_0 heads) in place from the
@@ -82,9 +97,16 @@ public sealed record ModelOptions
             throw new ArgumentException($"Isa = {isa}: this CPU or build cannot run it.", nameof(Isa));
         }
 
-        if (!Enum.IsDefined(ActivationBits))
+        if (ActivationBits is { } bits && !Enum.IsDefined(bits))
         {
-            throw new ArgumentException($"ActivationBits = {(int)ActivationBits} is invalid: it must be Int8 or Int4.", nameof(ActivationBits));
+            throw new ArgumentException($"ActivationBits = {(int)bits} is invalid: it must be Int8 or Int4.", nameof(ActivationBits));
         }
+
+        if (KvCache is { } kv && !Enum.IsDefined(kv))
+        {
+            throw new ArgumentException($"KvCache = {(int)kv} is not a {nameof(Kernels.KvCacheType)} value.", nameof(KvCache));
+        }
+
+        Sparsity?.Validate();
     }
 }

@@ -27,15 +27,15 @@ public sealed class DecodeBenchmarkConfig : ManualConfig
 }
 
 /// <summary>
-/// The output head of BitNet-b1.58-2B-4T for one token: 128256 × 2560, F16 (656 MB) or Q8_0 (349 MB) weights, which
-/// stream from DRAM on every call (the matrix is far larger than any cache).
+/// The output head of BitNet-b1.58-2B-4T for one token: 128256 × 2560, F16 (656 MB), Q8_0 (349 MB), Q6_K (269 MB), Q5_K
+/// (226 MB), Q4_K or Q4_0 (185 MB) weights, which stream from DRAM on every call (the matrix is far larger than any cache).
 /// </summary>
 [Config(typeof(DecodeBenchmarkConfig))]
 public class OutputHeadBenchmarks
 {
     private const int Vocab = 128256, Dim = 2560;
 
-    [Params("f16", "q8_0")]
+    [Params("f16", "q8_0", "q6_k", "q5_k", "q4_k", "q4_0")]
     public string Head { get; set; } = "f16";
 
     [ParamsSource(nameof(Isas))]
@@ -48,6 +48,7 @@ public class OutputHeadBenchmarks
 
     private Half[] _f16 = [];
     private byte[] _q8 = [];
+    private WeightType _type = WeightType.Q8_0;
     private float[] _x = [];
     private sbyte[] _xq = [];
     private float[] _xScale = [1f];
@@ -73,11 +74,18 @@ public class OutputHeadBenchmarks
         }
         else
         {
-            _q8 = new byte[WeightTypes.Bytes(WeightType.Q8_0, Vocab, Dim)];
+            WeightTypeInfo info = WeightTypes.All.Single(t => t.Name == Head);
+            _type = info.Type;
+            _q8 = new byte[WeightTypes.Bytes(_type, Vocab, Dim)];
             rng.NextBytes(_q8);
-            for (int b = 0; b < _q8.Length; b += WeightTypes.Info(WeightType.Q8_0).BlockBytes)
+            // normal fp16 block scales (d, and dmin of Q4_K / Q5_K) where ggml-common.h keeps them
+            int[] scaleOffsets = _type switch { WeightType.Q6_K => [208], WeightType.Q4_K or WeightType.Q5_K => [0, 2], _ => [0] };
+            for (int b = 0; b < _q8.Length; b += info.BlockBytes)
             {
-                BitConverter.TryWriteBytes(_q8.AsSpan(b), BitConverter.HalfToUInt16Bits((Half)0.001f)); // normal scales
+                foreach (int at in scaleOffsets)
+                {
+                    BitConverter.TryWriteBytes(_q8.AsSpan(b + at), BitConverter.HalfToUInt16Bits((Half)0.001f));
+                }
             }
         }
 
@@ -96,7 +104,7 @@ public class OutputHeadBenchmarks
         }
         else
         {
-            Matmul.Quantized(WeightType.Q8_0, ActivationType.Int8, KernelDispatch.ActiveIsa, _q8, 1f, _xq, _xScale, Vocab, Dim, 1, _logits, _pool);
+            Matmul.Quantized(_type, ActivationType.Int8, KernelDispatch.ActiveIsa, _q8, 1f, _xq, _xScale, Vocab, Dim, 1, _logits, _pool);
         }
     }
 }

@@ -16,11 +16,16 @@ namespace BitNative.Trainer.Tests;
 /// </summary>
 public sealed class GradientCheckTests
 {
-    [Fact]
-    public void Every_tensor_gradient_matches_finite_differences()
+    /// <param name="recipe">b1.58, and v2-a8: BitNet v2's Hadamard transform of the o_proj and down_proj inputs is part
+    /// of the float model too (its weights live in the rotated basis), so its gradient is checked here.</param>
+    [Theory]
+    [InlineData("b1.58")]
+    [InlineData("v2-a8")]
+    public void Every_tensor_gradient_matches_finite_differences(string recipe)
     {
         TrainingModel model = TinyShapes.Create(seed: 3, scale: 4f);
         model.Mode = QuantMode.Float;
+        model.Recipe = BitNative.Model.ModelRecipe.Parse(recipe);
         var (inputs, targets) = TinyShapes.Batch(batch: 2, seed: 5);
         model.Prepare();
         model.Forward(inputs, targets, 2);

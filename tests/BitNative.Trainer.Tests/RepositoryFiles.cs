@@ -22,6 +22,14 @@ internal static class RepositoryFiles
         return DefaultModel;
     }
 
+    /// <summary>models/default-a48.gguf or default-v2.gguf: the shipped model's shape trained with the a4.8 / v2 recipes.</summary>
+    public static string ShippedVariant(string name)
+    {
+        string path = Path.Combine(Root, "models", $"default-{name}.gguf");
+        Assert.True(File.Exists(path), $"{path} is missing: it is committed; build/train-a48-models.sh rebuilds it.");
+        return path;
+    }
+
     private static string FindRoot()
     {
         for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))

@@ -1,3 +1,4 @@
+using BitNative.Kernels;
 using BitNative.Generation;
 using BitNative.Trainer.Eval;
 using BitNative.Trainer.Export;
@@ -52,13 +53,22 @@ public sealed class ShippedModelTests
         Assert.True(words.Count(w => common.Contains(w, StringComparer.OrdinalIgnoreCase)) >= 8, $"not English-looking: \"{first.Text}\"");
     }
 
-    [Fact]
-    public void Engine_perplexity_equals_the_trainers_within_one_percent()
+    [Theory]
+    [InlineData("b1.58")]
+    [InlineData("a4.8")]
+    [InlineData("v2")]
+    public void Engine_perplexity_equals_the_trainers_within_one_percent(string recipe)
     {
-        string path = RepositoryFiles.ShippedModel();
+        string path = recipe switch
+        {
+            "a4.8" => RepositoryFiles.ShippedVariant("a48"),
+            "v2" => RepositoryFiles.ShippedVariant("v2"),
+            _ => RepositoryFiles.ShippedModel(),
+        };
         string text = File.ReadAllText(RepositoryFiles.HeldOutText());
 
         using BitNetModel engine = BitNetModel.Load(path, new ModelOptions { Threads = 2, ContextLength = Context });
+        Assert.Equal(recipe, engine.Recipe.Name); // the file states its recipe and the engine runs it as trained
         double enginePpl = BitNative.Cli.Commands.PerplexityCommand.Run(engine, text, Context, Windows).Perplexity;
 
         var (model, vocabulary) = GgufImporter.Read(path);
@@ -76,6 +86,26 @@ public sealed class ShippedModelTests
         }
 
         Assert.True(Math.Abs(enginePpl - trainerPpl) < 0.01 * trainerPpl, $"engine PPL {enginePpl:F3}, trainer PPL {trainerPpl:F3}");
+    }
+
+    [Fact]
+    public void The_variants_state_their_recipes()
+    {
+        using BitNetModel a48 = BitNetModel.Load(RepositoryFiles.ShippedVariant("a48"));
+        Assert.Equal(ActivationBits.Int4, a48.ActivationBits);
+        Assert.Equal((0.5f, 0.8f), (a48.Recipe.AttentionOutputSparsity, a48.Recipe.FeedForwardDownSparsity));
+        Assert.Equal(KvCacheType.Q3, a48.Recipe.KvCache);
+        Assert.False(a48.Recipe.Hadamard);
+        using BitNetModel v2 = BitNetModel.Load(RepositoryFiles.ShippedVariant("v2"));
+        Assert.True(v2.Recipe.Hadamard);
+        Assert.Equal(ActivationBits.Int4, v2.ActivationBits);
+        Assert.Equal(KvCacheType.Q3, v2.Recipe.KvCache);
+        // the user's settings replace the file's
+        using BitNetModel dense = BitNetModel.Load(RepositoryFiles.ShippedVariant("a48"),
+            new ModelOptions { ActivationBits = ActivationBits.Int8, Sparsity = TopKSparsity.None, KvCache = KvCacheType.F16 });
+        Assert.Equal((0f, 0f), (dense.Recipe.AttentionOutputSparsity, dense.Recipe.FeedForwardDownSparsity));
+        Assert.Equal(KvCacheType.F16, dense.Recipe.KvCache);
+        Assert.Equal(ActivationBits.Int8, dense.ActivationBits);
     }
 
     [Fact]

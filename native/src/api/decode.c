@@ -199,12 +199,11 @@ static bn_status check_heads(const char* name, int32_t n_heads, int32_t n_kv_hea
 
 BN_KERNEL_TASK(rope_task, bn_rope_kv_fn, bn_rope_args)
 
-BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t k_len, const float* v, int64_t v_len,
-                                const float* table, int64_t table_len, int32_t m, int32_t n_heads, int32_t n_kv_heads,
-                                int32_t head_dim, int32_t rope_dims, bn_rope_style style, int32_t position,
-                                uint16_t* k_cache, int64_t k_cache_len, uint16_t* v_cache, int64_t v_cache_len,
-                                bn_threadpool* pool) {
-    const char* name = "bn_rope_kv_f16";
+/* The checks bn_rope_kv_f16 and bn_rope_kv share: shapes, style, and the q / k / v / table buffers. */
+static bn_status check_rope_inputs(const char* name, const float* q, int64_t q_len, const float* k, int64_t k_len,
+                                   const float* v, int64_t v_len, const float* table, int64_t table_len, int32_t m,
+                                   int32_t n_heads, int32_t n_kv_heads, int32_t head_dim, int32_t rope_dims,
+                                   bn_rope_style style, int32_t position) {
     BN_CHECK(check_rope_shape(name, position, m, rope_dims));
     BN_CHECK(check_heads(name, n_heads, n_kv_heads, head_dim));
     if (rope_dims > head_dim)
@@ -216,6 +215,18 @@ BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t
     BN_CHECK(bn_check_buffer(name, "k", k, k_len, m * kv_dim));
     BN_CHECK(bn_check_buffer(name, "v", v, v_len, m * kv_dim));
     BN_CHECK(bn_check_buffer(name, "table", table, table_len, (int64_t)m * rope_dims));
+    return BN_STATUS_OK;
+}
+
+BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t k_len, const float* v, int64_t v_len,
+                                const float* table, int64_t table_len, int32_t m, int32_t n_heads, int32_t n_kv_heads,
+                                int32_t head_dim, int32_t rope_dims, bn_rope_style style, int32_t position,
+                                uint16_t* k_cache, int64_t k_cache_len, uint16_t* v_cache, int64_t v_cache_len,
+                                bn_threadpool* pool) {
+    const char* name = "bn_rope_kv_f16";
+    BN_CHECK(check_rope_inputs(name, q, q_len, k, k_len, v, v_len, table, table_len, m, n_heads, n_kv_heads, head_dim,
+                               rope_dims, style, position));
+    const int64_t kv_dim = (int64_t)n_kv_heads * head_dim;
     const int64_t cache_need = ((int64_t)position + m) * kv_dim;
     BN_CHECK(bn_check_buffer(name, "k_cache", k_cache, k_cache_len, cache_need));
     BN_CHECK(bn_check_buffer(name, "v_cache", v_cache, v_cache_len, cache_need));
@@ -230,6 +241,21 @@ BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t
 /* ---- attention ----------------------------------------------------------------------------- */
 
 BN_KERNEL_TASK(attention_task, bn_attention_fn, bn_attention_args)
+
+/* A unit is one token's KV head with all query heads of its group, so each cached key and value is read
+ * once for the whole group. With fewer units than about two per thread (one token, few KV heads: 2B-4T
+ * has 5) the group is split in parts (a divisor of the group), which read the KV head again each but
+ * keep every thread busy. */
+static int32_t attention_parts(int32_t m, int32_t group, int32_t n_kv_heads, bn_threadpool* pool) {
+    const int32_t threads = bn_threadpool_size(pool);
+    int32_t parts = 1;
+    while ((int64_t)m * n_kv_heads * parts < 2 * threads && parts < group) {
+        int32_t next = parts + 1;
+        while (group % next != 0) next++;
+        parts = next;
+    }
+    return parts;
+}
 
 BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t* k_cache, int64_t k_cache_len,
                                   const uint16_t* v_cache, int64_t v_cache_len, int32_t m, int32_t n_heads,
@@ -252,18 +278,7 @@ BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t*
     BN_CHECK(bn_check_buffer(name, "v_cache", v_cache, v_cache_len, cache_need));
     if (m == 0) return BN_STATUS_OK;
 
-    /* A unit is one token's KV head with all query heads of its group, so each cached key and value
-     * is read once for the whole group. With fewer units than about two per thread (one token, few
-     * KV heads: 2B-4T has 5) the group is split in parts, which read the KV head again each but
-     * keep every thread busy. */
-    const int32_t group = n_heads / n_kv_heads;
-    const int32_t threads = bn_threadpool_size(pool);
-    int32_t parts = 1;
-    while ((int64_t)m * n_kv_heads * parts < 2 * threads && parts < group) {
-        int32_t next = parts + 1;
-        while (group % next != 0) next++;
-        parts = next;
-    }
+    const int32_t group = n_heads / n_kv_heads, parts = attention_parts(m, group, n_kv_heads, pool);
     attention_task task = {bn_active_config()->attention_f16,
                            {.q = q, .k_cache = k_cache, .v_cache = v_cache, .n_heads = n_heads,
                             .n_kv_heads = n_kv_heads, .head_dim = head_dim, .position = position,
@@ -271,5 +286,191 @@ BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t*
     const int64_t units = (int64_t)m * n_kv_heads * parts;
     if (units > INT32_MAX) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: too many work units", name);
     bn_parallel_rows(pool, (int32_t)units, 1, attention_task_run, &task);
+    return BN_STATUS_OK;
+}
+
+/* ---- quantized KV cache -------------------------------------------------------------------- */
+
+static bn_status check_kv_type(const char* name, bn_kv_type kv_type, int32_t head_dim) {
+    if ((int)kv_type < 0 || kv_type >= BN_KV_COUNT)
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: %d is not a bn_kv_type value", name, (int)kv_type);
+    if (head_dim < 1 || head_dim > BN_ATTENTION_MAX_HEAD_DIM)
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: head_dim=%d must be 1..%d", name, head_dim,
+                       BN_ATTENTION_MAX_HEAD_DIM);
+    if (kv_type != BN_KV_F16 && head_dim % BN_KV_GROUP != 0)
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: a quantized KV cache needs head_dim a multiple of %d, not %d",
+                       name, BN_KV_GROUP, head_dim);
+    return BN_STATUS_OK;
+}
+
+BN_API bn_status bn_kv_block_bytes(bn_kv_type kv_type, int32_t head_dim, int64_t* out_bytes) {
+    BN_CHECK(check_kv_type("bn_kv_block_bytes", kv_type, head_dim));
+    if (!out_bytes) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "bn_kv_block_bytes: out_bytes is NULL");
+    *out_bytes = bn_kv_block_size(kv_type, head_dim);
+    return BN_STATUS_OK;
+}
+
+BN_API bn_status bn_kv_quantize(const float* x, int64_t x_len, int32_t rows, int32_t head_dim, bn_kv_type kv_type,
+                                uint8_t* out, int64_t out_len) {
+    const char* name = "bn_kv_quantize";
+    BN_CHECK(check_kv_type(name, kv_type, head_dim));
+    if (rows < 0) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: rows=%d is negative", name, rows);
+    const int32_t bb = bn_kv_block_size(kv_type, head_dim);
+    BN_CHECK(bn_check_buffer(name, "x", x, x_len, (int64_t)rows * head_dim));
+    BN_CHECK(bn_check_buffer(name, "out", out, out_len, (int64_t)rows * bb));
+    const bn_kv_quantize_fn quantize = bn_active_config()->kv_quantize;
+    for (int32_t r = 0; r < rows; r++) {
+        const float* row = x + (int64_t)r * head_dim;
+        uint8_t* block = out + (int64_t)r * bb;
+        if (kv_type == BN_KV_F16) {
+            for (int32_t j = 0; j < head_dim; j++) {
+                const uint16_t h = bn_fp32_to_fp16(row[j]);
+                memcpy(block + 2 * j, &h, 2);
+            }
+        } else {
+            quantize(row, head_dim, kv_type, block);
+        }
+    }
+    return BN_STATUS_OK;
+}
+
+BN_API bn_status bn_kv_dequantize(const uint8_t* blocks, int64_t blocks_len, int32_t rows, int32_t head_dim,
+                                  bn_kv_type kv_type, float* y, int64_t y_len) {
+    const char* name = "bn_kv_dequantize";
+    BN_CHECK(check_kv_type(name, kv_type, head_dim));
+    if (rows < 0) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: rows=%d is negative", name, rows);
+    const int32_t bb = bn_kv_block_size(kv_type, head_dim);
+    BN_CHECK(bn_check_buffer(name, "blocks", blocks, blocks_len, (int64_t)rows * bb));
+    BN_CHECK(bn_check_buffer(name, "y", y, y_len, (int64_t)rows * head_dim));
+    for (int32_t r = 0; r < rows; r++) {
+        const uint8_t* block = blocks + (int64_t)r * bb;
+        float* row = y + (int64_t)r * head_dim;
+        for (int32_t j = 0; j < head_dim; j++) {
+            if (kv_type == BN_KV_F16) {
+                uint16_t h;
+                memcpy(&h, block + 2 * j, 2);
+                row[j] = bn_fp16_to_fp32(h);
+            } else {
+                row[j] = bn_kv_scale(block) * (float)bn_kv_code(block + 4, kv_type, j);
+            }
+        }
+    }
+    return BN_STATUS_OK;
+}
+
+static bn_status check_aligned(const char* name, const char* what, const void* p) {
+    if (((uintptr_t)p & 3) != 0)
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: %s must be 4-byte aligned", name, what);
+    return BN_STATUS_OK;
+}
+
+BN_API bn_status bn_rope_kv(float* q, int64_t q_len, const float* k, int64_t k_len, const float* v, int64_t v_len,
+                            const float* table, int64_t table_len, int32_t m, int32_t n_heads, int32_t n_kv_heads,
+                            int32_t head_dim, int32_t rope_dims, bn_rope_style style, int32_t position,
+                            bn_kv_type kv_type, uint8_t* k_cache, int64_t k_cache_len, uint8_t* v_cache,
+                            int64_t v_cache_len, bn_threadpool* pool) {
+    const char* name = "bn_rope_kv";
+    BN_CHECK(check_kv_type(name, kv_type, head_dim));
+    BN_CHECK(check_aligned(name, "k_cache", k_cache));
+    BN_CHECK(check_aligned(name, "v_cache", v_cache));
+    if (kv_type == BN_KV_F16)
+        return bn_rope_kv_f16(q, q_len, k, k_len, v, v_len, table, table_len, m, n_heads, n_kv_heads, head_dim,
+                              rope_dims, style, position, (uint16_t*)(void*)k_cache, k_cache_len / 2,
+                              (uint16_t*)(void*)v_cache, v_cache_len / 2, pool);
+    BN_CHECK(check_rope_inputs(name, q, q_len, k, k_len, v, v_len, table, table_len, m, n_heads, n_kv_heads, head_dim,
+                               rope_dims, style, position));
+    const int32_t bb = bn_kv_block_size(kv_type, head_dim);
+    const int64_t cache_need = ((int64_t)position + m) * n_kv_heads * bb;
+    BN_CHECK(bn_check_buffer(name, "k_cache", k_cache, k_cache_len, cache_need));
+    BN_CHECK(bn_check_buffer(name, "v_cache", v_cache, v_cache_len, cache_need));
+    rope_task task = {bn_rope_kv_quant__ref,
+                      {.q = q, .k = k, .v = v, .table = table, .n_heads = n_heads, .n_kv_heads = n_kv_heads,
+                       .head_dim = head_dim, .rope_dims = rope_dims, .style = style, .position = position,
+                       .kq_cache = k_cache, .vq_cache = v_cache, .kv_type = kv_type, .block_bytes = bb,
+                       .quantize = bn_active_config()->kv_quantize}};
+    bn_parallel_rows(pool, m, row_grain(m), rope_task_run, &task);
+    return BN_STATUS_OK;
+}
+
+BN_API bn_status bn_attention(const float* q, int64_t q_len, const uint8_t* k_cache, int64_t k_cache_len,
+                              const uint8_t* v_cache, int64_t v_cache_len, int32_t m, int32_t n_heads,
+                              int32_t n_kv_heads, int32_t head_dim, int32_t position, float scale, bn_kv_type kv_type,
+                              float* out, int64_t out_len, bn_threadpool* pool) {
+    const char* name = "bn_attention";
+    BN_CHECK(check_kv_type(name, kv_type, head_dim));
+    BN_CHECK(check_aligned(name, "k_cache", k_cache));
+    BN_CHECK(check_aligned(name, "v_cache", v_cache));
+    if (kv_type == BN_KV_F16)
+        return bn_attention_f16(q, q_len, (const uint16_t*)(const void*)k_cache, k_cache_len / 2,
+                                (const uint16_t*)(const void*)v_cache, v_cache_len / 2, m, n_heads, n_kv_heads,
+                                head_dim, position, scale, out, out_len, pool);
+    if (m < 0 || position < 0 || (int64_t)position + m > INT32_MAX)
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: m=%d and position=%d must be >= 0 (and their sum fit int32)",
+                       name, m, position);
+    BN_CHECK(check_heads(name, n_heads, n_kv_heads, head_dim));
+    if (!bn_is_finite(scale)) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: scale is not finite", name);
+    const int64_t q_dim = (int64_t)n_heads * head_dim;
+    BN_CHECK(bn_check_buffer(name, "q", q, q_len, m * q_dim));
+    BN_CHECK(bn_check_buffer(name, "out", out, out_len, m * q_dim));
+    const int32_t bb = bn_kv_block_size(kv_type, head_dim);
+    const int64_t cache_need = ((int64_t)position + m) * n_kv_heads * bb;
+    BN_CHECK(bn_check_buffer(name, "k_cache", k_cache, k_cache_len, cache_need));
+    BN_CHECK(bn_check_buffer(name, "v_cache", v_cache, v_cache_len, cache_need));
+    if (m == 0) return BN_STATUS_OK;
+    const int32_t group = n_heads / n_kv_heads, parts = attention_parts(m, group, n_kv_heads, pool);
+    attention_task task = {bn_active_config()->attention_kvq,
+                           {.q = q, .kq_cache = k_cache, .vq_cache = v_cache, .kv_type = kv_type, .block_bytes = bb,
+                            .n_heads = n_heads, .n_kv_heads = n_kv_heads, .head_dim = head_dim, .position = position,
+                            .heads_per_unit = group / parts, .scale = scale, .out = out}};
+    const int64_t units = (int64_t)m * n_kv_heads * parts;
+    if (units > INT32_MAX) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: too many work units", name);
+    bn_parallel_rows(pool, (int32_t)units, 1, attention_task_run, &task);
+    return BN_STATUS_OK;
+}
+
+/* ---- Hadamard and top-K -------------------------------------------------------------------- */
+
+BN_API int32_t bn_hadamard_block(int32_t k) { return k < 1 ? 0 : (int32_t)((uint32_t)k & (0u - (uint32_t)k)); }
+
+typedef struct hadamard_task {
+    bn_hadamard_fn fn;
+    float* x;
+    int32_t k;
+} hadamard_task;
+
+static void hadamard_rows(const void* ctx, int32_t begin, int32_t end) {
+    const hadamard_task* t = (const hadamard_task*)ctx;
+    t->fn(t->x, t->k, begin, end);
+}
+
+BN_API bn_status bn_hadamard_f32(float* x, int64_t x_len, int32_t m, int32_t k, bn_threadpool* pool) {
+    const char* name = "bn_hadamard_f32";
+    if (m < 0 || k < 1) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: m=%d must be >= 0 and k=%d >= 1", name, m, k);
+    BN_CHECK(bn_check_buffer(name, "x", x, x_len, (int64_t)m * k));
+    hadamard_task task = {bn_active_config()->hadamard_f32, x, k};
+    bn_parallel_rows(pool, m, row_grain(m), hadamard_rows, &task);
+    return BN_STATUS_OK;
+}
+
+typedef struct topk_task {
+    bn_topk_fn fn;
+    int8_t* xq;
+    int32_t k;
+    int32_t keep;
+} topk_task;
+
+static void topk_rows(const void* ctx, int32_t begin, int32_t end) {
+    const topk_task* t = (const topk_task*)ctx;
+    t->fn(t->xq, t->k, t->keep, begin, end);
+}
+
+BN_API bn_status bn_topk_q8(int8_t* xq, int64_t xq_len, int32_t m, int32_t k, int32_t keep, bn_threadpool* pool) {
+    const char* name = "bn_topk_q8";
+    if (m < 0 || k < 0 || keep < 0)
+        return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: m=%d, k=%d and keep=%d must be >= 0", name, m, k, keep);
+    BN_CHECK(bn_check_buffer(name, "xq", xq, xq_len, (int64_t)m * k));
+    if (keep >= k) return BN_STATUS_OK;
+    topk_task task = {bn_active_config()->topk_q8, xq, k, keep};
+    bn_parallel_rows(pool, m, row_grain(m), topk_rows, &task);
     return BN_STATUS_OK;
 }

@@ -214,6 +214,10 @@ static inline float bn_glu__ref(float g, float u, bn_activation act) {
 
 /* -- argument blocks of the row-parallel operations ------------------------------------------ */
 
+/* Quantizes one row of hd floats (one KV head at one position) into a block of a quantized bn_kv_type
+ * (bitnative.h, "Quantized KV cache"). */
+typedef void (*bn_kv_quantize_fn)(const float* x, int32_t hd, bn_kv_type type, uint8_t* block);
+
 /* RoPE on q and k of tokens [t_begin, t_end) with the K and V rows written to the fp16 cache. */
 typedef struct bn_rope_args {
     float* q;              /* m rows of n_heads * head_dim, rotated in place */
@@ -228,15 +232,26 @@ typedef struct bn_rope_args {
     int32_t position;      /* cache row of token 0 */
     uint16_t* k_cache;     /* rows of kv_dim fp16 */
     uint16_t* v_cache;
+    /* quantized caches (bn_rope_kv_quant__ref): rows of n_kv_heads blocks of block_bytes */
+    uint8_t* kq_cache;
+    uint8_t* vq_cache;
+    bn_kv_type kv_type;
+    int32_t block_bytes;
+    bn_kv_quantize_fn quantize;
 } bn_rope_args;
 
-/* Attention of m query tokens over the fp16 cache. Work unit u covers token u / (n_kv_heads *
+/* Attention of m query tokens over the cache. Work unit u covers token u / (n_kv_heads *
  * parts), KV head (u / parts) % n_kv_heads and the heads_per_unit query heads of part u % parts of
- * that KV head's group. */
+ * that KV head's group. The f16 kernels read k_cache / v_cache; the quantized-cache kernels read
+ * kq_cache / vq_cache (rows of n_kv_heads blocks of block_bytes) of kv_type. */
 typedef struct bn_attention_args {
     const float* q;        /* m rows of n_heads * head_dim */
     const uint16_t* k_cache; /* rows of n_kv_heads * head_dim */
     const uint16_t* v_cache;
+    const uint8_t* kq_cache;
+    const uint8_t* vq_cache;
+    bn_kv_type kv_type;
+    int32_t block_bytes;
     int32_t n_heads;
     int32_t n_kv_heads;
     int32_t head_dim;
@@ -257,6 +272,11 @@ typedef void (*bn_glu_f32_fn)(const float* gate, const float* up, bn_activation 
 typedef int32_t (*bn_glu_rmsnorm_q8_fn)(float* gate, const float* up, bn_activation act, const float* w, float eps,
                                         int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);
 typedef void (*bn_rope_kv_fn)(const bn_rope_args* a, int32_t t_begin, int32_t t_end);
+
+/* The normalized Walsh-Hadamard transform (bitnative.h) of rows [r_begin, r_end) of k floats, in place. */
+typedef void (*bn_hadamard_fn)(float* x, int32_t k, int32_t r_begin, int32_t r_end);
+/* Top-K of rows [r_begin, r_end) of k int8 values, in place (bitnative.h). */
+typedef void (*bn_topk_fn)(int8_t* xq, int32_t k, int32_t keep, int32_t r_begin, int32_t r_end);
 typedef void (*bn_attention_fn)(const bn_attention_args* a, int32_t u_begin, int32_t u_end);
 
 #define BN_DECODE_KERNEL_DECLS(isa)                                                                                    \
@@ -403,6 +423,78 @@ void bn_matmul_tl1_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_
 void bn_matmul_tl1_q4__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
 #endif
 
+/* ==== Quantized KV cache, Hadamard, top-K and the sparse (I2ST) matmul ==== */
+
+#define BN_KV_GROUP 32
+/* 1 / sqrt(B) of the Hadamard block B, as every variant multiplies by it. */
+float bn_hadamard_scale(int32_t block);
+/* The code of value j (0..hd) of a quantized block, as int (c in [-Qmax, Qmax]); the reference decoder. */
+int bn_kv_code(const uint8_t* codes, bn_kv_type type, int32_t j);
+/* The block's scale d. */
+static inline float bn_kv_scale(const uint8_t* block) {
+    float d;
+    memcpy(&d, block, sizeof d);
+    return d;
+}
+/* Qmax of a quantized type: 127, 7, 3. */
+static inline int bn_kv_qmax(bn_kv_type type) { return type == BN_KV_Q8 ? 127 : type == BN_KV_Q4 ? 7 : 3; }
+/* Bytes of one block (valid type and head_dim). */
+int32_t bn_kv_block_size(bn_kv_type type, int32_t hd);
+
+void bn_rope_kv_quant__ref(const bn_rope_args* a, int32_t t_begin, int32_t t_end);
+
+/* The sparse activation row an I2ST kernel reads, built by bn_sparse_build__ref before the output rows
+ * are split: int32 count (a multiple of 4, padded with index 0 / value 0 entries), int32 sum of the
+ * row's values, int32 idx[count], then int8 val[count] at byte 8 + 4 k. BN_SPARSE_TABLE_BYTES_PER_K
+ * bytes per column hold it for any k >= 4. */
+#define BN_SPARSE_TABLE_BYTES_PER_K 8
+int32_t bn_sparse_build__ref(const int8_t* x, int32_t k, uint8_t* table);
+static inline const int32_t* bn_sparse_idx(const uint8_t* table) { return (const int32_t*)(const void*)(table + 8); }
+static inline const int8_t* bn_sparse_val(const uint8_t* table, int32_t k) { return (const int8_t*)(table + 8 + 4 * (int64_t)k); }
+static inline int32_t bn_sparse_count(const uint8_t* table) { int32_t c; memcpy(&c, table, 4); return c; }
+static inline int32_t bn_sparse_sum(const uint8_t* table) { int32_t c; memcpy(&c, table + 4, 4); return c; }
+/* Top-K's threshold for one row of k int8 values (bn_topk_q8): a histogram of |x| (0..128; |-128| is 128) gives the
+ * threshold magnitude L and how many entries with |x| == L survive (the first `need` in column order), so that
+ * |x| > L plus those make `keep` entries. Every variant finds it this way and differs only in the pass after. */
+static inline void bn_topk_threshold(const int8_t* x, int32_t k, int32_t keep, int32_t* level, int32_t* need) {
+    int32_t hist[129] = {0};
+    for (int32_t j = 0; j < k; j++) hist[x[j] < 0 ? -x[j] : x[j]]++;
+    int32_t above = 0;
+    for (int32_t l = 128; l >= 0; l--) {
+        if (above + hist[l] >= keep) {
+            *level = l;
+            *need = keep - above;
+            return;
+        }
+        above += hist[l];
+    }
+    *level = 0;
+    *need = keep - above;
+}
+
+/* Output rows per I2ST tile: one I2S block of a column. */
+#define BN_I2ST_TILE 128
+
+#define BN_A48_KERNEL_DECLS(isa)                                                                                       \
+    void bn_quantize_kv__##isa(const float* x, int32_t hd, bn_kv_type type, uint8_t* block);                          \
+    void bn_attention_kvq__##isa(const bn_attention_args* a, int32_t u_begin, int32_t u_end);                         \
+    void bn_hadamard_f32__##isa(float* x, int32_t k, int32_t r_begin, int32_t r_end);                                 \
+    void bn_topk_q8__##isa(int8_t* xq, int32_t k, int32_t keep, int32_t r_begin, int32_t r_end);
+
+BN_A48_KERNEL_DECLS(ref)
+void bn_matmul_i2st_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+#if defined(BN_ARCH_X86)
+BN_A48_KERNEL_DECLS(avx2)
+void bn_matmul_i2st_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+void bn_attention_kvq__avx512(const bn_attention_args* a, int32_t u_begin, int32_t u_end);
+void bn_hadamard_f32__avx512(float* x, int32_t k, int32_t r_begin, int32_t r_end);
+void bn_matmul_i2st_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+#endif
+#if defined(BN_ARCH_ARM64)
+BN_A48_KERNEL_DECLS(neon)
+void bn_matmul_i2st_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end);
+#endif
+
 /* ==== The weight-type traits table and the per-ISA kernel config ==== */
 
 /* Packs / unpacks an n x k matrix of ternary values (checked by the entry point: values in {-1, 0, 1},
@@ -457,6 +549,10 @@ typedef struct bn_config {
     bn_glu_rmsnorm_q8_fn glu_rmsnorm_q8;
     bn_rope_kv_fn rope_kv_f16;
     bn_attention_fn attention_f16;
+    bn_kv_quantize_fn kv_quantize;
+    bn_attention_fn attention_kvq;
+    bn_hadamard_fn hadamard_f32;
+    bn_topk_fn topk_q8;
 } bn_config;
 
 /* The config of an ISA compiled into this build (NULL otherwise; the CPU may still lack it). */

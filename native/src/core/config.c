@@ -48,6 +48,12 @@ static void fill_ref(bn_config* c) {
     c->glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__ref;
     c->rope_kv_f16 = bn_rope_kv_f16__ref;
     c->attention_f16 = bn_attention_f16__ref;
+    /* The I2ST reference reads the activations directly; the SIMD kernels read the sparse row. */
+    c->matmul[BN_WTYPE_I2ST][BN_ATYPE_Q8] = any_m(bn_matmul_i2st_q8__ref);
+    c->kv_quantize = bn_quantize_kv__ref;
+    c->attention_kvq = bn_attention_kvq__ref;
+    c->hadamard_f32 = bn_hadamard_f32__ref;
+    c->topk_q8 = bn_topk_q8__ref;
 }
 
 /* The multiply-add kernels take int4 rows unchanged (values in [-8, 7] are int8 values): for them a
@@ -83,6 +89,12 @@ static void fill_avx2(bn_config* c) {
     c->glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__avx2;
     c->rope_kv_f16 = bn_rope_kv_f16__avx2;
     c->attention_f16 = bn_attention_f16__avx2;
+    c->matmul[BN_WTYPE_I2ST][BN_ATYPE_Q8] =
+        with_tables(bn_matmul_i2st_q8__avx2, bn_sparse_build__ref, BN_SPARSE_TABLE_BYTES_PER_K);
+    c->kv_quantize = bn_quantize_kv__avx2;
+    c->attention_kvq = bn_attention_kvq__avx2;
+    c->hadamard_f32 = bn_hadamard_f32__avx2;
+    c->topk_q8 = bn_topk_q8__avx2;
 }
 
 /* Norms, activations and RoPE are a few microseconds per token at AVX2 width and keep AVX2's. So do
@@ -98,6 +110,8 @@ static void fill_avx512_vnni(bn_config* c) {
         with_tables(bn_matmul_tl1_q8__avx512vnni, bn_lutbuild_tl1_q8__avx512vnni, 16);
     c->matmul[BN_WTYPE_TL1][BN_ATYPE_Q4] = with_tables(bn_matmul_tl1_q4__avx512vnni, bn_lutbuild_tl1_q4__avx512vnni, 8);
     c->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8] = any_m(bn_matmul_q8_0_q8__avx512vnni);
+    /* the 4-bit and k-quant heads: at least as fast as AVX2 on Zen 4 for every type, DRAM-bound and
+     * cache-resident (docs/PERFORMANCE.md, "Quantized heads") */
     c->matmul[BN_WTYPE_Q4_0][BN_ATYPE_Q8] = any_m(bn_matmul_q4_0_q8__avx512vnni);
     c->matmul[BN_WTYPE_Q4_K][BN_ATYPE_Q8] = any_m(bn_matmul_q4_k_q8__avx512vnni);
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__avx512vnni);
@@ -108,6 +122,11 @@ static void fill_avx512_vnni(bn_config* c) {
     c->quantize_q8 = bn_quantize_q8__avx512;
     c->quantize_q4 = bn_quantize_q4__avx512;
     c->attention_f16 = bn_attention_f16__avx512;
+    /* vpdpbusd sums four columns' products per int32 lane: the sparse matmul takes four nonzero columns a step */
+    c->matmul[BN_WTYPE_I2ST][BN_ATYPE_Q8] =
+        with_tables(bn_matmul_i2st_q8__avx512vnni, bn_sparse_build__ref, BN_SPARSE_TABLE_BYTES_PER_K);
+    c->attention_kvq = bn_attention_kvq__avx512;
+    c->hadamard_f32 = bn_hadamard_f32__avx512;
 }
 #endif
 
@@ -140,6 +159,12 @@ static void fill_neon(bn_config* c) {
     c->glu_rmsnorm_q8 = bn_glu_rmsnorm_q8__neon;
     c->rope_kv_f16 = bn_rope_kv_f16__neon;
     c->attention_f16 = bn_attention_f16__neon;
+    c->matmul[BN_WTYPE_I2ST][BN_ATYPE_Q8] =
+        with_tables(bn_matmul_i2st_q8__neon, bn_sparse_build__ref, BN_SPARSE_TABLE_BYTES_PER_K);
+    c->kv_quantize = bn_quantize_kv__neon;
+    c->attention_kvq = bn_attention_kvq__neon;
+    c->hadamard_f32 = bn_hadamard_f32__neon;
+    c->topk_q8 = bn_topk_q8__neon;
 }
 
 /* SDOT pays where there are dot products: the multiply-add matmuls and the int8 head. The LUT kernels
@@ -151,6 +176,8 @@ static void fill_neon_dotprod(bn_config* c) {
     c->matmul[BN_WTYPE_I2S][BN_ATYPE_Q8] = any_m(bn_matmul_i2s_q8__neondot);
     c->matmul[BN_WTYPE_TQ2][BN_ATYPE_Q8] = any_m(bn_matmul_tq2_q8__neondot);
     c->matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8] = any_m(bn_matmul_q8_0_q8__neondot);
+    /* the 4-bit and k-quant heads: SDOT replaces two widening multiplies per 16 products (run under qemu only,
+     * not measured on hardware) */
     c->matmul[BN_WTYPE_Q4_0][BN_ATYPE_Q8] = any_m(bn_matmul_q4_0_q8__neondot);
     c->matmul[BN_WTYPE_Q4_K][BN_ATYPE_Q8] = any_m(bn_matmul_q4_k_q8__neondot);
     c->matmul[BN_WTYPE_Q5_K][BN_ATYPE_Q8] = any_m(bn_matmul_q5_k_q8__neondot);

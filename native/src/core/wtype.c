@@ -18,6 +18,8 @@ void bn_pack_tq1(const int8_t* q, int32_t n, int32_t k, float scale, uint8_t* ou
 int bn_unpack_tq1(const uint8_t* packed, int32_t n, int32_t k, int8_t* q, float* block_scales);
 void bn_pack_tl1(const int8_t* q, int32_t n, int32_t k, float scale, uint8_t* out);
 int bn_unpack_tl1(const uint8_t* packed, int32_t n, int32_t k, int8_t* q, float* block_scales);
+void bn_pack_i2st(const int8_t* q, int32_t n, int32_t k, float scale, uint8_t* out);
+int bn_unpack_i2st(const uint8_t* packed, int32_t n, int32_t k, int8_t* q, float* block_scales);
 
 static const bn_wtype_traits wtype_traits[BN_WTYPE_COUNT] = {
     [BN_WTYPE_I2S] = {.name = "i2s",
@@ -94,6 +96,13 @@ static const bn_wtype_traits wtype_traits[BN_WTYPE_COUNT] = {
                      .info = {.block_weights = BN_F8_BLOCK, .block_bytes = BN_F8_BLOCK_BYTES, .row_tile = 1,
                               .ggml_type = GGML_BN_F8_E4M3, .atype = BN_ATYPE_F32},
                      .row_grain = 16},
+    /* column-major I2S: k columns of n codes, n padded to 128 (row_tile) at 2 bits, so k only needs
+     * to be a multiple of 4 (whole bytes per 128-row tile of a column) */
+    [BN_WTYPE_I2ST] = {.name = "i2st",
+                       .info = {.block_weights = 4, .block_bytes = 1, .row_tile = BN_I2S_BLOCK,
+                                .ggml_type = GGML_NONE, .atype = BN_ATYPE_Q8, .ternary = 1},
+                       .row_grain = BN_I2S_BLOCK, .kernels_apply_w_scale = 1, .pack = bn_pack_i2st,
+                       .unpack = bn_unpack_i2st},
 };
 
 const bn_wtype_traits* bn_wtype_traits_of(bn_wtype wtype) { return &wtype_traits[wtype]; }

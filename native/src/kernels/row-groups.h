@@ -1,7 +1,8 @@
-/* The groups of four rows the chunked matmul walks (kquant-walk.h, x86/tq2-walk-x86.h) work on: four weight rows
- * against one activation row (m = 1), or one weight row against four activation rows (m > 1). A short last group
- * repeats its last row, so there is one code path; the extra outputs are computed and dropped. Between chunks of
- * k the four running float sums wait in y (a float store and reload is exact). */
+/* The groups of four rows the chunked matmul walks work on: four weight rows against one activation row (TQ2_0's
+ * m = 1, x86/tq2-walk-x86.h), or one weight row against four activation rows (m > 1, kquant-walk.h and
+ * x86/tq2-walk-x86.h). A short last group repeats its last row, so there is one code path; the extra outputs are
+ * computed and dropped. Between chunks of k the four running float sums wait in y (a float store and reload is
+ * exact). */
 #ifndef BN_ROW_GROUPS_H
 #define BN_ROW_GROUPS_H
 

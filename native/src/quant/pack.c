@@ -48,6 +48,33 @@ int bn_unpack_i2s(const uint8_t* in, int32_t rows, int32_t k, int8_t* q, float* 
     return 1;
 }
 
+/* I2ST: column j as one I2S row of n_pad codes (n rounded up to 128, the padding codes 1 = weight 0). */
+void bn_pack_i2st(const int8_t* q, int32_t rows, int32_t k, float scale, uint8_t* out) {
+    (void)scale;
+    const int32_t n_pad = (rows + BN_I2S_BLOCK - 1) / BN_I2S_BLOCK * BN_I2S_BLOCK;
+    const int64_t col_bytes = n_pad / 4;
+    for (int32_t j = 0; j < k; j++) {
+        uint8_t* col = out + j * col_bytes;
+        memset(col, 0, (size_t)col_bytes);
+        for (int32_t i = 0; i < n_pad; i++) {
+            const int code = i < rows ? q[(int64_t)i * k + j] + 1 : 1;
+            col[(i / BN_I2S_BLOCK) * 32 + i % 32] |= (uint8_t)(code << (6 - 2 * ((i % BN_I2S_BLOCK) / 32)));
+        }
+    }
+}
+
+int bn_unpack_i2st(const uint8_t* in, int32_t rows, int32_t k, int8_t* q, float* block_scales) {
+    (void)block_scales;
+    const int64_t col_bytes = (rows + BN_I2S_BLOCK - 1) / BN_I2S_BLOCK * (BN_I2S_BLOCK / 4);
+    for (int32_t j = 0; j < k; j++)
+        for (int32_t i = 0; i < rows; i++) {
+            const int code = (in[j * col_bytes + (i / BN_I2S_BLOCK) * 32 + i % 32] >> (6 - 2 * ((i % BN_I2S_BLOCK) / 32))) & 3;
+            if (code == 3) return 0;
+            q[(int64_t)i * k + j] = (int8_t)(code - 1);
+        }
+    return 1;
+}
+
 static void put_fp16(uint8_t* dst, float v) {
     uint16_t h = bn_fp32_to_fp16(v);
     dst[0] = (uint8_t)(h & 0xff);

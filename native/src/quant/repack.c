@@ -87,6 +87,39 @@ static void tl1_to_i2s_rows(const void* ctx, int32_t r_begin, int32_t r_end) {
     }
 }
 
+/* ---- I2S -> I2ST ---------------------------------------------------------------------------------
+ * Column j of the result is an I2S row of the n codes of column j (n padded to 128 with code 1).
+ * Work splits over groups of 4 columns: a 32-bit read of an I2S row gives 4 of its columns. */
+
+typedef struct to_i2st_task {
+    const uint8_t* w;
+    int32_t n;
+    int32_t k;
+    uint8_t* out;
+    _Atomic int bad_row;
+} to_i2st_task;
+
+static void i2s_to_i2st_columns(const void* ctx, int32_t u_begin, int32_t u_end) {
+    to_i2st_task* task = (to_i2st_task*)ctx;
+    const int32_t n = task->n, k = task->k;
+    const int32_t n_pad = (n + BN_I2S_BLOCK - 1) / BN_I2S_BLOCK * BN_I2S_BLOCK;
+    const int64_t row_bytes = k / 4, col_bytes = n_pad / 4;
+    for (int32_t u = u_begin; u < u_end; u++) {
+        for (int c = 0; c < 4; c++) memset(task->out + (int64_t)(4 * u + c) * col_bytes, 0, (size_t)col_bytes);
+        for (int32_t i = 0; i < n_pad; i++) {
+            const uint32_t codes = i < n ? i2s_codes4(task->w + i * row_bytes, u) : 0x01010101u;
+            if (codes & (codes >> 1) & 0x01010101u) {
+                int expected = -1;
+                atomic_compare_exchange_strong(&task->bad_row, &expected, i);
+            }
+            const int64_t byte = (i / BN_I2S_BLOCK) * 32 + i % 32;
+            const int shift = 6 - 2 * ((i % BN_I2S_BLOCK) / 32);
+            for (int c = 0; c < 4; c++)
+                task->out[(int64_t)(4 * u + c) * col_bytes + byte] |= (uint8_t)(((codes >> (8 * c)) & 3) << shift);
+        }
+    }
+}
+
 BN_API bn_status bn_repack(bn_wtype from, const uint8_t* w, int64_t w_len, bn_wtype to, int32_t n, int32_t k,
                            uint8_t* out, int64_t out_len, bn_threadpool* pool) {
     const char* name = "bn_repack";
@@ -108,6 +141,14 @@ BN_API bn_status bn_repack(bn_wtype from, const uint8_t* w, int64_t w_len, bn_wt
     if (from == BN_WTYPE_TL1 && to == BN_WTYPE_I2S) {
         to_i2s_task task = {.w = w, .k = k, .out = out};
         bn_parallel_rows(pool, n, 32, tl1_to_i2s_rows, &task);
+        return BN_STATUS_OK;
+    }
+    if (from == BN_WTYPE_I2S && to == BN_WTYPE_I2ST) {
+        to_i2st_task task = {.w = w, .n = n, .k = k, .out = out};
+        atomic_init(&task.bad_row, -1);
+        bn_parallel_rows(pool, k / 4, 8, i2s_to_i2st_columns, &task);
+        const int bad = atomic_load(&task.bad_row);
+        if (bad >= 0) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: I2S code 3 (not ternary) in row %d", name, bad);
         return BN_STATUS_OK;
     }
     return bn_fail(BN_STATUS_UNSUPPORTED, "%s: no conversion from %s to %s", name, bn_wtype_name(from),

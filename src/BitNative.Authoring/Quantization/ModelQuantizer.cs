@@ -182,7 +182,7 @@ public static class ModelQuantizer
 
         string b = t.BaseName;
         Func<Dictionary<string, byte[]>> encode;
-        var extra = new List<(string Name, WeightType Type, long[] Dimensions)>();
+        var extra = new List<(string Name, GgmlType Type, long[] Dimensions)>(); // the side tensors, in file order
         switch (type)
         {
             case QuantizationType.Int8Outlier:
@@ -190,8 +190,8 @@ public static class ModelQuantizer
                 int[] outliers = OutlierColumns(stats!, options.Threshold, k);
                 if (outliers.Length > 0)
                 {
-                    extra.Add((b + ".split_columns", WeightType.F32, [outliers.Length])); // I32, same width as F32
-                    extra.Add((b + ".split_weight", WeightType.F16, [outliers.Length, n]));
+                    extra.Add((b + ".split_columns", GgmlType.I32, [outliers.Length]));
+                    extra.Add((b + ".split_weight", GgmlType.F16, [outliers.Length, n]));
                 }
 
                 encode = () => Int8Outlier(t, outliers, threads);
@@ -201,14 +201,14 @@ public static class ModelQuantizer
             case QuantizationType.Binary:
             {
                 int salient = Math.Min(128, k / 4), padded = 128 * ((salient + 127) / 128);
-                extra.Add((b + ".split_columns", WeightType.F32, [2 * padded]));
-                extra.Add((b + ".split_weight", WeightType.Q1_0, [2 * padded, n]));
+                extra.Add((b + ".split_columns", GgmlType.I32, [2 * padded]));
+                extra.Add((b + ".split_weight", GgmlType.Q1_0, [2 * padded, n]));
                 encode = () => BiLlm(t, stats, salient, padded, threads);
                 break;
             }
 
             case QuantizationType.OneBit:
-                extra.Add((b + ".input_scale", WeightType.F32, [k]));
+                extra.Add((b + ".input_scale", GgmlType.F32, [k]));
                 encode = () => OneBit(t, threads);
                 break;
 
@@ -224,11 +224,10 @@ public static class ModelQuantizer
         Func<byte[]> Part(string name) => () => cache.Get(b, encode)[name];
         writer.AddTensor(t.Name, (GgmlType)WeightTypes.Info(storage).GgmlType!.Value, [k, n], stream => stream.Write(Part(t.Name)()));
         names.Add((t.Name, QuantizationTypes.NameOf(type)));
-        foreach (var (name, wt, dims) in extra)
+        foreach (var (name, ggml, dims) in extra)
         {
-            GgmlType ggml = name.EndsWith(".split_columns", StringComparison.Ordinal) ? GgmlType.I32 : (GgmlType)WeightTypes.Info(wt).GgmlType!.Value;
             writer.AddTensor(name, ggml, dims, stream => stream.Write(Part(name)()));
-            names.Add((name, ggml == GgmlType.I32 ? "i32" : WeightTypes.Info(wt).Name));
+            names.Add((name, ggml.ToString().ToLowerInvariant()));
         }
     }
 

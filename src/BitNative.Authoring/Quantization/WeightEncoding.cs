@@ -98,40 +98,15 @@ internal static class WeightEncoding
 
     /// <summary>
     /// Q4_0 (ggml quantize_row_q4_0_ref): per 32 weights the value of largest magnitude m sets d = m / -8, and each weight
-    /// gets the code min(15, trunc(x / d + 8.5)).
+    /// gets the code min(15, trunc(x / d + 8.5)); the library's encoder.
     /// </summary>
-    public static void Q4_0(ReadOnlySpan<float> row, Span<byte> output)
-    {
-        const int Block = 32, Bytes = 18;
-        for (int b = 0; b < row.Length / Block; b++)
-        {
-            ReadOnlySpan<float> x = row.Slice(b * Block, Block);
-            Span<byte> block = output.Slice(b * Bytes, Bytes);
-            float amax = 0, max = 0;
-            foreach (float v in x)
-            {
-                if (amax < MathF.Abs(v))
-                {
-                    amax = MathF.Abs(v);
-                    max = v;
-                }
-            }
-
-            float d = max / -8, id = d != 0 ? 1 / d : 0;
-            BinaryPrimitives.WriteUInt16LittleEndian(block, BitConverter.HalfToUInt16Bits((Half)d));
-            for (int j = 0; j < 16; j++)
-            {
-                int q0 = Math.Min(15, (int)(sbyte)(x[j] * id + 8.5f));
-                int q1 = Math.Min(15, (int)(sbyte)(x[j + 16] * id + 8.5f));
-                block[2 + j] = (byte)(q0 | q1 << 4);
-            }
-        }
-    }
+    public static void Q4_0(ReadOnlySpan<float> row, Span<byte> output) => BlockDequantization.EncodeQ4_0(row, output);
 
     /// <summary>
     /// Q4_K (ggml quantize_row_q4_K_ref): per 32-weight sub-block a scale and a min fitted by make_qkx2_quants (weighted by
     /// rms + |x|, 20 refinement steps), both quantized to 6 bits against the super-block's largest, then every weight
-    /// re-quantized with the stored scales.
+    /// re-quantized with the stored scales: what llama-quantize writes (BlockDequantization.EncodeQ4_K, for synthetic heads, fits
+    /// each sub-block's min and max only).
     /// </summary>
     public static void Q4_K(ReadOnlySpan<float> row, Span<byte> output)
     {

@@ -28,6 +28,9 @@ public enum SyntheticHead
     Q8_0,
     Q6_K,
     F32,
+    Q4_0,
+    Q4_K,
+    Q5_K,
 }
 
 /// <summary>A synthetic model's shape and storage choices (what <c>bitnative make-model</c> takes).</summary>
@@ -47,6 +50,9 @@ public sealed record SyntheticModelSpec(
     int Seed,
     string? VocabularyFile)
 {
+    /// <summary>The a4.8 / v2 recipe the file states (bitnative.* keys), or null for none (a b1.58 file).</summary>
+    public ModelRecipe? Recipe { get; init; }
+
     /// <summary>True when the vocabulary is the real Llama-3 one (from a tokenizer.json), not a trained small one.</summary>
     public bool UsesRealVocabulary => VocabularyFile is not null;
 
@@ -167,9 +173,9 @@ public sealed record SyntheticModelSpec(
             throw new ArgumentException($"d={Embedding} and ff={FeedForward} must be multiples of {block} for {Weights} weights.");
         }
 
-        if (Head == SyntheticHead.Q6_K && Embedding % 256 != 0)
+        if (Head is SyntheticHead.Q6_K or SyntheticHead.Q4_K or SyntheticHead.Q5_K && Embedding % 256 != 0)
         {
-            throw new ArgumentException($"d={Embedding} must be a multiple of 256 for a Q6_K head.");
+            throw new ArgumentException($"d={Embedding} must be a multiple of 256 for a {Head} head.");
         }
 
         int headDim = HeadDim ?? (Heads > 0 ? Embedding / Heads : 0);

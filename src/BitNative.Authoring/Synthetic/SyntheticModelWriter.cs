@@ -62,6 +62,10 @@ public static class SyntheticModelWriter
         }
 
         GgufTokenizerMetadata.Add(w, tokenizer, defaultTemplate: spec.Family is null);
+        if (spec.Recipe is { } recipe)
+        {
+            GgufRecipeMetadata.Add(w, recipe);
+        }
 
         int d = spec.Embedding, f = spec.FeedForward, kv = spec.KvHeads * headDim, q = spec.Heads * headDim;
         int tensorIndex = 0;
@@ -241,19 +245,15 @@ public static class SyntheticModelWriter
     /// </summary>
     private static void AddEmbedding(GgufWriter w, string name, SyntheticHead storage, int seed, int d, int vocab, int index)
     {
-        GgmlType type = storage switch
+        (GgmlType type, RowCodec codec) = storage switch
         {
-            SyntheticHead.Q8_0 => GgmlType.Q8_0,
-            SyntheticHead.Q6_K => GgmlType.Q6_K,
-            SyntheticHead.F32 => GgmlType.F32,
-            _ => GgmlType.F16,
-        };
-        RowCodec codec = storage switch
-        {
-            SyntheticHead.Q8_0 => RowCodec.Q8_0,
-            SyntheticHead.Q6_K => RowCodec.Q6_K,
-            SyntheticHead.F32 => RowCodec.F32,
-            _ => RowCodec.F16,
+            SyntheticHead.Q8_0 => (GgmlType.Q8_0, RowCodec.Q8_0),
+            SyntheticHead.Q6_K => (GgmlType.Q6_K, RowCodec.Q6_K),
+            SyntheticHead.Q4_0 => (GgmlType.Q4_0, RowCodec.Q4_0),
+            SyntheticHead.Q4_K => (GgmlType.Q4_K, RowCodec.Q4_K),
+            SyntheticHead.Q5_K => (GgmlType.Q5_K, RowCodec.Q5_K),
+            SyntheticHead.F32 => (GgmlType.F32, RowCodec.F32),
+            _ => (GgmlType.F16, RowCodec.F16),
         };
         int rowBytes = (int)codec.RowBytes(d);
         w.AddTensor(name, type, [d, vocab], stream =>
@@ -273,6 +273,9 @@ public static class SyntheticModelWriter
                 {
                     case SyntheticHead.Q8_0: BlockDequantization.EncodeQ8_0(row, bytes); break;
                     case SyntheticHead.Q6_K: BlockDequantization.EncodeQ6_K(row, bytes); break;
+                    case SyntheticHead.Q4_0: BlockDequantization.EncodeQ4_0(row, bytes); break;
+                    case SyntheticHead.Q4_K: BlockDequantization.EncodeQ4_K(row, bytes); break;
+                    case SyntheticHead.Q5_K: BlockDequantization.EncodeQ5_K(row, bytes); break;
                     case SyntheticHead.F32: MemoryMarshal.AsBytes(row.AsSpan()).CopyTo(bytes); break;
                     default: System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(row, MemoryMarshal.Cast<byte, Half>(bytes.AsSpan())); break;
                 }

@@ -33,6 +33,8 @@ internal static class BenchCommand
         var head = CliOptions.Head();
         var kernel = CliOptions.Kernel();
         var activations = CliOptions.Activations();
+        var kv = CliOptions.KvCache();
+        var sparsity = CliOptions.Sparsity();
         var mmap = CliOptions.MemoryMap();
         var isa = CliOptions.Isa();
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout (progress and --profile go to stderr)" };
@@ -45,7 +47,7 @@ internal static class BenchCommand
         Option[] syntheticOptions = [syntheticWeights, syntheticHead, syntheticArch, syntheticSeed];
         command.Options.Add(isa);
         foreach (Option o in new Option[] { model, synthetic }.Concat(syntheticOptions)
-                     .Concat([prompt, generate, threads, repetitions, context, head, kernel, activations, mmap, json, profile, parallel]))
+                     .Concat([prompt, generate, threads, repetitions, context, head, kernel, activations, kv, sparsity, mmap, json, profile, parallel]))
         {
             command.Options.Add(o);
         }
@@ -95,8 +97,8 @@ internal static class BenchCommand
 
             var settings = new BenchSettings(p, n, reps, ctx, r.GetValue(head),
                 CliOptions.ParseKernel(r.GetValue(kernel)) ?? TernaryKernel.Auto,
-                CliOptions.ParseActivations(r.GetValue(activations)) ?? ActivationBits.Int8,
-                r.GetValue(mmap), CliOptions.ApplyIsa(r.GetValue(isa)), r.GetValue(profile), asJson ? Console.Error : Console.Out);
+                CliOptions.ParseActivations(r.GetValue(activations)), CliOptions.ParseKvCache(r.GetValue(kv)),
+                CliOptions.ParseSparsity(r.GetValue(sparsity)), r.GetValue(mmap), CliOptions.ApplyIsa(r.GetValue(isa)), r.GetValue(profile), asJson ? Console.Error : Console.Out);
             long modelBytes = ModelBytes(path);
             if (r.GetValue(parallel) is { } streamList)
             {
@@ -181,6 +183,7 @@ internal static class BenchCommand
             $"{Path.GetFileName(path)} ({Reporting.Mib(modelBytes)}) | {facts.Isa} | kernel {facts.Kernel}, act int{facts.ActivationBits}, " +
             $"head {facts.HeadPrecision} | threads {run.Threads} | ctx {run.ContextLength} (KV cache {Reporting.Mib(run.KvCacheBytes)}) | " +
             $"weights read per token {Reporting.Mib(facts.WeightsBytesPerToken)}");
+        Console.Out.WriteLine($"  recipe {facts.Recipe}");
         if (run.Prefill is { } prefill)
         {
             Console.Out.WriteLine($"  prefill pp{s.PromptTokens}: {Summary(prefill)} tok/s");
@@ -188,7 +191,7 @@ internal static class BenchCommand
 
         string scope = run.PeakRssScope == "run" ? "this run" : "whole process so far";
         Console.Out.WriteLine($"  decode  tg{s.GenTokens}: {Summary(run.Decode)} tok/s ({run.MsPerTokenMedian:F2} ms/token) | " +
-            $"peak RSS {Reporting.Mib(run.PeakRssBytesProcess)} (process, {scope})");
+            $"peak RSS {Reporting.Mib(run.PeakRssBytesProcess)} (process, {scope}) | active parameters per token {run.ActiveParameterShare:P1}");
         KernelPlanTable.Print(facts.Plan, Console.Out, "  ");
     }
 

@@ -26,7 +26,7 @@ internal sealed record BenchSynthetic(string Shape, string Weights, string Head,
 /// <summary>
 /// One thread count. <see cref="PeakRssBytesProcess"/> is the whole process's peak resident memory (runtime, tool and model);
 /// <see cref="PeakRssScope"/> says whether it was reset before this run (<c>run</c>: Linux clear_refs) or is the peak
-/// since the process started (<c>process</c>, so it includes earlier runs). <see cref="KvCacheBytes"/> is the fp16 KV cache
+/// since the process started (<c>process</c>, so it includes earlier runs). <see cref="KvCacheBytes"/> is the KV cache (of the run's --kv type)
 /// allocated for <see cref="ContextLength"/> positions; only the positions a run fills become resident.
 /// </summary>
 internal sealed record BenchRun(
@@ -41,6 +41,12 @@ internal sealed record BenchRun(
 {
     /// <summary>The kernel plan the model ran with at this thread count.</summary>
     public IReadOnlyList<PlanRow> KernelPlan { get; init; } = [];
+
+    /// <summary>
+    /// Share of the projection weights active per decoded token (nonzero inputs times the rows they feed, as BitNet a4.8
+    /// counts it), from an untimed pass after the timed ones.
+    /// </summary>
+    public double ActiveParameterShare { get; init; }
 }
 
 /// <summary>One shape of the kernel plan: the layout kept, the ISA per batch class, and each candidate's timings.</summary>

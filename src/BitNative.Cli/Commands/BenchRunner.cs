@@ -14,7 +14,9 @@ internal sealed record BenchSettings(
     int ContextLength,
     OutputHeadPrecision Head,
     TernaryKernel Kernel,
-    ActivationBits Activations,
+    ActivationBits? Activations,
+    KvCacheType? KvCache,
+    TopKSparsity? Sparsity,
     bool MemoryMapWeights,
     Isa? Isa,
     bool Profile,
@@ -28,6 +30,8 @@ internal sealed record BenchSettings(
         OutputHead = Head,
         Kernel = Kernel,
         ActivationBits = Activations,
+        KvCache = KvCache,
+        Sparsity = Sparsity,
         MemoryMapWeights = MemoryMapWeights,
         Isa = Isa,
     };
@@ -41,7 +45,8 @@ internal sealed record BenchModelFacts(
     string Kernel,
     int ActivationBits,
     string HeadPrecision,
-    IReadOnlyList<BitNative.Model.Planning.KernelPlanEntry> Plan);
+    IReadOnlyList<BitNative.Model.Planning.KernelPlanEntry> Plan,
+    string Recipe);
 
 /// <summary>Loads the model for one thread count, times prefill and decode, and (with --profile) one decode breakdown.</summary>
 internal static class BenchRunner
@@ -84,15 +89,27 @@ internal static class BenchRunner
             decode.Add(s.GenTokens / Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
 
+        // Untimed: the share of parameters active per decoded token (top-K and ReLU² zeros), counted on the rows of a few
+        // decode steps after the prompt, so counting never slows a timed token.
+        var activity = new ActivityCounter();
+        session.Reset();
+        session.Evaluate(prompt.AsSpan(0, Math.Min(prompt.Length, 8)));
+        session.Activity = activity;
+        Decode(session, 8, null, null);
+        session.Activity = null;
+
         var run = new BenchRun(
             threads,
             model.ContextLength,
-            2L * 2 * model.Config.BlockCount * model.ContextLength * model.Config.KvDim, // K and V, fp16
+            session.KvCacheBytes, // K and V as the session stores them (--kv)
             prefill.Count > 0 ? BenchSamples.Of(prefill) : null,
             BenchSamples.Of(decode),
             BenchStatistics.Median(decode.Select(tokensPerSecond => 1000.0 / tokensPerSecond)),
             Reporting.PeakResidentBytes(),
-            rssScope);
+            rssScope)
+        {
+            ActiveParameterShare = activity.ActiveShare(model.Config),
+        };
         var facts = new BenchModelFacts(
             model.Config.ArchitectureName,
             model.WeightBytesPerToken,
@@ -100,7 +117,8 @@ internal static class BenchRunner
             model.Kernel == TernaryKernel.LookupTable ? "lut" : "mad",
             (int)model.ActivationBits,
             WeightTypes.Info(model.OutputHeadType).Name,
-            model.KernelPlan);
+            model.KernelPlan,
+            model.Recipe.Describe());
 
         if (s.Profile)
         {

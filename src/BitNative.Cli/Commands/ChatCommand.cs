@@ -29,7 +29,7 @@ internal static class ChatCommand
                 }
 
                 bool interactive = !Console.IsInputRedirected;
-                Console.Error.WriteLine($"loaded {m.Source} in {loadTime.TotalMilliseconds:F0} ms ({m.Config.ArchitectureName}, {m.KernelIsa}, {m.Kernel}, {m.ActivationBits}); /exit to quit");
+                Console.Error.WriteLine($"loaded {m.Source} in {loadTime.TotalMilliseconds:F0} ms ({m.Config.ArchitectureName}, {m.KernelIsa}, {m.Kernel}, recipe {m.Recipe.Describe()}); /exit to quit");
                 while (!ct.IsCancellationRequested)
                 {
                     if (interactive)

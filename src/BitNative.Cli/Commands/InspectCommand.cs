@@ -56,7 +56,7 @@ internal static class InspectCommand
                 {
                     Threads = r.GetValue(threads),
                     Kernel = CliOptions.ParseKernel(r.GetValue(kernel)) ?? TernaryKernel.Auto,
-                    ActivationBits = CliOptions.ParseActivations(r.GetValue(activations)) ?? ActivationBits.Int8,
+                    ActivationBits = CliOptions.ParseActivations(r.GetValue(activations)),
                     Isa = CliOptions.ApplyIsa(r.GetValue(isa)),
                 });
                 report = report with { KernelPlan = model.KernelPlan.Select(PlanRow.Of).ToList() };
@@ -85,12 +85,21 @@ internal static class InspectCommand
 
     internal sealed record TensorRow(string Name, string Type, long[] Shape, long Bytes);
 
+    /// <summary>The KV cache of one session at the model's context length, for each cache type the engine offers.</summary>
+    internal sealed record KvRow(string Type, long Bytes);
+
     internal sealed record Report(
         string File, uint Version, string Architecture, string Family, string Formats, ModelConfig? Config, string? ConfigError, long Parameters,
         long WeightBytes,
         double BitsPerWeight, long KvCacheBytes, long MemoryBytes, long RuleOfThumbBytes, long Fp16RuleOfThumbBytes,
         IReadOnlyList<TensorRow> Tensors)
     {
+        /// <summary>The recipe the file states (b1.58 when it states none), and the KV cache it runs with.</summary>
+        public string? Recipe { get; init; }
+
+        /// <summary>KV cache bytes at the context length per type (f16, q8, q4, q3; quantized types need heads of a multiple of 32).</summary>
+        public IReadOnlyList<KvRow>? KvCacheByType { get; init; }
+
         /// <summary>With --plan: the kernel plan of this CPU.</summary>
         public IReadOnlyList<PlanRow>? KernelPlan { get; init; }
     }
@@ -116,10 +125,42 @@ internal static class InspectCommand
                          $"head {(gguf.TryGetTensor("output.weight", out _) ? Of("output.weight") : "tied to token_embd")}";
         long parameters = gguf.Tensors.Sum(t => t.ElementCount);
         long bytes = gguf.Tensors.Sum(t => t.ByteSize);
-        long kv = config is null ? 0 : 2L * config.BlockCount * config.ContextLength * config.KvDim * 2;
+        ModelRecipe? recipe = null;
+        try
+        {
+            recipe = ModelRecipe.Read(gguf.Metadata);
+        }
+        catch (InvalidDataException e)
+        {
+            error ??= e.Message;
+        }
+
+        var kvRows = new List<KvRow>();
+        if (config is not null)
+        {
+            foreach (KvCacheType type in Enum.GetValues<KvCacheType>())
+            {
+                try
+                {
+                    kvRows.Add(new KvRow(ModelRecipe.KvName(type), config.KvCacheBytes(config.ContextLength, type)));
+                }
+                catch (ArgumentException)
+                {
+                    // a quantized cache needs heads of a multiple of 32 dimensions: this model cannot use that type
+                }
+            }
+        }
+
+        // memory to run: the weights and the cache the file's recipe uses
+        string used = ModelRecipe.KvName(recipe?.KvCache ?? KvCacheType.F16);
+        long kv = kvRows.FirstOrDefault(k => k.Type == used)?.Bytes ?? kvRows.FirstOrDefault()?.Bytes ?? 0;
         double bitsPerWeight = parameters > 0 ? bytes * 8.0 / parameters : 0;
         return new Report(Path.GetFullPath(gguf.FilePath), gguf.Version, arch, family, formats, config, error, parameters, bytes, bitsPerWeight, kv,
-            bytes + kv, (long)(parameters * (bitsPerWeight / 8) * 1.25), (long)(parameters * 2 * 1.25), rows);
+            bytes + kv, (long)(parameters * (bitsPerWeight / 8) * 1.25), (long)(parameters * 2 * 1.25), rows)
+        {
+            Recipe = recipe?.Describe(),
+            KvCacheByType = kvRows,
+        };
     }
 
     private static void Print(Report r)
@@ -152,7 +193,13 @@ internal static class InspectCommand
         o.WriteLine();
         o.WriteLine($"parameters     {r.Parameters:N0} ({r.Parameters / 1e9:F3} B)");
         o.WriteLine($"weights        {Gb(r.WeightBytes)} ({r.BitsPerWeight:F2} bits per weight)");
-        o.WriteLine($"KV cache       {Gb(r.KvCacheBytes)} (fp16, {r.Config?.ContextLength ?? 0} positions)");
+        if (r.Recipe is not null)
+        {
+            o.WriteLine($"recipe         {r.Recipe}");
+        }
+
+        string byType = string.Join(", ", (r.KvCacheByType ?? []).Select(k => $"{k.Type} {Reporting.Mib(k.Bytes)}"));
+        o.WriteLine($"KV cache       {Gb(r.KvCacheBytes)} at {r.Config?.ContextLength ?? 0} positions, one session (--kv {byType})");
         o.WriteLine($"memory to run  {Gb(r.MemoryBytes)} (weights as stored + KV cache)");
         o.WriteLine($"rule of thumb  {Gb(r.RuleOfThumbBytes)} (params x {r.BitsPerWeight / 8:F3} bytes x 1.25)");
         o.WriteLine($"FP16 model     {Gb(r.Fp16RuleOfThumbBytes)} (params x 2 bytes x 1.25): ternary storage is {(double)r.Fp16RuleOfThumbBytes / Math.Max(r.RuleOfThumbBytes, 1):F1}x smaller");

@@ -19,12 +19,16 @@ internal static class MakeModelCommand
         var shape = new Option<string?>("--shape") { Description = "tiny | small | 2b4t | custom:d=256,layers=2,ff=768,heads=4,kv=2,vocab=512,ctx=512 (with --family: small | 2b4t | full)" };
         var weights = new Option<string?>("--weights") { Description = "i2_s | tq2_0 | tq1_0 | f16 (default i2_s; with --family the family's type)" };
         var arch = new Option<string>("--arch") { Description = "bitnet-b1.58 (ReLU² FFN, bitnet.cpp) | bitnet (SiLU FFN, llama.cpp)", DefaultValueFactory = _ => "bitnet-b1.58" };
-        var head = new Option<string>("--head") { Description = "f16 | q8_0 | q6_k (the tied embedding / output head)", DefaultValueFactory = _ => "f16" };
+        var head = new Option<string>("--head") { Description = "f16 | q8_0 | q6_k | q4_0 | q4_k | q5_k (the tied embedding / output head)", DefaultValueFactory = _ => "f16" };
         var seed = new Option<int>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 1 };
         var vocab = new Option<FileInfo?>("--vocab") { Description = "Hugging Face tokenizer.json to use (required for 2b4t)" };
         var output = new Option<FileInfo>("--output", "-o") { Description = "Output .gguf file", Required = true };
+        var recipe = new Option<string?>("--recipe")
+        {
+            Description = "State a recipe in the file (b1.58, a4.8, v2-a8, v2: bitnative.* keys), so the engine runs it with those settings (random weights: for speed measurements)",
+        };
         var command = new Command("make-model", "Write a synthetic BitNet model file (random ternary weights)");
-        foreach (Option o in new Option[] { family, shape, weights, arch, head, seed, vocab, output })
+        foreach (Option o in new Option[] { family, shape, weights, arch, head, seed, vocab, output, recipe })
         {
             command.Options.Add(o);
         }
@@ -33,6 +37,11 @@ internal static class MakeModelCommand
         {
             if (r.GetValue(family) is { } familyId)
             {
+                if (r.GetValue(recipe) is not null)
+                {
+                    throw new CliException("--recipe states an a4.8 / v2 recipe in a BitNet file; a --family file keeps its family's layout.");
+                }
+
                 return WriteFamily(familyId, r.GetValue(shape) ?? "small", r.GetValue(weights), r.GetValue(seed), r.GetValue(output)!.FullName);
             }
 
@@ -49,7 +58,10 @@ internal static class MakeModelCommand
                 "f16" => SyntheticHead.F16,
                 "q8_0" => SyntheticHead.Q8_0,
                 "q6_k" => SyntheticHead.Q6_K,
-                var other => throw new CliException($"--head {other} is not one of f16, q8_0, q6_k."),
+                "q4_0" => SyntheticHead.Q4_0,
+                "q4_k" => SyntheticHead.Q4_K,
+                "q5_k" => SyntheticHead.Q5_K,
+                var other => throw new CliException($"--head {other} is not one of f16, q8_0, q6_k, q4_0, q4_k, q5_k."),
             };
             if (w == SyntheticWeights.I2S && r.GetValue(arch) == "bitnet")
             {
@@ -65,7 +77,10 @@ internal static class MakeModelCommand
             SyntheticModelSpec spec;
             try
             {
-                spec = SyntheticModelSpec.Parse(r.GetValue(shape) ?? "tiny", w, h, r.GetValue(arch)!, r.GetValue(seed), vocabFile);
+                spec = SyntheticModelSpec.Parse(r.GetValue(shape) ?? "tiny", w, h, r.GetValue(arch)!, r.GetValue(seed), vocabFile) with
+                {
+                    Recipe = r.GetValue(recipe) is { } name ? Model.ModelRecipe.Parse(name) : null,
+                };
             }
             catch (ArgumentException e)
             {

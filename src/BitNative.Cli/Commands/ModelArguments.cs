@@ -5,7 +5,7 @@ using System.Diagnostics;
 
 namespace BitNative.Cli.Commands;
 
-/// <summary>-m / -t / -c / --head / --kernel / --act / --mmap / --isa, and loading the model they describe.</summary>
+/// <summary>-m / -t / -c / --head / --kernel / --act / --kv / --sparsity / --mmap / --isa, and loading the model they describe.</summary>
 internal sealed class ModelArguments
 {
     public Option<string?> Model { get; } = CliOptions.Model();
@@ -13,7 +13,9 @@ internal sealed class ModelArguments
     public Option<int> Context { get; } = CliOptions.Context();
     public Option<OutputHeadPrecision> Head { get; } = CliOptions.Head();
     public Option<string> Kernel { get; } = CliOptions.Kernel();
-    public Option<string> Activations { get; } = CliOptions.Activations();
+    public Option<string?> Activations { get; } = CliOptions.Activations();
+    public Option<string?> KvCache { get; } = CliOptions.KvCache();
+    public Option<string?> Sparsity { get; } = CliOptions.Sparsity();
     public Option<bool> MemoryMap { get; } = CliOptions.MemoryMap();
     public Option<string?> Isa { get; } = CliOptions.Isa();
 
@@ -25,6 +27,8 @@ internal sealed class ModelArguments
         command.Options.Add(Head);
         command.Options.Add(Kernel);
         command.Options.Add(Activations);
+        command.Options.Add(KvCache);
+        command.Options.Add(Sparsity);
         command.Options.Add(MemoryMap);
         command.Options.Add(Isa);
     }
@@ -44,7 +48,9 @@ internal sealed class ModelArguments
         ContextLength = r.GetValue(Context),
         OutputHead = r.GetValue(Head),
         Kernel = CliOptions.ParseKernel(r.GetValue(Kernel)) ?? TernaryKernel.Auto,
-        ActivationBits = CliOptions.ParseActivations(r.GetValue(Activations)) ?? ActivationBits.Int8,
+        ActivationBits = CliOptions.ParseActivations(r.GetValue(Activations)),
+        KvCache = CliOptions.ParseKvCache(r.GetValue(KvCache)),
+        Sparsity = CliOptions.ParseSparsity(r.GetValue(Sparsity)),
         MemoryMapWeights = r.GetValue(MemoryMap),
         Isa = CliOptions.ApplyIsa(r.GetValue(Isa)),
     };

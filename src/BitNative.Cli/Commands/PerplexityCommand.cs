@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using BitNative.Model;
 
 namespace BitNative.Cli.Commands;
 
@@ -32,9 +33,14 @@ internal static class PerplexityCommand
             var (m, loadTime) = model.Load(r);
             using (m)
             {
+                Console.Error.WriteLine($"recipe {m.Recipe.Describe()}{(m.Recipe.Name == "b1.58" ? "" : $" (file: {m.Recipe.Name})")}");
                 var result = Run(m, File.ReadAllText(text.FullName), r.GetValue(model.Context), r.GetValue(chunks));
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Final estimate: PPL = {result.Perplexity:F4} +/- {result.StandardError:F5}"));
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"active parameters per token: {result.ActiveShare:P1} of the projections' weights (nonzero inputs: Q/K/V {result.Activity.Density(ProjectionInput.AttentionInput):P1}, " +
+                    $"o {result.Activity.Density(ProjectionInput.AttentionOutput):P1}, gate/up {result.Activity.Density(ProjectionInput.FeedForwardInput):P1}, " +
+                    $"down {result.Activity.Density(ProjectionInput.FeedForwardDown):P1})"));
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{result.Chunks} windows of {result.Context} tokens, {result.Scored} tokens scored, {result.Elapsed.TotalSeconds:F1} s " +
                     $"({result.Scored / Math.Max(result.Elapsed.TotalSeconds, 1e-9) * 2:F1} tok/s evaluated), load {loadTime.TotalMilliseconds:F0} ms, " +
@@ -46,7 +52,8 @@ internal static class PerplexityCommand
         return command;
     }
 
-    internal sealed record Result(double Perplexity, double StandardError, int Chunks, int Context, long Scored, TimeSpan Elapsed);
+    internal sealed record Result(double Perplexity, double StandardError, int Chunks, int Context, long Scored, TimeSpan Elapsed,
+        ActivityCounter Activity, double ActiveShare);
 
     internal static Result Run(BitNetModel model, string text, int context, int maxChunks)
     {
@@ -68,6 +75,8 @@ internal static class PerplexityCommand
         }
 
         using InferenceSession session = model.CreateSession();
+        var activity = new ActivityCounter();
+        session.Activity = activity;
         if (session.ContextLength < context)
         {
             throw new CliException($"--ctx-size {context} exceeds the session context {session.ContextLength}.");
@@ -104,7 +113,7 @@ internal static class PerplexityCommand
         double variance = Math.Max(sumSquares / count - mean * mean, 0);
         double ppl = Math.Exp(mean);
         double error = count > 1 ? ppl * Math.Sqrt(variance / (count - 1)) : 0;
-        return new Result(ppl, error, windows, context, count, clock.Elapsed);
+        return new Result(ppl, error, windows, context, count, clock.Elapsed, activity, activity.ActiveShare(model.Config));
     }
 
     /// <summary>-log softmax(logits)[target], computed stably in double.</summary>

@@ -33,6 +33,10 @@ internal static class RunCommand
 
                 Console.Out.WriteLine();
                 Reporting.Statistics(session.LastStatistics, loadTime);
+                if (m.Recipe != Model.ModelRecipe.B158)
+                {
+                    Console.Error.WriteLine($"recipe {m.Recipe.Describe()} | KV cache {Reporting.Mib(session.KvCacheBytes)}");
+                }
             }
 
             return 0;

@@ -47,7 +47,7 @@ internal sealed class BatchScheduler : IDisposable
         _slots = new GenerationSlot[slots];
         for (int i = 0; i < slots; i++)
         {
-            _slots[i] = new GenerationSlot(config, contextLength);
+            _slots[i] = new GenerationSlot(config, contextLength, transformer.Recipe.KvCache);
         }
 
         _prefillChunk = prefillChunk;

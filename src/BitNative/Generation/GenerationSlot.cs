@@ -10,9 +10,9 @@ internal sealed class GenerationSlot
 {
     private int _nextToken = -1;
 
-    public GenerationSlot(ModelConfig config, int contextLength)
+    public GenerationSlot(ModelConfig config, int contextLength, Kernels.KvCacheType kvCache)
     {
-        Cache = new KvCache(config, contextLength);
+        Cache = new KvCache(config, contextLength, kvCache);
         History = new int[contextLength];
         SamplerScratch = new SamplerScratch(config.VocabSize);
     }

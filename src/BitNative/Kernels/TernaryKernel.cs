@@ -30,3 +30,25 @@ public enum ActivationBits
     /// </summary>
     Int4 = 4,
 }
+
+/// <summary>
+/// BitNet a4.8's top-K sparsification of the intermediate projection inputs: the share of each attention-output
+/// (o_proj) and down-projection input row set to zero after its int8 quantization (the largest magnitudes stay), so the
+/// sparse kernels skip those columns of the weights. 0 keeps a row dense.
+/// </summary>
+/// <param name="AttentionOutput">Share of the o_proj input zeroed, in [0, 1) (a4.8: 0.5).</param>
+/// <param name="FeedForwardDown">Share of the down_proj input zeroed, in [0, 1).</param>
+public sealed record TopKSparsity(float AttentionOutput, float FeedForwardDown)
+{
+    /// <summary>Dense inputs.</summary>
+    public static TopKSparsity None { get; } = new(0f, 0f);
+
+    /// <summary>Throws <see cref="ArgumentException"/> when a share is outside [0, 1).</summary>
+    public void Validate()
+    {
+        if (AttentionOutput is not (>= 0f and < 1f) || FeedForwardDown is not (>= 0f and < 1f))
+        {
+            throw new ArgumentException($"Sparsity {AttentionOutput}, {FeedForwardDown}: each share must be in [0, 1).");
+        }
+    }
+}

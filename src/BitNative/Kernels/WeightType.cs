@@ -29,16 +29,16 @@ public enum WeightType
     /// <summary>IEEE single precision.</summary>
     F32 = bn_wtype.BN_WTYPE_F32,
 
-    /// <summary>ggml Q6_K: 6.56 bits per weight, 256-weight super-blocks with 16 int8 sub-block scales.</summary>
+    /// <summary>ggml Q6_K: 256-weight blocks of 210 bytes (6-bit codes, sixteen int8 sub-block scales, an fp16 scale).</summary>
     Q6_K = bn_wtype.BN_WTYPE_Q6_K,
 
-    /// <summary>ggml Q4_0: 4.5 bits per weight, 32-weight blocks of an fp16 scale and 32 nibbles (w = d (c - 8)).</summary>
+    /// <summary>ggml Q4_0: 32-weight blocks of an fp16 scale and 32 4-bit codes (w = d (c - 8)).</summary>
     Q4_0 = bn_wtype.BN_WTYPE_Q4_0,
 
-    /// <summary>ggml Q4_K: 4.5 bits per weight, 256-weight super-blocks with 6-bit sub-block scales and mins.</summary>
+    /// <summary>ggml Q4_K: 256-weight blocks of 144 bytes (4-bit codes, 6-bit sub-block scales and mins, fp16 d and dmin).</summary>
     Q4_K = bn_wtype.BN_WTYPE_Q4_K,
 
-    /// <summary>ggml Q5_K: 5.5 bits per weight, Q4_K with a fifth bit per weight.</summary>
+    /// <summary>ggml Q5_K: Q4_K with a fifth bit per code, 176 bytes per 256 weights.</summary>
     Q5_K = bn_wtype.BN_WTYPE_Q5_K,
 
     /// <summary>ggml Q2_0: 2.25 bits per weight, 64-weight blocks of an fp16 scale and 2-bit codes (w = d (c - 1)).</summary>
@@ -58,6 +58,12 @@ public enum WeightType
     /// stored under Q2_0's GGUF id 42; a file's tensor extents tell the two apart.
     /// </summary>
     Q2_0G128 = bn_wtype.BN_WTYPE_Q2_0_G128,
+
+    /// <summary>
+    /// I2_S transposed (column-major): a column's weights are contiguous, so a product over a sparse activation row (BitNet
+    /// a4.8's top-K rows) reads only the columns whose activation is not zero. Made from I2_S at load; same results.
+    /// </summary>
+    I2ST = bn_wtype.BN_WTYPE_I2ST,
 }
 
 /// <summary>The activations a matrix product takes.</summary>

@@ -29,8 +29,18 @@ internal static class GgufModelReader
             GgufFile file = owner.Track(GgufFile.Open(path));
             ModelConfig config = ReadConfig(file);
             TokenizerData tokenizer = ReadTokenizer(file, config);
-            var (weights, plan) = ReadWeights(file, config, options, owner);
-            return new LoadedModel(weights, tokenizer, plan);
+            ModelRecipe recipe;
+            try
+            {
+                recipe = options.Resolve(ModelRecipe.Read(file.Metadata));
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{file.FilePath}: {e.Message}", e);
+            }
+
+            var (weights, plan) = ReadWeights(file, config, options, recipe, owner);
+            return new LoadedModel(weights, tokenizer, plan, recipe);
         }
         catch
         {
@@ -156,9 +166,9 @@ internal static class GgufModelReader
     }
 
     private static (ModelWeights Weights, IReadOnlyList<KernelPlanEntry> Plan) ReadWeights(GgufFile file, ModelConfig c,
-        ModelLoadOptions options, ResourceOwner owner)
+        ModelLoadOptions options, ModelRecipe recipe, ResourceOwner owner)
     {
-        using var planner = new KernelPlanner(c, options, owner);
+        using var planner = new KernelPlanner(c, options, recipe, owner);
         var reader = new TensorReader(file, c, options, planner, owner);
         WeightMatrix head = file.TryGetTensor("output.weight", out _)
             ? reader.Head("output.weight")
@@ -484,6 +494,8 @@ internal static class GgufModelReader
             GgmlType.Q8_0 => RowCodec.Q8_0,
             GgmlType.Q4_0 => RowCodec.Q4_0,
             GgmlType.Q6_K => RowCodec.Q6_K,
+            GgmlType.Q4_K => RowCodec.Q4_K,
+            GgmlType.Q5_K => RowCodec.Q5_K,
             _ => throw new InvalidDataException(
                 $"{file.FilePath}: tensor {t.Name} is {t.Type}, which this engine cannot use for an embedding, norm or head."),
         };

@@ -53,6 +53,9 @@ internal sealed class InferenceState
     /// <summary>Times the forward passes that use this state when set (bench --profile); null in normal runs.</summary>
     public TransformerProfiler? Profiler { get; set; }
 
+    /// <summary>Counts the nonzero projection inputs when set (the share of parameters active per token); null in normal runs.</summary>
+    public ActivityCounter? Activity { get; set; }
+
     public float[] X { get; }            // [T, d] residual stream
     public float[] Normed { get; }       // [T, max(d, f, q)] float projection input (dense projections, F16 head)
     public sbyte[] Quantized { get; }    // [T, max(d, f, q)] int8 projection input (ternary projections, 8-bit head)

@@ -21,18 +21,21 @@ internal sealed class KernelPlanner : IDisposable
 {
     private readonly ModelConfig _config;
     private readonly ModelLoadOptions _options;
+    private readonly ModelRecipe _recipe;
     private readonly ResourceOwner _owner;
     private readonly KernelPlanCache? _cache;
     private readonly List<KernelPlanEntry> _entries = new();
     private KernelThreadPool? _repackPool;
 
     /// <param name="config">The model's shapes (how many matrices share each shape decides how it is timed).</param>
-    /// <param name="options">Kernel family, activation bits, forced ISA, threads, batch and cache folder.</param>
+    /// <param name="options">Kernel family, forced ISA, threads, batch and cache folder.</param>
+    /// <param name="recipe">The activation bits and sparsity the model runs with (<see cref="ModelLoadOptions.Resolve"/>).</param>
     /// <param name="owner">Owns the buffers of converted weights.</param>
-    public KernelPlanner(ModelConfig config, ModelLoadOptions options, ResourceOwner owner)
+    public KernelPlanner(ModelConfig config, ModelLoadOptions options, ModelRecipe recipe, ResourceOwner owner)
     {
         _config = config;
         _options = options;
+        _recipe = recipe;
         _owner = owner;
         if (options.Isa is null && options.MeasureKernels)
         {
@@ -72,17 +75,34 @@ internal sealed class KernelPlanner : IDisposable
         return isa == Isa.Neon ? TernaryKernel.LookupTable : TernaryKernel.MultiplyAdd;
     }
 
-    /// <summary>The activations a projection in <paramref name="role"/> reads.</summary>
-    public ActivationType InputOf(ProjectionRole role) =>
-        _options.ActivationBits == ActivationBits.Int4 && role is ProjectionRole.AttentionInput or ProjectionRole.FeedForwardInput
-            ? ActivationType.Int4
-            : ActivationType.Int8;
+    /// <summary>
+    /// The activations a projection in <paramref name="role"/> reads: the recipe's bits for Q/K/V and gate/up; for o_proj
+    /// and down_proj int8, or int4 after BitNet v2's Hadamard transform with int4 inputs.
+    /// </summary>
+    public ActivationType InputOf(ProjectionRole role)
+    {
+        ActivationBits bits = role is ProjectionRole.AttentionInput or ProjectionRole.FeedForwardInput
+            ? _recipe.ActivationBits
+            : _recipe.OutputInputBits;
+        return bits == ActivationBits.Int4 ? ActivationType.Int4 : ActivationType.Int8;
+    }
+
+    /// <summary>Whether a projection's int8 input rows are top-K sparsified (a4.8: o_proj and down_proj).</summary>
+    public bool IsSparse(ProjectionRole role) => InputOf(role) == ActivationType.Int8 && role switch
+    {
+        ProjectionRole.AttentionOutput => _recipe.AttentionOutputSparsity > 0f,
+        ProjectionRole.FeedForwardOutput => _recipe.FeedForwardDownSparsity > 0f,
+        _ => false,
+    };
 
     /// <summary>The plan for a ternary projection stored (or packable) as <paramref name="stored"/>.</summary>
     public KernelPlanEntry Plan(WeightType stored, int n, int k, ProjectionRole role)
     {
         ActivationType input = InputOf(role);
-        IReadOnlyList<WeightType> layouts = Layouts(stored, k);
+        // Sparse inputs run on the transposed layout, whose kernels read only the nonzero columns: timing them on the dense
+        // rows the measurement uses would not say how they run, so they take the active (or forced) ISA unmeasured.
+        bool sparse = IsSparse(role) && stored == WeightType.I2S;
+        IReadOnlyList<WeightType> layouts = sparse ? [WeightType.I2ST] : Layouts(stored, k);
         var key = new KernelPlanKey(stored, string.Join(",", layouts), input, n, k, _options.Threads, BatchRows,
             Math.Min(KernelTimer.MaxWorkingSetBytes, MatricesOfShape(n, k) * WeightTypes.Bytes(stored, n, k)));
         KernelPlanEntry? entry = _entries.FirstOrDefault(e => e.Key == key);
@@ -94,6 +114,10 @@ internal sealed class KernelPlanner : IDisposable
         if (_options.Isa is Isa forced)
         {
             entry = new KernelPlanEntry(key, layouts[0], forced, forced, []);
+        }
+        else if (sparse)
+        {
+            entry = new KernelPlanEntry(key, layouts[0], KernelDispatch.ActiveIsa, KernelDispatch.ActiveIsa, []);
         }
         else if (_cache is null || !_cache.TryGet(key, out entry))
         {
@@ -160,7 +184,7 @@ internal sealed class KernelPlanner : IDisposable
         TernaryKernel kernel = _options.Kernel;
         if (kernel == TernaryKernel.Auto && (_options.Isa is not null || !_options.MeasureKernels))
         {
-            kernel = Resolve(kernel, _options.ActivationBits, _options.Isa ?? KernelDispatch.ActiveIsa);
+            kernel = Resolve(kernel, _recipe.ActivationBits, _options.Isa ?? KernelDispatch.ActiveIsa);
         }
 
         return kernel switch

@@ -1,3 +1,5 @@
+using BitNative.Kernels;
+
 namespace BitNative.Model;
 
 /// <summary>Hyperparameters of a model, independent of the file it came from.</summary>
@@ -52,6 +54,14 @@ public sealed record ModelConfig(
 
     /// <summary>Width of the K and V projections.</summary>
     public int KvDim => KvHeadCount * HeadDim;
+
+    /// <summary>
+    /// Bytes of one session's keys and values for <paramref name="positions"/> positions cached as <paramref name="type"/>
+    /// (one block per layer, KV head and position; <see cref="KvQuantizer.BlockBytes"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">A quantized type and heads that are not a multiple of 32 dimensions.</exception>
+    public long KvCacheBytes(int positions, KvCacheType type) =>
+        2L * BlockCount * positions * KvHeadCount * KvQuantizer.BlockBytes(type, HeadDim);
 
     /// <summary>What the architecture's block contains (sub-norms, QK-norm, how float projections are read).</summary>
     internal ArchitectureDescription Description => ArchitectureDescription.Of(Architecture);

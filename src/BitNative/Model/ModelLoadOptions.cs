@@ -14,8 +14,23 @@ internal sealed record ModelLoadOptions
     /// <summary>Kernel family of the ternary projections; Auto lets the measured plan choose (see <see cref="KernelPlanner"/>).</summary>
     public TernaryKernel Kernel { get; init; } = TernaryKernel.Auto;
 
-    /// <summary>Input precision of the Q/K/V and gate/up projections.</summary>
-    public ActivationBits ActivationBits { get; init; } = ActivationBits.Int8;
+    /// <summary>Input precision of the Q/K/V and gate/up projections; null: the file's recipe.</summary>
+    public ActivationBits? ActivationBits { get; init; }
+
+    /// <summary>KV cache type; null: the file's recipe.</summary>
+    public KvCacheType? KvCache { get; init; }
+
+    /// <summary>Top-K sparsity of the o_proj / down_proj inputs; null: the file's recipe.</summary>
+    public TopKSparsity? Sparsity { get; init; }
+
+    /// <summary>The recipe a model runs with: the file's, with the settings these options give replacing its own.</summary>
+    public ModelRecipe Resolve(ModelRecipe file) => file with
+    {
+        ActivationBits = ActivationBits ?? file.ActivationBits,
+        KvCache = KvCache ?? file.KvCache,
+        AttentionOutputSparsity = Sparsity?.AttentionOutput ?? file.AttentionOutputSparsity,
+        FeedForwardDownSparsity = Sparsity?.FeedForwardDown ?? file.FeedForwardDownSparsity,
+    };
 
     /// <summary>Read weights the kernels use as stored from the mapped file instead of copying them (see <see cref="ModelOptions.MemoryMapWeights"/>).</summary>
     public bool MemoryMapWeights { get; init; }

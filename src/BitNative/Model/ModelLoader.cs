@@ -4,7 +4,7 @@ using BitNative.Tokenization;
 namespace BitNative.Model;
 
 /// <summary>Weights and tokenizer read from a model file or folder.</summary>
-internal sealed record LoadedModel(ModelWeights Weights, TokenizerData Tokenizer, IReadOnlyList<KernelPlanEntry> Plan);
+internal sealed record LoadedModel(ModelWeights Weights, TokenizerData Tokenizer, IReadOnlyList<KernelPlanEntry> Plan, ModelRecipe Recipe);
 
 /// <summary>Chooses the reader for a path: a GGUF file or a Hugging Face checkpoint (folder or safetensors file).</summary>
 internal static class ModelLoader

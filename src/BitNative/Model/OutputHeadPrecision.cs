@@ -4,8 +4,8 @@ namespace BitNative.Model;
 public enum OutputHeadPrecision
 {
     /// <summary>
-    /// As the model file stores it: an F16 head runs as F16 × float activations, a Q8_0 head as Q8_0 × int8 activations
-    /// (in place, no copy); other encodings (BF16, Q4_0, Q6_K, F32) are converted to F16 once at load.
+    /// As the model file stores it: an F16 or F32 head runs as stored × float activations, a Q8_0, Q6_K, Q4_0, Q4_K or
+    /// Q5_K head as stored × int8 activations (in place, no copy); other encodings (BF16) are converted to F16 once at load.
     /// </summary>
     Auto,
 

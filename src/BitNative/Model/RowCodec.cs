@@ -9,6 +9,8 @@ internal enum RowCodec
     Q8_0,
     Q4_0,
     Q6_K,
+    Q4_K,
+    Q5_K,
 }
 
 internal static class RowCodecs
@@ -19,6 +21,7 @@ internal static class RowCodecs
         RowCodec.Q8_0 => BlockDequantization.Q8_0Block,
         RowCodec.Q4_0 => BlockDequantization.Q4_0Block,
         RowCodec.Q6_K => BlockDequantization.Q6_KBlock,
+        RowCodec.Q4_K or RowCodec.Q5_K => BlockDequantization.QK_KBlock,
         _ => 1,
     };
 
@@ -30,6 +33,8 @@ internal static class RowCodecs
         RowCodec.Q8_0 => (long)values / BlockDequantization.Q8_0Block * BlockDequantization.Q8_0Bytes,
         RowCodec.Q4_0 => (long)values / BlockDequantization.Q4_0Block * BlockDequantization.Q4_0Bytes,
         RowCodec.Q6_K => (long)values / BlockDequantization.Q6_KBlock * BlockDequantization.Q6_KBytes,
+        RowCodec.Q4_K => (long)values / BlockDequantization.QK_KBlock * BlockDequantization.Q4_KBytes,
+        RowCodec.Q5_K => (long)values / BlockDequantization.QK_KBlock * BlockDequantization.Q5_KBytes,
         _ => throw new ArgumentOutOfRangeException(nameof(codec)),
     };
 
@@ -44,6 +49,8 @@ internal static class RowCodecs
             case RowCodec.Q8_0: BlockDequantization.Q8_0(row, values); break;
             case RowCodec.Q4_0: BlockDequantization.Q4_0(row, values); break;
             case RowCodec.Q6_K: BlockDequantization.Q6_K(row, values); break;
+            case RowCodec.Q4_K: BlockDequantization.Q4_K(row, values); break;
+            case RowCodec.Q5_K: BlockDequantization.Q5_K(row, values); break;
             default: throw new ArgumentOutOfRangeException(nameof(codec));
         }
     }

@@ -34,10 +34,11 @@ internal static class SafetensorsModelReader
 
             string configJson = Path.Combine(folder, "tokenizer_config.json");
             TokenizerData tokenizer = TokenizerData.FromHuggingFace(tokenizerJson, File.Exists(configJson) ? configJson : null);
-            using var planner = new KernelPlanner(config.Model, options, owner);
+            ModelRecipe recipe = options.Resolve(ModelRecipe.B158);
+            using var planner = new KernelPlanner(config.Model, options, recipe, owner);
             var reader = new Reader(new HuggingFaceTensors(checkpoint), config, options, planner, owner);
             ModelWeights weights = reader.Weights();
-            return new LoadedModel(weights, tokenizer, planner.Entries);
+            return new LoadedModel(weights, tokenizer, planner.Entries, recipe);
         }
         catch
         {

@@ -20,11 +20,23 @@ internal sealed class Transformer
     private readonly GateActivation _activation;
     private readonly RotaryLayout _rotary;
     private readonly float _attentionScale;
+    private readonly ModelRecipe _recipe;
+    private readonly int _keepOutput; // top-K entries kept per o_proj input row (q: dense)
+    private readonly int _keepDown;   // per down_proj input row (f: dense)
 
     /// <summary>The longest attention head the native attention kernels take (bitnative.h).</summary>
     public const int MaxHeadDim = 512;
 
     public Transformer(ModelWeights weights, KernelThreadPool? pool)
+        : this(weights, pool, ModelRecipe.B158)
+    {
+    }
+
+    /// <param name="weights">The model, its o_proj / down_proj inputs planned for <paramref name="recipe"/>.</param>
+    /// <param name="pool">Kernel threads, or null.</param>
+    /// <param name="recipe">BitNet a4.8 / v2 settings: the Hadamard transform and top-K of the o_proj / down_proj inputs, the KV cache type.</param>
+    /// <exception cref="InvalidDataException">The recipe asks for what this model cannot do (a quantized KV cache with heads not a multiple of 32; Hadamard or top-K where o_proj / down_proj normalize their own inputs).</exception>
+    public Transformer(ModelWeights weights, KernelThreadPool? pool, ModelRecipe recipe)
     {
         if (weights.Config.HeadDim > MaxHeadDim)
         {
@@ -38,9 +50,32 @@ internal sealed class Transformer
         _activation = _config.Activation == FeedForwardActivation.SquaredRelu ? GateActivation.ReluSquared : GateActivation.Silu;
         _rotary = _config.Rope == RopeStyle.NeoX ? RotaryLayout.NeoX : RotaryLayout.Interleaved;
         _attentionScale = 1.0f / MathF.Sqrt(_config.HeadDim);
+        _recipe = recipe;
+        _keepOutput = ActivationTransforms.KeepCount(_config.QueryDim, recipe.AttentionOutputSparsity);
+        _keepDown = ActivationTransforms.KeepCount(_config.FeedForwardLength, recipe.FeedForwardDownSparsity);
+        if (recipe.KvCache != KvCacheType.F16 && _config.HeadDim % 32 != 0)
+        {
+            throw new InvalidDataException(
+                $"A {ModelRecipe.KvName(recipe.KvCache)} KV cache needs attention heads of a multiple of 32 dimensions; this model's have {_config.HeadDim}.");
+        }
+
+        bool transformsOutputs = recipe.Hadamard || _keepOutput < _config.QueryDim || _keepDown < _config.FeedForwardLength;
+        if (transformsOutputs && weights.Layers.Any(l => l.Output.InputNorm is not null || l.Down.InputNorm is not null ||
+                                                         l.Output.HasInputTransform || l.Down.HasInputTransform ||
+                                                         !l.Output.TakesQuantizedInput || !l.Down.TakesQuantizedInput))
+        {
+            throw new InvalidDataException(
+                "The Hadamard transform and top-K sparsity need o_proj and down_proj to read quantized rows without norms or input transforms of their own (BitNet GGUF models).");
+        }
     }
 
     public ModelConfig Config => _config;
+
+    /// <summary>The a4.8 / v2 settings this transformer runs with.</summary>
+    public ModelRecipe Recipe => _recipe;
+
+    /// <summary>A KV cache of <paramref name="capacity"/> positions of this transformer's type.</summary>
+    public KvCache CreateCache(int capacity) => new(_config, capacity, _recipe.KvCache);
 
     public ModelWeights Weights => _weights;
 
@@ -158,6 +193,10 @@ internal sealed class Transformer
         using (Time(s.Profiler, ForwardPart.Norm, 1))
         {
             shared = NormalizeInput(s, s.X, w.AttentionNorm, count, d, w.Query, w.Key, w.Value); // n = attn_norm(x): [T, d]
+            if (shared != ActivationType.F32)
+            {
+                s.Activity?.Count(ProjectionInput.AttentionInput, s.Quantized.AsSpan(0, count * d));
+            }
         }
 
         using (Time(s.Profiler, ForwardPart.QkvProjection, 3))
@@ -185,8 +224,8 @@ internal sealed class Transformer
                 // q rotated in place; rotated k and v to the sequence's cache rows [start, start + n) as fp16
                 Attention.RopeAndStoreKv(s.Query.AsSpan(row * q, seq.Count * q), s.Key.AsSpan(row * kv, seq.Count * kv),
                     s.Value.AsSpan(row * kv, seq.Count * kv), s.RopeTable.AsSpan(row * ropeDims, seq.Count * ropeDims), seq.Count,
-                    _config.HeadCount, _config.KvHeadCount, _config.HeadDim, ropeDims, _rotary, seq.Start, seq.Cache.Keys(layer),
-                    seq.Cache.Values(layer), _pool);
+                    _config.HeadCount, _config.KvHeadCount, _config.HeadDim, ropeDims, _rotary, seq.Start, seq.Cache.Type,
+                    seq.Cache.Keys(layer), seq.Cache.Values(layer), _pool);
                 row += seq.Count;
             }
         }
@@ -197,16 +236,17 @@ internal sealed class Transformer
             foreach (SequenceRows seq in sequences)
             {
                 // row t of the sequence attends to its cache rows [0, start + t]: [n, q]
-                Attention.Attend(s.Query.AsSpan(row * q, seq.Count * q), seq.Cache.Keys(layer), seq.Cache.Values(layer), seq.Count,
-                    _config.HeadCount, _config.KvHeadCount, _config.HeadDim, seq.Start, _attentionScale, s.Attention.AsSpan(row * q, seq.Count * q),
-                    _pool);
+                Attention.Attend(s.Query.AsSpan(row * q, seq.Count * q), seq.Cache.Type, seq.Cache.Keys(layer), seq.Cache.Values(layer),
+                    seq.Count, _config.HeadCount, _config.KvHeadCount, _config.HeadDim, seq.Start, _attentionScale,
+                    s.Attention.AsSpan(row * q, seq.Count * q), _pool);
                 row += seq.Count;
             }
         }
 
         using (Time(s.Profiler, ForwardPart.Norm, 1))
         {
-            shared = NormalizeInput(s, s.Attention, w.AttentionSubNorm, count, q, w.Output); // attn_sub_norm(attention): [T, q]
+            // attn_sub_norm(attention) [T, q], Hadamard-transformed (v2), quantized, top-K sparsified (a4.8)
+            shared = IntermediateInput(s, s.Attention, w.AttentionSubNorm, count, q, w.Output, _keepOutput, ProjectionInput.AttentionOutput);
         }
 
         using (Time(s.Profiler, ForwardPart.OutputProjection, 1))
@@ -240,6 +280,10 @@ internal sealed class Transformer
         using (Time(s.Profiler, ForwardPart.Norm, 1))
         {
             shared = NormalizeInput(s, s.X, w.FeedForwardNorm, count, d, w.Gate, w.Up); // m = ffn_norm(x): [T, d]
+            if (shared != ActivationType.F32)
+            {
+                s.Activity?.Count(ProjectionInput.FeedForwardInput, s.Quantized.AsSpan(0, count * d));
+            }
         }
 
         using (Time(s.Profiler, ForwardPart.GateUpProjection, 2))
@@ -251,12 +295,21 @@ internal sealed class Transformer
         using (Time(s.Profiler, ForwardPart.GatedActivation, 1))
         {
             Span<float> hidden = s.Gate.AsSpan(0, count * f);                       // h = act(gate) · up: [T, f]
-            if (w.FeedForwardSubNorm is not null && w.Down is { Input: ActivationType.Int8, InputNorm: null, HasInputTransform: false })
+            if (w.FeedForwardSubNorm is not null && w.Down is { Input: ActivationType.Int8, InputNorm: null, HasInputTransform: false } &&
+                !_recipe.Hadamard)
             {
-                // BitNet: h, its sub-norm and the down projection's int8 input in one call
+                // BitNet: h, its sub-norm and the down projection's int8 input in one call, then a4.8's top-K
                 GatedActivations.ApplyRmsNormInt8(hidden, s.Up.AsSpan(0, count * f), _activation, w.FeedForwardSubNorm,
                     _config.RmsNormEpsilon, count, f, s.Quantized, s.QuantScales, _pool);
                 shared = ActivationType.Int8;
+                Sparsify(s, count, f, _keepDown, ProjectionInput.FeedForwardDown);
+            }
+            else if (_recipe.Hadamard)
+            {
+                // BitNet v2: h, then sub-norm, Hadamard transform and quantization
+                GatedActivations.Apply(hidden, s.Up.AsSpan(0, count * f), _activation, count, f, s.Normed, _pool);
+                s.Normed.AsSpan(0, count * f).CopyTo(hidden);
+                shared = IntermediateInput(s, hidden, w.FeedForwardSubNorm, count, f, w.Down, _keepDown, ProjectionInput.FeedForwardDown);
             }
             else
             {
@@ -354,6 +407,61 @@ internal sealed class Transformer
         }
 
         return shared;
+    }
+
+    /// <summary>
+    /// Prepares the input rows of o_proj or down_proj from <paramref name="x"/>: RMSNorm with the sub-norm
+    /// <paramref name="weight"/>, then for BitNet v2 the Walsh-Hadamard transform (its weights live in the rotated basis)
+    /// before quantizing at the matrix's bits, and for a4.8 top-K of the int8 rows (<paramref name="keep"/> entries per
+    /// row; the matrix then runs on the transposed layout that skips the zeroed columns). Returns the shared rows' type.
+    /// </summary>
+    private ActivationType IntermediateInput(InferenceState s, ReadOnlySpan<float> x, float[]? weight, int rows, int width,
+        WeightMatrix matrix, int keep, ProjectionInput which)
+    {
+        ActivationType shared;
+        if (!_recipe.Hadamard)
+        {
+            shared = NormalizeInput(s, x, weight, rows, width, matrix);
+        }
+        else
+        {
+            Span<float> normed = s.Normed.AsSpan(0, rows * width);
+            if (weight is not null)
+            {
+                Norms.RmsNorm(x[..(rows * width)], weight, _config.RmsNormEpsilon, rows, width, normed, _pool);
+            }
+            else
+            {
+                x[..(rows * width)].CopyTo(normed);
+            }
+
+            ActivationTransforms.Hadamard(normed, rows, width, _pool);
+            shared = matrix.Input;
+            Quantize(normed, null, 0f, shared, rows, width, s.Quantized, s.QuantScales);
+        }
+
+        if (shared == ActivationType.Int8)
+        {
+            Sparsify(s, rows, width, keep, which);
+        }
+        else if (shared == ActivationType.Int4)
+        {
+            s.Activity?.Count(which, s.Quantized.AsSpan(0, rows * width));
+        }
+
+        return shared;
+    }
+
+    /// <summary>a4.8's top-K of the shared int8 rows (when <paramref name="keep"/> &lt; width), and the count of their nonzero entries when measured.</summary>
+    private void Sparsify(InferenceState s, int rows, int width, int keep, ProjectionInput which)
+    {
+        Span<sbyte> q = s.Quantized.AsSpan(0, rows * width);
+        if (keep < width)
+        {
+            ActivationTransforms.TopK(q, rows, width, keep, _pool);
+        }
+
+        s.Activity?.Count(which, q);
     }
 
     /// <summary>

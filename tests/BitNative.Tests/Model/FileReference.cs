@@ -27,6 +27,9 @@ internal static class FileReference
                 GgmlType.F16 => RowCodec.F16,
                 GgmlType.Q8_0 => RowCodec.Q8_0,
                 GgmlType.Q6_K => RowCodec.Q6_K,
+                GgmlType.Q4_0 => RowCodec.Q4_0,
+                GgmlType.Q4_K => RowCodec.Q4_K,
+                GgmlType.Q5_K => RowCodec.Q5_K,
                 _ => throw new InvalidOperationException(t.Type.ToString()),
             };
             codec.Dequantize(file.GetTensorData(t), values);
@@ -85,12 +88,13 @@ internal static class FileReference
             };
         }
 
-        // The engine runs a head stored as a type with a kernel on its stored bytes: F16 over float rows, Q8_0 and the
-        // k-quants over int8 rows (per-token absmax).
+        // The engine keeps an F16 head as stored, runs a block-quantized head whose type pairs with int8 rows (Q8_0, the
+        // k-quants) on its stored bytes, and converts other encodings to fp16 once; model the same.
         float[] embedding = Floats("token_embd.weight", config.VocabSize * d);
         string headName = file.TryGetTensor("output.weight", out _) ? "output.weight" : "token_embd.weight";
         float[] headValues = headName == "output.weight" ? Floats(headName, config.VocabSize * d) : embedding;
-        bool int8Head = file.GetTensor(headName).Type is not (GgmlType.F16 or GgmlType.F32);
+        WeightType? stored = WeightTypes.FromGgmlType((int)file.GetTensor(headName).Type);
+        bool int8Head = stored is { } type && WeightTypes.Info(type).Activation == ActivationType.Int8;
         float[] head = int8Head ? headValues : headValues.Select(x => (float)(Half)x).ToArray();
         return new ReferenceTransformer(config, embedding, layers, Floats("output_norm.weight", d), head, int8Head);
     }

@@ -25,6 +25,9 @@ public sealed class GgufModelTests : IDisposable
         { "Tq1", "Q6_K", "bitnet", true },
         { "Tq1", "F16", "bitnet-b1.58", false },  // TQ1 -> TQ2 repack
         { "F16", "Q6_K", "bitnet", true },        // F16 ternary x scale recovered exactly
+        { "I2S", "Q4_0", "bitnet-b1.58", true },  // the 4-bit and k-quant heads run on their stored bytes
+        { "Tq2", "Q4_K", "bitnet", false },
+        { "I2S", "Q5_K", "bitnet-b1.58", true },
     };
 
     [Theory]
@@ -37,6 +40,8 @@ public sealed class GgufModelTests : IDisposable
         SyntheticModelWriter.Write(SyntheticModelSpec.Parse("tiny", weights, head, arch, seed: 3, null), path);
 
         LoadedModel loaded = ModelLoader.Load(path, new ModelLoadOptions { RepackToI2S = repack });
+        // every head type runs on its stored bytes (--head auto keeps the file's precision)
+        Assert.Equal(Enum.Parse<BitNative.Kernels.WeightType>(headType), loaded.Weights.OutputHead.Type);
         using var model = new BitNetModel(loaded, new ModelOptions { Threads = 2, BatchSize = 8 }, KernelThreadPool.Create(2), path);
         ModelConfig c = model.Config;
         Assert.Equal(arch == "bitnet" ? FeedForwardActivation.Silu : FeedForwardActivation.SquaredRelu, c.Activation);

@@ -22,8 +22,9 @@ internal sealed record ReferenceLayer(
 /// <summary>
 /// A plain, scalar forward pass written from the architecture description (formats.md section 4-5), one token at a
 /// time, sharing no code with the engine's Transformer: double-precision norms and softmax, exact integer dots, the
-/// same quantization rules (int8 absmax per token for ternary projections, fp16 KV cache, a float head, or with
-/// <paramref name="headReadsInt8"/> a block-quantized head over int8 rows, as the engine runs Q8_0 and k-quant heads).
+/// same quantization rules (int8 absmax per token for ternary projections, fp16 KV cache, fp16 head; with
+/// <paramref name="headReadsInt8"/>, a head of block-quantized values that reads int8 absmax rows, as the engine runs
+/// Q8_0 and k-quant heads on their stored bytes).
 /// </summary>
 internal sealed class ReferenceTransformer(
     BitNative.Model.ModelConfig config, float[] embedding, ReferenceLayer[] layers, float[] outputNorm, float[] head,
@@ -86,17 +87,24 @@ internal sealed class ReferenceTransformer(
         }
 
         float[] final = RmsNorm(x, outputNorm);
-        (int[] codes, double step) = headReadsInt8 ? Quantize(final) : (null!, 0);
+        double inputStep = 1;
+        if (headReadsInt8)
+        {
+            (int[] codes, double step) = Quantize(final);
+            final = codes.Select(v => (float)v).ToArray();
+            inputStep = step;
+        }
+
         var logits = new float[config.VocabSize];
         for (int t = 0; t < config.VocabSize; t++)
         {
             double s = 0;
             for (int j = 0; j < d; j++)
             {
-                s += (double)head[t * d + j] * (headReadsInt8 ? codes[j] * step : final[j]);
+                s += (double)head[t * d + j] * final[j];
             }
 
-            logits[t] = (float)s;
+            logits[t] = (float)(s * inputStep);
         }
 
         return logits;

@@ -105,21 +105,131 @@ public sealed class TransformerTests
         Assert.True(p.Ticks(ForwardPart.OutputHead) > 0 && p.UntimedTicks >= 0 && p.ForwardTicks >= p.Ticks(ForwardPart.Attention));
     }
 
+    [Fact]
+    public void QuantizedKvCachesStayCloseToTheF16One()
+    {
+        TinyModel model = TinyModel.Create(seed: 7, WeightType.I2S);
+        ModelConfig c = model.Weights.Config;
+        float[][] Run(KvCacheType type)
+        {
+            var transformer = new Transformer(model.Weights, null, ModelRecipe.B158 with { KvCache = type });
+            var state = new InferenceState(c, maxTokens: 8);
+            KvCache cache = transformer.CreateCache(c.ContextLength);
+            Assert.Equal(type, cache.Type);
+            transformer.Forward(state, cache, [5, 9, 13, 17, 21], 0, default);
+            var steps = new List<float[]>();
+            for (int t = 5; t < 20; t++)
+            {
+                transformer.Forward(state, cache, [(t * 31 + 3) % c.VocabSize], t, default);
+                steps.Add(state.Logits.ToArray());
+            }
+
+            return steps.ToArray();
+        }
+
+        float[][] f16 = Run(KvCacheType.F16);
+        foreach (var (type, bound) in new[] { (KvCacheType.Q8, 0.01), (KvCacheType.Q4, 0.08), (KvCacheType.Q3, 0.2) })
+        {
+            float[][] q = Run(type);
+            for (int t = 0; t < f16.Length; t++)
+            {
+                double spread = f16[t].Max() - f16[t].Min();
+                double maxDiff = f16[t].Zip(q[t], (a, b) => Math.Abs(a - b)).Max();
+                Assert.True(maxDiff <= bound * spread, $"{type} step {t}: max |logit diff| {maxDiff:G4} vs spread {spread:G4}");
+            }
+        }
+
+        Assert.Equal(2L * c.BlockCount * c.ContextLength * c.KvHeadCount * 28, c.KvCacheBytes(c.ContextLength, KvCacheType.Q3));
+    }
+
+    [Fact]
+    public void TheSparseLayoutGivesTheDenseLayoutsBitsUnderTopK()
+    {
+        TinyModel model = TinyModel.Create(seed: 11, WeightType.I2S);
+        ModelConfig c = model.Weights.Config;
+        using var owner = new ResourceOwner();
+        WeightMatrix Transposed(WeightMatrix m)
+        {
+            var buffer = owner.Track(new NativeBuffer<byte>(checked((int)WeightTypes.Bytes(WeightType.I2ST, m.OutFeatures, m.InFeatures))));
+            WeightPacker.Repack(WeightType.I2S, m.Bytes.Span, WeightType.I2ST, m.OutFeatures, m.InFeatures, buffer.GetSpan(), null);
+            return new WeightMatrix(m.Name, WeightType.I2ST, buffer.Memory, m.Scale, m.OutFeatures, m.InFeatures, m.Input);
+        }
+
+        var sparseLayers = model.Weights.Layers.Select(l => l with { Output = Transposed(l.Output), Down = Transposed(l.Down) }).ToList();
+        var sparseWeights = new ModelWeights(c, model.Weights.TokenEmbedding, sparseLayers, model.Weights.OutputNorm, model.Weights.OutputHead, null);
+        ModelRecipe recipe = ModelRecipe.B158 with { AttentionOutputSparsity = 0.5f, FeedForwardDownSparsity = 0.8f, KvCache = KvCacheType.Q4 };
+        using var pool = KernelThreadPool.Create(2);
+        float[] Logits(ModelWeights w)
+        {
+            var transformer = new Transformer(w, pool, recipe);
+            var state = new InferenceState(c, maxTokens: 8);
+            KvCache cache = transformer.CreateCache(c.ContextLength);
+            var all = new float[6 * c.VocabSize];
+            transformer.Forward(state, cache, [3, 1, 4, 1, 5, 9], 0, all); // a batch (prefill)
+            transformer.Forward(state, cache, [2], 6, default);             // and one token (decode)
+            return all.Concat(state.Logits).ToArray();
+        }
+
+        float[] dense = Logits(model.Weights), sparse = Logits(sparseWeights);
+        Assert.Equal(dense.Length, sparse.Length);
+        for (int i = 0; i < dense.Length; i++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(dense[i]) == BitConverter.SingleToInt32Bits(sparse[i]), $"logit {i}: {sparse[i]:R} vs {dense[i]:R}");
+        }
+    }
+
+    [Fact]
+    public void DecodingWithEveryA48AndV2PieceAllocatesNothing()
+    {
+        TinyModel model = TinyModel.Create(seed: 3, WeightType.I2S);
+        ModelConfig c = model.Weights.Config;
+        using var pool = KernelThreadPool.Create(2);
+        foreach (ModelRecipe recipe in new[]
+                 {
+                     ModelRecipe.B158 with { AttentionOutputSparsity = 0.5f, FeedForwardDownSparsity = 0.8f, KvCache = KvCacheType.Q3 },
+                     ModelRecipe.B158 with { Hadamard = true, KvCache = KvCacheType.Q4 },
+                 })
+        {
+            var transformer = new Transformer(model.Weights, pool, recipe);
+            var state = new InferenceState(c, maxTokens: 8) { Activity = new ActivityCounter() };
+            Assert.Equal(0, BytesAllocatedDecoding(transformer, state, transformer.CreateCache(c.ContextLength), [1]));
+            if (recipe.AttentionOutputSparsity > 0)
+            {
+                Assert.Equal(0.5, state.Activity.Density(ProjectionInput.AttentionOutput), 3);
+                Assert.True(state.Activity.Density(ProjectionInput.FeedForwardDown) <= (double)ActivationTransforms.KeepCount(c.FeedForwardLength, 0.8f) / c.FeedForwardLength);
+                Assert.True(state.Activity.ActiveShare(c) < 1.0);
+            }
+        }
+    }
+
     /// <summary>
     /// Bytes the calling thread allocates while <paramref name="transformer"/> decodes <paramref name="token"/> at
-    /// positions 4..11, after a prompt of three tokens and one decoded token have put JIT and tiering out of the way.
+    /// positions 5..12, after a prompt of three tokens and decoded tokens have put JIT and tiering out of the way.
     /// </summary>
     internal static long BytesAllocatedDecoding(Transformer transformer, InferenceState state, KvCache cache, int[] token)
     {
         transformer.Forward(state, cache, [1, 2, 3], 0, default);
         transformer.Forward(state, cache, token, 3, default);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int t = 4; t < 12; t++)
+        // The least of three windows: a garbage collection that other tests' threads trigger inside a window retires
+        // this thread's allocation context and can count its unused few KB as allocated; an allocation of the forward
+        // pass itself shows in every window. (The first call after a collection allocates a little runtime state, so
+        // each window starts one token after it.)
+        long least = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && least > 0; attempt++)
         {
-            transformer.Forward(state, cache, token, t, default);
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            transformer.Forward(state, cache, token, 4, default);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int t = 5; t < 13; t++)
+            {
+                transformer.Forward(state, cache, token, t, default);
+            }
+
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        return least;
     }
 
     /// <summary>

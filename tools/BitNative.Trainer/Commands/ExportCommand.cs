@@ -19,6 +19,7 @@ internal static class ExportCommand
         command.SetAction(r =>
         {
             var (header, model) = Checkpoint.Load(r.GetValue(checkpoint)!.FullName, null, out _);
+            model.Recipe = header.Options.RecipeAt(header.Step - 1); // the file states it, so the engine runs it as trained
             string path = r.GetValue(output)!.FullName;
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             GgufExporter.Write(model, TokenizerFiles.Load(r.GetValue(tokenizer)!.FullName), path, r.GetValue(name)!,

@@ -3,18 +3,27 @@ using BitNative.Trainer.Plot;
 
 namespace BitNative.Trainer.Commands;
 
-/// <summary><c>plot</c>: a run's log.csv -> SVG loss curve.</summary>
+/// <summary><c>plot</c>: a run's log.csv -> SVG loss curve, or a precision ladder CSV -> SVG perplexity against bits per weight.</summary>
 internal static class PlotCommand
 {
     public static Command Create()
     {
-        var log = new Option<FileInfo>("--log") { Description = "log.csv of a run", Required = true };
+        var log = new Option<FileInfo?>("--log") { Description = "log.csv of a run (loss curve)" };
+        var ladder = new Option<FileInfo?>("--ladder") { Description = "name,bits,ppl,kind rows (precision ladder; kind ptq or qat)" };
         var output = new Option<FileInfo>("--out") { Description = "SVG file to write", Required = true };
-        var title = new Option<string>("--title") { DefaultValueFactory = _ => "BitNative default model (BitNet b1.58, Brown corpus): loss" };
-        var command = new Command("plot", "Draw the loss curve of a run as SVG") { log, output, title };
+        var title = new Option<string?>("--title") { Description = "Title (a default per plot)" };
+        var command = new Command("plot", "Draw the loss curve of a run, or the precision ladder, as SVG") { log, ladder, output, title };
         command.SetAction(r =>
         {
-            File.WriteAllText(r.GetValue(output)!.FullName, LossCurveSvg.Render(LossCurveSvg.ReadLog(r.GetValue(log)!.FullName), r.GetValue(title)!));
+            string svg = (r.GetValue(log), r.GetValue(ladder)) switch
+            {
+                ({ } l, null) => LossCurveSvg.Render(LossCurveSvg.ReadLog(l.FullName),
+                    r.GetValue(title) ?? "BitNative default model (BitNet b1.58, Brown corpus): loss"),
+                (null, { } p) => LadderSvg.Render(LadderSvg.Read(p.FullName),
+                    r.GetValue(title) ?? "Precision ladder: held-out perplexity against bits per projection weight"),
+                _ => throw new ArgumentException("Give --log FILE or --ladder FILE."),
+            };
+            File.WriteAllText(r.GetValue(output)!.FullName, svg);
             Console.WriteLine($"wrote {r.GetValue(output)!.FullName}");
         });
         return command;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BitNative.Model;
 using BitNative.Tokenization;
 using BitNative.Trainer.Data;
 using BitNative.Trainer.Model;
@@ -32,6 +33,9 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => defaults.Seed };
         var evalEvery = new Option<int>("--eval-every") { DefaultValueFactory = _ => defaults.EvalEvery };
         var checkpointEvery = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => defaults.CheckpointEvery };
+        var recipe = new Option<string>("--recipe") { Description = "Forward recipe from step 0: b1.58, a4.8, v2-a8, v2", DefaultValueFactory = _ => "b1.58" };
+        var stage2 = new Option<string?>("--stage2") { Description = "Recipe of the second stage (a4.8, v2); on --resume it may be set for a run that had none" };
+        var stage2From = new Option<int>("--stage2-from") { Description = "First step of the second stage", DefaultValueFactory = _ => int.MaxValue };
         var fullPrecision = new Option<bool>("--full-precision")
         {
             Description = "Train the float baseline: no quantization of weights or activations (same model, data and schedule)",
@@ -40,7 +44,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train the model (QAT: ternary weights, int8 activations, straight-through estimator; or --full-precision)")
         {
             train, test, tokenizer, run, resume, threads, dim, layers, ff, heads, kvHeads, context,
-            steps, batch, lr, warmup, seed, evalEvery, checkpointEvery, fullPrecision, stopAfter,
+            steps, batch, lr, warmup, seed, evalEvery, checkpointEvery, fullPrecision, stopAfter, recipe, stage2, stage2From,
         };
         command.SetAction(r =>
         {
@@ -61,9 +65,24 @@ internal static class TrainCommand
                 Seed = r.GetValue(seed),
                 EvalEvery = r.GetValue(evalEvery),
                 CheckpointEvery = r.GetValue(checkpointEvery),
+                Recipe = ModelRecipe.Parse(r.GetValue(recipe)!).Name,
+                Stage2Recipe = r.GetValue(stage2) is { } s2 ? ModelRecipe.Parse(s2).Name : null,
+                Stage2From = r.GetValue(stage2From),
                 FullPrecision = r.GetValue(fullPrecision),
             };
-            new TrainingRun(r.GetValue(run)!.FullName, dataset, validation, Console.Out).Run(shape, options, r.GetValue(resume), r.GetValue(stopAfter));
+            if (options.FullPrecision && (options.Recipe != ModelRecipe.B158.Name || options.Stage2Recipe is not null))
+            {
+                // the float baseline has no quantizers for a recipe to change
+                throw new ArgumentException("--full-precision trains the float baseline; --recipe and --stage2 are for QAT runs.");
+            }
+
+            // A resumed run keeps its schedule; a second stage given on the command line (a4.8 continued from the b1.58
+            // run's step-800 checkpoint) replaces the checkpoint's.
+            Func<TrainOptions, TrainOptions>? onResume = options.Stage2Recipe is null
+                ? null
+                : saved => saved with { Stage2Recipe = options.Stage2Recipe, Stage2From = options.Stage2From };
+            new TrainingRun(r.GetValue(run)!.FullName, dataset, validation, Console.Out)
+                .Run(shape, options, r.GetValue(resume), r.GetValue(stopAfter), onResume);
         });
         return command;
     }

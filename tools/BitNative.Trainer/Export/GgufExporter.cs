@@ -79,6 +79,7 @@ internal static class GgufExporter
         }
 
         GgufTokenizerMetadata.Add(w, tokenizer);
+        GgufRecipeMetadata.Add(w, model.Recipe);
 
         foreach (ParameterTensor t in model.Layout.Tensors)
         {

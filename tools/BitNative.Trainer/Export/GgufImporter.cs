@@ -76,6 +76,7 @@ internal static class GgufImporter
         }
 
         model.Frozen = true;
+        model.Recipe = ModelRecipe.Read(file.Metadata);
         return (model, tokenizer);
     }
 }

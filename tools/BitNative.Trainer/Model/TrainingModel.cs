@@ -1,4 +1,9 @@
 using System.Numerics.Tensors;
+using ActivationBits = BitNative.Kernels.ActivationBits;
+using ActivationTransforms = BitNative.Kernels.ActivationTransforms;
+using KvCacheType = BitNative.Kernels.KvCacheType;
+using KvQuantizer = BitNative.Kernels.KvQuantizer;
+using BitNative.Model;
 using BitNative.Trainer.Ops;
 
 namespace BitNative.Trainer.Model;
@@ -71,10 +76,29 @@ internal sealed class TrainingModel
     public bool HalfPrecisionKv { get; set; }
 
     /// <summary>
-    /// Evaluation of BitNet a4.8's activation split on this b1.58 model: int4 (absmean) inputs for the Q, K, V, gate and
-    /// up projections, int8 kept for O and down (without a4.8's top-K sparsification of the down input). Ternary mode only.
+    /// The activation / KV recipe of the forward pass (BitNet b1.58, a4.8, v2; see ModelRecipe), in ternary mode: int4 or
+    /// int8 Q/K/V and gate/up inputs; for o_proj and down_proj the Hadamard transform (v2) before quantizing, top-K
+    /// sparsification of the int8 rows (a4.8); keys and values stored as the KV cache type (fp32 stands for f16 in
+    /// training unless <see cref="HalfPrecisionKv"/>). Every quantizer is the engine's own kernel, so the forward pass is
+    /// the engine's numerics; the backward pass is the straight-through estimator through all of them (top-K passes the
+    /// gradient of every entry, as Q-Sparse does; the Hadamard transform is orthonormal and symmetric, so its gradient is
+    /// the transform of the gradient).
     /// </summary>
-    public bool Int4Inputs { get; set; }
+    public ModelRecipe Recipe { get; set; } = ModelRecipe.B158;
+
+    /// <summary>
+    /// Evaluation of H-BitLinear's quantization on a model whose weights were not trained in the rotated basis (a b1.58
+    /// model, post-training): the o_proj / down_proj inputs are transformed, quantized at the recipe's bits, read back and
+    /// transformed back, then quantized to int8 as the model expects. Measures what the Hadamard-domain quantization
+    /// costs without changing the weights. Evaluation only.
+    /// </summary>
+    public bool HadamardRoundTrip { get; set; }
+
+    /// <summary>
+    /// Bits of the o_proj / down_proj inputs instead of the recipe's (evaluation of one piece alone: 4-bit intermediates
+    /// with or without the Hadamard transform while Q/K/V and gate/up keep theirs). Null: the recipe's.
+    /// </summary>
+    public ActivationBits? OutputBits { get; set; }
 
     /// <summary>
     /// Set for a model read back from a file: its forward weights are the file's ternary codes and scales, which
@@ -201,16 +225,88 @@ internal sealed class TrainingModel
         return _scored == 0 ? 0 : sum / _scored;
     }
 
-    /// <summary>Quantizes the input of Q/K/V or gate/up: int8, or int4 when <see cref="Int4Inputs"/> is set.</summary>
+    /// <summary>Quantizes the input of Q/K/V or gate/up: int8, or int4 when the recipe says so.</summary>
     private void QuantizeWideInput(float[] x, int n, int width, float[] xq, float[] scale)
     {
-        if (Int4Inputs && Mode == QuantMode.Ternary)
+        if (Recipe.ActivationBits == ActivationBits.Int4 && Mode == QuantMode.Ternary)
         {
             ActivationQuant.ApplyInt4(x, n, width, xq, scale);
         }
         else
         {
             ActivationQuant.Apply(Mode, x, n, width, xq, scale);
+        }
+    }
+
+    /// <summary>
+    /// Prepares the input of o_proj or down_proj from its normalized rows <paramref name="x"/> (overwritten): the Hadamard
+    /// transform (v2), quantization at the recipe's bits, top-K of the int8 rows (a4.8: <paramref name="sparsity"/>).
+    /// </summary>
+    private void QuantizeOutputInput(float[] x, int n, int width, float sparsity, float[] xq, float[] scale)
+    {
+        if (Mode != QuantMode.Ternary)
+        {
+            // float mode keeps the architecture (a v2 model's weights live in the rotated basis), not the quantizers
+            if (Recipe.Hadamard && !HadamardRoundTrip)
+            {
+                ActivationTransforms.Hadamard(x.AsSpan(0, n * width), n, width, null);
+            }
+
+            ActivationQuant.Apply(Mode, x, n, width, xq, scale);
+            return;
+        }
+
+        if (Recipe.Hadamard && HadamardRoundTrip)
+        {
+            // H x quantized at the recipe's bits and read back, then back to the model's basis (H is its own inverse)
+            ActivationTransforms.Hadamard(x.AsSpan(0, n * width), n, width, null);
+            QuantizeAt(OutputBits ?? Recipe.OutputInputBits, x, n, width, xq, scale);
+            ActivationQuant.Dequantize(xq, scale, n, width, x);
+            ActivationTransforms.Hadamard(x.AsSpan(0, n * width), n, width, null);
+            ActivationQuant.Apply(Mode, x, n, width, xq, scale);
+        }
+        else
+        {
+            if (Recipe.Hadamard)
+            {
+                ActivationTransforms.Hadamard(x.AsSpan(0, n * width), n, width, null);
+            }
+
+            QuantizeAt(OutputBits ?? Recipe.OutputInputBits, x, n, width, xq, scale);
+        }
+
+        int keep = ActivationTransforms.KeepCount(width, sparsity);
+        if (keep < width && (OutputBits ?? Recipe.OutputInputBits) == ActivationBits.Int8)
+        {
+            ActivationQuant.TopK(xq, n, width, keep);
+        }
+    }
+
+    private static void QuantizeAt(ActivationBits bits, float[] x, int n, int width, float[] xq, float[] scale)
+    {
+        if (bits == ActivationBits.Int4)
+        {
+            ActivationQuant.ApplyInt4(x, n, width, xq, scale);
+        }
+        else
+        {
+            ActivationQuant.Apply(QuantMode.Ternary, x, n, width, xq, scale);
+        }
+    }
+
+    /// <summary>Keys or values [N, kv] as the KV cache stores and reads them back, per head (quantized types), or rounded to fp16.</summary>
+    private void StoreAsCache(float[] values, int count)
+    {
+        if (Recipe.KvCache != KvCacheType.F16 && Mode == QuantMode.Ternary)
+        {
+            int hd = Shape.HeadDim, rows = count / hd;
+            var blocks = new byte[rows * KvQuantizer.BlockBytes(Recipe.KvCache, hd)];
+            KvQuantizer.Quantize(values.AsSpan(0, count), rows, hd, Recipe.KvCache, blocks);
+            KvQuantizer.Dequantize(blocks, rows, hd, Recipe.KvCache, values.AsSpan(0, count));
+        }
+        else if (HalfPrecisionKv)
+        {
+            RoundToHalf(values.AsSpan(0, count));
         }
     }
 
@@ -239,16 +335,13 @@ internal sealed class TrainingModel
         w.V.Forward(s.NQ, s.NScale, n, s.V); // [N, kv]
         _rope.Apply(s.Q, n, d, Shape.Context, inverse: false);
         _rope.Apply(s.K, n, kv, Shape.Context, inverse: false);
-        if (HalfPrecisionKv)
-        {
-            RoundToHalf(s.K.AsSpan(0, n * kv));
-            RoundToHalf(s.V.AsSpan(0, n * kv));
-        }
+        StoreAsCache(s.K, n * kv);
+        StoreAsCache(s.V, n * kv);
 
         _attention.Forward(s.Q, s.K, s.V, s.Probs, s.Att, _batch, Shape.Context);
 
         RmsNorm.Forward(s.Att, PM(p + "attn_sub_norm.weight"), eps, n, d, a.Normed, s.SubRstd);
-        ActivationQuant.Apply(Mode, a.Normed, n, d, s.AQ, s.AScale);
+        QuantizeOutputInput(a.Normed, n, d, Recipe.AttentionOutputSparsity, s.AQ, s.AScale);
         w.O.Forward(s.AQ, s.AScale, n, a.Projected);
         TensorPrimitives.Add(a.Residual[l].AsSpan(0, n * d), a.Projected.AsSpan(0, n * d), s.XMid);
     }
@@ -270,7 +363,7 @@ internal sealed class TrainingModel
         SquaredReluGate.Forward(s.G, s.U, s.H, n * f);
 
         RmsNorm.Forward(s.H, PM(p + "ffn_sub_norm.weight"), eps, n, f, a.Normed, s.FfnSubRstd);
-        ActivationQuant.Apply(Mode, a.Normed, n, f, s.HQ, s.HScale);
+        QuantizeOutputInput(a.Normed, n, f, Recipe.FeedForwardDownSparsity, s.HQ, s.HScale);
         w.Down.Forward(s.HQ, s.HScale, n, a.Projected); // [N, d]
         TensorPrimitives.Add(s.XMid.AsSpan(0, n * d), a.Projected.AsSpan(0, n * d), a.Residual[l + 1]);
     }
@@ -310,6 +403,18 @@ internal sealed class TrainingModel
         }
     }
 
+    /// <summary>
+    /// The gradient of a transformed input back to the norm's output: with the Hadamard transform y = H x, dx = Hᵀ dy = H dy
+    /// (H is symmetric and orthonormal); the quantizers and top-K pass it unchanged (straight-through).
+    /// </summary>
+    private void TransformBack(float[] gradient, int n, int width)
+    {
+        if (Recipe.Hadamard && !HadamardRoundTrip)
+        {
+            ActivationTransforms.Hadamard(gradient.AsSpan(0, n * width), n, width, null);
+        }
+    }
+
     /// <summary>DResidual holds dL/dx_{l+1} on entry and dL/dXMid on exit.</summary>
     private void FeedForwardBackward(int l, int n)
     {
@@ -319,7 +424,8 @@ internal sealed class TrainingModel
         int d = Shape.Dim, f = Shape.FeedForward;
         string p = $"blk.{l}.";
 
-        w.Down.BackwardInput(a.DResidual, n, a.DWide, accumulate: false); // d(sub_norm output) [N, f]
+        w.Down.BackwardInput(a.DResidual, n, a.DWide, accumulate: false); // d(down input) [N, f]
+        TransformBack(a.DWide, n, f);                                      // d(sub_norm output)
         ActivationQuant.Dequantize(s.HQ, s.HScale, n, f, a.Dequantized);
         w.Down.BackwardWeight(a.DResidual, a.Dequantized, n, Gradients, a.Transposed);
 
@@ -345,7 +451,8 @@ internal sealed class TrainingModel
         int d = Shape.Dim, kv = Shape.KvDim;
         string p = $"blk.{l}.";
 
-        w.O.BackwardInput(a.DResidual, n, a.DNarrow, accumulate: false); // d(sub_norm output) [N, d]
+        w.O.BackwardInput(a.DResidual, n, a.DNarrow, accumulate: false); // d(O input) [N, d]
+        TransformBack(a.DNarrow, n, d);                                  // d(sub_norm output)
         ActivationQuant.Dequantize(s.AQ, s.AScale, n, d, a.Dequantized);
         w.O.BackwardWeight(a.DResidual, a.Dequantized, n, Gradients, a.Transposed);
 

@@ -48,6 +48,26 @@ internal static class ActivationQuant
     /// (<see cref="BitNative.Kernels.ActivationQuantizer.QuantizeInt4(ReadOnlySpan{float}, int, int, Span{sbyte}, Span{float})"/>: β = mean|x|, s = √7 / max(β, 1e-5),
     /// q = round_half_even(clamp(x·s, −8, 7))), so the simulated mode is the engine's rule bit for bit.
     /// </summary>
+    /// <summary>
+    /// a4.8's top-K of the int8 codes of each row (float-valued integers), with the engine's kernel
+    /// (<see cref="BitNative.Kernels.ActivationTransforms.TopK"/>): the <paramref name="keep"/> largest |q| stay, ties to
+    /// the lower columns, the rest become 0. The row scales are unchanged.
+    /// </summary>
+    public static void TopK(float[] xq, int rows, int width, int keep)
+    {
+        var q = new sbyte[rows * width];
+        for (int i = 0; i < q.Length; i++)
+        {
+            q[i] = (sbyte)xq[i];
+        }
+
+        BitNative.Kernels.ActivationTransforms.TopK(q, rows, width, keep, null);
+        for (int i = 0; i < q.Length; i++)
+        {
+            xq[i] = q[i];
+        }
+    }
+
     public static void ApplyInt4(ReadOnlyMemory<float> x, int rows, int width, Memory<float> xq, Memory<float> rowScale)
     {
         var q = new sbyte[rows * width];

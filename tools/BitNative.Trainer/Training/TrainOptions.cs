@@ -18,6 +18,19 @@ internal sealed record TrainOptions
     public int EvalWindows { get; init; } = 16;
     public int CheckpointEvery { get; init; } = 100;
 
+    /// <summary>The forward pass's recipe (ModelRecipe name: b1.58, a4.8, v2-a8, v2) from step 0.</summary>
+    public string Recipe { get; init; } = "b1.58";
+
+    /// <summary>The recipe from <see cref="Stage2From"/> on (a4.8 and v2 train 8-bit first, then low-bit), or null.</summary>
+    public string? Stage2Recipe { get; init; }
+
+    /// <summary>First step of the second stage.</summary>
+    public int Stage2From { get; init; } = int.MaxValue;
+
+    /// <summary>The recipe step <paramref name="step"/> trains with (also the exported file's, at the last step).</summary>
+    public BitNative.Model.ModelRecipe RecipeAt(int step) =>
+        BitNative.Model.ModelRecipe.Parse(Stage2Recipe is not null && step >= Stage2From ? Stage2Recipe : Recipe);
+
     /// <summary>
     /// Trains the full-precision model instead (no QAT: the projections use the latent weights and float inputs), the
     /// float baseline of docs/QUALITY.md's precision ladder; everything else about the run stays the same.

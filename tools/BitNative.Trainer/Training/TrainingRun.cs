@@ -38,7 +38,8 @@ internal sealed class TrainingRun
     /// <paramref name="stopAfter"/>, saves a checkpoint and returns after that many steps of this session (the run
     /// itself keeps its length and schedule: resume it later).
     /// </summary>
-    public TrainingModel Run(ModelShape shape, TrainOptions options, bool resume, int stopAfter = int.MaxValue)
+    public TrainingModel Run(ModelShape shape, TrainOptions options, bool resume, int stopAfter = int.MaxValue,
+        Func<TrainOptions, TrainOptions>? onResume = null)
     {
         Directory.CreateDirectory(_folder);
         string checkpointPath = Path.Combine(_folder, CheckpointFile);
@@ -55,6 +56,11 @@ internal sealed class TrainingRun
                 out AdamW? state);
             optimizer = state!;
             options = header.Options; // the schedule and batches depend on them: a resumed run continues the same run
+            if (onResume is not null)
+            {
+                options = onResume(options); // only the second stage's recipe may change (TrainCommand)
+            }
+
             (start, tokens, previousSeconds) = (header.Step, header.TokensSeen, header.Seconds);
             TrimLog(logPath, start);
             _console.WriteLine($"resuming at step {start} ({tokens:N0} tokens, {previousSeconds:F0} s so far)");
@@ -80,6 +86,13 @@ internal sealed class TrainingRun
         for (int step = start; step < end; step++)
         {
             float lr = schedule.At(step);
+            BitNative.Model.ModelRecipe recipe = options.RecipeAt(step);
+            if (recipe != model.Recipe)
+            {
+                _console.WriteLine($"step {step}: recipe {recipe.Describe()}");
+                model.Recipe = recipe;
+            }
+
             model.Prepare();
             _train.FillBatch(options.Seed, step, options.Batch, context, inputs, targets);
             float loss = (float)model.Forward(inputs, targets, options.Batch);

@@ -18,6 +18,7 @@ typedef int32x4_t kq_mlanes;
 #define kq_f4_sub vsubq_f32
 #define kq_f4_mul vmulq_f32
 #define kq_f4_from_i4 vcvtq_f32_s32
+#define kq_f4_lane vgetq_lane_f32
 
 BN_ALWAYS_INLINE int32x4_t kq_isum4(const int32x4_t lanes[4]) {
     return bn_hsum4_s32(lanes[0], lanes[1], lanes[2], lanes[3]);
@@ -33,10 +34,6 @@ BN_ALWAYS_INLINE float32x4_t kq_fp16x1(const uint8_t* p) {
     return bn_fp16x4_to_f32(h, h, h, h);
 }
 
-/* Prefetches the lines of [p, p + bytes) (64-byte lines, as on the cores we target). */
-BN_ALWAYS_INLINE void kq_prefetch(const uint8_t* p, int64_t bytes) {
-    for (int64_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
-}
 
 /* out[g] = sum of activations [group g, group (g + 1)) of x[0 .. count), group 16 or 32; |out| <= 32 * 128. */
 BN_ALWAYS_INLINE void kq_act_sums(const int8_t* x, int32_t count, int group, int16_t* out) {

@@ -1,5 +1,5 @@
 /* The block of the formats whose weights are codes minus one offset under one fp16 scale d at the block's start
- * (Q4_0: c - 8, Q2_0 and Q2_0_G128: c - 1, Q1_0: +1 / -1), NEON and NEON dotprod: the shared walk of
+ * (Q2_0 and Q2_0_G128: c - 1, Q1_0: +1 / -1), NEON and NEON dotprod: the shared walk of
  * kernels/kquant-walk.h with each block reduced to its exact int8 dot product (bn_dot_i8: SDOT, or SMULL / SMLAL2
  * into int16 lanes). The format header defines, before including this file:
  *

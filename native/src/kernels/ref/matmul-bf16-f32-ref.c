@@ -1,10 +1,7 @@
 /* Reference bfloat16 matrix x float activations: y[r, i] = sum_j W[i, j] x[r, j], every product and sum a float
- * operation in column order (as the F16 reference, with each weight widened from its top-half bits;
- * dense-float-ref.h). */
+ * operation in column order (each weight widened from its top-half bits). */
 #include "dense-float-ref.h"
 
-static float weight(const uint8_t* row, int64_t j) { return bn_dense_weight(row, j, BN_DENSE_BF16); }
-
 void bn_matmul_bf16_f32__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    bn_dense_float_ref(a, i_begin, i_end, weight);
+    bn_dense_float_ref(a, i_begin, i_end, BN_DENSE_BF16);
 }

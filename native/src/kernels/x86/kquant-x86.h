@@ -24,7 +24,23 @@ typedef __m128i kq_mlanes;
 #define kq_f4_from_i4 _mm_cvtepi32_ps
 #define kq_fp16x4 bn_fp16x4_to_ps
 #define kq_fp16x1 bn_fp16_to_ps_bcast
-#define kq_prefetch bn_prefetch_bytes
+
+/* Lane q (a constant) of v. */
+static inline __attribute__((always_inline)) float kq_f4_lane(__m128 v, const int q) {
+    switch (q) {
+    case 0: return _mm_cvtss_f32(v);
+    case 1: return _mm_cvtss_f32(_mm_shuffle_ps(v, v, 1));
+    case 2: return _mm_cvtss_f32(_mm_shuffle_ps(v, v, 2));
+    default: return _mm_cvtss_f32(_mm_shuffle_ps(v, v, 3));
+    }
+}
+
+/* Constant vectors of the kernels live in static tables (one load, or a memory operand): built from set1 / insert
+ * they were rematerialized for every block (movabs, broadcast, insert). KQ_R8(...) ... KQ_R32(...): the arguments
+ * repeated. */
+#define KQ_R8(...) __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__
+#define KQ_R16(...) KQ_R8(__VA_ARGS__), KQ_R8(__VA_ARGS__)
+#define KQ_R32(...) KQ_R16(__VA_ARGS__), KQ_R16(__VA_ARGS__)
 
 static inline __m128i kq_isum4(const __m256i lanes[4]) {
     return bn_hsum4_epi32_avx2(lanes[0], lanes[1], lanes[2], lanes[3]);

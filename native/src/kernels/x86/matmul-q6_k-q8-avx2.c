@@ -9,19 +9,15 @@
  * sub-blocks. Bounds: a lane gains at most 8 * 2 * 16128 * 128 < 2^25 per block. */
 #include "q6_k-x86.h"
 
+/* word 2g of a 128-bit lane into the low lane's eight words, word 2g + 1 into the high lane's */
+static _Alignas(32) const uint8_t k_pick[4][32] = {{KQ_R8(0, 1), KQ_R8(2, 3)}, {KQ_R8(4, 5), KQ_R8(6, 7)},
+                                                  {KQ_R8(8, 9), KQ_R8(10, 11)}, {KQ_R8(12, 13), KQ_R8(14, 15)}};
+
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
                                                            const int T, __m256i* lanes, __m128i* mlanes) {
     (void)mlanes;
     const __m256i m4 = _mm256_set1_epi8(0x0f);
-    /* word 2g of a 128-bit lane into the low lane's eight words, word 2g + 1 into the high lane's */
-    const __m256i pick[4] = {
-        _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3),
-        _mm256_setr_epi8(4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7),
-        _mm256_setr_epi8(8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10,
-                         11, 10, 11, 10, 11),
-        _mm256_setr_epi8(12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15, 14,
-                         15, 14, 15, 14, 15, 14, 15, 14, 15)};
     __m256i acc[4][4];
     for (int r = 0; r < R; r++) {
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[r] + BN_Q6_K_SCALES_AT)));
@@ -51,7 +47,7 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[r] + BN_Q6_K_SCALES_AT)));
             const __m256i half = h == 0 ? _mm256_permute4x64_epi64(sc16, 0x44) : _mm256_permute4x64_epi64(sc16, 0xee);
             for (int g = 0; g < 4; g++) {
-                const __m256i scale = _mm256_shuffle_epi8(half, pick[g]);
+                const __m256i scale = _mm256_shuffle_epi8(half, _mm256_load_si256((const __m256i*)k_pick[g]));
                 for (int t = 0; t < T; t++) {
                     const __m256i xv = _mm256_loadu_si256((const __m256i*)(x[t] + 128 * h + 32 * g));
                     acc[r][t] = _mm256_add_epi32(acc[r][t], _mm256_madd_epi16(_mm256_maddubs_epi16(c[g], xv), scale));

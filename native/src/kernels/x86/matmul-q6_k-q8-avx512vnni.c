@@ -11,27 +11,25 @@
  * Bounds: a lane gains at most 4 * 2 * 16128 * 128 < 2^24 per block. */
 #include "q6_k-x86.h"
 
+/* low half: bits 0..1 to 4..5 (<< 4); high half: bits 2..3 to 4..5 (<< 2) */
+static _Alignas(64) const uint8_t k_mask_lo[64] = {KQ_R32(0x03), KQ_R32(0x0c)};
+static _Alignas(64) const uint16_t k_shift_lo[32] = {KQ_R16(4), KQ_R16(2)};
+/* low half: bits 4..5 stay; high half: bits 6..7 to 4..5 (>> 2) */
+static _Alignas(64) const uint8_t k_mask_hi[64] = {KQ_R32(0x30), KQ_R32(0xc0)};
+static _Alignas(64) const uint16_t k_shift_hi[32] = {KQ_R16(0), KQ_R16(2)};
+/* the sixteen int16 scales to vector v: 128-bit lane q takes scale 4 v + q in all eight words */
+static _Alignas(64) const uint16_t k_spread[4][32] = {{KQ_R8(0), KQ_R8(1), KQ_R8(2), KQ_R8(3)},
+                                                     {KQ_R8(4), KQ_R8(5), KQ_R8(6), KQ_R8(7)},
+                                                     {KQ_R8(8), KQ_R8(9), KQ_R8(10), KQ_R8(11)},
+                                                     {KQ_R8(12), KQ_R8(13), KQ_R8(14), KQ_R8(15)}};
+
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
                                                            const int T, __m256i* lanes, __m128i* mlanes) {
     (void)mlanes;
     const __m512i m4 = _mm512_set1_epi8(0x0f);
-    /* low half: bits 0..1 to 4..5 (<< 4); high half: bits 2..3 to 4..5 (<< 2) */
-    const __m512i mask_lo = _mm512_inserti64x4(_mm512_set1_epi8(0x03), _mm256_set1_epi8(0x0c), 1);
-    const __m512i shift_lo = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
-    /* low half: bits 4..5 stay; high half: bits 6..7 to 4..5 (>> 2) */
-    const __m512i mask_hi = _mm512_inserti64x4(_mm512_set1_epi8(0x30), _mm256_set1_epi8((char)0xc0), 1);
-    const __m512i shift_hi = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-    /* the sixteen int16 scales to vector v: 128-bit lane q takes scale 4 v + q in all eight words */
-    const __m512i spread[4] = {
-        _mm512_set_epi64(0x0003000300030003, 0x0003000300030003, 0x0002000200020002, 0x0002000200020002,
-                         0x0001000100010001, 0x0001000100010001, 0x0000000000000000, 0x0000000000000000),
-        _mm512_set_epi64(0x0007000700070007, 0x0007000700070007, 0x0006000600060006, 0x0006000600060006,
-                         0x0005000500050005, 0x0005000500050005, 0x0004000400040004, 0x0004000400040004),
-        _mm512_set_epi64(0x000b000b000b000b, 0x000b000b000b000b, 0x000a000a000a000a, 0x000a000a000a000a,
-                         0x0009000900090009, 0x0009000900090009, 0x0008000800080008, 0x0008000800080008),
-        _mm512_set_epi64(0x000f000f000f000f, 0x000f000f000f000f, 0x000e000e000e000e, 0x000e000e000e000e,
-                         0x000d000d000d000d, 0x000d000d000d000d, 0x000c000c000c000c, 0x000c000c000c000c)};
+    const __m512i mask_lo = _mm512_load_si512((const void*)k_mask_lo), shift_lo = _mm512_load_si512((const void*)k_shift_lo);
+    const __m512i mask_hi = _mm512_load_si512((const void*)k_mask_hi), shift_hi = _mm512_load_si512((const void*)k_shift_hi);
     __m512i acc[4][4];
     __m256i off[4][4];
     for (int r = 0; r < R; r++) {
@@ -51,7 +49,7 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             acc[r][t] = _mm512_setzero_si512();
         }
         for (int v = 0; v < 4; v++) {
-            const __m512i scale = _mm512_permutexvar_epi16(spread[v], sc);
+            const __m512i scale = _mm512_permutexvar_epi16(_mm512_load_si512((const void*)k_spread[v]), sc);
             for (int t = 0; t < T; t++) {
                 const __m512i xv = _mm512_loadu_si512((const void*)(x[t] + 64 * v));
                 acc[r][t] = _mm512_dpwssd_epi32(acc[r][t], _mm512_maddubs_epi16(c[v], xv), scale);

@@ -31,30 +31,39 @@ static inline __attribute__((always_inline)) __m128i kq_k4_scales(const uint8_t*
 }
 
 #if BN_AVX512VNNI
+/* shift the high 256-bit half right by 4 (the high nibbles) */
+static _Alignas(64) const uint16_t k_high4[32] = {KQ_R16(0), KQ_R16(4)};
+/* pshufb of the eight int16 scales to vector p: scale 2 p in the low half, 2 p + 1 in the high half */
+static _Alignas(64) const uint8_t k_pick[4][64] = {{KQ_R16(0, 1), KQ_R16(2, 3)}, {KQ_R16(4, 5), KQ_R16(6, 7)},
+                                                  {KQ_R16(8, 9), KQ_R16(10, 11)}, {KQ_R16(12, 13), KQ_R16(14, 15)}};
+#  if KQ_Q5_K
+/* the qh bit of sub-block 2 p in the low half, of 2 p + 1 in the high half */
+static _Alignas(64) const uint8_t k_bits[4][64] = {{KQ_R32(0x01), KQ_R32(0x02)}, {KQ_R32(0x04), KQ_R32(0x08)},
+                                                  {KQ_R32(0x10), KQ_R32(0x20)}, {KQ_R32(0x40), KQ_R32(0x80)}};
+#  endif
+
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
                                                            const int T, __m256i* lanes, __m128i* mlanes) {
     const __m512i m4 = _mm512_set1_epi8(0x0f);
-    const __m512i high4 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1); /* shift the high half */
+    const __m512i high4 = _mm512_load_si512((const void*)k_high4);
     for (int r = 0; r < R; r++) {
         /* the eight int16 scales in every 128-bit lane; vector p takes scale 2 p in its low half, 2 p + 1 in its
          * high half */
         const __m512i sc16 = _mm512_broadcast_i32x4(kq_k4_scales(w[r], xs, T, mlanes + r * T));
-        const __m512i qh = KQ_Q5_K ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i*)(w[r] + BN_Q5_K_QH_AT)))
-                                   : _mm512_setzero_si512();
+#  if KQ_Q5_K
+        const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i*)(w[r] + BN_Q5_K_QH_AT)));
+#  endif
         __m512i acc[4];
         for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_si512();
         for (int p = 0; p < 4; p++) {
             const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i*)(w[r] + KQ_QS_AT + 32 * p)));
             __m512i c = _mm512_and_si512(_mm512_srlv_epi16(q, high4), m4);
-            if (KQ_Q5_K) {
-                const __m512i bits = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << 2 * p)),
-                                                        _mm256_set1_epi8((char)(1 << (2 * p + 1))), 1);
-                c = _mm512_mask_add_epi8(c, _mm512_test_epi8_mask(qh, bits), c, _mm512_set1_epi8(16));
-            }
-            const __m512i pick = _mm512_inserti64x4(_mm512_set1_epi16((short)(4 * p | (4 * p + 1) << 8)),
-                                                    _mm256_set1_epi16((short)((4 * p + 2) | (4 * p + 3) << 8)), 1);
-            const __m512i scale = _mm512_shuffle_epi8(sc16, pick);
+#  if KQ_Q5_K
+            c = _mm512_mask_add_epi8(c, _mm512_test_epi8_mask(qh, _mm512_load_si512((const void*)k_bits[p])), c,
+                                     _mm512_set1_epi8(16));
+#  endif
+            const __m512i scale = _mm512_shuffle_epi8(sc16, _mm512_load_si512((const void*)k_pick[p]));
             for (int t = 0; t < T; t++) {
                 const __m512i xv = _mm512_loadu_si512((const void*)(x[t] + 64 * p));
                 acc[t] = _mm512_dpwssd_epi32(acc[t], _mm512_maddubs_epi16(c, xv), scale);
@@ -65,13 +74,23 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
     }
 }
 #else
+/* pshufb of the eight int16 scales (in both lanes) giving scale s in every word */
+static _Alignas(32) const uint8_t k_pick[8][32] = {{KQ_R16(0, 1)},   {KQ_R16(2, 3)},   {KQ_R16(4, 5)},   {KQ_R16(6, 7)},
+                                                  {KQ_R16(8, 9)},   {KQ_R16(10, 11)}, {KQ_R16(12, 13)}, {KQ_R16(14, 15)}};
+#  if KQ_Q5_K
+static _Alignas(32) const uint8_t k_bit[8][32] = {{KQ_R32(0x01)}, {KQ_R32(0x02)}, {KQ_R32(0x04)}, {KQ_R32(0x08)},
+                                                 {KQ_R32(0x10)}, {KQ_R32(0x20)}, {KQ_R32(0x40)}, {KQ_R32(0x80)}};
+#  endif
+
 static inline __attribute__((always_inline)) void kq_block(const uint8_t* const* w, const int R,
                                                            const int8_t* const* x, const int16_t* const* xs,
                                                            const int T, __m256i* lanes, __m128i* mlanes) {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     for (int r = 0; r < R; r++) {
         const __m256i sc16 = _mm256_broadcastsi128_si256(kq_k4_scales(w[r], xs, T, mlanes + r * T));
-        const __m256i qh = KQ_Q5_K ? _mm256_loadu_si256((const __m256i*)(w[r] + BN_Q5_K_QH_AT)) : _mm256_setzero_si256();
+#  if KQ_Q5_K
+        const __m256i qh = _mm256_loadu_si256((const __m256i*)(w[r] + BN_Q5_K_QH_AT));
+#  endif
         __m256i acc[4];
         for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_si256();
         for (int p = 0; p < 4; p++) {
@@ -80,11 +99,11 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             for (int h = 0; h < 2; h++) {
                 const int s = 2 * p + h; /* every word = sc_s */
                 __m256i c = nib[h];
-                if (KQ_Q5_K) { /* bit s of each qh byte to bit 4 (a 16-bit shift of masked bytes stays in its byte) */
-                    const __m256i bit = _mm256_and_si256(qh, _mm256_set1_epi8((char)(1 << s)));
-                    c = _mm256_or_si256(c, s <= 4 ? _mm256_slli_epi16(bit, 4 - s) : _mm256_srli_epi16(bit, s - 4));
-                }
-                const __m256i scale = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)(2 * s | (2 * s + 1) << 8)));
+#  if KQ_Q5_K /* bit s of each qh byte to bit 4 (a 16-bit shift of masked bytes stays in its byte) */
+                const __m256i bit = _mm256_and_si256(qh, _mm256_load_si256((const __m256i*)k_bit[s]));
+                c = _mm256_or_si256(c, s <= 4 ? _mm256_slli_epi16(bit, 4 - s) : _mm256_srli_epi16(bit, s - 4));
+#  endif
+                const __m256i scale = _mm256_shuffle_epi8(sc16, _mm256_load_si256((const __m256i*)k_pick[s]));
                 for (int t = 0; t < T; t++) {
                     const __m256i xv = _mm256_loadu_si256((const __m256i*)(x[t] + 32 * s));
                     acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(_mm256_maddubs_epi16(c, xv), scale));

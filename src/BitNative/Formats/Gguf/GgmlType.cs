@@ -28,7 +28,7 @@ public enum GgmlType : uint
     /// <summary>4-bit k-quant super-blocks of 256 weights with 6-bit scales and mins (144 bytes per block).</summary>
     Q4_K = 12,
 
-    /// <summary>5-bit k-quant super-blocks of 256 weights (176 bytes per block).</summary>
+    /// <summary>5-bit k-quant super-blocks of 256 weights with 6-bit scales and mins (176 bytes per block).</summary>
     Q5_K = 13,
 
     /// <summary>6-bit k-quant super-blocks of 256 weights (210 bytes per block).</summary>

@@ -16,8 +16,10 @@
  * running float sum in block order, and y = sum * x_scales[r].
  *
  * The ISA header provides, before including this file:
- *   kq_f4                      four floats; kq_f4_load / _store / _set1 / _add / _sub / _mul / _from_i4, and
- *                              kq_f4_lane(v, q) (lane q, a constant, as a float)
+ *   kq_f4                      four floats; kq_f4_load / _store / _set1 / _add / _sub / _mul / _from_i4
+ *   kq_acc                     a running float sum of one row (x86 keeps it in a vector's lane 0, as the loop
+ *                              adds lanes of vectors to it); kq_acc_set(float), kq_acc_get(acc) and
+ *                              kq_acc_add_lane(acc, v, q): acc + lane q (a constant) of v
  *   kq_lanes, kq_mlanes        what kq_block writes per pair; kq_isum4 / kq_msum4 (four pairs' lanes -> the
  *                              four exact sums, in pair order)
  *   kq_fp16x4, kq_fp16x1       four fp16 values (one per pointer) or one in all lanes, widened exactly
@@ -61,7 +63,8 @@ KQ_INLINE kq_f4 kq_epilogue(const kq_lanes lanes[4], const kq_mlanes mlanes[4], 
 
 /* Blocks [b, b + NQ) of row w against the activation row x (NQ = 1..4, a constant): their exact sums in one
  * reduction, then sum + t_b block by block, as the reference adds them. */
-KQ_INLINE float kq_row_group(const uint8_t* w, const int8_t* x, const int16_t* xs, int32_t b, const int NQ, float sum) {
+KQ_INLINE kq_acc kq_row_group(const uint8_t* w, const int8_t* x, const int16_t* xs, int32_t b, const int NQ,
+                              kq_acc sum) {
     const uint8_t* wb[4];
     kq_lanes lanes[4];
     kq_mlanes mlanes[4];
@@ -82,15 +85,16 @@ KQ_INLINE float kq_row_group(const uint8_t* w, const int8_t* x, const int16_t* x
                                                    wb[3] + KQ_DMIN_AT)
                                        : d;
     const kq_f4 t = kq_epilogue(lanes, mlanes, d, dmin, kq_f4_set1(0.0f));
-    sum = sum + kq_f4_lane(t, 0);
-    if (NQ > 1) sum = sum + kq_f4_lane(t, 1);
-    if (NQ > 2) sum = sum + kq_f4_lane(t, 2);
-    if (NQ > 3) sum = sum + kq_f4_lane(t, 3);
+    sum = kq_acc_add_lane(sum, t, 0);
+    if (NQ > 1) sum = kq_acc_add_lane(sum, t, 1);
+    if (NQ > 2) sum = kq_acc_add_lane(sum, t, 2);
+    if (NQ > 3) sum = kq_acc_add_lane(sum, t, 3);
     return sum;
 }
 
 /* sum + t_b for the blocks [0, nb) of row w, in order. */
-KQ_INLINE float kq_row(const uint8_t* w, const int8_t* x, const int16_t* xs, int32_t nb, float sum) {
+KQ_INLINE float kq_row(const uint8_t* w, const int8_t* x, const int16_t* xs, int32_t nb, float sum0) {
+    kq_acc sum = kq_acc_set(sum0);
     int32_t b = 0;
     for (; b + 4 <= nb; b += 4) sum = kq_row_group(w, x, xs, b, 4, sum);
     switch (nb - b) {
@@ -99,7 +103,7 @@ KQ_INLINE float kq_row(const uint8_t* w, const int8_t* x, const int16_t* xs, int
     case 1: sum = kq_row_group(w, x, xs, b, 1, sum); break;
     default: break;
     }
-    return sum;
+    return kq_acc_get(sum);
 }
 
 /* One weight row w (at the chunk's first block) against four activation rows x[0..3], blocks [0, nb). */

@@ -18,7 +18,10 @@ typedef int32x4_t kq_mlanes;
 #define kq_f4_sub vsubq_f32
 #define kq_f4_mul vmulq_f32
 #define kq_f4_from_i4 vcvtq_f32_s32
-#define kq_f4_lane vgetq_lane_f32
+typedef float kq_acc;
+#define kq_acc_set(f) (f)
+#define kq_acc_get(acc) (acc)
+#define kq_acc_add_lane(acc, v, q) ((acc) + vgetq_lane_f32(v, q))
 
 BN_ALWAYS_INLINE int32x4_t kq_isum4(const int32x4_t lanes[4]) {
     return bn_hsum4_s32(lanes[0], lanes[1], lanes[2], lanes[3]);

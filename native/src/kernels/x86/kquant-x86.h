@@ -25,13 +25,16 @@ typedef __m128i kq_mlanes;
 #define kq_fp16x4 bn_fp16x4_to_ps
 #define kq_fp16x1 bn_fp16_to_ps_bcast
 
-/* Lane q (a constant) of v. */
-static inline __attribute__((always_inline)) float kq_f4_lane(__m128 v, const int q) {
+typedef __m128 kq_acc; /* lane 0 */
+#define kq_acc_set _mm_set_ss
+#define kq_acc_get _mm_cvtss_f32
+
+static inline __attribute__((always_inline)) __m128 kq_acc_add_lane(__m128 acc, __m128 v, const int q) {
     switch (q) {
-    case 0: return _mm_cvtss_f32(v);
-    case 1: return _mm_cvtss_f32(_mm_shuffle_ps(v, v, 1));
-    case 2: return _mm_cvtss_f32(_mm_shuffle_ps(v, v, 2));
-    default: return _mm_cvtss_f32(_mm_shuffle_ps(v, v, 3));
+    case 0: return _mm_add_ss(acc, v);
+    case 1: return _mm_add_ss(acc, _mm_shuffle_ps(v, v, 1));
+    case 2: return _mm_add_ss(acc, _mm_shuffle_ps(v, v, 2));
+    default: return _mm_add_ss(acc, _mm_shuffle_ps(v, v, 3));
     }
 }
 

@@ -27,14 +27,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-host_rid() {
-  case "$(uname -s)-$(uname -m)" in
-    Linux-x86_64) echo linux-x64 ;;
-    Linux-aarch64) echo linux-arm64 ;;
-    Darwin-arm64) echo osx-arm64 ;;
-    *) echo "unsupported host $(uname -s)-$(uname -m)" >&2; exit 1 ;;
-  esac
-}
+# shellcheck source=build/host-rid.sh
+source "$ROOT/build/host-rid.sh"
 
 # build_native <rid> [extra cmake args...]: configure, build and stage libbitnative for one RID.
 build_native() {

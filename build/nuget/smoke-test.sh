@@ -30,14 +30,8 @@ fi
 source "$ROOT/artifacts/pack/packed.env"   # VERSION, ABI_VERSION, RIDS, COMMIT
 read -r -a rids <<<"$RIDS"
 
-host_rid() {
-  case "$(uname -s)-$(uname -m)" in
-    Linux-x86_64) echo linux-x64 ;;
-    Linux-aarch64) echo linux-arm64 ;;
-    Darwin-arm64) echo osx-arm64 ;;
-    *) echo unknown ;;
-  esac
-}
+# shellcheck source=../host-rid.sh
+source "$ROOT/build/host-rid.sh"
 lib_name() { case "$1" in win-*) echo bitnative.dll ;; osx-*) echo libbitnative.dylib ;; *) echo libbitnative.so ;; esac; }
 HOST_RID="$(host_rid)"
 HOST_LIB="$(lib_name "$HOST_RID")"

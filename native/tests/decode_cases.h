@@ -320,6 +320,25 @@ static inline void attention_check_variant(const char* variant, bn_attention_fn 
     free(out);
 }
 
+/* Every attention case with its reference output, through each(ctx, c, ref): every shape, m = 1 and 3 tokens, at
+ * positions 0, 1, 37 and 100 (four chunks of the SIMD variants' online softmax), with a sharp softmax on the long
+ * cases and a nearly uniform one on the others. */
+typedef void (*attention_each_fn)(void* ctx, const attention_case* c, const float* ref);
+
+static inline void attention_for_each_case(bn_rng* rng, attention_each_fn each, void* ctx) {
+    static const int32_t positions[] = {0, 1, 37, 100};
+    for (int s = 0; s < N_ATTENTION_SHAPES; s++)
+        for (int pi = 0; pi < 4; pi++)
+            for (int32_t m = 1; m <= 3; m += 2) {
+                attention_case c;
+                attention_case_init(&c, rng, attention_shapes[s], m, positions[pi], pi == 3 ? 3.0f : 0.3f);
+                float* ref = attention_reference(&c);
+                each(ctx, &c, ref);
+                free(ref);
+                attention_case_free(&c);
+            }
+}
+
 /* ---- dense matrices (float types, q8_0 heads) --------------------------------------------------- */
 
 static const int32_t dense_n[] = {1, 3, 5, 17};
@@ -432,13 +451,9 @@ static inline bn_matmul_fn dense_float_reference(bn_wtype wtype) {
 static inline void dense_float_check_variant(const char* variant, bn_wtype wtype, bn_matmul_fn fn, const uint8_t* w,
                                              const float* x, int32_t n, int32_t k, int32_t m) {
     float* ref = xmalloc((size_t)m * n * sizeof(float));
-    float* out = xmalloc((size_t)m * n * sizeof(float));
     bn_matmul_args a = {.w = w, .row_bytes = dense_row_bytes(wtype, k), .x = x, .n = n, .k = k, .m = m, .y = ref};
     dense_float_reference(wtype)(&a, 0, n);
-    a.y = out;
-    memset(out, 0x5a, (size_t)m * n * sizeof(float));
-    fn(&a, 0, n / 2);
-    fn(&a, n / 2, n);
+    float* out = matmul_in_two_chunks(fn, &a);
     for (int32_t r = 0; r < m; r++)
         for (int32_t i = 0; i < n; i++) {
             double mag = 0;
@@ -492,6 +507,25 @@ static inline void dense_q8_case(bn_rng* rng, int32_t n, int32_t k, int32_t m, u
     for (int32_t r = 0; r < m; r++) scales[r] = 0.01f + rng_uniform(rng);
 }
 
+/* Every Q8_0 head case (the dense shapes, k a multiple of 32) through each(ctx, w, xq, scales, n, k, m). */
+typedef void (*dense_q8_each_fn)(void* ctx, const uint8_t* w, const int8_t* xq, const float* scales, int32_t n, int32_t k,
+                                 int32_t m);
+
+static inline void dense_q8_for_each_case(bn_rng* rng, dense_q8_each_fn each, void* ctx) {
+    for (int ni = 0; ni < N_DENSE_N; ni++)
+        for (int mi = 0; mi < N_DENSE_M; mi++)
+            for (int ki = 0; ki < N_DENSE_K_Q8; ki++) {
+                const int32_t n = dense_n[ni], m = dense_m[mi], k = dense_k_q8[ki];
+                uint8_t* w = xmalloc((size_t)n * k / 32 * 34);
+                int8_t* xq = xmalloc((size_t)m * k);
+                float scales[8];
+                dense_q8_case(rng, n, k, m, w, xq, scales);
+                each(ctx, w, xq, scales, n, k, m);
+                free(w);
+                free(xq);
+            }
+}
+
 /* Row i of a Q8_0 or f32 matrix times the int8 row x, in double: the exact sum, and the magnitude its
  * tolerance scales with (f32: sum_j |W x|; Q8_0: sum_b |d_b| sum_j |W x|, as bitnative.h states it). */
 static inline void dense_int8_dot(bn_wtype wtype, const uint8_t* w, int32_t i, const int8_t* x, int32_t k, double* exact,
@@ -528,14 +562,10 @@ static inline void dense_int8_rows_check_variant(const char* variant, bn_wtype w
                                                  const int8_t* xq, const float* scales, int32_t n, int32_t k, int32_t m) {
     const int q8_0 = wtype == BN_WTYPE_Q8_0;
     float* ref = xmalloc((size_t)m * n * sizeof(float));
-    float* out = xmalloc((size_t)m * n * sizeof(float));
     bn_matmul_args a = {.w = w, .row_bytes = q8_0 ? (int64_t)k / BN_Q8_0_BLOCK * BN_Q8_0_BLOCK_BYTES : 4 * (int64_t)k,
                         .xq = xq, .x_scales = scales, .n = n, .k = k, .m = m, .y = ref};
     (q8_0 ? bn_matmul_q8_0_q8__ref : bn_matmul_f32_q8__ref)(&a, 0, n);
-    a.y = out;
-    memset(out, 0x5a, (size_t)m * n * sizeof(float));
-    fn(&a, 0, n / 2);
-    fn(&a, n / 2, n);
+    float* out = matmul_in_two_chunks(fn, &a);
     for (int32_t r = 0; r < m; r++)
         for (int32_t i = 0; i < n; i++) {
             double exact, mag;

@@ -191,13 +191,9 @@ static inline double kq_q4_0_tolerance(const uint8_t* row, const int8_t* x, int3
 static inline void kq_check_variant(const char* variant, bn_wtype t, bn_matmul_fn fn, const uint8_t* w,
                                     const int8_t* xq, const float* scales, int32_t n, int32_t k, int32_t m,
                                     const float* ref) {
-    float* out = xmalloc((size_t)m * n * sizeof(float));
-    memset(out, 0x5a, (size_t)m * n * sizeof(float));
     const int64_t row_bytes = kq_row_bytes(t, k);
-    bn_matmul_args a = {.w = w, .row_bytes = row_bytes, .xq = xq, .x_scales = scales, .n = n, .k = k, .m = m,
-                        .y = out};
-    fn(&a, 0, n / 2);
-    fn(&a, n / 2, n);
+    bn_matmul_args a = {.w = w, .row_bytes = row_bytes, .xq = xq, .x_scales = scales, .n = n, .k = k, .m = m};
+    float* out = matmul_in_two_chunks(fn, &a);
     for (int64_t at = 0; at < (int64_t)m * n; at++) {
         if (t == BN_WTYPE_Q4_0) {
             const int64_t r = at / n, i = at % n;
@@ -236,6 +232,21 @@ static inline float* kq_reference_output(bn_wtype t, const uint8_t* w, const int
 typedef void (*kq_variant_fn)(void* ctx, bn_wtype t, const uint8_t* w, const int8_t* xq, const float* scales, int32_t n,
                               int32_t k, int32_t m, const float* ref);
 
+/* One case: its weights and activations, the reference's output (and bound), then each. */
+static inline void kq_run_case(bn_rng* rng, bn_wtype t, int32_t n, int32_t k, int32_t m, int values, int check_ref,
+                               kq_variant_fn each, void* ctx) {
+    uint8_t* w = xmalloc((size_t)(kq_row_bytes(t, k) * n));
+    int8_t* xq = xmalloc((size_t)m * k);
+    float scales[8];
+    kq_case(rng, t, n, k, m, values, w, xq, scales);
+    float* ref = kq_reference_output(t, w, xq, scales, n, k, m);
+    if (check_ref) kq_check_reference(t, w, xq, scales, n, k, m, ref);
+    each(ctx, t, w, xq, scales, n, k, m, ref);
+    free(ref);
+    free(w);
+    free(xq);
+}
+
 static inline void kq_for_each_case(bn_rng* rng, bn_wtype t, int check_ref, kq_variant_fn each, void* ctx) {
     for (int values = 0; values < KQ_VALUE_COUNT; values++)
         for (int ni = 0; ni < N_KQ_N + 2; ni++)
@@ -247,32 +258,14 @@ static inline void kq_for_each_case(bn_rng* rng, bn_wtype t, int check_ref, kq_v
                     const int32_t m = kq_m[mi];
                     if (n == 1003 && (k != 2560 || m == 6 || values == KQ_EXTREME)) continue;
                     if (k == 16640 && (n != 6 || values == KQ_EXTREME)) continue;
-                    uint8_t* w = xmalloc((size_t)(kq_row_bytes(t, k) * n));
-                    int8_t* xq = xmalloc((size_t)m * k);
-                    float scales[8];
-                    kq_case(rng, t, n, k, m, values, w, xq, scales);
-                    float* ref = kq_reference_output(t, w, xq, scales, n, k, m);
-                    if (check_ref) kq_check_reference(t, w, xq, scales, n, k, m, ref);
-                    each(ctx, t, w, xq, scales, n, k, m, ref);
-                    free(ref);
-                    free(w);
-                    free(xq);
+                    kq_run_case(rng, t, n, k, m, values, check_ref, each, ctx);
                 }
     /* rows shorter than a k-quant block */
     if (t == BN_WTYPE_Q4_0 || t == BN_WTYPE_Q2_0 || t == BN_WTYPE_Q1_0)
         for (int32_t k = kq_block_weights(t); k <= 3 * kq_block_weights(t); k += kq_block_weights(t))
             for (int mi = 0; mi < N_KQ_M; mi++) {
                 const int32_t n = 5, m = kq_m[mi];
-                uint8_t* w = xmalloc((size_t)(kq_row_bytes(t, k) * n));
-                int8_t* xq = xmalloc((size_t)m * k);
-                float scales[8];
-                kq_case(rng, t, n, k, m, KQ_RANDOM, w, xq, scales);
-                float* ref = kq_reference_output(t, w, xq, scales, n, k, m);
-                if (check_ref) kq_check_reference(t, w, xq, scales, n, k, m, ref);
-                each(ctx, t, w, xq, scales, n, k, m, ref);
-                free(ref);
-                free(w);
-                free(xq);
+                kq_run_case(rng, t, n, k, m, KQ_RANDOM, check_ref, each, ctx);
             }
 }
 

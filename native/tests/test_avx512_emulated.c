@@ -57,34 +57,23 @@ static void check_quantize(void) {
             }
 }
 
+static void attention_emulated(void* ctx, const attention_case* c, const float* ref) {
+    (void)ctx;
+    attention_check_variant("avx512(emulated)", bn_attention_f16__avx512_emu, c, ref);
+}
+
+static void q8_0_emulated(void* ctx, const uint8_t* w, const int8_t* xq, const float* scales, int32_t n, int32_t k,
+                          int32_t m) {
+    (void)ctx;
+    dense_int8_rows_check_variant("avx512(emulated)", BN_WTYPE_Q8_0, bn_matmul_q8_0_q8__avx512vnni_emu, w, xq, scales, n,
+                                  k, m);
+}
+
 /* The decode-step AVX-512 kernels on the shape and value classes of test_decode. */
 static void check_decode(void) {
     bn_rng rng = {29};
-    static const int32_t positions[] = {0, 1, 37, 100};
-    for (int s = 0; s < N_ATTENTION_SHAPES; s++)
-        for (int pi = 0; pi < 4; pi++)
-            for (int32_t m = 1; m <= 3; m += 2) {
-                attention_case c;
-                attention_case_init(&c, &rng, attention_shapes[s], m, positions[pi], pi == 3 ? 3.0f : 0.3f);
-                float* ref = attention_reference(&c);
-                attention_check_variant("avx512(emulated)", bn_attention_f16__avx512_emu, &c, ref);
-                free(ref);
-                attention_case_free(&c);
-            }
-    for (int ni = 0; ni < N_DENSE_N; ni++)
-        for (int mi = 0; mi < N_DENSE_M; mi++) {
-            const int32_t n = dense_n[ni], m = dense_m[mi];
-            for (int ki = 0; ki < N_DENSE_K_Q8; ki++) {
-                const int32_t k = dense_k_q8[ki];
-                uint8_t* w = xmalloc((size_t)n * k / 32 * 34);
-                int8_t* xq = xmalloc((size_t)m * k);
-                float scales[8];
-                dense_q8_case(&rng, n, k, m, w, xq, scales);
-                dense_int8_rows_check_variant("avx512(emulated)", BN_WTYPE_Q8_0, bn_matmul_q8_0_q8__avx512vnni_emu, w, xq, scales, n, k, m);
-                free(w);
-                free(xq);
-            }
-        }
+    attention_for_each_case(&rng, attention_emulated, NULL);
+    dense_q8_for_each_case(&rng, q8_0_emulated, NULL);
 }
 
 /* The AVX-512 lookup-table (TL1) kernels and their table builders, emulated: the q8 and q4 paths on

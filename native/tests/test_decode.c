@@ -156,24 +156,26 @@ static void check_rope(void) {
     }
 }
 
+static void attention_each_isa(void* ctx, const attention_case* c, const float* ref) {
+    (void)ctx;
+    for (int isa = 1; isa < BN_ISA_COUNT; isa++) { /* the reference itself is the expectation */
+        if (!should_test_isa((bn_isa)isa) || TESTED_BEFORE(isa, attention_f16)) continue;
+        attention_check_variant(bn_isa_name((bn_isa)isa), table_of((bn_isa)isa)->attention_f16, c, ref);
+    }
+}
+
 static void check_attention(void) {
     bn_rng rng = {17};
-    /* 100 positions are four chunks of the SIMD variants' online softmax */
-    static const int32_t positions[] = {0, 1, 37, 100};
-    for (int s = 0; s < N_ATTENTION_SHAPES; s++)
-        for (int pi = 0; pi < 4; pi++)
-            for (int32_t m = 1; m <= 3; m += 2) {
-                attention_case c;
-                /* sharp softmax on the long cases, nearly uniform on the others */
-                attention_case_init(&c, &rng, attention_shapes[s], m, positions[pi], pi == 3 ? 3.0f : 0.3f);
-                float* ref = attention_reference(&c);
-                for (int isa = 1; isa < BN_ISA_COUNT; isa++) { /* the reference itself is the expectation */
-                    if (!should_test_isa((bn_isa)isa) || TESTED_BEFORE(isa, attention_f16)) continue;
-                    attention_check_variant(bn_isa_name((bn_isa)isa), table_of((bn_isa)isa)->attention_f16, &c, ref);
-                }
-                free(ref);
-                attention_case_free(&c);
-            }
+    attention_for_each_case(&rng, attention_each_isa, NULL);
+}
+
+static void q8_0_each_isa(void* ctx, const uint8_t* w, const int8_t* xq, const float* scales, int32_t n, int32_t k,
+                          int32_t m) {
+    (void)ctx;
+    for (int isa = 1; isa < BN_ISA_COUNT; isa++)
+        if (should_test_isa((bn_isa)isa) && !TESTED_BEFORE(isa, matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8]))
+            dense_int8_rows_check_variant(bn_isa_name((bn_isa)isa), BN_WTYPE_Q8_0,
+                                          config_gemm((bn_isa)isa, BN_WTYPE_Q8_0, BN_ATYPE_Q8), w, xq, scales, n, k, m);
 }
 
 static void check_dense(void) {
@@ -208,21 +210,8 @@ static void check_dense(void) {
                     free(w);
                     free(x);
                 }
-            for (int ki = 0; ki < N_DENSE_K_Q8; ki++) {
-                const int32_t k = dense_k_q8[ki];
-                uint8_t* w = xmalloc((size_t)n * k / 32 * 34);
-                int8_t* xq = xmalloc((size_t)m * k);
-                float scales[8];
-                dense_q8_case(&rng, n, k, m, w, xq, scales);
-                for (int isa = 1; isa < BN_ISA_COUNT; isa++)
-                    if (should_test_isa((bn_isa)isa) && !TESTED_BEFORE(isa, matmul[BN_WTYPE_Q8_0][BN_ATYPE_Q8]))
-                        dense_int8_rows_check_variant(bn_isa_name((bn_isa)isa), BN_WTYPE_Q8_0,
-                                                      config_gemm((bn_isa)isa, BN_WTYPE_Q8_0, BN_ATYPE_Q8), w, xq, scales,
-                                                      n, k, m);
-                free(w);
-                free(xq);
-            }
         }
+    dense_q8_for_each_case(&rng, q8_0_each_isa, NULL);
 }
 
 /* ---- public entry points: forced ISA, pools of several sizes, same results ------------------- */

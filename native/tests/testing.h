@@ -83,6 +83,18 @@ static inline void* xmalloc(size_t bytes) {
     return p;
 }
 
+/* fn's output for a's rows (a->m x a->n) in a fresh buffer filled with garbage first, so an output the kernel does
+ * not write is caught; the rows go in two calls, as two chunks of a thread pool would. */
+static inline float* matmul_in_two_chunks(bn_matmul_fn fn, bn_matmul_args* a) {
+    const size_t count = (size_t)a->m * (size_t)a->n;
+    float* out = xmalloc(count * sizeof(float));
+    memset(out, 0x5a, count * sizeof(float));
+    a->y = out;
+    fn(a, 0, a->n / 2);
+    fn(a, a->n / 2, a->n);
+    return out;
+}
+
 /* True if this CPU and build can run the ISA's kernels; says once per ISA why one is skipped. */
 static inline int should_test_isa(bn_isa isa) {
     static int reported[BN_ISA_COUNT];

@@ -22,48 +22,26 @@ internal static class BindingsEmitter
 
         foreach (EnumDecl e in model.Enums)
         {
-            w.Line();
-            w.Doc(e.Doc);
-            w.Line(e.Underlying == Builtin.Int32
+            TypeStart(w, e.Doc, e.Underlying == Builtin.Int32
                 ? $"internal enum {CSharp.Identifier(e.Name)}"
                 : $"internal enum {CSharp.Identifier(e.Name)} : {CSharp.Builtin(e.Underlying)}");
-            w.Open();
-            for (int i = 0; i < e.Constants.Count; i++)
-            {
-                EnumConstant constant = e.Constants[i];
-                MemberSeparator(w, i, constant.Doc, i > 0 ? e.Constants[i - 1].Doc : null);
-                w.Doc(constant.Doc);
-                w.Line($"{CSharp.Identifier(constant.Name)} = {constant.Value},");
-            }
+            Members(w, e.Constants, c => c.Doc, c => $"{CSharp.Identifier(c.Name)} = {c.Value},");
 
             w.Close();
         }
 
         foreach (StructDecl s in model.Structs)
         {
-            w.Line();
-            w.Doc(s.Doc);
-            w.Line("[StructLayout(LayoutKind.Sequential)]");
             string modifiers = s.Fields.Any(f => CSharp.HasPointer(f.Type)) ? "internal unsafe struct" : "internal struct";
-            w.Line($"{modifiers} {CSharp.Identifier(s.Name)}");
-            w.Open();
-            for (int i = 0; i < s.Fields.Count; i++)
-            {
-                FieldDecl field = s.Fields[i];
-                MemberSeparator(w, i, field.Doc, i > 0 ? s.Fields[i - 1].Doc : null);
-                w.Doc(field.Doc);
-                w.Line($"public {CSharp.Type(field.Type)} {CSharp.Identifier(field.Name)};");
-            }
+            TypeStart(w, s.Doc, $"{modifiers} {CSharp.Identifier(s.Name)}", "[StructLayout(LayoutKind.Sequential)]");
+            Members(w, s.Fields, f => f.Doc, f => $"public {CSharp.Type(f.Type)} {CSharp.Identifier(f.Name)};");
 
             w.Close();
         }
 
         foreach (OpaqueDecl o in model.Opaques)
         {
-            w.Line();
-            w.Doc(o.Doc);
-            w.Line($"internal struct {CSharp.Identifier(o.Name)}");
-            w.Open();
+            TypeStart(w, o.Doc, $"internal struct {CSharp.Identifier(o.Name)}");
             w.Close();
         }
 
@@ -105,6 +83,31 @@ internal static class BindingsEmitter
 
     // Undocumented members sit on consecutive lines; a documented one is set off by blank lines
     // so its comment reads as belonging to it alone.
+    /// <summary>Opens a type: a blank line, its doc comment, an attribute line if any, the declaration.</summary>
+    private static void TypeStart(CodeWriter w, DocComment? doc, string declaration, string? attribute = null)
+    {
+        w.Line();
+        w.Doc(doc);
+        if (attribute is not null)
+        {
+            w.Line(attribute);
+        }
+
+        w.Line(declaration);
+        w.Open();
+    }
+
+    /// <summary>A type's members in order, each with its doc comment, separated as <see cref="MemberSeparator"/> decides.</summary>
+    private static void Members<T>(CodeWriter w, IReadOnlyList<T> members, Func<T, DocComment?> doc, Func<T, string> line)
+    {
+        for (int i = 0; i < members.Count; i++)
+        {
+            MemberSeparator(w, i, doc(members[i]), i > 0 ? doc(members[i - 1]) : null);
+            w.Doc(doc(members[i]));
+            w.Line(line(members[i]));
+        }
+    }
+
     private static void MemberSeparator(CodeWriter w, int index, DocComment? doc, DocComment? previousDoc)
     {
         if (index > 0 && (doc is not null || previousDoc is not null))

@@ -32,11 +32,7 @@ internal static class LayoutTestsEmitter
 
         foreach (StructDecl s in model.Structs)
         {
-            Separate(w, ref first);
-            string type = CSharp.Identifier(s.Name);
-            w.Line("[Fact]");
-            w.Line($"public void {s.Name}_size_and_field_offsets_match_C()");
-            w.Open();
+            string type = Test(w, ref first, s.Name, "size_and_field_offsets");
             w.Line($"Assert.Equal({s.Size}, Unsafe.SizeOf<{type}>());");
             w.Line($"Assert.Equal({s.Size}, Marshal.SizeOf<{type}>());");
             foreach (FieldDecl field in s.Fields)
@@ -49,11 +45,7 @@ internal static class LayoutTestsEmitter
 
         foreach (EnumDecl e in model.Enums)
         {
-            Separate(w, ref first);
-            string type = CSharp.Identifier(e.Name);
-            w.Line("[Fact]");
-            w.Line($"public void {e.Name}_size_and_values_match_C()");
-            w.Open();
+            string type = Test(w, ref first, e.Name, "size_and_values");
             w.Line($"Assert.Equal({e.Size}, Unsafe.SizeOf<{type}>());");
             foreach (EnumConstant constant in e.Constants)
             {
@@ -91,5 +83,16 @@ internal static class LayoutTestsEmitter
         }
 
         first = false;
+    }
+
+    /// <summary>Opens the test that C type <paramref name="name"/>'s <paramref name="what"/> match C; returns the C#
+    /// type's name.</summary>
+    private static string Test(CodeWriter w, ref bool first, string name, string what)
+    {
+        Separate(w, ref first);
+        w.Line("[Fact]");
+        w.Line($"public void {name}_{what}_match_C()");
+        w.Open();
+        return CSharp.Identifier(name);
     }
 }

@@ -197,15 +197,7 @@ static bn_status check_heads(const char* name, int32_t n_heads, int32_t n_kv_hea
     return BN_STATUS_OK;
 }
 
-typedef struct rope_task {
-    bn_rope_kv_fn fn;
-    bn_rope_args args;
-} rope_task;
-
-static void rope_rows(const void* ctx, int32_t begin, int32_t end) {
-    const rope_task* t = (const rope_task*)ctx;
-    t->fn(&t->args, begin, end);
-}
+BN_KERNEL_TASK(rope_task, bn_rope_kv_fn, bn_rope_args)
 
 /* The checks bn_rope_kv_f16 and bn_rope_kv share: shapes, style, and the q / k / v / table buffers. */
 static bn_status check_rope_inputs(const char* name, const float* q, int64_t q_len, const float* k, int64_t k_len,
@@ -242,21 +234,13 @@ BN_API bn_status bn_rope_kv_f16(float* q, int64_t q_len, const float* k, int64_t
                       {.q = q, .k = k, .v = v, .table = table, .n_heads = n_heads, .n_kv_heads = n_kv_heads,
                        .head_dim = head_dim, .rope_dims = rope_dims, .style = style, .position = position,
                        .k_cache = k_cache, .v_cache = v_cache}};
-    bn_parallel_rows(pool, m, row_grain(m), rope_rows, &task);
+    bn_parallel_rows(pool, m, row_grain(m), rope_task_run, &task);
     return BN_STATUS_OK;
 }
 
 /* ---- attention ----------------------------------------------------------------------------- */
 
-typedef struct attention_task {
-    bn_attention_fn fn;
-    bn_attention_args args;
-} attention_task;
-
-static void attention_units(const void* ctx, int32_t begin, int32_t end) {
-    const attention_task* t = (const attention_task*)ctx;
-    t->fn(&t->args, begin, end);
-}
+BN_KERNEL_TASK(attention_task, bn_attention_fn, bn_attention_args)
 
 /* A unit is one token's KV head with all query heads of its group, so each cached key and value is read
  * once for the whole group. With fewer units than about two per thread (one token, few KV heads: 2B-4T
@@ -301,7 +285,7 @@ BN_API bn_status bn_attention_f16(const float* q, int64_t q_len, const uint16_t*
                             .heads_per_unit = group / parts, .scale = scale, .out = out}};
     const int64_t units = (int64_t)m * n_kv_heads * parts;
     if (units > INT32_MAX) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: too many work units", name);
-    bn_parallel_rows(pool, (int32_t)units, 1, attention_units, &task);
+    bn_parallel_rows(pool, (int32_t)units, 1, attention_task_run, &task);
     return BN_STATUS_OK;
 }
 
@@ -404,7 +388,7 @@ BN_API bn_status bn_rope_kv(float* q, int64_t q_len, const float* k, int64_t k_l
                        .head_dim = head_dim, .rope_dims = rope_dims, .style = style, .position = position,
                        .kq_cache = k_cache, .vq_cache = v_cache, .kv_type = kv_type, .block_bytes = bb,
                        .quantize = bn_active_config()->kv_quantize}};
-    bn_parallel_rows(pool, m, row_grain(m), rope_rows, &task);
+    bn_parallel_rows(pool, m, row_grain(m), rope_task_run, &task);
     return BN_STATUS_OK;
 }
 
@@ -440,7 +424,7 @@ BN_API bn_status bn_attention(const float* q, int64_t q_len, const uint8_t* k_ca
                             .heads_per_unit = group / parts, .scale = scale, .out = out}};
     const int64_t units = (int64_t)m * n_kv_heads * parts;
     if (units > INT32_MAX) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: too many work units", name);
-    bn_parallel_rows(pool, (int32_t)units, 1, attention_units, &task);
+    bn_parallel_rows(pool, (int32_t)units, 1, attention_task_run, &task);
     return BN_STATUS_OK;
 }
 

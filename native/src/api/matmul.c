@@ -18,15 +18,7 @@
 /* Activation rows whose tables exist at once: 16 x 16 k bytes = 1.8 MB for k = 6912. */
 #define ROWS_PER_PASS 16
 
-typedef struct matmul_task {
-    bn_matmul_fn fn;
-    bn_matmul_args args;
-} matmul_task;
-
-static void matmul_rows(const void* ctx, int32_t begin, int32_t end) {
-    const matmul_task* t = (const matmul_task*)ctx;
-    t->fn(&t->args, begin, end);
-}
+BN_KERNEL_TASK(matmul_task, bn_matmul_fn, bn_matmul_args)
 
 /* Tables are read with aligned 32/64-byte loads; every table is a multiple of 64 bytes. */
 static void* aligned_alloc64(size_t bytes) {
@@ -117,7 +109,7 @@ static bn_status run_pass(const char* name, const bn_matmul_ukernel* uk, const b
         }
     }
     task->fn = a->m == 1 ? uk->gemv : uk->gemm;
-    bn_parallel_rows(pool, a->n, t->row_grain, matmul_rows, task);
+    bn_parallel_rows(pool, a->n, t->row_grain, matmul_task_run, task);
     return BN_STATUS_OK;
 }
 

@@ -45,47 +45,6 @@ bn_status bn_check_buffer(const char* name, const char* what, const void* p, int
 float bn_fp16_to_fp32(uint16_t h);
 uint16_t bn_fp32_to_fp16(float f);
 
-/* ---- float weights ------------------------------------------------------------------------ */
-
-/* The float weight formats (bn_wtype F16, BF16, F32, F8), for the reference and SIMD walks they share. F8 rows are
- * 32-weight blocks {fp16 d; 32 E4M3 codes}. */
-enum bn_float_format { BN_FLOAT_F16, BN_FLOAT_BF16, BN_FLOAT_F32, BN_FLOAT_F8 };
-#define BN_F8_BLOCK 32
-#define BN_F8_BLOCK_BYTES 34
-
-/* A bfloat16 weight (its bits are the top half of a float's). */
-static inline float bn_bf16_to_fp32(uint16_t h) {
-    union { uint32_t u; float f; } v = {(uint32_t)h << 16};
-    return v.f;
-}
-
-/* The fp16 bit pattern of an FP8 E4M3 code, scaled down by 2^8: sign to bit 15, exponent and mantissa shifted left
- * by 7 (E4M3's bias 7 against fp16's 15 is the 2^8, and its subnormals become fp16 subnormals of the same value
- * over 2^8). The SIMD kernels widen with the hardware fp16 conversion and multiply by 256 d. */
-static inline uint16_t bn_f8_e4m3_as_fp16(uint8_t q) { return (uint16_t)(((q & 0x7f) << 7) | ((q & 0x80) << 8)); }
-
-/* Weight j of a row of float weights in format fmt, as the references and the SIMD tails read them: fp16 and bf16
- * widened exactly, f32 as stored, F8 as e4m3(q) d computed as (fp16 of the code) * (d * 256), exact in float (at most
- * 4 + 11 significant bits). */
-static inline float bn_float_weight(const uint8_t* row, int64_t j, int fmt) {
-    uint16_t h;
-    switch (fmt) {
-    case BN_FLOAT_F32: {
-        float v;
-        memcpy(&v, row + 4 * j, sizeof v);
-        return v;
-    }
-    case BN_FLOAT_F8: {
-        const uint8_t* block = row + j / BN_F8_BLOCK * BN_F8_BLOCK_BYTES;
-        const float d256 = bn_fp16_to_fp32((uint16_t)(block[0] | (block[1] << 8))) * 256.0f;
-        return bn_fp16_to_fp32(bn_f8_e4m3_as_fp16(block[2 + j % BN_F8_BLOCK])) * d256;
-    }
-    default:
-        memcpy(&h, row + 2 * j, sizeof h); /* little-endian fp16 / bf16 bits */
-        return fmt == BN_FLOAT_BF16 ? bn_bf16_to_fp32(h) : bn_fp16_to_fp32(h);
-    }
-}
-
 /* ---- rounding ----------------------------------------------------------------------------- */
 
 /* Round half to even: what SIMD float->int conversions do in the default rounding mode, and
@@ -105,6 +64,18 @@ typedef void (*bn_rows_fn)(const void* ctx, int32_t begin, int32_t end);
  * last chunk takes the tail). Runs on the calling thread alone when pool is NULL or the work is
  * small; returns after every chunk is done. Concurrent calls on one pool are serialized. */
 void bn_parallel_rows(bn_threadpool* pool, int32_t n_rows, int32_t grain, bn_rows_fn fn, const void* ctx);
+
+/* A kernel that takes (args, begin, end) with its arguments, as a bn_parallel_rows task: defines the struct `task`
+ * {fn, args} and `task##_run`, the bn_rows_fn that calls fn(&args, begin, end). */
+#define BN_KERNEL_TASK(task, fn_type, args_type)                                                                       \
+    typedef struct task {                                                                                              \
+        fn_type fn;                                                                                                    \
+        args_type args;                                                                                                \
+    } task;                                                                                                            \
+    static void task##_run(const void* ctx, int32_t begin, int32_t end) {                                              \
+        const task* t = (const task*)ctx;                                                                              \
+        t->fn(&t->args, begin, end);                                                                                   \
+    }
 
 /* ---- kernels ------------------------------------------------------------------------------ */
 
@@ -302,26 +273,6 @@ typedef int32_t (*bn_glu_rmsnorm_q8_fn)(float* gate, const float* up, bn_activat
                                         int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales);
 typedef void (*bn_rope_kv_fn)(const bn_rope_args* a, int32_t t_begin, int32_t t_end);
 
-/* The reference RoPE rule (bitnative.h): pair i of a head is (i, i + rope_dims / 2) for NeoX and (2i, 2i + 1)
- * for the interleaved style; a' = a cos - b sin, b' = a sin + b cos with cos / sin from the token's table row. */
-static inline void bn_rope_pair__ref(bn_rope_style style, int32_t half, int32_t i, int32_t* ia, int32_t* ib) {
-    *ia = style == BN_ROPE_NEOX ? i : 2 * i;
-    *ib = style == BN_ROPE_NEOX ? i + half : 2 * i + 1;
-}
-
-/* Rotates the rope_dims leading dimensions of one head from `in` into `out` (which may be `in`); the others are
- * not touched. */
-static inline void bn_rope_head__ref(const float* in, float* out, bn_rope_style style, int32_t rope_dims,
-                                     const float* cos_t, const float* sin_t) {
-    const int32_t half = rope_dims / 2;
-    for (int32_t i = 0; i < half; i++) {
-        int32_t ia, ib;
-        bn_rope_pair__ref(style, half, i, &ia, &ib);
-        const float x0 = in[ia], x1 = in[ib];
-        out[ia] = x0 * cos_t[i] - x1 * sin_t[i];
-        out[ib] = x0 * sin_t[i] + x1 * cos_t[i];
-    }
-}
 /* The normalized Walsh-Hadamard transform (bitnative.h) of rows [r_begin, r_end) of k floats, in place. */
 typedef void (*bn_hadamard_fn)(float* x, int32_t k, int32_t r_begin, int32_t r_end);
 /* Top-K of rows [r_begin, r_end) of k int8 values, in place (bitnative.h). */
@@ -364,6 +315,25 @@ void bn_matmul_q8_0_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_
 
 #define BN_Q8_0_BLOCK 32
 #define BN_Q8_0_BLOCK_BYTES 34
+#define BN_F8_BLOCK 32
+#define BN_F8_BLOCK_BYTES 34
+
+/* A bfloat16 weight (its bits are the top half of a float's). */
+static inline float bn_bf16_to_fp32(uint16_t h) {
+    union { uint32_t u; float f; } v = {(uint32_t)h << 16};
+    return v.f;
+}
+
+/* The fp16 bit pattern of an FP8 E4M3 code, scaled down by 2^8: sign to bit 15, exponent and mantissa shifted left
+ * by 7 (E4M3's bias 7 against fp16's 15 is the 2^8, and its subnormals become fp16 subnormals of the same value
+ * over 2^8). The SIMD kernels widen with the hardware fp16 conversion and multiply by 256 d. */
+static inline uint16_t bn_f8_e4m3_as_fp16(uint8_t q) { return (uint16_t)(((q & 0x7f) << 7) | ((q & 0x80) << 8)); }
+
+/* Weight j (0..31) of an F8 block: e4m3(q_j) d, computed as (fp16 of the code) * (d * 256), exact in float. */
+static inline float bn_f8_weight(const uint8_t* block, int j) {
+    const float d256 = bn_fp16_to_fp32((uint16_t)(block[0] | (block[1] << 8))) * 256.0f;
+    return bn_fp16_to_fp32(bn_f8_e4m3_as_fp16(block[2 + j])) * d256;
+}
 /* Longest head the attention kernels keep on their stack (2B-4T: 128). */
 #define BN_ATTENTION_MAX_HEAD_DIM 512
 

@@ -11,10 +11,16 @@
 #include <stddef.h>
 
 /* The structs document the layouts (ggml's field order) and pin their sizes; kernels use the offsets. */
-typedef struct bn_block_q4_0 { /* 4.5 bits per weight */
+/* One fp16 scale d and 16 code bytes: Q4_0 (32 4-bit codes, 4.5 bits per weight), Q2_0 (64 2-bit codes, 2.25),
+ * Q1_0 (128 signs, 1.125). */
+typedef struct bn_block_d16 {
     uint16_t d;
     uint8_t qs[16];
-} bn_block_q4_0;
+} bn_block_q4_0, bn_block_q2_0, bn_block_q1_0;
+typedef struct bn_block_q2_0_g128 { /* 2.125 bits per weight: two Q2_0 halves under one d */
+    uint16_t d;
+    uint8_t qs[32];
+} bn_block_q2_0_g128;
 typedef struct bn_block_q4_k { /* 4.5 bits per weight */
     uint16_t d, dmin;
     uint8_t scales[12];
@@ -32,21 +38,9 @@ typedef struct bn_block_q6_k { /* 6.5625 bits per weight */
     int8_t scales[16];
     uint16_t d;
 } bn_block_q6_k;
-typedef struct bn_block_q2_0 { /* 2.25 bits per weight */
-    uint16_t d;
-    uint8_t qs[16];
-} bn_block_q2_0;
 _Static_assert(sizeof(bn_block_q4_0) == BN_Q4_0_BLOCK_BYTES, "block_q4_0 is 18 bytes");
-typedef struct bn_block_q1_0 { /* 1.125 bits per weight */
-    uint16_t d;
-    uint8_t qs[16];
-} bn_block_q1_0;
 _Static_assert(sizeof(bn_block_q2_0) == BN_Q2_0_BLOCK_BYTES, "block_q2_0 is 18 bytes");
 _Static_assert(sizeof(bn_block_q1_0) == BN_Q1_0_BLOCK_BYTES, "block_q1_0 is 18 bytes");
-typedef struct bn_block_q2_0_g128 { /* 2.125 bits per weight */
-    uint16_t d;
-    uint8_t qs[32];
-} bn_block_q2_0_g128;
 _Static_assert(sizeof(bn_block_q2_0_g128) == BN_Q2_0_G128_BLOCK_BYTES, "block_q2_0_g128 is 34 bytes");
 _Static_assert(sizeof(bn_block_q4_k) == BN_Q4_K_BLOCK_BYTES, "block_q4_K is 144 bytes");
 _Static_assert(sizeof(bn_block_q5_k) == BN_Q5_K_BLOCK_BYTES, "block_q5_K is 176 bytes");

@@ -60,4 +60,83 @@ static inline void bn_attention_walk(const bn_attention_args* a, int32_t u_begin
     }
 }
 
+/* ---- The pieces of a pass every ISA shares: the online (flash-attention style) softmax over chunks of
+ * BN_ATTENTION_CHUNK positions. Per chunk a kernel computes the scores into s[g][0..pc) with its vectors, calls
+ * bn_attend_softmax for each head (its vector max and exp over the chunk as chunk_max / chunk_exp), accumulates
+ * the weighted values into acc, and bn_attend_finish divides by the running sums at the end. ---- */
+
+#define BN_ATTENTION_CHUNK 32
+/* Cache rows prefetched ahead of the scores (keys and values). */
+#define BN_ATTENTION_PREFETCH_AHEAD 8
+
+typedef struct bn_attend_state {
+    _Alignas(64) float acc[BN_ATTENTION_MAX_G][BN_ATTENTION_MAX_HEAD_DIM]; /* outputs so far, times l_run */
+    _Alignas(64) float s[BN_ATTENTION_MAX_G][BN_ATTENTION_CHUNK];         /* the chunk's scores, then weights */
+    float m_run[BN_ATTENTION_MAX_G];                                     /* the running maximum score */
+    float l_run[BN_ATTENTION_MAX_G];                                     /* the running sum of weights */
+} bn_attend_state;
+
+/* Largest of s[0..padded); and the weights exp(s - m) written over s[0..padded), returning their sum. */
+typedef float (*bn_chunk_max_fn)(const float* s, int32_t padded);
+typedef float (*bn_chunk_exp_fn)(float* s, int32_t padded, float m);
+
+static inline __attribute__((always_inline)) void bn_attend_begin(bn_attend_state* st, const bn_heads_ctx* c, int G) {
+    for (int g = 0; g < G; g++) {
+        for (int32_t j = 0; j < c->hd; j++) st->acc[g][j] = 0.0f;
+        st->m_run[g] = -INFINITY;
+        st->l_run[g] = 0.0f;
+    }
+}
+
+/* The cache rows of positions [p, p + count) (before seen), keys and values, for this KV head: its head_dim fp16
+ * values span 1-4 lines within rows kv_dim apart, a stride the hardware prefetchers do not follow well. */
+static inline __attribute__((always_inline)) void bn_attend_prefetch(const bn_heads_ctx* c, int32_t p, int32_t count) {
+    for (int32_t i = 0; i < count && p + i < c->seen; i++) {
+        const char* k = (const char*)(c->keys + (int64_t)(p + i) * c->kv_dim);
+        const char* v = (const char*)(c->values + (int64_t)(p + i) * c->kv_dim);
+        for (int32_t off = 0; off < 2 * c->hd; off += 64) {
+            __builtin_prefetch(k + off);
+            __builtin_prefetch(v + off);
+        }
+    }
+}
+
+/* Head g's scores s[g][0..pc) become weights exp(s - M) with M the new running maximum (the chunk padded to whole
+ * vectors of width floats with -inf, weight 0); the running sum and the outputs so far are rescaled by
+ * exp(M_old - M), which is 0 on the first chunk (M_old = -inf). */
+static inline __attribute__((always_inline)) void bn_attend_softmax(bn_attend_state* st, const bn_heads_ctx* c, int g,
+                                                                    int32_t pc, int32_t width,
+                                                                    bn_chunk_max_fn chunk_max,
+                                                                    bn_chunk_exp_fn chunk_exp) {
+    const int32_t padded = (pc + width - 1) / width * width;
+    for (int32_t p = pc; p < padded; p++) st->s[g][p] = -INFINITY;
+    const float cmax = chunk_max(st->s[g], padded);
+    const float m_new = cmax > st->m_run[g] ? cmax : st->m_run[g];
+    const float lsum = chunk_exp(st->s[g], padded, m_new);
+    const float corr = bn_expf__ref(st->m_run[g] - m_new);
+    st->l_run[g] = st->l_run[g] * corr + lsum;
+    st->m_run[g] = m_new;
+    if (corr != 1.0f)
+        for (int32_t j = 0; j < c->hd; j++) st->acc[g][j] *= corr;
+}
+
+/* The weighted values of dimensions [j0, hd), scalar: the part of a head past the kernel's vector blocks. */
+static inline __attribute__((always_inline)) void bn_attend_values_tail(bn_attend_state* st, const bn_heads_ctx* c,
+                                                                        int G, const uint16_t* v0, int32_t pc,
+                                                                        int32_t j0) {
+    for (int32_t j = j0; j < c->hd; j++)
+        for (int32_t p = 0; p < pc; p++) {
+            const float vj = bn_fp16_to_fp32(v0[(int64_t)p * c->kv_dim + j]);
+            for (int g = 0; g < G; g++) st->acc[g][j] += st->s[g][p] * vj;
+        }
+}
+
+static inline __attribute__((always_inline)) void bn_attend_finish(const bn_attend_state* st, const bn_heads_ctx* c,
+                                                                   int G) {
+    for (int g = 0; g < G; g++) {
+        const float inv = 1.0f / st->l_run[g];
+        for (int32_t j = 0; j < c->hd; j++) c->out[g][j] = st->acc[g][j] * inv;
+    }
+}
+
 #endif /* BN_ATTENTION_WALK_H */

@@ -12,6 +12,26 @@ typedef void (*bn_rotate_head_fn)(const float* in, float* q_out, uint16_t* k_out
 /* Converts n floats to fp16 (round to nearest even, as bn_fp32_to_fp16). */
 typedef void (*bn_store_f16_fn)(const float* in, uint16_t* out, int32_t n);
 
+/* The rotation of pairs [i0, rope_dims / 2) of one head, the reference's rule: pair i is (i, i + rope_dims / 2) for
+ * NeoX and (2i, 2i + 1) for the interleaved style, a' = a cos - b sin, b' = a sin + b cos, into q_out (k_out
+ * NULL) or rounded to fp16 into k_out (round to nearest even, bn_fp32_to_fp16). The SIMD kernels' tail. */
+static inline void bn_rotate_pairs(const float* in, float* q_out, uint16_t* k_out, const float* cos_t,
+                                   const float* sin_t, int32_t rope_dims, bn_rope_style style, int32_t i0) {
+    const int32_t half = rope_dims / 2;
+    for (int32_t i = i0; i < half; i++) {
+        const int32_t ia = style == BN_ROPE_NEOX ? i : 2 * i, ib = style == BN_ROPE_NEOX ? i + half : 2 * i + 1;
+        const float x0 = in[ia], x1 = in[ib];
+        const float a2 = x0 * cos_t[i] - x1 * sin_t[i], b2 = x0 * sin_t[i] + x1 * cos_t[i];
+        if (q_out) {
+            q_out[ia] = a2;
+            q_out[ib] = b2;
+        } else {
+            k_out[ia] = bn_fp32_to_fp16(a2);
+            k_out[ib] = bn_fp32_to_fp16(b2);
+        }
+    }
+}
+
 static inline void bn_rope_kv_walk(const bn_rope_args* a, int32_t t_begin, int32_t t_end, bn_rotate_head_fn rotate_head,
                                    bn_store_f16_fn store_f16) {
     const int32_t hd = a->head_dim, half = a->rope_dims / 2;

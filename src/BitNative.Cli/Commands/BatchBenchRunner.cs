@@ -15,18 +15,7 @@ internal static class BatchBenchRunner
 
     public static IReadOnlyList<Result> Measure(string path, int threads, IReadOnlyList<int> streamCounts, BenchSettings s)
     {
-        int context = s.ContextLength > 0 ? s.ContextLength : BenchRunner.DefaultContext(s.PromptTokens, s.GenTokens);
-        using BitNetModel model = BitNetModel.Load(path, new ModelOptions
-        {
-            Threads = threads,
-            ContextLength = context,
-            OutputHead = s.Head,
-            Kernel = s.Kernel,
-            ActivationBits = s.Activations,
-            KvCache = s.KvCache,
-            Sparsity = s.Sparsity,
-            MemoryMapWeights = s.MemoryMapWeights,
-        });
+        using BitNetModel model = BitNetModel.Load(path, s.ModelOptions(threads));
         var rng = new Random(1234);
         var results = new List<Result>();
         foreach (int n in streamCounts)

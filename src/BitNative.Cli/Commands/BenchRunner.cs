@@ -20,7 +20,22 @@ internal sealed record BenchSettings(
     bool MemoryMapWeights,
     Isa? Isa,
     bool Profile,
-    TextWriter ProfileOutput);
+    TextWriter ProfileOutput)
+{
+    /// <summary>The options every bench loads its model with: the KV cache for the run (-c, or the default) and the flags.</summary>
+    public ModelOptions ModelOptions(int threads) => new()
+    {
+        Threads = threads,
+        ContextLength = ContextLength > 0 ? ContextLength : BenchRunner.DefaultContext(PromptTokens, GenTokens),
+        OutputHead = Head,
+        Kernel = Kernel,
+        ActivationBits = Activations,
+        KvCache = KvCache,
+        Sparsity = Sparsity,
+        MemoryMapWeights = MemoryMapWeights,
+        Isa = Isa,
+    };
+}
 
 /// <summary>What the loaded model reported about itself (the same for every thread count).</summary>
 internal sealed record BenchModelFacts(
@@ -45,19 +60,8 @@ internal static class BenchRunner
     public static (BenchRun Run, BenchModelFacts Facts) Measure(string path, int threads, BenchSettings s)
     {
         string rssScope = ResetPeakResident() ? "run" : "process";
-        int context = s.ContextLength > 0 ? s.ContextLength : DefaultContext(s.PromptTokens, s.GenTokens);
-        using BitNetModel model = BitNetModel.Load(path, new ModelOptions
-        {
-            Threads = threads,
-            ContextLength = context,
-            OutputHead = s.Head,
-            Kernel = s.Kernel,
-            ActivationBits = s.Activations,
-            KvCache = s.KvCache,
-            Sparsity = s.Sparsity,
-            MemoryMapWeights = s.MemoryMapWeights,
-            Isa = s.Isa,
-        });
+        ModelOptions options = s.ModelOptions(threads);
+        using BitNetModel model = BitNetModel.Load(path, options);
         using InferenceSession session = model.CreateSession();
         int vocab = model.Config.VocabSize;
         var rng = new Random(1234);

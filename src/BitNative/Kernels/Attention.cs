@@ -128,14 +128,10 @@ public static unsafe class Attention
         int heads, int kvHeads, int headDim, int ropeDims, RotaryLayout layout, int position, Span<Half> keyCache, Span<Half> valueCache,
         KernelThreadPool? pool)
     {
-        CheckHeads(tokens, heads, kvHeads, headDim, position);
-        long kvDim = (long)kvHeads * headDim;
-        Shapes.Require(q.Length, (long)tokens * heads * headDim, nameof(q));
+        long kvDim = CheckHeadsAndCaches(q.Length, tokens, heads, kvHeads, headDim, position, null, keyCache.Length, valueCache.Length);
         Shapes.Require(k.Length, tokens * kvDim, nameof(k));
         Shapes.Require(v.Length, tokens * kvDim, nameof(v));
         Shapes.Require(table.Length, (long)tokens * Math.Max(ropeDims, 0), nameof(table));
-        Shapes.Require(keyCache.Length, ((long)position + tokens) * kvDim, nameof(keyCache));
-        Shapes.Require(valueCache.Length, ((long)position + tokens) * kvDim, nameof(valueCache));
         using var lease = KernelThreadPool.Acquire(pool);
         fixed (float* qp = q)
         fixed (float* kp = k)
@@ -170,12 +166,8 @@ public static unsafe class Attention
     public static void Attend(ReadOnlySpan<float> q, ReadOnlySpan<Half> keyCache, ReadOnlySpan<Half> valueCache, int tokens, int heads,
         int kvHeads, int headDim, int position, float scale, Span<float> output, KernelThreadPool? pool)
     {
-        CheckHeads(tokens, heads, kvHeads, headDim, position);
-        long kvDim = (long)kvHeads * headDim;
-        Shapes.Require(q.Length, (long)tokens * heads * headDim, nameof(q));
+        CheckHeadsAndCaches(q.Length, tokens, heads, kvHeads, headDim, position, null, keyCache.Length, valueCache.Length);
         Shapes.Require(output.Length, (long)tokens * heads * headDim, nameof(output));
-        Shapes.Require(keyCache.Length, ((long)position + tokens) * kvDim, nameof(keyCache));
-        Shapes.Require(valueCache.Length, ((long)position + tokens) * kvDim, nameof(valueCache));
         using var lease = KernelThreadPool.Acquire(pool);
         fixed (float* qp = q)
         fixed (Half* kc = keyCache)
@@ -197,14 +189,10 @@ public static unsafe class Attention
         int heads, int kvHeads, int headDim, int ropeDims, RotaryLayout layout, int position, KvCacheType type, Span<byte> keyCache,
         Span<byte> valueCache, KernelThreadPool? pool)
     {
-        CheckHeads(tokens, heads, kvHeads, headDim, position);
-        long kvDim = (long)kvHeads * headDim, rowBytes = kvHeads * KvQuantizer.BlockBytes(type, headDim);
-        Shapes.Require(q.Length, (long)tokens * heads * headDim, nameof(q));
+        long kvDim = CheckHeadsAndCaches(q.Length, tokens, heads, kvHeads, headDim, position, type, keyCache.Length, valueCache.Length);
         Shapes.Require(k.Length, tokens * kvDim, nameof(k));
         Shapes.Require(v.Length, tokens * kvDim, nameof(v));
         Shapes.Require(table.Length, (long)tokens * Math.Max(ropeDims, 0), nameof(table));
-        Shapes.Require(keyCache.Length, ((long)position + tokens) * rowBytes, nameof(keyCache));
-        Shapes.Require(valueCache.Length, ((long)position + tokens) * rowBytes, nameof(valueCache));
         using var lease = KernelThreadPool.Acquire(pool);
         fixed (float* qp = q)
         fixed (float* kp = k)
@@ -228,12 +216,8 @@ public static unsafe class Attention
     public static void Attend(ReadOnlySpan<float> q, KvCacheType type, ReadOnlySpan<byte> keyCache, ReadOnlySpan<byte> valueCache, int tokens,
         int heads, int kvHeads, int headDim, int position, float scale, Span<float> output, KernelThreadPool? pool)
     {
-        CheckHeads(tokens, heads, kvHeads, headDim, position);
-        long rowBytes = kvHeads * KvQuantizer.BlockBytes(type, headDim);
-        Shapes.Require(q.Length, (long)tokens * heads * headDim, nameof(q));
+        CheckHeadsAndCaches(q.Length, tokens, heads, kvHeads, headDim, position, type, keyCache.Length, valueCache.Length);
         Shapes.Require(output.Length, (long)tokens * heads * headDim, nameof(output));
-        Shapes.Require(keyCache.Length, ((long)position + tokens) * rowBytes, nameof(keyCache));
-        Shapes.Require(valueCache.Length, ((long)position + tokens) * rowBytes, nameof(valueCache));
         using var lease = KernelThreadPool.Acquire(pool);
         fixed (float* qp = q)
         fixed (byte* kc = keyCache)
@@ -243,6 +227,21 @@ public static unsafe class Attention
             NativeMethods.bn_attention(qp, q.Length, kc, keyCache.Length, vc, valueCache.Length, tokens, heads, kvHeads, headDim, position,
                 scale, (bn_kv_type)type, op, output.Length, lease.Pointer).ThrowIfFailed(nameof(NativeMethods.bn_attention));
         }
+    }
+
+    /// <summary>The head configuration, the queries (tokens x heads x headDim) and the caches (position + tokens rows of
+    /// kvHeads x headDim fp16 values, or with a <paramref name="type"/> kvHeads blocks of bytes); returns the key and value
+    /// row length kvHeads x headDim.</summary>
+    private static long CheckHeadsAndCaches(int queries, int tokens, int heads, int kvHeads, int headDim, int position,
+        KvCacheType? type, int keyCache, int valueCache)
+    {
+        CheckHeads(tokens, heads, kvHeads, headDim, position);
+        long kvDim = (long)kvHeads * headDim;
+        long cacheRow = type is { } t ? kvHeads * KvQuantizer.BlockBytes(t, headDim) : kvDim;
+        Shapes.Require(queries, (long)tokens * heads * headDim, "q");
+        Shapes.Require(keyCache, ((long)position + tokens) * cacheRow, nameof(keyCache));
+        Shapes.Require(valueCache, ((long)position + tokens) * cacheRow, nameof(valueCache));
+        return kvDim;
     }
 
     private static void CheckHeads(int tokens, int heads, int kvHeads, int headDim, int position)

@@ -269,16 +269,7 @@ internal sealed class ChatFormatter
 
         for (int i = 0; i < messages.Count; i++)
         {
-            ChatTurn m = messages[i];
-            if (string.IsNullOrWhiteSpace(m.Role))
-            {
-                throw new ArgumentException($"Message {i} has an empty role.", nameof(messages));
-            }
-
-            if (m.Content is null)
-            {
-                throw new ArgumentException($"Message {i} has null content.", nameof(messages));
-            }
+            ChatTurn m = CheckedMessage(messages, i);
 
             switch (Format)
             {
@@ -314,6 +305,23 @@ internal sealed class ChatFormatter
         return b.Build();
     }
 
+    /// <summary>Message <paramref name="i"/>, which must have a role and content.</summary>
+    private static ChatTurn CheckedMessage(IReadOnlyList<ChatTurn> messages, int i)
+    {
+        ChatTurn m = messages[i];
+        if (string.IsNullOrWhiteSpace(m.Role))
+        {
+            throw new ArgumentException($"Message {i} has an empty role.", nameof(messages));
+        }
+
+        if (m.Content is null)
+        {
+            throw new ArgumentException($"Message {i} has null content.", nameof(messages));
+        }
+
+        return m;
+    }
+
     /// <summary>
     /// Runs the model's template. Message text must never become control tokens, so before rendering every role and
     /// content has each special token's text (and any private-use character) replaced by a private-use character of
@@ -327,16 +335,7 @@ internal sealed class ChatFormatter
         var list = new List<object?>();
         for (int i = 0; i < messages.Count; i++)
         {
-            ChatTurn m = messages[i];
-            if (string.IsNullOrWhiteSpace(m.Role))
-            {
-                throw new ArgumentException($"Message {i} has an empty role.", nameof(messages));
-            }
-
-            if (m.Content is null)
-            {
-                throw new ArgumentException($"Message {i} has null content.", nameof(messages));
-            }
+            ChatTurn m = CheckedMessage(messages, i);
 
             list.Add(new Dictionary<string, object?>(StringComparer.Ordinal) { ["role"] = shelter.Hide(m.Role), ["content"] = shelter.Hide(m.Content) });
         }

@@ -236,14 +236,7 @@ internal sealed partial class TokenizerData
             CheckMergePart(i, merge, joined.AsSpan(0, merge.Length - 1), byText);
         }
 
-        CheckSpecialId(nameof(BosId), BosId, count);
-        CheckSpecialId(nameof(EosId), EosId, count);
-        CheckSpecialId(nameof(EotId), EotId, count);
-        CheckSpecialId(nameof(PadId), PadId, count);
-        if (AddBos && BosId is null)
-        {
-            throw new InvalidDataException("AddBos is set but the tokenizer has no BOS id.");
-        }
+        CheckSpecialIds(count);
     }
 
     /// <summary>A SentencePiece vocabulary: tokens unique and non-empty, a score each, the 256 byte-fallback tokens, no merges.</summary>
@@ -287,6 +280,12 @@ internal sealed partial class TokenizerData
             throw new InvalidDataException("A SentencePiece vocabulary has no merges.");
         }
 
+        CheckSpecialIds(count);
+    }
+
+    /// <summary>The special token ids, where set, name tokens of the vocabulary; BOS is set if it is to be added.</summary>
+    private void CheckSpecialIds(int count)
+    {
         CheckSpecialId(nameof(BosId), BosId, count);
         CheckSpecialId(nameof(EosId), EosId, count);
         CheckSpecialId(nameof(EotId), EotId, count);

@@ -240,12 +240,5 @@ public sealed class HuggingFaceCheckpointTests(ITestOutputHelper output) : IDisp
 
     private static float[][] Run(ReferenceTransformer reference, int[] tokens) => tokens.Select(reference.Step).ToArray();
 
-    private static float[][] Run(string path, int[] tokens)
-    {
-        using var model = BitNetModel.Load(path, new ModelOptions { Threads = 1 });
-        using InferenceSession session = model.CreateSession();
-        float[] logits = session.EvaluateAll(tokens);
-        int vocab = model.Config.VocabSize;
-        return Enumerable.Range(0, tokens.Length).Select(t => logits.AsSpan(t * vocab, vocab).ToArray()).ToArray();
-    }
+    private static float[][] Run(string path, int[] tokens) => LogitAgreement.EngineLogits(path, tokens);
 }

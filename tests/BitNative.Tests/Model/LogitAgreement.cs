@@ -17,6 +17,16 @@ internal readonly record struct LogitAgreement(double MinCosine, double Top1)
         return new LogitAgreement(min, (double)same / expected.Length);
     }
 
+    /// <summary>The engine's logits at every position of <paramref name="tokens"/> for the model file (one thread).</summary>
+    public static float[][] EngineLogits(string path, int[] tokens)
+    {
+        using var model = BitNetModel.Load(path, new ModelOptions { Threads = 1 });
+        using InferenceSession session = model.CreateSession();
+        float[] logits = session.EvaluateAll(tokens);
+        int vocab = model.Config.VocabSize;
+        return Enumerable.Range(0, tokens.Length).Select(t => logits.AsSpan(t * vocab, vocab).ToArray()).ToArray();
+    }
+
     public bool Meets(double minCosine, double top1) => MinCosine >= minCosine && Top1 >= top1;
 
     public override string ToString() => $"min cosine {MinCosine:F5}, top-1 {Top1:P0}";

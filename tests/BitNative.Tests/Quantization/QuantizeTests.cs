@@ -341,14 +341,7 @@ public sealed class QuantizeTests(ITestOutputHelper output) : IDisposable
         return text[..Math.Min(Positions, text.Length)];
     }
 
-    private static float[][] Run(string path, int[] tokens)
-    {
-        using var model = BitNetModel.Load(path, new ModelOptions { Threads = 1 });
-        using InferenceSession session = model.CreateSession();
-        float[] logits = session.EvaluateAll(tokens);
-        int vocab = model.Config.VocabSize;
-        return Enumerable.Range(0, tokens.Length).Select(t => logits.AsSpan(t * vocab, vocab).ToArray()).ToArray();
-    }
+    private static float[][] Run(string path, int[] tokens) => LogitAgreement.EngineLogits(path, tokens);
 
     /// <summary>Perplexity of predicting token t + 1 from the logits at t.</summary>
     private static double Perplexity(float[][] logits, int[] tokens)

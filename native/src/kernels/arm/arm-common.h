@@ -1,5 +1,5 @@
 /* Shared helpers for the AArch64 kernel files (NEON is baseline on AArch64, so nothing here needs
- * a feature check; dot-product helpers live in the -neondot files only).
+ * a feature check; the int8 dot products below use SDOT only in files built for it).
  *
  * Layout facts the kernels rely on (see bitnative.h and quant/pack.c):
  *  - I2S: a 128-weight block is 32 bytes; byte j holds weights j, j+32, j+64, j+96 in bits 7:6,
@@ -22,6 +22,13 @@
 
 #if defined(__AARCH64EB__)
 #  error "BitNative's ARM kernels assume little-endian AArch64"
+#endif
+
+/* A kernel whose NEON and NEON-dotprod variants differ only in their int8 dot products keeps its body in one header;
+ * its -neondot file defines BN_NEONDOT 1 before any include (that file alone is built with +dotprod), and
+ * bn_dot_i8 / bn_dot_i8_mla below become SDOT. */
+#ifndef BN_NEONDOT
+#  define BN_NEONDOT 0
 #endif
 
 /* Tile functions take their tile shape as arguments and are always inlined with constant
@@ -75,6 +82,50 @@ BN_ALWAYS_INLINE float32x4_t bn_fp16x4_to_f32(uint16_t h0, uint16_t h1, uint16_t
     h = vset_lane_u16(h2, h, 2);
     h = vset_lane_u16(h3, h, 3);
     return vcvt_f32_f16(vreinterpret_f16_u16(h));
+}
+
+/* The R weight rows from row i and the C activation rows from row r0 of a matmul (R, C <= 4, constant in the tiles
+ * that call this). */
+BN_ALWAYS_INLINE void bn_tile_rows(const bn_matmul_args* a, int32_t i, const int R, int32_t r0, const int C,
+                                   const uint8_t* w[4], const int8_t* x[4]) {
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) w[r] = a->w + (int64_t)(i + r) * a->row_bytes;
+#pragma GCC unroll 4
+    for (int c = 0; c < C; c++) x[c] = a->xq + (int64_t)(r0 + c) * a->k;
+}
+
+/* Four int32 lanes summing to sum_{v < nv, j < 16} w[v][j] x[16 v + j], exactly (how the sum splits over the lanes
+ * differs between the variants; callers only add the lanes up). SDOT adds four products per int32 lane, exact for
+ * any int8. Without it SMULL / SMLAL2 add 2 nv products per int16 lane, each at most max|w| * 128, and SADDLP widens
+ * them: exact when nv * max|w| <= 127, which every caller states. */
+BN_ALWAYS_INLINE int16x8_t bn_dot_i8_s16(const int8x16_t* w, const int8_t* x, int nv) {
+    int8x16_t xv = vld1q_s8(x);
+    int16x8_t p = vmlal_high_s8(vmull_s8(vget_low_s8(w[0]), vget_low_s8(xv)), w[0], xv);
+    for (int v = 1; v < nv; v++) {
+        xv = vld1q_s8(x + 16 * v);
+        p = vmlal_high_s8(vmlal_s8(p, vget_low_s8(w[v]), vget_low_s8(xv)), w[v], xv);
+    }
+    return p;
+}
+
+BN_ALWAYS_INLINE int32x4_t bn_dot_i8(const int8x16_t* w, const int8_t* x, int nv) {
+#if BN_NEONDOT
+    int32x4_t acc = vdupq_n_s32(0);
+    for (int v = 0; v < nv; v++) acc = vdotq_s32(acc, w[v], vld1q_s8(x + 16 * v));
+    return acc;
+#else
+    return vpaddlq_s16(bn_dot_i8_s16(w, x, nv));
+#endif
+}
+
+/* acc + scale * (the dot product of bn_dot_i8), lane by lane; |scale| < 2^15 (SMLAL by an int16 without SDOT). */
+BN_ALWAYS_INLINE int32x4_t bn_dot_i8_mla(int32x4_t acc, const int8x16_t* w, const int8_t* x, int nv, int32_t scale) {
+#if BN_NEONDOT
+    return vmlaq_n_s32(acc, bn_dot_i8(w, x, nv), scale);
+#else
+    const int16x8_t p = bn_dot_i8_s16(w, x, nv);
+    return vmlal_high_n_s16(vmlal_n_s16(acc, vget_low_s16(p), (int16_t)scale), p, (int16_t)scale);
+#endif
 }
 
 #endif

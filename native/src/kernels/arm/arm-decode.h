@@ -7,6 +7,7 @@
 #define BN_ARM_DECODE_H
 
 #include "arm-common.h"
+#include "../quantize-rows.h"
 
 /* The reference's halving tree over 16 lanes held in a0 (lanes 0-3), a1 (4-7), a2 (8-11), a3 (12-15). */
 static inline float bn_tree16_f32(float32x4_t a0, float32x4_t a1, float32x4_t a2, float32x4_t a3) {
@@ -15,29 +16,71 @@ static inline float bn_tree16_f32(float32x4_t a0, float32x4_t a1, float32x4_t a2
     return vgetq_lane_f32(u, 0) + vgetq_lane_f32(u, 1);                    /* i + 1 */
 }
 
-/* bn_sum_squares__ref: four 4-float accumulators, a zero-padded tail group, the halving tree. */
-static inline float bn_sum_squares_neon(const float* x, int32_t k) {
-    float32x4_t a[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
+/* How bn_lanes16_neon folds a value into its lane. */
+enum bn_lane_fold { BN_FOLD_SQUARE_SUM, BN_FOLD_ABS_SUM, BN_FOLD_ABS_MAX };
+
+BN_ALWAYS_INLINE float32x4_t bn_fold4_neon(float32x4_t a, float32x4_t v, enum bn_lane_fold fold) {
+    return fold == BN_FOLD_SQUARE_SUM ? vaddq_f32(a, vmulq_f32(v, v))
+           : fold == BN_FOLD_ABS_SUM  ? vaddq_f32(a, vabsq_f32(v))
+                                      : vmaxq_f32(a, vabsq_f32(v));
+}
+
+/* Element j of x[0..k) folded into lane j % 16, in order (the lane order of bn_sum_squares__ref and
+ * bn_q4_abs_sum__ref), lanes 0-3 in a[0] ... 12-15 in a[3]: four independent chains. A tail is folded as a
+ * zero-padded group: adding +0 leaves a lane's non-negative sum unchanged, and |0| never raises a maximum. */
+BN_ALWAYS_INLINE void bn_lanes16_neon(const float* x, int32_t k, enum bn_lane_fold fold, float32x4_t a[4]) {
+    for (int t = 0; t < 4; t++) a[t] = vdupq_n_f32(0.0f);
     int32_t j = 0;
     for (; j + 16 <= k; j += 16)
-        for (int t = 0; t < 4; t++) {
-            const float32x4_t v = vld1q_f32(x + j + 4 * t);
-            a[t] = vaddq_f32(a[t], vmulq_f32(v, v));
-        }
+        for (int t = 0; t < 4; t++) a[t] = bn_fold4_neon(a[t], vld1q_f32(x + j + 4 * t), fold);
     if (j < k) {
         float tail[16] = {0};
         for (int32_t t = 0; j + t < k; t++) tail[t] = x[j + t];
-        for (int t = 0; t < 4; t++) {
-            const float32x4_t v = vld1q_f32(tail + 4 * t);
-            a[t] = vaddq_f32(a[t], vmulq_f32(v, v));
-        }
+        for (int t = 0; t < 4; t++) a[t] = bn_fold4_neon(a[t], vld1q_f32(tail + 4 * t), fold);
     }
+}
+
+/* bn_sum_squares__ref. */
+static inline float bn_sum_squares_neon(const float* x, int32_t k) {
+    float32x4_t a[4];
+    bn_lanes16_neon(x, k, BN_FOLD_SQUARE_SUM, a);
     return bn_tree16_f32(a[0], a[1], a[2], a[3]);
 }
 
 /* y = (x * r) * w for 4 values. */
 static inline float32x4_t bn_norm4_neon(const float* x, float32x4_t r, const float* w) {
     return vmulq_f32(vmulq_f32(vld1q_f32(x), r), vld1q_f32(w));
+}
+
+/* y = (x * r) * w for one row of k values. */
+static inline void bn_norm_row_neon(const float* x, float r, const float* w, int32_t k, float* y) {
+    const float32x4_t vr = vdupq_n_f32(r);
+    int32_t j = 0;
+    for (; j + 4 <= k; j += 4) vst1q_f32(y + j, bn_norm4_neon(x + j, vr, w + j));
+    for (; j < k; j++) y[j] = x[j] * r * w[j];
+}
+
+/* out = round_half_even(clamp(x * s, lo, hi)) for k finite values, as bn_quantize_values, with lo and hi integers
+ * in [-128, 127]. FCVTNS (vcvtnq_s32_f32) rounds to nearest, ties to even, independently of FPCR, exactly like the
+ * reference's nearbyintf in the default rounding mode. The reference clamps the float before rounding; here the
+ * rounding comes first, then the saturating narrows (SQXTN, int32 -> int16 -> int8) and, for a range narrower than
+ * int8, SMAX / SMIN. Both give the same integer: rounding is monotonic and the bounds are integers, so
+ * round(clamp(v)) = clamp(round(v)) (e.g. 127.5: clamp then round gives 127, round gives 128 and saturation 127).
+ * That saves the two float clamps per vector. */
+BN_ALWAYS_INLINE void bn_quantize_row_neon(const float* x, int32_t k, float s, float lo, float hi, int8_t* out) {
+    const float32x4_t vs = vdupq_n_f32(s);
+    const int8x16_t vlo = vdupq_n_s8((int8_t)lo), vhi = vdupq_n_s8((int8_t)hi);
+    int32_t j = 0;
+    for (; j + 16 <= k; j += 16) {
+        int32x4_t q[4];
+        for (int t = 0; t < 4; t++) q[t] = vcvtnq_s32_f32(vmulq_f32(vld1q_f32(x + j + 4 * t), vs));
+        const int16x8_t h01 = vqmovn_high_s32(vqmovn_s32(q[0]), q[1]);
+        const int16x8_t h23 = vqmovn_high_s32(vqmovn_s32(q[2]), q[3]);
+        int8x16_t b = vqmovn_high_s16(vqmovn_s16(h01), h23);
+        if (lo > -128.0f || hi < 127.0f) b = vminq_s8(vmaxq_s8(b, vlo), vhi);
+        vst1q_s8(out + j, b);
+    }
+    bn_quantize_values(x, j, k, s, lo, hi, out);
 }
 
 /* Quantizes y = (x * r) * w times s with clamp [lo, hi] (NaN -> lo), round half to even. */

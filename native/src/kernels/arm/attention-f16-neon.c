@@ -2,14 +2,13 @@
  *
  * The algorithm of attention-f16-avx2.c: a unit is one token's KV head with up to 8 of its query
  * heads, so each cached key and value is widened (FCVTL) once for all of them; the softmax runs
- * online over chunks of CHUNK positions with the library's exp on four lanes; values are
+ * online over chunks of BN_ATTENTION_CHUNK positions with the library's exp on four lanes; values are
  * accumulated 8 dimensions at a time with the group's outputs in registers (16 of the 32 vector
  * registers for 8 heads). Rounding differs from the reference by the lane-wise FMA sums, the
  * online rescaling and the polynomial exp (tolerance in bitnative.h). */
 #include "arm-decode.h"
 #include "../attention-walk.h"
 
-#define CHUNK 32
 #define MAX_G BN_ATTENTION_MAX_G
 
 typedef bn_heads_ctx heads_ctx;
@@ -20,32 +19,32 @@ static inline float score_tail(const heads_ctx* c, int g, const uint16_t* kp, fl
     return sum * c->scale;
 }
 
-/* The cache rows a few positions ahead, keys and values, for this KV head (its fp16 values span a
- * few lines within rows kv_dim apart, a stride hardware prefetchers follow poorly). */
-#define PREFETCH_AHEAD 8
-static inline __attribute__((always_inline)) void prefetch_rows(const heads_ctx* c, int32_t p, int32_t count) {
-    for (int32_t i = 0; i < count && p + i < c->seen; i++) {
-        const char* k = (const char*)(c->keys + (int64_t)(p + i) * c->kv_dim);
-        const char* v = (const char*)(c->values + (int64_t)(p + i) * c->kv_dim);
-        for (int32_t off = 0; off < 2 * c->hd; off += 64) {
-            __builtin_prefetch(k + off);
-            __builtin_prefetch(v + off);
-        }
+/* The largest score of a padded chunk, and its weights exp(s - m) with their sum (bn_attend_softmax). */
+static inline float chunk_max(const float* s, int32_t padded) {
+    float32x4_t vmax = vdupq_n_f32(-INFINITY);
+    for (int32_t p = 0; p < padded; p += 4) vmax = vmaxq_f32(vmax, vld1q_f32(s + p));
+    return vmaxvq_f32(vmax);
+}
+
+static inline float chunk_exp(float* s, int32_t padded, float m) {
+    const float32x4_t vm = vdupq_n_f32(m);
+    float32x4_t lsum = vdupq_n_f32(0.0f);
+    for (int32_t p = 0; p < padded; p += 4) {
+        const float32x4_t w = bn_exp_neon(vsubq_f32(vld1q_f32(s + p), vm));
+        vst1q_f32(s + p, w);
+        lsum = vaddq_f32(lsum, w);
     }
+    return vaddvq_f32(lsum);
 }
 
 BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G) {
     const int32_t hd = c->hd, nb = hd / 8;
-    _Alignas(16) float acc[MAX_G][BN_ATTENTION_MAX_HEAD_DIM];
-    _Alignas(16) float s[MAX_G][CHUNK];
-    float m_run[MAX_G], l_run[MAX_G];
-    for (int g = 0; g < G; g++) {
-        for (int32_t j = 0; j < hd; j++) acc[g][j] = 0.0f;
-        m_run[g] = -INFINITY;
-        l_run[g] = 0.0f;
-    }
-    for (int32_t p0 = 0; p0 < c->seen; p0 += CHUNK) {
-        const int32_t pc = c->seen - p0 < CHUNK ? c->seen - p0 : CHUNK;
+    bn_attend_state st;
+    float(*acc)[BN_ATTENTION_MAX_HEAD_DIM] = st.acc;
+    float(*s)[BN_ATTENTION_CHUNK] = st.s;
+    bn_attend_begin(&st, c, G);
+    for (int32_t p0 = 0; p0 < c->seen; p0 += BN_ATTENTION_CHUNK) {
+        const int32_t pc = c->seen - p0 < BN_ATTENTION_CHUNK ? c->seen - p0 : BN_ATTENTION_CHUNK;
         {
             /* scores: two positions per step for groups of up to four heads, two accumulators per
              * head and position (low and high half of each 8-dimension block), so 16 independent
@@ -55,7 +54,7 @@ BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G) {
                 for (; p + 2 <= pc; p += 2) {
                     const uint16_t* k0 = c->keys + (int64_t)(p0 + p) * c->kv_dim;
                     const uint16_t* k1 = k0 + c->kv_dim;
-                    prefetch_rows(c, p0 + p + PREFETCH_AHEAD, 2);
+                    bn_attend_prefetch(c, p0 + p + BN_ATTENTION_PREFETCH_AHEAD, 2);
                     float32x4_t a0[MAX_G], b0[MAX_G], a1[MAX_G], b1[MAX_G];
                     for (int g = 0; g < G; g++) a0[g] = b0[g] = a1[g] = b1[g] = vdupq_n_f32(0.0f);
                     for (int32_t b = 0; b < nb; b++) {
@@ -77,7 +76,7 @@ BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G) {
                 }
             for (; p < pc; p++) {
                 const uint16_t* kp = c->keys + (int64_t)(p0 + p) * c->kv_dim;
-                prefetch_rows(c, p0 + p + PREFETCH_AHEAD, 1);
+                bn_attend_prefetch(c, p0 + p + BN_ATTENTION_PREFETCH_AHEAD, 1);
                 float32x4_t a[MAX_G], bh[MAX_G];
                 for (int g = 0; g < G; g++) a[g] = bh[g] = vdupq_n_f32(0.0f);
                 for (int32_t b = 0; b < nb; b++) {
@@ -91,26 +90,7 @@ BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G) {
                 for (int g = 0; g < G; g++) s[g][p] = score_tail(c, g, kp, vaddvq_f32(vaddq_f32(a[g], bh[g])), 8 * nb);
             }
         }
-        const int32_t padded = (pc + 3) & ~3;
-        for (int g = 0; g < G; g++) {
-            for (int32_t p = pc; p < padded; p++) s[g][p] = -INFINITY;
-            float32x4_t vmax = vdupq_n_f32(-INFINITY);
-            for (int32_t p = 0; p < padded; p += 4) vmax = vmaxq_f32(vmax, vld1q_f32(&s[g][p]));
-            const float cmax = vmaxvq_f32(vmax);
-            const float m_new = cmax > m_run[g] ? cmax : m_run[g];
-            const float32x4_t vm = vdupq_n_f32(m_new);
-            float32x4_t lsum = vdupq_n_f32(0.0f);
-            for (int32_t p = 0; p < padded; p += 4) {
-                const float32x4_t w = bn_exp_neon(vsubq_f32(vld1q_f32(&s[g][p]), vm));
-                vst1q_f32(&s[g][p], w);
-                lsum = vaddq_f32(lsum, w);
-            }
-            const float corr = bn_expf__ref(m_run[g] - m_new); /* 0 on the first chunk (M = -inf) */
-            l_run[g] = l_run[g] * corr + vaddvq_f32(lsum);
-            m_run[g] = m_new;
-            if (corr != 1.0f)
-                for (int32_t j = 0; j < hd; j++) acc[g][j] *= corr;
-        }
+        for (int g = 0; g < G; g++) bn_attend_softmax(&st, c, g, pc, 4, chunk_max, chunk_exp);
         const uint16_t* v0 = c->values + (int64_t)p0 * c->kv_dim;
         for (int32_t b = 0; b < nb; b++) {
             float32x4_t ol[MAX_G], oh[MAX_G];
@@ -131,16 +111,9 @@ BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G) {
                 vst1q_f32(&acc[g][8 * b + 4], oh[g]);
             }
         }
-        for (int32_t j = 8 * nb; j < hd; j++)
-            for (int32_t p = 0; p < pc; p++) {
-                const float vj = bn_fp16_to_fp32(v0[(int64_t)p * c->kv_dim + j]);
-                for (int g = 0; g < G; g++) acc[g][j] += s[g][p] * vj;
-            }
+        bn_attend_values_tail(&st, c, G, v0, pc, 8 * nb);
     }
-    for (int g = 0; g < G; g++) {
-        const float inv = 1.0f / l_run[g];
-        for (int32_t j = 0; j < hd; j++) c->out[g][j] = acc[g][j] * inv;
-    }
+    bn_attend_finish(&st, c, G);
 }
 
 BN_DEFINE_ATTEND(attend_g)

@@ -7,22 +7,25 @@
  * result has two 4-lane accumulators (columns 8c..8c+3 and 8c+4..8c+7) over the whole 8-column
  * blocks and a sequential scalar tail, whatever tile computed it, so results do not depend on how
  * rows are split over threads. */
-#ifndef BN_FLOAT_FLOAT_NEON_H
-#define BN_FLOAT_FLOAT_NEON_H
+#ifndef BN_DENSE_FLOAT_NEON_H
+#define BN_DENSE_FLOAT_NEON_H
 
 #include "arm-decode.h"
 
-/* Eight weights of row w from column j (a multiple of 8) as two 4-lane floats, exactly (bn_float_weight's values).
- * F8 rows are 32-weight blocks and k a multiple of 32, so an 8-column step lies inside one block. */
+#include "../dense-float.h"
+
+/* F8 rows: k is a multiple of 32, so every 8-column step lies inside one block. */
+
+/* Eight weights of row w from column j (a multiple of 8) as two 4-lane floats, exactly. */
 BN_ALWAYS_INLINE void bn_dense_load8_neon(const uint8_t* w, int32_t j, const int fmt, float32x4_t* lo,
                                           float32x4_t* hi) {
-    if (fmt == BN_FLOAT_F16) {
+    if (fmt == BN_DENSE_F16) {
         bn_load_f16x8_neon((const uint16_t*)(w + 2 * (int64_t)j), lo, hi);
-    } else if (fmt == BN_FLOAT_BF16) {
+    } else if (fmt == BN_DENSE_BF16) {
         const uint16x8_t h = vld1q_u16((const uint16_t*)(w + 2 * (int64_t)j));
         *lo = vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h), 16));
         *hi = vreinterpretq_f32_u32(vshll_high_n_u16(h, 16));
-    } else if (fmt == BN_FLOAT_F32) {
+    } else if (fmt == BN_DENSE_F32) {
         *lo = vld1q_f32((const float*)(w + 4 * (int64_t)j));
         *hi = vld1q_f32((const float*)(w + 4 * (int64_t)j) + 4);
     } else {
@@ -66,7 +69,7 @@ BN_ALWAYS_INLINE void bn_dense_tile_neon(const bn_matmul_args* a, int32_t i0, co
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++) {
             float sum = vaddvq_f32(vaddq_f32(lo[r][t], hi[r][t]));
-            for (int32_t jj = j; jj < k; jj++) sum += bn_float_weight(w[r], jj, fmt) * x[t][jj];
+            for (int32_t jj = j; jj < k; jj++) sum += bn_dense_weight(w[r], jj, fmt) * x[t][jj];
             a->y[(int64_t)(r0 + t) * a->n + i0 + r] = sum;
         }
 }

@@ -45,6 +45,49 @@ BN_ALWAYS_INLINE int8x16_t bn_lut_pair_table_neon(int8x16_t v, const int j) {
     return vmlaq_s8(vmulq_s8(x0, w0), x1, w1);
 }
 
+/* The tiling of both NEON TL1 kernels (lut-walk.h): three units per signed byte accumulator, groups of 8 tiles and
+ * 4 activation rows for a batch, and of 4 tiles for one activation row (as measured on AVX2: a chunk of tables
+ * serves 4 tiles from L1; more interleaved tiles lose the prefetch streams). */
+#define BN_TL1_NEON_UNITS_PER_WIDEN 3
+#define BN_TL1_NEON_TILE_GROUP 8
+#define BN_TL1_NEON_GEMV_TILE_GROUP 4
+#define BN_TL1_NEON_ROW_BLOCK 4
+
+/* dots[0..32) += the int16 row sums acc16[q] (rows 8q .. 8q + 7), widened. */
+BN_ALWAYS_INLINE void bn_lut_add_dots_neon(const int16x8_t acc16[4], int32_t* dots) {
+    for (int q = 0; q < 4; q++) {
+        int32_t* d = dots + 8 * q;
+        vst1q_s32(d, vaddw_s16(vld1q_s32(d), vget_low_s16(acc16[q])));
+        vst1q_s32(d + 4, vaddw_high_s16(vld1q_s32(d + 4), acc16[q]));
+    }
+}
+
+/* One unit of a tile (codes c, 32 bytes; its tables t) into the signed byte accumulators acc8 (rows 0-15 in the
+ * even, rows 16-31 in the odd entries); and the byte accumulators of up to three units widened into the int16 row
+ * sums acc16[q] (rows 8q .. 8q + 7). */
+typedef void (*bn_tl1_unit_neon_fn)(const uint8_t* c, const int8_t* t, int8x16_t acc8[4]);
+typedef void (*bn_tl1_widen_neon_fn)(const int8x16_t acc8[4], int16x8_t acc16[4]);
+
+/* The chunk step of both NEON TL1 kernels (lut-walk.h's chunk): dots[32] (the tile's rows in order) += units
+ * [0, units) of one tile (codes w) against one activation row's tables for the same units (tables, table_unit_bytes
+ * per unit), the codes one chunk ahead (pf) prefetched as on x86. */
+BN_ALWAYS_INLINE void bn_tl1_chunk_neon(const uint8_t* w, const uint8_t* tables, int32_t units, int32_t* dots,
+                                        const uint8_t* pf, const int table_unit_bytes, bn_tl1_unit_neon_fn unit,
+                                        bn_tl1_widen_neon_fn widen) {
+    const int8_t* tab = (const int8_t*)tables; /* this ISA's table entries are signed */
+    int16x8_t acc16[4] = {vdupq_n_s16(0), vdupq_n_s16(0), vdupq_n_s16(0), vdupq_n_s16(0)};
+    for (int32_t u = 0; u < units;) {
+        const int32_t end = units - u < BN_TL1_NEON_UNITS_PER_WIDEN ? units : u + BN_TL1_NEON_UNITS_PER_WIDEN;
+        int8x16_t acc8[4] = {vdupq_n_s8(0), vdupq_n_s8(0), vdupq_n_s8(0), vdupq_n_s8(0)};
+        for (; u < end; u++) {
+            __builtin_prefetch(pf + (int64_t)u * 32);
+            unit(w + (int64_t)u * 32, tab + (int64_t)u * table_unit_bytes, acc8);
+        }
+        widen(acc8, acc16);
+    }
+    bn_lut_add_dots_neon(acc16, dots);
+}
+
 /* y of tile t for activation row r from its 32 exact row dots (the NEON kernels' epilogue). */
 static inline void bn_lut_store_dots_neon(const bn_matmul_args* a, int32_t t, int32_t r, const int32_t* dots) {
     const float scale = a->x_scales[r] * a->w_scale;

@@ -27,7 +27,7 @@
  * activation rows (each field decoded once for all of them, weights read once per four rows).
  * Per 16 code bytes and (weight row, activation row) pair: 4 SDOTs plus ~6 (m == 1) or ~5 (m > 1)
  * loads and decode instructions. */
-#include "arm-common.h"
+#include "i2s-walk-arm.h"
 
 /* Field g of 16 code bytes in the scaled form described above, and the accumulator it feeds:
  * 0 -> acc1, 1 -> acc16, 2 -> acc4, 3 -> acc1. */
@@ -45,10 +45,7 @@ BN_ALWAYS_INLINE void tile(const bn_matmul_args* a, int32_t i, int32_t r0, const
     const int32_t n_blocks = a->k / BN_I2S_BLOCK;
     const uint8_t* w[4];
     const int8_t* x[4];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++) w[r] = a->w + (int64_t)(i + r) * a->row_bytes;
-#pragma GCC unroll 4
-    for (int c = 0; c < C; c++) x[c] = a->xq + (int64_t)(r0 + c) * a->k;
+    bn_tile_rows(a, i, R, r0, C, w, x);
     int32x4_t acc1[4], acc4[4], acc16[4];
 #pragma GCC unroll 4
     for (int t = 0; t < R * C; t++) acc1[t] = acc4[t] = acc16[t] = vdupq_n_s32(0);
@@ -57,8 +54,7 @@ BN_ALWAYS_INLINE void tile(const bn_matmul_args* a, int32_t i, int32_t r0, const
 #pragma GCC unroll 2
         for (int q = 0; q < 2; q++) {
             uint8x16_t p[4];
-#pragma GCC unroll 4
-            for (int r = 0; r < R; r++) p[r] = vld1q_u8(w[r] + b * 32 + 16 * q);
+            i2s_codes(w, R, b, q, p);
 #pragma GCC unroll 4
             for (int c = 0; c < C; c++) {
                 /* weights 32g + 16q .. +15 of this block, g = 0..3 */
@@ -81,37 +77,5 @@ BN_ALWAYS_INLINE void tile(const bn_matmul_args* a, int32_t i, int32_t r0, const
 }
 
 void bn_matmul_i2s_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    const int32_t k = a->k;
-    if (a->m == 1) {
-        const int32_t x_sum = bn_sum_i8_neon(a->xq, k);
-        const float scale = a->x_scales[0] * a->w_scale;
-        int32_t i = i_begin;
-        for (; i + 4 <= i_end; i += 4) {
-            int32_t dots[4];
-            tile(a, i, 0, 4, 1, dots);
-            for (int r = 0; r < 4; r++) a->y[i + r] = (float)(dots[r] - x_sum) * scale;
-        }
-        for (; i < i_end; i++) {
-            int32_t dot;
-            tile(a, i, 0, 1, 1, &dot);
-            a->y[i] = (float)(dot - x_sum) * scale;
-        }
-        return;
-    }
-    for (int32_t r0 = 0; r0 < a->m; r0 += 4) {
-        const int32_t nr = a->m - r0 < 4 ? a->m - r0 : 4;
-        int32_t x_sums[4];
-        for (int32_t r = 0; r < nr; r++) x_sums[r] = bn_sum_i8_neon(a->xq + (int64_t)(r0 + r) * k, k);
-        for (int32_t i = i_begin; i < i_end; i++) {
-            int32_t dots[4];
-            switch (nr) {
-            case 4: tile(a, i, r0, 1, 4, dots); break;
-            case 3: tile(a, i, r0, 1, 3, dots); break;
-            case 2: tile(a, i, r0, 1, 2, dots); break;
-            default: tile(a, i, r0, 1, 1, dots); break;
-            }
-            for (int32_t r = 0; r < nr; r++)
-                a->y[(int64_t)(r0 + r) * a->n + i] = (float)(dots[r] - x_sums[r]) * (a->x_scales[r0 + r] * a->w_scale);
-        }
-    }
+    i2s_matmul(a, i_begin, i_end);
 }

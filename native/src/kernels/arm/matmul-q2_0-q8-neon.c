@@ -1,38 +1,5 @@
-/* Q2_0 matrix x int8 activation rows, plain NEON (CPUs without SDOT). Bit-exact with bn_matmul_q2_0_q8__ref
- * through the shared walk of kquant-arm.h.
- *
- * A block's weights c - 1 (int8 in [-1, 2], in weight order: q2_0-arm.h) multiply the activations with SMULL /
- * SMLAL2: eight products per int16 lane, each in [-256, 254], so a lane stays within 2048; SADDLP widens them
- * into the four int32 lanes. */
-#include "arm-common.h"
-#include "bn_kquants.h"
+/* Q2_0 matrix x int8 activation rows, plain NEON (CPUs without SDOT): the block of q2_0-arm.h on the shared walk of
+ * kquant-walk.h. Bit-exact with bn_matmul_q2_0_q8__ref. */
 #include "q2_0-arm.h"
-
-#define KQ_BLOCK BN_Q2_0_BLOCK
-#define KQ_BLOCK_BYTES BN_Q2_0_BLOCK_BYTES
-#define KQ_GROUP 0
-#define KQ_D_AT 0
-#define KQ_DMIN_AT (-1)
-
-BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_t* const* x,
-                               const int16_t* const* xs, const int T, int32x4_t* lanes, int32x4_t* mlanes) {
-    (void)xs;
-    (void)mlanes;
-    for (int r = 0; r < R; r++) {
-        int8x16_t c[4];
-        bn_q2_0_weights(w[r], c);
-        for (int t = 0; t < T; t++) {
-            int16x8_t p = vdupq_n_s16(0);
-            for (int v = 0; v < 4; v++) {
-                const int8x16_t xv = vld1q_s8(x[t] + 16 * v);
-                p = vmlal_s8(p, vget_low_s8(c[v]), vget_low_s8(xv));
-                p = vmlal_high_s8(p, c[v], xv);
-            }
-            lanes[r * T + t] = vpaddlq_s16(p);
-        }
-    }
-}
-
-#include "kquant-arm.h"
 
 void bn_matmul_q2_0_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { kq_matmul(a, i_begin, i_end); }

@@ -1,34 +1,7 @@
-/* Q2_0 matrix x int8 activation rows, NEON with SDOT (Armv8.2 dot product). Bit-exact with
- * bn_matmul_q2_0_q8__ref through the shared walk of kquant-arm.h.
- *
- * A block's weights c - 1 (int8 in [-1, 2], in weight order: q2_0-arm.h) go through four SDOTs, sixteen products
- * per int32 lane, exact for every int8 activation. */
-#include "arm-common.h"
-#include "bn_kquants.h"
+/* Q2_0 matrix x int8 activation rows, NEON with SDOT (Armv8.2 dot product): the block of q2_0-arm.h on the shared
+ * walk of kquant-walk.h. Bit-exact with bn_matmul_q2_0_q8__ref. */
+#define BN_NEONDOT 1
 #include "q2_0-arm.h"
-
-#define KQ_BLOCK BN_Q2_0_BLOCK
-#define KQ_BLOCK_BYTES BN_Q2_0_BLOCK_BYTES
-#define KQ_GROUP 0
-#define KQ_D_AT 0
-#define KQ_DMIN_AT (-1)
-
-BN_ALWAYS_INLINE void kq_block(const uint8_t* const* w, const int R, const int8_t* const* x,
-                               const int16_t* const* xs, const int T, int32x4_t* lanes, int32x4_t* mlanes) {
-    (void)xs;
-    (void)mlanes;
-    for (int r = 0; r < R; r++) {
-        int8x16_t c[4];
-        bn_q2_0_weights(w[r], c);
-        for (int t = 0; t < T; t++) {
-            int32x4_t acc = vdupq_n_s32(0);
-            for (int v = 0; v < 4; v++) acc = vdotq_s32(acc, c[v], vld1q_s8(x[t] + 16 * v));
-            lanes[r * T + t] = acc;
-        }
-    }
-}
-
-#include "kquant-arm.h"
 
 void bn_matmul_q2_0_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     kq_matmul(a, i_begin, i_end);

@@ -18,52 +18,39 @@
 #include "lut-arm.h"
 #include "../lut-walk.h"
 
-#define UNITS_PER_WIDEN 3
 #define UNITS_PER_CHUNK 60
-#define TILE_GROUP 8
-/* One activation row: groups of 4 tiles (as measured on AVX2: a chunk of tables serves 4 tiles from L1;
- * more interleaved tiles lose the prefetch streams). */
-#define GEMV_TILE_GROUP 4
-#define ROW_BLOCK 4
 
-/* dots[32] (the tile's rows in order) += units [0, units) (<= UNITS_PER_CHUNK) of one tile (codes w)
- * against one activation row's tables for the same units (tab, 64 bytes per unit). */
-static void chunk(const uint8_t* w, const uint8_t* tables, int32_t units, int32_t* dots, const uint8_t* pf) {
-    const int8_t* tab = (const int8_t*)tables; /* this ISA's table entries are signed */
+/* One unit: each pair's high-part and low-part tables, the low nibbles (rows 0-15) into acc8[0] (high parts) and
+ * acc8[2] (low parts), the high nibbles (rows 16-31) into acc8[1] and acc8[3]. */
+BN_ALWAYS_INLINE void unit(const uint8_t* c, const int8_t* t, int8x16_t acc8[4]) {
     const uint8x16_t nibble = vdupq_n_u8(15);
-    const int8x16_t sixteen = vdupq_n_s8(16);
-    int16x8_t acc16[4] = {vdupq_n_s16(0), vdupq_n_s16(0), vdupq_n_s16(0), vdupq_n_s16(0)};
-    for (int32_t u = 0; u < units;) {
-        const int32_t end = units - u < UNITS_PER_WIDEN ? units : u + UNITS_PER_WIDEN;
-        int8x16_t h0 = vdupq_n_s8(0), l0 = h0, h1 = h0, l1 = h0; /* 0: rows 0-15, 1: rows 16-31 */
-        for (; u < end; u++) {
-            __builtin_prefetch(pf + (int64_t)u * 32); /* the codes one chunk ahead, as on x86 */
-            const uint8_t* c = w + (int64_t)u * 32;
-            const int8_t* t = tab + (int64_t)u * 64;
 #pragma GCC unroll 2
-            for (int p = 0; p < 2; p++) {
-                const uint8x16_t codes = vld1q_u8(c + 16 * p);
-                const uint8x16_t lo = vandq_u8(codes, nibble), hi = vshrq_n_u8(codes, 4);
-                const int8x16_t th = vld1q_s8(t + 16 * p), tl = vld1q_s8(t + 32 + 16 * p);
-                h0 = vaddq_s8(h0, vqtbl1q_s8(th, lo));
-                l0 = vaddq_s8(l0, vqtbl1q_s8(tl, lo));
-                h1 = vaddq_s8(h1, vqtbl1q_s8(th, hi));
-                l1 = vaddq_s8(l1, vqtbl1q_s8(tl, hi));
-            }
-        }
-        acc16[0] = vaddw_s8(vmlal_s8(acc16[0], vget_low_s8(h0), vget_low_s8(sixteen)), vget_low_s8(l0));
-        acc16[1] = vaddw_high_s8(vmlal_high_s8(acc16[1], h0, sixteen), l0);
-        acc16[2] = vaddw_s8(vmlal_s8(acc16[2], vget_low_s8(h1), vget_low_s8(sixteen)), vget_low_s8(l1));
-        acc16[3] = vaddw_high_s8(vmlal_high_s8(acc16[3], h1, sixteen), l1);
-    }
-    for (int q = 0; q < 4; q++) {
-        int32_t* d = dots + 8 * q; /* rows 8q .. 8q + 7 */
-        vst1q_s32(d, vaddw_s16(vld1q_s32(d), vget_low_s16(acc16[q])));
-        vst1q_s32(d + 4, vaddw_high_s16(vld1q_s32(d + 4), acc16[q]));
+    for (int p = 0; p < 2; p++) {
+        const uint8x16_t codes = vld1q_u8(c + 16 * p);
+        const uint8x16_t lo = vandq_u8(codes, nibble), hi = vshrq_n_u8(codes, 4);
+        const int8x16_t th = vld1q_s8(t + 16 * p), tl = vld1q_s8(t + 32 + 16 * p);
+        acc8[0] = vaddq_s8(acc8[0], vqtbl1q_s8(th, lo));
+        acc8[2] = vaddq_s8(acc8[2], vqtbl1q_s8(tl, lo));
+        acc8[1] = vaddq_s8(acc8[1], vqtbl1q_s8(th, hi));
+        acc8[3] = vaddq_s8(acc8[3], vqtbl1q_s8(tl, hi));
     }
 }
 
+/* x = 16 xh + xl: the high parts' sums times 16 (SMLAL), plus the low parts' (SADDW). */
+BN_ALWAYS_INLINE void widen(const int8x16_t acc8[4], int16x8_t acc16[4]) {
+    const int8x16_t sixteen = vdupq_n_s8(16);
+    acc16[0] = vaddw_s8(vmlal_s8(acc16[0], vget_low_s8(acc8[0]), vget_low_s8(sixteen)), vget_low_s8(acc8[2]));
+    acc16[1] = vaddw_high_s8(vmlal_high_s8(acc16[1], acc8[0], sixteen), acc8[2]);
+    acc16[2] = vaddw_s8(vmlal_s8(acc16[2], vget_low_s8(acc8[1]), vget_low_s8(sixteen)), vget_low_s8(acc8[3]));
+    acc16[3] = vaddw_high_s8(vmlal_high_s8(acc16[3], acc8[1], sixteen), acc8[3]);
+}
+
+/* dots[32] += units [0, units) (<= UNITS_PER_CHUNK) of a tile against a row (64 table bytes per unit). */
+static void chunk(const uint8_t* w, const uint8_t* tables, int32_t units, int32_t* dots, const uint8_t* pf) {
+    bn_tl1_chunk_neon(w, tables, units, dots, pf, 64, unit, widen);
+}
+
 void bn_matmul_tl1_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    bn_tl1_walk(a, i_begin, i_end, UNITS_PER_CHUNK, 1, 64, BN_TL1_ROW_TILE, GEMV_TILE_GROUP, TILE_GROUP, ROW_BLOCK, chunk,
-                bn_lut_store_dots_neon);
+    bn_tl1_walk(a, i_begin, i_end, UNITS_PER_CHUNK, 1, 64, BN_TL1_ROW_TILE, BN_TL1_NEON_GEMV_TILE_GROUP,
+                BN_TL1_NEON_TILE_GROUP, BN_TL1_NEON_ROW_BLOCK, chunk, bn_lut_store_dots_neon);
 }

@@ -21,7 +21,7 @@
  * field once for all of them. Here there is no shared X_b to amortise, so we decode to signed
  * weights w = c - 1 (one extra subtract per field, shared by the activation rows): |w x| <= 256,
  * 16 products per lane per block, at most 4096. The activation rows' dots share one d. */
-#include "arm-common.h"
+#include "tq2-walk-arm.h"
 
 /* Four weight rows (i..i+3) against activation row 0; writes y[i..i+3]. */
 static void rows4_x1(const bn_matmul_args* a, int32_t i, float* y) {
@@ -60,9 +60,7 @@ static void rows4_x1(const bn_matmul_args* a, int32_t i, float* y) {
 #pragma GCC unroll 4
         for (int r = 0; r < 4; r++) s[r] = vpadalq_s16(vpaddlq_s16(lo[r]), hi[r]);
         const int32x4_t dots = vsubq_s32(bn_hsum4_s32(s[0], s[1], s[2], s[3]), vdupq_n_s32(vaddlvq_s16(xs)));
-        const float32x4_t d = bn_fp16x4_to_f32(bn_read_u16(w[0] + off + 64), bn_read_u16(w[1] + off + 64),
-                                               bn_read_u16(w[2] + off + 64), bn_read_u16(w[3] + off + 64));
-        sum = vaddq_f32(sum, vmulq_f32(vcvtq_f32_s32(dots), d));
+        sum = tq2_add_blocks4(sum, w, off, dots);
     }
     vst1q_f32(y, vmulq_n_f32(sum, a->x_scales[0] * a->w_scale));
 }
@@ -70,10 +68,10 @@ static void rows4_x1(const bn_matmul_args* a, int32_t i, float* y) {
 /* One weight row i against activation rows r0..r0+C-1 (C constant, 1..4). */
 BN_ALWAYS_INLINE void row1_xn(const bn_matmul_args* a, int32_t i, int32_t r0, const int C) {
     const int32_t n_blocks = a->k / BN_TQ_BLOCK;
-    const uint8_t* w = a->w + (int64_t)i * a->row_bytes;
+    const uint8_t* wr[4];
     const int8_t* x[4];
-#pragma GCC unroll 4
-    for (int c = 0; c < C; c++) x[c] = a->xq + (int64_t)(r0 + c) * a->k;
+    bn_tile_rows(a, i, 1, r0, C, wr, x);
+    const uint8_t* w = wr[0];
     const int8x16_t one = vdupq_n_s8(1);
     float32x4_t sum = vdupq_n_f32(0.0f);
     for (int32_t b = 0; b < n_blocks; b++) {
@@ -108,22 +106,4 @@ BN_ALWAYS_INLINE void row1_xn(const bn_matmul_args* a, int32_t i, int32_t r0, co
     for (int c = 0; c < C; c++) a->y[(int64_t)(r0 + c) * a->n + i] = out[c] * (a->x_scales[r0 + c] * a->w_scale);
 }
 
-void bn_matmul_tq2_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    int32_t i = i_begin;
-    if (a->m == 1) {
-        for (; i + 4 <= i_end; i += 4) rows4_x1(a, i, a->y + i);
-        for (; i < i_end; i++) row1_xn(a, i, 0, 1);
-        return;
-    }
-    for (int32_t r0 = 0; r0 < a->m; r0 += 4) {
-        const int32_t nr = a->m - r0 < 4 ? a->m - r0 : 4;
-        for (i = i_begin; i < i_end; i++) {
-            switch (nr) {
-            case 4: row1_xn(a, i, r0, 4); break;
-            case 3: row1_xn(a, i, r0, 3); break;
-            case 2: row1_xn(a, i, r0, 2); break;
-            default: row1_xn(a, i, r0, 1); break;
-            }
-        }
-    }
-}
+void bn_matmul_tq2_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { tq2_matmul(a, i_begin, i_end); }

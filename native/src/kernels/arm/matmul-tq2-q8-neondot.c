@@ -24,7 +24,7 @@
  * decoded once for all of them. Without a shared X_b we decode to signed weights in the same scaled
  * form: (p & 3) - 1 = w, (p & 0x0C) - 4 = 4w, (p & 0x30) - 16 = 16w, (p >> 6) - 1 = w (int8 values
  * -16..32); one extra subtract per field, shared by the activation rows. */
-#include "arm-common.h"
+#include "tq2-walk-arm.h"
 
 /* Field g of 16 code bytes scaled in place (0: c, 1: 4c, 2: 16c, 3: c) for weights m + 32g. */
 BN_ALWAYS_INLINE int8x16_t scaled_field(uint8x16_t p, int g) {
@@ -80,9 +80,7 @@ static void rows4_x1(const bn_matmul_args* a, int32_t i, float* y) {
         const int32x4_t s = bn_hsum4_s32(combine(acc1[0], acc4[0], acc16[0]), combine(acc1[1], acc4[1], acc16[1]),
                                          combine(acc1[2], acc4[2], acc16[2]), combine(acc1[3], acc4[3], acc16[3]));
         const int32x4_t dots = vsubq_s32(s, vdupq_n_s32(vaddvq_s32(xs)));
-        const float32x4_t d = bn_fp16x4_to_f32(bn_read_u16(w[0] + off + 64), bn_read_u16(w[1] + off + 64),
-                                               bn_read_u16(w[2] + off + 64), bn_read_u16(w[3] + off + 64));
-        sum = vaddq_f32(sum, vmulq_f32(vcvtq_f32_s32(dots), d));
+        sum = tq2_add_blocks4(sum, w, off, dots);
     }
     vst1q_f32(y, vmulq_n_f32(sum, a->x_scales[0] * a->w_scale));
 }
@@ -90,10 +88,10 @@ static void rows4_x1(const bn_matmul_args* a, int32_t i, float* y) {
 /* One weight row i against activation rows r0..r0+C-1 (C constant, 1..4). */
 BN_ALWAYS_INLINE void row1_xn(const bn_matmul_args* a, int32_t i, int32_t r0, const int C) {
     const int32_t n_blocks = a->k / BN_TQ_BLOCK;
-    const uint8_t* w = a->w + (int64_t)i * a->row_bytes;
+    const uint8_t* wr[4];
     const int8_t* x[4];
-#pragma GCC unroll 4
-    for (int c = 0; c < C; c++) x[c] = a->xq + (int64_t)(r0 + c) * a->k;
+    bn_tile_rows(a, i, 1, r0, C, wr, x);
+    const uint8_t* w = wr[0];
     float32x4_t sum = vdupq_n_f32(0.0f);
     for (int32_t b = 0; b < n_blocks; b++) {
         const uint8_t* block = w + (int64_t)b * BN_TQ2_BLOCK_BYTES;
@@ -128,21 +126,5 @@ BN_ALWAYS_INLINE void row1_xn(const bn_matmul_args* a, int32_t i, int32_t r0, co
 }
 
 void bn_matmul_tq2_q8__neondot(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    int32_t i = i_begin;
-    if (a->m == 1) {
-        for (; i + 4 <= i_end; i += 4) rows4_x1(a, i, a->y + i);
-        for (; i < i_end; i++) row1_xn(a, i, 0, 1);
-        return;
-    }
-    for (int32_t r0 = 0; r0 < a->m; r0 += 4) {
-        const int32_t nr = a->m - r0 < 4 ? a->m - r0 : 4;
-        for (i = i_begin; i < i_end; i++) {
-            switch (nr) {
-            case 4: row1_xn(a, i, r0, 4); break;
-            case 3: row1_xn(a, i, r0, 3); break;
-            case 2: row1_xn(a, i, r0, 2); break;
-            default: row1_xn(a, i, r0, 1); break;
-            }
-        }
-    }
+    tq2_matmul(a, i_begin, i_end);
 }

@@ -1,68 +1,21 @@
-/* int4 (BitNet a4.8) activation quantization, Armv8 NEON. Bit-exact with bn_quantize_q4__ref.
+/* int4 (BitNet a4.8) activation quantization, Armv8 NEON, on the row loop of quantize-rows.h. Bit-exact with
+ * bn_quantize_q4__ref.
  *
- * The mean |x| is a float sum, so its order is part of the specification (bn_q4_abs_sum__ref):
- * sixteen lane sums, element j into lane j % 16 in order, then the halving tree
- * l[i] += l[i + 8] (i < 8), l[i] += l[i + 4], l[i] += l[i + 2], l[0] += l[1]. Here the sixteen
- * lanes are four float32x4 accumulators a0..a3 holding lanes 0-3, 4-7, 8-11, 12-15; a partial last
- * group of 16 is added zero-padded (every lane sum is a non-negative, non-(-0) value, and v + 0 = v
- * for such v, so the padding changes nothing). The tree is then a0 + a2, a1 + a3 (i + 8), their
- * sum (i + 4), low + high half (i + 2), lane 0 + lane 1 (i + 1): the same additions on the same
- * operands, hence the same bits.
+ * The mean |x| is a float sum, so its order is part of the specification (bn_q4_abs_sum__ref): sixteen lane sums,
+ * element j into lane j % 16 in order, then the halving tree l[i] += l[i + 8] (i < 8), l[i] += l[i + 4],
+ * l[i] += l[i + 2], l[0] += l[1]. Here the sixteen lanes are four float32x4 accumulators holding lanes 0-3, 4-7,
+ * 8-11, 12-15, a partial last group of 16 added zero-padded (bn_lanes16_neon), and bn_tree16_f32 makes the same
+ * additions on the same operands, hence the same bits.
  *
- * Quantization: x * s, FCVTNS (round to nearest, ties to even, like nearbyintf in the default
- * mode), saturating narrows to int8, then SMAX/SMIN to [-8, 7] on 16 bytes at once. The reference
- * clamps the float before rounding; since rounding is monotonic and -8 and 7 are integers,
- * round(clamp(v)) = clamp(round(v)), and the saturating narrows are themselves a monotonic clamp to
- * a wider range, so the integers are identical. */
-#include "arm-common.h"
+ * Quantization: bn_quantize_row_neon (x * s, FCVTNS, saturating narrows, then SMAX/SMIN to [-8, 7]). */
+#include "arm-decode.h"
+
+static inline float abs_sum(const float* row, int32_t k) {
+    float32x4_t a[4];
+    bn_lanes16_neon(row, k, BN_FOLD_ABS_SUM, a);
+    return bn_tree16_f32(a[0], a[1], a[2], a[3]);
+}
 
 void bn_quantize_q4__neon(const float* x, int32_t k, int32_t r_begin, int32_t r_end, int8_t* xq, float* scales) {
-    const float sqrt7 = 2.64575131106459059f;
-    const int8x16_t lo = vdupq_n_s8(-8), hi = vdupq_n_s8(7);
-    for (int32_t r = r_begin; r < r_end; r++) {
-        const float* row = x + (int64_t)r * k;
-        int8_t* out = xq + (int64_t)r * k;
-        float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
-        int32_t j = 0;
-        for (; j + 16 <= k; j += 16) {
-            a0 = vaddq_f32(a0, vabsq_f32(vld1q_f32(row + j)));
-            a1 = vaddq_f32(a1, vabsq_f32(vld1q_f32(row + j + 4)));
-            a2 = vaddq_f32(a2, vabsq_f32(vld1q_f32(row + j + 8)));
-            a3 = vaddq_f32(a3, vabsq_f32(vld1q_f32(row + j + 12)));
-        }
-        if (j < k) {
-            float tail[16] = {0};
-            for (int32_t t = 0; j + t < k; t++) tail[t] = row[j + t];
-            a0 = vaddq_f32(a0, vabsq_f32(vld1q_f32(tail)));
-            a1 = vaddq_f32(a1, vabsq_f32(vld1q_f32(tail + 4)));
-            a2 = vaddq_f32(a2, vabsq_f32(vld1q_f32(tail + 8)));
-            a3 = vaddq_f32(a3, vabsq_f32(vld1q_f32(tail + 12)));
-        }
-        const float32x4_t s8_lo = vaddq_f32(a0, a2);                           /* lanes 0-3: l[i] + l[i + 8] */
-        const float32x4_t s8_hi = vaddq_f32(a1, a3);                           /* lanes 4-7: l[i] + l[i + 8] */
-        const float32x4_t s4 = vaddq_f32(s8_lo, s8_hi);                        /* i + 4 */
-        const float32x2_t s2 = vadd_f32(vget_low_f32(s4), vget_high_f32(s4)); /* i + 2 */
-        const float total = vget_lane_f32(s2, 0) + vget_lane_f32(s2, 1);       /* i + 1 */
-        float beta = k > 0 ? total / (float)k : 0.0f;
-        if (beta < BN_ACT_EPS) beta = BN_ACT_EPS;
-        const float s = sqrt7 / beta;
-        const float32x4_t vs = vdupq_n_f32(s);
-        j = 0;
-        for (; j + 16 <= k; j += 16) {
-            int32x4_t q[4];
-            for (int t = 0; t < 4; t++) {
-                q[t] = vcvtnq_s32_f32(vmulq_f32(vld1q_f32(row + j + 4 * t), vs));
-            }
-            int16x8_t h01 = vqmovn_high_s32(vqmovn_s32(q[0]), q[1]);
-            int16x8_t h23 = vqmovn_high_s32(vqmovn_s32(q[2]), q[3]);
-            int8x16_t b = vqmovn_high_s16(vqmovn_s16(h01), h23);
-            vst1q_s8(out + j, vminq_s8(vmaxq_s8(b, lo), hi));
-        }
-        for (; j < k; j++) {
-            float v = row[j] * s;
-            v = v < -8.0f ? -8.0f : (v > 7.0f ? 7.0f : v);
-            out[j] = (int8_t)bn_round_even(v);
-        }
-        scales[r] = beta / sqrt7;
-    }
+    bn_quantize_q4_rows(x, k, r_begin, r_end, xq, scales, abs_sum, bn_quantize_row_neon);
 }

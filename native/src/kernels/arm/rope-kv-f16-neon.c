@@ -41,18 +41,7 @@ static void rotate_head(const float* in, float* q_out, uint16_t* k_out, const fl
             }
         }
     }
-    for (; i < half; i++) {
-        const int32_t ia = style == BN_ROPE_NEOX ? i : 2 * i, ib = style == BN_ROPE_NEOX ? i + half : 2 * i + 1;
-        const float x0 = in[ia], x1 = in[ib];
-        const float a2 = x0 * cos_t[i] - x1 * sin_t[i], b2 = x0 * sin_t[i] + x1 * cos_t[i];
-        if (q_out) {
-            q_out[ia] = a2;
-            q_out[ib] = b2;
-        } else {
-            k_out[ia] = bn_fp32_to_fp16(a2);
-            k_out[ib] = bn_fp32_to_fp16(b2);
-        }
-    }
+    bn_rotate_pairs(in, q_out, k_out, cos_t, sin_t, rope_dims, style, i);
 }
 
 static void store_f16(const float* in, uint16_t* out, int32_t n) {

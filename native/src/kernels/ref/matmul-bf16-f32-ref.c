@@ -2,4 +2,6 @@
  * operation in column order (each weight widened from its top-half bits). */
 #include "dense-float-ref.h"
 
-void bn_matmul_bf16_f32__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { bn_dense_float_ref(a, i_begin, i_end, BN_FLOAT_BF16); }
+void bn_matmul_bf16_f32__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
+    bn_dense_float_ref(a, i_begin, i_end, BN_DENSE_BF16);
+}

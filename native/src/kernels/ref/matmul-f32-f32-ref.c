@@ -1,5 +1,7 @@
 /* Reference f32 matrix x float activations: y[r, i] = sum_j W[i, j] x[r, j], every product and sum
- * a float operation in column order (as the F16 reference, with the weights read as stored). */
+ * a float operation in column order (as the F16 reference, with the weights read as stored; dense-float-ref.h). */
 #include "dense-float-ref.h"
 
-void bn_matmul_f32_f32__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { bn_dense_float_ref(a, i_begin, i_end, BN_FLOAT_F32); }
+void bn_matmul_f32_f32__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
+    bn_dense_float_ref(a, i_begin, i_end, BN_DENSE_F32);
+}

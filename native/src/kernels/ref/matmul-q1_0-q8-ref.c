@@ -1,23 +1,12 @@
-/* Reference Q1_0 matrix x int8 activation rows (the specification): per 128-weight block b,
- * dot_b = sum_j s_j xq_j with s_j = +1 or -1, exactly in int32 (|dot_b| <= 128 * 128 = 2^14), then
- * y[r, i] = (sum_b (float)dot_b * d_b, summed in block order) * x_scales[r]. */
-#include "bn_kquants.h"
+/* Reference Q1_0 matrix x int8 activation rows (the specification): per 128-weight block b, dot_b = sum_j s_j xq_j
+ * with s_j = +1 or -1, exactly in int32 (|dot_b| <= 128 * 128 = 2^14), t_b = (float)dot_b * d_b, on the walk of
+ * matmul-blocks-ref.h: y[r, i] = (sum_b t_b, summed in block order) * x_scales[r]. */
+#include "matmul-blocks-ref.h"
+
+static float term(const uint8_t* block, const int8_t* x) {
+    return bn_block_dot_d_ref(block, x, BN_Q1_0_BLOCK, bn_q1_0_sign);
+}
 
 void bn_matmul_q1_0_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    const int32_t n_blocks = a->k / BN_Q1_0_BLOCK;
-    for (int32_t i = i_begin; i < i_end; i++) {
-        const uint8_t* row = a->w + (int64_t)i * a->row_bytes;
-        for (int32_t r = 0; r < a->m; r++) {
-            const int8_t* x = a->xq + (int64_t)r * a->k;
-            float sum = 0.0f;
-            for (int32_t b = 0; b < n_blocks; b++) {
-                const uint8_t* block = row + (int64_t)b * BN_Q1_0_BLOCK_BYTES;
-                const int8_t* xb = x + (int64_t)b * BN_Q1_0_BLOCK;
-                int32_t dot = 0;
-                for (int j = 0; j < BN_Q1_0_BLOCK; j++) dot += bn_q1_0_sign(block, j) * xb[j];
-                sum = sum + (float)dot * bn_kq_fp16(block);
-            }
-            a->y[(int64_t)r * a->n + i] = sum * a->x_scales[r];
-        }
-    }
+    bn_matmul_blocks_ref(a, i_begin, i_end, BN_Q1_0_BLOCK, BN_Q1_0_BLOCK_BYTES, term);
 }

@@ -1,23 +1,11 @@
 /* Reference Q2_0 matrix x int8 activation rows (the specification): per 64-weight block b,
- * dot_b = sum_j (c_j - 1) xq_j exactly in int32 (|dot_b| <= 64 * 2 * 128 = 2^14), then
- * y[r, i] = (sum_b (float)dot_b * d_b, summed in block order) * x_scales[r]. */
-#include "bn_kquants.h"
+ * dot_b = sum_j (c_j - 1) xq_j exactly in int32 (|dot_b| <= 64 * 2 * 128 = 2^14), t_b = (float)dot_b * d_b,
+ * on the walk of matmul-blocks-ref.h: y[r, i] = (sum_b t_b, summed in block order) * x_scales[r]. */
+#include "matmul-blocks-ref.h"
+
+static int weight(const uint8_t* block, int j) { return bn_q2_0_code(block, j) - 1; }
+static float term(const uint8_t* block, const int8_t* x) { return bn_block_dot_d_ref(block, x, BN_Q2_0_BLOCK, weight); }
 
 void bn_matmul_q2_0_q8__ref(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    const int32_t n_blocks = a->k / BN_Q2_0_BLOCK;
-    for (int32_t i = i_begin; i < i_end; i++) {
-        const uint8_t* row = a->w + (int64_t)i * a->row_bytes;
-        for (int32_t r = 0; r < a->m; r++) {
-            const int8_t* x = a->xq + (int64_t)r * a->k;
-            float sum = 0.0f;
-            for (int32_t b = 0; b < n_blocks; b++) {
-                const uint8_t* block = row + (int64_t)b * BN_Q2_0_BLOCK_BYTES;
-                const int8_t* xb = x + (int64_t)b * BN_Q2_0_BLOCK;
-                int32_t dot = 0;
-                for (int j = 0; j < BN_Q2_0_BLOCK; j++) dot += (bn_q2_0_code(block, j) - 1) * xb[j];
-                sum = sum + (float)dot * bn_kq_fp16(block);
-            }
-            a->y[(int64_t)r * a->n + i] = sum * a->x_scales[r];
-        }
-    }
+    bn_matmul_blocks_ref(a, i_begin, i_end, BN_Q2_0_BLOCK, BN_Q2_0_BLOCK_BYTES, term);
 }

@@ -2,7 +2,7 @@
  * bn_rope_kv_f16__ref rotates them (every rope variant returns those bits, so any may stand in for
  * this one), each key head is rotated into a float row and quantized into its block of cache row
  * position + t with the ISA's block quantizer (a->quantize), and each value head is quantized as is. */
-#include "bn_internal.h"
+#include "../rope-walk.h"
 
 void bn_rope_kv_quant__ref(const bn_rope_args* a, int32_t t_begin, int32_t t_end) {
     const int32_t hd = a->head_dim, half = a->rope_dims / 2;
@@ -15,7 +15,7 @@ void bn_rope_kv_quant__ref(const bn_rope_args* a, int32_t t_begin, int32_t t_end
         float* q = a->q + (int64_t)t * q_dim;
         for (int32_t h = 0; h < a->n_heads; h++) {
             float* head = q + (int64_t)h * hd;
-            bn_rope_head__ref(head, head, a->style, a->rope_dims, cos_t, sin_t);
+            bn_rotate_pairs(head, head, NULL, cos_t, sin_t, a->rope_dims, a->style, 0);
         }
         const float* k = a->k + (int64_t)t * kv_dim;
         const float* v = a->v + (int64_t)t * kv_dim;
@@ -24,7 +24,7 @@ void bn_rope_kv_quant__ref(const bn_rope_args* a, int32_t t_begin, int32_t t_end
         for (int32_t h = 0; h < a->n_kv_heads; h++) {
             const float* head = k + (int64_t)h * hd;
             for (int32_t j = a->rope_dims; j < hd; j++) rotated[j] = head[j];
-            bn_rope_head__ref(head, rotated, a->style, a->rope_dims, cos_t, sin_t);
+            bn_rotate_pairs(head, rotated, NULL, cos_t, sin_t, a->rope_dims, a->style, 0);
             a->quantize(rotated, hd, a->kv_type, kc + (int64_t)h * a->block_bytes);
             a->quantize(v + (int64_t)h * hd, hd, a->kv_type, vc + (int64_t)h * a->block_bytes);
         }

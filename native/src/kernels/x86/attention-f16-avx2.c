@@ -2,12 +2,12 @@
  *
  * One work unit is a token's KV head with G <= 8 of the query heads that share it, so every cached
  * key and value is converted (F16C) once for all of them. The softmax runs online (flash-attention
- * style) over chunks of CHUNK positions: scores of the chunk, new running max M, old sums and
+ * style) over chunks of BN_ATTENTION_CHUNK positions: scores of the chunk, new running max M, old sums and
  * outputs rescaled by exp(M_old - M), weights exp(s - M) with the library's exp on eight lanes,
  * then the weighted values are accumulated. No scratch beyond the stack, one pass over the cache.
  *
  * Loop order for the values: dimension block outside, position inside, so the G output vectors of
- * a block stay in registers while the chunk's value rows (CHUNK x head_dim fp16, 8 KB for 2B-4T)
+ * a block stay in registers while the chunk's value rows (BN_ATTENTION_CHUNK x head_dim fp16, 8 KB for 2B-4T)
  * stay in L1. FMA latency, not throughput, bounds both loops when each head has one accumulator
  * chain, so groups of up to four heads (2B-4T: 4) take two positions (scores) or two dimension
  * blocks (values) per step: eight independent chains.
@@ -17,7 +17,6 @@
 #include "x86-decode.h"
 #include "../attention-walk.h"
 
-#define CHUNK 32
 #define MAX_G BN_ATTENTION_MAX_G
 
 typedef bn_heads_ctx heads_ctx;
@@ -31,33 +30,33 @@ static inline __m128 hsum2_ps(__m256 a, __m256 b) {
     return _mm_hadd_ps(u, u);
 }
 
-/* The cache rows a few positions ahead, keys and values, for this KV head (its head_dim fp16 values
- * span 1-4 lines within rows kv_dim apart, a stride the hardware prefetchers do not follow well). */
-#define PREFETCH_AHEAD 8
-static inline __attribute__((always_inline)) void prefetch_rows(const heads_ctx* c, int32_t p, int32_t count) {
-    for (int32_t i = 0; i < count && p + i < c->seen; i++) {
-        const char* k = (const char*)(c->keys + (int64_t)(p + i) * c->kv_dim);
-        const char* v = (const char*)(c->values + (int64_t)(p + i) * c->kv_dim);
-        for (int32_t off = 0; off < 2 * c->hd; off += 64) {
-            _mm_prefetch(k + off, _MM_HINT_T0);
-            _mm_prefetch(v + off, _MM_HINT_T0);
-        }
+/* The largest score of a padded chunk, and its weights exp(s - m) with their sum (bn_attend_softmax). */
+static inline float chunk_max(const float* s, int32_t padded) {
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    for (int32_t p = 0; p < padded; p += 8) vmax = _mm256_max_ps(vmax, _mm256_load_ps(s + p));
+    return bn_hmax_ps_avx2(vmax);
+}
+
+static inline float chunk_exp(float* s, int32_t padded, float m) {
+    const __m256 vm = _mm256_set1_ps(m);
+    __m256 lsum = _mm256_setzero_ps();
+    for (int32_t p = 0; p < padded; p += 8) {
+        const __m256 w = bn_exp_avx2(_mm256_sub_ps(_mm256_load_ps(s + p), vm));
+        _mm256_store_ps(s + p, w);
+        lsum = _mm256_add_ps(lsum, w);
     }
+    return bn_hsum_ps_avx2(lsum);
 }
 
 /* G is a compile-time constant at every call (see attend), so the accumulator arrays live in registers. */
 static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, const int G) {
     const int32_t hd = c->hd, nb = hd / 8;
-    _Alignas(32) float acc[MAX_G][BN_ATTENTION_MAX_HEAD_DIM];
-    _Alignas(32) float s[MAX_G][CHUNK];
-    float m_run[MAX_G], l_run[MAX_G];
-    for (int g = 0; g < G; g++) {
-        for (int32_t j = 0; j < hd; j++) acc[g][j] = 0.0f;
-        m_run[g] = -INFINITY;
-        l_run[g] = 0.0f;
-    }
-    for (int32_t p0 = 0; p0 < c->seen; p0 += CHUNK) {
-        const int32_t pc = c->seen - p0 < CHUNK ? c->seen - p0 : CHUNK;
+    bn_attend_state st;
+    float(*acc)[BN_ATTENTION_MAX_HEAD_DIM] = st.acc;
+    float(*s)[BN_ATTENTION_CHUNK] = st.s;
+    bn_attend_begin(&st, c, G);
+    for (int32_t p0 = 0; p0 < c->seen; p0 += BN_ATTENTION_CHUNK) {
+        const int32_t pc = c->seen - p0 < BN_ATTENTION_CHUNK ? c->seen - p0 : BN_ATTENTION_CHUNK;
         /* scores: with at most four heads, two positions per step (eight independent FMA chains, each
          * query block loaded once for both) */
         {
@@ -66,7 +65,7 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
                 for (; p + 2 <= pc; p += 2) {
                     const uint16_t* k0 = c->keys + (int64_t)(p0 + p) * c->kv_dim;
                     const uint16_t* k1 = k0 + c->kv_dim;
-                    prefetch_rows(c, p0 + p + PREFETCH_AHEAD, 2);
+                    bn_attend_prefetch(c, p0 + p + BN_ATTENTION_PREFETCH_AHEAD, 2);
                     __m256 d0[MAX_G], d1[MAX_G];
                     for (int g = 0; g < G; g++) d0[g] = d1[g] = _mm256_setzero_ps();
                     for (int32_t b = 0; b < nb; b++) {
@@ -90,7 +89,7 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
                 }
             for (; p < pc; p++) {
                 const uint16_t* kp = c->keys + (int64_t)(p0 + p) * c->kv_dim;
-                prefetch_rows(c, p0 + p + PREFETCH_AHEAD, 1);
+                bn_attend_prefetch(c, p0 + p + BN_ATTENTION_PREFETCH_AHEAD, 1);
                 __m256 d[MAX_G];
                 for (int g = 0; g < G; g++) d[g] = _mm256_setzero_ps();
                 for (int32_t b = 0; b < nb; b++) {
@@ -104,33 +103,7 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
                 }
             }
         }
-        /* online softmax: pad the chunk to whole vectors with -inf (weight exp(-inf) = 0) */
-        const int32_t padded = (pc + 7) & ~7;
-        for (int g = 0; g < G; g++) {
-            for (int32_t p = pc; p < padded; p++) s[g][p] = -INFINITY;
-            __m256 vmax = _mm256_set1_ps(-INFINITY);
-            for (int32_t p = 0; p < padded; p += 8) vmax = _mm256_max_ps(vmax, _mm256_load_ps(&s[g][p]));
-            __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
-            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-            const float cmax = _mm_cvtss_f32(_mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1)));
-            const float m_new = cmax > m_run[g] ? cmax : m_run[g];
-            const __m256 vm = _mm256_set1_ps(m_new);
-            __m256 lsum = _mm256_setzero_ps();
-            for (int32_t p = 0; p < padded; p += 8) {
-                const __m256 w = bn_exp_avx2(_mm256_sub_ps(_mm256_load_ps(&s[g][p]), vm));
-                _mm256_store_ps(&s[g][p], w);
-                lsum = _mm256_add_ps(lsum, w);
-            }
-            const float corr = bn_expf__ref(m_run[g] - m_new); /* 0 on the first chunk (M = -inf) */
-            l_run[g] = l_run[g] * corr + bn_hsum_ps_avx2(lsum);
-            m_run[g] = m_new;
-            if (corr != 1.0f) {
-                const __m256 vc = _mm256_set1_ps(corr);
-                int32_t j = 0;
-                for (; j + 8 <= hd; j += 8) _mm256_store_ps(&acc[g][j], _mm256_mul_ps(_mm256_load_ps(&acc[g][j]), vc));
-                for (; j < hd; j++) acc[g][j] *= corr;
-            }
-        }
+        for (int g = 0; g < G; g++) bn_attend_softmax(&st, c, g, pc, 8, chunk_max, chunk_exp);
         /* weighted values: with at most four heads, two dimension blocks per pass (eight chains) */
         const uint16_t* v0 = c->values + (int64_t)p0 * c->kv_dim;
         int32_t b = 0;
@@ -164,16 +137,9 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
             }
             for (int g = 0; g < G; g++) _mm256_store_ps(&acc[g][8 * b], o[g]);
         }
-        for (int32_t j = 8 * nb; j < hd; j++)
-            for (int32_t p = 0; p < pc; p++) {
-                const float vj = bn_fp16_to_fp32(v0[(int64_t)p * c->kv_dim + j]);
-                for (int g = 0; g < G; g++) acc[g][j] += s[g][p] * vj;
-            }
+        bn_attend_values_tail(&st, c, G, v0, pc, 8 * nb);
     }
-    for (int g = 0; g < G; g++) {
-        const float inv = 1.0f / l_run[g];
-        for (int32_t j = 0; j < hd; j++) c->out[g][j] = acc[g][j] * inv;
-    }
+    bn_attend_finish(&st, c, G);
 }
 
 BN_DEFINE_ATTEND(attend_g)

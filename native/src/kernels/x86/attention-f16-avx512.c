@@ -10,7 +10,6 @@
 #include "x86-avx512-decode.h"
 #include "../attention-walk.h"
 
-#define CHUNK 32
 #define MAX_G BN_ATTENTION_MAX_G
 
 typedef bn_heads_ctx heads_ctx;
@@ -25,38 +24,39 @@ static inline float score_tail(const heads_ctx* c, int g, const uint16_t* kp, fl
     return sum * c->scale;
 }
 
-/* The cache rows a few positions ahead (see attention-f16-avx2.c). */
-#define PREFETCH_AHEAD 8
-static inline __attribute__((always_inline)) void prefetch_rows(const heads_ctx* c, int32_t p, int32_t count) {
-    for (int32_t i = 0; i < count && p + i < c->seen; i++) {
-        const char* k = (const char*)(c->keys + (int64_t)(p + i) * c->kv_dim);
-        const char* v = (const char*)(c->values + (int64_t)(p + i) * c->kv_dim);
-        for (int32_t off = 0; off < 2 * c->hd; off += 64) {
-            _mm_prefetch(k + off, _MM_HINT_T0);
-            _mm_prefetch(v + off, _MM_HINT_T0);
-        }
+/* The largest score of a padded chunk, and its weights exp(s - m) with their sum (bn_attend_softmax). */
+static inline float chunk_max(const float* s, int32_t padded) {
+    __m512 vmax = _mm512_set1_ps(-INFINITY);
+    for (int32_t p = 0; p < padded; p += 16) vmax = _mm512_max_ps(vmax, _mm512_load_ps(s + p));
+    return bn_hmax_ps_avx512(vmax);
+}
+
+static inline float chunk_exp(float* s, int32_t padded, float m) {
+    const __m512 vm = _mm512_set1_ps(m);
+    __m512 lsum = _mm512_setzero_ps();
+    for (int32_t p = 0; p < padded; p += 16) {
+        const __m512 w = bn_exp_avx512(_mm512_sub_ps(_mm512_load_ps(s + p), vm));
+        _mm512_store_ps(s + p, w);
+        lsum = _mm512_add_ps(lsum, w);
     }
+    return bn_hsum_ps_avx512(lsum);
 }
 
 static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, const int G) {
     const int32_t hd = c->hd, nb = hd / 16, j8 = 16 * nb, has8 = hd - j8 >= 8, jt = j8 + (has8 ? 8 : 0);
-    _Alignas(64) float acc[MAX_G][BN_ATTENTION_MAX_HEAD_DIM];
-    _Alignas(64) float s[MAX_G][CHUNK];
-    float m_run[MAX_G], l_run[MAX_G];
-    for (int g = 0; g < G; g++) {
-        for (int32_t j = 0; j < hd; j++) acc[g][j] = 0.0f;
-        m_run[g] = -INFINITY;
-        l_run[g] = 0.0f;
-    }
-    for (int32_t p0 = 0; p0 < c->seen; p0 += CHUNK) {
-        const int32_t pc = c->seen - p0 < CHUNK ? c->seen - p0 : CHUNK;
+    bn_attend_state st;
+    float(*acc)[BN_ATTENTION_MAX_HEAD_DIM] = st.acc;
+    float(*s)[BN_ATTENTION_CHUNK] = st.s;
+    bn_attend_begin(&st, c, G);
+    for (int32_t p0 = 0; p0 < c->seen; p0 += BN_ATTENTION_CHUNK) {
+        const int32_t pc = c->seen - p0 < BN_ATTENTION_CHUNK ? c->seen - p0 : BN_ATTENTION_CHUNK;
         {
             /* scores, two positions per step: 2 G independent FMA chains, each query block loaded once */
             int32_t p = 0;
             for (; p + 2 <= pc; p += 2) {
                 const uint16_t* k0 = c->keys + (int64_t)(p0 + p) * c->kv_dim;
                 const uint16_t* k1 = k0 + c->kv_dim;
-                prefetch_rows(c, p0 + p + PREFETCH_AHEAD, 2);
+                bn_attend_prefetch(c, p0 + p + BN_ATTENTION_PREFETCH_AHEAD, 2);
                 __m512 d0[MAX_G], d1[MAX_G];
                 for (int g = 0; g < G; g++) d0[g] = d1[g] = _mm512_setzero_ps();
                 for (int32_t b = 0; b < nb; b++) {
@@ -74,7 +74,7 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
             }
             for (; p < pc; p++) {
                 const uint16_t* kp = c->keys + (int64_t)(p0 + p) * c->kv_dim;
-                prefetch_rows(c, p0 + p + PREFETCH_AHEAD, 1);
+                bn_attend_prefetch(c, p0 + p + BN_ATTENTION_PREFETCH_AHEAD, 1);
                 __m512 d[MAX_G];
                 for (int g = 0; g < G; g++) d[g] = _mm512_setzero_ps();
                 for (int32_t b = 0; b < nb; b++) {
@@ -84,26 +84,7 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
                 for (int g = 0; g < G; g++) s[g][p] = score_tail(c, g, kp, bn_hsum_ps_avx512(d[g]), j8, has8, jt);
             }
         }
-        const int32_t padded = (pc + 15) & ~15;
-        for (int g = 0; g < G; g++) {
-            for (int32_t p = pc; p < padded; p++) s[g][p] = -INFINITY;
-            __m512 vmax = _mm512_set1_ps(-INFINITY);
-            for (int32_t p = 0; p < padded; p += 16) vmax = _mm512_max_ps(vmax, _mm512_load_ps(&s[g][p]));
-            const float cmax = bn_hmax_ps_avx512(vmax);
-            const float m_new = cmax > m_run[g] ? cmax : m_run[g];
-            const __m512 vm = _mm512_set1_ps(m_new);
-            __m512 lsum = _mm512_setzero_ps();
-            for (int32_t p = 0; p < padded; p += 16) {
-                const __m512 w = bn_exp_avx512(_mm512_sub_ps(_mm512_load_ps(&s[g][p]), vm));
-                _mm512_store_ps(&s[g][p], w);
-                lsum = _mm512_add_ps(lsum, w);
-            }
-            const float corr = bn_expf__ref(m_run[g] - m_new);
-            l_run[g] = l_run[g] * corr + bn_hsum_ps_avx512(lsum);
-            m_run[g] = m_new;
-            if (corr != 1.0f)
-                for (int32_t j = 0; j < hd; j++) acc[g][j] *= corr;
-        }
+        for (int g = 0; g < G; g++) bn_attend_softmax(&st, c, g, pc, 16, chunk_max, chunk_exp);
         const uint16_t* v0 = c->values + (int64_t)p0 * c->kv_dim;
         int32_t b = 0;
         for (; b + 2 <= nb; b += 2) { /* two dimension blocks per pass: 2 G independent chains */
@@ -144,16 +125,9 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
             }
             for (int g = 0; g < G; g++) _mm256_store_ps(&acc[g][j8], o[g]);
         }
-        for (int32_t j = jt; j < hd; j++)
-            for (int32_t p = 0; p < pc; p++) {
-                const float vj = bn_fp16_to_fp32(v0[(int64_t)p * c->kv_dim + j]);
-                for (int g = 0; g < G; g++) acc[g][j] += s[g][p] * vj;
-            }
+        bn_attend_values_tail(&st, c, G, v0, pc, jt);
     }
-    for (int g = 0; g < G; g++) {
-        const float inv = 1.0f / l_run[g];
-        for (int32_t j = 0; j < hd; j++) c->out[g][j] = acc[g][j] * inv;
-    }
+    bn_attend_finish(&st, c, G);
 }
 
 BN_DEFINE_ATTEND(attend_g)

@@ -11,20 +11,22 @@
  * 20 KB apart for an F16 head) reached 9-12 GB/s from DRAM on Zen 4 with or without software
  * prefetches, one row at a time 21 GB/s, a plain read 23-25 GB/s. A batch converts each weight row
  * once for two tokens. */
-#ifndef BN_FLOAT_FLOAT_AVX2_H
-#define BN_FLOAT_FLOAT_AVX2_H
+#ifndef BN_DENSE_FLOAT_AVX2_H
+#define BN_DENSE_FLOAT_AVX2_H
 
 #include "x86-decode.h"
 
-/* Eight weights of row w from column j (a multiple of 8) as floats, exactly (bn_float_weight's values). F8 rows are
+#include "../dense-float.h"
+
+/* Eight weights of row w from column j (a multiple of 8) as floats, exactly (bn_dense_weight's values). F8 rows are
  * 32-weight blocks and k a multiple of 32, so an 8-column step lies inside one block. */
 static inline __attribute__((always_inline)) __m256 bn_dense_load8(const uint8_t* w, int32_t j, const int fmt) {
     switch (fmt) {
-    case BN_FLOAT_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w + 2 * (int64_t)j)));
-    case BN_FLOAT_BF16:
+    case BN_DENSE_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w + 2 * (int64_t)j)));
+    case BN_DENSE_BF16:
         return _mm256_castsi256_ps(
             _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(w + 2 * (int64_t)j))), 16));
-    case BN_FLOAT_F32: return _mm256_loadu_ps((const float*)(w + 4 * (int64_t)j));
+    case BN_DENSE_F32: return _mm256_loadu_ps((const float*)(w + 4 * (int64_t)j));
     default: {
         const uint8_t* block = w + (int64_t)(j / BN_F8_BLOCK) * BN_F8_BLOCK_BYTES;
         const __m128i q = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i*)(block + 2 + j % BN_F8_BLOCK)));
@@ -41,7 +43,7 @@ static inline __attribute__((always_inline)) __m256 bn_dense_load8(const uint8_t
  * with 256-bit integer operations and reads its scale once (half the instructions of four 8-weight decodes, each with
  * the scale); the other formats load eight at a time. */
 static inline __attribute__((always_inline)) void bn_dense_load32(const uint8_t* w, int32_t j, const int fmt, __m256 out[4]) {
-    if (fmt != BN_FLOAT_F8) {
+    if (fmt != BN_DENSE_F8) {
         for (int q = 0; q < 4; q++) out[q] = bn_dense_load8(w, j + 8 * q, fmt);
         return;
     }
@@ -81,7 +83,7 @@ static inline __attribute__((always_inline)) void bn_dense_row_avx2(const bn_mat
     }
     for (int t = 0; t < T; t++) {
         float sum = bn_hsum_ps_avx2(_mm256_add_ps(_mm256_add_ps(acc[t][0], acc[t][1]), _mm256_add_ps(acc[t][2], acc[t][3])));
-        for (int32_t jj = j; jj < k; jj++) sum += bn_float_weight(w, jj, fmt) * x[t][jj];
+        for (int32_t jj = j; jj < k; jj++) sum += bn_dense_weight(w, jj, fmt) * x[t][jj];
         a->y[(int64_t)(r0 + t) * a->n + i] = sum;
     }
 }

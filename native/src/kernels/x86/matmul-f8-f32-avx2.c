@@ -4,5 +4,5 @@
 #include "dense-float-avx2.h"
 
 void bn_matmul_f8_f32__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    bn_dense_rows_avx2(a, i_begin, i_end, BN_FLOAT_F8);
+    bn_dense_rows_avx2(a, i_begin, i_end, BN_DENSE_F8);
 }

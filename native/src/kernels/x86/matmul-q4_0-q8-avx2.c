@@ -10,7 +10,7 @@
  * each decoded block of a prompt batch.
  *
  * One row after another (m = 1): the matrix is one sequential stream for the hardware prefetchers (see
- * kquant-x86.h for the measurements that chose it). */
+ * kquant-walk.h for the measurements that chose it). */
 #include "x86-decode.h"
 #include "bn_kquants.h"
 

@@ -12,7 +12,7 @@
  * per row. An odd last block goes through the same lanes with zero codes and a zero scale.
  *
  * One row after another (m = 1): the matrix is one sequential stream for the hardware prefetchers (see
- * kquant-x86.h for the measurements that chose it). Four activation rows share each decoded pair of blocks
+ * kquant-walk.h for the measurements that chose it). Four activation rows share each decoded pair of blocks
  * of a prompt batch. */
 #include "x86-avx512-decode.h"
 #include "bn_kquants.h"

@@ -1,5 +1,5 @@
 /* Q6_K matrix x int8 activation rows, AVX2 (llama.cpp's default head and token embedding of ternary
- * files). Bit-exact with bn_matmul_q6_k_q8__ref through the shared walk of kquant-x86.h.
+ * files). Bit-exact with bn_matmul_q6_k_q8__ref through the shared walk of kquant-walk.h.
  *
  * Per 32 weights: the 6-bit codes c (0..63) are rebuilt from the ql nibbles and the qh bit pairs,
  * vpmaddubsw multiplies them (unsigned) by the int8 activations (any value, -128 included) into int16
@@ -7,16 +7,7 @@
  * sub-block scale (the low 128-bit lane is sub-block s, the high one s + 1) into int32 lanes. The -32 of
  * every code is one term per block: 32 * sum_s sc_s xsum_s with the activation sums of the 16-weight
  * sub-blocks. Bounds: a lane gains at most 8 * 2 * 16128 * 128 < 2^25 per block. */
-#include "x86-common.h"
-#include "bn_kquants.h"
-
-#define KQ_BLOCK BN_QK_BLOCK
-#define KQ_BLOCK_BYTES BN_Q6_K_BLOCK_BYTES
-#define KQ_GROUP 16
-#define KQ_D_AT BN_Q6_K_D_AT
-#define KQ_DMIN_AT (-1)
-
-#include "kquant-x86.h"
+#include "q6_k-x86.h"
 
 /* word 2g of a 128-bit lane into the low lane's eight words, word 2g + 1 into the high lane's */
 static _Alignas(32) const uint8_t k_pick[4][32] = {{KQ_R8(0, 1), KQ_R8(2, 3)}, {KQ_R8(4, 5), KQ_R8(6, 7)},
@@ -66,5 +57,7 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++) lanes[r * T + t] = acc[r][t];
 }
+
+#include "../kquant-walk.h"
 
 void bn_matmul_q6_k_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) { kq_matmul(a, i_begin, i_end); }

@@ -1,5 +1,5 @@
 /* Q6_K matrix x int8 activation rows, AVX-512 VNNI (F/BW/VL/VNNI). Bit-exact with
- * bn_matmul_q6_k_q8__ref through the shared walk of kquant-x86.h.
+ * bn_matmul_q6_k_q8__ref through the shared walk of kquant-walk.h.
  *
  * As the AVX2 kernel with 64 weights per vector: the 64 ql bytes of a half give the low nibbles of
  * weights 128 h + 0..63 and the high nibbles of 128 h + 64..127; the 32 qh bytes, broadcast to both
@@ -9,16 +9,7 @@
  * the sub-block scales (128-bit lane q of vector v is sub-block 4 v + q) and accumulates in int32. The
  * -32 of every code is one term per block from the activation sums of the sixteen sub-blocks.
  * Bounds: a lane gains at most 4 * 2 * 16128 * 128 < 2^24 per block. */
-#include "x86-common.h"
-#include "bn_kquants.h"
-
-#define KQ_BLOCK BN_QK_BLOCK
-#define KQ_BLOCK_BYTES BN_Q6_K_BLOCK_BYTES
-#define KQ_GROUP 16
-#define KQ_D_AT BN_Q6_K_D_AT
-#define KQ_DMIN_AT (-1)
-
-#include "kquant-x86.h"
+#include "q6_k-x86.h"
 
 /* low half: bits 0..1 to 4..5 (<< 4); high half: bits 2..3 to 4..5 (<< 2) */
 static _Alignas(64) const uint8_t k_mask_lo[64] = {KQ_R32(0x03), KQ_R32(0x0c)};
@@ -71,6 +62,8 @@ static inline __attribute__((always_inline)) void kq_block(const uint8_t* const*
             lanes[r * T + t] = _mm256_sub_epi32(folded, _mm256_slli_epi32(off[r][t], 5));
         }
 }
+
+#include "../kquant-walk.h"
 
 void bn_matmul_q6_k_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
     kq_matmul(a, i_begin, i_end);

@@ -33,11 +33,38 @@ static inline __m512 bn_simde_mm512_cvtepi32_ps(__m512i v) {
 static inline float bn_hsum_ps_avx512(__m512 v) {
     return bn_hsum_ps_avx2(_mm256_add_ps(bn_lo256_ps(v), bn_hi256_ps(v)));
 }
-static inline float bn_hmax_ps_avx512(__m512 v) {
-    const __m256 m8 = _mm256_max_ps(bn_lo256_ps(v), bn_hi256_ps(v));
-    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
-    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    return _mm_cvtss_f32(_mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1)));
+static inline float bn_hmax_ps_avx512(__m512 v) { return bn_hmax_ps_avx2(_mm256_max_ps(bn_lo256_ps(v), bn_hi256_ps(v))); }
+
+/* bn_lanes16_avx2 with the 16 lanes in one vector. */
+static inline __attribute__((always_inline)) __m512 bn_lanes16_avx512(const float* x, int32_t k,
+                                                                     enum bn_lane_fold fold) {
+    __m512 a = _mm512_setzero_ps();
+    int32_t j = 0;
+    for (; j + 16 <= k; j += 16) {
+        const __m512 v = _mm512_loadu_ps(x + j);
+        a = fold == BN_FOLD_ABS_SUM ? _mm512_add_ps(a, _mm512_abs_ps(v)) : _mm512_max_ps(a, _mm512_abs_ps(v));
+    }
+    if (j < k) {
+        float tail[16] = {0};
+        for (int32_t t = 0; j + t < k; t++) tail[t] = x[j + t];
+        const __m512 v = _mm512_loadu_ps(tail);
+        a = fold == BN_FOLD_ABS_SUM ? _mm512_add_ps(a, _mm512_abs_ps(v)) : _mm512_max_ps(a, _mm512_abs_ps(v));
+    }
+    return a;
+}
+
+/* out = round_half_even(clamp(x * s, lo, hi)) for k values, as bn_quantize_values: clamped first, so the
+ * saturating narrowing is exact. */
+static inline __attribute__((always_inline)) void bn_quantize_row_avx512(const float* x, int32_t k, float s, float lo,
+                                                                        float hi, int8_t* out) {
+    const __m512 vs = _mm512_set1_ps(s), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    int32_t j = 0;
+    for (; j + 16 <= k; j += 16) {
+        const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + j), vs);
+        const __m512i q = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(v, vlo), vhi));
+        _mm_storeu_si128((__m128i*)(out + j), _mm512_cvtsepi32_epi8(q));
+    }
+    bn_quantize_values(x, j, k, s, lo, hi, out);
 }
 
 /* 16 fp16 values at p as floats, exactly. */

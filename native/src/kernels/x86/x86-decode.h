@@ -6,28 +6,59 @@
 #define BN_X86_DECODE_H
 
 #include "x86-common.h"
+#include "../quantize-rows.h"
 
-/* bn_sum_squares__ref: lanes 0-7 and 8-15 are two 8-float accumulators, a tail is added as a
- * zero-padded group (adding +0 leaves a lane's non-negative sum unchanged), then the halving tree. */
-static inline float bn_sum_squares_avx2(const float* x, int32_t k) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+/* How bn_lanes16_avx2 folds a value into its lane. */
+enum bn_lane_fold { BN_FOLD_SQUARE_SUM, BN_FOLD_ABS_SUM, BN_FOLD_ABS_MAX };
+
+static inline __attribute__((always_inline)) __m256 bn_fold8_avx2(__m256 a, __m256 v, enum bn_lane_fold fold) {
+    const __m256 abs = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
+    return fold == BN_FOLD_SQUARE_SUM ? _mm256_add_ps(a, _mm256_mul_ps(v, v))
+           : fold == BN_FOLD_ABS_SUM  ? _mm256_add_ps(a, abs)
+                                      : _mm256_max_ps(a, abs);
+}
+
+/* Element j of x[0..k) folded into lane j % 16, in order (the lane order of bn_sum_squares__ref and
+ * bn_q4_abs_sum__ref): lanes 0-7 in *a0, 8-15 in *a1. A tail is folded as a zero-padded group: adding +0 leaves
+ * a lane's non-negative sum unchanged, and |0| never raises a maximum. */
+static inline __attribute__((always_inline)) void bn_lanes16_avx2(const float* x, int32_t k, enum bn_lane_fold fold,
+                                                                  __m256* a0, __m256* a1) {
+    __m256 l0 = _mm256_setzero_ps(), l1 = _mm256_setzero_ps();
     int32_t j = 0;
     for (; j + 16 <= k; j += 16) {
-        const __m256 v0 = _mm256_loadu_ps(x + j), v1 = _mm256_loadu_ps(x + j + 8);
-        a0 = _mm256_add_ps(a0, _mm256_mul_ps(v0, v0));
-        a1 = _mm256_add_ps(a1, _mm256_mul_ps(v1, v1));
+        l0 = bn_fold8_avx2(l0, _mm256_loadu_ps(x + j), fold);
+        l1 = bn_fold8_avx2(l1, _mm256_loadu_ps(x + j + 8), fold);
     }
     if (j < k) {
         float tail[16] = {0};
         for (int32_t t = 0; j + t < k; t++) tail[t] = x[j + t];
-        const __m256 v0 = _mm256_loadu_ps(tail), v1 = _mm256_loadu_ps(tail + 8);
-        a0 = _mm256_add_ps(a0, _mm256_mul_ps(v0, v0));
-        a1 = _mm256_add_ps(a1, _mm256_mul_ps(v1, v1));
+        l0 = bn_fold8_avx2(l0, _mm256_loadu_ps(tail), fold);
+        l1 = bn_fold8_avx2(l1, _mm256_loadu_ps(tail + 8), fold);
     }
+    *a0 = l0;
+    *a1 = l1;
+}
+
+/* The reference's halving tree over 16 lanes (0-7 in a0, 8-15 in a1): i + 8, i + 4, i + 2, i + 1. */
+static inline float bn_tree16_avx2(__m256 a0, __m256 a1) {
     const __m256 s8 = _mm256_add_ps(a0, a1);
     const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
     const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
     return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+}
+
+/* Largest of the eight lanes. */
+static inline float bn_hmax_ps_avx2(__m256 v) {
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    return _mm_cvtss_f32(_mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1)));
+}
+
+/* bn_sum_squares__ref. */
+static inline float bn_sum_squares_avx2(const float* x, int32_t k) {
+    __m256 a0, a1;
+    bn_lanes16_avx2(x, k, BN_FOLD_SQUARE_SUM, &a0, &a1);
+    return bn_tree16_avx2(a0, a1);
 }
 
 /* y = (x * r) * w for 8 values. */
@@ -35,11 +66,36 @@ static inline __m256 bn_norm8_avx2(const float* x, __m256 r, const float* w) {
     return _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x), r), _mm256_loadu_ps(w));
 }
 
+/* y = (x * r) * w for one row of k values. */
+static inline void bn_norm_row_avx2(const float* x, float r, const float* w, int32_t k, float* y) {
+    const __m256 vr = _mm256_set1_ps(r);
+    int32_t j = 0;
+    for (; j + 8 <= k; j += 8) _mm256_storeu_ps(y + j, bn_norm8_avx2(x + j, vr, w + j));
+    for (; j < k; j++) y[j] = x[j] * r * w[j];
+}
+
 /* Eight int32 lanes (each already in [lo, hi] of int8) of q[0..3] packed to 32 int8 in order. */
 static inline __m256i bn_pack_4x8_epi32_avx2(const __m256i q[4]) {
     /* packs interleave 128-bit lanes; the final permute restores element order */
     __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
     return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* out = round_half_even(clamp(x * s, lo, hi)) for k values, as bn_quantize_values: clamped first, so the
+ * saturating packs are exact. */
+static inline __attribute__((always_inline)) void bn_quantize_row_avx2(const float* x, int32_t k, float s, float lo,
+                                                                      float hi, int8_t* out) {
+    const __m256 vs = _mm256_set1_ps(s), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    int32_t j = 0;
+    for (; j + 32 <= k; j += 32) {
+        __m256i q[4];
+        for (int t = 0; t < 4; t++) {
+            const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + j + 8 * t), vs);
+            q[t] = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v, vlo), vhi));
+        }
+        _mm256_storeu_si256((__m256i*)(out + j), bn_pack_4x8_epi32_avx2(q));
+    }
+    bn_quantize_values(x, j, k, s, lo, hi, out);
 }
 
 /* Quantizes y = (x * r) * w (k values) with multiplier s and clamp [lo, hi], as the reference:

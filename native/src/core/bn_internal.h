@@ -428,6 +428,8 @@ void bn_matmul_tl1_q4__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_
 #define BN_KV_GROUP 32
 /* 1 / sqrt(B) of the Hadamard block B, as every variant multiplies by it. */
 float bn_hadamard_scale(int32_t block);
+/* The reference transform of one block of B values in place, then each times scale (hadamard-f32-ref.c). */
+void bn_hadamard_block__ref(float* v, int32_t block, float scale);
 /* The code of value j (0..hd) of a quantized block, as int (c in [-Qmax, Qmax]); the reference decoder. */
 int bn_kv_code(const uint8_t* codes, bn_kv_type type, int32_t j);
 /* The block's scale d. */
@@ -453,6 +455,28 @@ static inline const int32_t* bn_sparse_idx(const uint8_t* table) { return (const
 static inline const int8_t* bn_sparse_val(const uint8_t* table, int32_t k) { return (const int8_t*)(table + 8 + 4 * (int64_t)k); }
 static inline int32_t bn_sparse_count(const uint8_t* table) { int32_t c; memcpy(&c, table, 4); return c; }
 static inline int32_t bn_sparse_sum(const uint8_t* table) { int32_t c; memcpy(&c, table + 4, 4); return c; }
+/* Activation row r of an I2ST matmul as its kernels read it: the sparse table's entries, and the row's scale. */
+typedef struct bn_sparse_row {
+    int32_t count, sum;  /* entries (a multiple of 4) and the sum of the row's values */
+    const int32_t* idx;  /* the entries' columns */
+    const int8_t* val;   /* and values */
+    float scale;         /* x_scales[r] * w_scale */
+} bn_sparse_row;
+static inline bn_sparse_row bn_sparse_row_at(const bn_matmul_args* a, int32_t r) {
+    const uint8_t* table = a->tables + (int64_t)r * a->table_bytes;
+    return (bn_sparse_row){.count = bn_sparse_count(table), .sum = bn_sparse_sum(table), .idx = bn_sparse_idx(table),
+                           .val = bn_sparse_val(table, a->k), .scale = a->x_scales[r] * a->w_scale};
+}
+/* Prefetches into L2 (prefetcht1 on x86) bytes [0, bytes) of the columns of entries [e, e + n) that exist, each col_bytes
+ * apart from base: a sparse row's columns are scattered, so without this each of their lines waits on memory. */
+static inline __attribute__((always_inline)) void bn_sparse_prefetch(const bn_sparse_row* s, int32_t e, int n,
+                                                                     const uint8_t* base, int64_t col_bytes,
+                                                                     int64_t bytes) {
+    for (int c = 0; c < n && e + c < s->count; c++) {
+        const char* next = (const char*)(base + s->idx[e + c] * col_bytes);
+        for (int64_t off = 0; off < bytes; off += 64) __builtin_prefetch(next + off, 0, 2);
+    }
+}
 /* Top-K's threshold for one row of k int8 values (bn_topk_q8): a histogram of |x| (0..128; |-128| is 128) gives the
  * threshold magnitude L and how many entries with |x| == L survive (the first `need` in column order), so that
  * |x| > L plus those make `keep` entries. Every variant finds it this way and differs only in the pass after. */

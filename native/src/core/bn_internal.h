@@ -495,6 +495,33 @@ static inline void bn_topk_threshold(const int8_t* x, int32_t k, int32_t keep, i
     *level = 0;
     *need = keep - above;
 }
+/* The reference's keep / zero pass over columns [j, end) of a row: |x| > level survives, |x| == level survives for
+ * the first *need such columns (each one taken off *need), everything else becomes 0. */
+static inline void bn_topk_pass__ref(int8_t* x, int32_t j, int32_t end, int32_t level, int32_t* need) {
+    for (; j < end; j++) {
+        const int32_t a = x[j] < 0 ? -x[j] : x[j];
+        if (a > level) continue;
+        if (a == level && *need > 0) {
+            (*need)--;
+            continue;
+        }
+        x[j] = 0;
+    }
+}
+/* One row's pass once its threshold is known (level and need of bn_topk_threshold). */
+typedef void (*bn_topk_row_fn)(int8_t* x, int32_t k, int32_t level, int32_t need);
+/* The rows [r_begin, r_end) every top-K variant walks: nothing to do when keep >= k, else each row's threshold from
+ * the reference histogram, then the variant's pass. */
+static inline __attribute__((always_inline)) void bn_topk_walk(int8_t* xq, int32_t k, int32_t keep, int32_t r_begin,
+                                                               int32_t r_end, bn_topk_row_fn pass) {
+    if (keep >= k) return;
+    for (int32_t r = r_begin; r < r_end; r++) {
+        int8_t* x = xq + (int64_t)r * k;
+        int32_t level, need;
+        bn_topk_threshold(x, k, keep, &level, &need);
+        pass(x, k, level, need);
+    }
+}
 
 /* Output rows per I2ST tile: one I2S block of a column. */
 #define BN_I2ST_TILE 128

@@ -440,6 +440,14 @@ static inline float bn_kv_scale(const uint8_t* block) {
 }
 /* Qmax of a quantized type: 127, 7, 3. */
 static inline int bn_kv_qmax(bn_kv_type type) { return type == BN_KV_Q8 ? 127 : type == BN_KV_Q4 ? 7 : 3; }
+/* The start of quantizing a block whose largest |x| is amax: stores its scale d = amax / qmax (amax at least
+ * BN_ACT_EPS) and returns s = qmax / amax, the factor that takes x to its (unrounded) code. Every variant's. */
+static inline float bn_kv_block_start(float amax, int qmax, uint8_t* block) {
+    if (amax < BN_ACT_EPS) amax = BN_ACT_EPS;
+    const float d = amax / (float)qmax;
+    memcpy(block, &d, sizeof d);
+    return (float)qmax / amax;
+}
 /* Bytes of one block (valid type and head_dim). */
 int32_t bn_kv_block_size(bn_kv_type type, int32_t hd);
 

@@ -12,20 +12,11 @@
 #   6. trainer `inject-outliers` (4 dims x 20, and x 50, x 100), then f16 / q8_0 / int8-outlier -> .cache/ladder/outliers.md
 # Needs a Release build (./build.sh). Prints both tables. LADDER_DECODE=0 leaves the decode column out (no benchmarks
 # while the machine is busy: speed is measured on a quiet one, perplexity does not depend on it).
-set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CORPUS="$ROOT/.cache/corpus"
-TOKENIZER="$ROOT/.cache/train/tokenizer/tokenizer.json"
+source "$(dirname "${BASH_SOURCE[0]}")/measure-lib.sh"
 RUN="$ROOT/.cache/float/run"
 OUT="$ROOT/.cache/ladder"
-TEST="$CORPUS/test.txt"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 mkdir -p "$OUT" "$ROOT/docs/images"
 "$ROOT/build/fetch-corpus.sh" >/dev/null
-trainer() { dotnet "$ROOT/artifacts/bin/BitNative.Trainer/release/BitNative.Trainer.dll" "$@"; }
-bitnative() { dotnet "$ROOT/artifacts/bin/BitNative.Cli/release/BitNative.Cli.dll" "$@"; }
-ppl() { bitnative perplexity -m "$1" -f "$TEST" -c 256 -t 2 2>/dev/null | sed -n 's/^Final estimate: PPL = \([0-9.]*\).*/\1/p'; }
 
 [[ -f "$TOKENIZER" ]] || trainer tokenizer --train "$CORPUS/train.txt" --vocab 4096 --out "$TOKENIZER"
 # The default model's run (build/train-default-model.sh) with --full-precision: same data, shape, schedule and seed.
@@ -37,7 +28,7 @@ trainer export --checkpoint "$RUN/checkpoint.bin" --tokenizer "$TOKENIZER" --wei
 CALIBRATION="$OUT/calibration.txt"
 head -c 200000 "$CORPUS/train.txt" > "$CALIBRATION"
 
-reference="$(ppl "$FLOAT")"
+reference="$(engine_ppl "$FLOAT")"
 csv="$OUT/ladder.csv"
 table="$OUT/ladder.md"
 rows="$OUT/rows.tsv"
@@ -47,7 +38,7 @@ echo "name,bits,ppl,kind" > "$csv"
 rule() { bitnative inspect "$1" --json 2>/dev/null | sed -n 's/.*"RuleOfThumbBytes": \([0-9]*\).*/\1/p'; }
 row() { # name, file, projections, bits, kind
   local p
-  p="$(ppl "$2")"
+  p="$(engine_ppl "$2")"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$p" "$(stat -c %s "$2")" "$(rule "$2")" >> "$rows"
   echo "$3,$4,$p,$5" >> "$csv"
 }
@@ -108,7 +99,7 @@ for scale in 20 50 100; do
   bitnative quantize "$model" "$OUT/outliers-x$scale-q8_0.gguf" --type q8_0 -t 2 2>/dev/null
   bits="$(bitnative quantize "$model" "$OUT/outliers-x$scale-int8.gguf" --type int8-outlier --threshold 6.0 --calibration "$CALIBRATION" -t 2 2>&1 \
     | sed -n 's/.* at \([0-9.]*\) bits per weight).*/\1/p')"
-  f="$(ppl "$OUT/outliers-x$scale-f16.gguf")" q="$(ppl "$OUT/outliers-x$scale-q8_0.gguf")" o="$(ppl "$OUT/outliers-x$scale-int8.gguf")"
+  f="$(engine_ppl "$OUT/outliers-x$scale-f16.gguf")" q="$(engine_ppl "$OUT/outliers-x$scale-q8_0.gguf")" o="$(engine_ppl "$OUT/outliers-x$scale-int8.gguf")"
   rel() { awk -v p="$1" -v r="$f" 'BEGIN { printf "%+.2f %%", (p / r - 1) * 100 }'; }
   echo "| 4 dimensions x $scale | $f | $q | $(rel "$q") | $o | $(rel "$o") | $bits |" >> "$outliers"
 done

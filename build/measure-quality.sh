@@ -4,23 +4,12 @@
 # pass on the file) and from the engine (`bitnative perplexity`) for the reference mode and every storage variant the
 # engine reads. Variants are exported from the run's checkpoint into .cache/quality/. Prints a Markdown table.
 # Needs: build/train-default-model.sh run before (checkpoint + tokenizer in .cache/train), and a Release build.
-set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TEST="$ROOT/.cache/corpus/test.txt"
+source "$(dirname "${BASH_SOURCE[0]}")/measure-lib.sh"
 RUN="$ROOT/.cache/train/run"
-TOKENIZER="$ROOT/.cache/train/tokenizer/tokenizer.json"
 OUT="$ROOT/.cache/quality"
 MODEL="$ROOT/models/default.gguf"
 mkdir -p "$OUT"
 "$ROOT/build/fetch-corpus.sh" >/dev/null
-trainer() { dotnet "$ROOT/artifacts/bin/BitNative.Trainer/release/BitNative.Trainer.dll" "$@"; }
-bitnative() { dotnet "$ROOT/artifacts/bin/BitNative.Cli/release/BitNative.Cli.dll" "$@"; }
-ppl_trainer() { trainer "$@" -f "$TEST" | sed -n 's/^PPL = \([0-9.]*\).*/\1/p'; }
-ppl_engine() { # model, then extra options (e.g. --act int4)
-  local model="$1"; shift
-  bitnative perplexity -m "$model" -f "$TEST" -c 256 -t 2 "$@" 2>/dev/null | sed -n 's/^Final estimate: PPL = \([0-9.]*\).*/\1/p'
-}
 
 for variant in "head q8_0 weights i2_s" "head q6_k weights i2_s" "head f16 weights tq2_0" "head f16 weights tq1_0"; do
   read -r _ head _ weights <<<"$variant"
@@ -28,19 +17,19 @@ for variant in "head q8_0 weights i2_s" "head q6_k weights i2_s" "head f16 weigh
     --out "$OUT/default-$head-$weights.gguf" >/dev/null
 done
 
-reference="$(ppl_engine "$MODEL")"
+reference="$(engine_ppl "$MODEL")"
 row() { # name, computed-by, ppl
   printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(awk -v p="$3" -v r="$reference" 'BEGIN { printf "%+.2f %%", (p / r - 1) * 100 }')"
 }
 echo "| configuration | computed by | PPL | vs reference |"
 echo "|---|---|---:|---:|"
-row "latent full-precision weights, float activations" "trainer \`eval --float\`" "$(ppl_trainer eval --checkpoint "$RUN/checkpoint.bin" --tokenizer "$TOKENIZER" --float)"
-row "ternary (I2_S) weights, int8 activations, fp32 KV" "trainer \`eval --gguf\`" "$(ppl_trainer eval --gguf "$MODEL")"
+row "latent full-precision weights, float activations" "trainer \`eval --float\`" "$(trainer_ppl eval --checkpoint "$RUN/checkpoint.bin" --tokenizer "$TOKENIZER" --float)"
+row "ternary (I2_S) weights, int8 activations, fp32 KV" "trainer \`eval --gguf\`" "$(trainer_ppl eval --gguf "$MODEL")"
 row "**reference**: I2_S weights, int8 activations, F16 head, fp16 KV cache" "engine" "$reference"
-row "TQ2_0 projections (scale as fp16 per block)" "engine" "$(ppl_engine "$OUT/default-f16-tq2_0.gguf")"
-row "TQ1_0 projections (scale as fp16 per block)" "engine" "$(ppl_engine "$OUT/default-f16-tq1_0.gguf")"
-row "Q8_0 embedding / head (run as Q8_0 x int8 activations)" "engine" "$(ppl_engine "$OUT/default-q8_0-i2_s.gguf")"
-row "Q6_K embedding / head (decoded to F16 at load)" "engine" "$(ppl_engine "$OUT/default-q6_k-i2_s.gguf")"
-row "int4 inputs of Q/K/V/gate/up, int8 of O/down (BitNet a4.8 split): \`--act int4\`" "engine" "$(ppl_engine "$MODEL" --act int4)"
-row "8-bit output head at run time (F16 head quantized to Q8_0 at load): \`--head int8\`" "engine" "$(ppl_engine "$MODEL" --head int8)"
-row "lookup-table kernels (TL1), int8: \`--kernel lut\` (lossless: bit-identical logits)" "engine" "$(ppl_engine "$MODEL" --kernel lut)"
+row "TQ2_0 projections (scale as fp16 per block)" "engine" "$(engine_ppl "$OUT/default-f16-tq2_0.gguf")"
+row "TQ1_0 projections (scale as fp16 per block)" "engine" "$(engine_ppl "$OUT/default-f16-tq1_0.gguf")"
+row "Q8_0 embedding / head (run as Q8_0 x int8 activations)" "engine" "$(engine_ppl "$OUT/default-q8_0-i2_s.gguf")"
+row "Q6_K embedding / head (decoded to F16 at load)" "engine" "$(engine_ppl "$OUT/default-q6_k-i2_s.gguf")"
+row "int4 inputs of Q/K/V/gate/up, int8 of O/down (BitNet a4.8 split): \`--act int4\`" "engine" "$(engine_ppl "$MODEL" --act int4)"
+row "8-bit output head at run time (F16 head quantized to Q8_0 at load): \`--head int8\`" "engine" "$(engine_ppl "$MODEL" --head int8)"
+row "lookup-table kernels (TL1), int8: \`--kernel lut\` (lossless: bit-identical logits)" "engine" "$(engine_ppl "$MODEL" --kernel lut)"

@@ -10,18 +10,11 @@
 # Exports .cache/train/models/{a48,v2}.gguf with the bitnative.* keys stating each recipe, so `bitnative run` runs
 # them as trained; build/measure-a48-quality.sh measures them. Resumable (checkpoints every 100 steps); about 40
 # minutes per 1000 steps on 2 threads.
-set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/measure-lib.sh"
 W="$ROOT/.cache/train"
-TOKENIZER="$W/tokenizer/tokenizer.json"
-CORPUS="$ROOT/.cache/corpus"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 "$ROOT/build/fetch-corpus.sh"
-dotnet build "$ROOT/tools/BitNative.Trainer" -c Release -nologo -v quiet >/dev/null
-rm -rf "$W/bin-a48" && mkdir -p "$W" && cp -r "$ROOT/artifacts/bin/BitNative.Trainer/release" "$W/bin-a48"
-trainer() { dotnet "$W/bin-a48/BitNative.Trainer.dll" "$@"; }
+trainer_from_copy "$W/bin-a48"
 [[ -f "$TOKENIZER" ]] || trainer tokenizer --train "$CORPUS/train.txt" --vocab 4096 --out "$TOKENIZER"
 COMMON=(--train "$CORPUS/train.txt" --test "$CORPUS/test.txt" --tokenizer "$TOKENIZER" --resume
   --dim 256 --layers 4 --ff 768 --heads 4 --kv-heads 2 --context 256

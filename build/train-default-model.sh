@@ -8,21 +8,12 @@
 #   6. trainer `plot` + rsvg-convert              loss curve -> docs/images/loss-curve.png
 # Re-running after an interruption resumes training from the last checkpoint (every 100 steps).
 # Uses 2 threads; about 35-45 minutes on a 2-core machine shared with other work.
-set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/measure-lib.sh"
 WORK="$ROOT/.cache/train"
 RUN="$WORK/run"
-TOKENIZER="$WORK/tokenizer/tokenizer.json"
-CORPUS="$ROOT/.cache/corpus"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 "$ROOT/build/fetch-corpus.sh"
-
-# The trainer runs from its own copy, so rebuilding the repository during a run never swaps its binaries.
-dotnet build "$ROOT/tools/BitNative.Trainer" -c Release -nologo -v quiet >/dev/null
-rm -rf "$WORK/bin" && mkdir -p "$WORK" && cp -r "$ROOT/artifacts/bin/BitNative.Trainer/release" "$WORK/bin"
-trainer() { dotnet "$WORK/bin/BitNative.Trainer.dll" "$@"; }
+trainer_from_copy "$WORK/bin"
 
 [[ -f "$TOKENIZER" ]] || trainer tokenizer --train "$CORPUS/train.txt" --vocab 4096 --out "$TOKENIZER"
 

@@ -310,12 +310,20 @@ BN_API bn_status bn_kv_block_bytes(bn_kv_type kv_type, int32_t head_dim, int64_t
     return BN_STATUS_OK;
 }
 
+/* The checks bn_kv_quantize and bn_kv_dequantize share (a valid type for head_dim, rows >= 0); *bb receives the
+ * bytes of one row's block. */
+static bn_status check_kv_rows(const char* name, bn_kv_type kv_type, int32_t head_dim, int32_t rows, int32_t* bb) {
+    BN_CHECK(check_kv_type(name, kv_type, head_dim));
+    if (rows < 0) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: rows=%d is negative", name, rows);
+    *bb = bn_kv_block_size(kv_type, head_dim);
+    return BN_STATUS_OK;
+}
+
 BN_API bn_status bn_kv_quantize(const float* x, int64_t x_len, int32_t rows, int32_t head_dim, bn_kv_type kv_type,
                                 uint8_t* out, int64_t out_len) {
     const char* name = "bn_kv_quantize";
-    BN_CHECK(check_kv_type(name, kv_type, head_dim));
-    if (rows < 0) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: rows=%d is negative", name, rows);
-    const int32_t bb = bn_kv_block_size(kv_type, head_dim);
+    int32_t bb = 0;
+    BN_CHECK(check_kv_rows(name, kv_type, head_dim, rows, &bb));
     BN_CHECK(bn_check_buffer(name, "x", x, x_len, (int64_t)rows * head_dim));
     BN_CHECK(bn_check_buffer(name, "out", out, out_len, (int64_t)rows * bb));
     const bn_kv_quantize_fn quantize = bn_active_config()->kv_quantize;
@@ -337,9 +345,8 @@ BN_API bn_status bn_kv_quantize(const float* x, int64_t x_len, int32_t rows, int
 BN_API bn_status bn_kv_dequantize(const uint8_t* blocks, int64_t blocks_len, int32_t rows, int32_t head_dim,
                                   bn_kv_type kv_type, float* y, int64_t y_len) {
     const char* name = "bn_kv_dequantize";
-    BN_CHECK(check_kv_type(name, kv_type, head_dim));
-    if (rows < 0) return bn_fail(BN_STATUS_INVALID_ARGUMENT, "%s: rows=%d is negative", name, rows);
-    const int32_t bb = bn_kv_block_size(kv_type, head_dim);
+    int32_t bb = 0;
+    BN_CHECK(check_kv_rows(name, kv_type, head_dim, rows, &bb));
     BN_CHECK(bn_check_buffer(name, "blocks", blocks, blocks_len, (int64_t)rows * bb));
     BN_CHECK(bn_check_buffer(name, "y", y, y_len, (int64_t)rows * head_dim));
     for (int32_t r = 0; r < rows; r++) {

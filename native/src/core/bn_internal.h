@@ -428,6 +428,8 @@ void bn_matmul_tl1_q4__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_
 #define BN_KV_GROUP 32
 /* 1 / sqrt(B) of the Hadamard block B, as every variant multiplies by it. */
 float bn_hadamard_scale(int32_t block);
+/* The reference transform of one block of B values in place, then each times scale (hadamard-f32-ref.c). */
+void bn_hadamard_block__ref(float* v, int32_t block, float scale);
 /* The code of value j (0..hd) of a quantized block, as int (c in [-Qmax, Qmax]); the reference decoder. */
 int bn_kv_code(const uint8_t* codes, bn_kv_type type, int32_t j);
 /* The block's scale d. */
@@ -438,6 +440,14 @@ static inline float bn_kv_scale(const uint8_t* block) {
 }
 /* Qmax of a quantized type: 127, 7, 3. */
 static inline int bn_kv_qmax(bn_kv_type type) { return type == BN_KV_Q8 ? 127 : type == BN_KV_Q4 ? 7 : 3; }
+/* The start of quantizing a block whose largest |x| is amax: stores its scale d = amax / qmax (amax at least
+ * BN_ACT_EPS) and returns s = qmax / amax, the factor that takes x to its (unrounded) code. Every variant's. */
+static inline float bn_kv_block_start(float amax, int qmax, uint8_t* block) {
+    if (amax < BN_ACT_EPS) amax = BN_ACT_EPS;
+    const float d = amax / (float)qmax;
+    memcpy(block, &d, sizeof d);
+    return (float)qmax / amax;
+}
 /* Bytes of one block (valid type and head_dim). */
 int32_t bn_kv_block_size(bn_kv_type type, int32_t hd);
 
@@ -453,6 +463,28 @@ static inline const int32_t* bn_sparse_idx(const uint8_t* table) { return (const
 static inline const int8_t* bn_sparse_val(const uint8_t* table, int32_t k) { return (const int8_t*)(table + 8 + 4 * (int64_t)k); }
 static inline int32_t bn_sparse_count(const uint8_t* table) { int32_t c; memcpy(&c, table, 4); return c; }
 static inline int32_t bn_sparse_sum(const uint8_t* table) { int32_t c; memcpy(&c, table + 4, 4); return c; }
+/* Activation row r of an I2ST matmul as its kernels read it: the sparse table's entries, and the row's scale. */
+typedef struct bn_sparse_row {
+    int32_t count, sum;  /* entries (a multiple of 4) and the sum of the row's values */
+    const int32_t* idx;  /* the entries' columns */
+    const int8_t* val;   /* and values */
+    float scale;         /* x_scales[r] * w_scale */
+} bn_sparse_row;
+static inline bn_sparse_row bn_sparse_row_at(const bn_matmul_args* a, int32_t r) {
+    const uint8_t* table = a->tables + (int64_t)r * a->table_bytes;
+    return (bn_sparse_row){.count = bn_sparse_count(table), .sum = bn_sparse_sum(table), .idx = bn_sparse_idx(table),
+                           .val = bn_sparse_val(table, a->k), .scale = a->x_scales[r] * a->w_scale};
+}
+/* Prefetches into L2 (prefetcht1 on x86) bytes [0, bytes) of the columns of entries [e, e + n) that exist, each col_bytes
+ * apart from base: a sparse row's columns are scattered, so without this each of their lines waits on memory. */
+static inline __attribute__((always_inline)) void bn_sparse_prefetch(const bn_sparse_row* s, int32_t e, int n,
+                                                                     const uint8_t* base, int64_t col_bytes,
+                                                                     int64_t bytes) {
+    for (int c = 0; c < n && e + c < s->count; c++) {
+        const char* next = (const char*)(base + s->idx[e + c] * col_bytes);
+        for (int64_t off = 0; off < bytes; off += 64) __builtin_prefetch(next + off, 0, 2);
+    }
+}
 /* Top-K's threshold for one row of k int8 values (bn_topk_q8): a histogram of |x| (0..128; |-128| is 128) gives the
  * threshold magnitude L and how many entries with |x| == L survive (the first `need` in column order), so that
  * |x| > L plus those make `keep` entries. Every variant finds it this way and differs only in the pass after. */
@@ -470,6 +502,33 @@ static inline void bn_topk_threshold(const int8_t* x, int32_t k, int32_t keep, i
     }
     *level = 0;
     *need = keep - above;
+}
+/* The reference's keep / zero pass over columns [j, end) of a row: |x| > level survives, |x| == level survives for
+ * the first *need such columns (each one taken off *need), everything else becomes 0. */
+static inline void bn_topk_pass__ref(int8_t* x, int32_t j, int32_t end, int32_t level, int32_t* need) {
+    for (; j < end; j++) {
+        const int32_t a = x[j] < 0 ? -x[j] : x[j];
+        if (a > level) continue;
+        if (a == level && *need > 0) {
+            (*need)--;
+            continue;
+        }
+        x[j] = 0;
+    }
+}
+/* One row's pass once its threshold is known (level and need of bn_topk_threshold). */
+typedef void (*bn_topk_row_fn)(int8_t* x, int32_t k, int32_t level, int32_t need);
+/* The rows [r_begin, r_end) every top-K variant walks: nothing to do when keep >= k, else each row's threshold from
+ * the reference histogram, then the variant's pass. */
+static inline __attribute__((always_inline)) void bn_topk_walk(int8_t* xq, int32_t k, int32_t keep, int32_t r_begin,
+                                                               int32_t r_end, bn_topk_row_fn pass) {
+    if (keep >= k) return;
+    for (int32_t r = r_begin; r < r_end; r++) {
+        int8_t* x = xq + (int64_t)r * k;
+        int32_t level, need;
+        bn_topk_threshold(x, k, keep, &level, &need);
+        pass(x, k, level, need);
+    }
 }
 
 /* Output rows per I2ST tile: one I2S block of a column. */

@@ -63,24 +63,14 @@ static inline __attribute__((always_inline)) void bn_kvq_prefetch_blocks(const b
 
 static inline void bn_attention_kvq_walk(const bn_attention_args* a, int32_t u_begin, int32_t u_end,
                                          bn_kvq_attend_fn attend) {
-    const int32_t hd = a->head_dim, q_dim = a->n_heads * hd;
-    const int32_t group = a->n_heads / a->n_kv_heads, parts = group / a->heads_per_unit;
-    const int64_t row_bytes = (int64_t)a->n_kv_heads * a->block_bytes;
     for (int32_t u = u_begin; u < u_end; u++) {
-        const int32_t t = u / (a->n_kv_heads * parts), kvh = (u / parts) % a->n_kv_heads, part = u % parts;
-        bn_kvq_heads_ctx c = {.keys = a->kq_cache + (int64_t)kvh * a->block_bytes,
-                              .values = a->vq_cache + (int64_t)kvh * a->block_bytes,
-                              .row_bytes = row_bytes, .hd = hd, .seen = a->position + t + 1, .scale = a->scale,
-                              .type = a->kv_type};
-        const int32_t h_first = kvh * group + part * a->heads_per_unit;
-        for (int32_t g0 = 0; g0 < a->heads_per_unit; g0 += BN_ATTENTION_MAX_G) {
-            const int G = a->heads_per_unit - g0 < BN_ATTENTION_MAX_G ? a->heads_per_unit - g0 : BN_ATTENTION_MAX_G;
-            for (int g = 0; g < G; g++) {
-                c.q[g] = a->q + (int64_t)t * q_dim + (int64_t)(h_first + g0 + g) * hd;
-                c.out[g] = a->out + (int64_t)t * q_dim + (int64_t)(h_first + g0 + g) * hd;
-            }
-            attend(&c, G);
-        }
+        const bn_attention_unit w = bn_attention_unit_at(a, u);
+        bn_kvq_heads_ctx c = {.keys = a->kq_cache + (int64_t)w.kvh * a->block_bytes,
+                              .values = a->vq_cache + (int64_t)w.kvh * a->block_bytes,
+                              .row_bytes = (int64_t)a->n_kv_heads * a->block_bytes, .hd = a->head_dim,
+                              .seen = a->position + w.t + 1, .scale = a->scale, .type = a->kv_type};
+        for (int32_t g0 = 0; g0 < a->heads_per_unit; g0 += BN_ATTENTION_MAX_G)
+            attend(&c, bn_attention_heads(a, w, g0, c.q, c.out));
     }
 }
 

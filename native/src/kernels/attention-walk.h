@@ -41,29 +41,47 @@ typedef void (*bn_attend_fn)(const bn_heads_ctx* c, int G);
         }                                                                                                              \
     }
 
-static inline void bn_attention_walk(const bn_attention_args* a, int32_t u_begin, int32_t u_end, bn_attend_fn attend) {
-    const int32_t hd = a->head_dim, kv_dim = a->n_kv_heads * hd, q_dim = a->n_heads * hd;
+/* Work unit u: its token, KV head, and first query head. */
+typedef struct bn_attention_unit {
+    int32_t t, kvh, h_first;
+} bn_attention_unit;
+
+static inline bn_attention_unit bn_attention_unit_at(const bn_attention_args* a, int32_t u) {
     const int32_t group = a->n_heads / a->n_kv_heads, parts = group / a->heads_per_unit;
+    const int32_t kvh = (u / parts) % a->n_kv_heads, part = u % parts;
+    return (bn_attention_unit){.t = u / (a->n_kv_heads * parts), .kvh = kvh,
+                               .h_first = kvh * group + part * a->heads_per_unit};
+}
+
+/* The unit's query heads [g0, g0 + G) (G at most BN_ATTENTION_MAX_G): their query and output rows into q / out;
+ * returns G. */
+static inline int bn_attention_heads(const bn_attention_args* a, bn_attention_unit w, int32_t g0, const float** q,
+                                     float** out) {
+    const int32_t hd = a->head_dim, q_dim = a->n_heads * hd;
+    const int G = a->heads_per_unit - g0 < BN_ATTENTION_MAX_G ? a->heads_per_unit - g0 : BN_ATTENTION_MAX_G;
+    for (int g = 0; g < G; g++) {
+        q[g] = a->q + (int64_t)w.t * q_dim + (int64_t)(w.h_first + g0 + g) * hd;
+        out[g] = a->out + (int64_t)w.t * q_dim + (int64_t)(w.h_first + g0 + g) * hd;
+    }
+    return G;
+}
+
+static inline void bn_attention_walk(const bn_attention_args* a, int32_t u_begin, int32_t u_end, bn_attend_fn attend) {
+    const int32_t hd = a->head_dim;
     for (int32_t u = u_begin; u < u_end; u++) {
-        const int32_t t = u / (a->n_kv_heads * parts), kvh = (u / parts) % a->n_kv_heads, part = u % parts;
-        bn_heads_ctx c = {.keys = a->k_cache + (int64_t)kvh * hd, .values = a->v_cache + (int64_t)kvh * hd,
-                          .kv_dim = kv_dim, .hd = hd, .seen = a->position + t + 1, .scale = a->scale};
-        const int32_t h_first = kvh * group + part * a->heads_per_unit;
-        for (int32_t g0 = 0; g0 < a->heads_per_unit; g0 += BN_ATTENTION_MAX_G) {
-            const int G = a->heads_per_unit - g0 < BN_ATTENTION_MAX_G ? a->heads_per_unit - g0 : BN_ATTENTION_MAX_G;
-            for (int g = 0; g < G; g++) {
-                c.q[g] = a->q + (int64_t)t * q_dim + (int64_t)(h_first + g0 + g) * hd;
-                c.out[g] = a->out + (int64_t)t * q_dim + (int64_t)(h_first + g0 + g) * hd;
-            }
-            attend(&c, G);
-        }
+        const bn_attention_unit w = bn_attention_unit_at(a, u);
+        bn_heads_ctx c = {.keys = a->k_cache + (int64_t)w.kvh * hd, .values = a->v_cache + (int64_t)w.kvh * hd,
+                          .kv_dim = a->n_kv_heads * hd, .hd = hd, .seen = a->position + w.t + 1, .scale = a->scale};
+        for (int32_t g0 = 0; g0 < a->heads_per_unit; g0 += BN_ATTENTION_MAX_G)
+            attend(&c, bn_attention_heads(a, w, g0, c.q, c.out));
     }
 }
 
-/* ---- The pieces of a pass every ISA shares: the online (flash-attention style) softmax over chunks of
- * BN_ATTENTION_CHUNK positions. Per chunk a kernel computes the scores into s[g][0..pc) with its vectors, calls
- * bn_attend_softmax for each head (its vector max and exp over the chunk as chunk_max / chunk_exp), accumulates
- * the weighted values into acc, and bn_attend_finish divides by the running sums at the end. ---- */
+/* ---- The pieces of a pass every ISA shares, fp16 and quantized cache alike: the online (flash-attention style)
+ * softmax over chunks of at most BN_ATTENTION_CHUNK positions. Per chunk a kernel computes the scores into
+ * s[g][0..pc) with its vectors, calls bn_attend_softmax for each head (its vector max and exp over the chunk as
+ * chunk_max / chunk_exp: bn_max_ps_<isa> / bn_exp_sub_sum_ps_<isa>), accumulates the weighted values into acc, and
+ * bn_attend_finish divides by the running sums at the end. ---- */
 
 #define BN_ATTENTION_CHUNK 32
 /* Cache rows prefetched ahead of the scores (keys and values). */
@@ -80,9 +98,9 @@ typedef struct bn_attend_state {
 typedef float (*bn_chunk_max_fn)(const float* s, int32_t padded);
 typedef float (*bn_chunk_exp_fn)(float* s, int32_t padded, float m);
 
-static inline __attribute__((always_inline)) void bn_attend_begin(bn_attend_state* st, const bn_heads_ctx* c, int G) {
+static inline __attribute__((always_inline)) void bn_attend_begin(bn_attend_state* st, int32_t hd, int G) {
     for (int g = 0; g < G; g++) {
-        for (int32_t j = 0; j < c->hd; j++) st->acc[g][j] = 0.0f;
+        for (int32_t j = 0; j < hd; j++) st->acc[g][j] = 0.0f;
         st->m_run[g] = -INFINITY;
         st->l_run[g] = 0.0f;
     }
@@ -104,7 +122,7 @@ static inline __attribute__((always_inline)) void bn_attend_prefetch(const bn_he
 /* Head g's scores s[g][0..pc) become weights exp(s - M) with M the new running maximum (the chunk padded to whole
  * vectors of width floats with -inf, weight 0); the running sum and the outputs so far are rescaled by
  * exp(M_old - M), which is 0 on the first chunk (M_old = -inf). */
-static inline __attribute__((always_inline)) void bn_attend_softmax(bn_attend_state* st, const bn_heads_ctx* c, int g,
+static inline __attribute__((always_inline)) void bn_attend_softmax(bn_attend_state* st, int32_t hd, int g,
                                                                     int32_t pc, int32_t width,
                                                                     bn_chunk_max_fn chunk_max,
                                                                     bn_chunk_exp_fn chunk_exp) {
@@ -117,7 +135,7 @@ static inline __attribute__((always_inline)) void bn_attend_softmax(bn_attend_st
     st->l_run[g] = st->l_run[g] * corr + lsum;
     st->m_run[g] = m_new;
     if (corr != 1.0f)
-        for (int32_t j = 0; j < c->hd; j++) st->acc[g][j] *= corr;
+        for (int32_t j = 0; j < hd; j++) st->acc[g][j] *= corr;
 }
 
 /* The weighted values of dimensions [j0, hd), scalar: the part of a head past the kernel's vector blocks. */
@@ -131,11 +149,11 @@ static inline __attribute__((always_inline)) void bn_attend_values_tail(bn_atten
         }
 }
 
-static inline __attribute__((always_inline)) void bn_attend_finish(const bn_attend_state* st, const bn_heads_ctx* c,
-                                                                   int G) {
+static inline __attribute__((always_inline)) void bn_attend_finish(const bn_attend_state* st, float* const* out,
+                                                                   int32_t hd, int G) {
     for (int g = 0; g < G; g++) {
         const float inv = 1.0f / st->l_run[g];
-        for (int32_t j = 0; j < c->hd; j++) c->out[g][j] = st->acc[g][j] * inv;
+        for (int32_t j = 0; j < hd; j++) out[g][j] = st->acc[g][j] * inv;
     }
 }
 

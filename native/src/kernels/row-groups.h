@@ -44,4 +44,23 @@ static inline __attribute__((always_inline)) void bn_group_sums_store(float* y, 
     for (int32_t r = 0; r < n; r++) y[r * stride] = part[r];
 }
 
+/* One weight row i against the T activation rows from r0 (T a compile-time constant at each call). */
+typedef void (*bn_row_acts_fn)(const bn_matmul_args* a, int32_t i, int32_t r0, const int T);
+
+/* Weight rows [i_begin, i_end), each against the activation rows in groups of four and then the 1 to 3 left over:
+ * each call of row gets its T as a constant, so a kernel's accumulator arrays unroll for every group size. */
+static inline __attribute__((always_inline)) void bn_rows_by_act4(const bn_matmul_args* a, int32_t i_begin,
+                                                                  int32_t i_end, bn_row_acts_fn row) {
+    for (int32_t i = i_begin; i < i_end; i++) {
+        int32_t r0 = 0;
+        for (; r0 + 4 <= a->m; r0 += 4) row(a, i, r0, 4);
+        switch (a->m - r0) {
+        case 3: row(a, i, r0, 3); break;
+        case 2: row(a, i, r0, 2); break;
+        case 1: row(a, i, r0, 1); break;
+        default: break;
+        }
+    }
+}
+
 #endif

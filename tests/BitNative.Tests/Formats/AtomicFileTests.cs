@@ -7,16 +7,12 @@ namespace BitNative.Tests.Formats;
 /// Outputs replace their target only when complete: a failure at any point leaves the old file and no temporary file.
 /// (The same on a really full disk: tests/reliability/full-disk.sh.)
 /// </summary>
-public sealed class AtomicFileTests : IDisposable
+public sealed class AtomicFileTests : TempFolderTests
 {
-    private readonly TempFolder _folder = new();
-
-    public void Dispose() => _folder.Dispose();
-
     [Fact]
     public void AFailedWriteKeepsTheExistingFileAndLeavesNoTemporaryFile()
     {
-        string path = _folder.Write("model.gguf", "old contents"u8.ToArray());
+        string path = Folder.Write("model.gguf", "old contents"u8.ToArray());
         var e = Assert.Throws<OutputFileException>(() => AtomicFile.Write(path, stream =>
         {
             stream.Write(new byte[100_000]);
@@ -24,18 +20,18 @@ public sealed class AtomicFileTests : IDisposable
         }));
         Assert.Equal($"{path}: cannot write it: no space left on device; the existing file is unchanged.", e.Message);
         Assert.Equal("old contents", File.ReadAllText(path));
-        Assert.Equal([path], Directory.GetFiles(_folder.Path));
+        Assert.Equal([path], Directory.GetFiles(Folder.Path));
 
         // A bug in the writer (not an I/O error) propagates as it is, with the same guarantee.
         Assert.Throws<InvalidOperationException>(() => AtomicFile.Write(path, _ => throw new InvalidOperationException()));
         Assert.Equal("old contents", File.ReadAllText(path));
-        Assert.Equal([path], Directory.GetFiles(_folder.Path));
+        Assert.Equal([path], Directory.GetFiles(Folder.Path));
     }
 
     [Fact]
     public void AWriteReplacesTheFileKeepsItsModeAndCreatesMissingFolders()
     {
-        string path = _folder.Write("out.f32", "old"u8.ToArray());
+        string path = Folder.Write("out.f32", "old"u8.ToArray());
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -48,18 +44,18 @@ public sealed class AtomicFileTests : IDisposable
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         }
 
-        string nested = _folder.File(Path.Combine("a", "b", "c.bin"));
+        string nested = Folder.File(Path.Combine("a", "b", "c.bin"));
         AtomicFile.WriteAllBytes(nested, new byte[] { 1, 2, 3 });
         Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(nested));
-        Assert.Equal([path], Directory.GetFiles(_folder.Path));
+        Assert.Equal([path], Directory.GetFiles(Folder.Path));
     }
 
     [Fact]
     public void ASymlinkTargetIsReplacedAndTheLinkKept()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "symbolic links as on Linux");
-        string real = _folder.Write("real.gguf", "old"u8.ToArray());
-        string link = _folder.File("link.gguf");
+        string real = Folder.Write("real.gguf", "old"u8.ToArray());
+        string link = Folder.File("link.gguf");
         File.CreateSymbolicLink(link, real);
         AtomicFile.WriteAllText(link, "new");
         Assert.Equal("new", File.ReadAllText(real));
@@ -70,12 +66,12 @@ public sealed class AtomicFileTests : IDisposable
     public void ADirectoryOrASpecialFileIsNeverReplaced()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "FIFOs are made with mkfifo on Linux");
-        Assert.Equal($"{_folder.Path}: is a directory; give a file name.",
-            Assert.Throws<OutputFileException>(() => AtomicFile.WriteAllText(_folder.Path, "x")).Message);
-        Assert.True(Directory.Exists(_folder.Path));
+        Assert.Equal($"{Folder.Path}: is a directory; give a file name.",
+            Assert.Throws<OutputFileException>(() => AtomicFile.WriteAllText(Folder.Path, "x")).Message);
+        Assert.True(Directory.Exists(Folder.Path));
 
         // A FIFO of our own stands for every special file: a test must not risk /dev/null (we may run as root).
-        string fifo = _folder.File("fifo");
+        string fifo = Folder.File("fifo");
         using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo))
         {
             mkfifo.WaitForExit();

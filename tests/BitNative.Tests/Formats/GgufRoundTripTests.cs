@@ -6,12 +6,8 @@ using Xunit;
 
 namespace BitNative.Tests.Formats;
 
-public sealed class GgufRoundTripTests : IDisposable
+public sealed class GgufRoundTripTests : TempFolderTests
 {
-    private readonly TempFolder _temp = new();
-
-    public void Dispose() => _temp.Dispose();
-
     /// <summary>Byte sizes written out independently of the library's type table (reference/formats.md section 1).</summary>
     private static long ExpectedByteSize(GgmlType type, long n) => type switch
     {
@@ -51,7 +47,7 @@ public sealed class GgufRoundTripTests : IDisposable
         long elements = dims.Aggregate(1L, (a, d) => a * d);
         byte[] data = RandomBytes((int)ExpectedByteSize(type, elements), seed: (int)type);
         Assert.Equal(data.Length, GgufWriter.GetTensorByteSize(type, dims));
-        string path = _temp.File("t.gguf");
+        string path = Folder.File("t.gguf");
         new GgufWriter().AddTensor("w", type, dims, data).WriteTo(path);
 
         using GgufFile file = GgufFile.Open(path);
@@ -85,7 +81,7 @@ public sealed class GgufRoundTripTests : IDisposable
         }
 
         Assert.Equal(alignment, writer.Alignment);
-        string path = _temp.File("all.gguf");
+        string path = Folder.File("all.gguf");
         writer.WriteTo(path);
         byte[] raw = File.ReadAllBytes(path);
 
@@ -152,7 +148,7 @@ public sealed class GgufRoundTripTests : IDisposable
             writer.Add(key, value);
         }
 
-        string path = _temp.File("kv.gguf");
+        string path = Folder.File("kv.gguf");
         writer.WriteTo(path);
         using GgufFile file = GgufFile.Open(path);
 
@@ -224,7 +220,7 @@ public sealed class GgufRoundTripTests : IDisposable
         byte[] bytes = stream.ToArray();
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), 2);
 
-        using GgufFile file = GgufFile.Open(_temp.Write("v2.gguf", bytes));
+        using GgufFile file = GgufFile.Open(Folder.Write("v2.gguf", bytes));
         Assert.Equal(2u, file.Version);
         Assert.Equal("v2", file.Metadata.GetString("general.name"));
         Assert.Equal(16, file.GetTensorData("t").Length);
@@ -238,7 +234,7 @@ public sealed class GgufRoundTripTests : IDisposable
         byte[] data = new byte[codes.Length + 32];
         codes.CopyTo(data, 0);
         BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(codes.Length), 0.8125f);
-        string path = _temp.File("i2s.gguf");
+        string path = Folder.File("i2s.gguf");
         new GgufWriter()
             .AddTensor("blk.0.ffn_up.weight", GgmlType.I2_S, [columns, rows], data)
             .AddTensor("blk.0.ffn_norm.weight", GgmlType.F32, [columns], new byte[columns * 4])
@@ -256,7 +252,7 @@ public sealed class GgufRoundTripTests : IDisposable
     public void Callback_tensors_stream_to_the_output_and_must_write_exactly_their_size()
     {
         byte[] data = RandomBytes(2 * 66, seed: 5);
-        string path = _temp.File("cb.gguf");
+        string path = Folder.File("cb.gguf");
         new GgufWriter()
             .AddTensor("a", GgmlType.TQ2_0, [256, 2], stream => { stream.Write(data, 0, 100); stream.Write(data, 100, 32); })
             .AddTensor("b", GgmlType.F16, [3], stream => stream.Write([1, 2, 3, 4, 5, 6]))
@@ -267,7 +263,7 @@ public sealed class GgufRoundTripTests : IDisposable
             Assert.True(file.GetTensorData("b").SequenceEqual(new byte[] { 1, 2, 3, 4, 5, 6 }));
         }
 
-        string shortPath = _temp.File("short.gguf");
+        string shortPath = Folder.File("short.gguf");
         var tooShort = new GgufWriter().AddTensor("a", GgmlType.F32, [4], stream => stream.Write(new byte[15]));
         Assert.Contains("wrote 15 bytes", Assert.Throws<InvalidOperationException>(() => tooShort.WriteTo(shortPath)).Message);
         Assert.False(File.Exists(shortPath));
@@ -321,7 +317,7 @@ public sealed class GgufRoundTripTests : IDisposable
         // 2^29 F32 elements = 2^31 bytes > int.MaxValue. The file is sparse, so this costs no disk.
         const ulong elements = 1UL << 29;
         byte[] header = RawGguf.Header(tensors: 1, keyValues: 0).Tensor("huge", [elements], type: 0, offset: 0).PadTo(32).ToArray();
-        string path = _temp.File("huge.gguf");
+        string path = Folder.File("huge.gguf");
         using (var stream = new FileStream(path, FileMode.Create))
         {
             stream.Write(header);
@@ -339,7 +335,7 @@ public sealed class GgufRoundTripTests : IDisposable
     [Fact]
     public void Spans_are_refused_after_dispose_and_foreign_infos_are_refused()
     {
-        string path = _temp.File("d.gguf");
+        string path = Folder.File("d.gguf");
         new GgufWriter().AddTensor("t", GgmlType.F32, [1], new byte[4]).WriteTo(path);
         GgufFile file = GgufFile.Open(path);
         GgufTensorInfo tensor = file.Tensors[0];

@@ -10,17 +10,13 @@ namespace BitNative.Tests.Formats;
 /// Paths that are not readable regular files fail before anything opens them, with one line naming the path and the
 /// cause; a FIFO in particular fails at once instead of blocking until a writer appears.
 /// </summary>
-public sealed class InputFileTests : IDisposable
+public sealed class InputFileTests : TempFolderTests
 {
-    private readonly TempFolder _folder = new();
-
-    public void Dispose() => _folder.Dispose();
-
     [Fact]
     public async Task AFifoAsTheModelIsRefusedWithoutOpeningIt()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "FIFOs are made with mkfifo on Linux");
-        string fifo = _folder.File("model.gguf");
+        string fifo = Folder.File("model.gguf");
         using (Process mkfifo = Process.Start("mkfifo", fifo))
         {
             mkfifo.WaitForExit();
@@ -38,15 +34,15 @@ public sealed class InputFileTests : IDisposable
     public void DevicesSymlinkLoopsDirectoriesAndMissingFilesEachSayWhatTheyAre()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "/dev/null and symbolic links as on Linux");
-        string loop = _folder.File("loop.gguf");
-        File.CreateSymbolicLink(loop, _folder.File("loop2.gguf"));
-        File.CreateSymbolicLink(_folder.File("loop2.gguf"), loop);
-        Directory.CreateDirectory(_folder.File("dir.gguf"));
+        string loop = Folder.File("loop.gguf");
+        File.CreateSymbolicLink(loop, Folder.File("loop2.gguf"));
+        File.CreateSymbolicLink(Folder.File("loop2.gguf"), loop);
+        Directory.CreateDirectory(Folder.File("dir.gguf"));
 
         Assert.Contains("/dev/null: is a character device, not a regular file", Assert.Throws<IOException>(() => GgufFile.Open("/dev/null")).Message);
         Assert.Contains($"{loop}: too many levels of symbolic links", Assert.Throws<IOException>(() => BitNetModel.Load(loop)).Message);
-        Assert.Contains($"{_folder.File("dir.gguf")}: is a directory, not a file", Assert.Throws<IOException>(() => GgufFile.Open(_folder.File("dir.gguf"))).Message);
-        Assert.Contains("no such file or directory", Assert.Throws<FileNotFoundException>(() => BitNetModel.Load(_folder.File("none.gguf"))).Message);
+        Assert.Contains($"{Folder.File("dir.gguf")}: is a directory, not a file", Assert.Throws<IOException>(() => GgufFile.Open(Folder.File("dir.gguf"))).Message);
+        Assert.Contains("no such file or directory", Assert.Throws<FileNotFoundException>(() => BitNetModel.Load(Folder.File("none.gguf"))).Message);
     }
 
     [Theory]
@@ -55,7 +51,7 @@ public sealed class InputFileTests : IDisposable
     [InlineData("[1,2]", "config.json: expected a JSON object, found a list", "")]
     public void ABrokenConfigJsonNamesTheFileAndThePosition(string config, string expected, string position)
     {
-        string dir = HfCheckpointWriter.Write(_folder.File("hf"), new HfCheckpointSpec("bitnet", "autobitlinear", "online", true, false,
+        string dir = HfCheckpointWriter.Write(Folder.File("hf"), new HfCheckpointSpec("bitnet", "autobitlinear", "online", true, false,
             HfWeights.FloatContinuous), seed: 1);
         File.WriteAllText(Path.Combine(dir, "config.json"), config);
         var e = Assert.Throws<InvalidDataException>(() => BitNetModel.Load(dir));
@@ -68,10 +64,10 @@ public sealed class InputFileTests : IDisposable
     [Fact]
     public void InputFileReadsRegularFilesAndSymlinksToThem()
     {
-        string text = _folder.Write("a.txt", "hello"u8.ToArray());
-        string link = _folder.File("link.txt");
+        string text = Folder.Write("a.txt", "hello"u8.ToArray());
+        string link = Folder.File("link.txt");
         File.CreateSymbolicLink(link, text);
         Assert.Equal("hello", InputFile.ReadAllText(link));
-        Assert.True(InputFile.RequireFileOrFolder(_folder.Path));
+        Assert.True(InputFile.RequireFileOrFolder(Folder.Path));
     }
 }

@@ -6,12 +6,8 @@ using Xunit;
 namespace BitNative.Tests.Formats;
 
 /// <summary>Runs the loaders over the generated corpora: each defect must end in one clear BitNativeFormatException.</summary>
-public sealed class MalformedFileTests : IDisposable
+public sealed class MalformedFileTests : TempFolderTests
 {
-    private readonly TempFolder _temp = new();
-
-    public void Dispose() => _temp.Dispose();
-
     [Fact]
     public void Gguf_corpus_covers_at_least_twenty_distinct_defects()
     {
@@ -27,7 +23,7 @@ public sealed class MalformedFileTests : IDisposable
         foreach (MalformedCase c in MalformedGgufCorpus.Cases())
         {
             // Through a real file (memory-mapped) and through memory: both paths must agree.
-            string path = _temp.Write(FileName(c.Name, ".gguf"), c.Bytes);
+            string path = Folder.Write(FileName(c.Name, ".gguf"), c.Bytes);
             Check(c, path, () => GgufFile.Open(path).Dispose(), failures);
             Check(c, "mem.gguf", () => GgufFile.Parse(c.Bytes, "mem.gguf").Dispose(), failures);
         }
@@ -41,7 +37,7 @@ public sealed class MalformedFileTests : IDisposable
         var failures = new List<string>();
         foreach (MalformedCase c in MalformedSafetensorsCorpus.Cases())
         {
-            string path = _temp.Write(FileName(c.Name, ".safetensors"), c.Bytes);
+            string path = Folder.Write(FileName(c.Name, ".safetensors"), c.Bytes);
             Check(c, path, () => SafetensorsFile.Open(path).Dispose(), failures);
             Check(c, "mem.safetensors", () => SafetensorsFile.Parse(c.Bytes, "mem.safetensors").Dispose(), failures);
         }

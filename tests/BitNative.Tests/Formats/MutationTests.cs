@@ -11,13 +11,9 @@ namespace BitNative.Tests.Formats;
 /// Whatever the damage, the loader either opens the file (and every tensor span can be read) or throws
 /// BitNativeFormatException — nothing else may escape.
 /// </summary>
-public sealed class MutationTests : IDisposable
+public sealed class MutationTests : TempFolderTests
 {
     private const int Seed = 20261125;
-    private readonly TempFolder _temp = new();
-
-    public void Dispose() => _temp.Dispose();
-
     [Fact]
     public void Mutated_gguf_files_only_ever_fail_with_BitNativeFormatException()
     {
@@ -28,7 +24,7 @@ public sealed class MutationTests : IDisposable
             Touch(file);
         }, bytes =>
         {
-            using GgufFile file = GgufFile.Open(_temp.Write("mutant.gguf", bytes));
+            using GgufFile file = GgufFile.Open(Folder.Write("mutant.gguf", bytes));
             Touch(file);
         });
         // Sanity: the mutations do reach the validation paths (most of the file is header).
@@ -45,7 +41,7 @@ public sealed class MutationTests : IDisposable
             Touch(file);
         }, bytes =>
         {
-            using SafetensorsFile file = SafetensorsFile.Open(_temp.Write("mutant.safetensors", bytes));
+            using SafetensorsFile file = SafetensorsFile.Open(Folder.Write("mutant.safetensors", bytes));
             Touch(file);
         });
         Assert.True(rejected > 1000, $"only {rejected} mutants rejected");

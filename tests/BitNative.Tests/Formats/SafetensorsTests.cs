@@ -6,12 +6,8 @@ using Xunit;
 
 namespace BitNative.Tests.Formats;
 
-public sealed class SafetensorsTests : IDisposable
+public sealed class SafetensorsTests : TempFolderTests
 {
-    private readonly TempFolder _temp = new();
-
-    public void Dispose() => _temp.Dispose();
-
     private static readonly (string Name, SafetensorsDType DType, long[] Shape)[] Tensors =
     [
         ("model.embed_tokens.weight", SafetensorsDType.BF16, [6, 4]),
@@ -53,7 +49,7 @@ public sealed class SafetensorsTests : IDisposable
             }
         }
 
-        string path = _temp.File("model.safetensors");
+        string path = Folder.File("model.safetensors");
         writer.WriteTo(path);
         Assert.Equal(0, (new FileInfo(path).Length - data.Values.Sum(b => b.Length)) % 8);
 
@@ -80,16 +76,16 @@ public sealed class SafetensorsTests : IDisposable
         byte[] a = GgufRoundTripTests.RandomBytes(24, 1), b = GgufRoundTripTests.RandomBytes(16, 2), c = GgufRoundTripTests.RandomBytes(8, 3);
         new SafetensorsWriter().AddMetadata("format", "pt")
             .AddTensor("model.embed_tokens.weight", SafetensorsDType.F32, [3, 2], a)
-            .WriteTo(_temp.File("model-00001-of-00002.safetensors"));
+            .WriteTo(Folder.File("model-00001-of-00002.safetensors"));
         new SafetensorsWriter()
             .AddTensor("model.norm.weight", SafetensorsDType.BF16, [8], b)
             .AddTensor("lm_head.weight", SafetensorsDType.U8, [2, 4], c)
-            .WriteTo(_temp.File("model-00002-of-00002.safetensors"));
+            .WriteTo(Folder.File("model-00002-of-00002.safetensors"));
         WriteIndex(("model.embed_tokens.weight", "model-00001-of-00002.safetensors"),
             ("model.norm.weight", "model-00002-of-00002.safetensors"),
             ("lm_head.weight", "model-00002-of-00002.safetensors"));
 
-        foreach (string path in new[] { _temp.Path, _temp.File(SafetensorsCheckpoint.IndexFileName) })
+        foreach (string path in new[] { Folder.Path, Folder.File(SafetensorsCheckpoint.IndexFileName) })
         {
             using SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.Open(path);
             Assert.Equal(2, checkpoint.Files.Count);
@@ -106,13 +102,13 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void Single_file_checkpoint_opens_from_file_or_folder()
     {
-        new SafetensorsWriter().AddTensor("w", SafetensorsDType.I8, [2], [1, 255]).WriteTo(_temp.File(SafetensorsCheckpoint.SingleFileName));
-        using (var fromFolder = SafetensorsCheckpoint.Open(_temp.Path))
+        new SafetensorsWriter().AddTensor("w", SafetensorsDType.I8, [2], [1, 255]).WriteTo(Folder.File(SafetensorsCheckpoint.SingleFileName));
+        using (var fromFolder = SafetensorsCheckpoint.Open(Folder.Path))
         {
             Assert.Equal([1, 255], fromFolder.GetTensorData("w").ToArray());
         }
 
-        using var fromFile = SafetensorsCheckpoint.Open(_temp.File(SafetensorsCheckpoint.SingleFileName));
+        using var fromFile = SafetensorsCheckpoint.Open(Folder.File(SafetensorsCheckpoint.SingleFileName));
         Assert.Single(fromFile.Files);
         using var empty = new TempFolder();
         Assert.Throws<FileNotFoundException>(() => SafetensorsCheckpoint.Open(empty.Path));
@@ -137,10 +133,10 @@ public sealed class SafetensorsTests : IDisposable
     [MemberData(nameof(IndexDefects))]
     public void Index_defects_are_rejected_clearly(string index, string expected)
     {
-        new SafetensorsWriter().AddTensor("w", SafetensorsDType.U8, [1], [7]).WriteTo(_temp.File("a.safetensors"));
+        new SafetensorsWriter().AddTensor("w", SafetensorsDType.U8, [1], [7]).WriteTo(Folder.File("a.safetensors"));
         new SafetensorsWriter().AddTensor("w", SafetensorsDType.U8, [1], [7]).AddTensor("extra", SafetensorsDType.U8, [1], [8])
-            .WriteTo(_temp.File("b.safetensors"));
-        string path = _temp.File(SafetensorsCheckpoint.IndexFileName);
+            .WriteTo(Folder.File("b.safetensors"));
+        string path = Folder.File(SafetensorsCheckpoint.IndexFileName);
         File.WriteAllText(path, index);
 
         var e = Assert.Throws<BitNativeFormatException>(() => SafetensorsCheckpoint.Open(path).Dispose());
@@ -151,8 +147,8 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void A_shard_with_a_defect_is_named_in_the_error()
     {
-        File.WriteAllBytes(_temp.File("a.safetensors"), Encoding.ASCII.GetBytes("garbage!"));
-        string path = _temp.File(SafetensorsCheckpoint.IndexFileName);
+        File.WriteAllBytes(Folder.File("a.safetensors"), Encoding.ASCII.GetBytes("garbage!"));
+        string path = Folder.File(SafetensorsCheckpoint.IndexFileName);
         File.WriteAllText(path, "{\"weight_map\":{\"w\":\"a.safetensors\"}}");
         var e = Assert.Throws<BitNativeFormatException>(() => SafetensorsCheckpoint.Open(path).Dispose());
         Assert.Contains("a.safetensors", e.Message);
@@ -172,6 +168,6 @@ public sealed class SafetensorsTests : IDisposable
     private void WriteIndex(params (string Tensor, string Shard)[] map)
     {
         string entries = string.Join(",", map.Select(m => $"\"{m.Tensor}\":\"{m.Shard}\""));
-        File.WriteAllText(_temp.File(SafetensorsCheckpoint.IndexFileName), $"{{\"metadata\":{{\"total_size\":48}},\"weight_map\":{{{entries}}}}}");
+        File.WriteAllText(Folder.File(SafetensorsCheckpoint.IndexFileName), $"{{\"metadata\":{{\"total_size\":48}},\"weight_map\":{{{entries}}}}}");
     }
 }

@@ -1,7 +1,7 @@
 namespace BitNative.Tests.Formats;
 
 /// <summary>A fresh folder under the system temp folder, deleted with everything in it on dispose.</summary>
-internal sealed class TempFolder : IDisposable
+public sealed class TempFolder : IDisposable
 {
     public TempFolder()
     {
@@ -30,5 +30,20 @@ internal sealed class TempFolder : IDisposable
         {
             // A test that failed while a mapping was open may leave a file behind; nothing to do.
         }
+    }
+}
+
+/// <summary>
+/// A test class whose tests each get a fresh <see cref="TempFolder"/> (xUnit makes one instance per test and disposes it
+/// after the test, which deletes the folder).
+/// </summary>
+public abstract class TempFolderTests : IDisposable
+{
+    protected TempFolder Folder { get; } = new();
+
+    public void Dispose()
+    {
+        Folder.Dispose();
+        GC.SuppressFinalize(this);
     }
 }

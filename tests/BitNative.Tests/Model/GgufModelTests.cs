@@ -11,12 +11,8 @@ namespace BitNative.Tests.Model;
 /// Synthetic GGUF files of every weight type, head type and both architectures go through the real loader and the
 /// native forward pass, and must match the plain reference built from the same file at every position.
 /// </summary>
-public sealed class GgufModelTests : IDisposable
+public sealed class GgufModelTests : TempFolderTests
 {
-    private readonly TempFolder _folder = new();
-
-    public void Dispose() => _folder.Dispose();
-
     public static TheoryData<string, string, string, bool> Files => new()
     {
         { "I2S", "F16", "bitnet-b1.58", true },
@@ -36,7 +32,7 @@ public sealed class GgufModelTests : IDisposable
     {
         var weights = Enum.Parse<SyntheticWeights>(weightType);
         var head = Enum.Parse<SyntheticHead>(headType);
-        string path = _folder.File($"{weights}-{head}-{arch}.gguf");
+        string path = Folder.File($"{weights}-{head}-{arch}.gguf");
         SyntheticModelWriter.Write(SyntheticModelSpec.Parse("tiny", weights, head, arch, seed: 3, null), path);
 
         LoadedModel loaded = ModelLoader.Load(path, new ModelLoadOptions { RepackToI2S = repack });
@@ -96,7 +92,7 @@ public sealed class GgufModelTests : IDisposable
     [Fact]
     public void RepackedAndInPlaceTq2GiveTheSameTokens()
     {
-        string path = _folder.File("tq2.gguf");
+        string path = Folder.File("tq2.gguf");
         SyntheticModelWriter.Write(SyntheticModelSpec.Parse("tiny", SyntheticWeights.Tq2, SyntheticHead.F16, "bitnet-b1.58", 9, null), path);
         int[] Generate(bool repack)
         {

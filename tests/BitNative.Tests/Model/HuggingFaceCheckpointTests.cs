@@ -13,14 +13,10 @@ namespace BitNative.Tests.Model;
 /// default keys, sharding and no quantization_config at all. Each one, exported to GGUF where GGUF can hold it, gives the
 /// same logits from the GGUF file.
 /// </summary>
-public sealed class HuggingFaceCheckpointTests(ITestOutputHelper output) : IDisposable
+public sealed class HuggingFaceCheckpointTests(ITestOutputHelper output) : TempFolderTests
 {
     private const int Positions = 48;
     private const double MinCosine = 0.99, MinTop1 = 0.85;
-
-    private readonly TempFolder _folder = new();
-
-    public void Dispose() => _folder.Dispose();
 
     private static readonly Dictionary<string, HfCheckpointSpec> Cases = BuildCases();
 
@@ -88,7 +84,7 @@ public sealed class HuggingFaceCheckpointTests(ITestOutputHelper output) : IDisp
     public void CheckpointRunsAsTransformersRunsIt(string name)
     {
         HfCheckpointSpec spec = Cases[name];
-        string dir = HfCheckpointWriter.Write(_folder.File("hf"), spec, seed: Cases.Keys.ToList().IndexOf(name) + 1);
+        string dir = HfCheckpointWriter.Write(Folder.File("hf"), spec, seed: Cases.Keys.ToList().IndexOf(name) + 1);
         TransformersModel transformers = TransformersReference.Load(dir);
         int[] tokens = Tokens();
         float[][] expected = Run(transformers.NewReference(), tokens);
@@ -104,7 +100,7 @@ public sealed class HuggingFaceCheckpointTests(ITestOutputHelper output) : IDisp
             return;
         }
 
-        string gguf = _folder.File("exported.gguf");
+        string gguf = Folder.File("exported.gguf");
         HfGgufExport.Write(transformers, HfCheckpointWriter.Tokenizer, gguf);
         float[][] fromGguf = Run(gguf, tokens);
         LogitAgreement ggufVsReference = LogitAgreement.Of(expected, fromGguf), ggufVsHf = LogitAgreement.Of(fromHf, fromGguf);
@@ -132,7 +128,7 @@ public sealed class HuggingFaceCheckpointTests(ITestOutputHelper output) : IDisp
             "absent tie_word_embeddings as tied" => new HfCheckpointSpec("bitnet", "bitlinear", "offline", null, true, HfWeights.Packed),
             _ => new HfCheckpointSpec("bitnet", "autobitlinear", "online", true, true, HfWeights.FloatTernary),
         };
-        string dir = HfCheckpointWriter.Write(_folder.File("hf"), spec, seed: 77);
+        string dir = HfCheckpointWriter.Write(Folder.File("hf"), spec, seed: 77);
         TransformersModel right = TransformersReference.Load(dir);
         ReferenceLinear Wrong(ReferenceLinear p) => heuristic == "weight_scale direction by value"
             ? p with { Scale = 1f / p.Scale }             // > 1 was taken for an inverse and divided by
@@ -165,7 +161,7 @@ public sealed class HuggingFaceCheckpointTests(ITestOutputHelper output) : IDisp
     {
         var spec = new HfCheckpointSpec("llama", "bitlinear", "offline", false, true, HfWeights.Packed, UseRmsNorm: true,
             ModulesToNotConvert: ["model.layers.1.self_attn.k_proj"]);
-        string dir = HfCheckpointWriter.Write(_folder.File("hf"), spec, seed: 5);
+        string dir = HfCheckpointWriter.Write(Folder.File("hf"), spec, seed: 5);
         int[] tokens = Tokens()[..12];
         foreach (ActivationBits bits in new[] { ActivationBits.Int8, ActivationBits.Int4 })
         {
@@ -209,7 +205,7 @@ public sealed class HuggingFaceCheckpointTests(ITestOutputHelper output) : IDisp
         const string Q = "model.layers.0.self_attn.q_proj";
         var spec = new HfCheckpointSpec("bitnet", "autobitlinear", "offline", true, false, HfWeights.FloatContinuous, UseRmsNorm: useRmsNorm,
             ModulesToNotConvert: ["model.layers.0.self_attn.k_proj"]);
-        string dir = HfCheckpointWriter.Write(_folder.File("hf"), spec, seed: 9, editTensors: t =>
+        string dir = HfCheckpointWriter.Write(Folder.File("hf"), spec, seed: 9, editTensors: t =>
         {
             // one scale times ternary values: the ternary kernels run it, where the other continuous floats stay float
             (int outF, int inF) = HfCheckpointWriter.Shape("self_attn.q_proj");

@@ -11,12 +11,8 @@ namespace BitNative.Tests.Model;
 /// than its tensors describe, and configs this engine does not implement: each fails to load with one line that names
 /// the key or tensor at fault, instead of loading as a guess.
 /// </summary>
-public sealed class HuggingFaceConfigErrorTests : IDisposable
+public sealed class HuggingFaceConfigErrorTests : TempFolderTests
 {
-    private readonly TempFolder _folder = new();
-
-    public void Dispose() => _folder.Dispose();
-
     private static readonly HfCheckpointSpec Packed = new("bitnet", "autobitlinear", "offline", true, false, HfWeights.Packed);
     private static readonly HfCheckpointSpec Online = new("bitnet", "autobitlinear", "online", true, false, HfWeights.FloatContinuous);
     private const string Q = "model.layers.0.self_attn.q_proj";
@@ -72,7 +68,7 @@ public sealed class HuggingFaceConfigErrorTests : IDisposable
     public void LoadFailsWithOneLineNamingTheProblem(string name)
     {
         var (spec, config, tensors, expected) = Cases[name];
-        string dir = HfCheckpointWriter.Write(_folder.File("hf"), spec, seed: 3, config, tensors);
+        string dir = HfCheckpointWriter.Write(Folder.File("hf"), spec, seed: 3, config, tensors);
         Exception e = Assert.ThrowsAny<Exception>(() => BitNetModel.Load(dir).Dispose());
         Assert.IsNotType<NullReferenceException>(e);
         Assert.Contains(expected, e.Message);
@@ -86,7 +82,7 @@ public sealed class HuggingFaceConfigErrorTests : IDisposable
     [InlineData(new byte[] { 0x22, 0x6D, 0x9B, 0x22 }, "the top level")] // a JSON string, not an object, and not UTF-8 either
     public void StringsThatAreNotUnicodeAreFormatErrors(byte[] json, string at)
     {
-        string path = Path.Combine(_folder.Path, "config.json");
+        string path = Path.Combine(Folder.Path, "config.json");
         File.WriteAllBytes(path, json);
         var e = Assert.Throws<InvalidDataException>(() => BitNative.Model.HuggingFaceConfig.Read(path));
         Assert.Contains($"the string at {at} is not valid Unicode text", e.Message);
@@ -95,7 +91,7 @@ public sealed class HuggingFaceConfigErrorTests : IDisposable
     [Fact]
     public void MissingConfigIsAClearError()
     {
-        string dir = Path.Combine(_folder.Path, "empty");
+        string dir = Path.Combine(Folder.Path, "empty");
         Directory.CreateDirectory(dir);
         new SafetensorsWriter().AddTensor("x", SafetensorsDType.F32, [1], new byte[4]).WriteTo(Path.Combine(dir, "model.safetensors"));
         var e = Assert.ThrowsAny<Exception>(() => BitNetModel.Load(dir));

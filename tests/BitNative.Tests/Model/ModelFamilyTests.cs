@@ -14,15 +14,11 @@ namespace BitNative.Tests.Model;
 /// generates, renders chat with the file's own template, and its logits over 48 positions match the managed reference
 /// forward built straight from the file's tensors (build/compare-families-llama.sh does the same against llama.cpp).
 /// </summary>
-public sealed class ModelFamilyTests : IDisposable
+public sealed class ModelFamilyTests : TempFolderTests
 {
     private const string Text =
         "The little boat sailed out of the harbour at dawn, and the sea was calm while the birds flew over the waves. " +
         "By noon the wind had turned, 1984 ships were counted, and the old captain told stories of storms long past.";
-
-    private readonly TempFolder _folder = new();
-
-    public void Dispose() => _folder.Dispose();
 
     public static TheoryData<string> Families() => new(ModelFamily.All.Select(f => f.Id));
 
@@ -31,7 +27,7 @@ public sealed class ModelFamilyTests : IDisposable
     public void LoadsGenerates_AndMatchesTheReferenceForward(string id)
     {
         ModelFamily family = ModelFamily.Find(id)!;
-        string path = _folder.File($"{id}.gguf");
+        string path = Folder.File($"{id}.gguf");
         SyntheticModelWriter.Write(SyntheticModelSpec.ForFamily(family, "small", null, seed: 21), path);
         using (GgufFile file = GgufFile.Open(path))
         {
@@ -70,7 +66,7 @@ public sealed class ModelFamilyTests : IDisposable
     [InlineData("bitnet-large", "BitNet", "<s>User: Hi</s>Assistant: ")] // no template, SentencePiece vocabulary
     public void ChatUsesTheFilesTemplate_AndStopsOnItsEndTokens(string id, string format, string prompt)
     {
-        string path = _folder.File($"{id}-chat.gguf");
+        string path = Folder.File($"{id}-chat.gguf");
         SyntheticModelWriter.Write(SyntheticModelSpec.ForFamily(ModelFamily.Find(id)!, "small", null, seed: 3), path);
         using GgufFile file = GgufFile.Open(path);
         TokenizerData data = GgufModelReader.ReadTokenizer(file, GgufModelReader.ReadConfig(file));
@@ -90,7 +86,7 @@ public sealed class ModelFamilyTests : IDisposable
     {
         // the small qwen3 shape has 4 heads of 128 over d = 256 (as Qwen3-4B: 32 x 128 over 2560)
         ModelFamily g64 = ModelFamily.Find("bonsai-ternary")!, g128 = ModelFamily.Find("bonsai-ternary-g128")!;
-        string a = _folder.File("g64.gguf"), b = _folder.File("g128.gguf");
+        string a = Folder.File("g64.gguf"), b = Folder.File("g128.gguf");
         SyntheticModelWriter.Write(SyntheticModelSpec.ForFamily(g64, "small", null, seed: 5), a);
         SyntheticModelWriter.Write(SyntheticModelSpec.ForFamily(g128, "small", null, seed: 5), b);
         using GgufFile fa = GgufFile.Open(a), fb = GgufFile.Open(b);
@@ -108,7 +104,7 @@ public sealed class ModelFamilyTests : IDisposable
     public async Task Qwen3StreamsDecodedTogetherGiveWhatEachGivesAlone()
     {
         // batched decoding (serve) runs the QK-norm and the wide query heads over several sequences' rows at once
-        string path = _folder.File("batched-qwen3.gguf");
+        string path = Folder.File("batched-qwen3.gguf");
         SyntheticModelWriter.Write(SyntheticModelSpec.ForFamily(ModelFamily.Find("bonsai-ternary")!, "small", null, seed: 8), path);
         using BitNetModel model = BitNetModel.Load(path, new ModelOptions { Threads = 2, BatchSize = 16 });
         var greedy = new GenerationSettings { MaxTokens = 12, Sampling = global::BitNative.Generation.SamplingOptions.Greedy };

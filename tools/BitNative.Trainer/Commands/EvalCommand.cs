@@ -25,10 +25,10 @@ internal static class EvalCommand
         var gguf = new Option<FileInfo?>("--gguf") { Description = "Exported GGUF to evaluate (ternary as stored)" };
         var file = new Option<FileInfo>("--file", "-f") { Description = "Text to score", Required = true };
         var useFloat = new Option<bool>("--float") { Description = "Full-precision latent weights and activations (checkpoint only)" };
-        var chunks = new Option<int>("--chunks") { Description = "Score at most this many windows (0: all)", DefaultValueFactory = _ => 0 };
+        var chunks = TrainerOptions.WithDefault<int>("--chunks", 0, "Score at most this many windows (0: all)");
         var int4 = new Option<bool>("--a4") { Description = "BitNet a4.8 split: int4 inputs for Q/K/V/gate/up, int8 for O/down (ternary only)" };
         var halfKv = new Option<bool>("--fp16-kv") { Description = "Round keys and values to fp16 like the engine's KV cache" };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
+        var threads = TrainerOptions.WithDefault<int>("--threads", 2);
         var recipe = new Option<string?>("--recipe") { Description = "Recipe to evaluate with (b1.58, a4.8, v2-a8, v2); default: the model's own" };
         var kv = new Option<string?>("--kv") { Description = "KV cache type f16, q8, q4, q3 (overrides the recipe's)" };
         var sparsity = new Option<string?>("--sparsity") { Description = "Top-K sparsity of the o_proj,down_proj inputs, e.g. 0.5,0.8 or 0 (overrides the recipe's)" };
@@ -77,7 +77,7 @@ internal static class EvalCommand
             model.HalfPrecisionKv = r.GetValue(halfKv);
             Console.WriteLine($"recipe {model.Recipe.Describe()}{(model.OutputBits is { } ob ? $", o/down inputs {(int)ob}-bit" : "")}{(model.HadamardRoundTrip ? " (Hadamard-domain quantization rotated back)" : "")}");
             var clock = Stopwatch.StartNew();
-            int[] tokens = TokenizerFiles.Encode(vocabulary, r.GetValue(file)!.FullName, addBos: vocabulary.AddBos);
+            int[] tokens = TokenizerFiles.Encode(vocabulary, r.GetPath(file), addBos: vocabulary.AddBos);
             var result = Perplexity.Evaluate(model, tokens, vocabulary.BosId ?? 0, r.GetValue(chunks), batch: 4);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"PPL = {result.Value:F4} (mean loss {result.MeanLoss:F4}) over {result.Windows} windows of {model.Shape.Context}, {result.Scored} tokens scored, {clock.Elapsed.TotalSeconds:F1} s"));

@@ -20,18 +20,18 @@ internal static class InjectOutliersCommand
 {
     public static Command Create()
     {
-        var input = new Option<FileInfo>("--gguf") { Description = "A full-precision export (export --weights f16)", Required = true };
-        var output = new Option<FileInfo>("--out") { Description = "GGUF file to write", Required = true };
-        var count = new Option<int>("--count") { Description = "Hidden dimensions to scale (evenly spaced)", DefaultValueFactory = _ => 4 };
-        var scale = new Option<float>("--scale") { Description = "Their scale factor", DefaultValueFactory = _ => 20f };
-        var text = new Option<FileInfo>("--text") { Description = "Text that finds the model's largest input dimensions", Required = true };
+        var input = TrainerOptions.Required<FileInfo>("--gguf", "A full-precision export (export --weights f16)");
+        var output = TrainerOptions.Required<FileInfo>("--out", "GGUF file to write");
+        var count = TrainerOptions.WithDefault<int>("--count", 4, "Hidden dimensions to scale (evenly spaced)");
+        var scale = TrainerOptions.WithDefault<float>("--scale", 20f, "Their scale factor");
+        var text = TrainerOptions.Required<FileInfo>("--text", "Text that finds the model's largest input dimensions");
         var command = new Command("inject-outliers", "Scale a few hidden dimensions of a float model's projection inputs (LLM.int8() check)")
         {
             input, output, count, scale, text,
         };
         command.SetAction(r =>
         {
-            string path = r.GetValue(input)!.FullName;
+            string path = r.GetPath(input);
             var (model, tokenizer) = GgufImporter.Read(path);
             if (model.Projections[0].Q.Scale != 1f)
             {
@@ -40,7 +40,7 @@ internal static class InjectOutliersCommand
 
             float s = r.GetValue(scale);
             int d = model.Shape.Dim, n = r.GetValue(count);
-            int[] dims = LargestDimensions(model, TokenizerFiles.Encode(tokenizer, r.GetValue(text)!.FullName, addBos: false), n);
+            int[] dims = LargestDimensions(model, TokenizerFiles.Encode(tokenizer, r.GetPath(text), addBos: false), n);
             float[] p = model.Parameters;
             for (int l = 0; l < model.Shape.Layers; l++)
             {
@@ -68,9 +68,9 @@ internal static class InjectOutliersCommand
                 name = file.Metadata.GetStringOrNull("general.name") ?? "model";
             }
 
-            GgufExporter.Write(model, tokenizer, r.GetValue(output)!.FullName, $"{name}, outliers x{s} in dims {string.Join(",", dims)}",
+            GgufExporter.Write(model, tokenizer, r.GetPath(output), $"{name}, outliers x{s} in dims {string.Join(",", dims)}",
                 new ExportOptions(GgmlType.F16, GgmlType.F16));
-            Console.WriteLine($"wrote {r.GetValue(output)!.FullName}: dimensions {string.Join(", ", dims)} of every Q/K/V and gate/up input scaled by {s}");
+            Console.WriteLine($"wrote {r.GetPath(output)}: dimensions {string.Join(", ", dims)} of every Q/K/V and gate/up input scaled by {s}");
         });
         return command;
     }

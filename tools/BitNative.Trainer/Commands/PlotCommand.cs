@@ -10,7 +10,7 @@ internal static class PlotCommand
     {
         var log = new Option<FileInfo?>("--log") { Description = "log.csv of a run (loss curve)" };
         var ladder = new Option<FileInfo?>("--ladder") { Description = "name,bits,ppl,kind rows (precision ladder; kind ptq or qat)" };
-        var output = new Option<FileInfo>("--out") { Description = "SVG file to write", Required = true };
+        var output = TrainerOptions.Required<FileInfo>("--out", "SVG file to write");
         var title = new Option<string?>("--title") { Description = "Title (a default per plot)" };
         var command = new Command("plot", "Draw the loss curve of a run, or the precision ladder, as SVG") { log, ladder, output, title };
         command.SetAction(r =>
@@ -23,8 +23,8 @@ internal static class PlotCommand
                     r.GetValue(title) ?? "Precision ladder: held-out perplexity against bits per projection weight"),
                 _ => throw new ArgumentException("Give --log FILE or --ladder FILE."),
             };
-            BitNative.Formats.AtomicFile.WriteAllText(r.GetValue(output)!.FullName, svg);
-            Console.WriteLine($"wrote {r.GetValue(output)!.FullName}");
+            BitNative.Formats.AtomicFile.WriteAllText(r.GetPath(output), svg);
+            Console.WriteLine($"wrote {r.GetPath(output)}");
         });
         return command;
     }

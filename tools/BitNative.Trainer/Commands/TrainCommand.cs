@@ -13,34 +13,34 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var train = new Option<FileInfo>("--train") { Description = "Training text", Required = true };
-        var test = new Option<FileInfo>("--test") { Description = "Held-out text (validation loss)", Required = true };
-        var tokenizer = new Option<FileInfo>("--tokenizer") { Description = "tokenizer.json from the tokenizer command", Required = true };
-        var run = new Option<DirectoryInfo>("--run") { Description = "Run folder: checkpoint.bin, log.csv", Required = true };
+        var train = TrainerOptions.Required<FileInfo>("--train", "Training text");
+        var test = TrainerOptions.Required<FileInfo>("--test", "Held-out text (validation loss)");
+        var tokenizer = TrainerOptions.Required<FileInfo>("--tokenizer", "tokenizer.json from the tokenizer command");
+        var run = TrainerOptions.Required<DirectoryInfo>("--run", "Run folder: checkpoint.bin, log.csv");
         var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's checkpoint if there is one" };
-        var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => 2 };
-        var dim = new Option<int>("--dim") { DefaultValueFactory = _ => 256 };
-        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => 4 };
-        var ff = new Option<int>("--ff") { DefaultValueFactory = _ => 768 };
-        var heads = new Option<int>("--heads") { DefaultValueFactory = _ => 4 };
-        var kvHeads = new Option<int>("--kv-heads") { DefaultValueFactory = _ => 2 };
-        var context = new Option<int>("--context") { DefaultValueFactory = _ => 256 };
+        var threads = TrainerOptions.WithDefault<int>("--threads", 2, "Worker threads");
+        var dim = TrainerOptions.WithDefault<int>("--dim", 256);
+        var layers = TrainerOptions.WithDefault<int>("--layers", 4);
+        var ff = TrainerOptions.WithDefault<int>("--ff", 768);
+        var heads = TrainerOptions.WithDefault<int>("--heads", 4);
+        var kvHeads = TrainerOptions.WithDefault<int>("--kv-heads", 2);
+        var context = TrainerOptions.WithDefault<int>("--context", 256);
         var defaults = new TrainOptions();
-        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => defaults.Steps };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => defaults.Batch };
-        var lr = new Option<float>("--lr") { DefaultValueFactory = _ => defaults.LearningRate };
-        var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => defaults.WarmupSteps };
-        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => defaults.Seed };
-        var evalEvery = new Option<int>("--eval-every") { DefaultValueFactory = _ => defaults.EvalEvery };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => defaults.CheckpointEvery };
-        var recipe = new Option<string>("--recipe") { Description = "Forward recipe from step 0: b1.58, a4.8, v2-a8, v2", DefaultValueFactory = _ => "b1.58" };
+        var steps = TrainerOptions.WithDefault<int>("--steps", defaults.Steps);
+        var batch = TrainerOptions.WithDefault<int>("--batch", defaults.Batch);
+        var lr = TrainerOptions.WithDefault<float>("--lr", defaults.LearningRate);
+        var warmup = TrainerOptions.WithDefault<int>("--warmup", defaults.WarmupSteps);
+        var seed = TrainerOptions.WithDefault<ulong>("--seed", defaults.Seed);
+        var evalEvery = TrainerOptions.WithDefault<int>("--eval-every", defaults.EvalEvery);
+        var checkpointEvery = TrainerOptions.WithDefault<int>("--checkpoint-every", defaults.CheckpointEvery);
+        var recipe = TrainerOptions.WithDefault<string>("--recipe", "b1.58", "Forward recipe from step 0: b1.58, a4.8, v2-a8, v2");
         var stage2 = new Option<string?>("--stage2") { Description = "Recipe of the second stage (a4.8, v2); on --resume it may be set for a run that had none" };
-        var stage2From = new Option<int>("--stage2-from") { Description = "First step of the second stage", DefaultValueFactory = _ => int.MaxValue };
+        var stage2From = TrainerOptions.WithDefault<int>("--stage2-from", int.MaxValue, "First step of the second stage");
         var fullPrecision = new Option<bool>("--full-precision")
         {
             Description = "Train the float baseline: no quantization of weights or activations (same model, data and schedule)",
         };
-        var stopAfter = new Option<int>("--stop-after") { Description = "Checkpoint and stop after this many steps (resume later)", DefaultValueFactory = _ => int.MaxValue };
+        var stopAfter = TrainerOptions.WithDefault<int>("--stop-after", int.MaxValue, "Checkpoint and stop after this many steps (resume later)");
         var command = new Command("train", "Train the model (QAT: ternary weights, int8 activations, straight-through estimator; or --full-precision)")
         {
             train, test, tokenizer, run, resume, threads, dim, layers, ff, heads, kvHeads, context,
@@ -49,10 +49,10 @@ internal static class TrainCommand
         command.SetAction(r =>
         {
             Gemm.Threads = r.GetValue(threads);
-            TokenizerData vocabulary = TokenizerFiles.Load(r.GetValue(tokenizer)!.FullName);
+            TokenizerData vocabulary = TokenizerFiles.Load(r.GetPath(tokenizer));
             int bos = vocabulary.BosId ?? throw new InvalidDataException("The tokenizer has no BOS token.");
-            var dataset = new TokenDataset(TokenizerFiles.Encode(vocabulary, r.GetValue(train)!.FullName, addBos: false), bos);
-            int[] validation = TokenizerFiles.Encode(vocabulary, r.GetValue(test)!.FullName, addBos: true);
+            var dataset = new TokenDataset(TokenizerFiles.Encode(vocabulary, r.GetPath(train), addBos: false), bos);
+            int[] validation = TokenizerFiles.Encode(vocabulary, r.GetPath(test), addBos: true);
             Console.WriteLine($"{dataset.Tokens.Length:N0} training tokens, {validation.Length:N0} held-out tokens");
             var shape = new ModelShape(vocabulary.Count, r.GetValue(dim), r.GetValue(layers), r.GetValue(ff), r.GetValue(heads),
                 r.GetValue(kvHeads), r.GetValue(context));
@@ -81,7 +81,7 @@ internal static class TrainCommand
             Func<TrainOptions, TrainOptions>? onResume = options.Stage2Recipe is null
                 ? null
                 : saved => saved with { Stage2Recipe = options.Stage2Recipe, Stage2From = options.Stage2From };
-            new TrainingRun(r.GetValue(run)!.FullName, dataset, validation, Console.Out)
+            new TrainingRun(r.GetPath(run), dataset, validation, Console.Out)
                 .Run(shape, options, r.GetValue(resume), r.GetValue(stopAfter), onResume);
         });
         return command;

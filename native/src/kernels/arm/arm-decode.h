@@ -161,6 +161,25 @@ static inline float32x4_t bn_exp_neon(float32x4_t x) {
     return vbslq_f32(vceqq_f32(x, x), res, x);
 }
 
+/* A softmax chunk's two vector steps (attention-walk.h's bn_attend_softmax): the largest of s[0..n), and s[p]
+ * replaced by exp(s[p] - m) with the sum returned; n a multiple of 4. */
+static inline float bn_max_ps_neon(const float* s, int32_t n) {
+    float32x4_t vmax = vdupq_n_f32(-INFINITY);
+    for (int32_t p = 0; p < n; p += 4) vmax = vmaxq_f32(vmax, vld1q_f32(s + p));
+    return vmaxvq_f32(vmax);
+}
+
+static inline float bn_exp_sub_sum_ps_neon(float* s, int32_t n, float m) {
+    const float32x4_t vm = vdupq_n_f32(m);
+    float32x4_t lsum = vdupq_n_f32(0.0f);
+    for (int32_t p = 0; p < n; p += 4) {
+        const float32x4_t w = bn_exp_neon(vsubq_f32(vld1q_f32(s + p), vm));
+        vst1q_f32(s + p, w);
+        lsum = vaddq_f32(lsum, w);
+    }
+    return vaddvq_f32(lsum);
+}
+
 /* bn_glu__ref on four lanes (FMAXNM turns a NaN gate into 0 like the reference). */
 static inline float32x4_t bn_glu_neon(float32x4_t g, float32x4_t u, bn_activation act) {
     if (act == BN_ACTIVATION_RELU2) {

@@ -19,30 +19,10 @@ static inline float score_tail(const heads_ctx* c, int g, const uint16_t* kp, fl
     return sum * c->scale;
 }
 
-/* The largest score of a padded chunk, and its weights exp(s - m) with their sum (bn_attend_softmax). */
-static inline float chunk_max(const float* s, int32_t padded) {
-    float32x4_t vmax = vdupq_n_f32(-INFINITY);
-    for (int32_t p = 0; p < padded; p += 4) vmax = vmaxq_f32(vmax, vld1q_f32(s + p));
-    return vmaxvq_f32(vmax);
-}
-
-static inline float chunk_exp(float* s, int32_t padded, float m) {
-    const float32x4_t vm = vdupq_n_f32(m);
-    float32x4_t lsum = vdupq_n_f32(0.0f);
-    for (int32_t p = 0; p < padded; p += 4) {
-        const float32x4_t w = bn_exp_neon(vsubq_f32(vld1q_f32(s + p), vm));
-        vst1q_f32(s + p, w);
-        lsum = vaddq_f32(lsum, w);
-    }
-    return vaddvq_f32(lsum);
-}
-
 BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G) {
     const int32_t hd = c->hd, nb = hd / 8;
     bn_attend_state st;
-    float(*acc)[BN_ATTENTION_MAX_HEAD_DIM] = st.acc;
-    float(*s)[BN_ATTENTION_CHUNK] = st.s;
-    bn_attend_begin(&st, c, G);
+    bn_attend_begin(&st, hd, G);
     for (int32_t p0 = 0; p0 < c->seen; p0 += BN_ATTENTION_CHUNK) {
         const int32_t pc = c->seen - p0 < BN_ATTENTION_CHUNK ? c->seen - p0 : BN_ATTENTION_CHUNK;
         {
@@ -70,8 +50,8 @@ BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G) {
                         }
                     }
                     for (int g = 0; g < G; g++) {
-                        s[g][p] = score_tail(c, g, k0, vaddvq_f32(vaddq_f32(a0[g], b0[g])), 8 * nb);
-                        s[g][p + 1] = score_tail(c, g, k1, vaddvq_f32(vaddq_f32(a1[g], b1[g])), 8 * nb);
+                        st.s[g][p] = score_tail(c, g, k0, vaddvq_f32(vaddq_f32(a0[g], b0[g])), 8 * nb);
+                        st.s[g][p + 1] = score_tail(c, g, k1, vaddvq_f32(vaddq_f32(a1[g], b1[g])), 8 * nb);
                     }
                 }
             for (; p < pc; p++) {
@@ -87,33 +67,33 @@ BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G) {
                         bh[g] = vfmaq_f32(bh[g], vld1q_f32(c->q[g] + 8 * b + 4), kh);
                     }
                 }
-                for (int g = 0; g < G; g++) s[g][p] = score_tail(c, g, kp, vaddvq_f32(vaddq_f32(a[g], bh[g])), 8 * nb);
+                for (int g = 0; g < G; g++) st.s[g][p] = score_tail(c, g, kp, vaddvq_f32(vaddq_f32(a[g], bh[g])), 8 * nb);
             }
         }
-        for (int g = 0; g < G; g++) bn_attend_softmax(&st, c, g, pc, 4, chunk_max, chunk_exp);
+        for (int g = 0; g < G; g++) bn_attend_softmax(&st, hd, g, pc, 4, bn_max_ps_neon, bn_exp_sub_sum_ps_neon);
         const uint16_t* v0 = c->values + (int64_t)p0 * c->kv_dim;
         for (int32_t b = 0; b < nb; b++) {
             float32x4_t ol[MAX_G], oh[MAX_G];
             for (int g = 0; g < G; g++) {
-                ol[g] = vld1q_f32(&acc[g][8 * b]);
-                oh[g] = vld1q_f32(&acc[g][8 * b + 4]);
+                ol[g] = vld1q_f32(&st.acc[g][8 * b]);
+                oh[g] = vld1q_f32(&st.acc[g][8 * b + 4]);
             }
             for (int32_t p = 0; p < pc; p++) {
                 float32x4_t vl, vh;
                 bn_load_f16x8_neon(v0 + (int64_t)p * c->kv_dim + 8 * b, &vl, &vh);
                 for (int g = 0; g < G; g++) {
-                    ol[g] = vfmaq_n_f32(ol[g], vl, s[g][p]);
-                    oh[g] = vfmaq_n_f32(oh[g], vh, s[g][p]);
+                    ol[g] = vfmaq_n_f32(ol[g], vl, st.s[g][p]);
+                    oh[g] = vfmaq_n_f32(oh[g], vh, st.s[g][p]);
                 }
             }
             for (int g = 0; g < G; g++) {
-                vst1q_f32(&acc[g][8 * b], ol[g]);
-                vst1q_f32(&acc[g][8 * b + 4], oh[g]);
+                vst1q_f32(&st.acc[g][8 * b], ol[g]);
+                vst1q_f32(&st.acc[g][8 * b + 4], oh[g]);
             }
         }
         bn_attend_values_tail(&st, c, G, v0, pc, 8 * nb);
     }
-    bn_attend_finish(&st, c, G);
+    bn_attend_finish(&st, c->out, hd, G);
 }
 
 BN_DEFINE_ATTEND(attend_g)

@@ -8,7 +8,6 @@
 #include "arm-decode.h"
 #include "../attention-kvq-walk.h"
 
-#define MAX_CHUNK 32
 #define TABLE_FLOATS 8192
 #define MAX_G BN_ATTENTION_MAX_G
 
@@ -57,16 +56,10 @@ BN_ALWAYS_INLINE void decode_row(const uint8_t* block, bn_kv_type type, int32_t 
 
 BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G, const bn_kv_type type) {
     const int32_t hd = c->hd, nb = hd / 8;
-    const int32_t chunk = TABLE_FLOATS / hd < MAX_CHUNK ? TABLE_FLOATS / hd : MAX_CHUNK;
+    const int32_t chunk = TABLE_FLOATS / hd < BN_ATTENTION_CHUNK ? TABLE_FLOATS / hd : BN_ATTENTION_CHUNK;
     _Alignas(16) float kf[TABLE_FLOATS], vf[TABLE_FLOATS];
-    _Alignas(16) float acc[MAX_G][BN_ATTENTION_MAX_HEAD_DIM];
-    _Alignas(16) float s[MAX_G][MAX_CHUNK];
-    float m_run[MAX_G], l_run[MAX_G];
-    for (int g = 0; g < G; g++) {
-        for (int32_t j = 0; j < hd; j++) acc[g][j] = 0.0f;
-        m_run[g] = -INFINITY;
-        l_run[g] = 0.0f;
-    }
+    bn_attend_state st;
+    bn_attend_begin(&st, hd, G);
     for (int32_t p0 = 0; p0 < c->seen; p0 += chunk) {
         const int32_t pc = c->seen - p0 < chunk ? c->seen - p0 : chunk;
         for (int32_t p = 0; p < pc; p++) {
@@ -84,51 +77,29 @@ BN_ALWAYS_INLINE void attend_g(const heads_ctx* c, const int G, const bn_kv_type
                     bh[g] = vfmaq_f32(bh[g], vld1q_f32(c->q[g] + 8 * b + 4), kh);
                 }
             }
-            for (int g = 0; g < G; g++) s[g][p] = vaddvq_f32(vaddq_f32(a[g], bh[g])) * c->scale;
+            for (int g = 0; g < G; g++) st.s[g][p] = vaddvq_f32(vaddq_f32(a[g], bh[g])) * c->scale;
         }
-        const int32_t padded = (pc + 3) & ~3;
-        for (int g = 0; g < G; g++) {
-            for (int32_t p = pc; p < padded; p++) s[g][p] = -INFINITY;
-            float32x4_t vmax = vdupq_n_f32(-INFINITY);
-            for (int32_t p = 0; p < padded; p += 4) vmax = vmaxq_f32(vmax, vld1q_f32(&s[g][p]));
-            const float cmax = vmaxvq_f32(vmax);
-            const float m_new = cmax > m_run[g] ? cmax : m_run[g];
-            const float32x4_t vm = vdupq_n_f32(m_new);
-            float32x4_t lsum = vdupq_n_f32(0.0f);
-            for (int32_t p = 0; p < padded; p += 4) {
-                const float32x4_t w = bn_exp_neon(vsubq_f32(vld1q_f32(&s[g][p]), vm));
-                vst1q_f32(&s[g][p], w);
-                lsum = vaddq_f32(lsum, w);
-            }
-            const float corr = bn_expf__ref(m_run[g] - m_new);
-            l_run[g] = l_run[g] * corr + vaddvq_f32(lsum);
-            m_run[g] = m_new;
-            if (corr != 1.0f)
-                for (int32_t j = 0; j < hd; j++) acc[g][j] *= corr;
-        }
+        for (int g = 0; g < G; g++) bn_attend_softmax(&st, hd, g, pc, 4, bn_max_ps_neon, bn_exp_sub_sum_ps_neon);
         for (int32_t b = 0; b < nb; b++) {
             float32x4_t ol[MAX_G], oh[MAX_G];
             for (int g = 0; g < G; g++) {
-                ol[g] = vld1q_f32(&acc[g][8 * b]);
-                oh[g] = vld1q_f32(&acc[g][8 * b + 4]);
+                ol[g] = vld1q_f32(&st.acc[g][8 * b]);
+                oh[g] = vld1q_f32(&st.acc[g][8 * b + 4]);
             }
             for (int32_t p = 0; p < pc; p++) {
                 const float32x4_t vl = vld1q_f32(vf + p * hd + 8 * b), vh = vld1q_f32(vf + p * hd + 8 * b + 4);
                 for (int g = 0; g < G; g++) {
-                    ol[g] = vfmaq_n_f32(ol[g], vl, s[g][p]);
-                    oh[g] = vfmaq_n_f32(oh[g], vh, s[g][p]);
+                    ol[g] = vfmaq_n_f32(ol[g], vl, st.s[g][p]);
+                    oh[g] = vfmaq_n_f32(oh[g], vh, st.s[g][p]);
                 }
             }
             for (int g = 0; g < G; g++) {
-                vst1q_f32(&acc[g][8 * b], ol[g]);
-                vst1q_f32(&acc[g][8 * b + 4], oh[g]);
+                vst1q_f32(&st.acc[g][8 * b], ol[g]);
+                vst1q_f32(&st.acc[g][8 * b + 4], oh[g]);
             }
         }
     }
-    for (int g = 0; g < G; g++) {
-        const float inv = 1.0f / l_run[g];
-        for (int32_t j = 0; j < hd; j++) c->out[g][j] = acc[g][j] * inv;
-    }
+    bn_attend_finish(&st, c->out, hd, G);
 }
 
 BN_DEFINE_KVQ_ATTEND(attend_g)

@@ -9,16 +9,12 @@
 #define COLUMNS_PER_FLUSH 64
 
 void bn_matmul_i2st_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    const int32_t k = a->k, n = a->n;
+    const int32_t n = a->n;
     const int64_t col_bytes = ((int64_t)n + BN_I2ST_TILE - 1) / BN_I2ST_TILE * (BN_I2ST_TILE / 4);
     const uint8x16_t three = vdupq_n_u8(3);
     const int8x16_t one = vdupq_n_s8(1);
     for (int32_t r = 0; r < a->m; r++) {
-        const uint8_t* table = a->tables + (int64_t)r * a->table_bytes;
-        const int32_t count = bn_sparse_count(table);
-        const int32_t* idx = bn_sparse_idx(table);
-        const int8_t* val = bn_sparse_val(table, k);
-        const float scale = a->x_scales[r] * a->w_scale;
+        const bn_sparse_row x = bn_sparse_row_at(a, r);
         for (int32_t i0 = i_begin; i0 < i_end; i0 += BN_I2ST_TILE) {
             const uint8_t* tile = a->w + (int64_t)(i0 / BN_I2ST_TILE) * 32;
             int32_t acc[BN_I2ST_TILE] = {0};
@@ -26,10 +22,10 @@ void bn_matmul_i2st_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i
             for (int f = 0; f < 4; f++)
                 for (int h = 0; h < 2; h++) s[f][h][0] = s[f][h][1] = vdupq_n_s16(0);
             int32_t columns = 0;
-            for (int32_t e = 0; e < count; e++) {
-                const uint8_t* col = tile + idx[e] * col_bytes;
+            for (int32_t e = 0; e < x.count; e++) {
+                const uint8_t* col = tile + x.idx[e] * col_bytes;
                 const uint8x16_t b0 = vld1q_u8(col), b1 = vld1q_u8(col + 16);
-                const int8x16_t xv = vdupq_n_s8(val[e]);
+                const int8x16_t xv = vdupq_n_s8(x.val[e]);
 #define FIELD(f, shift)                                                                                                \
     do {                                                                                                               \
         const int8x16_t w0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(b0, shift), three)), one);             \
@@ -51,7 +47,7 @@ void bn_matmul_i2st_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i
                     s[3][1][1] = vmlal_high_s8(s[3][1][1], w1, xv);
                 }
 #undef FIELD
-                if (++columns == COLUMNS_PER_FLUSH || e + 1 == count) {
+                if (++columns == COLUMNS_PER_FLUSH || e + 1 == x.count) {
                     /* field f, half h, lanes l: outputs 32 f + 16 h + 8 l .. + 7 */
                     for (int f = 0; f < 4; f++)
                         for (int h = 0; h < 2; h++)
@@ -66,7 +62,7 @@ void bn_matmul_i2st_q8__neon(const bn_matmul_args* a, int32_t i_begin, int32_t i
             }
             const int32_t rows = i_end - i0 < BN_I2ST_TILE ? i_end - i0 : BN_I2ST_TILE;
             float* y = a->y + (int64_t)r * n + i0;
-            for (int32_t i = 0; i < rows; i++) y[i] = (float)acc[i] * scale;
+            for (int32_t i = 0; i < rows; i++) y[i] = (float)acc[i] * x.scale;
         }
     }
 }

@@ -8,10 +8,7 @@ void bn_quantize_kv__neon(const float* x, int32_t hd, bn_kv_type type, uint8_t* 
     const int qmax = bn_kv_qmax(type);
     float32x4_t vmax = vdupq_n_f32(0.0f);
     for (int32_t j = 0; j < hd; j += 4) vmax = vmaxnmq_f32(vabsq_f32(vld1q_f32(x + j)), vmax);
-    float amax = vmaxnmvq_f32(vmax);
-    if (amax < BN_ACT_EPS) amax = BN_ACT_EPS;
-    const float s = (float)qmax / amax, d = amax / (float)qmax;
-    memcpy(block, &d, sizeof d);
+    const float s = bn_kv_block_start(vmaxnmvq_f32(vmax), qmax, block);
     uint8_t* codes = block + 4;
     const float32x4_t vs = vdupq_n_f32(s), vlo = vdupq_n_f32((float)-qmax), vhi = vdupq_n_f32((float)qmax);
     for (int32_t g = 0; g < hd / BN_KV_GROUP; g++) {

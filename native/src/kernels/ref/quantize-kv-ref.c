@@ -40,9 +40,7 @@ void bn_quantize_kv__ref(const float* x, int32_t hd, bn_kv_type type, uint8_t* b
         const float a = fabsf(x[j]);
         amax = a > amax ? a : amax; /* a NaN is skipped (the comparison is false) */
     }
-    if (amax < BN_ACT_EPS) amax = BN_ACT_EPS;
-    const float s = (float)qmax / amax, d = amax / (float)qmax, lo = (float)-qmax, hi = (float)qmax;
-    memcpy(block, &d, sizeof d);
+    const float s = bn_kv_block_start(amax, qmax, block), lo = (float)-qmax, hi = (float)qmax;
     uint8_t* codes = block + 4;
     if (type != BN_KV_Q8) memset(codes, 0, (size_t)(bn_kv_block_size(type, hd) - 4));
     for (int32_t j = 0; j < hd; j++) {

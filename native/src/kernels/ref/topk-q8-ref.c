@@ -4,20 +4,8 @@
  * first `need` entries with |x| == L. The SIMD variants build the same histogram and vectorize the pass. */
 #include "bn_internal.h"
 
+static void pass(int8_t* x, int32_t k, int32_t level, int32_t need) { bn_topk_pass__ref(x, 0, k, level, &need); }
+
 void bn_topk_q8__ref(int8_t* xq, int32_t k, int32_t keep, int32_t r_begin, int32_t r_end) {
-    if (keep >= k) return;
-    for (int32_t r = r_begin; r < r_end; r++) {
-        int8_t* x = xq + (int64_t)r * k;
-        int32_t level, need;
-        bn_topk_threshold(x, k, keep, &level, &need);
-        for (int32_t j = 0; j < k; j++) {
-            const int32_t a = x[j] < 0 ? -x[j] : x[j];
-            if (a > level) continue;
-            if (a == level && need > 0) {
-                need--;
-                continue;
-            }
-            x[j] = 0;
-        }
-    }
+    bn_topk_walk(xq, k, keep, r_begin, r_end, pass);
 }

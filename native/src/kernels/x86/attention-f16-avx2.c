@@ -30,31 +30,11 @@ static inline __m128 hsum2_ps(__m256 a, __m256 b) {
     return _mm_hadd_ps(u, u);
 }
 
-/* The largest score of a padded chunk, and its weights exp(s - m) with their sum (bn_attend_softmax). */
-static inline float chunk_max(const float* s, int32_t padded) {
-    __m256 vmax = _mm256_set1_ps(-INFINITY);
-    for (int32_t p = 0; p < padded; p += 8) vmax = _mm256_max_ps(vmax, _mm256_load_ps(s + p));
-    return bn_hmax_ps_avx2(vmax);
-}
-
-static inline float chunk_exp(float* s, int32_t padded, float m) {
-    const __m256 vm = _mm256_set1_ps(m);
-    __m256 lsum = _mm256_setzero_ps();
-    for (int32_t p = 0; p < padded; p += 8) {
-        const __m256 w = bn_exp_avx2(_mm256_sub_ps(_mm256_load_ps(s + p), vm));
-        _mm256_store_ps(s + p, w);
-        lsum = _mm256_add_ps(lsum, w);
-    }
-    return bn_hsum_ps_avx2(lsum);
-}
-
 /* G is a compile-time constant at every call (see attend), so the accumulator arrays live in registers. */
 static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, const int G) {
     const int32_t hd = c->hd, nb = hd / 8;
     bn_attend_state st;
-    float(*acc)[BN_ATTENTION_MAX_HEAD_DIM] = st.acc;
-    float(*s)[BN_ATTENTION_CHUNK] = st.s;
-    bn_attend_begin(&st, c, G);
+    bn_attend_begin(&st, hd, G);
     for (int32_t p0 = 0; p0 < c->seen; p0 += BN_ATTENTION_CHUNK) {
         const int32_t pc = c->seen - p0 < BN_ATTENTION_CHUNK ? c->seen - p0 : BN_ATTENTION_CHUNK;
         /* scores: with at most four heads, two positions per step (eight independent FMA chains, each
@@ -83,8 +63,8 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
                             s0 += c->q[g][j] * bn_fp16_to_fp32(k0[j]);
                             s1 += c->q[g][j] * bn_fp16_to_fp32(k1[j]);
                         }
-                        s[g][p] = s0 * c->scale;
-                        s[g][p + 1] = s1 * c->scale;
+                        st.s[g][p] = s0 * c->scale;
+                        st.s[g][p + 1] = s1 * c->scale;
                     }
                 }
             for (; p < pc; p++) {
@@ -99,11 +79,11 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
                 for (int g = 0; g < G; g++) {
                     float sum = bn_hsum_ps_avx2(d[g]);
                     for (int32_t j = 8 * nb; j < hd; j++) sum += c->q[g][j] * bn_fp16_to_fp32(kp[j]);
-                    s[g][p] = sum * c->scale;
+                    st.s[g][p] = sum * c->scale;
                 }
             }
         }
-        for (int g = 0; g < G; g++) bn_attend_softmax(&st, c, g, pc, 8, chunk_max, chunk_exp);
+        for (int g = 0; g < G; g++) bn_attend_softmax(&st, hd, g, pc, 8, bn_max_ps_avx2, bn_exp_sub_sum_ps_avx2);
         /* weighted values: with at most four heads, two dimension blocks per pass (eight chains) */
         const uint16_t* v0 = c->values + (int64_t)p0 * c->kv_dim;
         int32_t b = 0;
@@ -111,35 +91,35 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
             for (; b + 2 <= nb; b += 2) {
                 __m256 o0[MAX_G], o1[MAX_G];
                 for (int g = 0; g < G; g++) {
-                    o0[g] = _mm256_load_ps(&acc[g][8 * b]);
-                    o1[g] = _mm256_load_ps(&acc[g][8 * b + 8]);
+                    o0[g] = _mm256_load_ps(&st.acc[g][8 * b]);
+                    o1[g] = _mm256_load_ps(&st.acc[g][8 * b + 8]);
                 }
                 for (int32_t q = 0; q < pc; q++) {
                     const uint16_t* vq = v0 + (int64_t)q * c->kv_dim + 8 * b;
                     const __m256 va = load_f16x8(vq), vb = load_f16x8(vq + 8);
                     for (int g = 0; g < G; g++) {
-                        const __m256 w = _mm256_broadcast_ss(&s[g][q]);
+                        const __m256 w = _mm256_broadcast_ss(&st.s[g][q]);
                         o0[g] = _mm256_fmadd_ps(w, va, o0[g]);
                         o1[g] = _mm256_fmadd_ps(w, vb, o1[g]);
                     }
                 }
                 for (int g = 0; g < G; g++) {
-                    _mm256_store_ps(&acc[g][8 * b], o0[g]);
-                    _mm256_store_ps(&acc[g][8 * b + 8], o1[g]);
+                    _mm256_store_ps(&st.acc[g][8 * b], o0[g]);
+                    _mm256_store_ps(&st.acc[g][8 * b + 8], o1[g]);
                 }
             }
         for (; b < nb; b++) {
             __m256 o[MAX_G];
-            for (int g = 0; g < G; g++) o[g] = _mm256_load_ps(&acc[g][8 * b]);
+            for (int g = 0; g < G; g++) o[g] = _mm256_load_ps(&st.acc[g][8 * b]);
             for (int32_t q = 0; q < pc; q++) {
                 const __m256 vv = load_f16x8(v0 + (int64_t)q * c->kv_dim + 8 * b);
-                for (int g = 0; g < G; g++) o[g] = _mm256_fmadd_ps(_mm256_broadcast_ss(&s[g][q]), vv, o[g]);
+                for (int g = 0; g < G; g++) o[g] = _mm256_fmadd_ps(_mm256_broadcast_ss(&st.s[g][q]), vv, o[g]);
             }
-            for (int g = 0; g < G; g++) _mm256_store_ps(&acc[g][8 * b], o[g]);
+            for (int g = 0; g < G; g++) _mm256_store_ps(&st.acc[g][8 * b], o[g]);
         }
         bn_attend_values_tail(&st, c, G, v0, pc, 8 * nb);
     }
-    bn_attend_finish(&st, c, G);
+    bn_attend_finish(&st, c->out, hd, G);
 }
 
 BN_DEFINE_ATTEND(attend_g)

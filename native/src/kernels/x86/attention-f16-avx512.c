@@ -24,30 +24,10 @@ static inline float score_tail(const heads_ctx* c, int g, const uint16_t* kp, fl
     return sum * c->scale;
 }
 
-/* The largest score of a padded chunk, and its weights exp(s - m) with their sum (bn_attend_softmax). */
-static inline float chunk_max(const float* s, int32_t padded) {
-    __m512 vmax = _mm512_set1_ps(-INFINITY);
-    for (int32_t p = 0; p < padded; p += 16) vmax = _mm512_max_ps(vmax, _mm512_load_ps(s + p));
-    return bn_hmax_ps_avx512(vmax);
-}
-
-static inline float chunk_exp(float* s, int32_t padded, float m) {
-    const __m512 vm = _mm512_set1_ps(m);
-    __m512 lsum = _mm512_setzero_ps();
-    for (int32_t p = 0; p < padded; p += 16) {
-        const __m512 w = bn_exp_avx512(_mm512_sub_ps(_mm512_load_ps(s + p), vm));
-        _mm512_store_ps(s + p, w);
-        lsum = _mm512_add_ps(lsum, w);
-    }
-    return bn_hsum_ps_avx512(lsum);
-}
-
 static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, const int G) {
     const int32_t hd = c->hd, nb = hd / 16, j8 = 16 * nb, has8 = hd - j8 >= 8, jt = j8 + (has8 ? 8 : 0);
     bn_attend_state st;
-    float(*acc)[BN_ATTENTION_MAX_HEAD_DIM] = st.acc;
-    float(*s)[BN_ATTENTION_CHUNK] = st.s;
-    bn_attend_begin(&st, c, G);
+    bn_attend_begin(&st, hd, G);
     for (int32_t p0 = 0; p0 < c->seen; p0 += BN_ATTENTION_CHUNK) {
         const int32_t pc = c->seen - p0 < BN_ATTENTION_CHUNK ? c->seen - p0 : BN_ATTENTION_CHUNK;
         {
@@ -68,8 +48,8 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
                     }
                 }
                 for (int g = 0; g < G; g++) {
-                    s[g][p] = score_tail(c, g, k0, bn_hsum_ps_avx512(d0[g]), j8, has8, jt);
-                    s[g][p + 1] = score_tail(c, g, k1, bn_hsum_ps_avx512(d1[g]), j8, has8, jt);
+                    st.s[g][p] = score_tail(c, g, k0, bn_hsum_ps_avx512(d0[g]), j8, has8, jt);
+                    st.s[g][p + 1] = score_tail(c, g, k1, bn_hsum_ps_avx512(d1[g]), j8, has8, jt);
                 }
             }
             for (; p < pc; p++) {
@@ -81,53 +61,53 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
                     const __m512 kv = bn_load_f16x16(kp + 16 * b);
                     for (int g = 0; g < G; g++) d[g] = _mm512_fmadd_ps(_mm512_loadu_ps(c->q[g] + 16 * b), kv, d[g]);
                 }
-                for (int g = 0; g < G; g++) s[g][p] = score_tail(c, g, kp, bn_hsum_ps_avx512(d[g]), j8, has8, jt);
+                for (int g = 0; g < G; g++) st.s[g][p] = score_tail(c, g, kp, bn_hsum_ps_avx512(d[g]), j8, has8, jt);
             }
         }
-        for (int g = 0; g < G; g++) bn_attend_softmax(&st, c, g, pc, 16, chunk_max, chunk_exp);
+        for (int g = 0; g < G; g++) bn_attend_softmax(&st, hd, g, pc, 16, bn_max_ps_avx512, bn_exp_sub_sum_ps_avx512);
         const uint16_t* v0 = c->values + (int64_t)p0 * c->kv_dim;
         int32_t b = 0;
         for (; b + 2 <= nb; b += 2) { /* two dimension blocks per pass: 2 G independent chains */
             __m512 o0[MAX_G], o1[MAX_G];
             for (int g = 0; g < G; g++) {
-                o0[g] = _mm512_load_ps(&acc[g][16 * b]);
-                o1[g] = _mm512_load_ps(&acc[g][16 * b + 16]);
+                o0[g] = _mm512_load_ps(&st.acc[g][16 * b]);
+                o1[g] = _mm512_load_ps(&st.acc[g][16 * b + 16]);
             }
             for (int32_t q = 0; q < pc; q++) {
                 const uint16_t* vq = v0 + (int64_t)q * c->kv_dim + 16 * b;
                 const __m512 va = bn_load_f16x16(vq), vb = bn_load_f16x16(vq + 16);
                 for (int g = 0; g < G; g++) {
-                    const __m512 w = _mm512_set1_ps(s[g][q]);
+                    const __m512 w = _mm512_set1_ps(st.s[g][q]);
                     o0[g] = _mm512_fmadd_ps(w, va, o0[g]);
                     o1[g] = _mm512_fmadd_ps(w, vb, o1[g]);
                 }
             }
             for (int g = 0; g < G; g++) {
-                _mm512_store_ps(&acc[g][16 * b], o0[g]);
-                _mm512_store_ps(&acc[g][16 * b + 16], o1[g]);
+                _mm512_store_ps(&st.acc[g][16 * b], o0[g]);
+                _mm512_store_ps(&st.acc[g][16 * b + 16], o1[g]);
             }
         }
         for (; b < nb; b++) {
             __m512 o[MAX_G];
-            for (int g = 0; g < G; g++) o[g] = _mm512_load_ps(&acc[g][16 * b]);
+            for (int g = 0; g < G; g++) o[g] = _mm512_load_ps(&st.acc[g][16 * b]);
             for (int32_t q = 0; q < pc; q++) {
                 const __m512 vv = bn_load_f16x16(v0 + (int64_t)q * c->kv_dim + 16 * b);
-                for (int g = 0; g < G; g++) o[g] = _mm512_fmadd_ps(_mm512_set1_ps(s[g][q]), vv, o[g]);
+                for (int g = 0; g < G; g++) o[g] = _mm512_fmadd_ps(_mm512_set1_ps(st.s[g][q]), vv, o[g]);
             }
-            for (int g = 0; g < G; g++) _mm512_store_ps(&acc[g][16 * b], o[g]);
+            for (int g = 0; g < G; g++) _mm512_store_ps(&st.acc[g][16 * b], o[g]);
         }
         if (has8) {
             __m256 o[MAX_G];
-            for (int g = 0; g < G; g++) o[g] = _mm256_load_ps(&acc[g][j8]);
+            for (int g = 0; g < G; g++) o[g] = _mm256_load_ps(&st.acc[g][j8]);
             for (int32_t p = 0; p < pc; p++) {
                 const __m256 vv = load_f16x8(v0 + (int64_t)p * c->kv_dim + j8);
-                for (int g = 0; g < G; g++) o[g] = _mm256_fmadd_ps(_mm256_broadcast_ss(&s[g][p]), vv, o[g]);
+                for (int g = 0; g < G; g++) o[g] = _mm256_fmadd_ps(_mm256_broadcast_ss(&st.s[g][p]), vv, o[g]);
             }
-            for (int g = 0; g < G; g++) _mm256_store_ps(&acc[g][j8], o[g]);
+            for (int g = 0; g < G; g++) _mm256_store_ps(&st.acc[g][j8], o[g]);
         }
         bn_attend_values_tail(&st, c, G, v0, pc, jt);
     }
-    bn_attend_finish(&st, c, G);
+    bn_attend_finish(&st, c->out, hd, G);
 }
 
 BN_DEFINE_ATTEND(attend_g)

@@ -13,7 +13,6 @@
 #include "x86-kv.h"
 #include "../attention-kvq-walk.h"
 
-#define MAX_CHUNK 32
 #define TABLE_FLOATS 8192
 #define MAX_G BN_ATTENTION_MAX_G
 
@@ -21,17 +20,11 @@ typedef bn_kvq_heads_ctx heads_ctx;
 
 static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, const int G, const bn_kv_type type) {
     const int32_t hd = c->hd, nb = hd / 8;
-    const int32_t chunk = TABLE_FLOATS / hd < MAX_CHUNK ? TABLE_FLOATS / hd : MAX_CHUNK;
+    const int32_t chunk = TABLE_FLOATS / hd < BN_ATTENTION_CHUNK ? TABLE_FLOATS / hd : BN_ATTENTION_CHUNK;
     const int32_t block_bytes = bn_kv_block_size(type, hd);
     _Alignas(32) float kf[TABLE_FLOATS], vf[TABLE_FLOATS];
-    _Alignas(32) float acc[MAX_G][BN_ATTENTION_MAX_HEAD_DIM];
-    _Alignas(32) float s[MAX_G][MAX_CHUNK];
-    float m_run[MAX_G], l_run[MAX_G];
-    for (int g = 0; g < G; g++) {
-        for (int32_t j = 0; j < hd; j++) acc[g][j] = 0.0f;
-        m_run[g] = -INFINITY;
-        l_run[g] = 0.0f;
-    }
+    bn_attend_state st;
+    bn_attend_begin(&st, hd, G);
     for (int32_t p0 = 0; p0 < c->seen; p0 += chunk) {
         const int32_t pc = c->seen - p0 < chunk ? c->seen - p0 : chunk;
         bn_kvq_prefetch_blocks(c, p0 + chunk, chunk, block_bytes);
@@ -57,8 +50,8 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
                         }
                     }
                     for (int g = 0; g < G; g++) {
-                        s[g][p] = bn_hsum_ps_avx2(d0[g]) * c->scale;
-                        s[g][p + 1] = bn_hsum_ps_avx2(d1[g]) * c->scale;
+                        st.s[g][p] = bn_hsum_ps_avx2(d0[g]) * c->scale;
+                        st.s[g][p + 1] = bn_hsum_ps_avx2(d1[g]) * c->scale;
                     }
                 }
             for (; p < pc; p++) {
@@ -69,71 +62,44 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
                     const __m256 kv = _mm256_loadu_ps(kp + 8 * b);
                     for (int g = 0; g < G; g++) d[g] = _mm256_fmadd_ps(_mm256_loadu_ps(c->q[g] + 8 * b), kv, d[g]);
                 }
-                for (int g = 0; g < G; g++) s[g][p] = bn_hsum_ps_avx2(d[g]) * c->scale;
+                for (int g = 0; g < G; g++) st.s[g][p] = bn_hsum_ps_avx2(d[g]) * c->scale;
             }
         }
-        /* online softmax: pad the chunk to whole vectors with -inf (weight exp(-inf) = 0) */
-        const int32_t padded = (pc + 7) & ~7;
-        for (int g = 0; g < G; g++) {
-            for (int32_t p = pc; p < padded; p++) s[g][p] = -INFINITY;
-            __m256 vmax = _mm256_set1_ps(-INFINITY);
-            for (int32_t p = 0; p < padded; p += 8) vmax = _mm256_max_ps(vmax, _mm256_load_ps(&s[g][p]));
-            __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
-            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-            const float cmax = _mm_cvtss_f32(_mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1)));
-            const float m_new = cmax > m_run[g] ? cmax : m_run[g];
-            const __m256 vm = _mm256_set1_ps(m_new);
-            __m256 lsum = _mm256_setzero_ps();
-            for (int32_t p = 0; p < padded; p += 8) {
-                const __m256 w = bn_exp_avx2(_mm256_sub_ps(_mm256_load_ps(&s[g][p]), vm));
-                _mm256_store_ps(&s[g][p], w);
-                lsum = _mm256_add_ps(lsum, w);
-            }
-            const float corr = bn_expf__ref(m_run[g] - m_new); /* 0 on the first chunk (M = -inf) */
-            l_run[g] = l_run[g] * corr + bn_hsum_ps_avx2(lsum);
-            m_run[g] = m_new;
-            if (corr != 1.0f) {
-                const __m256 vc = _mm256_set1_ps(corr);
-                for (int32_t j = 0; j < hd; j += 8) _mm256_store_ps(&acc[g][j], _mm256_mul_ps(_mm256_load_ps(&acc[g][j]), vc));
-            }
-        }
+        for (int g = 0; g < G; g++) bn_attend_softmax(&st, hd, g, pc, 8, bn_max_ps_avx2, bn_exp_sub_sum_ps_avx2);
         /* weighted values: with at most four heads, two dimension blocks per pass (eight chains) */
         int32_t b = 0;
         if (G <= 4)
             for (; b + 2 <= nb; b += 2) {
                 __m256 o0[MAX_G], o1[MAX_G];
                 for (int g = 0; g < G; g++) {
-                    o0[g] = _mm256_load_ps(&acc[g][8 * b]);
-                    o1[g] = _mm256_load_ps(&acc[g][8 * b + 8]);
+                    o0[g] = _mm256_load_ps(&st.acc[g][8 * b]);
+                    o1[g] = _mm256_load_ps(&st.acc[g][8 * b + 8]);
                 }
                 for (int32_t q = 0; q < pc; q++) {
                     const float* vq = vf + q * hd + 8 * b;
                     const __m256 va = _mm256_loadu_ps(vq), vb = _mm256_loadu_ps(vq + 8);
                     for (int g = 0; g < G; g++) {
-                        const __m256 w = _mm256_broadcast_ss(&s[g][q]);
+                        const __m256 w = _mm256_broadcast_ss(&st.s[g][q]);
                         o0[g] = _mm256_fmadd_ps(w, va, o0[g]);
                         o1[g] = _mm256_fmadd_ps(w, vb, o1[g]);
                     }
                 }
                 for (int g = 0; g < G; g++) {
-                    _mm256_store_ps(&acc[g][8 * b], o0[g]);
-                    _mm256_store_ps(&acc[g][8 * b + 8], o1[g]);
+                    _mm256_store_ps(&st.acc[g][8 * b], o0[g]);
+                    _mm256_store_ps(&st.acc[g][8 * b + 8], o1[g]);
                 }
             }
         for (; b < nb; b++) {
             __m256 o[MAX_G];
-            for (int g = 0; g < G; g++) o[g] = _mm256_load_ps(&acc[g][8 * b]);
+            for (int g = 0; g < G; g++) o[g] = _mm256_load_ps(&st.acc[g][8 * b]);
             for (int32_t q = 0; q < pc; q++) {
                 const __m256 vv = _mm256_loadu_ps(vf + q * hd + 8 * b);
-                for (int g = 0; g < G; g++) o[g] = _mm256_fmadd_ps(_mm256_broadcast_ss(&s[g][q]), vv, o[g]);
+                for (int g = 0; g < G; g++) o[g] = _mm256_fmadd_ps(_mm256_broadcast_ss(&st.s[g][q]), vv, o[g]);
             }
-            for (int g = 0; g < G; g++) _mm256_store_ps(&acc[g][8 * b], o[g]);
+            for (int g = 0; g < G; g++) _mm256_store_ps(&st.acc[g][8 * b], o[g]);
         }
     }
-    for (int g = 0; g < G; g++) {
-        const float inv = 1.0f / l_run[g];
-        for (int32_t j = 0; j < hd; j++) c->out[g][j] = acc[g][j] * inv;
-    }
+    bn_attend_finish(&st, c->out, hd, G);
 }
 
 BN_DEFINE_KVQ_ATTEND(attend_g)

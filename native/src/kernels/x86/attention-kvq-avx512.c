@@ -8,7 +8,6 @@
 #include "x86-kv.h"
 #include "../attention-kvq-walk.h"
 
-#define MAX_CHUNK 32
 #define TABLE_FLOATS 8192
 #define MAX_G BN_ATTENTION_MAX_G
 
@@ -16,17 +15,11 @@ typedef bn_kvq_heads_ctx heads_ctx;
 
 static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, const int G, const bn_kv_type type) {
     const int32_t hd = c->hd, nb = hd / 16;
-    const int32_t chunk = TABLE_FLOATS / hd < MAX_CHUNK ? TABLE_FLOATS / hd : MAX_CHUNK;
+    const int32_t chunk = TABLE_FLOATS / hd < BN_ATTENTION_CHUNK ? TABLE_FLOATS / hd : BN_ATTENTION_CHUNK;
     const int32_t block_bytes = bn_kv_block_size(type, hd);
     _Alignas(64) float kf[TABLE_FLOATS], vf[TABLE_FLOATS];
-    _Alignas(64) float acc[MAX_G][BN_ATTENTION_MAX_HEAD_DIM];
-    _Alignas(64) float s[MAX_G][MAX_CHUNK];
-    float m_run[MAX_G], l_run[MAX_G];
-    for (int g = 0; g < G; g++) {
-        for (int32_t j = 0; j < hd; j++) acc[g][j] = 0.0f;
-        m_run[g] = -INFINITY;
-        l_run[g] = 0.0f;
-    }
+    bn_attend_state st;
+    bn_attend_begin(&st, hd, G);
     for (int32_t p0 = 0; p0 < c->seen; p0 += chunk) {
         const int32_t pc = c->seen - p0 < chunk ? c->seen - p0 : chunk;
         bn_kvq_prefetch_blocks(c, p0 + chunk, chunk, block_bytes);
@@ -50,8 +43,8 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
                     }
                 }
                 for (int g = 0; g < G; g++) {
-                    s[g][p] = bn_hsum_ps_avx512(d0[g]) * c->scale;
-                    s[g][p + 1] = bn_hsum_ps_avx512(d1[g]) * c->scale;
+                    st.s[g][p] = bn_hsum_ps_avx512(d0[g]) * c->scale;
+                    st.s[g][p + 1] = bn_hsum_ps_avx512(d1[g]) * c->scale;
                 }
             }
             for (; p < pc; p++) {
@@ -62,56 +55,32 @@ static inline __attribute__((always_inline)) void attend_g(const heads_ctx* c, c
                     const __m512 kv = _mm512_loadu_ps(kp + 16 * b);
                     for (int g = 0; g < G; g++) d[g] = _mm512_fmadd_ps(_mm512_loadu_ps(c->q[g] + 16 * b), kv, d[g]);
                 }
-                for (int g = 0; g < G; g++) s[g][p] = bn_hsum_ps_avx512(d[g]) * c->scale;
+                for (int g = 0; g < G; g++) st.s[g][p] = bn_hsum_ps_avx512(d[g]) * c->scale;
             }
         }
-        const int32_t padded = (pc + 15) & ~15;
-        for (int g = 0; g < G; g++) {
-            for (int32_t p = pc; p < padded; p++) s[g][p] = -INFINITY;
-            __m512 vmax = _mm512_set1_ps(-INFINITY);
-            for (int32_t p = 0; p < padded; p += 16) vmax = _mm512_max_ps(vmax, _mm512_load_ps(&s[g][p]));
-            const float cmax = bn_hmax_ps_avx512(vmax);
-            const float m_new = cmax > m_run[g] ? cmax : m_run[g];
-            const __m512 vm = _mm512_set1_ps(m_new);
-            __m512 lsum = _mm512_setzero_ps();
-            for (int32_t p = 0; p < padded; p += 16) {
-                const __m512 w = bn_exp_avx512(_mm512_sub_ps(_mm512_load_ps(&s[g][p]), vm));
-                _mm512_store_ps(&s[g][p], w);
-                lsum = _mm512_add_ps(lsum, w);
-            }
-            const float corr = bn_expf__ref(m_run[g] - m_new);
-            l_run[g] = l_run[g] * corr + bn_hsum_ps_avx512(lsum);
-            m_run[g] = m_new;
-            if (corr != 1.0f) {
-                const __m512 vc = _mm512_set1_ps(corr);
-                for (int32_t j = 0; j < hd; j += 16) _mm512_store_ps(&acc[g][j], _mm512_mul_ps(_mm512_load_ps(&acc[g][j]), vc));
-            }
-        }
+        for (int g = 0; g < G; g++) bn_attend_softmax(&st, hd, g, pc, 16, bn_max_ps_avx512, bn_exp_sub_sum_ps_avx512);
         for (int32_t b = 0; b < nb; b += 2) { /* nb is even: head_dim is a multiple of 32 */
             __m512 o0[MAX_G], o1[MAX_G];
             for (int g = 0; g < G; g++) {
-                o0[g] = _mm512_load_ps(&acc[g][16 * b]);
-                o1[g] = _mm512_load_ps(&acc[g][16 * b + 16]);
+                o0[g] = _mm512_load_ps(&st.acc[g][16 * b]);
+                o1[g] = _mm512_load_ps(&st.acc[g][16 * b + 16]);
             }
             for (int32_t q = 0; q < pc; q++) {
                 const float* vq = vf + q * hd + 16 * b;
                 const __m512 va = _mm512_loadu_ps(vq), vb = _mm512_loadu_ps(vq + 16);
                 for (int g = 0; g < G; g++) {
-                    const __m512 w = _mm512_set1_ps(s[g][q]);
+                    const __m512 w = _mm512_set1_ps(st.s[g][q]);
                     o0[g] = _mm512_fmadd_ps(w, va, o0[g]);
                     o1[g] = _mm512_fmadd_ps(w, vb, o1[g]);
                 }
             }
             for (int g = 0; g < G; g++) {
-                _mm512_store_ps(&acc[g][16 * b], o0[g]);
-                _mm512_store_ps(&acc[g][16 * b + 16], o1[g]);
+                _mm512_store_ps(&st.acc[g][16 * b], o0[g]);
+                _mm512_store_ps(&st.acc[g][16 * b + 16], o1[g]);
             }
         }
     }
-    for (int g = 0; g < G; g++) {
-        const float inv = 1.0f / l_run[g];
-        for (int32_t j = 0; j < hd; j++) c->out[g][j] = acc[g][j] * inv;
-    }
+    bn_attend_finish(&st, c->out, hd, G);
 }
 
 BN_DEFINE_KVQ_ATTEND(attend_g)

@@ -26,7 +26,7 @@ static inline __attribute__((always_inline)) void interleave4(const uint8_t* con
 }
 
 void bn_matmul_i2st_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    const int32_t k = a->k, n = a->n;
+    const int32_t n = a->n;
     const int64_t col_bytes = ((int64_t)n + BN_I2ST_TILE - 1) / BN_I2ST_TILE * (BN_I2ST_TILE / 4);
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i masks[4];
@@ -37,25 +37,18 @@ void bn_matmul_i2st_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i
     _Alignas(32) int32_t sums[CHUNK_TILES][4][4][8]; /* [tile][field][quarter][lane] */
     const int32_t tiles_total = (i_end - i_begin + BN_I2ST_TILE - 1) / BN_I2ST_TILE;
     for (int32_t r = 0; r < a->m; r++) {
-        const uint8_t* table = a->tables + (int64_t)r * a->table_bytes;
-        const int32_t count = bn_sparse_count(table), xsum = bn_sparse_sum(table);
-        const int32_t* idx = bn_sparse_idx(table);
-        const int8_t* val = bn_sparse_val(table, k);
-        const float scale = a->x_scales[r] * a->w_scale;
+        const bn_sparse_row x = bn_sparse_row_at(a, r);
         for (int32_t t0 = 0; t0 < tiles_total; t0 += CHUNK_TILES) {
             const int32_t tiles = tiles_total - t0 < CHUNK_TILES ? tiles_total - t0 : CHUNK_TILES;
             const int64_t chunk_bytes = (int64_t)tiles * 32;
             const uint8_t* base = a->w + (int64_t)(i_begin / BN_I2ST_TILE + t0) * 32;
             memset(sums, 0, sizeof(int32_t) * 128 * (size_t)tiles);
-            for (int32_t e = 0; e < count; e += 4) {
+            for (int32_t e = 0; e < x.count; e += 4) {
                 const uint8_t* col[4];
-                for (int c = 0; c < 4; c++) col[c] = base + idx[e + c] * col_bytes;
-                for (int c = 0; c < 4 && e + 4 * PREFETCH_AHEAD + c < count; c++) {
-                    const char* next = (const char*)(base + idx[e + 4 * PREFETCH_AHEAD + c] * col_bytes);
-                    for (int64_t off = 0; off < chunk_bytes; off += 64) _mm_prefetch(next + off, _MM_HINT_T1);
-                }
+                for (int c = 0; c < 4; c++) col[c] = base + x.idx[e + c] * col_bytes;
+                bn_sparse_prefetch(&x, e + 4 * PREFETCH_AHEAD, 4, base, col_bytes, chunk_bytes);
                 int32_t quad;
-                memcpy(&quad, val + e, 4);
+                memcpy(&quad, x.val + e, 4);
                 const __m256i xq = _mm256_set1_epi32(quad);
                 for (int32_t t = 0; t < tiles; t++) {
                     __m256i q[4];
@@ -81,7 +74,7 @@ void bn_matmul_i2st_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i
                                 const int B = 16 * L + 4 * q + i;
                                 const int32_t row = t * BN_I2ST_TILE + 32 * f + B;
                                 if (first + row < i_end)
-                                    y[row] = (float)((sums[t][f][q][4 * L + i] >> shifts[f]) - xsum) * scale;
+                                    y[row] = (float)((sums[t][f][q][4 * L + i] >> shifts[f]) - x.sum) * x.scale;
                             }
         }
     }

@@ -39,41 +39,32 @@ static inline __attribute__((always_inline)) void interleave4(const uint8_t* con
 }
 
 void bn_matmul_i2st_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    const int32_t k = a->k, n = a->n;
+    const int32_t n = a->n;
     const int64_t col_bytes = ((int64_t)n + BN_I2ST_TILE - 1) / BN_I2ST_TILE * (BN_I2ST_TILE / 4);
     const int32_t pair_end = i_begin + (i_end - i_begin) / (2 * BN_I2ST_TILE) * (2 * BN_I2ST_TILE);
     __m512i masks[4];
     for (int f = 0; f < 4; f++) masks[f] = _mm512_set1_epi8((char)(3 << (6 - 2 * f)));
     _Alignas(64) int32_t sums[CHUNK_PAIRS][4][4][16]; /* [pair][field][quarter][lane] */
     for (int32_t r = 0; r < a->m; r++) {
-        const uint8_t* table = a->tables + (int64_t)r * a->table_bytes;
-        const int32_t count = bn_sparse_count(table), xsum = bn_sparse_sum(table);
-        const int32_t* idx = bn_sparse_idx(table);
-        const int8_t* val = bn_sparse_val(table, k);
-        const float scale = a->x_scales[r] * a->w_scale;
+        const bn_sparse_row x = bn_sparse_row_at(a, r);
         for (int32_t c0 = i_begin; c0 < pair_end; c0 += CHUNK_PAIRS * 2 * BN_I2ST_TILE) {
             const int32_t left = (pair_end - c0) / (2 * BN_I2ST_TILE), pairs = left < CHUNK_PAIRS ? left : CHUNK_PAIRS;
             const int64_t chunk_bytes = (int64_t)pairs * 64;
             const uint8_t* base = a->w + (int64_t)(c0 / BN_I2ST_TILE) * 32;
             memset(sums, 0, sizeof(int32_t) * 256 * (size_t)pairs);
             int32_t e = 0;
-            for (; e < count; e += 8) {
-                const int two = e + 8 <= count; /* two groups of four columns, or the last one */
+            for (; e < x.count; e += 8) {
+                const int two = e + 8 <= x.count; /* two groups of four columns, or the last one */
                 const uint8_t* ca[4];
                 const uint8_t* cb[4];
                 for (int c = 0; c < 4; c++) {
-                    ca[c] = base + idx[e + c] * col_bytes;
-                    cb[c] = two ? base + idx[e + 4 + c] * col_bytes : ca[c];
+                    ca[c] = base + x.idx[e + c] * col_bytes;
+                    cb[c] = two ? base + x.idx[e + 4 + c] * col_bytes : ca[c];
                 }
-                /* the columns PREFETCH_AHEAD steps on, whole (a sparse row's columns are scattered: without this each
-                 * of their lines would wait on memory latency) */
-                for (int c = 0; c < 8 && e + 8 * PREFETCH_AHEAD + c < count; c++) {
-                    const char* next = (const char*)(base + idx[e + 8 * PREFETCH_AHEAD + c] * col_bytes);
-                    for (int64_t off = 0; off < chunk_bytes; off += 64) _mm_prefetch(next + off, _MM_HINT_T1);
-                }
+                bn_sparse_prefetch(&x, e + 8 * PREFETCH_AHEAD, 8, base, col_bytes, chunk_bytes); /* whole columns */
                 int32_t quad_a, quad_b = 0;
-                memcpy(&quad_a, val + e, 4);
-                if (two) memcpy(&quad_b, val + e + 4, 4);
+                memcpy(&quad_a, x.val + e, 4);
+                if (two) memcpy(&quad_b, x.val + e + 4, 4);
                 const __m512i xa = _mm512_set1_epi32(quad_a), xb = _mm512_set1_epi32(quad_b);
                 for (int32_t p = 0; p < pairs; p++) {
                     __m512i qa[4], qb[4];
@@ -99,7 +90,7 @@ void bn_matmul_i2st_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int
                             for (int i = 0; i < 4; i++) {
                                 const int B = 16 * L + 4 * q + i;
                                 const int32_t dot = sums[p][f][q][4 * L + i] >> (6 - 2 * f);
-                                y[p * 2 * BN_I2ST_TILE + (B / 32) * BN_I2ST_TILE + 32 * f + B % 32] = (float)(dot - xsum) * scale;
+                                y[p * 2 * BN_I2ST_TILE + (B / 32) * BN_I2ST_TILE + 32 * f + B % 32] = (float)(dot - x.sum) * x.scale;
                             }
         }
     }

@@ -13,9 +13,11 @@
  * kquant-walk.h for the measurements that chose it). */
 #include "x86-decode.h"
 #include "bn_kquants.h"
+#include "../row-groups.h"
 
 /* Activation rows whose results one pass over a weight row computes. */
 #define ACTS 4
+_Static_assert(ACTS == 4, "bn_rows_by_act4 (row-groups.h) walks the activation rows in fours");
 
 static inline __attribute__((always_inline)) void row(const bn_matmul_args* a, int32_t i, int32_t r0, const int T) {
     const int32_t n_blocks = a->k / BN_Q4_0_BLOCK;
@@ -40,14 +42,5 @@ static inline __attribute__((always_inline)) void row(const bn_matmul_args* a, i
 }
 
 void bn_matmul_q4_0_q8__avx2(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    for (int32_t i = i_begin; i < i_end; i++) {
-        int32_t r0 = 0;
-        for (; r0 + ACTS <= a->m; r0 += ACTS) row(a, i, r0, ACTS);
-        switch (a->m - r0) {
-        case 3: row(a, i, r0, 3); break;
-        case 2: row(a, i, r0, 2); break;
-        case 1: row(a, i, r0, 1); break;
-        default: break;
-        }
-    }
+    bn_rows_by_act4(a, i_begin, i_end, row);
 }

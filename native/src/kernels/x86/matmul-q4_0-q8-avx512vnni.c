@@ -16,8 +16,10 @@
  * of a prompt batch. */
 #include "x86-avx512-decode.h"
 #include "bn_kquants.h"
+#include "../row-groups.h"
 
 #define ACTS 4
+_Static_assert(ACTS == 4, "bn_rows_by_act4 (row-groups.h) walks the activation rows in fours");
 
 /* [q0, q0, q1, q1] from [q0, q1]; the second and fourth 128-bit lanes shifted by 4 (the high nibbles) */
 static _Alignas(64) const uint64_t k_lanes01[8] = {0, 1, 0, 1, 2, 3, 2, 3};
@@ -63,14 +65,5 @@ static inline __attribute__((always_inline)) void row(const bn_matmul_args* a, i
 }
 
 void bn_matmul_q4_0_q8__avx512vnni(const bn_matmul_args* a, int32_t i_begin, int32_t i_end) {
-    for (int32_t i = i_begin; i < i_end; i++) {
-        int32_t r0 = 0;
-        for (; r0 + ACTS <= a->m; r0 += ACTS) row(a, i, r0, ACTS);
-        switch (a->m - r0) {
-        case 3: row(a, i, r0, 3); break;
-        case 2: row(a, i, r0, 2); break;
-        case 1: row(a, i, r0, 1); break;
-        default: break;
-        }
-    }
+    bn_rows_by_act4(a, i_begin, i_end, row);
 }

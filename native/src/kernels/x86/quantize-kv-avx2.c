@@ -8,12 +8,7 @@ void bn_quantize_kv__avx2(const float* x, int32_t hd, bn_kv_type type, uint8_t* 
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 vmax = _mm256_setzero_ps();
     for (int32_t j = 0; j < hd; j += 8) vmax = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)), vmax);
-    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
-    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    float amax = _mm_cvtss_f32(_mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1)));
-    if (amax < BN_ACT_EPS) amax = BN_ACT_EPS;
-    const float s = (float)qmax / amax, d = amax / (float)qmax;
-    memcpy(block, &d, sizeof d);
+    const float s = bn_kv_block_start(bn_hmax_ps_avx2(vmax), qmax, block);
     uint8_t* codes = block + 4;
     const __m256 vs = _mm256_set1_ps(s), vlo = _mm256_set1_ps((float)-qmax), vhi = _mm256_set1_ps((float)qmax);
     for (int32_t g = 0; g < hd / BN_KV_GROUP; g++) {

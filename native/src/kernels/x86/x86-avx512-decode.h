@@ -93,4 +93,22 @@ static inline __m512 bn_exp_avx512(__m512 x) {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), res, x);
 }
 
+/* bn_max_ps_avx2 / bn_exp_sub_sum_ps_avx2 on 16 lanes: s 64-byte aligned, n a multiple of 16. */
+static inline float bn_max_ps_avx512(const float* s, int32_t n) {
+    __m512 vmax = _mm512_set1_ps(-INFINITY);
+    for (int32_t p = 0; p < n; p += 16) vmax = _mm512_max_ps(vmax, _mm512_load_ps(s + p));
+    return bn_hmax_ps_avx512(vmax);
+}
+
+static inline float bn_exp_sub_sum_ps_avx512(float* s, int32_t n, float m) {
+    const __m512 vm = _mm512_set1_ps(m);
+    __m512 lsum = _mm512_setzero_ps();
+    for (int32_t p = 0; p < n; p += 16) {
+        const __m512 w = bn_exp_avx512(_mm512_sub_ps(_mm512_load_ps(s + p), vm));
+        _mm512_store_ps(s + p, w);
+        lsum = _mm512_add_ps(lsum, w);
+    }
+    return bn_hsum_ps_avx512(lsum);
+}
+
 #endif

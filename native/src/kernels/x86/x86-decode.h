@@ -207,4 +207,23 @@ static inline float bn_hsum_ps_avx2(__m256 v) {
     return _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)));
 }
 
+/* A softmax chunk's two vector steps (attention-walk.h's bn_attend_softmax): the largest of s[0..n), and s[p]
+ * replaced by exp(s[p] - m) with the sum returned; s 32-byte aligned, n a multiple of 8. */
+static inline float bn_max_ps_avx2(const float* s, int32_t n) {
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    for (int32_t p = 0; p < n; p += 8) vmax = _mm256_max_ps(vmax, _mm256_load_ps(s + p));
+    return bn_hmax_ps_avx2(vmax);
+}
+
+static inline float bn_exp_sub_sum_ps_avx2(float* s, int32_t n, float m) {
+    const __m256 vm = _mm256_set1_ps(m);
+    __m256 lsum = _mm256_setzero_ps();
+    for (int32_t p = 0; p < n; p += 8) {
+        const __m256 w = bn_exp_avx2(_mm256_sub_ps(_mm256_load_ps(s + p), vm));
+        _mm256_store_ps(s + p, w);
+        lsum = _mm256_add_ps(lsum, w);
+    }
+    return bn_hsum_ps_avx2(lsum);
+}
+
 #endif

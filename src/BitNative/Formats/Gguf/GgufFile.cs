@@ -93,7 +93,7 @@ public sealed class GgufFile : IDisposable
             ? tensor
             : throw BitNativeFormatException.Create("GGUF", FilePath, $"required tensor '{name}' is missing");
 
-    /// <summary>The bytes of a tensor as stored (<see cref="GgufTensorInfo.ByteSize"/> bytes), without copying.</summary>
+    /// <summary>The bytes of a tensor as stored (<see cref="TensorInfo.ByteSize"/> bytes), without copying.</summary>
     /// <param name="tensor">A tensor info of this file.</param>
     /// <exception cref="BitNativeFormatException">The tensor is 2 GiB or larger and cannot be one span.</exception>
     /// <exception cref="ArgumentException">The info belongs to another file.</exception>

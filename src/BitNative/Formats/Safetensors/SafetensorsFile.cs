@@ -82,7 +82,7 @@ public sealed class SafetensorsFile : IDisposable
             ? tensor
             : throw BitNativeFormatException.Create("safetensors", FilePath, $"required tensor '{name}' is missing");
 
-    /// <summary>The bytes of a tensor (<see cref="SafetensorsTensorInfo.ByteSize"/> bytes, little-endian), without copying.</summary>
+    /// <summary>The bytes of a tensor (<see cref="TensorInfo.ByteSize"/> bytes, little-endian), without copying.</summary>
     /// <param name="tensor">A tensor info of this file.</param>
     /// <exception cref="BitNativeFormatException">The tensor is 2 GiB or larger and cannot be one span.</exception>
     /// <exception cref="ArgumentException">The info belongs to another file.</exception>

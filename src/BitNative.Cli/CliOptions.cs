@@ -78,7 +78,7 @@ internal static class CliOptions
 
     public static Option<string?> Sparsity() => new("--sparsity")
     {
-        Description = "BitNet a4.8 top-K: the share of the o_proj and down_proj int8 inputs set to zero (their zero columns are skipped): " +
+        Description = "BitNet a4.8 top-K: the share of the o_proj and down_proj int8 inputs set to zero (kernels that skip the zero columns run where the plan measures them faster): " +
                       "S for both, O,D for each (e.g. 0.5,0.8), or off. Default: the model's own (off unless its file says otherwise)",
         Validators = { r => { if (ParseSparsity(r.GetValueOrDefault<string?>()) is null) r.AddError("--sparsity must be off, S or O,D with shares in [0, 1)."); } },
     };

@@ -49,11 +49,14 @@ internal sealed record BenchRun(
     public double ActiveParameterShare { get; init; }
 }
 
-/// <summary>One shape of the kernel plan: the layout kept, the ISA per batch class, and each candidate's timings.</summary>
-internal sealed record PlanRow(int N, int K, string Input, string Layout, string Gemv, string Gemm, IReadOnlyList<PlanTiming> Candidates)
+/// <summary>
+/// One shape of the kernel plan: the layout kept, the ISA per batch class, and each candidate's timings, measured on input
+/// rows with <see cref="Sparsity"/> of their entries zero (top-K; 0 for dense rows).
+/// </summary>
+internal sealed record PlanRow(int N, int K, string Input, float Sparsity, string Layout, string Gemv, string Gemm, IReadOnlyList<PlanTiming> Candidates)
 {
     public static PlanRow Of(BitNative.Model.Planning.KernelPlanEntry e) => new(e.Key.N, e.Key.K, KernelPlanTable.Input(e.Key.Input),
-        KernelPlanTable.Name(e.Layout), Kernels.KernelDispatch.NameOf(e.Gemv), Kernels.KernelDispatch.NameOf(e.Gemm),
+        e.Key.Sparsity, KernelPlanTable.Name(e.Layout), Kernels.KernelDispatch.NameOf(e.Gemv), Kernels.KernelDispatch.NameOf(e.Gemm),
         e.Timings.Select(t => new PlanTiming(KernelPlanTable.Name(t.Layout), Kernels.KernelDispatch.NameOf(t.Isa), t.GemvMicroseconds,
             t.GemmMicroseconds)).ToList());
 }

@@ -33,8 +33,9 @@ public enum ActivationBits
 
 /// <summary>
 /// BitNet a4.8's top-K sparsification of the intermediate projection inputs: the share of each attention-output
-/// (o_proj) and down-projection input row set to zero after its int8 quantization (the largest magnitudes stay), so the
-/// sparse kernels skip those columns of the weights. 0 keeps a row dense.
+/// (o_proj) and down-projection input row set to zero after its int8 quantization (the largest magnitudes stay). The
+/// load-time kernel plan times the sparse kernels, which skip those columns of the weights, against the dense ones at this
+/// sparsity and keeps the faster; the results are the same. 0 keeps a row dense.
 /// </summary>
 /// <param name="AttentionOutput">Share of the o_proj input zeroed, in [0, 1) (a4.8: 0.5).</param>
 /// <param name="FeedForwardDown">Share of the down_proj input zeroed, in [0, 1).</param>

@@ -13,8 +13,13 @@ namespace BitNative.Model;
 /// multiply-add and TL1 lookup tables for <see cref="TernaryKernel.Auto"/>, every ISA this CPU runs) are timed on
 /// synthetic weights of that shape with the model's threads (<see cref="KernelTimer"/>); the layout with the fastest
 /// one-token product is kept, and the fastest ISA on it runs one token and a batch. Every candidate gives the same bits,
-/// so the plan changes speed, never results. Plans are cached per CPU and library build (<see cref="KernelPlanCache"/>).
-/// A forced ISA (<see cref="ModelOptions.Isa"/>) skips the measurement.</item>
+/// so the plan changes speed, never results. Plans are cached per CPU and library build (<see cref="KernelPlanCache"/>).</item>
+/// <item>Sparse inputs (a4.8's top-K on the o_proj / down_proj int8 rows): the transposed I2ST layout, whose kernels skip
+/// the zero columns, joins the candidates of an I2_S projection, and every candidate is timed on rows with the recipe's
+/// share of zeros, so I2ST is kept only where it beats the dense kernels on this CPU with these threads (it gives the
+/// bits of I2_S on the same sparsified rows; so does TL1). The sparsity is part of the plan's key.</item>
+/// <item>A forced ISA (<see cref="ModelOptions.Isa"/>), or a load that does not measure, skips the measurement: the fixed
+/// rule of <see cref="Resolve"/> on the active (or forced) ISA, and I2ST for every sparse I2_S projection.</item>
 /// </list>
 /// </summary>
 internal sealed class KernelPlanner : IDisposable
@@ -87,24 +92,25 @@ internal sealed class KernelPlanner : IDisposable
         return bits == ActivationBits.Int4 ? ActivationType.Int4 : ActivationType.Int8;
     }
 
-    /// <summary>Whether a projection's int8 input rows are top-K sparsified (a4.8: o_proj and down_proj).</summary>
-    public bool IsSparse(ProjectionRole role) => InputOf(role) == ActivationType.Int8 && role switch
+    /// <summary>
+    /// The share of a projection's int8 input rows top-K sets to zero (a4.8: o_proj and down_proj), 0 for dense inputs
+    /// (every other role, and int4 rows, which top-K never touches).
+    /// </summary>
+    public float InputSparsity(ProjectionRole role) => InputOf(role) != ActivationType.Int8 ? 0f : role switch
     {
-        ProjectionRole.AttentionOutput => _recipe.AttentionOutputSparsity > 0f,
-        ProjectionRole.FeedForwardOutput => _recipe.FeedForwardDownSparsity > 0f,
-        _ => false,
+        ProjectionRole.AttentionOutput => _recipe.AttentionOutputSparsity,
+        ProjectionRole.FeedForwardOutput => _recipe.FeedForwardDownSparsity,
+        _ => 0f,
     };
 
     /// <summary>The plan for a ternary projection stored (or packable) as <paramref name="stored"/>.</summary>
     public KernelPlanEntry Plan(WeightType stored, int n, int k, ProjectionRole role)
     {
         ActivationType input = InputOf(role);
-        // Sparse inputs run on the transposed layout, whose kernels read only the nonzero columns: timing them on the dense
-        // rows the measurement uses would not say how they run, so they take the active (or forced) ISA unmeasured.
-        bool sparse = IsSparse(role) && stored == WeightType.I2S;
-        IReadOnlyList<WeightType> layouts = sparse ? [WeightType.I2ST] : Layouts(stored, k);
+        float sparsity = InputSparsity(role);
+        IReadOnlyList<WeightType> layouts = Layouts(stored, k, sparsity > 0f);
         var key = new KernelPlanKey(stored, string.Join(",", layouts), input, n, k, _options.Threads, BatchRows,
-            Math.Min(KernelTimer.MaxWorkingSetBytes, MatricesOfShape(n, k) * WeightTypes.Bytes(stored, n, k)));
+            Math.Min(KernelTimer.MaxWorkingSetBytes, MatricesOfShape(n, k) * WeightTypes.Bytes(stored, n, k)), sparsity);
         KernelPlanEntry? entry = _entries.FirstOrDefault(e => e.Key == key);
         if (entry is not null)
         {
@@ -114,10 +120,6 @@ internal sealed class KernelPlanner : IDisposable
         if (_options.Isa is Isa forced)
         {
             entry = new KernelPlanEntry(key, layouts[0], forced, forced, []);
-        }
-        else if (sparse)
-        {
-            entry = new KernelPlanEntry(key, layouts[0], KernelDispatch.ActiveIsa, KernelDispatch.ActiveIsa, []);
         }
         else if (_cache is null || !_cache.TryGet(key, out entry))
         {
@@ -174,25 +176,35 @@ internal sealed class KernelPlanner : IDisposable
     private int BatchRows => Math.Clamp(_options.BatchSize, 1, 32);
 
     /// <summary>
-    /// The layouts a projection may be kept in: TL1 (lookup tables) is a conversion of I2_S-shaped weights (k a multiple
-    /// of 128); multiply-add keeps the stored layout. Auto lets the measurement pick between them; with a forced ISA the
-    /// fixed rule of <see cref="Resolve"/> decides.
+    /// The layouts a projection may be kept in, the one taken unmeasured first: TL1 (lookup tables) is a conversion of
+    /// I2_S-shaped weights (k a multiple of 128); multiply-add keeps the stored layout. Auto lets the measurement pick
+    /// between them; with a forced ISA the fixed rule of <see cref="Resolve"/> decides. An I2_S projection with sparse
+    /// inputs adds the transposed I2ST layout (a conversion of I2_S for every kernel family): first, as what runs when
+    /// nothing is measured (its kernels skip the zero columns, the work and bytes shrinking with the sparsity), and timed
+    /// against the dense layouts when the plan measures.
     /// </summary>
-    private IReadOnlyList<WeightType> Layouts(WeightType stored, int k)
+    private IReadOnlyList<WeightType> Layouts(WeightType stored, int k, bool sparse)
     {
+        bool measured = _options.Isa is null && _options.MeasureKernels;
+        if (sparse && stored == WeightType.I2S && !measured)
+        {
+            return [WeightType.I2ST];
+        }
+
         bool tl1Possible = stored == WeightType.I2S && k % WeightTypes.Info(WeightType.Tl1).BlockWeights == 0;
         TernaryKernel kernel = _options.Kernel;
-        if (kernel == TernaryKernel.Auto && (_options.Isa is not null || !_options.MeasureKernels))
+        if (kernel == TernaryKernel.Auto && !measured)
         {
             kernel = Resolve(kernel, _recipe.ActivationBits, _options.Isa ?? KernelDispatch.ActiveIsa);
         }
 
-        return kernel switch
+        IReadOnlyList<WeightType> dense = kernel switch
         {
             TernaryKernel.LookupTable when tl1Possible => [WeightType.Tl1],
             TernaryKernel.Auto when tl1Possible => [stored, WeightType.Tl1],
             _ => [stored],
         };
+        return sparse && stored == WeightType.I2S ? [WeightType.I2ST, .. dense] : dense;
     }
 
     /// <summary>How many projections of the model have n rows of k columns.</summary>

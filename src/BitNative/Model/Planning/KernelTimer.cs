@@ -8,7 +8,8 @@ namespace BitNative.Model.Planning;
 /// so a noisy neighbour hits them all alike, and picks the fastest. One token is timed on as many distinct matrices as
 /// the model has of that shape (up to <see cref="MaxWorkingSetBytes"/>), so a large model's matrices stream from DRAM as
 /// they do when decoding and a small model's stay in cache as they do when it runs; a batch is compute-bound and is timed
-/// on one matrix.
+/// on one matrix. The activation rows have the zeros top-K leaves in the projection's inputs (<see cref="KernelPlanKey.Sparsity"/>):
+/// the sparse layout's kernels skip them, so its time depends on how many there are.
 /// </summary>
 internal static class KernelTimer
 {
@@ -19,7 +20,7 @@ internal static class KernelTimer
 
     /// <summary>Measures every (layout, ISA) candidate and returns the plan entry.</summary>
     /// <param name="key">The shape, threads, batch and working set.</param>
-    /// <param name="layouts">Candidate layouts (the first is the stored one when the others are conversions of it).</param>
+    /// <param name="layouts">Candidate layouts (the first is kept when only the scalar reference runs: nothing to time).</param>
     /// <param name="pool">The model's threads, or null for one.</param>
     public static KernelPlanEntry Measure(KernelPlanKey key, IReadOnlyList<WeightType> layouts, KernelThreadPool? pool)
     {
@@ -46,7 +47,7 @@ internal static class KernelTimer
         var buffers = layouts.ToDictionary(l => l, l => SyntheticMatrices.Create(l, key));
         try
         {
-            var x = new Activations(key.K, key.BatchRows);
+            var x = new Activations(key.K, key.BatchRows, key.Sparsity);
             var y = new float[(long)key.N * key.BatchRows];
             for (int c = 0; c < candidates.Count; c++)
             {
@@ -103,16 +104,45 @@ internal static class KernelTimer
         return sorted[sorted.Length / 2];
     }
 
-    /// <summary>Activations valid for int8 and int4 inputs alike (values in [-8, 7]).</summary>
+    /// <summary>
+    /// Activations valid for int8 and int4 inputs alike (values in [-8, 7]). With a sparsity, each row has exactly the
+    /// zeros top-K leaves (<see cref="ActivationTransforms.KeepCount"/> nonzero values kept) at random columns, and no
+    /// other zeros; the seed is fixed, so every load times the same rows.
+    /// </summary>
     private sealed class Activations
     {
-        public Activations(int k, int rows)
+        public Activations(int k, int rows, float sparsity)
         {
             var rng = new Random(k);
             Batch = new sbyte[(long)k * rows];
-            for (int i = 0; i < Batch.Length; i++)
+            if (sparsity <= 0f)
             {
-                Batch[i] = (sbyte)rng.Next(-8, 8);
+                for (int i = 0; i < Batch.Length; i++)
+                {
+                    Batch[i] = (sbyte)rng.Next(-8, 8);
+                }
+            }
+            else
+            {
+                int zeros = k - ActivationTransforms.KeepCount(k, sparsity);
+                int[] columns = Enumerable.Range(0, k).ToArray();
+                for (int r = 0; r < rows; r++)
+                {
+                    Span<sbyte> row = Batch.AsSpan(r * k, k);
+                    for (int j = 0; j < k; j++)
+                    {
+                        int v = rng.Next(-8, 7);
+                        row[j] = (sbyte)(v >= 0 ? v + 1 : v); // [-8, -1] or [1, 7]: what top-K keeps is nonzero
+                    }
+
+                    for (int z = 0; z < zeros; z++)
+                    {
+                        // a partial Fisher-Yates shuffle: the first `zeros` entries of columns are distinct random columns
+                        int pick = rng.Next(z, k);
+                        (columns[z], columns[pick]) = (columns[pick], columns[z]);
+                        row[columns[z]] = 0;
+                    }
+                }
             }
 
             BatchScales = Enumerable.Repeat(0.01f, rows).ToArray();

@@ -26,7 +26,7 @@ internal sealed class KvCache
         Capacity = capacity;
         Type = type;
         KvDim = config.KvDim;
-        RowBytes = config.KvHeadCount * KvQuantizer.BlockBytes(type, config.HeadDim);
+        RowBytes = config.KvRowBytes(type);
         int bytes = checked((int)(capacity * RowBytes));
         _keys = new byte[config.BlockCount][];
         _values = new byte[config.BlockCount][];
@@ -58,7 +58,7 @@ internal sealed class KvCache
     /// <exception cref="ArgumentOutOfRangeException">The caches would not fit; <paramref name="paramName"/> names the setting.</exception>
     public static void CheckCapacity(ModelConfig config, int capacity, KvCacheType type, int count, string paramName)
     {
-        long rowBytes = config.KvHeadCount * KvQuantizer.BlockBytes(type, config.HeadDim);
+        long rowBytes = config.KvRowBytes(type);
         long perLayer = capacity * rowBytes;
         long bytes = config.KvCacheBytes(capacity, type) * count;
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;

@@ -60,8 +60,11 @@ public sealed record ModelConfig(
     /// (one block per layer, KV head and position; <see cref="KvQuantizer.BlockBytes"/>).
     /// </summary>
     /// <exception cref="ArgumentException">A quantized type and heads that are not a multiple of 32 dimensions.</exception>
-    public long KvCacheBytes(int positions, KvCacheType type) =>
-        2L * BlockCount * positions * KvHeadCount * KvQuantizer.BlockBytes(type, HeadDim);
+    public long KvCacheBytes(int positions, KvCacheType type) => 2L * BlockCount * positions * KvRowBytes(type);
+
+    /// <summary>Bytes of one position of one layer's keys (or values) in <paramref name="type"/>: a block per KV head.</summary>
+    /// <exception cref="ArgumentException">A quantized type and heads that are not a multiple of 32 dimensions.</exception>
+    internal long KvRowBytes(KvCacheType type) => (long)KvHeadCount * KvQuantizer.BlockBytes(type, HeadDim);
 
     /// <summary>What the architecture's block contains (sub-norms, QK-norm, how float projections are read).</summary>
     internal ArchitectureDescription Description => ArchitectureDescription.Of(Architecture);
